@@ -1,0 +1,5 @@
+"""Run the ``callbridge`` command with ``python -m callbridge``."""
+
+from callbridge.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""The HTTP API: webhooks, calls, integrations, the local CRM, admin and health."""

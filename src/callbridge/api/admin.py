@@ -1,0 +1,173 @@
+"""Company administration: own numbers, teams, users, telephony sources, dead jobs."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field
+from sqlalchemy import update
+
+from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.storage import accounts
+from callbridge.storage.tables import companies, teams, telephony_sources, users
+from callbridge.telephony import PROVIDERS
+from callbridge.telephony.standard_webhooks import generate_secret
+
+router = APIRouter(tags=["admin"])
+
+
+class CompanyPatch(BaseModel):
+    """Company settings: its own numbers never match a CRM record."""
+
+    name: str | None = Field(default=None, max_length=200)
+    own_numbers: list[str] | None = Field(default=None, max_length=1000)
+
+
+class TeamIn(BaseModel):
+    """A team and its permissions (e.g. is_multicrm_sync)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    permissions: list[str] = Field(default_factory=list)
+
+
+class UserIn(BaseModel):
+    """An employee: mapped to call events by telephony user id, email or extension."""
+
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    extension: str | None = Field(default=None, max_length=20)
+    telephony_user_id: str | None = Field(default=None, max_length=100)
+    role: Literal["admin", "agent", "top_manager"] = "agent"
+    team_id: str | None = None
+
+
+class SourceIn(BaseModel):
+    """A telephony platform sending webhooks."""
+
+    provider: str = Field(default="generic", description="generic")
+    name: str = Field(min_length=1, max_length=200)
+
+
+@router.get("/company")
+async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Show the caller's company."""
+    async with runtime.sessions() as session:
+        company = await accounts.get_company(session, who.company_id)
+    assert company is not None
+    return company
+
+
+@router.patch("/company")
+async def change_company(
+    body: CompanyPatch, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Change the company's name or own numbers."""
+    values = body.model_dump(exclude_unset=True)
+    if values:
+        async with runtime.sessions.begin() as session:
+            await session.execute(
+                update(companies).where(companies.c.id == who.company_id).values(**values)
+            )
+    return await read_company(who, runtime)
+
+
+@router.post("/teams", status_code=201)
+async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Create a team."""
+    async with runtime.sessions.begin() as session:
+        team_id = await accounts.create_team(session, who.company_id, body.name, body.permissions)
+    return {"id": team_id, **body.model_dump()}
+
+
+@router.get("/teams")
+async def list_teams(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """List the company's teams."""
+    async with runtime.sessions() as session:
+        return await accounts.list_rows(session, teams, who.company_id)
+
+
+@router.post("/users", status_code=201)
+async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Create an employee."""
+    values = body.model_dump()
+    values["email"] = values["email"].lower() if values["email"] else None
+    async with runtime.sessions.begin() as session:
+        user_id = await accounts.create_user(session, who.company_id, **values)
+    return {"id": user_id, **values}
+
+
+@router.get("/users")
+async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """List the company's employees."""
+    async with runtime.sessions() as session:
+        return await accounts.list_rows(session, users, who.company_id)
+
+
+@router.post("/sources", status_code=201)
+async def create_source(body: SourceIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Register a telephony source; its signing secret is shown once, in this answer."""
+    if body.provider not in PROVIDERS:
+        raise HTTPException(
+            422, f"provider: unknown {body.provider!r}; known: {', '.join(sorted(PROVIDERS))}"
+        )
+    secret = generate_secret()
+    async with runtime.sessions.begin() as session:
+        source_id = await accounts.create_source(
+            session,
+            who.company_id,
+            body.provider,
+            body.name,
+            runtime.box.seal([secret]),
+            runtime.clock(),
+        )
+    return {
+        "id": source_id,
+        "provider": body.provider,
+        "name": body.name,
+        "secret": secret,
+        "webhook_path": f"/webhooks/{body.provider}/{source_id}",
+    }
+
+
+@router.post("/sources/{source_id}/secrets", status_code=201)
+async def rotate_secret(source_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Add a new signing secret; the previous one keeps working until the next rotation."""
+    async with runtime.sessions.begin() as session:
+        source = await accounts.get_source(session, source_id, who.company_id)
+        if source is None:
+            raise HTTPException(404, f"no source {source_id} in this company")
+        kept = runtime.box.open(source["secrets_encrypted"])
+        assert isinstance(kept, list)
+        secret = generate_secret()
+        await session.execute(
+            update(telephony_sources)
+            .where(telephony_sources.c.id == source_id)
+            .values(secrets_encrypted=runtime.box.seal([secret, *kept[:1]]))
+        )
+    return {"id": source_id, "secret": secret}
+
+
+@router.get("/sources")
+async def list_sources(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """List telephony sources (never their secrets)."""
+    async with runtime.sessions() as session:
+        rows = await accounts.list_rows(session, telephony_sources, who.company_id)
+    return [{k: v for k, v in row.items() if k != "secrets_encrypted"} for row in rows]
+
+
+@router.get("/jobs/dead")
+async def dead_jobs(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """List the company's jobs that failed for good, with their errors."""
+    jobs = await runtime.queue.dead_letters(limit=500)
+    return [vars(job) for job in jobs if job.payload.get("company_id") == who.company_id]
+
+
+@router.post("/jobs/dead/{job_id}/replay")
+async def replay(job_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Run a dead job again."""
+    jobs = await runtime.queue.dead_letters(limit=10_000)
+    if not any(j.id == job_id and j.payload.get("company_id") == who.company_id for j in jobs):
+        raise HTTPException(404, f"no dead job {job_id} in this company")
+    await runtime.queue.replay(job_id)
+    return {"id": job_id, "replayed": True}

@@ -1,0 +1,81 @@
+"""Build the FastAPI application: routes, error answers and the embedded worker's lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from callbridge import __version__
+from callbridge.api import admin, calls, health, integrations, local_crm, metrics, webhooks
+from callbridge.errors import InputError, PayloadError, SignatureError
+from callbridge.pipeline import UnknownSource
+from callbridge.runtime import Runtime
+from callbridge.worker import run_worker
+
+
+def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
+    """Return the app serving ``runtime``; with ``embedded_worker`` it also drains the queue."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_worker(runtime, stop)) if embedded_worker else None
+        app.state.worker = task
+        try:
+            yield
+        finally:
+            stop.set()
+            if task is not None:
+                await task
+
+    app = FastAPI(
+        title="Callbridge",
+        version=__version__,
+        description="Puts every phone call on the right CRM record, exactly once.",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    for module in (webhooks, calls, integrations, local_crm, admin, health, metrics):
+        app.include_router(module.router)
+    _install_error_answers(app)
+    _document_webhook_schema(app)
+    return app
+
+
+def _document_webhook_schema(app: FastAPI) -> None:
+    """Add the generic webhook's event schema, read from the raw body, to the OpenAPI spec."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            defs = dict(webhooks.GENERIC_SCHEMA.get("$defs", {}))
+            schemas.update(defs)
+            schemas["GenericEvent"] = {
+                k: v for k, v in webhooks.GENERIC_SCHEMA.items() if k != "$defs"
+            }
+            operation = spec["paths"]["/webhooks/{provider}/{source_id}"]["post"]
+            operation.setdefault("parameters", []).extend(webhooks.SIGNATURE_HEADERS)
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _install_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(InputError)
+    async def input_error(_request: Request, err: InputError) -> JSONResponse:
+        if isinstance(err, SignatureError):
+            return JSONResponse({"error": "invalid_signature", "message": str(err)}, 401)
+        if isinstance(err, UnknownSource):
+            return JSONResponse({"error": "unknown_source", "message": str(err)}, 404)
+        if isinstance(err, PayloadError):
+            return JSONResponse(
+                {"error": "invalid_payload", "field": err.field, "message": err.problem}, 422
+            )
+        return JSONResponse({"error": "bad_request", "message": str(err)}, 400)

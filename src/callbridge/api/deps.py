@@ -1,0 +1,46 @@
+"""Request dependencies: the runtime and the authenticated company."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from callbridge.runtime import Runtime
+from callbridge.storage.accounts import Principal, authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="A company API key: `Bearer cb_…`")
+
+
+def get_runtime(request: Request) -> Runtime:
+    """Return the process runtime stored on the app."""
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """Authenticate the company API key, or answer 401 saying how to get one."""
+    if credentials is None:
+        raise HTTPException(
+            401,
+            "missing API key: send `Authorization: Bearer cb_…`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    runtime = get_runtime(request)
+    async with runtime.sessions() as session:
+        principal = await authenticate(session, credentials.credentials)
+    if principal is None:
+        raise HTTPException(
+            401,
+            "unknown or revoked API key: create one with `callbridge company create`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,129 @@
+"""Integrations: connect a CRM and set its region, language and contact creation policy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel, Field, field_validator
+
+from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.connectors.registry import connectors
+from callbridge.rules.policy import LANGUAGES, CreationPolicy
+from callbridge.storage import integrations as repo
+
+router = APIRouter(tags=["integrations"])
+
+
+class IntegrationSettings(BaseModel):
+    """Settings an admin may change; a change applies to the next call processed."""
+
+    name: str | None = Field(default=None, max_length=200)
+    default_region: str | None = Field(default=None, description="ISO 3166 region, e.g. FR")
+    language: str | None = Field(default=None, description="en, fr or es")
+    name_template: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Name of created contacts; {default} and {phone} are replaced.",
+    )
+    creation_policy: CreationPolicy | None = None
+    config: dict[str, Any] | None = None
+
+    @field_validator("default_region")
+    @classmethod
+    def _known_region(cls, value: str | None) -> str | None:
+        if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown region {value!r}: use an ISO 3166 code such as US or FR")
+        return value.upper() if value else value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        if value is not None and value not in LANGUAGES:
+            raise ValueError(f"unsupported language {value!r}: use one of {sorted(LANGUAGES)}")
+        return value
+
+
+class IntegrationCreate(IntegrationSettings):
+    """A new integration: which connector, and its settings."""
+
+    connector: str = Field(description="Registry key of the CRM connector, e.g. local")
+    name: str = Field(max_length=200)
+    default_region: str = "US"
+    language: str = "en"
+    creation_policy: CreationPolicy = CreationPolicy.ALL
+
+
+def present(row: dict[str, Any]) -> dict[str, Any]:
+    """Return an integration as the API shows it: never its credentials."""
+    shown = {k: v for k, v in row.items() if k != "credentials_encrypted"}
+    shown["has_credentials"] = row.get("credentials_encrypted") is not None
+    shown["creation_policy_options"] = [policy.value for policy in CreationPolicy]
+    return shown
+
+
+@router.post("/integrations", status_code=201)
+async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Connect a CRM to the company."""
+    if body.connector not in connectors():
+        raise HTTPException(
+            422,
+            f"connector: unknown {body.connector!r}; installed: {', '.join(sorted(connectors()))}",
+        )
+    values = body.model_dump()
+    values["config"] = values["config"] or {}
+    async with runtime.sessions.begin() as session:
+        integration_id = await repo.create_integration(
+            session, who.company_id, runtime.clock(), status="active", **values
+        )
+    return await read(integration_id, who, runtime)
+
+
+@router.get("/integrations")
+async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+    """List the company's integrations."""
+    async with runtime.sessions() as session:
+        return [present(row) for row in await repo.list_integrations(session, who.company_id)]
+
+
+@router.get("/integrations/{integration_id}")
+async def read(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Show one integration."""
+    async with runtime.sessions() as session:
+        row = await repo.get_integration(session, who.company_id, integration_id)
+    if row is None:
+        raise HTTPException(404, f"no integration {integration_id} in this company")
+    return present(row)
+
+
+@router.patch("/integrations/{integration_id}")
+async def change(
+    integration_id: str, body: IntegrationSettings, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Change an integration's settings; the next call processed uses them."""
+    values = body.model_dump(exclude_unset=True)
+    async with runtime.sessions.begin() as session:
+        found = await repo.update_integration(
+            session, who.company_id, integration_id, runtime.clock(), **values
+        )
+    if not found:
+        raise HTTPException(404, f"no integration {integration_id} in this company")
+    return await read(integration_id, who, runtime)
+
+
+@router.post("/integrations/{integration_id}/resume")
+async def resume(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Resume a paused integration (after fixing its credentials)."""
+    async with runtime.sessions.begin() as session:
+        found = await repo.update_integration(
+            session,
+            who.company_id,
+            integration_id,
+            runtime.clock(),
+            status="active",
+            status_reason=None,
+        )
+    if not found:
+        raise HTTPException(404, f"no integration {integration_id} in this company")
+    return await read(integration_id, who, runtime)

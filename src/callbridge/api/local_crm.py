@@ -1,0 +1,148 @@
+"""The local CRM's API: create, read, update, delete and search records by phone."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.connectors.local.client import LocalCrmClient
+from callbridge.domain.phone import PhoneNumber, normalize
+from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.storage.integrations import get_integration
+
+router = APIRouter(prefix="/integrations/{integration_id}/records", tags=["local CRM"])
+
+
+class RecordIn(BaseModel):
+    """A local CRM record as created through the API; phones may be in any format."""
+
+    object_type: ObjectType = ObjectType.CONTACT
+    name: str = Field(min_length=1, max_length=300)
+    phones: list[str] = Field(default_factory=list, max_length=20)
+    owner: str | None = None
+    email: str | None = None
+
+
+class RecordPatch(BaseModel):
+    """Changes to a local CRM record."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    phones: list[str] | None = Field(default=None, max_length=20)
+    owner: str | None = None
+
+
+async def _client(runtime: Any, company_id: str, integration_id: str) -> LocalCrmClient:
+    async with runtime.sessions() as session:
+        row = await get_integration(session, company_id, integration_id)
+    if row is None:
+        raise HTTPException(404, f"no integration {integration_id} in this company")
+    if row["connector"] != "local":
+        raise HTTPException(
+            409,
+            f"integration {integration_id} is a {row['connector']} "
+            "integration; only local CRM integrations have records here",
+        )
+    return LocalCrmClient(
+        runtime.sessions, company_id, integration_id, row["default_region"], runtime.clock
+    )
+
+
+def _show(record: CrmRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "object_type": record.object_type,
+        "name": record.name,
+        "phones": list(record.phones),
+        "owner": record.owner,
+        "updated_at": record.updated_at,
+    }
+
+
+@router.post("", status_code=201)
+async def create(
+    integration_id: str, body: RecordIn, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Create a record; each phone is indexed by its E.164 form in the integration's region."""
+    client = await _client(runtime, who.company_id, integration_id)
+    record = await client.create_record(
+        body.object_type, body.name, body.phones, owner=body.owner, email=body.email
+    )
+    return _show(record)
+
+
+@router.get("")
+async def list_records(
+    integration_id: str,
+    who: PrincipalDep,
+    runtime: RuntimeDep,
+    object_type: ObjectType | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """List records, most recently updated first."""
+    client = await _client(runtime, who.company_id, integration_id)
+    total, records = await client.list_records(object_type=object_type, limit=limit, offset=offset)
+    return {"total": total, "records": [_show(r) for r in records]}
+
+
+@router.get("/search")
+async def search(
+    integration_id: str, phone: str, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Find the records matching a phone number given in any format."""
+    client = await _client(runtime, who.company_id, integration_id)
+    parsed = normalize(phone, client_region(client))
+    if not isinstance(parsed, PhoneNumber):
+        raise HTTPException(422, f"phone: {phone!r} is not a matchable number ({parsed.reason})")
+    return {
+        "e164": parsed.e164,
+        "records": [_show(r) for r in await client.find_by_e164(parsed.e164)],
+    }
+
+
+def client_region(client: LocalCrmClient) -> str:
+    """Return the default region the client normalizes with."""
+    return client.region
+
+
+@router.get("/{record_id}")
+async def read(
+    integration_id: str, record_id: str, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Show a record with its call activities."""
+    client = await _client(runtime, who.company_id, integration_id)
+    record = await client.get_record(record_id)
+    if record is None:
+        raise HTTPException(404, f"no record {record_id} in this integration")
+    return {**_show(record), "activities": await client.list_activities(record_id)}
+
+
+@router.patch("/{record_id}")
+async def change(
+    integration_id: str,
+    record_id: str,
+    body: RecordPatch,
+    who: PrincipalDep,
+    runtime: RuntimeDep,
+) -> dict[str, Any]:
+    """Change a record's name, owner or phones."""
+    client = await _client(runtime, who.company_id, integration_id)
+    record = await client.update_record(
+        record_id, name=body.name, owner=body.owner, phones=body.phones
+    )
+    if record is None:
+        raise HTTPException(404, f"no record {record_id} in this integration")
+    return _show(record)
+
+
+@router.delete("/{record_id}", status_code=204)
+async def remove(
+    integration_id: str, record_id: str, who: PrincipalDep, runtime: RuntimeDep
+) -> None:
+    """Delete a record with its phones and activities."""
+    client = await _client(runtime, who.company_id, integration_id)
+    if not await client.delete_record(record_id):
+        raise HTTPException(404, f"no record {record_id} in this integration")

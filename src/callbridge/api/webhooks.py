@@ -1,0 +1,96 @@
+"""Telephony webhooks: verify, store durably with their jobs, then answer 2xx."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel
+
+from callbridge.api.deps import RuntimeDep
+from callbridge.api.metrics import WEBHOOKS
+from callbridge.pipeline import ingest
+from callbridge.telephony.generic import GenericEvent
+
+REF = "#/components/schemas/{model}"
+GENERIC_SCHEMA = GenericEvent.model_json_schema(ref_template=REF, mode="validation")
+SIGNATURE_HEADERS = [
+    {
+        "name": name,
+        "in": "header",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": text,
+    }
+    for name, text in (
+        ("webhook-id", "Unique delivery id; a repeated id is answered as a duplicate."),
+        ("webhook-timestamp", "UNIX seconds; refused when more than 5 minutes away."),
+        ("webhook-signature", "Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`."),
+    )
+]
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookAnswer(BaseModel):
+    """The answer to an accepted delivery."""
+
+    accepted: int
+    duplicate: bool
+    ignored: str | None = None
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """Read the body, refusing it with 413 as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body is larger than {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body is larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/webhooks/{provider}/{source_id}",
+    response_model=WebhookAnswer,
+    responses={
+        401: {"description": "bad or missing signature"},
+        404: {"description": "unknown source"},
+        413: {"description": "body over 1 MiB"},
+        422: {"description": "invalid JSON or a missing / ill-typed field"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            {"$ref": REF.format(model="GenericEvent")},
+                            {
+                                "type": "array",
+                                "items": {"$ref": REF.format(model="GenericEvent")},
+                                "minItems": 1,
+                                "maxItems": 100,
+                            },
+                        ]
+                    },
+                }
+            },
+        }
+    },
+)
+async def receive(
+    provider: str, source_id: str, request: Request, runtime: RuntimeDep
+) -> WebhookAnswer:
+    """Accept a telephony webhook; 200 only once it and its processing job are committed."""
+    body = await _read_limited(request, runtime.settings.max_body_bytes)
+    result = await ingest(runtime, source_id, request.headers, body, provider=provider)
+    WEBHOOKS.labels(
+        provider=provider, outcome="duplicate" if result.duplicate else "accepted"
+    ).inc()
+    return WebhookAnswer(
+        accepted=result.accepted, duplicate=result.duplicate, ignored=result.ignored
+    )

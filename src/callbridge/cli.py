@@ -1,0 +1,169 @@
+"""The ``callbridge`` command: serve, worker, db upgrade, replay, company create, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from callbridge.bootstrap import CreatedCompany, create_company, ensure_demo_company
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+from callbridge.storage.migrate import upgrade
+
+app = typer.Typer(
+    help="Callbridge: every phone call on the right CRM record, exactly once.", no_args_is_help=True
+)
+db = typer.Typer(help="Database maintenance.")
+company = typer.Typer(help="Companies (tenants).")
+app.add_typer(db, name="db")
+app.add_typer(company, name="company")
+console = Console()
+
+
+def _show(created: CreatedCompany, base_url: str, title: str) -> None:
+    console.print(f"[bold green]{title}[/]")
+    console.print(f"  API key (shown once):      [bold]{created.api_key}[/]")
+    console.print(f"  Webhook URL:               {base_url}/webhooks/generic/{created.source_id}")
+    console.print(f"  Webhook secret (shown once): {created.source_secret}")
+    console.print(f"  Local CRM integration:     {created.integration_id}")
+    console.print(
+        f"  Try it: callbridge demo --url {base_url} --api-key {created.api_key} "
+        f"--source {created.source_id} --secret {created.source_secret}"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Apply migrations and serve the API, with the embedded worker."""
+    settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    runtime = Runtime.create(settings)
+    asyncio.run(upgrade(settings.resolved_database_url()))
+    created = asyncio.run(_first_start(runtime))
+    base_url = settings.public_url or f"http://{host}:{port}"
+    if created is not None:
+        _show(created, base_url, "First start: created a demo company.")
+        console.print('  Create a real company with: callbridge company create "ACME"')
+    console.print(f"Callbridge on {base_url} (API docs: {base_url}/docs)")
+    from callbridge.api.app import create_app
+
+    embedded = settings.embedded_worker or not settings.is_postgres
+    uvicorn.run(
+        create_app(runtime, embedded_worker=embedded),
+        host=host,
+        port=port,
+        log_level=settings.log_level,
+    )
+
+
+async def _first_start(runtime: Runtime) -> CreatedCompany | None:
+    try:
+        return await ensure_demo_company(runtime)
+    finally:
+        await runtime.engine.dispose()
+
+
+@app.command()
+def worker() -> None:
+    """Run a standalone worker process (PostgreSQL deployments run any number of them)."""
+    from callbridge.worker import run_worker
+
+    async def main() -> None:
+        runtime = Runtime.create(Settings())
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        console.print("worker started; Ctrl-C to stop")
+        try:
+            await run_worker(runtime, stop)
+        finally:
+            await runtime.close()
+
+    asyncio.run(main())
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = Settings()
+    asyncio.run(upgrade(settings.resolved_database_url()))
+    console.print("database is up to date")
+
+
+@company.command("create")
+def company_create(
+    name: str,
+    region: Annotated[str, typer.Option(help="Default region of its local CRM")] = "US",
+) -> None:
+    """Create a company with an admin API key, a generic source and a local CRM integration."""
+    settings = Settings()
+
+    async def main() -> CreatedCompany:
+        await upgrade(settings.resolved_database_url())
+        runtime = Runtime.create(settings)
+        try:
+            return await create_company(runtime, name, region=region.upper())
+        finally:
+            await runtime.close()
+
+    created = asyncio.run(main())
+    _show(
+        created,
+        settings.public_url or f"http://{settings.host}:{settings.port}",
+        f"Created company {name!r}.",
+    )
+
+
+@app.command()
+def replay(
+    job_id: Annotated[str | None, typer.Argument(help="Dead job id; all when omitted")] = None,
+) -> None:
+    """Put dead jobs back in the queue."""
+
+    async def main() -> int:
+        runtime = Runtime.create(Settings())
+        try:
+            dead = await runtime.queue.dead_letters(limit=10_000)
+            chosen = [job for job in dead if job_id is None or job.id == job_id]
+            for job in chosen:
+                await runtime.queue.replay(job.id)
+            return len(chosen)
+        finally:
+            await runtime.close()
+
+    count = asyncio.run(main())
+    if job_id is not None and count == 0:
+        console.print(f"[red]no dead job {job_id}[/]")
+        raise typer.Exit(1)
+    console.print(f"replayed {count} job(s)")
+
+
+@app.command()
+def demo(
+    url: Annotated[
+        str, typer.Option(help="Base URL of a running server")
+    ] = "http://127.0.0.1:8000",
+    api_key: Annotated[str, typer.Option(envvar="CALLBRIDGE_API_KEY", help="Company API key")] = "",
+    source: Annotated[str, typer.Option(help="Generic source id")] = "",
+    secret: Annotated[str, typer.Option(help="The source's webhook secret")] = "",
+    calls: Annotated[int, typer.Option(help="Calls in the simulated day")] = 60,
+) -> None:
+    """Send a realistic day of signed calls to a running server, then print a summary."""
+    from callbridge.demo import run_demo
+
+    if not (api_key and source and secret):
+        console.print(
+            "[red]demo needs --api-key, --source and --secret[/]: `serve` prints them "
+            "on first start, `callbridge company create` prints new ones."
+        )
+        raise typer.Exit(2)
+    raise typer.Exit(asyncio.run(run_demo(url, api_key, source, secret, calls, console)))

@@ -1,0 +1,90 @@
+"""The connector protocol every CRM implements, and what a connector is given to work with.
+
+A connector is built from an :class:`IntegrationContext` by a factory registered under the
+``callbridge.connectors`` entry point group, and proves itself with ``callbridge.testing``'s
+contract suite::
+
+    def build(context: IntegrationContext) -> Connector:
+        return MyCrmConnector(MyCrmClient(context.http, context.credentials["token"]))
+
+Every method raises only the connector error kinds of :mod:`callbridge.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callbridge.domain.activity import ActivityDraft
+from callbridge.domain.phone import PhoneNumber
+from callbridge.domain.record import ContactDraft, CrmRecord
+
+
+class Capability(StrEnum):
+    """What a connector can do; the pipeline skips, with a reason, what it cannot."""
+
+    FIND_BY_PHONE = "find_by_phone"
+    CREATE_CONTACT = "create_contact"
+    LOG_CALL = "log_call"
+    UPDATE_CALL = "update_call"
+    DEALS = "deals"
+    TASKS = "tasks"
+    NOTES = "notes"
+
+
+def utc_now() -> datetime:
+    """Return the current time in UTC (the default clock)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class IntegrationContext:
+    """Everything a connector may use: its settings, credentials and injected I/O."""
+
+    integration_id: str
+    company_id: str
+    default_region: str
+    config: Mapping[str, Any]
+    credentials: Mapping[str, str]
+    http: httpx.AsyncClient
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+class Connector(Protocol):
+    """A CRM as Callbridge uses it: find by phone, create contacts, log and update calls."""
+
+    capabilities: frozenset[Capability]
+
+    async def check(self) -> None:
+        """Verify the credentials work; raise AuthFailed with a message for the admin if not."""
+        ...
+
+    async def find_by_phone(self, phone: PhoneNumber) -> list[CrmRecord]:
+        """Return every record whose phone numbers match ``phone``, whatever their stored format."""
+        ...
+
+    async def create_contact(self, draft: ContactDraft) -> CrmRecord:
+        """Create a contact and return it."""
+        ...
+
+    async def find_call(self, record_id: str, external_id: str) -> str | None:
+        """Return the id of the activity logged on ``record_id`` for ``external_id``, if any."""
+        ...
+
+    async def log_call(self, activity: ActivityDraft) -> str:
+        """Log a call activity on its record and return the activity id."""
+        ...
+
+    async def update_call(self, activity_id: str, activity: ActivityDraft) -> None:
+        """Update a logged call activity with the latest data (recording, notes, tags...)."""
+        ...
+
+
+ConnectorFactory = Callable[[IntegrationContext], Connector]

@@ -1,0 +1,1 @@
+"""The local CRM: records, activities, deals, tasks and notes kept in Callbridge's own database."""

@@ -1,0 +1,263 @@
+"""Read and write the local CRM's tables, scoped to one integration of one company."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from callbridge.connectors.local.mapping import activity_values, record_from_row
+from callbridge.connectors.local.tables import crm_activities, crm_record_phones, crm_records
+from callbridge.domain.activity import ActivityDraft
+from callbridge.domain.phone import PhoneNumber, normalize
+from callbridge.domain.record import CrmRecord, ObjectType
+
+
+class LocalCrmClient:
+    """The local CRM's storage for one integration: records by E.164, and their call activities."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        company_id: str,
+        integration_id: str,
+        region: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self._company_id = company_id
+        self._integration_id = integration_id
+        self._region = region
+        self._clock = clock
+
+    @property
+    def region(self) -> str:
+        """Return the default region numbers are normalized with."""
+        return self._region
+
+    def _scope(self) -> dict[str, str]:
+        return {"company_id": self._company_id, "integration_id": self._integration_id}
+
+    def e164_of(self, raw: str) -> str | None:
+        """Return the E.164 form of a number as stored, using the integration's region."""
+        parsed = normalize(raw, self._region)
+        return parsed.e164 if isinstance(parsed, PhoneNumber) else None
+
+    async def find_by_e164(self, e164: str) -> list[CrmRecord]:
+        """Return the records having ``e164`` among their phones, in one indexed query."""
+        match = aliased(crm_record_phones)
+        every = aliased(crm_record_phones)
+        query = (
+            select(crm_records, every.c.raw)
+            .select_from(match)
+            .join(crm_records, crm_records.c.id == match.c.record_id)
+            .join(every, every.c.record_id == crm_records.c.id)
+            .where(match.c.integration_id == self._integration_id, match.c.e164 == e164)
+            .order_by(crm_records.c.id, every.c.id)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).mappings().all()
+        return _group(rows)
+
+    async def create_record(
+        self,
+        object_type: ObjectType,
+        name: str,
+        phones: Sequence[str],
+        *,
+        owner: str | None = None,
+        email: str | None = None,
+    ) -> CrmRecord:
+        """Create a record with its phones, each indexed by its E.164 form."""
+        record_id, now = str(uuid.uuid4()), self._clock()
+        async with self._sessions.begin() as session:
+            await session.execute(
+                insert(crm_records).values(
+                    id=record_id,
+                    object_type=object_type.value,
+                    name=name,
+                    owner=owner,
+                    email=email,
+                    created_at=now,
+                    updated_at=now,
+                    **self._scope(),
+                )
+            )
+            await self._insert_phones(session, record_id, phones)
+        found = await self.get_record(record_id)
+        assert found is not None
+        return found
+
+    async def _insert_phones(
+        self, session: AsyncSession, record_id: str, phones: Sequence[str]
+    ) -> None:
+        if not phones:
+            return
+        rows = [
+            {
+                "record_id": record_id,
+                "integration_id": self._integration_id,
+                "raw": raw,
+                "e164": self.e164_of(raw),
+            }
+            for raw in phones
+        ]
+        await session.execute(insert(crm_record_phones), rows)
+
+    async def get_record(self, record_id: str) -> CrmRecord | None:
+        """Return one record with its phones, or None."""
+        query = (
+            select(crm_records, crm_record_phones.c.raw)
+            .outerjoin(crm_record_phones, crm_record_phones.c.record_id == crm_records.c.id)
+            .where(crm_records.c.id == record_id, *self._where())
+            .order_by(crm_record_phones.c.id)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).mappings().all()
+        records = _group(rows)
+        return records[0] if records else None
+
+    def _where(self) -> list[Any]:
+        return [
+            crm_records.c.company_id == self._company_id,
+            crm_records.c.integration_id == self._integration_id,
+        ]
+
+    async def list_records(
+        self, *, object_type: ObjectType | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[CrmRecord]]:
+        """Return the total count and one page of records, most recently updated first."""
+        where = self._where()
+        if object_type is not None:
+            where.append(crm_records.c.object_type == object_type.value)
+        page = (
+            select(crm_records.c.id)
+            .where(*where)
+            .order_by(crm_records.c.updated_at.desc(), crm_records.c.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self._sessions() as session:
+            total = (await session.execute(select(func.count()).where(*where))).scalar_one()
+            ids = list((await session.execute(page)).scalars())
+        records = [await self.get_record(record_id) for record_id in ids]
+        return int(total), [record for record in records if record is not None]
+
+    async def update_record(
+        self,
+        record_id: str,
+        *,
+        name: str | None = None,
+        owner: str | None = None,
+        phones: Sequence[str] | None = None,
+    ) -> CrmRecord | None:
+        """Change a record's name, owner or phones; return it, or None if it does not exist."""
+        values: dict[str, Any] = {"updated_at": self._clock()}
+        if name is not None:
+            values["name"] = name
+        if owner is not None:
+            values["owner"] = owner
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(crm_records)
+                .where(crm_records.c.id == record_id, *self._where())
+                .values(**values)
+            )
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                return None
+            if phones is not None:
+                await session.execute(
+                    delete(crm_record_phones).where(crm_record_phones.c.record_id == record_id)
+                )
+                await self._insert_phones(session, record_id, phones)
+        return await self.get_record(record_id)
+
+    async def delete_record(self, record_id: str) -> bool:
+        """Delete a record with its phones and activities; False if it does not exist."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(crm_record_phones).where(crm_record_phones.c.record_id == record_id)
+            )
+            await session.execute(
+                delete(crm_activities).where(crm_activities.c.record_id == record_id)
+            )
+            result = await session.execute(
+                delete(crm_records).where(crm_records.c.id == record_id, *self._where())
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def find_activity(self, record_id: str, external_id: str) -> str | None:
+        """Return the id of the activity logged on ``record_id`` for ``external_id``."""
+        query = select(crm_activities.c.id).where(
+            crm_activities.c.integration_id == self._integration_id,
+            crm_activities.c.record_id == record_id,
+            crm_activities.c.external_id == external_id,
+        )
+        async with self._sessions() as session:
+            return (await session.execute(query)).scalar_one_or_none()
+
+    async def insert_activity(self, activity: ActivityDraft) -> str:
+        """Insert a call activity, or return the existing one for the same record and call."""
+        existing = await self.find_activity(activity.record_id, activity.external_id)
+        if existing is not None:
+            return existing
+        activity_id, now = str(uuid.uuid4()), self._clock()
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    insert(crm_activities).values(
+                        id=activity_id,
+                        record_id=activity.record_id,
+                        external_id=activity.external_id,
+                        created_at=now,
+                        **activity_values(activity, now),
+                        **self._scope(),
+                    )
+                )
+        except IntegrityError:  # a concurrent writer logged it first: theirs is the one
+            found = await self.find_activity(activity.record_id, activity.external_id)
+            if found is None:
+                raise
+            return found
+        return activity_id
+
+    async def update_activity(self, activity_id: str, activity: ActivityDraft) -> bool:
+        """Overwrite an activity with the latest call data; False if it does not exist."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(crm_activities)
+                .where(
+                    crm_activities.c.id == activity_id,
+                    crm_activities.c.integration_id == self._integration_id,
+                )
+                .values(**activity_values(activity, self._clock()))
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list_activities(self, record_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the call activities of the integration, or of one record, oldest first."""
+        query = select(crm_activities).where(
+            crm_activities.c.integration_id == self._integration_id
+        )
+        if record_id is not None:
+            query = query.where(crm_activities.c.record_id == record_id)
+        async with self._sessions() as session:
+            rows = (await session.execute(query.order_by(crm_activities.c.created_at))).mappings()
+            return [dict(row) for row in rows]
+
+
+def _group(rows: Sequence[Any]) -> list[CrmRecord]:
+    """Fold (record, phone) rows into records with all their phones."""
+    phones: dict[str, list[str]] = {}
+    first: dict[str, Any] = {}
+    for row in rows:
+        first.setdefault(row["id"], row)
+        if row["raw"] is not None:
+            phones.setdefault(row["id"], []).append(row["raw"])
+    return [record_from_row(row, phones.get(key, [])) for key, row in first.items()]

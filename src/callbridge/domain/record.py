@@ -1,0 +1,38 @@
+"""A CRM record as Callbridge sees it: something a phone number can belong to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class ObjectType(StrEnum):
+    """The kinds of CRM record a call can be logged on."""
+
+    CONTACT = "contact"
+    LEAD = "lead"
+    ACCOUNT = "account"
+    CANDIDATE = "candidate"
+    DEAL = "deal"
+
+
+@dataclass(frozen=True)
+class CrmRecord:
+    """A record found in, or created in, one integration's CRM."""
+
+    id: str
+    object_type: ObjectType
+    name: str
+    phones: tuple[str, ...] = ()
+    owner: str | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ContactDraft:
+    """What Callbridge asks a CRM to create when no record matches a caller."""
+
+    name: str
+    phone_e164: str
+    owner: str | None = None

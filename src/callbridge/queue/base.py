@@ -1,0 +1,82 @@
+"""The JobQueue protocol: durable jobs, enqueued in the caller's transaction, run by workers.
+
+Contract (both implementations pass ``tests/queue/contract.py``)::
+
+    async with engine.begin() as conn:                # the caller's own transaction
+        await queue.enqueue(conn, "fold", {"event": 7}, lock_key="call:42")
+    # nothing is enqueued unless that transaction commits
+
+    await queue.work(handlers={"fold": fold_handler}, stop=stop_event)
+
+- A job is committed together with the caller's rows, or not at all.
+- Jobs sharing a ``lock_key`` never run at the same time, and run in the order enqueued.
+- ``queueing_lock``: at most one *waiting* job per value; a second enqueue returns ``False``.
+- A handler that raises ``RateLimited`` is rescheduled after ``retry_after`` (no attempt spent);
+  ``Transient`` or an unexpected error is retried with exponential backoff and jitter up to
+  ``max_attempts``; ``Permanent``, ``AuthFailed`` or exhausted attempts put the job in the dead
+  letters, where it stays visible until ``replay``-ed.
+- A job whose worker died (lease expired / stalled) is run again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+Payload = dict[str, Any]
+Handler = Callable[[Payload], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DeadJob:
+    """A job that will not be retried by itself; visible and replayable."""
+
+    id: str
+    task: str
+    payload: Payload
+    attempts: int
+    error: str
+    failed_at: datetime | None
+
+
+class JobQueue(Protocol):
+    """Durable job queue with per-key ordering, retries and dead letters."""
+
+    async def enqueue(
+        self,
+        conn: AsyncConnection,
+        task: str,
+        payload: Payload,
+        *,
+        lock_key: str | None = None,
+        queueing_lock: str | None = None,
+        delay_seconds: float = 0.0,
+    ) -> bool:
+        """Add a job inside the caller's open transaction; False if the queueing lock is held."""
+        ...
+
+    async def work(
+        self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4
+    ) -> None:
+        """Run jobs with ``handlers`` until the ``stop`` asyncio.Event is set."""
+        ...
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
+        """List the jobs that failed for good, newest first."""
+        ...
+
+    async def replay(self, job_id: str) -> bool:
+        """Put a dead job back in the queue with a fresh attempt count; False if unknown."""
+        ...
+
+    def notify(self) -> None:
+        """Wake this process's idle worker after a commit that enqueued jobs (may do nothing)."""
+        ...
+
+    async def pending_count(self) -> int:
+        """Count the jobs waiting or running (for readiness and the metrics)."""
+        ...

@@ -1,0 +1,362 @@
+"""The production job queue: Procrastinate on PostgreSQL, enqueued in the caller's transaction.
+
+Every job is one Procrastinate task, ``callbridge.run``, with ``{"task", "payload"}`` as its
+arguments; the worker dispatches on ``task``. Per-key ordering is Procrastinate's ``lock``.
+Procrastinate keeps no error text, so the last error of each job is kept beside it in
+``callbridge_job_errors`` (created by :func:`apply_schema`, deleted with the job).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import procrastinate
+from procrastinate.manager import get_channel_for_queues
+from procrastinate.schema import SchemaManager
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from callbridge.errors import Permanent
+from callbridge.queue.base import DeadJob, Handler, Payload
+from callbridge.queue.retry import DEFAULT_POLICY, Dead, Decision, Reschedule, RetryPolicy
+
+logger = logging.getLogger(__name__)
+
+QUEUE_NAME = "callbridge"
+TASK_NAME = "callbridge.run"
+_QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
+_NOTIFY_CHANNEL = next(iter(get_channel_for_queues([QUEUE_NAME])))
+
+_ERRORS_DDL = """
+CREATE TABLE IF NOT EXISTS callbridge_job_errors (
+    job_id bigint PRIMARY KEY REFERENCES procrastinate_jobs (id) ON DELETE CASCADE,
+    error text NOT NULL,
+    failed_at timestamptz NOT NULL DEFAULT now()
+)
+"""
+
+# The statement procrastinate's JobManager.batch_defer_jobs_async runs, for one job.
+_DEFER = text("""
+SELECT unnest(procrastinate_defer_jobs_v1(CAST(ARRAY[ROW(
+    CAST(:queue AS varchar), CAST(:task_name AS varchar), 0, CAST(:lock AS text),
+    CAST(:queueing_lock AS text), CAST(:args AS jsonb),
+    CASE WHEN CAST(:delay AS float8) > 0
+         THEN clock_timestamp() + make_interval(secs => CAST(:delay AS float8)) END
+)] AS procrastinate_job_to_defer_v1[]))) AS id
+""")
+
+_RECORD_ERROR = text("""
+INSERT INTO callbridge_job_errors (job_id, error) VALUES (:job_id, :error)
+ON CONFLICT (job_id) DO UPDATE SET error = excluded.error, failed_at = now()
+""")
+
+# procrastinate_retry_job_v2 adds one attempt on every retry; a rate-limited run takes it back.
+_UNCOUNT_ATTEMPT = text(
+    "UPDATE procrastinate_jobs SET attempts = attempts - 1 WHERE id = :job_id AND status = 'doing'"
+)
+
+_DEAD_LETTERS = text("""
+SELECT job.id, job.args, job.attempts, error.error,
+       (SELECT max(event.at) FROM procrastinate_events AS event
+         WHERE event.job_id = job.id AND event.type = 'failed') AS failed_at
+  FROM procrastinate_jobs AS job
+  LEFT JOIN callbridge_job_errors AS error ON error.job_id = job.id
+ WHERE job.status = 'failed' AND job.queue_name = :queue
+ ORDER BY failed_at DESC NULLS LAST, job.id DESC
+ LIMIT :limit
+""")
+
+# Like procrastinate_retry_job_v2 on a failed job, but with a fresh attempt count; the queueing
+# lock is dropped so an operator's replay is never merged into, or refused by, a waiting job.
+_REPLAY = text("""
+UPDATE procrastinate_jobs
+   SET status = 'todo', attempts = 0, scheduled_at = NULL, queueing_lock = NULL
+ WHERE id = :job_id AND status = 'failed' AND queue_name = :queue
+""")
+
+_WAKE_WORKERS = text("SELECT pg_notify(:channel, :message)")
+
+_RELEASE_QUEUEING_LOCK = text(
+    "UPDATE procrastinate_jobs SET queueing_lock = NULL "
+    "WHERE id = :job_id AND queueing_lock IS NOT NULL"
+)
+
+_STATUS = text("SELECT status FROM procrastinate_jobs WHERE id = :job_id")
+
+_PENDING = text(
+    "SELECT count(*) FROM procrastinate_jobs "
+    "WHERE queue_name = :queue AND status IN ('todo', 'doing')"
+)
+
+
+async def apply_schema(conn: AsyncConnection) -> None:
+    """Install procrastinate's schema and the job errors table, unless already there."""
+    installed = (await conn.execute(text("SELECT to_regclass('procrastinate_jobs')"))).scalar()
+    if installed is None:
+        raw = (await conn.get_raw_connection()).driver_connection
+        assert raw is not None, "the connection is open"
+        # Through the driver: the schema is many statements and contains literal '%' signs.
+        await raw.execute(SchemaManager.get_schema())
+    await conn.execute(text(_ERRORS_DDL))
+
+
+def _libpq_url(database_url: str) -> str:
+    """Turn a SQLAlchemy URL (``postgresql+psycopg://``) into a libpq one for psycopg_pool."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
+    """Turn RetryPolicy decisions into procrastinate retries; None buries the job."""
+
+    def __init__(self, policy: RetryPolicy, decisions: dict[int, Decision]) -> None:
+        self._policy = policy
+        self._decisions = decisions
+
+    def get_retry_decision(
+        self, *, exception: BaseException, job: procrastinate.jobs.Job
+    ) -> procrastinate.RetryDecision | None:
+        """Reuse the decision the failed run took, or take one now (e.g. on shutdown)."""
+        assert job.id is not None, "a fetched job has an id"
+        decision = self._decisions.pop(job.id, None) or self._policy.decide(
+            exception, job.attempts + 1
+        )
+        if isinstance(decision, Dead):
+            logger.warning("job %s is dead: %s (%s)", job.id, decision.reason, exception)
+            return None
+        retry_at = datetime.now(UTC) + timedelta(seconds=decision.delay_seconds)
+        return procrastinate.RetryDecision(retry_at=retry_at)
+
+
+class ProcrastinateJobQueue:
+    """Run jobs with Procrastinate: many workers on many hosts, per-key locks, stall recovery."""
+
+    def __init__(
+        self,
+        database_url: str,
+        engine: AsyncEngine,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        *,
+        stall_seconds: float = 15.0,
+        stall_check_seconds: float = 5.0,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._stall_seconds = stall_seconds
+        self._stall_check_seconds = stall_check_seconds
+        self._poll_seconds = poll_seconds
+        self._wakers: set[asyncio.Task[None]] = set()
+        self._handlers: Mapping[str, Handler] = {}
+        self._decisions: dict[int, Decision] = {}
+        connector = procrastinate.PsycopgConnector(
+            conninfo=_libpq_url(database_url), min_size=1, max_size=10
+        )
+        self._app = procrastinate.App(connector=connector)
+        self._app.task(
+            name=TASK_NAME,
+            queue=QUEUE_NAME,
+            pass_context=True,
+            retry=PolicyRetryStrategy(policy, self._decisions),
+        )(self._run)
+
+    def notify(self) -> None:
+        """Do nothing: PostgreSQL's NOTIFY already wakes the workers when the enqueue commits."""
+
+    async def enqueue(
+        self,
+        conn: AsyncConnection,
+        task: str,
+        payload: Payload,
+        *,
+        lock_key: str | None = None,
+        queueing_lock: str | None = None,
+        delay_seconds: float = 0.0,
+    ) -> bool:
+        """Add a job inside the caller's open transaction; False if the queueing lock is held."""
+        params = {
+            "queue": QUEUE_NAME,
+            "task_name": TASK_NAME,
+            "lock": lock_key,
+            "queueing_lock": queueing_lock,
+            "args": json.dumps({"task": task, "payload": payload}),
+            "delay": delay_seconds,
+        }
+        try:
+            # The savepoint keeps a queueing-lock violation from aborting the caller's transaction.
+            async with conn.begin_nested():
+                await conn.execute(_DEFER, params)
+        except IntegrityError as err:
+            if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == (
+                _QUEUEING_LOCK_INDEX
+            ):
+                return False
+            raise
+        return True
+
+    async def work(
+        self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4
+    ) -> None:
+        """Run jobs with ``handlers`` until the ``stop`` asyncio.Event is set."""
+        self._handlers = handlers
+        async with self._app.open_async():
+            worker = asyncio.create_task(self._run_worker(concurrency))
+            recovery = asyncio.create_task(self._recover_periodically())
+            stopping = asyncio.create_task(stop.wait())
+            try:
+                await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stopping.cancel()
+                recovery.cancel()
+                # Procrastinate turns a cancel into a graceful stop: running jobs finish first.
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            if not stop.is_set():
+                raise RuntimeError("the procrastinate worker stopped by itself")
+
+    async def recover_stalled_jobs(self) -> int:
+        """Put back in the queue the running jobs of workers that stopped heartbeating."""
+        stalled = await self._app.job_manager.get_stalled_jobs(
+            queue=QUEUE_NAME, seconds_since_heartbeat=self._stall_seconds
+        )
+        recovered = 0
+        for job in stalled:
+            try:
+                # Counts the lost run as an attempt, like any retry.
+                await self._app.job_manager.retry_job(job)
+            except Exception:
+                logger.info("stalled job %s was recovered elsewhere", job.id, exc_info=True)
+                continue
+            logger.warning("job %s was stalled (its worker died); queued again", job.id)
+            recovered += 1
+        return recovered
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
+        """List the jobs that failed for good, newest first."""
+        async with self._engine.connect() as conn:
+            result = await conn.execute(_DEAD_LETTERS, {"queue": QUEUE_NAME, "limit": limit})
+            rows = result.all()
+        return [
+            DeadJob(
+                id=str(row.id),
+                task=row.args["task"],
+                payload=row.args["payload"],
+                attempts=row.attempts,
+                error=row.error or "",
+                failed_at=row.failed_at,
+            )
+            for row in rows
+        ]
+
+    async def replay(self, job_id: str) -> bool:
+        """Put a dead job back in the queue with a fresh attempt count; False if unknown."""
+        try:
+            key = int(job_id)
+        except ValueError:
+            return False
+        message = json.dumps({"type": "job_inserted", "job_id": key})
+        async with self._engine.begin() as conn:
+            result = await conn.execute(_REPLAY, {"job_id": key, "queue": QUEUE_NAME})
+            if result.rowcount != 1:
+                return False
+            # Only inserts notify the workers by themselves; delivered at commit.
+            await conn.execute(_WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message})
+        return True
+
+    async def pending_count(self) -> int:
+        """Count the jobs waiting or running (for readiness and the metrics)."""
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(_PENDING, {"queue": QUEUE_NAME})).scalar_one())
+
+    async def _run_worker(self, concurrency: int) -> None:
+        """Run procrastinate's worker on our queue, deleting jobs that succeed."""
+        await self._app.run_worker_async(
+            queues=[QUEUE_NAME],
+            name="callbridge",
+            concurrency=concurrency,
+            install_signal_handlers=False,
+            listen_notify=True,
+            delete_jobs="successful",
+            fetch_job_polling_interval=self._poll_seconds,
+            # Three heartbeats per stall threshold, so a live worker is never taken for dead.
+            update_heartbeat_interval=self._stall_seconds / 3,
+            stalled_worker_timeout=self._stall_seconds,
+        )
+
+    async def _recover_periodically(self) -> None:
+        """Recover stalled jobs now (a restart after a crash) and every check interval."""
+        while True:
+            try:
+                await self.recover_stalled_jobs()
+            except Exception:
+                logger.exception("looking for stalled jobs failed")
+            await asyncio.sleep(self._stall_check_seconds)
+
+    async def _run(self, context: procrastinate.JobContext, task: str, payload: Payload) -> None:
+        """Dispatch one job to its handler, recording the error and decision if it fails."""
+        job = context.job
+        assert job.id is not None, "a fetched job has an id"
+        try:
+            await self._release_queueing_lock(job.id)
+            handler = self._handlers.get(task)
+            if handler is None:
+                raise Permanent(f"no handler for task {task!r}")
+            await handler(payload)
+            if job.lock is not None:
+                self._wake_when_released(job.id)
+        except Exception as error:
+            decision = self._policy.decide(error, job.attempts + 1)
+            self._decisions[job.id] = decision
+            await self._record_failure(job.id, error, uncount=isinstance(decision, Reschedule))
+            raise
+
+    async def _release_queueing_lock(self, job_id: int) -> None:
+        """Drop a running job's queueing lock: it dedupes waiting jobs only.
+
+        Otherwise a retry (or a stalled-job recovery) of this job collides with the job that was
+        queued while it ran, and the retry fails, leaving the job stuck in ``doing``.
+        """
+        async with self._engine.begin() as conn:
+            await conn.execute(_RELEASE_QUEUEING_LOCK, {"job_id": job_id})
+
+    def _wake_when_released(self, job_id: int) -> None:
+        """Wake every worker once this job's lock is free, so the next job of its key starts now.
+
+        Procrastinate only notifies on inserts; a job waiting behind a lock would otherwise start
+        one polling interval late, which serializes a busy number's calls at the polling rate.
+        """
+        task = asyncio.create_task(self._notify_after_finish(job_id))
+        self._wakers.add(task)
+        task.add_done_callback(self._wakers.discard)
+
+    async def _notify_after_finish(self, job_id: int) -> None:
+        message = json.dumps({"type": "job_inserted", "job_id": job_id})
+        try:
+            for _ in range(200):  # procrastinate marks the job finished right after we return
+                async with self._engine.begin() as conn:
+                    status = (await conn.execute(_STATUS, {"job_id": job_id})).scalar()
+                    if status != "doing":
+                        await conn.execute(
+                            _WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message}
+                        )
+                        return
+                await asyncio.sleep(0.005)
+        except Exception:  # waking early is an optimisation; polling still finds the job
+            logger.debug("could not wake workers after job %s", job_id, exc_info=True)
+
+    async def _record_failure(self, job_id: int, error: Exception, *, uncount: bool) -> None:
+        """Keep the job's last error; give the attempt back when the run did not count."""
+        async with self._engine.begin() as conn:
+            params = {"job_id": job_id, "error": f"{type(error).__name__}: {error}"}
+            await conn.execute(_RECORD_ERROR, params)
+            if uncount:
+                await conn.execute(_UNCOUNT_ATTEMPT, {"job_id": job_id})

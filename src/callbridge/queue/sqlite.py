@@ -1,0 +1,351 @@
+"""The embedded job queue: jobs in the ``jobs`` table, claimed under short renewable leases.
+
+Written here rather than taken from a library because it must enqueue inside the caller's
+SQLAlchemy transaction on the same SQLite file, and SQLite has no LISTEN/NOTIFY nor row locks:
+the engine's ``BEGIN IMMEDIATE`` serializes claims, leases stand in for row locks, and
+``notify()`` plus polling stand in for LISTEN.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from callbridge.errors import Permanent
+from callbridge.queue.base import DeadJob, Handler, Payload
+from callbridge.queue.retry import DEFAULT_POLICY, Dead, Reschedule, Retry, RetryPolicy
+from callbridge.queue.sqlite_table import jobs
+
+logger = logging.getLogger(__name__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    """A job this worker holds the lease of."""
+
+    id: int
+    task: str
+    payload: Payload
+    attempts: int
+
+
+def _claimable(now: datetime) -> Select[Any]:
+    """Select the oldest job that is due and whose lock key is free, per-key FIFO."""
+    other = jobs.alias("other")
+    key_busy = exists().where(
+        other.c.lock_key == jobs.c.lock_key,
+        other.c.id != jobs.c.id,
+        or_(
+            and_(other.c.status == "doing", other.c.lease_until >= now),
+            and_(other.c.status.in_(("todo", "doing")), other.c.id < jobs.c.id),
+        ),
+    )
+    due = or_(
+        and_(jobs.c.status == "todo", jobs.c.scheduled_at <= now),
+        # A lease that ran out means its worker died: the job is up for grabs again.
+        and_(jobs.c.status == "doing", jobs.c.lease_until < now),
+    )
+    return (
+        select(jobs.c.id, jobs.c.task, jobs.c.payload, jobs.c.attempts, jobs.c.status)
+        .where(due, or_(jobs.c.lock_key.is_(None), ~key_busy))
+        .order_by(jobs.c.id)
+        .limit(1)
+    )
+
+
+class SQLiteJobQueue:
+    """Run jobs from the ``jobs`` table with per-key FIFO, leases, retries and dead letters."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        lease_seconds: float = 60,
+        poll_seconds: float = 0.05,
+    ) -> None:
+        self._engine = engine
+        self._policy = policy
+        self._lease = timedelta(seconds=lease_seconds)
+        self._poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+
+    def notify(self) -> None:
+        """Wake idle workers at once; call it after committing an enqueue, on the same loop."""
+        self._wakeup.set()
+
+    async def enqueue(
+        self,
+        conn: AsyncConnection,
+        task: str,
+        payload: Payload,
+        *,
+        lock_key: str | None = None,
+        queueing_lock: str | None = None,
+        delay_seconds: float = 0.0,
+    ) -> bool:
+        """Add a job inside the caller's open transaction; False if the queueing lock is held."""
+        now = _utcnow()
+        statement = (
+            sqlite_insert(jobs)
+            .values(
+                task=task,
+                payload=payload,
+                lock_key=lock_key,
+                queueing_lock=queueing_lock,
+                status="todo",
+                scheduled_at=now + timedelta(seconds=max(0.0, delay_seconds)),
+                attempts=0,
+                created_at=now,
+            )
+            # A held queueing lock must not abort the caller's transaction, so no error is raised.
+            .on_conflict_do_nothing()
+        )
+        result = await conn.execute(statement)
+        return result.rowcount == 1
+
+    async def work(
+        self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4
+    ) -> None:
+        """Run jobs with ``handlers`` until the ``stop`` asyncio.Event is set."""
+        worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        await self._expire_orphans()
+        slots = asyncio.Semaphore(concurrency)
+        running: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            running.discard(task)
+            slots.release()
+            # A freed slot or lock key may make another job claimable right away.
+            self._wakeup.set()
+
+        try:
+            while not stop.is_set():
+                await slots.acquire()
+                if stop.is_set():  # stopped while every slot was busy
+                    slots.release()
+                    break
+                self._wakeup.clear()
+                job = await self._try_claim(worker_id)
+                if job is None:
+                    slots.release()
+                    await self._idle(stop)
+                    continue
+                task = asyncio.create_task(self._run(job, handlers, worker_id))
+                running.add(task)
+                task.add_done_callback(finished)
+        finally:
+            # Graceful stop: running handlers finish and settle their jobs.
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _expire_orphans(self) -> None:
+        """End at once the leases of jobs whose worker process on this host no longer exists.
+
+        After a crash and restart the jobs the dead process held need not wait for their lease.
+        """
+        host = socket.gethostname()
+        async with self._engine.begin() as conn:
+            held = (
+                await conn.execute(
+                    select(jobs.c.id, jobs.c.worker_id).where(jobs.c.status == "doing")
+                )
+            ).all()
+            orphans = [row.id for row in held if _dead_local_worker(row.worker_id, host)]
+            if orphans:
+                await conn.execute(
+                    update(jobs)
+                    .where(jobs.c.id.in_(orphans), jobs.c.status == "doing")
+                    .values(lease_until=datetime.now(UTC))
+                )
+
+    async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
+        """List the jobs that failed for good, newest first."""
+        query = (
+            select(jobs)
+            .where(jobs.c.status == "dead")
+            .order_by(jobs.c.finished_at.desc(), jobs.c.id.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            DeadJob(
+                id=str(row.id),
+                task=row.task,
+                payload=row.payload,
+                attempts=row.attempts,
+                error=row.last_error or "",
+                failed_at=row.finished_at,
+            )
+            for row in rows
+        ]
+
+    async def replay(self, job_id: str) -> bool:
+        """Put a dead job back in the queue with a fresh attempt count; False if unknown."""
+        try:
+            key = int(job_id)
+        except ValueError:
+            return False
+        # The queueing lock is dropped: an operator's replay must not be merged or refused.
+        statement = (
+            update(jobs)
+            .where(jobs.c.id == key, jobs.c.status == "dead")
+            .values(
+                status="todo",
+                attempts=0,
+                scheduled_at=_utcnow(),
+                queueing_lock=None,
+                finished_at=None,
+                lease_until=None,
+                worker_id=None,
+            )
+        )
+        async with self._engine.begin() as conn:
+            replayed = (await conn.execute(statement)).rowcount == 1
+        if replayed:
+            self.notify()
+        return replayed
+
+    async def pending_count(self) -> int:
+        """Count the jobs waiting or running (for readiness and the metrics)."""
+        query = select(func.count()).select_from(jobs).where(jobs.c.status.in_(("todo", "doing")))
+        async with self._engine.connect() as conn:
+            return int((await conn.execute(query)).scalar_one())
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for a notify, the stop event, or the next poll, whichever comes first."""
+        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
+        try:
+            await asyncio.wait(
+                waiters, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _try_claim(self, worker_id: str) -> _Claimed | None:
+        """Claim a job, or return None (also when the database is briefly unavailable)."""
+        try:
+            return await self._claim(worker_id)
+        except Exception:
+            logger.exception("claiming a job failed; trying again in a second")
+            # A database that keeps failing must not flood the log at the polling rate.
+            await asyncio.sleep(1.0)
+            return None
+
+    async def _claim(self, worker_id: str) -> _Claimed | None:
+        """Take the lease of the next runnable job in one short write transaction."""
+        now = _utcnow()
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(_claimable(now))).first()
+            if row is None:
+                return None
+            # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.
+            attempts = row.attempts + (1 if row.status == "doing" else 0)
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == row.id)
+                .values(
+                    status="doing",
+                    attempts=attempts,
+                    lease_until=now + self._lease,
+                    worker_id=worker_id,
+                    # The queueing lock only dedupes waiting jobs: once this one runs, a new one
+                    # may wait, and this one must be able to go back to waiting on a retry.
+                    queueing_lock=None,
+                )
+            )
+        return _Claimed(id=row.id, task=row.task, payload=row.payload, attempts=attempts)
+
+    async def _run(self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str) -> None:
+        """Run one job's handler under a renewed lease, then record its outcome."""
+        heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
+        error: Exception | None = None
+        try:
+            handler = handlers.get(job.task)
+            if handler is None:
+                raise Permanent(f"no handler for task {job.task!r}")
+            await handler(job.payload)
+        except Exception as err:
+            error = err
+        finally:
+            heartbeat.cancel()
+        try:
+            await self._settle(job, worker_id, error)
+        except Exception:
+            # The lease will run out and another claim will run the job again.
+            logger.exception("recording the outcome of job %s failed", job.id)
+
+    async def _keep_lease(self, job_id: int, worker_id: str) -> None:
+        """Extend the lease while the handler runs, so no other worker takes the job."""
+        while True:
+            await asyncio.sleep(self._lease.total_seconds() / 3)
+            statement = (
+                update(jobs)
+                .where(jobs.c.id == job_id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
+                .values(lease_until=_utcnow() + self._lease)
+            )
+            try:
+                async with self._engine.begin() as conn:
+                    held = (await conn.execute(statement)).rowcount == 1
+            except Exception:
+                logger.exception("extending the lease of job %s failed", job_id)
+                continue
+            if not held:
+                logger.warning("job %s lost its lease to another worker", job_id)
+                return
+
+    async def _settle(self, job: _Claimed, worker_id: str, error: Exception | None) -> None:
+        """Delete a succeeded job, or retry, reschedule or bury a failed one."""
+        mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
+        if error is None:
+            async with self._engine.begin() as conn:
+                await conn.execute(delete(jobs).where(mine))
+            return
+        now = _utcnow()
+        attempts = job.attempts + 1
+        decision = self._policy.decide(error, attempts)
+        values: dict[str, Any] = {
+            "last_error": f"{type(error).__name__}: {error}",
+            "lease_until": None,
+            "worker_id": None,
+        }
+        match decision:
+            case Retry(delay) | Reschedule(delay):
+                counted = attempts if isinstance(decision, Retry) else job.attempts
+                values |= {"status": "todo", "attempts": counted}
+                values["scheduled_at"] = now + timedelta(seconds=delay)
+                logger.warning("job %s failed (%s); again in %.2fs", job.id, error, delay)
+            case Dead(reason):
+                values |= {"status": "dead", "attempts": attempts, "finished_at": now}
+                logger.error("job %s is dead: %s (%s)", job.id, reason, error)
+        async with self._engine.begin() as conn:
+            await conn.execute(update(jobs).where(mine).values(**values))
+
+
+def _dead_local_worker(worker_id: str | None, host: str) -> bool:
+    """Tell whether ``worker_id`` names a process of this host that is no longer running."""
+    parts = (worker_id or "").split(":")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, owned by someone else
+        return False
+    return False

@@ -1,0 +1,1 @@
+"""Pure, table-tested decisions: creation policy, record selection."""

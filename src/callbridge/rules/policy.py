@@ -1,0 +1,66 @@
+"""The "Contact creation for calls" setting of an integration (DESIGN §1.2)."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from dataclasses import dataclass
+from enum import StrEnum
+
+from callbridge.domain.call import CallType
+
+
+class CreationPolicy(StrEnum):
+    """Which calls create a contact when no record matches."""
+
+    ALL = "all"
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    MISSED = "missed"
+    ANSWERED = "answered"
+    NONE = "none"
+
+
+_REQUIRED: dict[CreationPolicy, CallType | None] = {
+    CreationPolicy.INCOMING: CallType.INCOMING,
+    CreationPolicy.OUTGOING: CallType.OUTGOING,
+    CreationPolicy.MISSED: CallType.MISSED,
+    CreationPolicy.ANSWERED: CallType.ANSWERED,
+}
+
+DEFAULT_NAMES = {
+    "en": "New Callbridge Contact",
+    "fr": "Nouveau contact Callbridge",
+    "es": "Nuevo contacto Callbridge",
+}
+LANGUAGES = frozenset(DEFAULT_NAMES)
+
+
+@dataclass(frozen=True)
+class CreationDecision:
+    """Whether to create a contact, and the reason shown in the call's history."""
+
+    create: bool
+    reason: str
+
+
+def decide_creation(policy: CreationPolicy, call_types: Set[CallType]) -> CreationDecision:
+    """Decide whether an unmatched call creates a contact under ``policy``."""
+    if not call_types:
+        return CreationDecision(False, "internal calls never create contacts")
+    kinds = ", ".join(sorted(call_types))
+    if policy is CreationPolicy.NONE:
+        return CreationDecision(False, "contact creation is off (policy 'none')")
+    if policy is CreationPolicy.ALL:
+        return CreationDecision(True, f"policy 'all' creates for every call ({kinds})")
+    required = _REQUIRED[policy]
+    if required in call_types:
+        return CreationDecision(True, f"policy '{policy}' matches this {kinds} call")
+    return CreationDecision(False, f"policy '{policy}' does not cover this call ({kinds})")
+
+
+def contact_name(language: str, template: str | None, phone: str) -> str:
+    """Return the name of a contact created for a call, from the template or the language."""
+    default = DEFAULT_NAMES.get(language, DEFAULT_NAMES["en"])
+    if not template:
+        return default
+    return template.replace("{default}", default).replace("{phone}", phone)

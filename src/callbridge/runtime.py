@@ -1,0 +1,51 @@
+"""The process's shared parts: settings, database, queue, secrets, HTTP client and clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from callbridge.connectors.base import utc_now
+from callbridge.crypto import SecretBox, load_keys
+from callbridge.queue import build_queue
+from callbridge.queue.base import JobQueue
+from callbridge.settings import Settings
+from callbridge.storage.engine import create_engine, create_sessionmaker
+
+
+@dataclass
+class Runtime:
+    """Everything the pipeline and the API share in one process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    queue: JobQueue
+    box: SecretBox
+    http: httpx.AsyncClient
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    @classmethod
+    def create(cls, settings: Settings) -> Runtime:
+        """Build the runtime for ``settings`` (nothing is connected until first use)."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        url = settings.resolved_database_url()
+        engine = create_engine(url)
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=create_sessionmaker(engine),
+            queue=build_queue(url, engine),
+            box=SecretBox(load_keys(secret, settings.data_dir)),
+            http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
+        )
+
+    async def close(self) -> None:
+        """Release connections."""
+        await self.http.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,142 @@
+"""Companies, teams, users, API keys and telephony sources; every query scoped by company."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.storage.tables import api_keys, companies, teams, telephony_sources, users
+
+KEY_PREFIX = "cb_"
+ROLES = ("admin", "agent", "top_manager")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who an API key belongs to."""
+
+    company_id: str
+    key_id: str
+
+
+def hash_key(raw: str) -> str:
+    """Return the stored form of an API key (SHA-256; keys are long random strings)."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def create_company(session: AsyncSession, name: str, now: datetime) -> str:
+    """Create a company (tenant) and return its id."""
+    company_id = str(uuid.uuid4())
+    await session.execute(
+        insert(companies).values(id=company_id, name=name, own_numbers=[], created_at=now)
+    )
+    return company_id
+
+
+async def create_api_key(session: AsyncSession, company_id: str, name: str, now: datetime) -> str:
+    """Create an API key for the company and return it; only its hash is stored."""
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    await session.execute(
+        insert(api_keys).values(
+            id=str(uuid.uuid4()),
+            company_id=company_id,
+            name=name,
+            prefix=raw[:10],
+            key_hash=hash_key(raw),
+            created_at=now,
+        )
+    )
+    return raw
+
+
+async def authenticate(session: AsyncSession, raw: str) -> Principal | None:
+    """Return who owns an API key, or None when it is unknown or revoked."""
+    row = (
+        await session.execute(
+            select(api_keys.c.id, api_keys.c.company_id).where(
+                api_keys.c.key_hash == hash_key(raw), api_keys.c.revoked_at.is_(None)
+            )
+        )
+    ).first()
+    return Principal(company_id=row.company_id, key_id=row.id) if row else None
+
+
+async def count_companies(session: AsyncSession) -> int:
+    """Count the companies (zero means a fresh install)."""
+    return len((await session.execute(select(companies.c.id).limit(1))).all())
+
+
+async def get_company(session: AsyncSession, company_id: str) -> dict[str, Any] | None:
+    """Return a company row as a dict."""
+    row = (await session.execute(select(companies).where(companies.c.id == company_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def create_team(
+    session: AsyncSession, company_id: str, name: str, permissions: list[str]
+) -> str:
+    """Create a team and return its id."""
+    team_id = str(uuid.uuid4())
+    await session.execute(
+        insert(teams).values(id=team_id, company_id=company_id, name=name, permissions=permissions)
+    )
+    return team_id
+
+
+async def create_user(session: AsyncSession, company_id: str, **fields: Any) -> str:
+    """Create a user (name, email, extension, telephony_user_id, role, team_id); return its id."""
+    user_id = str(uuid.uuid4())
+    await session.execute(insert(users).values(id=user_id, company_id=company_id, **fields))
+    return user_id
+
+
+async def list_rows(session: AsyncSession, table: Any, company_id: str) -> list[dict[str, Any]]:
+    """Return every row of a company-scoped table for ``company_id``."""
+    rows = await session.execute(select(table).where(table.c.company_id == company_id))
+    return [dict(row._mapping) for row in rows]
+
+
+async def create_source(
+    session: AsyncSession, company_id: str, provider: str, name: str, sealed: bytes, now: datetime
+) -> str:
+    """Create a telephony source with its sealed secrets and return its id."""
+    source_id = str(uuid.uuid4())
+    await session.execute(
+        insert(telephony_sources).values(
+            id=source_id,
+            company_id=company_id,
+            provider=provider,
+            name=name,
+            secrets_encrypted=sealed,
+            created_at=now,
+        )
+    )
+    return source_id
+
+
+async def get_source(
+    session: AsyncSession, source_id: str, company_id: str | None = None
+) -> dict[str, Any] | None:
+    """Return a telephony source row; scoped by company when ``company_id`` is given."""
+    query = select(telephony_sources).where(telephony_sources.c.id == source_id)
+    if company_id is not None:
+        query = query.where(telephony_sources.c.company_id == company_id)
+    row = (await session.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def extensions(session: AsyncSession, company_id: str) -> list[str]:
+    """Return the internal extensions of the company's users."""
+    rows = await session.execute(
+        select(users.c.extension).where(
+            users.c.company_id == company_id, users.c.extension.is_not(None)
+        )
+    )
+    return [str(value) for value in rows.scalars()]

@@ -1,0 +1,62 @@
+"""Integrations: one connected CRM of a company, with its settings."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.storage.tables import integrations
+
+
+async def create_integration(
+    session: AsyncSession, company_id: str, now: datetime, **fields: Any
+) -> str:
+    """Create an integration and return its id."""
+    integration_id = str(uuid.uuid4())
+    await session.execute(
+        insert(integrations).values(
+            id=integration_id, company_id=company_id, created_at=now, updated_at=now, **fields
+        )
+    )
+    return integration_id
+
+
+async def get_integration(
+    session: AsyncSession, company_id: str, integration_id: str
+) -> dict[str, Any] | None:
+    """Return one integration of the company as a dict."""
+    row = (
+        await session.execute(
+            select(integrations).where(
+                integrations.c.id == integration_id, integrations.c.company_id == company_id
+            )
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def list_integrations(
+    session: AsyncSession, company_id: str, *, active_only: bool = False
+) -> list[dict[str, Any]]:
+    """Return the company's integrations, oldest first."""
+    query = select(integrations).where(integrations.c.company_id == company_id)
+    if active_only:
+        query = query.where(integrations.c.status == "active")
+    rows = await session.execute(query.order_by(integrations.c.created_at, integrations.c.id))
+    return [dict(row._mapping) for row in rows]
+
+
+async def update_integration(
+    session: AsyncSession, company_id: str, integration_id: str, now: datetime, **fields: Any
+) -> bool:
+    """Change an integration's settings; False if it does not exist."""
+    result = await session.execute(
+        update(integrations)
+        .where(integrations.c.id == integration_id, integrations.c.company_id == company_id)
+        .values(updated_at=now, **fields)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,10 @@
+"""Import every table module so the shared metadata knows the whole schema (for Alembic)."""
+
+from __future__ import annotations
+
+from callbridge.connectors.local import tables as local_tables
+from callbridge.queue import sqlite_table
+from callbridge.storage import tables
+from callbridge.storage.metadata import metadata
+
+__all__ = ["local_tables", "metadata", "sqlite_table", "tables"]

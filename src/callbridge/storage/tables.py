@@ -1,0 +1,240 @@
+"""The tables of Callbridge itself: tenants, people, sources, integrations, calls and their sync."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from callbridge.storage.metadata import metadata
+from callbridge.storage.types import UTCDateTime
+
+UTC_TIME = UTCDateTime()
+
+
+def _company() -> Column[str]:
+    return Column("company_id", String(36), ForeignKey("companies.id"), nullable=False, index=True)
+
+
+companies = Table(
+    "companies",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("own_numbers", JSON, nullable=False, default=list),
+    Column("created_at", UTC_TIME, nullable=False),
+)
+
+teams = Table(
+    "teams",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("name", String(200), nullable=False),
+    Column("permissions", JSON, nullable=False, default=list),
+    UniqueConstraint("company_id", "name"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("team_id", String(36), ForeignKey("teams.id"), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320), nullable=True),
+    Column("extension", String(20), nullable=True),
+    Column("telephony_user_id", String(100), nullable=True),
+    Column("role", String(20), nullable=False),
+    UniqueConstraint("company_id", "email"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("revoked_at", UTC_TIME, nullable=True),
+)
+
+telephony_sources = Table(
+    "telephony_sources",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("provider", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("secrets_encrypted", LargeBinary, nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+)
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("connector", String(40), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("default_region", String(2), nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("name_template", String(200), nullable=True),
+    Column("creation_policy", String(10), nullable=False),
+    Column("config", JSON, nullable=False, default=dict),
+    Column("credentials_encrypted", LargeBinary, nullable=True),
+    Column("status", String(10), nullable=False, default="active"),
+    Column("status_reason", Text, nullable=True),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("updated_at", UTC_TIME, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("source_id", String(36), ForeignKey("telephony_sources.id"), nullable=False),
+    Column("delivery_id", String(200), nullable=False),
+    Column("received_at", UTC_TIME, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("ignored_reason", Text, nullable=True),
+    UniqueConstraint("source_id", "delivery_id"),
+)
+
+call_events = Table(
+    "call_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("source_id", String(36), ForeignKey("telephony_sources.id"), nullable=False),
+    Column("delivery_id", Integer, ForeignKey("webhook_deliveries.id"), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("provider_call_id", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("occurred_at", UTC_TIME, nullable=False),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("source_id", "event_id"),
+    Index("ix_call_events_call", "source_id", "provider_call_id"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("source_id", String(36), ForeignKey("telephony_sources.id"), nullable=False),
+    Column("provider_call_id", String(200), nullable=False),
+    Column("state", String(12), nullable=False),
+    Column("direction", String(10), nullable=True),
+    Column("from_number", String(100), nullable=True),
+    Column("to_number", String(100), nullable=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=True),
+    Column("agent", JSON, nullable=True),
+    Column("started_at", UTC_TIME, nullable=True),
+    Column("answered_at", UTC_TIME, nullable=True),
+    Column("ended_at", UTC_TIME, nullable=True),
+    Column("duration", Integer, nullable=True),
+    Column("recording_url", Text, nullable=True),
+    Column("notes", Text, nullable=True),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("disposition", String(200), nullable=True),
+    Column("utm", JSON, nullable=True),
+    Column("crm_record_id", String(200), nullable=True),
+    Column("event_count", Integer, nullable=False, default=0),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("updated_at", UTC_TIME, nullable=False),
+    UniqueConstraint("source_id", "provider_call_id"),
+    Index("ix_calls_company_started", "company_id", "started_at"),
+)
+
+call_syncs = Table(
+    "call_syncs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("call_id", String(36), ForeignKey("calls.id"), nullable=False),
+    Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
+    Column("external_number", String(20), nullable=True),
+    Column("no_number_reason", String(30), nullable=True),
+    Column("matched", JSON, nullable=False, default=list),
+    Column("match_rule", Text, nullable=True),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("reason", Text, nullable=True),
+    Column("updated_at", UTC_TIME, nullable=False),
+    UniqueConstraint("call_id", "integration_id"),
+)
+
+call_actions = Table(
+    "call_actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("call_id", String(36), ForeignKey("calls.id"), nullable=False, index=True),
+    Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("target", String(200), nullable=False, default=""),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("reason", Text, nullable=True),
+    Column("result_id", String(200), nullable=True),
+    Column("updated_at", UTC_TIME, nullable=False),
+    UniqueConstraint("call_id", "integration_id", "action", "target"),
+)
+
+contact_claims = Table(
+    "contact_claims",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
+    Column("phone_e164", String(20), nullable=False),
+    Column("call_id", String(36), ForeignKey("calls.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("record_id", String(200), nullable=True),
+    Column("created_at", UTC_TIME, nullable=False),
+    UniqueConstraint("integration_id", "phone_e164"),
+)
+
+activity_links = Table(
+    "activity_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("call_id", String(36), ForeignKey("calls.id"), nullable=False),
+    Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("object_type", String(20), nullable=False),
+    Column("activity_id", String(200), nullable=True),
+    Column("status", String(10), nullable=False),
+    Column("updated_at", UTC_TIME, nullable=False),
+    UniqueConstraint("call_id", "integration_id", "record_id"),
+)
+
+__all__ = [
+    "activity_links",
+    "api_keys",
+    "call_actions",
+    "call_events",
+    "call_syncs",
+    "calls",
+    "companies",
+    "contact_claims",
+    "integrations",
+    "teams",
+    "telephony_sources",
+    "users",
+    "webhook_deliveries",
+]

@@ -1,0 +1,16 @@
+"""Telephony providers: one adapter per platform, each verifying and parsing its webhooks.
+
+:data:`PROVIDERS` maps the name used in the webhook URL (``/webhooks/{name}/{source_id}``), the
+module name and the docs page (``docs/telephony/{name}.md``) to the adapter.
+"""
+
+from __future__ import annotations
+
+from callbridge.telephony.base import ParsedDelivery, TelephonyAdapter
+from callbridge.telephony.generic import GenericAdapter
+
+__all__ = ["PROVIDERS", "ParsedDelivery", "TelephonyAdapter"]
+
+PROVIDERS: dict[str, TelephonyAdapter] = {
+    "generic": GenericAdapter(),
+}

@@ -1,0 +1,254 @@
+"""The generic provider: any system that can POST Callbridge's own JSON schema, signed.
+
+The schema is documented for users in ``docs/telephony/generic.md``; the Pydantic models below
+are its single definition. A body is one event object or a JSON array of them::
+
+    {"id": "evt_1", "type": "call.ended", "timestamp": "2025-03-04T09:15:42+01:00",
+     "call": {"id": "c_42", "direction": "incoming", "from": "+33612345678", "duration": 95}}
+
+Deliveries are signed with Standard Webhooks (see :mod:`callbridge.telephony.standard_webhooks`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    NonNegativeInt,
+    StringConstraints,
+    ValidationError,
+)
+
+from callbridge.domain.event import Agent, CallEvent, Direction, EventKind, Utm
+from callbridge.errors import PayloadError
+from callbridge.telephony import standard_webhooks
+from callbridge.telephony.base import ParsedDelivery
+
+MAX_BATCH = 100
+# "user.created", "contact.updated": events of other resources, known kinds we skip with 2xx.
+_OTHER_RESOURCE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+
+
+def _integer_to_text(value: object) -> object:
+    """Accept integers where text is expected: platforms send ids and numbers as big ints."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_integer_to_text)]
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=255), BeforeValidator(_integer_to_text)
+]
+
+
+class _Schema(BaseModel):
+    """Base of the schema models: immutable, unknown fields ignored for forward compatibility."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class GenericAgent(_Schema):
+    """The employee on the call, as the phone system knows them."""
+
+    id: Identifier | None = None
+    email: str | None = None
+    extension: Text | None = None
+    name: str | None = None
+
+
+class GenericUtm(_Schema):
+    """Call-tracking attribution of the call."""
+
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    term: str | None = None
+    content: str | None = None
+    tracking_number: Text | None = None
+
+
+class GenericCall(_Schema):
+    """What the event tells about the call; every field but ``id`` may come in a later event."""
+
+    id: Identifier
+    direction: Direction | None = None
+    from_number: Text | None = Field(default=None, alias="from")
+    to_number: Text | None = Field(default=None, alias="to")
+    agent: GenericAgent | None = None
+    started_at: AwareDatetime | None = None
+    answered_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+    duration: NonNegativeInt | None = None
+    recording_url: HttpUrl | None = None
+    notes: str | None = None
+    tags: tuple[str, ...] = ()
+    disposition: str | None = None
+    utm: GenericUtm | None = None
+    crm_record_id: Identifier | None = None
+
+
+class GenericEvent(_Schema):
+    """One event of the generic schema."""
+
+    id: Identifier
+    type: EventKind
+    timestamp: AwareDatetime
+    call: GenericCall
+
+
+class GenericAdapter:
+    """Webhooks in Callbridge's own JSON schema, signed with Standard Webhooks."""
+
+    name = "generic"
+
+    def __init__(self, tolerance: timedelta = standard_webhooks.DEFAULT_TOLERANCE) -> None:
+        self.tolerance = tolerance
+
+    def verify(
+        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime
+    ) -> None:
+        """Check the Standard Webhooks signature; raise SignatureError if it does not hold."""
+        standard_webhooks.verify(headers, body, secrets, now, tolerance=self.tolerance)
+
+    def parse(self, body: bytes) -> ParsedDelivery:
+        """Read one event or a batch of them; raise PayloadError naming the first bad field."""
+        document = _load_json(body)
+        if isinstance(document, dict):
+            items, batch = [document], False
+        elif isinstance(document, list):
+            items, batch = document, True
+            _check_batch_size(items)
+        else:
+            raise PayloadError(
+                "body", f"expected an event object or an array of them, got {_json_type(document)}"
+            )
+        events: list[CallEvent] = []
+        ignored: list[str] = []
+        for index, item in enumerate(items):
+            prefix = f"[{index}]" if batch else ""
+            skipped = _ignored_type(item, prefix)
+            if skipped is None:
+                events.append(_to_call_event(_validate(item, prefix)))
+            elif skipped not in ignored:
+                ignored.append(skipped)
+        return ParsedDelivery(events=tuple(events), ignored=_ignored_reason(ignored))
+
+
+def _load_json(body: bytes) -> Any:
+    """Decode the body as JSON or raise PayloadError on field ``body``."""
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError as err:
+        raise PayloadError("body", f"is not UTF-8 text: {err.reason}") from err
+    except json.JSONDecodeError as err:
+        raise PayloadError("body", f"is not valid JSON: {err}") from err
+    except RecursionError as err:
+        raise PayloadError("body", "is nested too deeply to be an event") from err
+
+
+def _check_batch_size(items: list[Any]) -> None:
+    """Refuse empty batches and batches larger than MAX_BATCH."""
+    if not items:
+        raise PayloadError("body", "the batch is empty: send at least one event")
+    if len(items) > MAX_BATCH:
+        raise PayloadError(
+            "body", f"the batch holds {len(items)} events; send at most {MAX_BATCH} per request"
+        )
+
+
+def _ignored_type(item: Any, prefix: str) -> str | None:
+    """Return the type of a well-formed event about another resource, or None to parse it."""
+    if not isinstance(item, dict):
+        raise PayloadError(prefix or "body", f"expected an event object, got {_json_type(item)}")
+    kind = item.get("type")
+    if not isinstance(kind, str) or kind.startswith("call.") or not _OTHER_RESOURCE.fullmatch(kind):
+        return None
+    return kind
+
+
+def _ignored_reason(types: list[str]) -> str | None:
+    """Say which event types were skipped, or None when nothing was."""
+    if not types:
+        return None
+    if len(types) == 1:
+        return f"event type {types[0]} is not a call event"
+    return f"event types {', '.join(types)} are not call events"
+
+
+def _validate(item: dict[str, Any], prefix: str) -> GenericEvent:
+    """Validate one event object, turning the first Pydantic error into a PayloadError."""
+    try:
+        event = GenericEvent.model_validate(item)
+    except ValidationError as err:
+        first = err.errors(include_url=False)[0]
+        problem = first["msg"]
+        if first["type"] == "model_type":  # Pydantic's message names our class, not the JSON type
+            problem = "Input should be an object"
+        if first["type"] != "missing":
+            problem += f" (got {_short_repr(first['input'])})"
+        raise PayloadError(_field_path(prefix, first["loc"]), problem) from err
+    if event.type is EventKind.RECORDING and event.call.recording_url is None:
+        path = _field_path(prefix, ("call", "recording_url"))
+        raise PayloadError(path, "Field required for call.recording events")
+    return event
+
+
+def _field_path(prefix: str, loc: tuple[int | str, ...]) -> str:
+    """Spell a Pydantic error location as a JSON path: ``[2].call.tags[0]``."""
+    path = prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    return path.lstrip(".")
+
+
+def _to_call_event(event: GenericEvent) -> CallEvent:
+    """Convert a validated event into the domain's CallEvent, times in UTC."""
+    call = event.call
+    return CallEvent(
+        event_id=event.id,
+        call_id=call.id,
+        kind=event.type,
+        occurred_at=event.timestamp.astimezone(UTC),
+        direction=call.direction,
+        from_number=call.from_number,
+        to_number=call.to_number,
+        agent=Agent(**call.agent.model_dump()) if call.agent else None,
+        started_at=_utc(call.started_at),
+        answered_at=_utc(call.answered_at),
+        ended_at=_utc(call.ended_at),
+        duration=call.duration,
+        recording_url=str(call.recording_url) if call.recording_url else None,
+        notes=call.notes,
+        tags=call.tags,
+        disposition=call.disposition,
+        utm=Utm(**call.utm.model_dump()) if call.utm else None,
+        crm_record_id=call.crm_record_id,
+    )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """Return an aware datetime converted to UTC (None stays None)."""
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def _json_type(value: object) -> str:
+    """Name a decoded JSON value's type the way JSON does."""
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    return names.get(type(value), "a number")
+
+
+def _short_repr(value: object) -> str:
+    """Return a repr of a bad input short enough for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,1 @@
+"""Test support shipped with Callbridge: signed webhook builders, the connector contract suite."""

@@ -1,0 +1,77 @@
+"""Integrations over the API: settings validated with the field named, changes visible at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import Tenant
+
+
+async def test_create_read_update_an_integration(acme: Tenant) -> None:
+    created = await acme.client.post(
+        "/integrations",
+        json={
+            "connector": "local",
+            "name": "Second CRM",
+            "default_region": "fr",
+            "language": "fr",
+            "creation_policy": "missed",
+        },
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["default_region"], body["language"], body["creation_policy"]) == (
+        "FR",
+        "fr",
+        "missed",
+    )
+    assert "credentials_encrypted" not in body
+    assert body["creation_policy_options"] == [
+        "all",
+        "incoming",
+        "outgoing",
+        "missed",
+        "answered",
+        "none",
+    ]
+    changed = await acme.client.patch(
+        f"/integrations/{body['id']}",
+        json={"creation_policy": "none", "name_template": "{default} {phone}"},
+    )
+    assert changed.json()["creation_policy"] == "none"
+    assert changed.json()["name_template"] == "{default} {phone}"
+    listed = (await acme.client.get("/integrations")).json()
+    assert len(listed) == 2
+
+
+@pytest.mark.parametrize(
+    ("patch", "field"),
+    [
+        ({"creation_policy": "sometimes"}, "creation_policy"),
+        ({"default_region": "XX"}, "default_region"),
+        ({"language": "de"}, "language"),
+    ],
+)
+async def test_bad_settings_are_refused_naming_the_field(
+    acme: Tenant, patch: dict[str, str], field: str
+) -> None:
+    answer = await acme.client.patch(f"/integrations/{acme.company.integration_id}", json=patch)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"][-1] == field
+
+
+async def test_unknown_connector_is_refused(acme: Tenant) -> None:
+    answer = await acme.client.post("/integrations", json={"connector": "nope", "name": "x"})
+    assert answer.status_code == 422
+    assert "installed: local" in answer.json()["detail"]
+
+
+async def test_companies_never_see_each_other(acme: Tenant, globex: Tenant) -> None:
+    path = f"/integrations/{acme.company.integration_id}"
+    assert (await globex.client.get(path)).status_code == 404
+    assert (await globex.client.patch(path, json={"creation_policy": "none"})).status_code == 404
+    assert (await globex.client.get(f"{path}/records")).status_code == 404
+    assert [i["id"] for i in (await globex.client.get("/integrations")).json()] == [
+        globex.company.integration_id
+    ]
+    assert (await acme.client.get(path)).json()["creation_policy"] == "all"

@@ -1,0 +1,57 @@
+"""Shared fixtures: a fresh database on SQLite and on the real PostgreSQL server, per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+PG_ADMIN_DSN = os.environ.get("CALLBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin() -> psycopg.Connection:
+    try:
+        return psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as err:  # never skip silently: CI must fail loudly
+        pytest.fail(
+            f"PostgreSQL is not reachable at {PG_ADMIN_DSN} ({err}). Start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
+            "or point CALLBRIDGE_TEST_PG at a server."
+        )
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """Create an empty PostgreSQL database for one test and drop it afterwards."""
+    name = f"cb_test_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+    yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    with _pg_admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """Return the URL of an empty SQLite file for one test."""
+    return f"sqlite+aiosqlite:///{tmp_path / 'callbridge.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Run the test once on SQLite and once on PostgreSQL, each on an empty database."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+async def migrated_url(database_url: str) -> AsyncIterator[str]:
+    """Return a database URL with every migration applied."""
+    from callbridge.storage.migrate import upgrade
+
+    await upgrade(database_url)
+    yield database_url

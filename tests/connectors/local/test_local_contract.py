@@ -1,0 +1,63 @@
+"""The local CRM passes the connector contract suite, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callbridge.bootstrap import create_company
+from callbridge.connectors.base import Connector
+from callbridge.connectors.local.connector import LocalConnector
+from callbridge.domain.record import ObjectType
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+from callbridge.storage.integrations import get_integration
+from callbridge.sync import connector_for
+from callbridge.testing.contract import ConnectorContract
+
+
+@dataclass
+class LocalHarness:
+    """Drive the local CRM through its client, as a person using its API would."""
+
+    connector: Connector
+
+    @property
+    def local(self) -> LocalConnector:
+        """Return the connector as the local CRM's own class."""
+        assert isinstance(self.connector, LocalConnector)
+        return self.connector
+
+    async def store_record(self, name: str, raw_phone: str) -> str:
+        """Create a contact with a phone typed as given."""
+        record = await self.local.client.create_record(ObjectType.CONTACT, name, [raw_phone])
+        return record.id
+
+    async def read_call(self, record_id: str, activity_id: str) -> dict[str, Any]:
+        """Return the stored activity."""
+        activities = await self.local.client.list_activities(record_id)
+        return next(a for a in activities if a["id"] == activity_id)
+
+
+@pytest.fixture
+async def local_runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime on a migrated database."""
+    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
+    yield runtime
+    await runtime.close()
+
+
+class TestLocalConnector(ConnectorContract):
+    """The shared contract, against the local CRM built through the connector registry."""
+
+    @pytest.fixture
+    async def harness(self, local_runtime: Runtime) -> LocalHarness:
+        company = await create_company(local_runtime, "Contract")
+        async with local_runtime.sessions() as session:
+            integration = await get_integration(session, company.company_id, company.integration_id)
+        assert integration is not None
+        return LocalHarness(connector_for(local_runtime, integration))

@@ -1,0 +1,351 @@
+"""The queue contract: what every JobQueue must do, run against real databases.
+
+Subclass :class:`QueueContract` in a test module and provide a ``harness`` fixture that returns a
+:class:`Harness` on a database with the queue's schema installed. Workers run with real
+concurrency; the killed-worker test runs ``worker_process.py`` in a subprocess and SIGKILLs it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import itertools
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callbridge.errors import AuthFailed, Permanent, RateLimited, Transient
+from callbridge.queue.base import Handler, JobQueue, Payload
+from callbridge.queue.retry import RetryPolicy
+
+WORKER_SCRIPT = Path(__file__).with_name("worker_process.py")
+FAST = RetryPolicy(max_attempts=3, base_seconds=0.01, cap_seconds=0.05)
+
+
+@dataclass
+class Harness:
+    """One queue implementation on one fresh database."""
+
+    database_url: str
+    engine: AsyncEngine
+    make: Callable[[RetryPolicy], JobQueue]
+
+
+@dataclass
+class Calls:
+    """What handlers saw: payloads in order, start times, and the peak of concurrent runs."""
+
+    payloads: list[Payload] = field(default_factory=list)
+    started: list[float] = field(default_factory=list)
+    active: int = 0
+    peak: int = 0
+
+    def enter(self, payload: Payload) -> None:
+        """Record the start of a run."""
+        self.payloads.append(payload)
+        self.started.append(time.monotonic())
+        self.active += 1
+        self.peak = max(self.peak, self.active)
+
+    def leave(self) -> None:
+        """Record the end of a run."""
+        self.active -= 1
+
+
+def recording(calls: Calls, fail: Callable[[int], BaseException | None] | None = None) -> Handler:
+    """Return a handler that records its runs and raises ``fail(run_number)`` when not None."""
+
+    async def handler(payload: Payload) -> None:
+        calls.enter(payload)
+        try:
+            error = fail(len(calls.payloads)) if fail else None
+            if error is not None:
+                raise error
+        finally:
+            calls.leave()
+
+    return handler
+
+
+async def enqueue(
+    harness: Harness, queue: JobQueue, task: str, payload: Payload, **kw: Any
+) -> bool:
+    """Enqueue one job in a transaction of its own."""
+    async with harness.engine.begin() as conn:
+        return await queue.enqueue(conn, task, payload, **kw)
+
+
+@asynccontextmanager
+async def running(
+    queue: JobQueue, handlers: Mapping[str, Handler], concurrency: int = 4
+) -> AsyncIterator[None]:
+    """Run a worker for the duration of the block, then stop it and surface its errors."""
+    stop = asyncio.Event()
+    worker = asyncio.create_task(queue.work(handlers, stop=stop, concurrency=concurrency))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(worker, timeout=20)
+
+
+async def eventually(check: Callable[[], object], what: str, within: float = 10.0) -> None:
+    """Wait until ``check()`` is true, or fail saying ``what`` did not happen."""
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+async def settled(queue: JobQueue) -> bool:
+    """Tell whether no job is waiting or running."""
+    return await queue.pending_count() == 0
+
+
+class QueueContract:
+    """The tests every JobQueue implementation passes."""
+
+    async def test_committed_enqueue_runs(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        assert await enqueue(harness, queue, "fold", {"event": 7}, lock_key="call:42")
+        assert await queue.pending_count() == 1
+        async with running(queue, {"fold": recording(calls)}):
+            await eventually(lambda: settled(queue), "the job to run")
+        assert calls.payloads == [{"event": 7}]
+        assert await queue.dead_letters() == []
+
+    async def test_rolled_back_enqueue_never_runs(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        async with harness.engine.connect() as conn:
+            transaction = await conn.begin()
+            assert await queue.enqueue(conn, "fold", {"n": "rolled back"})
+            await transaction.rollback()
+        await enqueue(harness, queue, "fold", {"n": "committed"})
+        async with running(queue, {"fold": recording(calls)}, concurrency=1):
+            await eventually(lambda: settled(queue), "the committed job to run")
+            await asyncio.sleep(0.2)
+        assert calls.payloads == [{"n": "committed"}]
+
+    async def test_jobs_sharing_a_lock_key_never_overlap_and_run_in_order(
+        self, harness: Harness
+    ) -> None:
+        queue, overall = harness.make(FAST), Calls()
+        per_key = {"a": Calls(), "b": Calls()}
+
+        async def step(payload: Payload) -> None:
+            calls = per_key[payload["key"]]
+            overall.enter(payload)
+            calls.enter(payload)
+            await asyncio.sleep(0.03)
+            calls.leave()
+            overall.leave()
+            if (payload["key"], payload["n"]) == ("a", 1) and len(calls.payloads) == 2:
+                raise Transient("once")  # its retry must still come before ("a", 2)
+
+        async with harness.engine.begin() as conn:
+            for n in range(6):
+                for key in ("a", "b"):
+                    await queue.enqueue(conn, "step", {"key": key, "n": n}, lock_key=key)
+        async with running(queue, {"step": step}, concurrency=4):
+            await eventually(lambda: settled(queue), "all the steps to run")
+        runs = {key: [payload["n"] for payload in calls.payloads] for key, calls in per_key.items()}
+        assert runs == {"a": [0, 1, 1, 2, 3, 4, 5], "b": [0, 1, 2, 3, 4, 5]}
+        assert per_key["a"].peak == per_key["b"].peak == 1
+        assert overall.peak == 2  # the two keys did run side by side
+
+    async def test_jobs_with_different_keys_run_in_parallel(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+
+        async def slow(payload: Payload) -> None:
+            calls.enter(payload)
+            await asyncio.sleep(0.4)
+            calls.leave()
+
+        async with harness.engine.begin() as conn:
+            for n in range(4):
+                await queue.enqueue(conn, "slow", {"n": n}, lock_key=f"key-{n}")
+        async with running(queue, {"slow": slow}, concurrency=4):
+            await eventually(lambda: settled(queue), "the slow jobs to run")
+        assert calls.peak == 4
+
+    async def test_long_job_keeps_its_claim(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+
+        async def long(payload: Payload) -> None:
+            calls.enter(payload)
+            await asyncio.sleep(1.6)  # longer than the test lease / stall threshold (1 s)
+            calls.leave()
+
+        await enqueue(harness, queue, "long", {"n": 1})
+        async with running(queue, {"long": long}, concurrency=2):
+            await eventually(lambda: settled(queue), "the long job to finish")
+        assert calls.payloads == [{"n": 1}]
+
+    async def test_queueing_lock_keeps_one_waiting_job(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        async with harness.engine.begin() as conn:
+            assert await queue.enqueue(conn, "sync", {"n": 1}, queueing_lock="contact:1")
+            assert not await queue.enqueue(conn, "sync", {"n": 2}, queueing_lock="contact:1")
+            # The refused enqueue left the caller's transaction usable.
+            assert await queue.enqueue(conn, "sync", {"n": 3}, queueing_lock="contact:2")
+        assert not await enqueue(harness, queue, "sync", {"n": 4}, queueing_lock="contact:1")
+        async with running(queue, {"sync": recording(calls)}):
+            await eventually(lambda: settled(queue), "the deduplicated jobs to run")
+        assert sorted(payload["n"] for payload in calls.payloads) == [1, 3]
+        # Once the job is no longer waiting, the lock is free again.
+        assert await enqueue(harness, queue, "sync", {"n": 5}, queueing_lock="contact:1")
+
+    async def test_a_failing_job_retries_while_a_job_with_its_queueing_lock_waits(
+        self, harness: Harness
+    ) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        started, release = asyncio.Event(), asyncio.Event()
+
+        async def handler(payload: Payload) -> None:
+            calls.enter(payload)
+            try:
+                if len(calls.payloads) == 1:
+                    started.set()
+                    await release.wait()
+                    raise Transient("first run fails after a new job started waiting")
+            finally:
+                calls.leave()
+
+        args = {"queueing_lock": "fold:1", "lock_key": "call:1"}
+        await enqueue(harness, queue, "fold", {"n": 1}, **args)
+        async with running(queue, {"fold": handler}):
+            await asyncio.wait_for(started.wait(), 10)
+            # The running job no longer holds the queueing lock: a new one may wait.
+            assert await enqueue(harness, queue, "fold", {"n": 2}, **args)
+            release.set()
+            await eventually(lambda: settled(queue), "the retry and the waiting job to run")
+        assert sorted(payload["n"] for payload in calls.payloads) == [1, 1, 2]
+        assert await queue.dead_letters() == []
+
+    async def test_delayed_job_waits_its_delay(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        enqueued = time.monotonic()
+        await enqueue(harness, queue, "later", {"n": "later"}, delay_seconds=0.6)
+        await enqueue(harness, queue, "later", {"n": "now"})
+        async with running(queue, {"later": recording(calls)}):
+            await eventually(lambda: settled(queue), "the delayed job to run")
+        assert [payload["n"] for payload in calls.payloads] == ["now", "later"]
+        assert calls.started[1] - enqueued >= 0.55
+
+    async def test_transient_error_is_retried_until_success(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        handler = recording(calls, lambda run: Transient("timeout") if run < 3 else None)
+        await enqueue(harness, queue, "push", {"n": 1})
+        async with running(queue, {"push": handler}):
+            await eventually(lambda: settled(queue), "the retried job to succeed")
+        assert len(calls.payloads) == 3
+        assert await queue.dead_letters() == []
+
+    async def test_unexpected_error_is_retried(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        handler = recording(calls, lambda run: KeyError("bug") if run == 1 else None)
+        await enqueue(harness, queue, "push", {"n": 1})
+        async with running(queue, {"push": handler}):
+            await eventually(lambda: settled(queue), "the retried job to succeed")
+        assert len(calls.payloads) == 2
+        assert await queue.dead_letters() == []
+
+    async def test_exhausted_attempts_land_in_dead_letters(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        await enqueue(harness, queue, "push", {"call": 42}, lock_key="k")
+        async with running(queue, {"push": recording(calls, lambda run: Transient("crm down"))}):
+            await eventually(queue.dead_letters, "the job to die")
+        [dead] = await queue.dead_letters()
+        assert (dead.task, dead.payload, dead.attempts) == ("push", {"call": 42}, 3)
+        assert "crm down" in dead.error
+        assert dead.failed_at is not None
+        assert len(calls.payloads) == FAST.max_attempts
+        assert await queue.pending_count() == 0
+
+    async def test_permanent_and_auth_errors_are_dead_at_once(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        errors = {"bad": Permanent("bad field"), "auth": AuthFailed("token revoked")}
+        handler = recording(calls, lambda run: errors[calls.payloads[-1]["kind"]])
+        await enqueue(harness, queue, "push", {"kind": "bad"})
+        await enqueue(harness, queue, "push", {"kind": "auth"})
+        async with running(queue, {"push": handler}, concurrency=1):
+            await eventually(lambda: settled(queue), "both jobs to die")
+        dead = await queue.dead_letters()
+        assert [job.payload["kind"] for job in dead] == ["auth", "bad"]  # newest first
+        assert [job.attempts for job in dead] == [1, 1]
+        assert "token revoked" in dead[0].error and "bad field" in dead[1].error
+        assert len(calls.payloads) == 2
+
+    async def test_job_without_handler_is_dead(self, harness: Harness) -> None:
+        queue = harness.make(FAST)
+        await enqueue(harness, queue, "unknown", {"n": 1})
+        async with running(queue, {}):
+            await eventually(queue.dead_letters, "the job to die")
+        [dead] = await queue.dead_letters()
+        assert dead.task == "unknown" and "unknown" in dead.error
+
+    async def test_rate_limited_is_rescheduled_without_spending_attempts(
+        self, harness: Harness
+    ) -> None:
+        queue, calls = harness.make(RetryPolicy(max_attempts=2, base_seconds=0.01)), Calls()
+        errors: list[BaseException] = [RateLimited("slow down", 0.3)] * 3 + [Transient("blip")]
+        handler = recording(calls, lambda run: errors[run - 1] if run <= len(errors) else None)
+        await enqueue(harness, queue, "push", {"n": 1})
+        async with running(queue, {"push": handler}):
+            await eventually(lambda: settled(queue), "the rate-limited job to succeed")
+        # With max_attempts=2, the transient error after three rate limits is only the first
+        # counted failure, so the job is retried once more instead of dying.
+        assert len(calls.payloads) == 5
+        gaps = [later - earlier for earlier, later in itertools.pairwise(calls.started[:4])]
+        assert all(gap >= 0.25 for gap in gaps), gaps
+        assert await queue.dead_letters() == []
+
+    async def test_replay_runs_a_dead_job_again(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        handler = recording(calls, lambda run: Permanent("bad field") if run == 1 else None)
+        await enqueue(harness, queue, "push", {"n": 1}, queueing_lock="q")
+        async with running(queue, {"push": handler}):
+            await eventually(queue.dead_letters, "the job to die")
+            [dead] = await queue.dead_letters()
+            assert await queue.replay(dead.id)
+            await eventually(lambda: len(calls.payloads) == 2, "the replayed job to run")
+            await eventually(lambda: settled(queue), "the replayed job to finish")
+        assert calls.payloads == [{"n": 1}, {"n": 1}]
+        assert await queue.dead_letters() == []
+        assert not await queue.replay(dead.id)
+        assert not await queue.replay("987654")
+        assert not await queue.replay("not-an-id")
+
+    async def test_job_of_a_killed_worker_runs_again_once(
+        self, harness: Harness, tmp_path: Path
+    ) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        marker = tmp_path / "started"
+        await enqueue(harness, queue, "block", {"n": "first"}, lock_key="k")
+        await enqueue(harness, queue, "block", {"n": "second"}, lock_key="k")
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, str(WORKER_SCRIPT), harness.database_url, str(marker)
+        )
+        try:
+            await eventually(marker.exists, "the subprocess to start the job", within=30)
+        finally:
+            worker.kill()  # SIGKILL: no cleanup, the job stays claimed
+            await worker.wait()
+        async with running(queue, {"block": recording(calls)}):
+            await eventually(lambda: settled(queue), "the abandoned job to run again")
+            await asyncio.sleep(0.3)
+        assert [payload["n"] for payload in calls.payloads] == ["first", "second"]
+        assert marker.read_text().count("started") == 1
+        assert await queue.dead_letters() == []
