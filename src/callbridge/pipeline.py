@@ -117,14 +117,14 @@ async def _store_event(
     )
     if not inserted:
         return 0
-    key = f"{source['id']}:{event.call_id}"
-    # A waiting fold reads every stored event when it runs, so one waiting fold per call is enough.
+    # One fold per event, no queueing lock: on PostgreSQL a fold already waiting could start
+    # before this transaction commits and never see this event. Folds of one call run in order
+    # under the lock key, and folding again is harmless.
     await runtime.queue.enqueue(
         await session.connection(),
         "fold",
         {"company_id": source["company_id"], "source_id": source["id"], "call": event.call_id},
-        lock_key=f"call:{key}",
-        queueing_lock=f"fold:{key}",
+        lock_key=f"call:{source['id']}:{event.call_id}",
     )
     return 1
 
@@ -134,7 +134,7 @@ async def fold_call(runtime: Runtime, payload: Payload) -> None:
     company_id, source_id = payload["company_id"], payload["source_id"]
     async with runtime.sessions.begin() as session:
         call = fold(await calls.load_events(session, source_id, payload["call"]))
-        user_id = await _agent_user(session, company_id, call)
+        user_id = await agent_user(session, company_id, call)
         call_id = await calls.save_call(
             session, company_id, source_id, call, user_id, runtime.clock()
         )
@@ -155,7 +155,7 @@ async def fold_call(runtime: Runtime, payload: Payload) -> None:
             )
 
 
-async def _agent_user(session: AsyncSession, company_id: str, call: Call) -> str | None:
+async def agent_user(session: AsyncSession, company_id: str, call: Call) -> str | None:
     """Map the call's agent to a user of the company by telephony id, email or extension."""
     agent = call.agent
     if agent is None:

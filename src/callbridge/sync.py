@@ -1,58 +1,40 @@
-"""Sync one final call to one integration: match, decide, create if allowed, log exactly once."""
+"""Sync one final call to one integration: match, classify, plan by the matrix, write once."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
+from callbridge import actions, people, writes
 from callbridge.connectors.base import Connector, IntegrationContext
 from callbridge.connectors.registry import factory
-from callbridge.domain.activity import ActivityDraft
-from callbridge.domain.call import Call, CallState, fold
-from callbridge.domain.event import Direction
+from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
-from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
+from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import AuthFailed, ConnectorError
 from callbridge.matching import external_number
 from callbridge.queue.base import Payload
-from callbridge.rules.policy import CreationPolicy, contact_name, decide_creation
+from callbridge.rules.matrix import ActionType, Matrix, parse_matrix
+from callbridge.rules.plan import Step, contact_cell, plan
+from callbridge.rules.policy import CreationPolicy, decide_creation
+from callbridge.rules.scenario import Scenario, classify
 from callbridge.rules.selection import pick
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, calls, integrations
-from callbridge.storage.tables import activity_links
-
-# A contact we created is trusted for this long even if the CRM's search does not show it yet
-# (search indexes of hosted CRMs lag behind their writes by seconds).
-CLAIM_TRUST = timedelta(minutes=10)
-
-
-@dataclass(frozen=True)
-class SyncContext:
-    """What one sync job works on."""
-
-    company_id: str
-    call_id: str
-    integration: dict[str, Any]
-    call: Call
-
-    @property
-    def integration_id(self) -> str:
-        """Return the integration's id."""
-        return str(self.integration["id"])
+from callbridge.storage import accounts, calls, integrations, matrices
+from callbridge.storage.tables import activity_links, call_syncs
+from callbridge.writes import SyncContext, save_sync
 
 
 async def sync_call(runtime: Runtime, payload: Payload) -> None:
-    """Match the call's external number in one integration and log the call on the record(s)."""
+    """Match the call's external number in one integration and carry out its scenario's plan."""
     loaded = await _load(runtime, payload)
     if loaded is None:  # the call or the integration was deleted meanwhile
         return
     ctx, number = loaded
     if isinstance(number, NoExternalNumber):
         reason = f"no external number to match ({number.reason}: {number.raw!r})"
-        await _save_sync(
+        await save_sync(
             runtime, ctx, status="skipped", reason=reason, no_number_reason=number.reason.value
         )
         return
@@ -62,7 +44,7 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
     try:
         await _sync(runtime, ctx, connector, number)
     except ConnectorError as err:
-        await _save_sync(
+        await save_sync(
             runtime,
             ctx,
             status="failed",
@@ -70,7 +52,7 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
             external_number=number.e164,
         )
         if isinstance(err, AuthFailed):
-            await _pause(runtime, ctx, str(err))
+            await writes.pause(runtime, ctx, str(err))
         raise
 
 
@@ -114,34 +96,145 @@ async def _sync(
     runtime: Runtime, ctx: SyncContext, connector: Connector, number: PhoneNumber
 ) -> None:
     candidates = await connector.find_by_phone(number)
-    targets, rule = await _targets(runtime, ctx, candidates)
-    if not targets:
-        decision = decide_creation(
-            CreationPolicy(ctx.integration["creation_policy"]), ctx.call.call_types()
-        )
-        if not decision.create:
-            await _action(runtime, ctx, "create_contact", number.e164, "skipped", decision.reason)
-            await _save_sync(
-                runtime,
-                ctx,
-                status="no_match",
-                reason=decision.reason,
-                external_number=number.e164,
-                matched=[],
-            )
-            return
-        targets = [await _create_contact(runtime, ctx, connector, number, decision.reason)]
-        rule = f"created a contact: {decision.reason}"
-    for record in targets:
-        await _log(runtime, ctx, connector, record, number)
-    await _save_sync(
+    who = await people.resolve(runtime, ctx.company_id, ctx.integration_id, ctx.call_id, connector)
+    version, matrix, scenario = await _decide(runtime, ctx, bool(candidates), who)
+    if scenario is None:
+        await save_sync(runtime, ctx, status="skipped", reason="internal calls are not synced")
+        return
+    await save_sync(
         runtime,
         ctx,
-        status="done",
-        reason=None,
+        status="running",
         external_number=number.e164,
+        scenario=scenario.key,
+        matrix_version=version,
         matched=[_summary(c) for c in candidates],
-        match_rule=rule,
+    )
+    targets, rule = await _targets(runtime, ctx, candidates)
+    if not targets:
+        created = await _maybe_create(runtime, ctx, connector, number, matrix, scenario)
+        if created is None:
+            return
+        targets, rule = [created], "created a contact for the unknown caller"
+    await _carry_out(runtime, ctx, connector, number, matrix, scenario, who, targets)
+    await save_sync(runtime, ctx, status="done", reason=None, match_rule=rule)
+
+
+async def _decide(
+    runtime: Runtime, ctx: SyncContext, matched: bool, who: people.People
+) -> tuple[int, Matrix, Scenario | None]:
+    """Classify once per call: a retry or late data reuses the first run's scenario and matrix."""
+    async with runtime.sessions() as session:
+        row = (
+            await session.execute(
+                select(call_syncs.c.scenario, call_syncs.c.matrix_version).where(
+                    call_syncs.c.call_id == ctx.call_id,
+                    call_syncs.c.integration_id == ctx.integration_id,
+                )
+            )
+        ).first()
+        if row is not None and row.scenario is not None:
+            stored = await matrices.version(session, ctx.integration_id, row.matrix_version)
+            assert stored is not None
+            return row.matrix_version, parse_matrix(stored), Scenario.from_key(row.scenario)
+        version, data = await matrices.current(session, ctx.integration_id)
+    matrix = parse_matrix(data)
+    scenario = classify(
+        ctx.call,
+        matched=matched,
+        agent_mapped=who.agent_mapped,
+        voicemail_is_missed=matrix.voicemail_is_missed,
+    )
+    return version, matrix, scenario
+
+
+async def _maybe_create(
+    runtime: Runtime,
+    ctx: SyncContext,
+    connector: Connector,
+    number: PhoneNumber,
+    matrix: Matrix,
+    scenario: Scenario,
+) -> CrmRecord | None:
+    """Create the contact when the policy (or the matrix's override) says so."""
+    policy = decide_creation(
+        CreationPolicy(ctx.integration["creation_policy"]), ctx.call.call_types()
+    )
+    cell = contact_cell(matrix, scenario, policy.create, policy.reason)
+    if "create_contact" not in connector.capabilities:
+        cell = type(cell)(False, "capability", "the CRM cannot create contacts")
+    if not cell.create:
+        await writes.action(runtime, ctx, "create_contact", number.e164, "skipped", cell.reason)
+        await save_sync(runtime, ctx, status="no_match", reason=cell.reason)
+        return None
+    return await writes.create_contact(runtime, ctx, connector, number, cell.reason)
+
+
+async def _carry_out(
+    runtime: Runtime,
+    ctx: SyncContext,
+    connector: Connector,
+    number: PhoneNumber,
+    matrix: Matrix,
+    scenario: Scenario,
+    who: people.People,
+    targets: list[CrmRecord],
+) -> None:
+    """Resolve the deal, log the call on every target, then run the remaining steps."""
+    steps = plan(matrix, scenario, {str(c) for c in connector.capabilities})
+    outcome = "answered" if scenario.outcome == "answered" else "missed"
+    facts = actions.Facts(
+        call_key=f"callbridge:{ctx.call_id}",
+        scenario=scenario,
+        record=targets[0],
+        people=who,
+        words=actions.words(ctx.call, number.international(), who, outcome),
+        moment=ctx.call.ended_at or ctx.call.started_at or runtime.clock(),
+        utm=ctx.call.utm,
+    )
+    deal, made = await actions.resolve_deal(connector, matrix, steps, facts)
+    if made is not None:
+        await writes.action(
+            runtime, ctx, "create_deal", "deal", made.status, made.reason, made.result_id
+        )
+    attach_to_deal = any(
+        s.action.type is ActionType.ATTACH_RECORDING and "deal" in s.action.to and not s.skip
+        for s in steps
+    )
+    for record in targets:
+        deal_id = deal.id if deal and attach_to_deal and record is targets[0] else None
+        await writes.log_call(runtime, ctx, connector, record, number, deal_id)
+    for step in steps:
+        await _run_step(runtime, ctx, connector, step, facts, deal)
+
+
+async def _run_step(
+    runtime: Runtime,
+    ctx: SyncContext,
+    connector: Connector,
+    step: Step,
+    facts: actions.Facts,
+    deal: Any,
+) -> None:
+    if step.action.type is ActionType.CREATE_DEAL:
+        return  # done by resolve_deal
+    if step.skip:
+        await writes.action(runtime, ctx, step.action.type, step.key, "skipped", step.skip)
+        return
+    if step.action.type is ActionType.ATTACH_RECORDING:
+        waiting = ctx.call.recording_url is None
+        await writes.action(
+            runtime,
+            ctx,
+            step.action.type,
+            step.key,
+            "waiting" if waiting else "done",
+            "no recording yet; it is attached when it arrives" if waiting else None,
+        )
+        return
+    result = await actions.run_step(connector, step, facts, deal)
+    await writes.action(
+        runtime, ctx, step.action.type, step.key, result.status, result.reason, result.result_id
     )
 
 
@@ -171,92 +264,6 @@ async def _targets(
     return list(selection.records), selection.rule
 
 
-async def _create_contact(
-    runtime: Runtime, ctx: SyncContext, connector: Connector, number: PhoneNumber, reason: str
-) -> CrmRecord:
-    """Create the contact under a claim, so a crash or a retry never creates a second one."""
-    name = contact_name(
-        ctx.integration["language"], ctx.integration["name_template"], number.international()
-    )
-    async with runtime.sessions() as session:
-        claim = await calls.get_claim(session, ctx.integration_id, number.e164)
-    now = runtime.clock()
-    if claim and claim["status"] == "done" and now - _utc(claim["created_at"]) < CLAIM_TRUST:
-        return CrmRecord(claim["record_id"], ObjectType.CONTACT, name, (number.e164,))
-    values = {
-        "company_id": ctx.company_id,
-        "integration_id": ctx.integration_id,
-        "phone_e164": number.e164,
-        "call_id": ctx.call_id,
-        "created_at": now,
-    }
-    async with runtime.sessions.begin() as session:
-        await calls.write_claim(session, {**values, "status": "pending"})
-    record = await connector.create_contact(ContactDraft(name=name, phone_e164=number.e164))
-    async with runtime.sessions.begin() as session:
-        await calls.write_claim(session, {**values, "status": "done", "record_id": record.id})
-    await _action(runtime, ctx, "create_contact", number.e164, "done", reason, record.id)
-    return record
-
-
-async def _log(
-    runtime: Runtime,
-    ctx: SyncContext,
-    connector: Connector,
-    record: CrmRecord,
-    number: PhoneNumber,
-) -> None:
-    """Log the call on ``record`` once; later runs update the same activity."""
-    draft = activity_draft(ctx, record.id, number)
-    async with runtime.sessions() as session:
-        link = await calls.get_link(session, ctx.call_id, ctx.integration_id, record.id)
-    activity_id = link["activity_id"] if link else None
-    if link and activity_id is None:  # interrupted after the claim: was the activity written?
-        activity_id = await connector.find_call(record.id, draft.external_id)
-    if activity_id is not None:
-        await connector.update_call(activity_id, draft)
-        await _link(runtime, ctx, record, activity_id)
-        await _action(runtime, ctx, "update_call", record.id, "done", None, activity_id)
-        return
-    await _link(runtime, ctx, record, None)
-    activity_id = await connector.log_call(draft)
-    await _link(runtime, ctx, record, activity_id)
-    await _action(runtime, ctx, "log_call", record.id, "done", None, activity_id)
-
-
-def activity_draft(ctx: SyncContext, record_id: str, number: PhoneNumber) -> ActivityDraft:
-    """Describe the call as the activity to write on ``record_id``."""
-    call = ctx.call
-    status = {CallState.ENDED: "answered", CallState.VOICEMAIL: "voicemail"}.get(
-        call.state, "missed" if call.direction is Direction.INCOMING else "no_answer"
-    )
-    incoming = call.direction is Direction.INCOMING
-    label = {
-        "answered": "call",
-        "voicemail": "voicemail",
-        "missed": "missed call",
-        "no_answer": "unanswered call",
-    }[status]
-    subject = f"{'Incoming' if incoming else 'Outgoing'} {label} " + (
-        f"from {number.international()}" if incoming else f"to {number.international()}"
-    )
-    agent = call.agent.name or call.agent.email or call.agent.id if call.agent else None
-    return ActivityDraft(
-        external_id=f"callbridge:{ctx.call_id}",
-        record_id=record_id,
-        direction=call.direction.value if call.direction else "incoming",
-        status=status,
-        subject=subject,
-        started_at=call.started_at,
-        duration=call.duration,
-        agent=agent,
-        recording_url=call.recording_url,
-        notes=call.notes,
-        tags=call.tags,
-        disposition=call.disposition,
-    )
-
-
 def _summary(record: CrmRecord) -> dict[str, Any]:
     return {
         "id": record.id,
@@ -265,70 +272,3 @@ def _summary(record: CrmRecord) -> dict[str, Any]:
         "owner": record.owner,
         "updated_at": record.updated_at.isoformat() if record.updated_at else None,
     }
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-async def _link(
-    runtime: Runtime, ctx: SyncContext, record: CrmRecord, activity_id: str | None
-) -> None:
-    async with runtime.sessions.begin() as session:
-        await calls.save_link(
-            session,
-            {
-                "company_id": ctx.company_id,
-                "call_id": ctx.call_id,
-                "integration_id": ctx.integration_id,
-                "record_id": record.id,
-                "object_type": record.object_type.value,
-                "activity_id": activity_id,
-                "status": "done" if activity_id else "pending",
-                "updated_at": runtime.clock(),
-            },
-        )
-
-
-async def _action(
-    runtime: Runtime,
-    ctx: SyncContext,
-    action: str,
-    target: str,
-    status: str,
-    reason: str | None,
-    result_id: str | None = None,
-) -> None:
-    async with runtime.sessions.begin() as session:
-        await calls.save_action(
-            session,
-            ctx.company_id,
-            ctx.call_id,
-            ctx.integration_id,
-            action,
-            target,
-            runtime.clock(),
-            status=status,
-            reason=reason,
-            result_id=result_id,
-        )
-
-
-async def _save_sync(runtime: Runtime, ctx: SyncContext, **values: Any) -> None:
-    async with runtime.sessions.begin() as session:
-        await calls.save_sync(
-            session, ctx.company_id, ctx.call_id, ctx.integration_id, runtime.clock(), **values
-        )
-
-
-async def _pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:
-    async with runtime.sessions.begin() as session:
-        await integrations.update_integration(
-            session,
-            ctx.company_id,
-            ctx.integration_id,
-            runtime.clock(),
-            status="paused",
-            status_reason=f"CRM refused the credentials: {reason}. "
-            "Re-enter them, then replay the dead jobs.",
-        )

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from api_tenant import Tenant
 
 from callbridge.api.app import create_app
-from callbridge.bootstrap import CreatedCompany, create_company
+from callbridge.bootstrap import create_company
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
-
-
-@dataclass
-class Tenant:
-    """A company and a client authenticated as its admin."""
-
-    company: CreatedCompany
-    client: httpx.AsyncClient
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Tenant
+from api_tenant import Tenant
 
 
 async def test_record_lifecycle_and_search_in_any_format(acme: Tenant) -> None:

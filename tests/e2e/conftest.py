@@ -1,121 +1,13 @@
-"""A real Callbridge server in a subprocess on loopback, on SQLite and on PostgreSQL."""
+"""Fixtures: a running Callbridge server on a fresh database (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-
-from callbridge.bootstrap import CreatedCompany, create_company
-from callbridge.runtime import Runtime
-from callbridge.settings import Settings
-from callbridge.testing.webhooks import signed
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    """A ``callbridge serve`` subprocess and the company it serves."""
-
-    env: dict[str, str]
-    company: CreatedCompany
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """Return the base URL."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        """Start the server and wait until it answers /readyz."""
-        log = open(Path(self.env["CALLBRIDGE_DATA_DIR"]) / "server.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "callbridge", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not become ready: {self.log_tail()}")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        """Stop the server with ``sig`` and wait for it."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=20)
-
-    def log_tail(self) -> str:
-        """Return the end of the server's log."""
-        return (Path(self.env["CALLBRIDGE_DATA_DIR"]) / "server.log").read_text()[-3000:]
-
-    def client(self) -> httpx.AsyncClient:
-        """Return an HTTP client authenticated with the company's admin key."""
-        return httpx.AsyncClient(
-            base_url=self.url,
-            timeout=30,
-            headers={"Authorization": f"Bearer {self.company.api_key}"},
-        )
-
-    async def send(
-        self, client: httpx.AsyncClient, payload: Any, msg_id: str | None = None
-    ) -> httpx.Response:
-        """Sign ``payload`` with the source's secret and post it to the generic webhook."""
-        body, headers = signed(self.company.source_secret, payload, msg_id=msg_id)
-        return await client.post(
-            f"/webhooks/generic/{self.company.source_id}", content=body, headers=headers
-        )
-
-    @property
-    def records_path(self) -> str:
-        """Return the local CRM records path of the company's integration."""
-        return f"/integrations/{self.company.integration_id}/records"
-
-
-async def make_server(database_url: str, data_dir: Path) -> Server:
-    """Create a company in a migrated database and return a (not yet started) server for it."""
-    from callbridge.storage.migrate import upgrade
-
-    await upgrade(database_url)
-    settings = Settings(data_dir=data_dir, database_url=database_url)
-    runtime = Runtime.create(settings)
-    try:
-        company = await create_company(runtime, "Test company")
-    finally:
-        await runtime.close()
-    env = {
-        **os.environ,
-        "CALLBRIDGE_DATA_DIR": str(data_dir),
-        "CALLBRIDGE_DATABASE_URL": database_url,
-        "CALLBRIDGE_LOG_LEVEL": "warning",
-    }
-    return Server(env=env, company=company)
+from e2e_server import Server, make_server
 
 
 @pytest.fixture
@@ -127,15 +19,3 @@ async def server(database_url: str, tmp_path: Path) -> AsyncIterator[Server]:
         yield running
     finally:
         running.kill(signal.SIGTERM)
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], within: float = 30, what: str = "condition"
-) -> None:
-    """Wait until ``check`` holds, failing with ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")

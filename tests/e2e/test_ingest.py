@@ -10,11 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from test_sync import wait_synced
+from e2e_server import Server, make_server, wait_synced
 
 from callbridge.telephony.standard_webhooks import sign
 from callbridge.testing.webhooks import call_sequence, generic_event, signed
-from conftest import Server, make_server
 
 
 def _post(server: Server, body: bytes, headers: dict[str, str], source: str | None = None) -> Any:

@@ -6,48 +6,9 @@ import asyncio
 import uuid
 from typing import Any
 
-import httpx
+from e2e_server import Server, eventually, records, wait_synced
 
 from callbridge.testing.webhooks import call_sequence, generic_event
-from conftest import Server, eventually
-
-DONE = {"done", "no_match", "skipped"}
-
-
-async def call_detail(client: httpx.AsyncClient, provider_call_id: str) -> dict[str, Any] | None:
-    """Return the detail of the call with this provider id, or None if not folded yet."""
-    calls = (await client.get("/calls", params={"limit": 500})).json()["calls"]
-    for call in calls:
-        if call["provider_call_id"] == provider_call_id:
-            detail: dict[str, Any] = (await client.get(f"/calls/{call['id']}")).json()
-            return detail
-    return None
-
-
-async def wait_synced(client: httpx.AsyncClient, *call_ids: str) -> list[dict[str, Any]]:
-    """Wait until each call is synced to the integration, and return their details."""
-    details: dict[str, dict[str, Any]] = {}
-
-    async def all_synced() -> bool:
-        for call_id in call_ids:
-            detail = await call_detail(client, call_id)
-            if detail and detail["syncs"] and detail["syncs"][0]["status"] in DONE:
-                details[call_id] = detail
-        return len(details) == len(call_ids)
-
-    try:
-        await eventually(all_synced, within=60, what=f"{len(call_ids)} call(s) to sync")
-    except AssertionError as err:  # say what state the calls were left in
-        seen = [await call_detail(client, call_id) for call_id in call_ids]
-        dead = (await client.get("/jobs/dead")).json()
-        raise AssertionError(f"{err}; calls: {seen}; dead jobs: {dead}") from None
-    return [details[call_id] for call_id in call_ids]
-
-
-async def records(server: Server, client: httpx.AsyncClient) -> list[dict[str, Any]]:
-    """Return every local CRM record with its activities."""
-    page = (await client.get(server.records_path, params={"limit": 500})).json()["records"]
-    return [(await client.get(f"{server.records_path}/{r['id']}")).json() for r in page]
 
 
 async def test_the_same_event_delivered_five_times_logs_one_activity(server: Server) -> None:
@@ -68,7 +29,7 @@ async def test_the_same_event_delivered_five_times_logs_one_activity(server: Ser
     assert len(jane["activities"]) == 1
     assert jane["activities"][0]["status"] == "answered"
     assert detail["syncs"][0]["match_rule"] == "the only record matching the number"
-    assert [a["action"] for a in detail["actions"]] == ["log_call"]
+    assert [a["action"] for a in detail["actions"]].count("log_call") == 1
 
 
 async def test_fifty_concurrent_calls_from_one_unknown_number_make_one_contact(

@@ -11,7 +11,16 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from callbridge import __version__
-from callbridge.api import admin, calls, health, integrations, local_crm, metrics, webhooks
+from callbridge.api import (
+    admin,
+    calls,
+    health,
+    integrations,
+    local_crm,
+    matrix,
+    metrics,
+    webhooks,
+)
 from callbridge.errors import InputError, PayloadError, SignatureError
 from callbridge.pipeline import UnknownSource
 from callbridge.runtime import Runtime
@@ -40,8 +49,9 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    for module in (webhooks, calls, integrations, local_crm, admin, health, metrics):
+    for module in (webhooks, calls, integrations, matrix, local_crm, admin, health, metrics):
         app.include_router(module.router)
+    app.include_router(local_crm.followups_router)
     _install_error_answers(app)
     _document_webhook_schema(app)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
@@ -9,11 +10,16 @@ from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.connectors.local.client import LocalCrmClient
+from callbridge.connectors.local.followups import LocalFollowUps
+from callbridge.connectors.local.tables import crm_deals, crm_notes, crm_tasks
+from callbridge.domain.deal import DealDraft
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.storage.integrations import get_integration
 
 router = APIRouter(prefix="/integrations/{integration_id}/records", tags=["local CRM"])
+followups_router = APIRouter(prefix="/integrations/{integration_id}", tags=["local CRM"])
+FOLLOWUP_TABLES = {"deals": crm_deals, "tasks": crm_tasks, "notes": crm_notes}
 
 
 class RecordIn(BaseModel):
@@ -146,3 +152,45 @@ async def remove(
     client = await _client(runtime, who.company_id, integration_id)
     if not await client.delete_record(record_id):
         raise HTTPException(404, f"no record {record_id} in this integration")
+
+
+class DealIn(BaseModel):
+    """A deal created by hand in the local CRM."""
+
+    record_id: str
+    name: str = Field(min_length=1, max_length=300)
+    owner: str | None = None
+    stage: str = "new"
+
+
+@followups_router.post("/deals", status_code=201)
+async def create_deal(
+    integration_id: str, body: DealIn, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Create a deal on a record (stages ``won`` and ``lost`` close it)."""
+    client = await _client(runtime, who.company_id, integration_id)
+    if await client.get_record(body.record_id) is None:
+        raise HTTPException(422, f"record_id: no record {body.record_id} in this integration")
+    store = LocalFollowUps(runtime.sessions, who.company_id, integration_id, runtime.clock)
+    deal = await store.create_deal(
+        DealDraft(
+            external_id=f"manual:{uuid.uuid4()}",
+            name=body.name,
+            record_id=body.record_id,
+            owner=body.owner,
+            stage=body.stage,
+        )
+    )
+    return {"id": deal.id, "name": deal.name, "owner": deal.owner, "stage": deal.stage}
+
+
+@followups_router.get("/{kind}")
+async def followups(
+    integration_id: str, kind: str, who: PrincipalDep, runtime: RuntimeDep
+) -> list[dict[str, Any]]:
+    """List the local CRM's deals, tasks or notes, oldest first."""
+    if kind not in FOLLOWUP_TABLES:
+        raise HTTPException(404, f"no such list {kind!r}: use deals, tasks or notes")
+    await _client(runtime, who.company_id, integration_id)
+    store = LocalFollowUps(runtime.sessions, who.company_id, integration_id, runtime.clock)
+    return await store.rows(FOLLOWUP_TABLES[kind])

@@ -16,14 +16,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.domain.activity import ActivityDraft
+from callbridge.domain.crm_user import CrmUser
+from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord
+from callbridge.domain.task import NoteDraft, TaskDraft
 
 
 class Capability(StrEnum):
@@ -36,6 +39,8 @@ class Capability(StrEnum):
     DEALS = "deals"
     TASKS = "tasks"
     NOTES = "notes"
+    OWNERS = "owners"
+    RECORDINGS = "recordings"
 
 
 def utc_now() -> datetime:
@@ -84,6 +89,50 @@ class Connector(Protocol):
 
     async def update_call(self, activity_id: str, activity: ActivityDraft) -> None:
         """Update a logged call activity with the latest data (recording, notes, tags...)."""
+        ...
+
+
+@runtime_checkable
+class SupportsDeals(Protocol):
+    """A connector declaring ``Capability.DEALS``: find, create and assign deals."""
+
+    async def find_open_deal(self, record_id: str) -> Deal | None:
+        """Return the record's most recently updated open deal, if any."""
+        ...
+
+    async def create_deal(self, draft: DealDraft) -> Deal:
+        """Create a deal linked to ``draft.record_id``, or return the one with its external id."""
+        ...
+
+    async def set_deal_owner(self, deal_id: str, owner: str) -> None:
+        """Make ``owner`` (a CRM user id) the deal's responsible manager."""
+        ...
+
+
+@runtime_checkable
+class SupportsTasks(Protocol):
+    """A connector declaring ``Capability.TASKS``."""
+
+    async def create_task(self, draft: TaskDraft) -> str:
+        """Create a task, or return the id of the one with the same external id."""
+        ...
+
+
+@runtime_checkable
+class SupportsNotes(Protocol):
+    """A connector declaring ``Capability.NOTES`` (also used to attach recordings as links)."""
+
+    async def add_note(self, draft: NoteDraft) -> str:
+        """Add a note, or return the id of the one with the same external id."""
+        ...
+
+
+@runtime_checkable
+class SupportsOwners(Protocol):
+    """A connector declaring ``Capability.OWNERS``: the CRM's users, to map employees by e-mail."""
+
+    async def list_users(self) -> list[CrmUser]:
+        """Return the CRM's users."""
         ...
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from importlib.metadata import entry_points
 
 from callbridge.connectors.base import ConnectorFactory
 
 GROUP = "callbridge.connectors"
+log = logging.getLogger("callbridge.connectors")
 
 
 @cache
@@ -15,7 +17,10 @@ def connectors() -> dict[str, ConnectorFactory]:
     """Return every installed connector factory by its registry key."""
     found: dict[str, ConnectorFactory] = {}
     for entry in entry_points(group=GROUP):
-        found[entry.name] = entry.load()
+        try:
+            found[entry.name] = entry.load()
+        except Exception:  # one broken plugin must not take every other connector down
+            log.exception("connector %r (%s) cannot be loaded; skipped", entry.name, entry.value)
     if "local" not in found:  # running from a source tree without installed metadata
         from callbridge.connectors.local.connector import build
 

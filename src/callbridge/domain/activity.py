@@ -8,7 +8,7 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class ActivityDraft:
-    """The call as logged on a CRM record; ``external_id`` makes the write idempotent."""
+    """The call as logged on a CRM record (and its deal); ``external_id`` makes it idempotent."""
 
     external_id: str
     record_id: str
@@ -22,3 +22,4 @@ class ActivityDraft:
     notes: str | None
     tags: tuple[str, ...]
     disposition: str | None
+    deal_id: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from callbridge.connectors.hubspot import tables as hubspot_tables  # noqa: F401
 from callbridge.connectors.local import tables as local_tables
 from callbridge.queue import sqlite_table
 from callbridge.storage import tables

@@ -170,6 +170,8 @@ call_syncs = Table(
     Column("no_number_reason", String(30), nullable=True),
     Column("matched", JSON, nullable=False, default=list),
     Column("match_rule", Text, nullable=True),
+    Column("scenario", String(80), nullable=True),
+    Column("matrix_version", Integer, nullable=True),
     Column("status", String(12), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("reason", Text, nullable=True),
@@ -232,9 +234,36 @@ __all__ = [
     "calls",
     "companies",
     "contact_claims",
+    "crm_user_links",
     "integrations",
+    "matrix_versions",
     "teams",
     "telephony_sources",
     "users",
     "webhook_deliveries",
 ]
+
+matrix_versions = Table(
+    "matrix_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("matrix", JSON, nullable=False),
+    Column("created_at", UTC_TIME, nullable=False),
+    UniqueConstraint("integration_id", "version"),
+)
+
+crm_user_links = Table(
+    "crm_user_links",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("crm_user_id", String(200), nullable=False),
+    Column("source", String(10), nullable=False),
+    Column("updated_at", UTC_TIME, nullable=False),
+    UniqueConstraint("integration_id", "user_id"),
+)

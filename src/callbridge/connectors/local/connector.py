@@ -5,9 +5,13 @@ from __future__ import annotations
 from callbridge.connectors.base import Capability, Connector, IntegrationContext
 from callbridge.connectors.local.client import LocalCrmClient
 from callbridge.connectors.local.config import LocalConfig
+from callbridge.connectors.local.followups import LocalFollowUps
 from callbridge.domain.activity import ActivityDraft
+from callbridge.domain.crm_user import CrmUser
+from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
+from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.errors import Permanent
 
 
@@ -16,8 +20,11 @@ class LocalConnector:
 
     capabilities = frozenset(Capability)
 
-    def __init__(self, client: LocalCrmClient, config: LocalConfig) -> None:
+    def __init__(
+        self, client: LocalCrmClient, followups: LocalFollowUps, config: LocalConfig
+    ) -> None:
         self.client = client
+        self.followups = followups
         self.config = config
 
     async def check(self) -> None:
@@ -48,6 +55,30 @@ class LocalConnector:
         if not await self.client.update_activity(activity_id, activity):
             raise Permanent(f"local CRM activity {activity_id} does not exist")
 
+    async def find_open_deal(self, record_id: str) -> Deal | None:
+        """Return the record's most recent open deal."""
+        return await self.followups.find_open_deal(record_id)
+
+    async def create_deal(self, draft: DealDraft) -> Deal:
+        """Create the call's deal once."""
+        return await self.followups.create_deal(draft)
+
+    async def set_deal_owner(self, deal_id: str, owner: str) -> None:
+        """Make ``owner`` responsible for the deal."""
+        await self.followups.set_deal_owner(deal_id, owner)
+
+    async def create_task(self, draft: TaskDraft) -> str:
+        """Create the task once."""
+        return await self.followups.create_task(draft)
+
+    async def add_note(self, draft: NoteDraft) -> str:
+        """Add the note once."""
+        return await self.followups.add_note(draft)
+
+    async def list_users(self) -> list[CrmUser]:
+        """Return the users owners and assignees are chosen from."""
+        return await self.followups.list_users()
+
 
 def build(context: IntegrationContext) -> Connector:
     """Build the local CRM connector for one integration."""
@@ -58,4 +89,7 @@ def build(context: IntegrationContext) -> Connector:
         context.default_region,
         context.clock,
     )
-    return LocalConnector(client, LocalConfig.model_validate(dict(context.config)))
+    followups = LocalFollowUps(
+        context.sessions, context.company_id, context.integration_id, context.clock
+    )
+    return LocalConnector(client, followups, LocalConfig.model_validate(dict(context.config)))

@@ -35,5 +35,6 @@ def activity_values(activity: ActivityDraft, now: datetime) -> dict[str, Any]:
         "notes": activity.notes,
         "tags": list(activity.tags),
         "disposition": activity.disposition,
+        "deal_id": activity.deal_id,
         "updated_at": now,
     }

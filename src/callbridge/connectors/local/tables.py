@@ -64,6 +64,7 @@ crm_activities = Table(
         "record_id", String(36), ForeignKey("crm_records.id", ondelete="CASCADE"), nullable=False
     ),
     Column("external_id", String(200), nullable=False),
+    Column("deal_id", String(36), ForeignKey("crm_deals.id", ondelete="SET NULL"), nullable=True),
     Column("direction", String(10), nullable=False),
     Column("status", String(20), nullable=False),
     Column("subject", String(300), nullable=False),

@@ -1,0 +1,161 @@
+"""The scenario matrix of an integration: read, replace (versioned), explain a call dry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.api.explain import explain_call
+from callbridge.domain.call import CallType
+from callbridge.domain.event import Direction
+from callbridge.rules.matrix import MatrixError, matrix_to_json, parse_matrix
+from callbridge.rules.plan import contact_cell
+from callbridge.rules.policy import CreationPolicy, decide_creation
+from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
+from callbridge.storage import matrices, user_links
+from callbridge.storage.integrations import get_integration
+
+router = APIRouter(prefix="/integrations/{integration_id}", tags=["matrix"])
+
+
+async def _integration(runtime: Any, company_id: str, integration_id: str) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        row = await get_integration(session, company_id, integration_id)
+    if row is None:
+        raise HTTPException(404, f"no integration {integration_id} in this company")
+    return row
+
+
+def contact_creation(matrix: Any, policy: CreationPolicy) -> list[dict[str, Any]]:
+    """Return, per new-client scenario, whether a contact is created and what decides it."""
+    cells = []
+    for direction in (Direction.INCOMING, Direction.OUTGOING):
+        for outcome in (Outcome.ANSWERED, Outcome.MISSED):
+            scenario = Scenario(Client.NEW, direction, outcome, Employee.KNOWN)
+            types = {CallType(direction.value)} | (
+                {CallType.ANSWERED}
+                if outcome is Outcome.ANSWERED
+                else {CallType.MISSED}
+                if direction is Direction.INCOMING
+                else set()
+            )
+            decision = decide_creation(policy, types)
+            cell = contact_cell(matrix, scenario, decision.create, decision.reason)
+            cells.append(
+                {
+                    "direction": direction,
+                    "outcome": outcome,
+                    "creates": cell.create,
+                    "decided_by": cell.source,
+                    "reason": cell.reason,
+                }
+            )
+    return cells
+
+
+@router.get("/matrix")
+async def read_matrix(
+    integration_id: str, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Show the matrix in force, its version, and the create-contact cell of each scenario."""
+    row = await _integration(runtime, who.company_id, integration_id)
+    async with runtime.sessions() as session:
+        version, data = await matrices.current(session, integration_id)
+    matrix = parse_matrix(data)
+    return {
+        "version": version,
+        "matrix": matrix_to_json(matrix),
+        "contact_creation": contact_creation(matrix, CreationPolicy(row["creation_policy"])),
+    }
+
+
+@router.put("/matrix")
+async def replace_matrix(
+    integration_id: str,
+    who: PrincipalDep,
+    runtime: RuntimeDep,
+    body: dict[str, Any] = Body(..., description="The whole matrix (see docs/matrix.md)"),  # noqa: B008
+) -> Any:
+    """Validate and store a new version of the matrix; the next call processed uses it."""
+    await _integration(runtime, who.company_id, integration_id)
+    try:
+        matrix = parse_matrix(body)
+    except MatrixError as err:
+        return JSONResponse(
+            {"error": "invalid_matrix", "path": err.path, "message": err.problem}, 422
+        )
+    async with runtime.sessions.begin() as session:
+        await matrices.save(
+            session, who.company_id, integration_id, matrix_to_json(matrix), runtime.clock()
+        )
+    return await read_matrix(integration_id, who, runtime)
+
+
+@router.get("/matrix/versions")
+async def versions(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
+    """List the stored versions of the matrix, newest first (version 0 is the default)."""
+    await _integration(runtime, who.company_id, integration_id)
+    async with runtime.sessions() as session:
+        return await matrices.history(session, integration_id)
+
+
+class ExplainIn(BaseModel):
+    """A call as the generic webhook would receive it, event by event."""
+
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=100)
+
+
+@router.post("/explain")
+async def explain(
+    integration_id: str, body: ExplainIn, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Say what the matrix would do with this call: scenario, matches and plan; writes nothing."""
+    row = await _integration(runtime, who.company_id, integration_id)
+    return await explain_call(runtime, row, body.events)
+
+
+class LinkIn(BaseModel):
+    """The CRM user an employee is, set by hand."""
+
+    crm_user_id: str = Field(min_length=1, max_length=200)
+
+
+@router.get("/user-links")
+async def list_links(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
+    """List how the company's employees map to the CRM's users."""
+    await _integration(runtime, who.company_id, integration_id)
+    async with runtime.sessions() as session:
+        return list((await user_links.links(session, integration_id)).values())
+
+
+@router.put("/user-links/{user_id}")
+async def set_link(
+    integration_id: str, user_id: str, body: LinkIn, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Map an employee to a CRM user by hand; automatic e-mail mapping never overrides it."""
+    await _integration(runtime, who.company_id, integration_id)
+    async with runtime.sessions.begin() as session:
+        known = {u["id"] for u in await _users(session, who.company_id)}
+        if user_id not in known:
+            raise HTTPException(404, f"no user {user_id} in this company")
+        await user_links.set_link(
+            session,
+            who.company_id,
+            integration_id,
+            user_id,
+            body.crm_user_id,
+            "manual",
+            runtime.clock(),
+        )
+    return {"user_id": user_id, "crm_user_id": body.crm_user_id, "source": "manual"}
+
+
+async def _users(session: Any, company_id: str) -> list[dict[str, Any]]:
+    from callbridge.storage.accounts import list_rows
+    from callbridge.storage.tables import users
+
+    return await list_rows(session, users, company_id)

@@ -1,0 +1,77 @@
+"""Versions of each integration's matrix: every change is a new version, none is overwritten."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
+from callbridge.storage.tables import matrix_versions
+
+DEFAULT_VERSION = 0
+
+
+async def current(session: AsyncSession, integration_id: str) -> tuple[int, dict[str, Any]]:
+    """Return the integration's newest matrix version and JSON (version 0: the default)."""
+    row = (
+        await session.execute(
+            select(matrix_versions.c.version, matrix_versions.c.matrix)
+            .where(matrix_versions.c.integration_id == integration_id)
+            .order_by(matrix_versions.c.version.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row.version, row.matrix) if row else (DEFAULT_VERSION, DEFAULT_MATRIX_JSON)
+
+
+async def version(session: AsyncSession, integration_id: str, number: int) -> dict[str, Any] | None:
+    """Return one version's JSON (0 is the default matrix)."""
+    if number == DEFAULT_VERSION:
+        return DEFAULT_MATRIX_JSON
+    row = await session.execute(
+        select(matrix_versions.c.matrix).where(
+            matrix_versions.c.integration_id == integration_id,
+            matrix_versions.c.version == number,
+        )
+    )
+    found: dict[str, Any] | None = row.scalar_one_or_none()
+    return found
+
+
+async def save(
+    session: AsyncSession,
+    company_id: str,
+    integration_id: str,
+    matrix: dict[str, Any],
+    now: datetime,
+) -> int:
+    """Store a new version of the matrix and return its number."""
+    newest = await session.execute(
+        select(func.max(matrix_versions.c.version)).where(
+            matrix_versions.c.integration_id == integration_id
+        )
+    )
+    number = int(newest.scalar() or DEFAULT_VERSION) + 1
+    await session.execute(
+        insert(matrix_versions).values(
+            company_id=company_id,
+            integration_id=integration_id,
+            version=number,
+            matrix=matrix,
+            created_at=now,
+        )
+    )
+    return number
+
+
+async def history(session: AsyncSession, integration_id: str) -> list[dict[str, Any]]:
+    """Return every stored version, newest first."""
+    rows = await session.execute(
+        select(matrix_versions.c.version, matrix_versions.c.created_at)
+        .where(matrix_versions.c.integration_id == integration_id)
+        .order_by(matrix_versions.c.version.desc())
+    )
+    return [dict(row._mapping) for row in rows]
