@@ -13,13 +13,14 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import ingest, latency, lookup
+from bench import bottlecrm, ingest, latency, lookup
 from bench.harness import git_commit, machine, today
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, str]]] = {
     "ingest": ingest.run,
     "latency": latency.run,
     "lookup": lookup.run,
+    "bottlecrm": bottlecrm.run,
 }
 RESULTS = Path(__file__).with_name("RESULTS.md")
 _HEADER = """# Benchmark results

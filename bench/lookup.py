@@ -121,11 +121,14 @@ async def captured_sql(engine: Any, client: LocalCrmClient, number: str) -> tupl
     def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
         seen.append((statement, params))
 
+    # The SQLite fast path bypasses SQLAlchemy; take the portable path once to see its SQL.
+    fast, client._fast = client._fast, None
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
         await client.find_by_e164(number)
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
+        client._fast = fast
     return next((sql, params) for sql, params in seen if "crm_record_phones" in sql)
 
 

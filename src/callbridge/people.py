@@ -31,7 +31,7 @@ async def resolve(
     runtime: Runtime, company_id: str, integration_id: str, call_id: str, connector: Connector
 ) -> People:
     """Map the call's agent and the TOP manager to CRM users, linking by e-mail when needed."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = (
             await session.execute(
                 select(calls.c.user_id, calls.c.agent).where(calls.c.id == call_id)
@@ -53,7 +53,7 @@ async def resolve_for(
     refresh: bool,
 ) -> People:
     """Map an agent (a user id or None) and the TOP manager; ``refresh`` may write links."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         top = await user_links.top_managers(session, company_id)
         rows = await session.execute(
             select(users.c.id, users.c.name).where(users.c.company_id == company_id)

@@ -10,14 +10,16 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge import dialer_events
 from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import PhoneNumber
 from callbridge.errors import InputError
 from callbridge.matching import external_number
 from callbridge.queue.base import Handler, Payload
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, calls, integrations
+from callbridge.storage import accounts, calls, integrations, selections
 from callbridge.storage.codec import event_to_json
+from callbridge.storage.source_cache import Source
 from callbridge.storage.sql import insert_ignore
 from callbridge.storage.tables import call_events, users, webhook_deliveries
 from callbridge.sync import sync_call
@@ -45,16 +47,13 @@ async def ingest(
     provider: str | None = None,
 ) -> IngestResult:
     """Verify, parse and durably store one delivery with its jobs, before it is acknowledged."""
-    async with runtime.sessions() as session:
-        source = await accounts.get_source(session, source_id)
-    if source is None or (provider is not None and source["provider"] != provider):
+    source = await runtime.sources.get(runtime.reads, runtime.box, source_id)
+    if source is None or (provider is not None and source.provider != provider):
         raise UnknownSource(
             f"no {provider or 'telephony'} source {source_id}: check the webhook URL"
         )
-    adapter = PROVIDERS[source["provider"]]
-    secrets = runtime.box.open(source["secrets_encrypted"])
-    assert isinstance(secrets, list)
-    adapter.verify(headers, body, secrets, runtime.clock())
+    adapter = PROVIDERS[source.provider]
+    adapter.verify(headers, body, source.secrets, runtime.clock())
     delivery = adapter.parse(body)
     delivery_id = headers.get("webhook-id") or hashlib.sha256(body).hexdigest()
     async with runtime.sessions.begin() as session:
@@ -72,41 +71,34 @@ async def ingest(
 async def _store(
     runtime: Runtime,
     session: AsyncSession,
-    source: dict[str, Any],
+    source: Source,
     delivery_id: str,
     body: bytes,
     ignored: str | None,
 ) -> int | None:
     """Store the raw delivery; None if this delivery id was already received."""
     values = {
-        "company_id": source["company_id"],
-        "source_id": source["id"],
+        "company_id": source.company_id,
+        "source_id": source.id,
         "delivery_id": delivery_id,
         "received_at": runtime.clock(),
         "body": body,
         "ignored_reason": ignored,
     }
-    if not await insert_ignore(session, webhook_deliveries, values):
-        return None
-    row = await session.execute(
-        select(webhook_deliveries.c.id).where(
-            webhook_deliveries.c.source_id == source["id"],
-            webhook_deliveries.c.delivery_id == delivery_id,
-        )
-    )
-    return int(row.scalar_one())
+    inserted = await insert_ignore(session, webhook_deliveries, values, returning="id")
+    return None if inserted is None else int(inserted)
 
 
 async def _store_event(
-    runtime: Runtime, session: AsyncSession, source: dict[str, Any], delivery: int, event: Any
+    runtime: Runtime, session: AsyncSession, source: Source, delivery: int, event: Any
 ) -> int:
     """Store one event and enqueue the fold of its call; 0 if the event id was already known."""
     inserted = await insert_ignore(
         session,
         call_events,
         {
-            "company_id": source["company_id"],
-            "source_id": source["id"],
+            "company_id": source.company_id,
+            "source_id": source.id,
             "delivery_id": delivery,
             "event_id": event.event_id,
             "provider_call_id": event.call_id,
@@ -123,8 +115,8 @@ async def _store_event(
     await runtime.queue.enqueue(
         await session.connection(),
         "fold",
-        {"company_id": source["company_id"], "source_id": source["id"], "call": event.call_id},
-        lock_key=f"call:{source['id']}:{event.call_id}",
+        {"company_id": source.company_id, "source_id": source.id, "call": event.call_id},
+        lock_key=f"call:{source.id}:{event.call_id}",
     )
     return 1
 
@@ -138,6 +130,7 @@ async def fold_call(runtime: Runtime, payload: Payload) -> None:
         call_id = await calls.save_call(
             session, company_id, source_id, call, user_id, runtime.clock()
         )
+        dialer_events.after_commit(session, runtime, company_id, call_id)
         if not call.is_final:
             return
         company = await accounts.get_company(session, company_id)
@@ -146,12 +139,16 @@ async def fold_call(runtime: Runtime, payload: Payload) -> None:
         for integration in await integrations.list_integrations(session, company_id):
             number = external_number(call, integration["default_region"], company, extensions)
             key = number.e164 if isinstance(number, PhoneNumber) else f"call:{call_id}"
+            delay = await selections.sync_delay(
+                session, call_id, user_id, integration, key, call.crm_record_id
+            )
             await runtime.queue.enqueue(
                 await session.connection(),
                 "sync",
                 {"company_id": company_id, "call_id": call_id, "integration_id": integration["id"]},
                 lock_key=f"sync:{integration['id']}:{key}",
                 queueing_lock=f"sync:{call_id}:{integration['id']}",
+                delay_seconds=delay,
             )
 
 

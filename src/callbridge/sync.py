@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from callbridge import actions, people, writes
-from callbridge.connectors.base import Connector, IntegrationContext
+from callbridge.connectors.base import Connector, IntegrationContext, SupportsActivityRemoval
 from callbridge.connectors.registry import factory
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
@@ -15,14 +15,15 @@ from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import AuthFailed, ConnectorError
 from callbridge.matching import external_number
 from callbridge.queue.base import Payload
+from callbridge.rules import choice
 from callbridge.rules.matrix import ActionType, Matrix, parse_matrix
 from callbridge.rules.plan import Step, contact_cell, plan
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Scenario, classify
 from callbridge.rules.selection import pick
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, calls, integrations, matrices
-from callbridge.storage.tables import activity_links, call_syncs
+from callbridge.storage import accounts, calls, integrations, matrices, selections
+from callbridge.storage.tables import call_syncs
 from callbridge.writes import SyncContext, save_sync
 
 
@@ -59,7 +60,7 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
 async def _load(
     runtime: Runtime, payload: Payload
 ) -> tuple[SyncContext, PhoneNumber | NoExternalNumber] | None:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await calls.get_call(session, payload["call_id"])
         integration = await integrations.get_integration(
             session, payload["company_id"], payload["integration_id"]
@@ -83,11 +84,12 @@ def connector_for(runtime: Runtime, integration: dict[str, Any]) -> Connector:
         integration_id=integration["id"],
         company_id=integration["company_id"],
         default_region=integration["default_region"],
-        config=integration["config"] or {},
+        config=choice.connector_config(integration["config"] or {}),
         credentials=credentials,
         http=runtime.http,
         sessions=runtime.sessions,
         clock=runtime.clock,
+        read_sessions=runtime.reads,
     )
     return factory(integration["connector"])(context)
 
@@ -110,7 +112,7 @@ async def _sync(
         matrix_version=version,
         matched=[_summary(c) for c in candidates],
     )
-    targets, rule = await _targets(runtime, ctx, candidates)
+    targets, rule = await _targets(runtime, ctx, candidates, number, connector)
     if not targets:
         created = await _maybe_create(runtime, ctx, connector, number, matrix, scenario)
         if created is None:
@@ -124,7 +126,7 @@ async def _decide(
     runtime: Runtime, ctx: SyncContext, matched: bool, who: people.People
 ) -> tuple[int, Matrix, Scenario | None]:
     """Classify once per call: a retry or late data reuses the first run's scenario and matrix."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = (
             await session.execute(
                 select(call_syncs.c.scenario, call_syncs.c.matrix_version).where(
@@ -239,18 +241,31 @@ async def _run_step(
 
 
 async def _targets(
-    runtime: Runtime, ctx: SyncContext, candidates: list[CrmRecord]
+    runtime: Runtime,
+    ctx: SyncContext,
+    candidates: list[CrmRecord],
+    number: PhoneNumber,
+    connector: Connector,
 ) -> tuple[list[CrmRecord], str]:
-    """Keep the records a previous run logged on; otherwise choose by click-to-dial or rule."""
-    async with runtime.sessions() as session:
-        rows = (
-            await session.execute(
-                select(activity_links.c.record_id, activity_links.c.object_type).where(
-                    activity_links.c.call_id == ctx.call_id,
-                    activity_links.c.integration_id == ctx.integration_id,
-                )
-            )
-        ).all()
+    """Honour the agent's choice (moving earlier logs), else keep links, else click-to-dial/rule."""
+    chosen = None
+    if ctx.call.crm_record_id is None:  # click-to-dial from a CRM page: no question asked
+        chosen = await selections.choices_for_sync(
+            runtime.sessions, ctx.call_id, ctx.integration_id, number.e164, runtime.clock()
+        )
+    rows = await selections.links(runtime.sessions, ctx.call_id, ctx.integration_id)
+    if chosen is not None:
+        targets = choice.as_records(chosen.choices, candidates)
+        logged = {r.record_id: r.activity_id for r in rows}
+        for record_id in choice.stale(logged, targets):
+            removed = False
+            if logged[record_id] and isinstance(connector, SupportsActivityRemoval):
+                removed = await connector.remove_call(logged[record_id])
+            await selections.drop_link(runtime.sessions, ctx.call_id, ctx.integration_id, record_id)
+            note = "moved to the chosen record" + ("" if removed else "; the old activity stays")
+            status = "done" if removed else "noted"
+            await writes.action(runtime, ctx, "move_call", record_id, status, note)
+        return targets, choice.rule(chosen.how, chosen.who)
     if rows:
         known = {c.id: c for c in candidates}
         return [

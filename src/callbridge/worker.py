@@ -34,7 +34,7 @@ def _measured(task: str, handler: Handler) -> Handler:
 
 async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
     """Drain the queue with the pipeline's handlers until ``stop`` is set, restarting on crash."""
-    measured = {task: _measured(task, h) for task, h in handlers(runtime).items()}
+    measured = {task: _measured(task, h) for task, h in handlers(runtime.for_worker()).items()}
     while not stop.is_set():
         try:
             await runtime.queue.work(

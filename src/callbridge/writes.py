@@ -46,7 +46,7 @@ async def create_contact(
     name = contact_name(
         ctx.integration["language"], ctx.integration["name_template"], number.international()
     )
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         claim = await calls.get_claim(session, ctx.integration_id, number.e164)
     now = runtime.clock()
     if claim and claim["status"] == "done" and now - _utc(claim["created_at"]) < CLAIM_TRUST:
@@ -77,7 +77,7 @@ async def log_call(
 ) -> str:
     """Log the call on ``record`` (and its deal) once; later runs update the same activity."""
     draft = activity_draft(ctx, record.id, number, deal_id)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         known = await calls.get_link(session, ctx.call_id, ctx.integration_id, record.id)
     activity_id = known["activity_id"] if known else None
     if known and activity_id is None:  # interrupted after the claim: was the activity written?

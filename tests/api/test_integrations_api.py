@@ -74,3 +74,19 @@ async def test_companies_never_see_each_other(acme: Tenant, globex: Tenant) -> N
         globex.company.integration_id
     ]
     assert (await acme.client.get(path)).json()["creation_policy"] == "all"
+
+
+async def test_credentials_are_checked_sealed_and_never_shown(acme: Tenant) -> None:
+    created = await acme.client.post(
+        "/integrations",
+        json={"connector": "local", "name": "With secrets", "credentials": {"token": "s3cret"}},
+    )
+    assert created.status_code == 201
+    assert created.json()["has_credentials"] is True
+    assert "s3cret" not in created.text
+    changed = await acme.client.patch(
+        f"/integrations/{created.json()['id']}", json={"credentials": {"token": "n3w"}}
+    )
+    assert changed.status_code == 200 and "n3w" not in changed.text
+    listed = await acme.client.get("/integrations")
+    assert "s3cret" not in listed.text and "n3w" not in listed.text

@@ -52,7 +52,7 @@ class SourceIn(BaseModel):
 @router.get("/company")
 async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Show the caller's company."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         company = await accounts.get_company(session, who.company_id)
     assert company is not None
     return company
@@ -83,7 +83,7 @@ async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> d
 @router.get("/teams")
 async def list_teams(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List the company's teams."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         return await accounts.list_rows(session, teams, who.company_id)
 
 
@@ -100,7 +100,7 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> d
 @router.get("/users")
 async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List the company's employees."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         return await accounts.list_rows(session, users, who.company_id)
 
 
@@ -145,13 +145,14 @@ async def rotate_secret(source_id: str, who: PrincipalDep, runtime: RuntimeDep) 
             .where(telephony_sources.c.id == source_id)
             .values(secrets_encrypted=runtime.box.seal([secret, *kept[:1]]))
         )
+    runtime.sources.forget(source_id)
     return {"id": source_id, "secret": secret}
 
 
 @router.get("/sources")
 async def list_sources(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List telephony sources (never their secrets)."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = await accounts.list_rows(session, telephony_sources, who.company_id)
     return [{k: v for k, v in row.items() if k != "secrets_encrypted"} for row in rows]
 

@@ -13,7 +13,9 @@ from fastapi.responses import JSONResponse
 from callbridge import __version__
 from callbridge.api import (
     admin,
+    agent_auth,
     calls,
+    dialer,
     health,
     integrations,
     local_crm,
@@ -52,6 +54,8 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
     for module in (webhooks, calls, integrations, matrix, local_crm, admin, health, metrics):
         app.include_router(module.router)
     app.include_router(local_crm.followups_router)
+    app.include_router(agent_auth.router)
+    app.include_router(dialer.router)
     _install_error_answers(app)
     _document_webhook_schema(app)
     return app

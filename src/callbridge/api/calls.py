@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import or_, select
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.storage import selections
 from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
 
 router = APIRouter(prefix="/calls", tags=["calls"])
@@ -37,7 +38,7 @@ async def list_calls(
     if since:
         query = query.where(calls.c.created_at >= since)
     query = query.order_by(calls.c.created_at.desc(), calls.c.id).limit(limit).offset(offset)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = (await session.execute(query)).mappings().all()
     return {"calls": [dict(row) for row in rows]}
 
@@ -45,7 +46,7 @@ async def list_calls(
 @router.get("/{call_id}")
 async def detail(call_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Show a call: its events, the record found by number and why, and every action taken."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = (
             (
                 await session.execute(
@@ -76,7 +77,15 @@ async def detail(call_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[s
         links = await _rows(
             session, select(activity_links).where(activity_links.c.call_id == call_id)
         )
-    return {**dict(row), "events": events, "syncs": syncs, "actions": actions, "activities": links}
+        chosen = await selections.history(session, call_id)
+    return {
+        **dict(row),
+        "events": events,
+        "syncs": syncs,
+        "actions": actions,
+        "activities": links,
+        "selections": chosen,
+    }
 
 
 async def _rows(session: Any, query: Any) -> list[dict[str, Any]]:

@@ -31,7 +31,7 @@ async def get_principal(
             headers={"WWW-Authenticate": "Bearer"},
         )
     runtime = get_runtime(request)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         principal = await authenticate(session, credentials.credentials)
     if principal is None:
         raise HTTPException(

@@ -28,7 +28,7 @@ async def explain_call(
     delivery = GenericAdapter().parse(json.dumps(events).encode())
     call = fold(delivery.events)
     company_id = integration["company_id"]
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         company = await accounts.get_company(session, company_id)
         extensions = await accounts.extensions(session, company_id)
         version, data = await matrices.current(session, integration["id"])

@@ -6,8 +6,9 @@ from typing import Any
 
 import phonenumbers
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from callbridge.api.credentials import check_and_seal
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.connectors.registry import connectors
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
@@ -20,6 +21,9 @@ class IntegrationSettings(BaseModel):
     """Settings an admin may change; a change applies to the next call processed."""
 
     name: str | None = Field(default=None, max_length=200)
+    credentials: dict[str, SecretStr] | None = Field(
+        default=None, description="Connector credentials; tested before saving, never shown."
+    )
     default_region: str | None = Field(default=None, description="ISO 3166 region, e.g. FR")
     language: str | None = Field(default=None, description="en, fr or es")
     name_template: str | None = Field(
@@ -36,6 +40,16 @@ class IntegrationSettings(BaseModel):
         if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError(f"unknown region {value!r}: use an ISO 3166 code such as US or FR")
         return value.upper() if value else value
+
+    @field_validator("config")
+    @classmethod
+    def _selection_options(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value and not isinstance(value.get("select_contact_manually", False), bool):
+            raise ValueError("select_contact_manually must be true or false")
+        grace = (value or {}).get("selection_grace_seconds", 60)
+        if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace <= 3600:
+            raise ValueError("selection_grace_seconds must be a number of seconds, 0 to 3600")
+        return value
 
     @field_validator("language")
     @classmethod
@@ -71,8 +85,11 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
             422,
             f"connector: unknown {body.connector!r}; installed: {', '.join(sorted(connectors()))}",
         )
-    values = body.model_dump()
+    values = body.model_dump(exclude={"credentials"})
     values["config"] = values["config"] or {}
+    if body.credentials is not None:
+        trial = {**values, "id": "unsaved", "company_id": who.company_id}
+        values["credentials_encrypted"] = await check_and_seal(runtime, trial, body.credentials)
     async with runtime.sessions.begin() as session:
         integration_id = await repo.create_integration(
             session, who.company_id, runtime.clock(), status="active", **values
@@ -83,14 +100,14 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
 @router.get("/integrations")
 async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List the company's integrations."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         return [present(row) for row in await repo.list_integrations(session, who.company_id)]
 
 
 @router.get("/integrations/{integration_id}")
 async def read(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Show one integration."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await repo.get_integration(session, who.company_id, integration_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
@@ -102,7 +119,11 @@ async def change(
     integration_id: str, body: IntegrationSettings, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Change an integration's settings; the next call processed uses them."""
-    values = body.model_dump(exclude_unset=True)
+    values = body.model_dump(exclude_unset=True, exclude={"credentials"})
+    if body.credentials is not None:
+        current = await read(integration_id, who, runtime)
+        merged = {**current, **values, "credentials_encrypted": None}
+        values["credentials_encrypted"] = await check_and_seal(runtime, merged, body.credentials)
     async with runtime.sessions.begin() as session:
         found = await repo.update_integration(
             session, who.company_id, integration_id, runtime.clock(), **values

@@ -41,7 +41,7 @@ class RecordPatch(BaseModel):
 
 
 async def _client(runtime: Any, company_id: str, integration_id: str) -> LocalCrmClient:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await get_integration(session, company_id, integration_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
@@ -52,7 +52,12 @@ async def _client(runtime: Any, company_id: str, integration_id: str) -> LocalCr
             "integration; only local CRM integrations have records here",
         )
     return LocalCrmClient(
-        runtime.sessions, company_id, integration_id, row["default_region"], runtime.clock
+        runtime.sessions,
+        company_id,
+        integration_id,
+        row["default_region"],
+        runtime.clock,
+        runtime.reads,
     )
 
 

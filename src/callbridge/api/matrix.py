@@ -23,7 +23,7 @@ router = APIRouter(prefix="/integrations/{integration_id}", tags=["matrix"])
 
 
 async def _integration(runtime: Any, company_id: str, integration_id: str) -> dict[str, Any]:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         row = await get_integration(session, company_id, integration_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
@@ -63,7 +63,7 @@ async def read_matrix(
 ) -> dict[str, Any]:
     """Show the matrix in force, its version, and the create-contact cell of each scenario."""
     row = await _integration(runtime, who.company_id, integration_id)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         version, data = await matrices.current(session, integration_id)
     matrix = parse_matrix(data)
     return {
@@ -99,7 +99,7 @@ async def replace_matrix(
 async def versions(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
     """List the stored versions of the matrix, newest first (version 0 is the default)."""
     await _integration(runtime, who.company_id, integration_id)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         return await matrices.history(session, integration_id)
 
 
@@ -128,7 +128,7 @@ class LinkIn(BaseModel):
 async def list_links(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
     """List how the company's employees map to the CRM's users."""
     await _integration(runtime, who.company_id, integration_id)
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         return list((await user_links.links(session, integration_id)).values())
 
 

@@ -60,6 +60,7 @@ class IntegrationContext:
     http: httpx.AsyncClient
     sessions: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime] = field(default=utc_now)
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
 
 
 class Connector(Protocol):
@@ -137,3 +138,12 @@ class SupportsOwners(Protocol):
 
 
 ConnectorFactory = Callable[[IntegrationContext], Connector]
+
+
+@runtime_checkable
+class SupportsActivityRemoval(Protocol):
+    """A connector that can delete a logged call (to move it when an agent picks another record)."""
+
+    async def remove_call(self, activity_id: str) -> bool:
+        """Delete a logged call activity; False if it no longer exists."""
+        ...

@@ -26,6 +26,7 @@ from callbridge.errors import Permanent
 from callbridge.queue.base import DeadJob, Handler, Payload
 from callbridge.queue.retry import DEFAULT_POLICY, Dead, Reschedule, Retry, RetryPolicy
 from callbridge.queue.sqlite_table import jobs
+from callbridge.storage.engine import writing
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ class SQLiteJobQueue:
         After a crash and restart the jobs the dead process held need not wait for their lease.
         """
         host = socket.gethostname()
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             held = (
                 await conn.execute(
                     select(jobs.c.id, jobs.c.worker_id).where(jobs.c.status == "doing")
@@ -214,8 +215,8 @@ class SQLiteJobQueue:
                 worker_id=None,
             )
         )
-        async with self._engine.begin() as conn:
-            replayed = (await conn.execute(statement)).rowcount == 1
+        async with writing(self._engine) as conn:
+            replayed = bool((await conn.execute(statement)).rowcount == 1)
         if replayed:
             self.notify()
         return replayed
@@ -250,7 +251,7 @@ class SQLiteJobQueue:
     async def _claim(self, worker_id: str) -> _Claimed | None:
         """Take the lease of the next runnable job in one short write transaction."""
         now = _utcnow()
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             row = (await conn.execute(_claimable(now))).first()
             if row is None:
                 return None
@@ -300,7 +301,7 @@ class SQLiteJobQueue:
                 .values(lease_until=_utcnow() + self._lease)
             )
             try:
-                async with self._engine.begin() as conn:
+                async with writing(self._engine) as conn:
                     held = (await conn.execute(statement)).rowcount == 1
             except Exception:
                 logger.exception("extending the lease of job %s failed", job_id)
@@ -313,7 +314,7 @@ class SQLiteJobQueue:
         """Delete a succeeded job, or retry, reschedule or bury a failed one."""
         mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
         if error is None:
-            async with self._engine.begin() as conn:
+            async with writing(self._engine) as conn:
                 await conn.execute(delete(jobs).where(mine))
             return
         now = _utcnow()
@@ -333,7 +334,7 @@ class SQLiteJobQueue:
             case Dead(reason):
                 values |= {"status": "dead", "attempts": attempts, "finished_at": now}
                 logger.error("job %s is dead: %s (%s)", job.id, reason, error)
-        async with self._engine.begin() as conn:
+        async with writing(self._engine) as conn:
             await conn.execute(update(jobs).where(mine).values(**values))
 
 

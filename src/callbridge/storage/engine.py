@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
 
+READ_ONLY = "callbridge_read_only"
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Return an engine for ``url``; SQLite gets WAL, synchronous=FULL, write-first transactions."""
+
+def create_engine(url: str, *, durable: bool = True, **kwargs: Any) -> AsyncEngine:
+    """Return an engine for ``url``; SQLite gets WAL, synchronous=FULL, write-first transactions.
+
+    ``durable=False`` (the worker's engine) uses synchronous=NORMAL: in WAL mode a power loss can
+    then drop only the newest commits, all after the last FULL one, so a job whose result is
+    lost is lost with its completion and simply runs again; webhooks are always acknowledged
+    through a durable engine.
+    """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, "FULL" if durable else "NORMAL")
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -25,7 +37,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
     """Make every SQLite transaction durable and take the write lock up front.
 
     Python's sqlite3 module begins transactions lazily; a read that later writes can then fail
@@ -37,16 +49,68 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only sessions (see read_sessionmaker) must not queue behind writers for a lock
+        # they never need: in WAL mode a plain BEGIN reads a snapshot without blocking.
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Return the session factory used by repositories and the pipeline."""
+    if engine.dialect.name == "sqlite":
+        return _SerializedSessions(engine, expire_on_commit=False)
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+_WRITE_LOCKS: dict[tuple[str, int], asyncio.Lock] = {}
+
+
+def write_lock(engine: AsyncEngine) -> asyncio.Lock:
+    """Return this process's lock for writing to the engine's SQLite file (one per event loop).
+
+    SQLite has one writer at a time. Left to itself a blocked writer polls with growing sleeps
+    (SQLite's busy handler, up to 100 ms a try), which is what made latency climb under load;
+    queueing the process's own writers on an asyncio lock wakes the next one at once. Other
+    processes still wait through the busy timeout.
+    """
+    key = (str(engine.url.database), id(asyncio.get_running_loop()))
+    lock = _WRITE_LOCKS.get(key)
+    if lock is None:
+        if len(_WRITE_LOCKS) > 64:  # event loops of finished tests
+            _WRITE_LOCKS.clear()
+        lock = _WRITE_LOCKS[key] = asyncio.Lock()
+    return lock
+
+
+@contextlib.asynccontextmanager
+async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Begin a write transaction on ``engine``, queued behind this process's other writers."""
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            yield conn
+        return
+    async with write_lock(engine), engine.begin() as conn:
+        yield conn
+
+
+class _SerializedSessions(async_sessionmaker[AsyncSession]):
+    """Sessions whose ``begin()`` waits for the process's SQLite write lock first."""
+
+    @contextlib.asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:  # type: ignore[override]
+        """Open a session and a write transaction, after the process's other writers."""
+        bind = self.kw["bind"]
+        async with write_lock(bind), super().begin() as session:
+            yield session
+
+
+def read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Return a factory of sessions that only read: on SQLite they never take the write lock."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

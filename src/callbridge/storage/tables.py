@@ -267,3 +267,48 @@ crm_user_links = Table(
     Column("updated_at", UTC_TIME, nullable=False),
     UniqueConstraint("integration_id", "user_id"),
 )
+
+agent_tokens = Table(
+    "agent_tokens",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTC_TIME, nullable=False),
+    Column("revoked_at", UTC_TIME, nullable=True),
+)
+
+dial_intents = Table(
+    "dial_intents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    _company(),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("phone_e164", String(20), nullable=False),
+    Column("provider_call_id", String(200), nullable=True),
+    Column("how", String(20), nullable=False),
+    Column("choices", JSON, nullable=False, default=list),
+    Column("window_seconds", Integer, nullable=False),
+    Column("call_id", String(36), ForeignKey("calls.id"), nullable=True),
+    Column("created_at", UTC_TIME, nullable=False),
+    Index("ix_dial_intents_agent_number", "user_id", "phone_e164"),
+)
+
+call_selections = Table(
+    "call_selections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("call_id", String(36), ForeignKey("calls.id"), nullable=False, index=True),
+    Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
+    Column("record_id", String(200), nullable=False),
+    Column("object_type", String(20), nullable=False),
+    Column("name", String(300), nullable=False, default=""),
+    Column("how", String(20), nullable=False),
+    Column("chosen_by", String(36), ForeignKey("users.id"), nullable=True),
+    Column("chosen_at", UTC_TIME, nullable=False),
+    Column("replaced_at", UTC_TIME, nullable=True),
+)

@@ -7,16 +7,46 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from callbridge.connectors.local.mapping import activity_values, record_from_row
+from callbridge.connectors.local.phone_index import SqlitePhoneIndex, index_for
 from callbridge.connectors.local.tables import crm_activities, crm_record_phones, crm_records
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
+
+
+def _find_by_e164_query() -> Any:
+    """Build once the lookup by number: it runs on every call, so it is not rebuilt each time."""
+    match = aliased(crm_record_phones)
+    every = aliased(crm_record_phones)
+    return (
+        select(crm_records, every.c.raw)
+        .select_from(match)
+        .join(crm_records, crm_records.c.id == match.c.record_id)
+        .join(every, every.c.record_id == crm_records.c.id)
+        .where(
+            match.c.integration_id == bindparam("integration_id"),
+            match.c.e164 == bindparam("e164"),
+        )
+        .order_by(crm_records.c.id, every.c.id)
+    )
+
+
+_FIND_BY_E164 = _find_by_e164_query()
+
+
+def _sqlite_index(reads: async_sessionmaker[AsyncSession]) -> SqlitePhoneIndex | None:
+    """Return the one-hop lookup for a SQLite file database, None for other databases."""
+    bind = reads.kw.get("bind")
+    url = getattr(bind, "url", None)
+    if url is None or url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return index_for(str(url.database), _FIND_BY_E164)
 
 
 class LocalCrmClient:
@@ -29,8 +59,11 @@ class LocalCrmClient:
         integration_id: str,
         region: str,
         clock: Callable[[], datetime],
+        reads: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._reads = reads or sessions
+        self._fast = _sqlite_index(self._reads)
         self._company_id = company_id
         self._integration_id = integration_id
         self._region = region
@@ -51,18 +84,11 @@ class LocalCrmClient:
 
     async def find_by_e164(self, e164: str) -> list[CrmRecord]:
         """Return the records having ``e164`` among their phones, in one indexed query."""
-        match = aliased(crm_record_phones)
-        every = aliased(crm_record_phones)
-        query = (
-            select(crm_records, every.c.raw)
-            .select_from(match)
-            .join(crm_records, crm_records.c.id == match.c.record_id)
-            .join(every, every.c.record_id == crm_records.c.id)
-            .where(match.c.integration_id == self._integration_id, match.c.e164 == e164)
-            .order_by(crm_records.c.id, every.c.id)
-        )
-        async with self._sessions() as session:
-            rows = (await session.execute(query)).mappings().all()
+        params = {"integration_id": self._integration_id, "e164": e164}
+        if self._fast is not None:
+            return _group(await self._fast.rows(params))
+        async with self._reads() as session:
+            rows = (await session.execute(_FIND_BY_E164, params)).mappings().all()
         return _group(rows)
 
     async def create_record(
@@ -118,7 +144,7 @@ class LocalCrmClient:
             .where(crm_records.c.id == record_id, *self._where())
             .order_by(crm_record_phones.c.id)
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = (await session.execute(query)).mappings().all()
         records = _group(rows)
         return records[0] if records else None
@@ -143,7 +169,7 @@ class LocalCrmClient:
             .limit(limit)
             .offset(offset)
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             total = (await session.execute(select(func.count()).where(*where))).scalar_one()
             ids = list((await session.execute(page)).scalars())
         records = [await self.get_record(record_id) for record_id in ids]
@@ -199,7 +225,7 @@ class LocalCrmClient:
             crm_activities.c.record_id == record_id,
             crm_activities.c.external_id == external_id,
         )
-        async with self._sessions() as session:
+        async with self._reads() as session:
             return (await session.execute(query)).scalar_one_or_none()
 
     async def insert_activity(self, activity: ActivityDraft) -> str:
@@ -247,9 +273,20 @@ class LocalCrmClient:
         )
         if record_id is not None:
             query = query.where(crm_activities.c.record_id == record_id)
-        async with self._sessions() as session:
+        async with self._reads() as session:
             rows = (await session.execute(query.order_by(crm_activities.c.created_at))).mappings()
             return [dict(row) for row in rows]
+
+    async def delete_activity(self, activity_id: str) -> bool:
+        """Delete one call activity of the integration; False if it does not exist."""
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(crm_activities).where(
+                    crm_activities.c.id == activity_id,
+                    crm_activities.c.integration_id == self._integration_id,
+                )
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _group(rows: Sequence[Any]) -> list[CrmRecord]:

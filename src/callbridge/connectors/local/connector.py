@@ -79,6 +79,10 @@ class LocalConnector:
         """Return the users owners and assignees are chosen from."""
         return await self.followups.list_users()
 
+    async def remove_call(self, activity_id: str) -> bool:
+        """Delete a logged call activity (it moved to another record)."""
+        return await self.client.delete_activity(activity_id)
+
 
 def build(context: IntegrationContext) -> Connector:
     """Build the local CRM connector for one integration."""
@@ -88,6 +92,7 @@ def build(context: IntegrationContext) -> Connector:
         context.integration_id,
         context.default_region,
         context.clock,
+        context.read_sessions,
     )
     followups = LocalFollowUps(
         context.sessions, context.company_id, context.integration_id, context.clock

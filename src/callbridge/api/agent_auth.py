@@ -1,0 +1,184 @@
+"""Agent-scoped tokens: an admin issues one per user; the dialer acts as that user with it."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.api.deps import PrincipalDep, RuntimeDep, get_runtime
+from callbridge.storage.accounts import authenticate, hash_key
+from callbridge.storage.tables import agent_tokens, teams, users
+
+router = APIRouter(tags=["agents"])
+_bearer = HTTPBearer(
+    auto_error=False, description="An agent token (`Bearer cba_…`) or the company API key"
+)
+
+
+TOKEN_PREFIX = "cba_"
+
+
+@dataclass(frozen=True)
+class Agent:
+    """Who an agent token belongs to."""
+
+    company_id: str
+    user_id: str
+    name: str
+    role: str
+    permissions: tuple[str, ...]
+
+
+async def create_token_row(
+    session: AsyncSession, company_id: str, user_id: str, name: str, now: datetime
+) -> tuple[str, str]:
+    """Create an agent token for a user; return its id and the raw token (only its hash is kept)."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token_id = str(uuid.uuid4())
+    await session.execute(
+        insert(agent_tokens).values(
+            id=token_id,
+            company_id=company_id,
+            user_id=user_id,
+            name=name,
+            prefix=raw[:10],
+            token_hash=hash_key(raw),
+            created_at=now,
+        )
+    )
+    return token_id, raw
+
+
+async def revoke_token_row(
+    session: AsyncSession, company_id: str, user_id: str, token_id: str, now: datetime
+) -> bool:
+    """Revoke an agent token; False if the user has no such token."""
+    result = await session.execute(
+        update(agent_tokens)
+        .where(
+            agent_tokens.c.id == token_id,
+            agent_tokens.c.user_id == user_id,
+            agent_tokens.c.company_id == company_id,
+        )
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def authenticate_agent(session: AsyncSession, raw: str) -> Agent | None:
+    """Return the agent an unrevoked token belongs to, with the permissions of their team."""
+    query = (
+        select(users.c.id, users.c.company_id, users.c.name, users.c.role, teams.c.permissions)
+        .select_from(agent_tokens)
+        .join(users, users.c.id == agent_tokens.c.user_id)
+        .outerjoin(teams, teams.c.id == users.c.team_id)
+        .where(agent_tokens.c.token_hash == hash_key(raw), agent_tokens.c.revoked_at.is_(None))
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
+        return None
+    return Agent(row.company_id, row.id, row.name, row.role, tuple(row.permissions or ()))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who calls a dialer route: an agent (by token) or an admin (token or company API key)."""
+
+    company_id: str
+    user_id: str | None
+    name: str
+    is_admin: bool
+    permissions: tuple[str, ...] | None  # None: an admin needs no team permission
+
+    def may_act_on(self, owner_id: str | None) -> bool:
+        """Tell whether the actor may see or change something owned by ``owner_id``."""
+        return self.is_admin or (owner_id is not None and owner_id == self.user_id)
+
+
+class TokenIn(BaseModel):
+    """A label for the token, e.g. the device it is for."""
+
+    name: str = Field(default="dialer", min_length=1, max_length=200)
+
+
+async def get_actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """Authenticate an agent token or the company API key, or answer 401."""
+    if credentials is None:
+        raise HTTPException(
+            401,
+            "missing token: send `Authorization: Bearer cba_…` (agent) or the company API key",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    runtime = get_runtime(request)
+    raw = credentials.credentials
+    async with runtime.sessions() as session:
+        if raw.startswith(TOKEN_PREFIX):
+            agent = await authenticate_agent(session, raw)
+            if agent is not None:
+                admin = agent.role == "admin"
+                return Actor(
+                    agent.company_id,
+                    agent.user_id,
+                    agent.name,
+                    admin,
+                    None if admin else agent.permissions,
+                )
+        else:
+            principal = await authenticate(session, raw)
+            if principal is not None:
+                return Actor(principal.company_id, None, "admin (API key)", True, None)
+    raise HTTPException(
+        401,
+        "unknown or revoked token: ask an admin for one (POST /users/{id}/tokens)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+async def _user_in_company(runtime: Any, company_id: str, user_id: str) -> None:
+    async with runtime.sessions() as session:
+        found = await session.execute(
+            select(users.c.id).where(users.c.id == user_id, users.c.company_id == company_id)
+        )
+    if found.first() is None:
+        raise HTTPException(404, f"no user {user_id} in this company")
+
+
+@router.post("/users/{user_id}/tokens", status_code=201)
+async def create_token(
+    user_id: str, who: PrincipalDep, runtime: RuntimeDep, body: TokenIn | None = None
+) -> dict[str, Any]:
+    """Issue an agent token for a user; it is shown once, in this answer, and stored hashed."""
+    await _user_in_company(runtime, who.company_id, user_id)
+    name = body.name if body else "dialer"
+    async with runtime.sessions.begin() as session:
+        token_id, raw = await create_token_row(
+            session, who.company_id, user_id, name, runtime.clock()
+        )
+    return {"id": token_id, "user_id": user_id, "name": name, "token": raw}
+
+
+@router.delete("/users/{user_id}/tokens/{token_id}", status_code=204)
+async def revoke_token(
+    user_id: str, token_id: str, who: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    """Revoke an agent token at once."""
+    async with runtime.sessions.begin() as session:
+        found = await revoke_token_row(session, who.company_id, user_id, token_id, runtime.clock())
+    if not found:
+        raise HTTPException(404, f"no token {token_id} for user {user_id} in this company")
+    return Response(status_code=204)

@@ -1,0 +1,287 @@
+"""The agent's dialer: candidates for a number, choices before and during a call, live events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.api.agent_auth import Actor, ActorDep
+from callbridge.api.deps import RuntimeDep
+from callbridge.dialer_events import broker, find_candidates, selection_scope, show
+from callbridge.domain.phone import PhoneNumber, normalize
+from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.queue.base import JobQueue
+from callbridge.rules import choice
+from callbridge.runtime import Runtime
+from callbridge.storage import calls, integrations, selections
+
+router = APIRouter(prefix="/dialer", tags=["dialer"])
+KEEPALIVE_SECONDS = 15.0
+
+
+class ChoiceIn(BaseModel):
+    """One record picked in the dialer."""
+
+    integration_id: str
+    record_id: str = Field(min_length=1, max_length=200)
+
+
+class SelectionIn(BaseModel):
+    """The record(s) the call is to be logged on: at most one per object type."""
+
+    choices: list[ChoiceIn] = Field(min_length=1, max_length=10)
+
+
+class IntentIn(BaseModel):
+    """A choice made before dialling, bound to the agent's next call to ``number``."""
+
+    number: str = Field(min_length=1, max_length=100)
+    choices: list[ChoiceIn] = Field(default_factory=list, max_length=10)
+    crm_record_id: str | None = Field(
+        default=None, max_length=200, description="Click-to-dial from a CRM page: that record."
+    )
+    integration_id: str | None = Field(default=None, description="The CRM of crm_record_id.")
+    provider_call_id: str | None = Field(
+        default=None, max_length=200, description="The telephony call id, when known."
+    )
+    window_seconds: int = Field(default=120, ge=1, le=3600)
+    user_id: str | None = Field(default=None, description="Admins only: the agent dialling.")
+
+
+async def _scope(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
+    """Return the integrations where the actor may choose, or answer 403 saying what is missing."""
+    scope, reason = await selection_scope(
+        runtime, actor.company_id, None if actor.permissions is None else list(actor.permissions)
+    )
+    if reason is not None:
+        raise HTTPException(403, f"manual contact selection is disabled: {reason}")
+    return scope
+
+
+def _number(scope: list[dict[str, Any]], raw: str) -> PhoneNumber:
+    parsed = normalize(raw, scope[0]["default_region"])
+    if not isinstance(parsed, PhoneNumber):
+        raise HTTPException(422, f"number: {raw!r} is not an external phone number")
+    return parsed
+
+
+def _resolve(
+    body: SelectionIn | IntentIn, found: dict[str, list[CrmRecord]]
+) -> tuple[choice.Choice, ...]:
+    try:
+        return choice.resolve([(c.integration_id, c.record_id) for c in body.choices], found)
+    except choice.ChoiceConflict as err:
+        raise HTTPException(422, str(err)) from err
+
+
+def _confirmed(choices: tuple[choice.Choice, ...]) -> list[dict[str, Any]]:
+    return [{**item, "check": True} for item in selections.choices_json(choices)]
+
+
+@router.get("/candidates")
+async def candidates(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    number: Annotated[str, Query(min_length=1, max_length=100)],
+    object_type: ObjectType | None = None,
+) -> dict[str, Any]:
+    """List every record matching a number, grouped by object type, with a count."""
+    scope = await _scope(runtime, actor)
+    e164 = _number(scope, number).e164
+    return {"number": e164, **show(await find_candidates(runtime, scope, number), object_type)}
+
+
+@router.post("/intents", status_code=201)
+async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Choose the record(s) before dialling; the choice binds to the agent's next such call."""
+    user_id = _dialling_agent(actor, body.user_id)
+    if body.crm_record_id is not None:
+        chosen, e164 = await _click_to_dial(runtime, actor, body)
+        how = choice.How.CLICK_TO_DIAL
+    else:
+        scope = await _scope(runtime, actor)
+        if not body.choices:
+            raise HTTPException(422, "choices: pick at least one record (or give crm_record_id)")
+        e164 = _number(scope, body.number).e164
+        chosen = _resolve(body, await find_candidates(runtime, scope, body.number))
+        how = choice.How.PRE_CALL
+    async with runtime.sessions.begin() as session:
+        intent_id = await selections.create_intent(
+            session,
+            {
+                "company_id": actor.company_id,
+                "user_id": user_id,
+                "phone_e164": e164,
+                "provider_call_id": body.provider_call_id,
+                "how": how.value,
+                "choices": selections.choices_json(chosen),
+                "window_seconds": body.window_seconds,
+                "created_at": runtime.clock(),
+            },
+        )
+    binds = (
+        f"call {body.provider_call_id}"
+        if body.provider_call_id
+        else f"your next call to {e164} within {body.window_seconds} s"
+    )
+    answer: dict[str, Any] = {"id": intent_id, "number": e164, "how": how.value}
+    answer["binds_to"] = binds
+    answer["confirmed"] = _confirmed(chosen)
+    await broker(runtime.engine).publish(actor.company_id, user_id, {"type": "intent", **answer})
+    return answer
+
+
+def _dialling_agent(actor: Actor, user_id: str | None) -> str:
+    if user_id is not None and not actor.is_admin:
+        raise HTTPException(403, "user_id: only an admin may dial on behalf of another agent")
+    agent = user_id or actor.user_id
+    if agent is None:
+        raise HTTPException(422, "user_id: the company API key must name the agent dialling")
+    return agent
+
+
+async def _click_to_dial(
+    runtime: Runtime, actor: Actor, body: IntentIn
+) -> tuple[tuple[choice.Choice, ...], str]:
+    """Take the CRM page's record as it is: no gating, no question asked."""
+    async with runtime.sessions() as session:
+        rows = await integrations.list_integrations(session, actor.company_id)
+    wanted = [r for r in rows if body.integration_id in (None, r["id"])]
+    if not wanted:
+        raise HTTPException(422, f"integration_id: no integration {body.integration_id}")
+    integration = wanted[0]
+    e164 = _number([integration], body.number).e164
+    found = (await find_candidates(runtime, [integration], body.number))[integration["id"]]
+    known = {r.id: r for r in found}
+    record_id = str(body.crm_record_id)
+    record = known.get(record_id) or CrmRecord(record_id, ObjectType.CONTACT, "")
+    item = choice.Choice(integration["id"], record.id, record.object_type, record.name)
+    return (item,), e164
+
+
+async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        call = await calls.get_call(session, call_id)
+    if (
+        call is None
+        or call["company_id"] != actor.company_id
+        or not actor.may_act_on(call["user_id"])
+    ):
+        raise HTTPException(404, f"no call {call_id} of yours")
+    return call
+
+
+def _external(call: dict[str, Any]) -> str:
+    raw = call["from_number"] if call["direction"] == "incoming" else call["to_number"]
+    if not raw:
+        raise HTTPException(409, "the call has no external number to choose a record for")
+    return str(raw)
+
+
+@router.get("/calls/{call_id}/candidates")
+async def call_candidates(
+    call_id: str, actor: ActorDep, runtime: RuntimeDep, object_type: ObjectType | None = None
+) -> dict[str, Any]:
+    """List the records matching a call's number (filterable by object type), and the choice."""
+    call = await _own_call(runtime, actor, call_id)
+    scope = await _scope(runtime, actor)
+    found = await find_candidates(runtime, scope, _external(call))
+    async with runtime.sessions() as session:
+        chosen = await selections.history(session, call_id)
+    return {
+        "call_id": call_id,
+        "state": call["state"],
+        **show(found, object_type),
+        "chosen": [c for c in chosen if c["current"]],
+    }
+
+
+@router.post("/calls/{call_id}/selection")
+async def select(
+    call_id: str, body: SelectionIn, actor: ActorDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Choose the record(s) for a call: during it, in the grace window, or later (it moves)."""
+    call = await _own_call(runtime, actor, call_id)
+    scope = await _scope(runtime, actor)
+    number = _external(call)
+    chosen = _resolve(body, await find_candidates(runtime, scope, number))
+    final = call["state"] in ("ended", "missed", "voicemail")
+    async with runtime.sessions.begin() as session:
+        await selections.replace_choices(
+            session, actor.company_id, call_id, chosen,
+            how=choice.How.IN_CALL.value, user_id=actor.user_id, now=runtime.clock(),
+        )  # fmt: skip
+        if final:
+            await _resync(session, runtime.queue, call, scope, chosen, number)
+    if final:
+        runtime.queue.notify()
+    answer: dict[str, Any] = {"call_id": call_id, "confirmed": _confirmed(chosen)}
+    answer["applies"] = "now: the call is synced again" if final else "at the end of the call"
+    if call["user_id"]:
+        event = {"type": "selection", **answer}
+        await broker(runtime.engine).publish(actor.company_id, call["user_id"], event)
+    return answer
+
+
+async def _resync(
+    session: AsyncSession,
+    queue: JobQueue,
+    call: dict[str, Any],
+    scope: list[dict[str, Any]],
+    chosen: tuple[choice.Choice, ...],
+    raw: str,
+) -> None:
+    """Sync the finished call again in each integration whose choice changed (it moves)."""
+    for integration in scope:
+        if not any(c.integration_id == integration["id"] for c in chosen):
+            continue
+        number = normalize(raw, integration["default_region"])
+        key = number.e164 if isinstance(number, PhoneNumber) else f"call:{call['id']}"
+        await queue.enqueue(
+            await session.connection(),
+            "sync",
+            {
+                "company_id": call["company_id"],
+                "call_id": call["id"],
+                "integration_id": integration["id"],
+            },
+            lock_key=f"sync:{integration['id']}:{key}",
+            queueing_lock=f"sync:{call['id']}:{integration['id']}",
+        )
+
+
+@router.get("/events")
+async def events(
+    request: Request, actor: ActorDep, user_id: str | None = None
+) -> StreamingResponse:
+    """Stream the agent's dialer events (Server-Sent Events): ringing calls, confirmations."""
+    if user_id is not None and not actor.is_admin:
+        raise HTTPException(403, "user_id: only an admin may watch another agent's stream")
+    agent = user_id or actor.user_id
+    if agent is None:
+        raise HTTPException(422, "user_id: the company API key must name the agent to watch")
+    runtime: Runtime = request.app.state.runtime
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    stream = _stream(runtime, actor.company_id, agent, request)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+
+
+async def _stream(
+    runtime: Runtime, company_id: str, user_id: str, request: Request
+) -> AsyncIterator[str]:
+    async with broker(runtime.engine).subscribe(company_id, user_id) as queue:
+        yield f"event: ready\ndata: {json.dumps({'user_id': user_id})}\n\n"
+        while not await request.is_disconnected():
+            try:
+                item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+            except TimeoutError:
+                yield ": keep-alive\n\n"
+                continue
+            yield f"event: {item.get('type', 'message')}\ndata: {json.dumps(item, default=str)}\n\n"

@@ -1,0 +1,43 @@
+"""Settings and credentials of a BottleCRM integration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+
+class BottleCrmConfig(BaseModel):
+    """Where the BottleCRM server is, and who owns what Callbridge creates there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(description="The server's root, e.g. https://crm.example.com")
+    default_owner: str | None = Field(
+        default=None,
+        description="Profile id assigned to created contacts, deals and tasks without an owner",
+    )
+    pipeline: str | None = Field(
+        default=None, description="Pipeline id of created deals; the org's default when unset"
+    )
+    search_leads: bool = Field(default=True, description="Also match callers against leads")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, not {value!r}")
+        return value.rstrip("/")
+
+
+class BottleCrmCredentials(BaseModel):
+    """A personal access token (``bcrm_pat_…``); it acts as its profile in its org."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    token: SecretStr
+
+    @classmethod
+    def from_mapping(cls, credentials: Mapping[str, str]) -> BottleCrmCredentials:
+        """Read the credentials stored for an integration."""
+        return cls.model_validate(dict(credentials))

@@ -1,0 +1,1 @@
+"""HubSpot CRM: contacts and companies by phone, calls engagements, deals, tasks, notes, owners."""

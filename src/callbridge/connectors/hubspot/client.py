@@ -1,0 +1,160 @@
+"""HubSpot over HTTP: bearer auth (private app or OAuth), the shared budget, errors at the edge."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
+from callbridge.connectors.hubspot.limits import RateBucket
+from callbridge.errors import AuthFailed, ConnectorError, Permanent, RateLimited, Transient
+
+# Refresh an OAuth access token this long before HubSpot says it expires: HubSpot documents that
+# a 401 is not a reliable sign of expiry, so we must not wait for one.
+REFRESH_MARGIN = timedelta(minutes=5)
+# Access tokens obtained by refreshing, per integration and refresh token, for this process.
+_TOKENS: dict[str, tuple[str, datetime]] = {}
+
+
+class HubSpotRejected(Permanent):
+    """A 4xx HubSpot will refuse again: its message, category and error codes are kept."""
+
+    def __init__(self, status: int, message: str, body: dict[str, Any]) -> None:
+        super().__init__(f"HubSpot answered {status}: {message}")
+        self.status = status
+        self.category = str(body.get("category", ""))
+        self.codes = {str(e.get("code")) for e in body.get("errors") or [] if isinstance(e, dict)}
+        self.names = [
+            str(name)
+            for item in body.get("errors") or []
+            if isinstance(item, dict)
+            for name in (item.get("context") or {}).get("propertyName", [])
+        ]
+
+
+class HubSpotClient:
+    """Send requests to HubSpot for one integration; every error leaves as a connector error."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        config: HubSpotConfig,
+        credentials: HubSpotCredentials,
+        bucket: RateBucket,
+        clock: Callable[[], datetime],
+        integration_id: str,
+    ) -> None:
+        self.http = http
+        self.config = config
+        self.credentials = credentials
+        self.bucket = bucket
+        self.clock = clock
+        self.integration_id = integration_id
+        self.sent = 0  # requests sent by this client, for benchmarks
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        search: bool = False,
+    ) -> dict[str, Any]:
+        """Send one request within the budget and return its JSON body."""
+        if search:
+            await self.bucket.take("search", self.config.searches_per_second, 1.0)
+        await self.bucket.take("general", self.config.requests_per_10s, 10.0)
+        headers = {"Authorization": f"Bearer {await self.access_token()}"}
+        self.sent += 1
+        try:
+            response = await self.http.request(
+                method, self.config.base_url + path, json=json, params=params, headers=headers
+            )
+            response.raise_for_status()
+        except httpx.HTTPStatusError as err:
+            raise self.translate(err.response) from err
+        except httpx.TimeoutException as err:
+            raise Transient(f"HubSpot did not answer {method} {path} in time") from err
+        except httpx.HTTPError as err:
+            raise Transient(f"HubSpot unreachable ({type(err).__name__}: {err})") from err
+        return dict(response.json()) if response.content else {}
+
+    def translate(self, response: httpx.Response) -> ConnectorError:
+        """Turn an error answer into the connector error kind that says what to do."""
+        status = response.status_code
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        message = str(body.get("message") or response.reason_phrase)
+        if status in (401, 403):
+            return AuthFailed(f"HubSpot refused the credentials ({status}): {message}")
+        if status == 429:
+            return self._limited(response, body)
+        if status == 423:  # HubSpot asks for "a delay of at least 2 seconds"
+            return RateLimited(f"HubSpot record locked: {message}", 2.0)
+        if status >= 500:
+            return Transient(f"HubSpot server error {status}: {message}")
+        return HubSpotRejected(status, message, body)
+
+    def _limited(self, response: httpx.Response, body: dict[str, Any]) -> RateLimited:
+        policy = str(body.get("policyName", ""))
+        if policy == "DAILY":
+            zone = ZoneInfo(self.config.account_timezone)
+            now = self.clock().astimezone(zone)
+            reset = (now + timedelta(days=1)).replace(hour=0, minute=0, second=5, microsecond=0)
+            return RateLimited(
+                "HubSpot's daily API limit for this account is used up; syncing resumes after "
+                f"it resets at {reset.isoformat()}. Admin: reduce other apps' API use or raise "
+                "the account's limit.",
+                (reset - now).total_seconds(),
+            )
+        try:
+            wait = float(response.headers.get("Retry-After", ""))
+        except ValueError:
+            wait = 1.0 if policy == "SECONDLY" else 2.0
+        return RateLimited(f"HubSpot rate limit {policy or 'unknown'} reached", wait)
+
+    async def access_token(self) -> str:
+        """Return a valid bearer token, refreshing an OAuth token shortly before it expires."""
+        creds = self.credentials
+        if not creds.access_token.get_secret_value() and creds.refresh_token is None:
+            raise AuthFailed("no HubSpot token: enter the integration's credentials")
+        if creds.refresh_token is None:
+            return creds.access_token.get_secret_value()
+        secret = creds.refresh_token.get_secret_value()
+        key = f"{self.integration_id}:{hashlib.sha256(secret.encode()).hexdigest()}"
+        token, expires = _TOKENS.get(
+            key, (creds.access_token.get_secret_value(), creds.expires_at or self.clock())
+        )
+        if expires - self.clock() > REFRESH_MARGIN:
+            return token
+        token, expires = await self._refresh(secret)
+        _TOKENS[key] = (token, expires)
+        return token
+
+    async def _refresh(self, refresh_token: str) -> tuple[str, datetime]:
+        creds = self.credentials
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": creds.client_id or "",
+            "client_secret": creds.client_secret.get_secret_value() if creds.client_secret else "",
+            "refresh_token": refresh_token,
+        }
+        try:
+            response = await self.http.post(self.config.base_url + "/oauth/v1/token", data=form)
+        except httpx.HTTPError as err:
+            raise Transient(f"HubSpot token refresh failed ({type(err).__name__})") from err
+        if response.status_code >= 500:
+            raise Transient(f"HubSpot token refresh failed with {response.status_code}")
+        if response.status_code != 200:
+            raise AuthFailed(f"HubSpot refused to refresh the OAuth token: {response.text[:200]}")
+        body = response.json()
+        return str(body["access_token"]), self.clock() + timedelta(seconds=body["expires_in"])

@@ -1,0 +1,51 @@
+"""Settings and credentials of a HubSpot integration."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+
+class HubSpotConfig(BaseModel):
+    """Per-integration settings; the limits default below HubSpot's Free/Starter plan limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = "https://api.hubapi.com"
+    requests_per_10s: int = Field(
+        default=90, ge=2, description="Most requests in any 10 s window (HubSpot: 100 to 250)"
+    )
+    searches_per_second: int = Field(
+        default=4, ge=2, description="Most search requests per second (HubSpot: 5)"
+    )
+    create_custom_properties: bool = Field(
+        default=False,
+        description="Consent to create Callbridge's custom properties (external id, UTM) "
+        "in the HubSpot account when they are missing",
+    )
+    deal_pipeline: str = "default"
+    deal_stage: str = "appointmentscheduled"
+    search_companies: bool = True
+    account_timezone: str = Field(
+        default="UTC",
+        description="Time zone of the HubSpot account; its daily limit resets at midnight there",
+    )
+    cache_seconds: float = Field(default=300, ge=0, description="Phone lookup cache lifetime")
+
+
+class HubSpotCredentials(BaseModel):
+    """A private app token alone, or an OAuth token with what refreshes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_token: SecretStr
+    refresh_token: SecretStr | None = None
+    expires_at: datetime | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+
+    @property
+    def is_oauth(self) -> bool:
+        """Return whether the token is refreshed through OAuth."""
+        return self.refresh_token is not None

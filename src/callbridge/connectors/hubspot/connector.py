@@ -1,0 +1,286 @@
+"""HubSpot as a connector: search by phone, create contacts, log calls, deals, tasks, notes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from callbridge.connectors.base import Capability, Connector, IntegrationContext
+from callbridge.connectors.hubspot import mapping
+from callbridge.connectors.hubspot.client import HubSpotClient, HubSpotRejected
+from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
+from callbridge.connectors.hubspot.limits import RateBucket
+from callbridge.connectors.hubspot.store import PhoneCache, WrittenObjects
+from callbridge.domain.activity import ActivityDraft
+from callbridge.domain.crm_user import CrmUser
+from callbridge.domain.deal import Deal, DealDraft
+from callbridge.domain.phone import PhoneNumber
+from callbridge.domain.record import ContactDraft, CrmRecord
+from callbridge.domain.task import NoteDraft, TaskDraft
+from callbridge.errors import Permanent
+
+OBJECTS = "/crm/v3/objects"
+# Where our custom properties go when we create them [UNVERIFIED group names, apis.md §A.6].
+GROUPS = {"calls": "callinformation", "deals": "dealinformation"}
+GROUPS |= {"tasks": "taskinformation", "notes": "noteinformation"}
+KIND_OF = {"call": "calls", "deal": "deals", "task": "tasks", "note": "notes"}
+
+
+def phone_groups(phone: PhoneNumber, calculated: list[str], raw: list[str]) -> list[Any]:
+    """Return the filter groups matching ``phone`` on HubSpot's searchable national digits.
+
+    HubSpot standardizes phones into ``hs_searchable_calculated_*`` (area code and local number,
+    no country code), so the national digits are searched there; the raw E.164 is searched too.
+    One group per property keeps us far below the 5 groups / 18 filters limit.
+    """
+    digits = phone.national_digits()
+    values = sorted({digits, digits.lstrip("0")})
+    groups = [[{"propertyName": n, "operator": "IN", "values": values}] for n in calculated]
+    groups += [[{"propertyName": n, "operator": "EQ", "value": phone.e164}] for n in raw]
+    return [{"filters": filters} for filters in groups]
+
+
+class HubSpotConnector:
+    """Connector over HubSpot's v3 objects and v4 associations, within the shared budget."""
+
+    capabilities = frozenset(Capability) - {Capability.RECORDINGS}
+
+    def __init__(
+        self,
+        client: HubSpotClient,
+        cache: PhoneCache,
+        written: WrittenObjects,
+        region: str,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.written = written
+        self.region = region
+
+    @property
+    def config(self) -> HubSpotConfig:
+        """Return the integration's HubSpot settings."""
+        return self.client.config
+
+    async def check(self) -> None:
+        """Check the token reads owners and contacts (the scopes every sync needs)."""
+        await self.client.request("GET", "/crm/v3/owners/", params={"limit": 1})
+        await self.client.request(
+            "POST", f"{OBJECTS}/contacts/search", json={"limit": 1}, search=True
+        )
+
+    async def find_by_phone(self, phone: PhoneNumber) -> list[CrmRecord]:
+        """Return contacts (phone, mobile) and companies (phone) with this number, cached."""
+        cached = await self.cache.get(phone.e164)
+        if cached is not None:
+            return [mapping.record_from_json(item) for item in cached]
+        records = await self._search_records(
+            "contacts",
+            phone_groups(
+                phone,
+                ["hs_searchable_calculated_phone_number", "hs_searchable_calculated_mobile_number"],
+                ["phone", "mobilephone"],
+            ),
+            mapping.CONTACT_PROPERTIES,
+        )
+        if self.config.search_companies:
+            records += await self._search_records(
+                "companies",
+                phone_groups(phone, ["hs_searchable_calculated_phone_number"], ["phone"]),
+                mapping.COMPANY_PROPERTIES,
+            )
+        matching = [r for r in records if self._same_number(r, phone)]
+        if matching:  # misses are not cached: a contact typed in HubSpot must be found next call
+            await self.cache.put(phone.e164, [mapping.record_to_json(r) for r in matching])
+        return matching
+
+    def _same_number(self, record: CrmRecord, phone: PhoneNumber) -> bool:
+        """Drop national-digit matches of another country; keep numbers we cannot parse."""
+        if mapping.has_number(record, phone, self.region):
+            return True
+        digits = phone.national_digits().lstrip("0")
+        return any(re.sub(r"\D", "", raw).lstrip("0") == digits for raw in record.phones)
+
+    async def _search_records(
+        self, kind: str, groups: list[Any], properties: list[str]
+    ) -> list[CrmRecord]:
+        body = {"filterGroups": groups, "properties": properties, "limit": 100}
+        found = await self.client.request(
+            "POST", f"{OBJECTS}/{kind}/search", json=body, search=True
+        )
+        return [mapping.record_from(kind, item) for item in found.get("results", [])]
+
+    async def create_contact(self, draft: ContactDraft) -> CrmRecord:
+        """Create a contact with the caller's E.164 number; forget the number's cached lookup."""
+        props = {"firstname": draft.name, "phone": draft.phone_e164}
+        if draft.owner:
+            props["hubspot_owner_id"] = draft.owner
+        created = await self.client.request(
+            "POST", f"{OBJECTS}/contacts", json={"properties": props}
+        )
+        await self.cache.forget(draft.phone_e164)
+        created["properties"] = {**props, **{k: v for k, v in created["properties"].items() if v}}
+        return mapping.record_from("contacts", created)
+
+    async def find_call(self, record_id: str, external_id: str) -> str | None:
+        """Return the engagement logged for this call on this record; search HubSpot if unsure."""
+        _, known = await self.written.get("call", external_id, record_id)
+        return known or await self._find_written("call", external_id, record_id)
+
+    async def _find_written(self, kind: str, external_id: str, record_id: str) -> str | None:
+        """Search HubSpot for an object we created, by our external and record id properties."""
+        filters = [
+            {"propertyName": mapping.EXTERNAL_ID, "operator": "EQ", "value": external_id},
+            {"propertyName": mapping.RECORD_ID, "operator": "EQ", "value": record_id},
+        ]
+        body = {"filterGroups": [{"filters": filters}], "limit": 1}
+        try:
+            found = await self.client.request(
+                "POST", f"{OBJECTS}/{KIND_OF[kind]}/search", json=body, search=True
+            )
+        except HubSpotRejected as err:
+            if "PROPERTY_DOESNT_EXIST" in err.codes:  # never written anything yet
+                return None
+            raise
+        results = found.get("results") or []
+        if not results:
+            return None
+        object_id = str(results[0]["id"])
+        await self.written.save(kind, external_id, record_id, object_id)
+        return object_id
+
+    async def _create_once(
+        self, kind: str, external_id: str, record_id: str, props: dict[str, str], links: list[Any]
+    ) -> str:
+        """Create an object once per (external id, record): a retry returns the first one."""
+        claimed, known = await self.written.get(kind, external_id, record_id)
+        if known:
+            return known
+        if claimed and (found := await self._find_written(kind, external_id, record_id)):
+            return found
+        await self.written.save(kind, external_id, record_id, None)
+        body = {"properties": {**props, mapping.RECORD_ID: record_id}, "associations": links}
+        created = await self._create(KIND_OF[kind], body)
+        await self.written.save(kind, external_id, record_id, created)
+        return created
+
+    async def _create(self, kind: str, body: dict[str, Any], retry: bool = True) -> str:
+        """POST an object; create our missing custom properties once, with the admin's consent."""
+        try:
+            created = await self.client.request("POST", f"{OBJECTS}/{kind}", json=body)
+        except HubSpotRejected as err:
+            ours = [n for n in err.names if n.startswith(("callbridge_", "utm_"))]
+            if not retry or "PROPERTY_DOESNT_EXIST" not in err.codes or ours != err.names:
+                raise
+            if not self.config.create_custom_properties:
+                raise Permanent(
+                    f"HubSpot {kind} lack the properties {', '.join(ours)}: turn on "
+                    "create_custom_properties in the integration, or create them in HubSpot"
+                ) from err
+            for name in ours:
+                await self._define(kind, name)
+            return await self._create(kind, body, retry=False)
+        return str(created["id"])
+
+    async def _define(self, kind: str, name: str) -> None:
+        body = {"name": name, "label": name.replace("_", " ").title(), "type": "string"}
+        body |= {"fieldType": "text", "groupName": GROUPS[kind]}
+        try:
+            await self.client.request("POST", f"/crm/v3/properties/{kind}", json=body)
+        except HubSpotRejected as err:
+            if err.status != 409:  # 409: another worker defined it first
+                raise
+
+    async def log_call(self, activity: ActivityDraft) -> str:
+        """Create the calls engagement with its record and deal associations, in one request."""
+        links = mapping.associations("calls", activity.record_id, activity.deal_id)
+        props = mapping.call_properties(activity)
+        return await self._create_once(
+            "call", activity.external_id, activity.record_id, props, links
+        )
+
+    async def update_call(self, activity_id: str, activity: ActivityDraft) -> None:
+        """PATCH the engagement with the latest data; link the deal if one appeared since."""
+        body = {"properties": mapping.call_properties(activity)}
+        await self.client.request("PATCH", f"{OBJECTS}/calls/{activity_id}", json=body)
+        if activity.deal_id:
+            await self._associate("calls", activity_id, "deals", activity.deal_id, 206)
+
+    async def _associate(
+        self, kind: str, object_id: str, to_type: str, to_id: str, type_id: int
+    ) -> None:
+        spec = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]
+        path = f"/crm/v4/objects/{kind}/{object_id}/associations/{to_type}/{to_id}"
+        await self.client.request("PUT", path, json=spec)
+
+    async def find_open_deal(self, record_id: str) -> Deal | None:
+        """Return the record's most recently updated open deal."""
+        kind, object_id = mapping.target(record_id)
+        path = f"/crm/v4/objects/{kind}/{object_id}/associations/deals"
+        linked = (await self.client.request("GET", path)).get("results") or []
+        if not linked:
+            return None
+        inputs = [{"id": str(item["toObjectId"])} for item in linked[:100]]
+        body = {"properties": mapping.DEAL_PROPERTIES, "inputs": inputs}
+        found = await self.client.request("POST", f"{OBJECTS}/deals/batch/read", json=body)
+        deals = [d for d in map(mapping.deal_from, found.get("results") or []) if d.is_open]
+        return max(deals, key=lambda d: (d.updated_at is not None, d.updated_at), default=None)
+
+    async def create_deal(self, draft: DealDraft) -> Deal:
+        """Create a deal on the record (pipeline, stage, owner, UTM), once per external id."""
+        props = mapping.deal_properties(draft, self.config.deal_pipeline, self.config.deal_stage)
+        links = mapping.associations("deals", draft.record_id, None)
+        deal_id = await self._create_once("deal", draft.external_id, draft.record_id, props, links)
+        return Deal(deal_id, draft.name, draft.owner, props["dealstage"])
+
+    async def set_deal_owner(self, deal_id: str, owner: str) -> None:
+        """Make ``owner`` (a HubSpot owner id) the deal's owner."""
+        body = {"properties": {"hubspot_owner_id": owner}}
+        await self.client.request("PATCH", f"{OBJECTS}/deals/{deal_id}", json=body)
+
+    async def create_task(self, draft: TaskDraft) -> str:
+        """Create a call-back task on the record (and deal), once per external id."""
+        links = mapping.associations("tasks", draft.record_id, draft.deal_id)
+        props = mapping.task_properties(draft)
+        return await self._create_once("task", draft.external_id, draft.record_id, props, links)
+
+    async def add_note(self, draft: NoteDraft) -> str:
+        """Add a note on the record (and deal), once per external id."""
+        links = mapping.associations("notes", draft.record_id, draft.deal_id)
+        props = mapping.note_properties(draft)
+        return await self._create_once("note", draft.external_id, draft.record_id, props, links)
+
+    async def list_users(self) -> list[CrmUser]:
+        """Return HubSpot's owners, every page."""
+        users: list[CrmUser] = []
+        params: dict[str, Any] = {"limit": 100}
+        while True:
+            page = await self.client.request("GET", "/crm/v3/owners/", params=params)
+            users += [mapping.user_from(owner) for owner in page.get("results") or []]
+            after = (page.get("paging") or {}).get("next", {}).get("after")
+            if not after:
+                return users
+            params["after"] = after
+
+
+def build(context: IntegrationContext) -> Connector:
+    """Build the HubSpot connector for one integration."""
+    try:
+        config = HubSpotConfig.model_validate(dict(context.config))
+    except ValidationError as err:
+        raise Permanent(f"invalid HubSpot settings: {err}") from err
+    try:
+        credentials = HubSpotCredentials.model_validate(dict(context.credentials))
+    except ValidationError:  # the first request says AuthFailed, so the integration is paused
+        credentials = HubSpotCredentials.model_validate({"access_token": ""})
+    bucket = RateBucket(context.sessions, context.integration_id, context.clock)
+    client = HubSpotClient(
+        context.http, config, credentials, bucket, context.clock, context.integration_id
+    )
+    cache = PhoneCache(
+        context.sessions, context.integration_id, context.clock, config.cache_seconds
+    )
+    written = WrittenObjects(context.sessions, context.integration_id, context.clock)
+    return HubSpotConnector(client, cache, written, context.default_region)

@@ -1,0 +1,97 @@
+"""What the HubSpot connector remembers in Callbridge's database: lookups and written objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callbridge.connectors.hubspot.tables import hubspot_objects, hubspot_phone_cache
+from callbridge.storage.sql import insert_ignore
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+class PhoneCache:
+    """Phone → records found, per integration, so a busy number costs no search per call."""
+
+    def __init__(
+        self, sessions: Sessions, integration_id: str, clock: Callable[[], datetime], ttl: float
+    ) -> None:
+        self._sessions = sessions
+        self._integration_id = integration_id
+        self._clock = clock
+        self._ttl = timedelta(seconds=ttl)
+
+    def _key(self, phone: str) -> list[Any]:
+        table = hubspot_phone_cache
+        return [table.c.integration_id == self._integration_id, table.c.phone_e164 == phone]
+
+    async def get(self, phone: str) -> list[dict[str, Any]] | None:
+        """Return the cached records of ``phone`` if still fresh."""
+        table = hubspot_phone_cache
+        query = select(table.c.records, table.c.cached_at).where(*self._key(phone))
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        if row is None or self._clock() - row.cached_at > self._ttl:
+            return None
+        return list(row.records)
+
+    async def put(self, phone: str, records: list[dict[str, Any]]) -> None:
+        """Remember the records found for ``phone``."""
+        values = {"records": records, "cached_at": self._clock()}
+        async with self._sessions.begin() as session:
+            row = {"integration_id": self._integration_id, "phone_e164": phone, **values}
+            if not await insert_ignore(session, hubspot_phone_cache, row):
+                await session.execute(
+                    update(hubspot_phone_cache).where(*self._key(phone)).values(**values)
+                )
+
+    async def forget(self, phone: str) -> None:
+        """Drop the cached lookup of ``phone`` (we created or changed a record with it)."""
+        async with self._sessions.begin() as session:
+            await session.execute(delete(hubspot_phone_cache).where(*self._key(phone)))
+
+
+class WrittenObjects:
+    """The claim rows of objects we create: pending before the create, with the id after it."""
+
+    def __init__(self, sessions: Sessions, integration_id: str, clock: Callable[[], datetime]):
+        self._sessions = sessions
+        self._integration_id = integration_id
+        self._clock = clock
+
+    def _key(self, kind: str, external_id: str, record_id: str) -> dict[str, str]:
+        return {
+            "integration_id": self._integration_id,
+            "kind": kind,
+            "external_id": external_id,
+            "record_id": record_id,
+        }
+
+    async def get(self, kind: str, external_id: str, record_id: str) -> tuple[bool, str | None]:
+        """Return (claimed, HubSpot id or None when the create may have been interrupted)."""
+        key = self._key(kind, external_id, record_id)
+        query = select(hubspot_objects.c.object_id).where(
+            *(hubspot_objects.c[name] == value for name, value in key.items())
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return (row is not None, row.object_id if row else None)
+
+    async def save(
+        self, kind: str, external_id: str, record_id: str, object_id: str | None
+    ) -> None:
+        """Write the claim (``object_id`` None) or complete it with the created object's id."""
+        key = self._key(kind, external_id, record_id)
+        values = {**key, "object_id": object_id, "created_at": self._clock()}
+        async with self._sessions.begin() as session:
+            if not await insert_ignore(session, hubspot_objects, values) and object_id:
+                await session.execute(
+                    update(hubspot_objects)
+                    .where(*(hubspot_objects.c[name] == value for name, value in key.items()))
+                    .values(object_id=object_id)
+                )

@@ -1,0 +1,164 @@
+"""The agent's choice of record(s) for a call (DESIGN §1.3): validate it, gate it, apply it.
+
+Pure: values in, values out. The automatic rule lives in :mod:`callbridge.rules.selection`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.rules.selection import TYPE_PRIORITY
+
+PERMISSION = "is_multicrm_sync"
+OPTION = "select_contact_manually"
+GRACE_OPTION = "selection_grace_seconds"
+DEFAULT_GRACE_SECONDS = 60.0
+
+
+class How(StrEnum):
+    """How a record was chosen for a call."""
+
+    PRE_CALL = "pre-call"
+    IN_CALL = "in-call"
+    CLICK_TO_DIAL = "click-to-dial"
+    AUTOMATIC = "automatic rule"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One record an agent chose in one integration."""
+
+    integration_id: str
+    record_id: str
+    object_type: ObjectType
+    name: str = ""
+
+
+class ChoiceConflict(ValueError):
+    """A choice that cannot be honoured; ``field`` names the offending part of the request."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def validate(choices: Sequence[Choice]) -> tuple[Choice, ...]:
+    """Drop repeats and refuse two records of one object type in one integration."""
+    kept: dict[tuple[str, ObjectType], tuple[int, Choice]] = {}
+    result: list[Choice] = []
+    for index, item in enumerate(choices):
+        if item in result:
+            continue
+        key = (item.integration_id, item.object_type)
+        if key in kept:
+            first, other = kept[key]
+            raise ChoiceConflict(
+                f"choices[{index}]",
+                f"two {item.object_type.value} records chosen ({other.record_id} at "
+                f"choices[{first}] and {item.record_id}); at most one record per object type",
+            )
+        kept[key] = (index, item)
+        result.append(item)
+    return tuple(result)
+
+
+def resolve(
+    requested: Sequence[tuple[str, str]], candidates: Mapping[str, Sequence[CrmRecord]]
+) -> tuple[Choice, ...]:
+    """Turn (integration, record id) pairs into choices among the number's candidates."""
+    chosen = []
+    for index, (integration_id, record_id) in enumerate(requested):
+        found = [r for r in candidates.get(integration_id, ()) if r.id == record_id]
+        if not found:
+            raise ChoiceConflict(
+                f"choices[{index}].record_id",
+                f"{record_id!r} is not a record of integration {integration_id} "
+                "matching this number",
+            )
+        record = found[0]
+        chosen.append(Choice(integration_id, record.id, record.object_type, record.name))
+    return validate(chosen)
+
+
+def gate(permissions: Iterable[str] | None, option_on: bool) -> str | None:
+    """Say which condition of manual selection is missing; None when selection is enabled.
+
+    ``permissions`` is None for an admin, who needs no team permission.
+    """
+    if permissions is not None and PERMISSION not in permissions:
+        return f"the agent's team lacks the permission {PERMISSION!r}"
+    if not option_on:
+        return f"the integration option {OPTION!r} (select the contact manually) is off"
+    return None
+
+
+def grace_seconds(config: dict[str, object]) -> float:
+    """Return how long after hang-up a choice is still honoured before the sync."""
+    value = config.get(GRACE_OPTION, DEFAULT_GRACE_SECONDS)
+    return float(value) if isinstance(value, int | float) else DEFAULT_GRACE_SECONDS
+
+
+def sync_delay(enabled: bool, decided: bool, config: dict[str, object]) -> float:
+    """Return how long to wait before syncing a final call: the grace window, if still open."""
+    return grace_seconds(config) if enabled and not decided else 0.0
+
+
+def binds(
+    intent_call_id: str | None,
+    intent_created: datetime,
+    window: timedelta,
+    call_id: str,
+    call_started: datetime | None,
+) -> bool:
+    """Tell whether a dial intent belongs to a call: same call id, else the next call in time."""
+    if intent_call_id is not None:
+        return intent_call_id == call_id
+    if call_started is None:
+        return False
+    return intent_created - timedelta(seconds=5) <= call_started <= intent_created + window
+
+
+def as_records(choices: Sequence[Choice], candidates: Sequence[CrmRecord]) -> list[CrmRecord]:
+    """Return the chosen records, with their CRM details when the number still matches them."""
+    known = {record.id: record for record in candidates}
+    return [
+        known.get(item.record_id) or CrmRecord(item.record_id, item.object_type, item.name)
+        for item in choices
+    ]
+
+
+def stale(linked: Iterable[str], targets: Sequence[CrmRecord]) -> list[str]:
+    """Return the records a call was logged on that the choice no longer names."""
+    wanted = {record.id for record in targets}
+    return [record_id for record_id in linked if record_id not in wanted]
+
+
+def rule(how: str, who: str | None) -> str:
+    """Describe, for the call's page, who chose the records and how."""
+    by = f" by {who}" if who else ""
+    return {
+        How.PRE_CALL: f"pre-call: chosen{by} before dialling",
+        How.IN_CALL: f"in-call: chosen{by} during or after the call",
+        How.CLICK_TO_DIAL: f"click-to-dial: the record the call was placed from{by}",
+    }.get(How(how), f"chosen{by}")
+
+
+def group(
+    candidates: Iterable[tuple[str, CrmRecord]], only: ObjectType | None = None
+) -> dict[str, list[tuple[str, CrmRecord]]]:
+    """Group (integration, record) candidates by object type, in the automatic rule's order."""
+    groups: dict[str, list[tuple[str, CrmRecord]]] = {t.value: [] for t in TYPE_PRIORITY}
+    for integration_id, record in candidates:
+        if only is None or record.object_type is only:
+            groups[record.object_type.value].append((integration_id, record))
+    return {kind: items for kind, items in groups.items() if items}
+
+
+def connector_config(config: Mapping[str, object]) -> dict[str, object]:
+    """Return an integration's config without the selection options, which no connector reads."""
+    return {key: value for key, value in config.items() if key not in (OPTION, GRACE_OPTION)}

@@ -1,0 +1,254 @@
+"""Agent tokens, dial intents and the records agents chose for calls; scoped by company."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callbridge.domain.record import ObjectType
+from callbridge.rules.choice import OPTION, Choice, binds, gate
+from callbridge.rules.choice import sync_delay as sync_delay_rule
+from callbridge.storage.tables import (
+    activity_links,
+    call_selections,
+    calls,
+    dial_intents,
+    teams,
+    users,
+)
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The current choice for a call in one integration, and who made it, when and how."""
+
+    choices: tuple[Choice, ...]
+    how: str
+    who: str | None
+
+
+async def user_permissions(session: AsyncSession, company_id: str, user_id: str) -> list[str]:
+    """Return the permissions of a user's team (empty without a team)."""
+    query = (
+        select(teams.c.permissions)
+        .select_from(users)
+        .join(teams, teams.c.id == users.c.team_id)
+        .where(users.c.id == user_id, users.c.company_id == company_id)
+    )
+    return list((await session.execute(query)).scalar_one_or_none() or [])
+
+
+async def create_intent(session: AsyncSession, values: dict[str, Any]) -> str:
+    """Store a dial intent (an agent's choice before dialling) and return its id."""
+    intent_id = str(uuid.uuid4())
+    await session.execute(insert(dial_intents).values(id=intent_id, **values))
+    return intent_id
+
+
+def _choice_json(choice: Choice) -> dict[str, str]:
+    return {
+        "integration_id": choice.integration_id,
+        "record_id": choice.record_id,
+        "object_type": choice.object_type.value,
+        "name": choice.name,
+    }
+
+
+def choices_json(choices: tuple[Choice, ...]) -> list[dict[str, str]]:
+    """Return choices as JSON values."""
+    return [_choice_json(choice) for choice in choices]
+
+
+async def replace_choices(
+    session: AsyncSession,
+    company_id: str,
+    call_id: str,
+    choices: tuple[Choice, ...],
+    *,
+    how: str,
+    user_id: str | None,
+    now: datetime,
+) -> None:
+    """Make ``choices`` the call's choice in each integration they name; keep the old as history."""
+    for integration_id in {choice.integration_id for choice in choices}:
+        await session.execute(
+            update(call_selections)
+            .where(
+                call_selections.c.call_id == call_id,
+                call_selections.c.integration_id == integration_id,
+                call_selections.c.replaced_at.is_(None),
+            )
+            .values(replaced_at=now)
+        )
+    base: dict[str, Any] = {"company_id": company_id, "call_id": call_id, "how": how}
+    base |= {"chosen_by": user_id, "chosen_at": now}
+    rows = [{**_choice_json(c), **base} for c in choices]
+    if rows:
+        await session.execute(insert(call_selections), rows)
+
+
+async def bind_intent(
+    session: AsyncSession, call: dict[str, Any], e164: str, now: datetime
+) -> None:
+    """Bind the agent's latest matching dial intent to the call, copying its choices once."""
+    if call["user_id"] is None:
+        return
+    query = (
+        select(dial_intents)
+        .where(
+            dial_intents.c.company_id == call["company_id"],
+            dial_intents.c.user_id == call["user_id"],
+            dial_intents.c.phone_e164 == e164,
+            dial_intents.c.call_id.is_(None),
+        )
+        .order_by(dial_intents.c.created_at.desc())
+    )
+    for intent in (await session.execute(query)).mappings().all():
+        window = timedelta(seconds=intent["window_seconds"])
+        started = call["started_at"] or call["created_at"]
+        if not binds(
+            intent["provider_call_id"],
+            intent["created_at"],
+            window,
+            call["provider_call_id"],
+            started,
+        ):
+            continue
+        won = await session.execute(
+            update(dial_intents)
+            .where(dial_intents.c.id == intent["id"], dial_intents.c.call_id.is_(None))
+            .values(call_id=call["id"])
+        )
+        if won.rowcount:  # type: ignore[attr-defined]
+            choices = tuple(_from_json(item) for item in intent["choices"])
+            await replace_choices(
+                session, call["company_id"], call["id"], choices,
+                how=intent["how"], user_id=intent["user_id"], now=intent["created_at"],
+            )  # fmt: skip
+        return
+
+
+def _from_json(item: dict[str, str]) -> Choice:
+    return Choice(
+        item["integration_id"], item["record_id"], ObjectType(item["object_type"]), item["name"]
+    )
+
+
+async def current(session: AsyncSession, call_id: str, integration_id: str) -> Chosen | None:
+    """Return the call's current choice in one integration, if an agent made one."""
+    query = (
+        select(call_selections, users.c.name.label("who"))
+        .outerjoin(users, users.c.id == call_selections.c.chosen_by)
+        .where(
+            call_selections.c.call_id == call_id,
+            call_selections.c.integration_id == integration_id,
+            call_selections.c.replaced_at.is_(None),
+        )
+        .order_by(call_selections.c.id)
+    )
+    rows = (await session.execute(query)).mappings().all()
+    if not rows:
+        return None
+    return Chosen(tuple(_from_json(dict(row)) for row in rows), rows[0]["how"], rows[0]["who"])
+
+
+async def choices_for_sync(
+    sessions: async_sessionmaker[AsyncSession],
+    call_id: str,
+    integration_id: str,
+    e164: str,
+    now: datetime,
+) -> Chosen | None:
+    """Bind a pending dial intent to the call if one fits, then return the call's choice."""
+    async with sessions.begin() as session:
+        call = (
+            (await session.execute(select(calls).where(calls.c.id == call_id))).mappings().first()
+        )
+        if call is None:
+            return None
+        if not await has_choice(session, call_id):
+            await bind_intent(session, dict(call), e164, now)
+        return await current(session, call_id, integration_id)
+
+
+async def has_choice(session: AsyncSession, call_id: str) -> bool:
+    """Tell whether any record was ever chosen for the call."""
+    query = select(call_selections.c.id).where(call_selections.c.call_id == call_id).limit(1)
+    return (await session.execute(query)).first() is not None
+
+
+async def has_intent(session: AsyncSession, user_id: str | None, e164: str | None) -> bool:
+    """Tell whether the agent has an unbound dial intent for the number."""
+    if user_id is None or e164 is None:
+        return False
+    query = select(dial_intents.c.id).where(
+        dial_intents.c.user_id == user_id,
+        dial_intents.c.phone_e164 == e164,
+        dial_intents.c.call_id.is_(None),
+    )
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def drop_link(
+    sessions: async_sessionmaker[AsyncSession], call_id: str, integration_id: str, record_id: str
+) -> None:
+    """Forget that the call was logged on a record it moved away from."""
+    async with sessions.begin() as session:
+        await session.execute(
+            delete(activity_links).where(
+                activity_links.c.call_id == call_id,
+                activity_links.c.integration_id == integration_id,
+                activity_links.c.record_id == record_id,
+            )
+        )
+
+
+async def history(session: AsyncSession, call_id: str) -> list[dict[str, Any]]:
+    """Return every choice made for the call, oldest first, with who chose, when and how."""
+    query = (
+        select(call_selections, users.c.name.label("chosen_by_name"))
+        .outerjoin(users, users.c.id == call_selections.c.chosen_by)
+        .where(call_selections.c.call_id == call_id)
+        .order_by(call_selections.c.chosen_at, call_selections.c.id)
+    )
+    rows = (await session.execute(query)).mappings().all()
+    return [
+        {**{k: v for k, v in row.items() if k not in ("company_id", "id")}}
+        | {"current": row["replaced_at"] is None}
+        for row in rows
+    ]
+
+
+async def sync_delay(
+    session: AsyncSession,
+    call_id: str,
+    user_id: str | None,
+    integration: dict[str, Any],
+    e164: str | None,
+    crm_record_id: str | None,
+) -> float:
+    """Return how long to hold a final call's sync so its agent may still choose the record."""
+    config = integration["config"] or {}
+    if user_id is None or crm_record_id or not config.get(OPTION):
+        return 0.0
+    role = (await session.execute(select(users.c.role).where(users.c.id == user_id))).scalar()
+    permissions = await user_permissions(session, integration["company_id"], user_id)
+    enabled = gate(None if role == "admin" else permissions, True) is None
+    decided = await has_choice(session, call_id) or await has_intent(session, user_id, e164)
+    return sync_delay_rule(enabled, decided, config)
+
+
+async def links(
+    sessions: async_sessionmaker[AsyncSession], call_id: str, integration_id: str
+) -> list[Any]:
+    """Return the records (and activities) a call was logged on in one integration."""
+    query = select(
+        activity_links.c.record_id, activity_links.c.object_type, activity_links.c.activity_id
+    ).where(activity_links.c.call_id == call_id, activity_links.c.integration_id == integration_id)
+    async with sessions() as session:
+        return list((await session.execute(query)).all())

@@ -1,0 +1,308 @@
+"""A faithful HubSpot CRM fake: v3 objects and search, v4 associations, owners, OAuth, limits.
+
+It follows ``reference/apis.md`` §A: documented paths and status codes, property values as
+strings, unknown properties refused (PROPERTY_DOESNT_EXIST), phone search on the national digits
+of ``hs_searchable_calculated_*``, filter-group limits, paging, bearer auth and HubSpot's 429
+body with its ``policyName``. Run it in a thread with :class:`FakeHubSpot`, or alone with
+:func:`serve`. Tests script it through its :class:`HubSpotState`.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import phonenumbers
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+ALIASES = {"contact": "contacts", "0-1": "contacts", "company": "companies", "0-2": "companies"}
+ALIASES |= {"deal": "deals", "0-3": "deals", "call": "calls", "0-48": "calls"}
+ALIASES |= {"task": "tasks", "0-27": "tasks", "note": "notes", "0-46": "notes"}
+TYPE_IDS = {"contacts": "0-1", "companies": "0-2", "deals": "0-3", "calls": "0-48"}
+TYPE_IDS |= {"tasks": "0-27", "notes": "0-46"}
+_COMMON = {"hs_object_id", "createdate", "hs_createdate", "lastmodifieddate"}
+_COMMON |= {"hs_lastmodifieddate", "hubspot_owner_id", "hs_timestamp"}
+STANDARD: dict[str, set[str]] = {
+    "contacts": {"email", "firstname", "lastname", "phone", "mobilephone", "company"},
+    "companies": {"name", "domain", "phone"},
+    "deals": {"dealname", "dealstage", "pipeline", "amount", "closedate", "description"},
+    "calls": {"hs_call_body", "hs_call_callee_object_id", "hs_call_callee_object_type"},
+    "tasks": {"hs_task_body", "hs_task_subject", "hs_task_status", "hs_task_priority"},
+    "notes": {"hs_note_body", "hs_attachment_ids"},
+}
+STANDARD["calls"] |= {"hs_call_direction", "hs_call_disposition", "hs_call_duration"}
+STANDARD["calls"] |= {"hs_call_from_number", "hs_call_to_number", "hs_call_recording_url"}
+STANDARD["calls"] |= {"hs_call_status", "hs_call_title", "hs_call_source", "hs_activity_type"}
+STANDARD["calls"] |= {"hs_attachment_ids", "hs_call_has_voicemail"}
+STANDARD["tasks"] |= {"hs_task_type", "hs_task_reminders"}
+_SEARCHABLE = {"phone": "hs_searchable_calculated_phone_number"}
+_SEARCHABLE |= {"mobilephone": "hs_searchable_calculated_mobile_number"}
+DEFAULT_RETURNED = {
+    "contacts": [
+        "createdate",
+        "email",
+        "firstname",
+        "hs_object_id",
+        "lastmodifieddate",
+        "lastname",
+    ],
+    "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
+    "deals": ["dealname", "amount", "closedate", "pipeline", "dealstage", "createdate"],
+}
+# (from, to) → association type ids HubSpot defines [apis.md §A.5].
+ASSOCIATION_TYPES = {
+    ("calls", "contacts"): {194}, ("contacts", "calls"): {193}, ("calls", "companies"): {182},
+    ("companies", "calls"): {181}, ("calls", "deals"): {206}, ("deals", "calls"): {205},
+    ("deals", "contacts"): {3}, ("contacts", "deals"): {4}, ("deals", "companies"): {5, 341},
+    ("companies", "deals"): {6}, ("tasks", "contacts"): {204}, ("contacts", "tasks"): {203},
+    ("tasks", "deals"): {216}, ("deals", "tasks"): {215}, ("tasks", "companies"): {192},
+    ("companies", "tasks"): {191}, ("notes", "contacts"): {202}, ("notes", "deals"): {214},
+    ("notes", "companies"): {190}, ("contacts", "companies"): {1, 279},
+    ("companies", "contacts"): {2, 280},
+}  # fmt: skip
+MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 6, 18
+
+
+def now_iso() -> str:
+    """Return the current time as HubSpot writes it (ISO 8601, milliseconds, Z)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class HubSpotState:
+    """The fake account: objects, properties, associations, owners, tokens and scripted faults."""
+
+    tokens: set[str] = field(default_factory=lambda: {"pat-na1-test"})
+    region: str = "US"
+    objects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    properties: dict[str, set[str]] = field(
+        default_factory=lambda: {k: v | _COMMON for k, v in STANDARD.items()}
+    )
+    associations: set[tuple[str, str, str, str, int]] = field(default_factory=set)
+    owners: list[dict[str, Any]] = field(default_factory=list)
+    oauth_clients: dict[str, str] = field(default_factory=dict)  # client id → secret
+    refresh_tokens: set[str] = field(default_factory=set)
+    budget_per_10s: int | None = None
+    forced: deque[tuple[int, str]] = field(default_factory=deque)  # (status, policy or "")
+    hits: deque[float] = field(default_factory=deque)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    rejected_429: int = 0
+    next_id: int = 100
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def force(self, status: int, times: int = 1, policy: str = "TEN_SECONDLY_ROLLING") -> None:
+        """Answer the next ``times`` requests with ``status`` (429 uses ``policy``)."""
+        self.forced.extend([(status, policy)] * times)
+
+    def add(self, object_type: str, properties: dict[str, str]) -> dict[str, Any]:
+        """Store an object as the HubSpot UI would (no validation); return it."""
+        with self.lock:
+            self.next_id += 1
+            object_id, stamp = str(self.next_id), now_iso()
+            props = {k: str(v) for k, v in properties.items()}
+            props |= {"hs_object_id": object_id, "createdate": stamp, "lastmodifieddate": stamp}
+            props |= {"hs_createdate": stamp, "hs_lastmodifieddate": stamp}
+            stored: dict[str, Any] = {"id": object_id, "properties": props, "createdAt": stamp}
+            stored |= {"updatedAt": stamp, "archived": False}
+            self.objects.setdefault(object_type, {})[object_id] = stored
+            self._index(props)
+            return stored
+
+    def _index(self, props: dict[str, Any]) -> None:
+        for raw, calculated in _SEARCHABLE.items():
+            if props.get(raw):
+                props[calculated] = self.national_digits(props[raw])
+
+    def national_digits(self, raw: str) -> str:
+        """Return the digits HubSpot searches phones on: no country code, no trunk prefix."""
+        try:
+            parsed = phonenumbers.parse(raw, self.region)
+            return str(parsed.national_number)
+        except phonenumbers.NumberParseException:
+            return re.sub(r"\D", "", raw).lstrip("0")
+
+    def update(self, object_type: str, object_id: str, properties: dict[str, str]) -> None:
+        """Change an object's properties (no validation)."""
+        with self.lock:
+            stored = self.objects[object_type][object_id]
+            stamp = now_iso()
+            stored["properties"] |= {k: str(v) for k, v in properties.items()}
+            stored["properties"] |= {"lastmodifieddate": stamp, "hs_lastmodifieddate": stamp}
+            stored["updatedAt"] = stamp
+            self._index(stored["properties"])
+
+    def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
+        """Return the ids of ``to_type`` objects associated with one object."""
+        found = {a[3] for a in self.associations if a[:3] == (from_type, from_id, to_type)}
+        return sorted(found, key=int)
+
+
+def error(status: int, message: str, category: str, **extra: Any) -> JSONResponse:
+    """Return HubSpot's error body."""
+    body: dict[str, Any] = {"status": "error", "message": message, "category": category}
+    body["correlationId"] = str(uuid.uuid4())
+    return JSONResponse(body | extra, status_code=status)
+
+
+def property_error(names: list[str]) -> JSONResponse:
+    """Return the 400 PROPERTY_DOESNT_EXIST body for unknown property names."""
+    items = [
+        f'{{"isValid":false,"message":"Property \\"{n}\\" does not exist",'
+        f'"error":"PROPERTY_DOESNT_EXIST","name":"{n}"}}'
+        for n in names
+    ]
+    errors = [
+        {"message": f'Property "{n}" does not exist', "code": "PROPERTY_DOESNT_EXIST",
+         "context": {"propertyName": [n]}}
+        for n in names
+    ]  # fmt: skip
+    message = f"Property values were not valid: [{','.join(items)}]"
+    return error(400, message, "VALIDATION_ERROR", errors=errors)
+
+
+NOT_FOUND = ("resource not found", "OBJECT_NOT_FOUND")
+_AUTH_MESSAGE = (
+    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
+    "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"
+)
+
+
+class Gate:
+    """Authenticate and rate limit every request before its route runs."""
+
+    def __init__(self, state: HubSpotState) -> None:
+        self.state = state
+
+    def check(self, request: Request) -> JSONResponse | None:
+        """Return the error answer for this request, or None to let it through."""
+        state = self.state
+        state.requests.append((request.method, request.url.path))
+        auth = request.headers.get("authorization", "")
+        if request.url.path != "/oauth/v1/token" and auth.removeprefix("Bearer ") not in (
+            state.tokens
+        ):
+            return error(401, _AUTH_MESSAGE, "INVALID_AUTHENTICATION")
+        if state.forced:
+            status, policy = state.forced.popleft()
+            return self._limited(policy) if status == 429 else error(status, "fault", "ERROR")
+        if state.budget_per_10s is None:
+            return None
+        clock = time.monotonic()
+        while state.hits and state.hits[0] <= clock - 10:
+            state.hits.popleft()
+        if len(state.hits) >= state.budget_per_10s:
+            return self._limited("TEN_SECONDLY_ROLLING", state.hits[0] + 10 - clock)
+        state.hits.append(clock)
+        return None
+
+    def _limited(self, policy: str, wait: float = 1.0) -> JSONResponse:
+        self.state.rejected_429 += 1
+        response = error(
+            429,
+            f"You have reached your {policy.lower()} limit.",
+            "RATE_LIMITS",
+            errorType="RATE_LIMIT",
+            policyName=policy,
+        )
+        if policy == "TEN_SECONDLY_ROLLING":
+            response.headers["Retry-After"] = str(max(1, round(wait)))
+        return response
+
+    def headers(self, response: Response, path: str) -> None:
+        """Add the rate limit headers HubSpot sends on every response but search ones."""
+        if self.state.budget_per_10s is None or path.endswith("/search"):
+            return
+        remaining = self.state.budget_per_10s - len(self.state.hits)
+        response.headers["X-HubSpot-RateLimit-Interval-Milliseconds"] = "10000"
+        response.headers["X-HubSpot-RateLimit-Max"] = str(self.state.budget_per_10s)
+        response.headers["X-HubSpot-RateLimit-Remaining"] = str(max(0, remaining))
+
+
+def build_app(state: HubSpotState) -> Starlette:
+    """Return the fake's ASGI application over ``state``."""
+    from callbridge.testing.fakes.hubspot_routes import routes
+
+    gate = Gate(state)
+
+    async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        refused = gate.check(request)
+        response: Response = refused or await call_next(request)
+        gate.headers(response, request.url.path)
+        return response
+
+    app = Starlette(
+        routes=[Route(path, fn, methods=m) for path, fn, m in routes(state)],
+        middleware=[Middleware(BaseHTTPMiddleware, dispatch=guard)],
+    )
+    return app
+
+
+def object_type(raw: str) -> str | None:
+    """Return the canonical plural object type for a path segment, or None if unknown."""
+    name = ALIASES.get(raw, raw)
+    return name if name in STANDARD else None
+
+
+def token_matches(value: str, pattern: str) -> bool:
+    """Return whether a whole token of ``value`` matches ``pattern`` (``*`` wildcards)."""
+    tokens = re.split(r"[\s,;]+", value.lower())
+    return any(fnmatch.fnmatchcase(token, pattern.lower()) for token in tokens if token)
+
+
+def free_port() -> int:
+    """Return a loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FakeHubSpot:
+    """Run the fake on loopback in a background thread; ``with FakeHubSpot() as fake: fake.url``."""
+
+    def __init__(self, state: HubSpotState | None = None, port: int | None = None) -> None:
+        self.state = state or HubSpotState()
+        self.port = port or free_port()
+        config = uvicorn.Config(
+            build_app(self.state), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Return the base URL to configure as the connector's ``base_url``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> FakeHubSpot:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the HubSpot fake did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8111, token: str = "pat-na1-test") -> None:
+    """Serve the fake in the foreground until interrupted (``callbridge fake-crm hubspot``)."""
+    state = HubSpotState(tokens={token})
+    print(f"fake HubSpot on http://{host}:{port} — bearer token {token}", flush=True)
+    uvicorn.run(build_app(state), host=host, port=port, log_level="warning")

@@ -1,0 +1,96 @@
+"""A real BottleCRM server for the whole session, a fresh org per test, connectors built on it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callbridge.connectors.base import Connector, IntegrationContext
+from callbridge.connectors.registry import factory
+from callbridge.testing.bottlecrm_server import (
+    BottleCrm,
+    BottleCrmOrg,
+    BottleCrmUnavailable,
+    Gunicorn,
+    ensure_venv,
+    find_python312,
+    running_bottlecrm,
+)
+
+
+@pytest.fixture(scope="session")
+def bottlecrm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BottleCrm]:
+    """BottleCRM 1.35.0 on loopback with throttles off (its venv is created on first use)."""
+    try:
+        venv = ensure_venv(find_python312())
+        with running_bottlecrm(venv, tmp_path_factory.mktemp("bottlecrm")) as crm:
+            yield crm
+    except BottleCrmUnavailable as err:  # never skip: a missing peer must fail the run
+        pytest.fail(str(err), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def bottlecrm_throttled(bottlecrm: BottleCrm) -> Gunicorn:
+    """A second server on the same database with DRF throttles on (one worker: exact counts)."""
+    server = bottlecrm.start_server(throttle=True, workers=1)
+    server.wait_ready()
+    return server
+
+
+@pytest.fixture
+def bottlecrm_org(bottlecrm: BottleCrm) -> BottleCrmOrg:
+    """A fresh org, so no test sees another's records (and throttle counters are per user)."""
+    return bottlecrm.new_org()
+
+
+@pytest.fixture
+async def bottlecrm_api(
+    bottlecrm: BottleCrm, bottlecrm_org: BottleCrmOrg
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of BottleCRM's REST API, as the org's admin: what a person would do there."""
+    headers = {"Authorization": f"Bearer {bottlecrm_org.token}"}
+    async with httpx.AsyncClient(base_url=bottlecrm.url, headers=headers, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    """The HTTP client connectors are given, as Callbridge's runtime gives one."""
+    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)) as client:
+        yield client
+
+
+def bottlecrm_connector(
+    http: httpx.AsyncClient, base_url: str, token: str, region: str = "US"
+) -> Connector:
+    """Build the BottleCRM connector through the registry, as the sync does."""
+    context = IntegrationContext(
+        integration_id="bottlecrm-tests",
+        company_id="bottlecrm-tests",
+        default_region=region,
+        config={"base_url": base_url},
+        credentials={"token": token},
+        http=http,
+        sessions=async_sessionmaker[AsyncSession](),
+    )
+    return factory("bottlecrm")(context)
+
+
+@pytest.fixture
+def connector(
+    http: httpx.AsyncClient, bottlecrm: BottleCrm, bottlecrm_org: BottleCrmOrg
+) -> Connector:
+    """The connector under test, on the test's own org."""
+    return bottlecrm_connector(http, bottlecrm.url, bottlecrm_org.token)
+
+
+async def store_contact(api: httpx.AsyncClient, first: str, last: str, phone: str) -> str:
+    """Create a contact over BottleCRM's API with its phone typed exactly as given."""
+    answer = await api.post(
+        "/api/contacts/", json={"first_name": first, "last_name": last, "phone": phone}
+    )
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])

@@ -1,0 +1,140 @@
+"""Leads, deals, tasks, notes and owners, against the real BottleCRM server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import httpx
+
+from callbridge.connectors.base import (
+    Connector,
+    SupportsDeals,
+    SupportsNotes,
+    SupportsOwners,
+    SupportsTasks,
+)
+from callbridge.domain.deal import DealDraft
+from callbridge.domain.event import Utm
+from callbridge.domain.phone import parse_e164
+from callbridge.domain.record import ObjectType
+from callbridge.domain.task import NoteDraft, TaskDraft
+from callbridge.testing.bottlecrm_server import BottleCrmOrg
+from callbridge.testing.contract import draft
+from conftest import store_contact
+
+
+async def store_lead(api: httpx.AsyncClient, phone: str, owner: str) -> str:
+    """Create a lead over BottleCRM's API."""
+    body = {
+        "title": "Inbound enquiry",
+        "first_name": "Lena",
+        "last_name": "Lead",
+        "phone": phone,
+        "status": "assigned",
+        "assigned_to": [owner],
+        "teams": [],
+        "contacts": [],
+    }
+    answer = await api.post("/api/leads/", json=body)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["id"])
+
+
+async def test_a_contact_and_a_lead_with_one_number_are_both_found(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient, bottlecrm_org: BottleCrmOrg
+) -> None:
+    contact = await store_contact(bottlecrm_api, "Jane", "Caller", "415.555.0134")
+    lead = await store_lead(bottlecrm_api, "+1 (415) 555 0134", bottlecrm_org.agent_profile_id)
+    found = await connector.find_by_phone(parse_e164("+14155550134"))
+    assert {(r.id, r.object_type) for r in found} == {
+        (contact, ObjectType.CONTACT),
+        (lead, ObjectType.LEAD),
+    }
+
+
+async def test_a_call_is_logged_on_a_lead(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient, bottlecrm_org: BottleCrmOrg
+) -> None:
+    lead = await store_lead(bottlecrm_api, "+16505550177", bottlecrm_org.agent_profile_id)
+    activity_id = await connector.log_call(draft(lead, status="missed", duration=0))
+    answer = (await bottlecrm_api.get("/api/interactions/", params={"lead": lead})).json()
+    [logged] = answer["interactions"]
+    assert (logged["id"], logged["home"], logged["outcome"]) == (activity_id, "lead", "no_answer")
+    assert await connector.find_call(lead, "callbridge:contract-1") == activity_id
+
+
+async def test_another_country_with_the_same_last_ten_digits_is_not_a_match(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient
+) -> None:
+    await store_contact(bottlecrm_api, "Jane", "Caller", "+1 207-946-0958")
+    # BottleCRM's lookup pairs these on their last ten digits; the connector re-reads them.
+    assert await connector.find_by_phone(parse_e164("+442079460958")) == []
+
+
+async def test_a_deal_is_created_once_found_open_and_reassigned(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient, bottlecrm_org: BottleCrmOrg
+) -> None:
+    assert isinstance(connector, SupportsDeals)
+    contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
+    deal_draft = DealDraft(
+        external_id="callbridge:deal-1",
+        name="Inbound call from +1 415-555-0134",
+        record_id=contact,
+        owner=bottlecrm_org.agent_profile_id,
+        utm=Utm(source="google", campaign="winter"),
+    )
+    deal = await connector.create_deal(deal_draft)
+    assert (await connector.create_deal(deal_draft)).id == deal.id
+    found = await connector.find_open_deal(contact)
+    assert found is not None and found.id == deal.id
+    await connector.set_deal_owner(deal.id, bottlecrm_org.admin_profile_id)
+    stored = (await bottlecrm_api.get(f"/api/opportunities/{deal.id}/")).json()["opportunity_obj"]
+    assert [owner["id"] for owner in stored["assigned_to"]] == [bottlecrm_org.admin_profile_id]
+    assert "utm_source: google" in stored["description"]
+    assert (stored["lead_source"], stored["contacts"][0]["id"]) == ("call", contact)
+
+
+async def test_a_task_without_an_id_is_found_by_title_and_created_once(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient, bottlecrm_org: BottleCrmOrg
+) -> None:
+    assert isinstance(connector, SupportsTasks)
+    contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
+    task = TaskDraft(
+        external_id="callbridge:task-1",
+        title="Call back +1 415-555-0134",
+        body="Missed call at 09:00",
+        record_id=contact,
+        assignee=bottlecrm_org.agent_profile_id,
+        due_at=datetime(2026, 11, 23, 13, 0, tzinfo=UTC),
+    )
+    first = await connector.create_task(task)
+    assert await connector.create_task(task) == first
+    other = TaskDraft(**{**vars(task), "external_id": "callbridge:task-2"})
+    assert await connector.create_task(other) != first  # same title, another call
+    listed = (await bottlecrm_api.get("/api/tasks/", params={"title": task.title})).json()
+    assert len(listed["tasks"]) == 2
+    stored = (await bottlecrm_api.get(f"/api/tasks/{first}/")).json()["task_obj"]
+    assert (stored["due_date"], stored["status"]) == ("2026-11-23", "New")
+
+
+async def test_a_note_goes_on_the_record_once(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient
+) -> None:
+    assert isinstance(connector, SupportsNotes)
+    contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
+    note = NoteDraft("callbridge:note-1", "Answered by Ann, not the owner", contact)
+    first = await connector.add_note(note)
+    assert await connector.add_note(note) == first
+    comments = (await bottlecrm_api.get(f"/api/contacts/{contact}/")).json()["comments"]
+    assert [c["id"] for c in comments] == [first]
+
+
+async def test_owners_are_the_orgs_profiles_with_their_emails(
+    connector: Connector, bottlecrm_org: BottleCrmOrg
+) -> None:
+    assert isinstance(connector, SupportsOwners)
+    users = {user.email: user.id for user in await connector.list_users()}
+    assert users == {
+        bottlecrm_org.admin_email: bottlecrm_org.admin_profile_id,
+        bottlecrm_org.agent_email: bottlecrm_org.agent_profile_id,
+    }
