@@ -109,14 +109,18 @@ async def _store_event(
     )
     if not inserted:
         return 0
-    # One fold per event, no queueing lock: on PostgreSQL a fold already waiting could start
-    # before this transaction commits and never see this event. Folds of one call run in order
-    # under the lock key, and folding again is harmless.
+    key = f"{source.id}:{event.call_id}"
+    connection = await session.connection()
+    # On SQLite a waiting fold cannot start before this transaction commits (it holds the only
+    # write lock, and claiming a job needs it), so one waiting fold per call reads every event.
+    # On PostgreSQL it could start in between and miss this event: there, one fold per event.
+    coalesce = connection.dialect.name == "sqlite"
     await runtime.queue.enqueue(
-        await session.connection(),
+        connection,
         "fold",
         {"company_id": source.company_id, "source_id": source.id, "call": event.call_id},
-        lock_key=f"call:{source.id}:{event.call_id}",
+        lock_key=f"call:{key}",
+        queueing_lock=f"fold:{key}" if coalesce else None,
     )
     return 1
 

@@ -119,7 +119,11 @@ async def _sync(
             return
         targets, rule = [created], "created a contact for the unknown caller"
     await _carry_out(runtime, ctx, connector, number, matrix, scenario, who, targets)
-    await save_sync(runtime, ctx, status="done", reason=None, match_rule=rule)
+    # A later run keeps the records of the first: the call's page keeps the first run's reason.
+    kept = rule.startswith("kept:")
+    await save_sync(
+        runtime, ctx, status="done", reason=None, **({} if kept else {"match_rule": rule})
+    )
 
 
 async def _decide(
