@@ -26,7 +26,7 @@ from callbridge.errors import Permanent
 from callbridge.queue.base import DeadJob, Handler, Payload
 from callbridge.queue.retry import DEFAULT_POLICY, Dead, Reschedule, Retry, RetryPolicy
 from callbridge.queue.sqlite_table import jobs
-from callbridge.storage.engine import writing
+from callbridge.storage.engine import READ_ONLY, writing
 
 logger = logging.getLogger(__name__)
 
@@ -251,6 +251,11 @@ class SQLiteJobQueue:
     async def _claim(self, worker_id: str) -> _Claimed | None:
         """Take the lease of the next runnable job in one short write transaction."""
         now = _utcnow()
+        # Look first without the write lock: an idle worker polls, and must not make webhooks
+        # and other writers queue behind empty claims.
+        async with self._engine.execution_options(**{READ_ONLY: True}).connect() as peek:
+            if (await peek.execute(_claimable(now))).first() is None:
+                return None
         async with writing(self._engine) as conn:
             row = (await conn.execute(_claimable(now))).first()
             if row is None:
