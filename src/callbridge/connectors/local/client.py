@@ -116,9 +116,7 @@ class LocalCrmClient:
                 )
             )
             await self._insert_phones(session, record_id, phones)
-        found = await self.get_record(record_id)
-        assert found is not None
-        return found
+        return CrmRecord(record_id, object_type, name, tuple(phones), owner, now)
 
     async def _insert_phones(
         self, session: AsyncSession, record_id: str, phones: Sequence[str]
@@ -228,11 +226,12 @@ class LocalCrmClient:
         async with self._reads() as session:
             return (await session.execute(query)).scalar_one_or_none()
 
-    async def insert_activity(self, activity: ActivityDraft) -> str:
-        """Insert a call activity, or return the existing one for the same record and call."""
-        existing = await self.find_activity(activity.record_id, activity.external_id)
-        if existing is not None:
-            return existing
+    async def insert_activity(self, activity: ActivityDraft) -> str | None:
+        """Insert a call activity, or return the existing one for the same record and call.
+
+        Return None when the record does not exist. The unique constraint, not a read before
+        the write, tells a second log of the same call (this runs on every call).
+        """
         activity_id, now = str(uuid.uuid4()), self._clock()
         try:
             async with self._sessions.begin() as session:
@@ -246,11 +245,8 @@ class LocalCrmClient:
                         **self._scope(),
                     )
                 )
-        except IntegrityError:  # a concurrent writer logged it first: theirs is the one
-            found = await self.find_activity(activity.record_id, activity.external_id)
-            if found is None:
-                raise
-            return found
+        except IntegrityError:  # logged before (theirs is the one), or no such record
+            return await self.find_activity(activity.record_id, activity.external_id)
         return activity_id
 
     async def update_activity(self, activity_id: str, activity: ActivityDraft) -> bool:

@@ -46,9 +46,10 @@ class LocalConnector:
 
     async def log_call(self, activity: ActivityDraft) -> str:
         """Log the call on its record; a second log of the same call returns the first one."""
-        if await self.client.get_record(activity.record_id) is None:
+        activity_id = await self.client.insert_activity(activity)
+        if activity_id is None:
             raise Permanent(f"local CRM record {activity.record_id} does not exist")
-        return await self.client.insert_activity(activity)
+        return activity_id
 
     async def update_call(self, activity_id: str, activity: ActivityDraft) -> None:
         """Overwrite the activity with the call's latest data."""
