@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -22,7 +24,14 @@ db = typer.Typer(help="Database maintenance.")
 company = typer.Typer(help="Companies (tenants).")
 app.add_typer(db, name="db")
 app.add_typer(company, name="company")
-console = Console()
+# Keys, URLs and commands must stay on one line to be copied, whatever the terminal's width.
+console = Console(soft_wrap=True)
+
+
+def _command() -> str:
+    """Return how this program was started, so printed commands work from a fresh checkout."""
+    invoked = sys.argv[0] if sys.argv else ""
+    return shlex.quote(invoked) if invoked.endswith("callbridge") else "callbridge"
 
 
 def _show(created: CreatedCompany, base_url: str, title: str) -> None:
@@ -32,7 +41,7 @@ def _show(created: CreatedCompany, base_url: str, title: str) -> None:
     console.print(f"  Webhook secret (shown once): {created.source_secret}")
     console.print(f"  Local CRM integration:     {created.integration_id}")
     console.print(
-        f"  Try it: callbridge demo --url {base_url} --api-key {created.api_key} "
+        f"  Try it: {_command()} demo --url {base_url} --api-key {created.api_key} "
         f"--source {created.source_id} --secret {created.source_secret}"
     )
 
@@ -51,7 +60,7 @@ def serve(
     base_url = settings.public_url or f"http://{host}:{port}"
     if created is not None:
         _show(created, base_url, "First start: created a demo company.")
-        console.print('  Create a real company with: callbridge company create "ACME"')
+        console.print(f'  Create a real company with: {_command()} company create "ACME"')
     console.print(f"Callbridge on {base_url} (API docs: {base_url}/docs)")
     from callbridge.api.app import create_app
 
@@ -95,6 +104,7 @@ def worker() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(upgrade(settings.resolved_database_url()))
     console.print("database is up to date")
 
@@ -108,8 +118,8 @@ def company_create(
     settings = Settings()
 
     async def main() -> CreatedCompany:
+        runtime = Runtime.create(settings)  # creates the data directory first
         await upgrade(settings.resolved_database_url())
-        runtime = Runtime.create(settings)
         try:
             return await create_company(runtime, name, region=region.upper())
         finally:
