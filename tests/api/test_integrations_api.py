@@ -90,3 +90,38 @@ async def test_credentials_are_checked_sealed_and_never_shown(acme: Tenant) -> N
     assert changed.status_code == 200 and "n3w" not in changed.text
     listed = await acme.client.get("/integrations")
     assert "s3cret" not in listed.text and "n3w" not in listed.text
+
+
+async def test_a_crm_that_cannot_create_contacts_is_offered_only_none(
+    acme: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callbridge.connectors import registry
+    from callbridge.connectors.base import Capability, IntegrationContext
+    from callbridge.connectors.local.connector import LocalConnector, build
+
+    class ReadOnlyLocal(LocalConnector):
+        capabilities = frozenset(Capability) - {Capability.CREATE_CONTACT}
+
+    def build_read_only(context: IntegrationContext) -> ReadOnlyLocal:
+        built = build(context)
+        assert isinstance(built, LocalConnector)
+        return ReadOnlyLocal(built.client, built.followups, built.config)
+
+    monkeypatch.setitem(registry.connectors(), "readonly", build_read_only)
+    defaulted = await acme.client.post(
+        "/integrations", json={"connector": "readonly", "name": "Read only"}
+    )  # the default policy is "all"
+    assert defaulted.status_code == 422
+    created = await acme.client.post(
+        "/integrations",
+        json={"connector": "readonly", "name": "Read only", "creation_policy": "none"},
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["creation_policy_options"] == ["none"]
+    assert "cannot create contacts" in body["creation_policy_note"]
+    refused = await acme.client.patch(
+        f"/integrations/{body['id']}", json={"creation_policy": "all"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["detail"].startswith("creation_policy:")

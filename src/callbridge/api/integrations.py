@@ -12,6 +12,7 @@ from callbridge.api.credentials import check_and_seal
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.connectors.registry import connectors
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
+from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
 
 router = APIRouter(tags=["integrations"])
@@ -69,12 +70,32 @@ class IntegrationCreate(IntegrationSettings):
     creation_policy: CreationPolicy = CreationPolicy.ALL
 
 
-def present(row: dict[str, Any]) -> dict[str, Any]:
+NO_CREATION = (
+    "this CRM connection cannot create contacts (the connector does not declare it, or its "
+    "token lacks the scope), so the only creation policy offered is 'none'"
+)
+
+
+def present(row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     """Return an integration as the API shows it: never its credentials."""
     shown = {k: v for k, v in row.items() if k != "credentials_encrypted"}
     shown["has_credentials"] = row.get("credentials_encrypted") is not None
-    shown["creation_policy_options"] = [policy.value for policy in CreationPolicy]
+    capabilities = _capabilities(runtime, row)
+    shown["capabilities"] = sorted(capabilities)
+    creates = "create_contact" in capabilities
+    shown["creation_policy_options"] = [p.value for p in CreationPolicy] if creates else ["none"]
+    shown["creation_policy_note"] = None if creates else NO_CREATION
     return shown
+
+
+def _capabilities(runtime: Runtime, row: dict[str, Any]) -> frozenset[str]:
+    """Return what the integration's connector declares (nothing if it cannot be built)."""
+    from callbridge.sync import connector_for
+
+    try:
+        return frozenset(str(c) for c in connector_for(runtime, row).capabilities)
+    except Exception:  # a connector that is not installed any more, or bad stored settings
+        return frozenset()
 
 
 @router.post("/integrations", status_code=201)
@@ -90,6 +111,10 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
     if body.credentials is not None:
         trial = {**values, "id": "unsaved", "company_id": who.company_id}
         values["credentials_encrypted"] = await check_and_seal(runtime, trial, body.credentials)
+    trial = {"credentials_encrypted": None, **values, "id": "unsaved", "company_id": who.company_id}
+    creates = "create_contact" in _capabilities(runtime, trial)
+    if body.creation_policy is not CreationPolicy.NONE and not creates:
+        raise HTTPException(422, f"creation_policy: {NO_CREATION}")
     async with runtime.sessions.begin() as session:
         integration_id = await repo.create_integration(
             session, who.company_id, runtime.clock(), status="active", **values
@@ -101,7 +126,9 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
 async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List the company's integrations."""
     async with runtime.reads() as session:
-        return [present(row) for row in await repo.list_integrations(session, who.company_id)]
+        return [
+            present(row, runtime) for row in await repo.list_integrations(session, who.company_id)
+        ]
 
 
 @router.get("/integrations/{integration_id}")
@@ -111,7 +138,7 @@ async def read(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> d
         row = await repo.get_integration(session, who.company_id, integration_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
-    return present(row)
+    return present(row, runtime)
 
 
 @router.patch("/integrations/{integration_id}")
@@ -120,6 +147,10 @@ async def change(
 ) -> dict[str, Any]:
     """Change an integration's settings; the next call processed uses them."""
     values = body.model_dump(exclude_unset=True, exclude={"credentials"})
+    if values.get("creation_policy") not in (None, CreationPolicy.NONE):
+        current = await read(integration_id, who, runtime)
+        if "create_contact" not in current["capabilities"]:
+            raise HTTPException(422, f"creation_policy: {NO_CREATION}")
     if body.credentials is not None:
         current = await read(integration_id, who, runtime)
         merged = {**current, **values, "credentials_encrypted": None}
