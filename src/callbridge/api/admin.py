@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.storage import accounts
@@ -63,7 +64,7 @@ async def change_company(
     body: CompanyPatch, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Change the company's name or own numbers."""
-    values = body.model_dump(exclude_unset=True)
+    values = body.model_dump(exclude_unset=True, exclude_none=True)
     if values:
         async with runtime.sessions.begin() as session:
             await session.execute(
@@ -75,8 +76,13 @@ async def change_company(
 @router.post("/teams", status_code=201)
 async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Create a team."""
-    async with runtime.sessions.begin() as session:
-        team_id = await accounts.create_team(session, who.company_id, body.name, body.permissions)
+    try:
+        async with runtime.sessions.begin() as session:
+            team_id = await accounts.create_team(
+                session, who.company_id, body.name, body.permissions
+            )
+    except IntegrityError as err:
+        raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
     return {"id": team_id, **body.model_dump()}
 
 
@@ -92,8 +98,15 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> d
     """Create an employee."""
     values = body.model_dump()
     values["email"] = values["email"].lower() if values["email"] else None
-    async with runtime.sessions.begin() as session:
-        user_id = await accounts.create_user(session, who.company_id, **values)
+    async with runtime.reads() as session:
+        known_teams = {t["id"] for t in await accounts.list_rows(session, teams, who.company_id)}
+    if values["team_id"] is not None and values["team_id"] not in known_teams:
+        raise HTTPException(422, f"team_id: no team {values['team_id']} in this company")
+    try:
+        async with runtime.sessions.begin() as session:
+            user_id = await accounts.create_user(session, who.company_id, **values)
+    except IntegrityError as err:
+        raise HTTPException(409, f"email: a user with {values['email']} already exists") from err
     return {"id": user_id, **values}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from callbridge import __version__
 from callbridge.api import (
@@ -82,6 +83,16 @@ def _document_webhook_schema(app: FastAPI) -> None:
 
 
 def _install_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(IntegrityError)
+    async def conflict(_request: Request, err: IntegrityError) -> JSONResponse:
+        # A safety net: routes answer their own conflicts with the field named; this keeps any
+        # other one a 409 rather than a 500.
+        reason = str(err.orig).splitlines()[0] if err.orig else "a constraint"
+        return JSONResponse(
+            {"error": "conflict", "message": f"the request conflicts with stored data ({reason})"},
+            409,
+        )
+
     @app.exception_handler(InputError)
     async def input_error(_request: Request, err: InputError) -> JSONResponse:
         if isinstance(err, SignatureError):
