@@ -157,6 +157,21 @@ def replay(
     console.print(f"replayed {count} job(s)")
 
 
+@app.command("fake-crm")
+def fake_crm(
+    crm: Annotated[str, typer.Argument(help="Which CRM to imitate: hubspot")],
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8111,
+    token: Annotated[str, typer.Option(help="The access token it accepts")] = "pat-na1-test",
+) -> None:
+    """Serve a faithful fake of a CRM's API on loopback, to try an integration without one."""
+    if crm != "hubspot":
+        raise typer.BadParameter(f"unknown fake {crm!r}; known: hubspot")
+    from callbridge.testing.fakes.hubspot import serve as serve_fake
+
+    serve_fake(host, port, token)
+
+
 @app.command()
 def demo(
     url: Annotated[

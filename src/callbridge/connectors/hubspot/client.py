@@ -65,11 +65,11 @@ class HubSpotClient:
         json: Any = None,
         params: dict[str, Any] | None = None,
         search: bool = False,
+        paid: bool = False,
     ) -> dict[str, Any]:
-        """Send one request within the budget and return its JSON body."""
-        if search:
-            await self.bucket.take("search", self.config.searches_per_second, 1.0)
-        await self.bucket.take("general", self.config.requests_per_10s, 10.0)
+        """Send one request within the budget (``paid``: reserved before) and return its body."""
+        if not paid:
+            await self.reserve(1, searches=1 if search else 0)
         headers = {"Authorization": f"Bearer {await self.access_token()}"}
         self.sent += 1
         try:
@@ -84,6 +84,14 @@ class HubSpotClient:
         except httpx.HTTPError as err:
             raise Transient(f"HubSpot unreachable ({type(err).__name__}: {err})") from err
         return dict(response.json()) if response.content else {}
+
+    async def reserve(self, requests: int, *, searches: int = 0) -> None:
+        """Take the tokens of several requests at once, so none is spent on a half-done step."""
+        if searches:
+            await self.bucket.take(
+                "search", self.config.searches_per_second, 1.0, strict=False, count=searches
+            )
+        await self.bucket.take("general", self.config.requests_per_10s, 10.0, count=requests)
 
     def translate(self, response: httpx.Response) -> ConnectorError:
         """Turn an error answer into the connector error kind that says what to do."""

@@ -14,10 +14,10 @@ class HubSpotConfig(BaseModel):
 
     base_url: str = "https://api.hubapi.com"
     requests_per_10s: int = Field(
-        default=90, ge=2, description="Most requests in any 10 s window (HubSpot: 100 to 250)"
+        default=90, ge=5, description="Most requests in any 10 s window (HubSpot: 100 to 250)"
     )
     searches_per_second: int = Field(
-        default=4, ge=2, description="Most search requests per second (HubSpot: 5)"
+        default=4, ge=2, description="Search requests per second, bursts twice that (HubSpot: 5)"
     )
     create_custom_properties: bool = Field(
         default=False,

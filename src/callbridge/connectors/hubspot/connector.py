@@ -76,6 +76,8 @@ class HubSpotConnector:
         cached = await self.cache.get(phone.e164)
         if cached is not None:
             return [mapping.record_from_json(item) for item in cached]
+        searches = 2 if self.config.search_companies else 1
+        await self.client.reserve(searches, searches=searches)
         records = await self._search_records(
             "contacts",
             phone_groups(
@@ -107,9 +109,7 @@ class HubSpotConnector:
         self, kind: str, groups: list[Any], properties: list[str]
     ) -> list[CrmRecord]:
         body = {"filterGroups": groups, "properties": properties, "limit": 100}
-        found = await self.client.request(
-            "POST", f"{OBJECTS}/{kind}/search", json=body, search=True
-        )
+        found = await self.client.request("POST", f"{OBJECTS}/{kind}/search", json=body, paid=True)
         return [mapping.record_from(kind, item) for item in found.get("results", [])]
 
     async def create_contact(self, draft: ContactDraft) -> CrmRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import datetime
 
@@ -13,14 +14,18 @@ from callbridge.errors import RateLimited
 from callbridge.storage.sql import insert_ignore
 
 
-def shape(budget: int, window: float) -> tuple[float, float]:
-    """Return (burst, refill per second) so no ``window`` ever holds more than ``budget`` takes.
+def shape(budget: int, window: float, *, strict: bool = True) -> tuple[float, float]:
+    """Return (burst, refill per second) of a bucket for ``budget`` takes per ``window``.
 
-    A bucket of capacity B refilled at r per second allows at most B + r·window takes in any
-    window, so r = (budget - B) / window. B is small, to keep most of the budget for the steady
-    rate, but at least 2: one lookup is two back-to-back searches (contacts, companies).
+    Strict: no window ever holds more than ``budget`` takes. A bucket of capacity B refilled at r
+    per second allows at most B + r·window takes in any window, so r = (budget - B) / window;
+    B is a twentieth of the budget (at least 4: one sync spends a few requests back to back).
+    Not strict: a plain bucket of ``budget`` refilled at budget / window (twice the budget in
+    the worst window; HubSpot's per-second search limit is then answered with a short 429).
     """
-    burst = float(min(budget - 1, max(2, budget // 20)))
+    if not strict:
+        return float(budget), budget / window
+    burst = float(min(budget - 1, max(4, budget // 20)))
     return burst, (budget - burst) / window
 
 
@@ -37,9 +42,11 @@ class RateBucket:
         self._integration_id = integration_id
         self._clock = clock
 
-    async def take(self, name: str, budget: int, window: float) -> None:
-        """Take a token from bucket ``name`` holding ``budget`` per ``window`` seconds."""
-        burst, rate = shape(budget, window)
+    async def take(
+        self, name: str, budget: int, window: float, *, strict: bool = True, count: int = 1
+    ) -> None:
+        """Take ``count`` tokens at once from bucket ``name`` (``budget`` per ``window`` s)."""
+        burst, rate = shape(budget, window, strict=strict)
         key = (buckets.c.integration_id == self._integration_id, buckets.c.bucket == name)
         async with self._sessions.begin() as session:
             now = self._clock()
@@ -52,10 +59,13 @@ class RateBucket:
             if row is not None:
                 elapsed = max(0.0, (now - row.updated_at).total_seconds())
                 tokens = min(burst, row.tokens + elapsed * rate)
-            if tokens < 1:
-                wait = (1 - tokens) / rate
+            if tokens < count:
+                # Wait for a full burst, not one token: a job spends several requests in a row,
+                # and one that always woke up to a single token would never get through; the
+                # jitter keeps the jobs refused together from all waking up together.
+                wait = (burst - tokens) / rate * (1 + random.random() / 2)
                 raise RateLimited(f"HubSpot {name} budget of {budget}/{window:g} s used", wait)
-            values = {"tokens": tokens - 1, "updated_at": now}
+            values = {"tokens": tokens - count, "updated_at": now}
             if row is not None or not await insert_ignore(
                 session,
                 buckets,

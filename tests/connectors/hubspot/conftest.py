@@ -1,0 +1,86 @@
+"""HubSpot connector fixtures: the fake on loopback, a migrated SQLite database, connectors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callbridge.bootstrap import create_company
+from callbridge.connectors.base import IntegrationContext, utc_now
+from callbridge.connectors.hubspot.connector import HubSpotConnector
+from callbridge.connectors.registry import factory
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+from callbridge.storage.integrations import create_integration
+from callbridge.storage.migrate import upgrade
+from callbridge.testing.fakes.hubspot import FakeHubSpot
+
+TOKEN = "pat-na1-test"
+MakeConnector = Callable[..., HubSpotConnector]
+# Budgets no test reaches unless it means to: tests of behaviour are not about the limits.
+ROOMY = {"requests_per_10s": 10_000, "searches_per_second": 1000, "create_custom_properties": True}
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeHubSpot]:
+    """A HubSpot fake on a loopback port, fresh for each test."""
+    with FakeHubSpot() as running:
+        yield running
+
+
+@pytest.fixture
+async def hs_runtime(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime on a migrated SQLite database."""
+    await upgrade(sqlite_url)
+    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=sqlite_url))
+    yield runtime
+    await runtime.close()
+
+
+@pytest.fixture
+async def integration_id(hs_runtime: Runtime) -> str:
+    """The id of a HubSpot integration row (the tables reference it)."""
+    company = await create_company(hs_runtime, "HubSpot tests")
+    async with hs_runtime.sessions.begin() as session:
+        return await create_integration(
+            session,
+            company.company_id,
+            hs_runtime.clock(),
+            connector="hubspot",
+            name="HubSpot",
+            default_region="US",
+            language="en",
+            creation_policy="all",
+            config={},
+            status="active",
+        )
+
+
+@pytest.fixture
+def make_connector(hs_runtime: Runtime, integration_id: str, fake: FakeHubSpot) -> MakeConnector:
+    """Build HubSpot connectors through the registry, as the pipeline does."""
+
+    def make(
+        credentials: dict[str, Any] | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        **config: Any,
+    ) -> HubSpotConnector:
+        context = IntegrationContext(
+            integration_id=integration_id,
+            company_id="unused",
+            default_region="US",
+            config={**ROOMY, "base_url": fake.url, **config},
+            credentials=credentials if credentials is not None else {"access_token": TOKEN},
+            http=hs_runtime.http,
+            sessions=hs_runtime.sessions,
+            clock=clock,
+        )
+        connector = factory("hubspot")(context)
+        assert isinstance(connector, HubSpotConnector)
+        return connector
+
+    return make
