@@ -38,15 +38,16 @@ async def test_two_connectors_of_one_integration_share_the_bucket(
     clock = Clock()
     limits = {"requests_per_10s": 20, "clock": clock, "search_companies": False}
     first, second = make_connector(**limits), make_connector(**limits)  # two "workers"
-    for connector in (first, second, first, second):  # the burst of 4 tokens
-        await connector.find_by_phone(PHONE)
+    # Burst of 8; a lookup takes its search and the sync's 5 usual requests up front: 6 tokens.
+    await first.find_by_phone(PHONE)
     sent = len(fake.state.requests)
     with pytest.raises(RateLimited) as caught:
-        await first.find_by_phone(PHONE)
-    assert caught.value.retry_after == pytest.approx(4 / 1.6, rel=0.5), "until the burst is back"
+        await second.find_by_phone(PHONE)  # 2 tokens left: the sync does not start at all
+    assert caught.value.retry_after == pytest.approx(6 / 1.2, rel=0.5), "until the burst is back"
     assert len(fake.state.requests) == sent, "an empty bucket sends nothing"
     clock.now += timedelta(seconds=caught.value.retry_after)
     await second.find_by_phone(PHONE)
+    assert second.client.prepaid == 5
 
 
 async def test_the_search_budget_is_separate_and_shared(make_connector: MakeConnector) -> None:

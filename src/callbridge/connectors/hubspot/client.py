@@ -56,6 +56,7 @@ class HubSpotClient:
         self.clock = clock
         self.integration_id = integration_id
         self.sent = 0  # requests sent by this client, for benchmarks
+        self.prepaid = 0  # general tokens reserved up front for the rest of this sync
 
     async def request(
         self,
@@ -68,7 +69,9 @@ class HubSpotClient:
         paid: bool = False,
     ) -> dict[str, Any]:
         """Send one request within the budget (``paid``: reserved before) and return its body."""
-        if not paid:
+        if not paid and not search and self.prepaid > 0:
+            self.prepaid -= 1
+        elif not paid:
             await self.reserve(1, searches=1 if search else 0)
         headers = {"Authorization": f"Bearer {await self.access_token()}"}
         self.sent += 1
@@ -84,6 +87,15 @@ class HubSpotClient:
         except httpx.HTTPError as err:
             raise Transient(f"HubSpot unreachable ({type(err).__name__}: {err})") from err
         return dict(response.json()) if response.content else {}
+
+    async def prepay(self, searches: int, later: int) -> None:
+        """Reserve a sync's first searches and its next ``later`` requests in one take.
+
+        A sync refused half-way by an empty bucket would repeat its first requests when retried;
+        taking the usual cost of a sync up front makes it either start with enough or not start.
+        """
+        await self.reserve(searches + later, searches=searches)
+        self.prepaid += later
 
     async def reserve(self, requests: int, *, searches: int = 0) -> None:
         """Take the tokens of several requests at once, so none is spent on a half-done step."""

@@ -27,6 +27,10 @@ GROUPS = {"calls": "callinformation", "deals": "dealinformation"}
 GROUPS |= {"tasks": "taskinformation", "notes": "noteinformation"}
 KIND_OF = {"call": "calls", "deal": "deals", "task": "tasks", "note": "notes"}
 
+# Requests a sync usually makes after its lookup (log the call, look up or create the deal,
+# a task or a note): reserved with the lookup so the sync is not stopped half-way.
+PREPAID_REQUESTS = 5
+
 
 def phone_groups(phone: PhoneNumber, calculated: list[str], raw: list[str]) -> list[Any]:
     """Return the filter groups matching ``phone`` on HubSpot's searchable national digits.
@@ -77,7 +81,7 @@ class HubSpotConnector:
         if cached is not None:
             return [mapping.record_from_json(item) for item in cached]
         searches = 2 if self.config.search_companies else 1
-        await self.client.reserve(searches, searches=searches)
+        await self.client.prepay(searches, PREPAID_REQUESTS)
         records = await self._search_records(
             "contacts",
             phone_groups(

@@ -19,13 +19,13 @@ def shape(budget: int, window: float, *, strict: bool = True) -> tuple[float, fl
 
     Strict: no window ever holds more than ``budget`` takes. A bucket of capacity B refilled at r
     per second allows at most B + r·window takes in any window, so r = (budget - B) / window;
-    B is a twentieth of the budget (at least 4: one sync spends a few requests back to back).
+    B is a tenth of the budget (at least 8: a sync reserves its usual requests in one take).
     Not strict: a plain bucket of ``budget`` refilled at budget / window (twice the budget in
     the worst window; HubSpot's per-second search limit is then answered with a short 429).
     """
     if not strict:
         return float(budget), budget / window
-    burst = float(min(budget - 1, max(4, budget // 20)))
+    burst = float(min(budget - 1, max(8, budget // 10)))
     return burst, (budget - burst) / window
 
 
