@@ -17,7 +17,7 @@ from callbridge.matching import external_number
 from callbridge.queue.base import Payload
 from callbridge.rules import choice
 from callbridge.rules.matrix import ActionType, Matrix, parse_matrix
-from callbridge.rules.plan import Step, contact_cell, plan
+from callbridge.rules.plan import ContactCell, Step, contact_cell, plan
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Scenario, classify
 from callbridge.rules.selection import pick
@@ -168,7 +168,7 @@ async def _maybe_create(
     )
     cell = contact_cell(matrix, scenario, policy.create, policy.reason)
     if "create_contact" not in connector.capabilities:
-        cell = type(cell)(False, "capability", "the CRM cannot create contacts")
+        cell = ContactCell(False, "capability", "the CRM cannot create contacts")
     if not cell.create:
         await writes.action(runtime, ctx, "create_contact", number.e164, "skipped", cell.reason)
         await save_sync(runtime, ctx, status="no_match", reason=cell.reason)

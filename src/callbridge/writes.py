@@ -6,7 +6,7 @@ Also the bookkeeping every step leaves behind (actions, sync status) for the cal
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from callbridge.connectors.base import Connector
@@ -49,7 +49,7 @@ async def create_contact(
     async with runtime.reads() as session:
         claim = await calls.get_claim(session, ctx.integration_id, number.e164)
     now = runtime.clock()
-    if claim and claim["status"] == "done" and now - _utc(claim["created_at"]) < CLAIM_TRUST:
+    if claim and claim["status"] == "done" and now - claim["created_at"] < CLAIM_TRUST:
         return CrmRecord(claim["record_id"], ObjectType.CONTACT, name, (number.e164,))
     values = {
         "company_id": ctx.company_id,
@@ -128,10 +128,6 @@ def activity_draft(
         disposition=call.disposition,
         deal_id=deal_id,
     )
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def link(

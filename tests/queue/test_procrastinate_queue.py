@@ -1,19 +1,20 @@
-"""What the Procrastinate queue adds to the contract: its schema installer and stall recovery."""
+"""What the Procrastinate queue adds to the contract: its schema, installed by the migrations, and
+stall recovery."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
-from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue, apply_schema
+from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
 from callbridge.storage.engine import create_engine
+from callbridge.storage.migrate import upgrade
 
 
-async def test_apply_schema_installs_once_and_is_idempotent(postgres_url: str) -> None:
+async def test_migrations_install_the_queue_once_and_are_idempotent(postgres_url: str) -> None:
+    for _ in range(2):
+        await upgrade(postgres_url)
     engine = create_engine(postgres_url)
     try:
-        for _ in range(2):
-            async with engine.begin() as conn:
-                await apply_schema(conn)
         async with engine.connect() as conn:
             tables = await conn.execute(
                 text(
@@ -27,11 +28,11 @@ async def test_apply_schema_installs_once_and_is_idempotent(postgres_url: str) -
 
 
 async def test_recover_stalled_jobs_requeues_jobs_of_silent_workers(postgres_url: str) -> None:
+    await upgrade(postgres_url)
     engine = create_engine(postgres_url)
     queue = ProcrastinateJobQueue(postgres_url, engine, stall_seconds=1.0)
     try:
         async with engine.begin() as conn:
-            await apply_schema(conn)
             await queue.enqueue(conn, "fold", {"n": 1}, lock_key="k")
             # A worker that claimed the job and then went silent for a minute.
             await conn.execute(

@@ -8,24 +8,19 @@ import pytest
 from queue_contract import Harness, QueueContract
 
 from callbridge.queue.base import JobQueue
-from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue, apply_schema
+from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
 from callbridge.queue.retry import RetryPolicy
 from callbridge.queue.sqlite import SQLiteJobQueue
-from callbridge.queue.sqlite_table import jobs
 from callbridge.storage.engine import create_engine
-from callbridge.storage.metadata import metadata
+from callbridge.storage.migrate import upgrade
 
 
 @pytest.fixture
 async def harness(database_url: str) -> AsyncIterator[Harness]:
-    """Install the queue's schema on the fresh database and build queues with short timings."""
+    """Migrate the fresh database as the product does and build queues with short timings."""
+    await upgrade(database_url)
     engine = create_engine(database_url)
     postgres = database_url.startswith("postgresql")
-    async with engine.begin() as conn:
-        if postgres:
-            await apply_schema(conn)
-        else:
-            await conn.run_sync(lambda sync: metadata.create_all(sync, tables=[jobs]))
 
     def make(policy: RetryPolicy) -> JobQueue:
         if postgres:

@@ -105,18 +105,13 @@ async def search(
 ) -> dict[str, Any]:
     """Find the records matching a phone number given in any format."""
     client = await _client(runtime, who.company_id, integration_id)
-    parsed = normalize(phone, client_region(client))
+    parsed = normalize(phone, client.region)
     if not isinstance(parsed, PhoneNumber):
         raise HTTPException(422, f"phone: {phone!r} is not a matchable number ({parsed.reason})")
     return {
         "e164": parsed.e164,
         "records": [_show(r) for r in await client.find_by_e164(parsed.e164)],
     }
-
-
-def client_region(client: LocalCrmClient) -> str:
-    """Return the default region the client normalizes with."""
-    return client.region
 
 
 @router.get("/{record_id}")

@@ -17,7 +17,9 @@ from callbridge.rules.plan import contact_cell
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 from callbridge.storage import matrices, user_links
+from callbridge.storage.accounts import list_rows
 from callbridge.storage.integrations import get_integration
+from callbridge.storage.tables import users
 
 router = APIRouter(prefix="/integrations/{integration_id}", tags=["matrix"])
 
@@ -139,7 +141,7 @@ async def set_link(
     """Map an employee to a CRM user by hand; automatic e-mail mapping never overrides it."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.sessions.begin() as session:
-        known = {u["id"] for u in await _users(session, who.company_id)}
+        known = {u["id"] for u in await list_rows(session, users, who.company_id)}
         if user_id not in known:
             raise HTTPException(404, f"no user {user_id} in this company")
         await user_links.set_link(
@@ -152,10 +154,3 @@ async def set_link(
             runtime.clock(),
         )
     return {"user_id": user_id, "crm_user_id": body.crm_user_id, "source": "manual"}
-
-
-async def _users(session: Any, company_id: str) -> list[dict[str, Any]]:
-    from callbridge.storage.accounts import list_rows
-    from callbridge.storage.tables import users
-
-    return await list_rows(session, users, company_id)

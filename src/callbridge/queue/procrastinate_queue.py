@@ -3,7 +3,7 @@
 Every job is one Procrastinate task, ``callbridge.run``, with ``{"task", "payload"}`` as its
 arguments; the worker dispatches on ``task``. Per-key ordering is Procrastinate's ``lock``.
 Procrastinate keeps no error text, so the last error of each job is kept beside it in
-``callbridge_job_errors`` (created by :func:`apply_schema`, deleted with the job).
+``callbridge_job_errors`` (created by the Alembic migration 0001, deleted with the job).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from typing import Any
 
 import procrastinate
 from procrastinate.manager import get_channel_for_queues
-from procrastinate.schema import SchemaManager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -35,13 +34,6 @@ TASK_NAME = "callbridge.run"
 _QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 _NOTIFY_CHANNEL = next(iter(get_channel_for_queues([QUEUE_NAME])))
 
-_ERRORS_DDL = """
-CREATE TABLE IF NOT EXISTS callbridge_job_errors (
-    job_id bigint PRIMARY KEY REFERENCES procrastinate_jobs (id) ON DELETE CASCADE,
-    error text NOT NULL,
-    failed_at timestamptz NOT NULL DEFAULT now()
-)
-"""
 
 # The statement procrastinate's JobManager.batch_defer_jobs_async runs, for one job.
 _DEFER = text("""
@@ -95,17 +87,6 @@ _PENDING = text(
     "SELECT count(*) FROM procrastinate_jobs "
     "WHERE queue_name = :queue AND status IN ('todo', 'doing')"
 )
-
-
-async def apply_schema(conn: AsyncConnection) -> None:
-    """Install procrastinate's schema and the job errors table, unless already there."""
-    installed = (await conn.execute(text("SELECT to_regclass('procrastinate_jobs')"))).scalar()
-    if installed is None:
-        raw = (await conn.get_raw_connection()).driver_connection
-        assert raw is not None, "the connection is open"
-        # Through the driver: the schema is many statements and contains literal '%' signs.
-        await raw.execute(SchemaManager.get_schema())
-    await conn.execute(text(_ERRORS_DDL))
 
 
 def _libpq_url(database_url: str) -> str:
