@@ -6,9 +6,10 @@ Run alone with ``python -m bench.ingest``. For each database (SQLite, then Postg
    ``callbridge.storage.engine.create_engine`` (SQLite: WAL, ``synchronous=FULL``), by one writer
    and by CLIENTS concurrent writers; the better of the two is the reference;
 2. ingest rate: DELIVERIES pre-signed generic deliveries (calls of ringing, answered, ended)
-   POSTed by CLIENTS concurrent httpx clients over loopback to a ``callbridge serve`` process.
-   SQLite keeps its embedded worker (it always has one); PostgreSQL runs with
-   ``CALLBRIDGE_EMBEDDED_WORKER=false``, its workers being separate processes.
+   POSTed by CLIENTS concurrent httpx clients over loopback to a ``callbridge serve`` process
+   with ``CALLBRIDGE_EMBEDDED_WORKER=false``: the rate at which webhooks are made durable (their
+   jobs wait in the queue). SQLite is measured a second time with its embedded worker draining
+   the same queue at once, as ``make run`` runs it; that row is informative, not the target.
 """
 
 from __future__ import annotations
@@ -136,7 +137,9 @@ async def post_all(
     return len(latencies) / elapsed, latencies, refused
 
 
-async def measure(database: str, database_url: str | None, data_dir_name: str) -> IngestFigures:
+async def measure(
+    database: str, database_url: str | None, data_dir_name: str, *, embedded: bool = False
+) -> IngestFigures:
     """Measure the raw commit rates, then the ingest rate of a server on the same database."""
     with scratch_dir(data_dir_name) as data_dir:
         settings = settings_for(data_dir, database_url)
@@ -145,8 +148,7 @@ async def measure(database: str, database_url: str | None, data_dir_name: str) -
         raw_single = await raw_commit_rate(raw_url, 1, RAW_COMMITS)
         raw_concurrent = await raw_commit_rate(raw_url, CLIENTS, RAW_COMMITS)
         company = await new_company(settings)
-        extra = {"embedded_worker": "false"} if database_url else {}
-        env = environment(data_dir, database_url, **extra)
+        env = environment(data_dir, database_url, embedded_worker=str(embedded).lower())
         deliveries = prepared_deliveries(company.source_secret, WARM_UP + DELIVERIES)
         path = f"/webhooks/generic/{company.source_id}"
         with serve(env, data_dir / "server.log") as server:
@@ -171,7 +173,10 @@ async def measure(database: str, database_url: str | None, data_dir_name: str) -
 
 async def run() -> str:
     """Run the benchmark on SQLite and PostgreSQL and return its Markdown section."""
-    figures = [await measure("SQLite", None, "ingest_sqlite")]
+    figures = [
+        await measure("SQLite", None, "ingest_sqlite"),
+        await measure("SQLite, embedded worker draining", None, "ingest_sqlite", embedded=True),
+    ]
     with postgres_database("ingest") as pg_url:
         figures.append(await measure("PostgreSQL", pg_url, "ingest_pg"))
     return section(figures)
@@ -198,7 +203,7 @@ def section(figures: list[IngestFigures]) -> str:
             f"{f.ratio:.2f}",
             f"{f.p50_ms:.1f} / {f.p95_ms:.1f}",
             f"{f.server_cpu_ms:.2f}",
-            met(f.ratio >= TARGET and f.refused == 0),
+            "—" if "worker" in f.database else met(f.ratio >= TARGET and f.refused == 0),
         ]
         for f in figures
     ]

@@ -6,7 +6,8 @@ import asyncio
 import shlex
 import signal
 import sys
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -64,9 +65,10 @@ def serve(
     console.print(f"Callbridge on {base_url} (API docs: {base_url}/docs)")
     from callbridge.api.app import create_app
 
-    embedded = settings.embedded_worker or not settings.is_postgres
+    if not settings.embedded_worker:
+        console.print("No embedded worker: jobs wait for `callbridge worker` processes.")
     uvicorn.run(
-        create_app(runtime, embedded_worker=embedded),
+        create_app(runtime, embedded_worker=settings.embedded_worker),
         host=host,
         port=port,
         log_level=settings.log_level,
@@ -97,7 +99,7 @@ def worker() -> None:
         finally:
             await runtime.close()
 
-    asyncio.run(main())
+    _run_fast(main())
 
 
 @db.command("upgrade")
@@ -192,3 +194,13 @@ def demo(
         )
         raise typer.Exit(2)
     raise typer.Exit(asyncio.run(run_demo(url, api_key, source, secret, calls, console)))
+
+
+def _run_fast(main: Coroutine[Any, Any, None]) -> None:
+    """Run a long-lived coroutine on uvloop where it is installed (as uvicorn does for serve)."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. on Windows
+        asyncio.run(main)
+        return
+    uvloop.run(main)

@@ -16,9 +16,8 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
@@ -190,8 +189,8 @@ async def selection_scope(
     runtime: Runtime, company_id: str, permissions: list[str] | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Return the integrations where manual selection is on, or why selection is disabled."""
-    async with runtime.sessions() as session:
-        rows = await integrations.list_integrations(session, company_id)
+    async with runtime.reads() as session:
+        rows = await session.run_sync(integrations.list_integrations, company_id)
     enabled = [row for row in rows if (row["config"] or {}).get(choice.OPTION)]
     reason = choice.gate(permissions, bool(enabled))
     return (enabled, None) if reason is None else ([], reason)
@@ -199,13 +198,15 @@ async def selection_scope(
 
 async def announce(runtime: Runtime, company_id: str, call_id: str) -> None:
     """Tell the call's agent about it: ringing with its candidates, or over (grace window)."""
-    async with runtime.sessions() as session:
-        call = await calls.get_call(session, call_id)
+    async with runtime.reads() as session:
+        call = await session.run_sync(calls.get_call, call_id)
         if call is None or call["user_id"] is None:
             return
         role = await session.execute(select(users.c.role).where(users.c.id == call["user_id"]))
         admin = role.scalar() == "admin"
-        permissions = await selections.user_permissions(session, company_id, call["user_id"])
+        permissions = await session.run_sync(
+            selections.user_permissions, company_id, call["user_id"]
+        )
     event: dict[str, Any] = {
         "type": "call",
         "call_id": call_id,
@@ -225,17 +226,11 @@ async def announce(runtime: Runtime, company_id: str, call_id: str) -> None:
 _tasks: set[asyncio.Task[None]] = set()
 
 
-def after_commit(session: AsyncSession, runtime: Runtime, company_id: str, call_id: str) -> None:
-    """Announce the call to its agent once ``session`` commits (never blocking the fold)."""
-
-    def spawn(_session: Any) -> None:
-        task = asyncio.get_running_loop().create_task(
-            _announce_safely(runtime, company_id, call_id)
-        )
-        _tasks.add(task)
-        task.add_done_callback(_tasks.discard)
-
-    sa_event.listen(session.sync_session, "after_commit", spawn, once=True)
+def announce_soon(runtime: Runtime, company_id: str, call_id: str) -> None:
+    """Announce the call to its agent in the background (never blocking the fold)."""
+    task = asyncio.get_running_loop().create_task(_announce_safely(runtime, company_id, call_id))
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
 
 
 async def _announce_safely(runtime: Runtime, company_id: str, call_id: str) -> None:

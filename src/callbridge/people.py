@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from callbridge.connectors.base import Capability, Connector, SupportsOwners
 from callbridge.runtime import Runtime
 from callbridge.storage import user_links
-from callbridge.storage.tables import calls, users
+from callbridge.storage.sql import Executes
+from callbridge.storage.tables import users
 
 
 @dataclass(frozen=True)
@@ -27,19 +28,26 @@ class People:
         return None if not self.agent_named else self.agent_crm_id is not None
 
 
-async def resolve(
-    runtime: Runtime, company_id: str, integration_id: str, call_id: str, connector: Connector
-) -> People:
-    """Map the call's agent and the TOP manager to CRM users, linking by e-mail when needed."""
-    async with runtime.reads() as session:
-        row = (
-            await session.execute(
-                select(calls.c.user_id, calls.c.agent).where(calls.c.id == call_id)
-            )
-        ).one()
-    return await resolve_for(
-        runtime, company_id, integration_id, row.user_id, row.agent, connector, refresh=True
-    )
+@dataclass(frozen=True)
+class Directory:
+    """The company's users as a sync needs them: TOP managers, names and links to CRM users."""
+
+    top: list[str]
+    names: dict[str, str]
+    links: dict[str, dict[str, object]]
+
+
+def load_directory(session: Executes, company_id: str, integration_id: str) -> Directory:
+    """Read the company's TOP managers, user names and the integration's user links."""
+    rows = session.execute(_USERS, {"company_id": company_id}).all()
+    top = [row.id for row in sorted(rows, key=lambda r: r.name) if row.role == "top_manager"]
+    names = {row.id: row.name for row in rows}
+    return Directory(top, names, user_links.links(session, integration_id))
+
+
+_USERS = select(users.c.id, users.c.name, users.c.role).where(
+    users.c.company_id == bindparam("company_id")
+)
 
 
 async def resolve_for(
@@ -51,15 +59,13 @@ async def resolve_for(
     connector: Connector,
     *,
     refresh: bool,
+    directory: Directory | None = None,
 ) -> People:
     """Map an agent (a user id or None) and the TOP manager; ``refresh`` may write links."""
-    async with runtime.reads() as session:
-        top = await user_links.top_managers(session, company_id)
-        rows = await session.execute(
-            select(users.c.id, users.c.name).where(users.c.company_id == company_id)
-        )
-        names = {row.id: row.name for row in rows}
-        links = await user_links.links(session, integration_id)
+    if directory is None:
+        async with runtime.reads() as session:
+            directory = await session.run_sync(load_directory, company_id, integration_id)
+    top, names, links = directory.top, directory.names, directory.links
     wanted = [user for user in (user_id, *top[:1]) if user]
     if refresh and any(user not in links for user in wanted) and _lists_users(connector):
         assert isinstance(connector, SupportsOwners)
@@ -68,10 +74,10 @@ async def resolve_for(
             await user_links.link_by_email(
                 session, company_id, integration_id, crm_users, runtime.clock()
             )
-            links = await user_links.links(session, integration_id)
+            links = await session.run_sync(user_links.links, integration_id)
     agent = agent or {}
     label = (
-        names.get(user_id)
+        (names.get(user_id) if user_id else None)
         or agent.get("name")
         or agent.get("email")
         or (agent.get("extension") or agent.get("id") or "nobody")

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, or_, select
 
 from callbridge import dialer_events
 from callbridge.domain.call import Call, fold
+from callbridge.domain.event import CallEvent
 from callbridge.domain.phone import PhoneNumber
 from callbridge.errors import InputError
 from callbridge.matching import external_number
-from callbridge.queue.base import Handler, Payload
+from callbridge.queue.base import Handler, NewJob, Payload
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, calls, integrations, selections
+from callbridge.storage import accounts, calls, integrations, selections, units
 from callbridge.storage.codec import event_to_json
 from callbridge.storage.source_cache import Source
-from callbridge.storage.sql import insert_ignore
+from callbridge.storage.sql import Executes, ignoring_insert
 from callbridge.storage.tables import call_events, users, webhook_deliveries
 from callbridge.sync import sync_call
 from callbridge.telephony import PROVIDERS
@@ -56,47 +57,50 @@ async def ingest(
     adapter.verify(headers, body, source.secrets, runtime.clock())
     delivery = adapter.parse(body)
     delivery_id = headers.get("webhook-id") or hashlib.sha256(body).hexdigest()
-    async with runtime.sessions.begin() as session:
-        stored = await _store(runtime, session, source, delivery_id, body, delivery.ignored)
-        if not stored:
-            return IngestResult(0, True, delivery.ignored)
-        accepted = 0
-        for event in delivery.events:
-            accepted += await _store_event(runtime, session, source, stored, event)
-    if accepted:
+    received = Received(source, delivery_id, body, delivery.ignored, runtime.clock())
+    store = functools.partial(_store, received, delivery.events)
+    stored = await units.write_with_jobs(runtime.engine, runtime.queue, store)
+    if stored is None:
+        return IngestResult(0, True, delivery.ignored)
+    if stored:
         runtime.queue.notify()
-    return IngestResult(accepted, accepted == 0 and bool(delivery.events), delivery.ignored)
+    return IngestResult(stored, stored == 0 and bool(delivery.events), delivery.ignored)
 
 
-async def _store(
-    runtime: Runtime,
-    session: AsyncSession,
-    source: Source,
-    delivery_id: str,
-    body: bytes,
-    ignored: str | None,
-) -> int | None:
-    """Store the raw delivery; None if this delivery id was already received."""
-    values = {
-        "company_id": source.company_id,
-        "source_id": source.id,
-        "delivery_id": delivery_id,
-        "received_at": runtime.clock(),
-        "body": body,
-        "ignored_reason": ignored,
-    }
-    inserted = await insert_ignore(session, webhook_deliveries, values, returning="id")
-    return None if inserted is None else int(inserted)
+@dataclass(frozen=True)
+class Received:
+    """One verified delivery, as it is stored."""
+
+    source: Source
+    delivery_id: str
+    body: bytes
+    ignored: str | None
+    at: datetime
 
 
-async def _store_event(
-    runtime: Runtime, session: AsyncSession, source: Source, delivery: int, event: Any
-) -> int:
-    """Store one event and enqueue the fold of its call; 0 if the event id was already known."""
-    inserted = await insert_ignore(
-        session,
-        call_events,
+def _store(
+    received: Received, events: Sequence[CallEvent], conn: Connection
+) -> tuple[int | None, list[NewJob]]:
+    """Store the raw delivery and its new events, with their calls' folds; None: a replay."""
+    source = received.source
+    dialect = conn.dialect.name
+    delivery = conn.execute(
+        ignoring_insert(webhook_deliveries, dialect, "id"),
         {
+            "company_id": source.company_id,
+            "source_id": source.id,
+            "delivery_id": received.delivery_id,
+            "received_at": received.at,
+            "body": received.body,
+            "ignored_reason": received.ignored,
+        },
+    ).scalar()
+    if delivery is None:
+        return None, []
+    folds: dict[str, NewJob] = {}
+    accepted = 0
+    for event in events:
+        row = {
             "company_id": source.company_id,
             "source_id": source.id,
             "delivery_id": delivery,
@@ -105,58 +109,58 @@ async def _store_event(
             "kind": event.kind.value,
             "occurred_at": event.occurred_at,
             "data": event_to_json(event),
-        },
-    )
-    if not inserted:
-        return 0
-    key = f"{source.id}:{event.call_id}"
-    connection = await session.connection()
-    # On SQLite a waiting fold cannot start before this transaction commits (it holds the only
-    # write lock, and claiming a job needs it), so one waiting fold per call reads every event.
-    # On PostgreSQL it could start in between and miss this event: there, one fold per event.
-    coalesce = connection.dialect.name == "sqlite"
-    await runtime.queue.enqueue(
-        connection,
-        "fold",
-        {"company_id": source.company_id, "source_id": source.id, "call": event.call_id},
-        lock_key=f"call:{key}",
-        queueing_lock=f"fold:{key}" if coalesce else None,
-    )
-    return 1
+        }
+        if conn.execute(ignoring_insert(call_events, dialect), row).first() is None:
+            continue  # an event id already stored
+        key = f"{source.id}:{event.call_id}"
+        payload = {"company_id": source.company_id, "source_id": source.id, "call": event.call_id}
+        job = NewJob("fold", payload, lock_key=f"call:{key}", queueing_lock=f"fold:{key}")
+        folds[key] = job
+        accepted += 1
+    # One waiting fold per call reads every event: it cannot start before this transaction
+    # commits (SQLite: this holds the only write lock; PostgreSQL: the queue holds the waiting
+    # job's row until then), so it never misses the event stored here.
+    return accepted, list(folds.values())
 
 
 async def fold_call(runtime: Runtime, payload: Payload) -> None:
     """Fold a call's events; once it is final, enqueue its sync to every active integration."""
+    folded = await units.write_with_jobs(
+        runtime.engine, runtime.queue, functools.partial(_fold, payload, runtime.clock())
+    )
+    call_id, user_id = folded
+    if user_id is not None:  # only an agent's dialer listens for its calls
+        dialer_events.announce_soon(runtime, payload["company_id"], call_id)
+
+
+def _fold(
+    payload: Payload, now: datetime, db: Connection
+) -> tuple[tuple[str, str | None], list[NewJob]]:
+    """Store the folded call; when it is final, ask for its sync in each integration."""
     company_id, source_id = payload["company_id"], payload["source_id"]
-    async with runtime.sessions.begin() as session:
-        call = fold(await calls.load_events(session, source_id, payload["call"]))
-        user_id = await agent_user(session, company_id, call)
-        call_id = await calls.save_call(
-            session, company_id, source_id, call, user_id, runtime.clock()
+    call = fold(calls.load_events(db, source_id, payload["call"]))
+    user_id = agent_user(db, company_id, call)
+    call_id = calls.save_call(db, company_id, source_id, call, user_id, now)
+    if not call.is_final:
+        return (call_id, user_id), []
+    company = accounts.get_company(db, company_id)
+    assert company is not None
+    extensions = accounts.extensions(db, company_id)
+    jobs = []
+    for integration in integrations.list_integrations(db, company_id):
+        number = external_number(call, integration["default_region"], company, extensions)
+        key = number.e164 if isinstance(number, PhoneNumber) else f"call:{call_id}"
+        delay = selections.sync_delay(db, call_id, user_id, integration, key, call.crm_record_id)
+        sync = {"company_id": company_id, "call_id": call_id, "integration_id": integration["id"]}
+        lock_key, queueing_lock = (
+            f"sync:{integration['id']}:{key}",
+            f"sync:{call_id}:{sync['integration_id']}",
         )
-        dialer_events.after_commit(session, runtime, company_id, call_id)
-        if not call.is_final:
-            return
-        company = await accounts.get_company(session, company_id)
-        assert company is not None
-        extensions = await accounts.extensions(session, company_id)
-        for integration in await integrations.list_integrations(session, company_id):
-            number = external_number(call, integration["default_region"], company, extensions)
-            key = number.e164 if isinstance(number, PhoneNumber) else f"call:{call_id}"
-            delay = await selections.sync_delay(
-                session, call_id, user_id, integration, key, call.crm_record_id
-            )
-            await runtime.queue.enqueue(
-                await session.connection(),
-                "sync",
-                {"company_id": company_id, "call_id": call_id, "integration_id": integration["id"]},
-                lock_key=f"sync:{integration['id']}:{key}",
-                queueing_lock=f"sync:{call_id}:{integration['id']}",
-                delay_seconds=delay,
-            )
+        jobs.append(NewJob("sync", sync, lock_key, queueing_lock, delay))
+    return (call_id, user_id), jobs
 
 
-async def agent_user(session: AsyncSession, company_id: str, call: Call) -> str | None:
+def agent_user(session: Executes, company_id: str, call: Call) -> str | None:
     """Map the call's agent to a user of the company by telephony id, email or extension."""
     agent = call.agent
     if agent is None:
@@ -170,7 +174,7 @@ async def agent_user(session: AsyncSession, company_id: str, call: Call) -> str 
         matches.append(users.c.extension == agent.extension)
     if not matches:
         return None
-    row = await session.execute(
+    row = session.execute(
         select(users.c.id).where(users.c.company_id == company_id, or_(*matches)).limit(1)
     )
     return row.scalar_one_or_none()

@@ -14,6 +14,7 @@ from callbridge.crypto import SecretBox, load_keys
 from callbridge.queue import build_queue
 from callbridge.queue.base import JobQueue
 from callbridge.settings import Settings
+from callbridge.storage import units
 from callbridge.storage.engine import create_engine, create_sessionmaker, read_sessionmaker
 from callbridge.storage.source_cache import SourceCache
 
@@ -66,6 +67,8 @@ class Runtime:
     async def close(self) -> None:
         """Release connections."""
         await self.http.aclose()
+        units.dispose(self.engine)
         await self.engine.dispose()
         if self.work_engine is not None and self.work_engine is not self.engine:
+            units.dispose(self.work_engine)
             await self.work_engine.dispose()

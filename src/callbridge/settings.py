@@ -25,7 +25,8 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str | None = Field(default=None, description="URL printed for people to open.")
     embedded_worker: bool = Field(
-        default=True, description="Run the job worker inside `serve` (SQLite always does)."
+        default=True,
+        description="Run the job worker inside `serve`; off, `callbridge worker` runs the jobs.",
     )
     worker_concurrency: int = 4
     max_body_bytes: int = 1024 * 1024

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection
 
 from callbridge import actions, people, writes
 from callbridge.connectors.base import Connector, IntegrationContext, SupportsActivityRemoval
@@ -22,9 +24,24 @@ from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Scenario, classify
 from callbridge.rules.selection import pick
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, calls, integrations, matrices, selections
-from callbridge.storage.tables import call_syncs
+from callbridge.storage import accounts, calls, integrations, matrices, selections, units
 from callbridge.writes import SyncContext, save_sync
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a sync reads before it talks to the CRM, read in one transaction."""
+
+    ctx: SyncContext
+    number: PhoneNumber | NoExternalNumber
+    user_id: str | None
+    agent: dict[str, str] | None
+    directory: people.Directory
+    decided: tuple[str, int] | None  # an earlier run's scenario key and matrix version
+    declined: str | None  # why an earlier run created no contact for the unknown caller
+    matrix_version: int
+    matrix_json: dict[str, Any]
+    may_have_choice: bool
 
 
 async def sync_call(runtime: Runtime, payload: Payload) -> None:
@@ -32,7 +49,7 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
     loaded = await _load(runtime, payload)
     if loaded is None:  # the call or the integration was deleted meanwhile
         return
-    ctx, number = loaded
+    ctx, number = loaded.ctx, loaded.number
     if isinstance(number, NoExternalNumber):
         reason = f"no external number to match ({number.reason}: {number.raw!r})"
         await save_sync(
@@ -40,10 +57,12 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         )
         return
     if ctx.integration["status"] != "active":
-        raise AuthFailed(f"integration is paused: {ctx.integration['status_reason']}")
+        reason = f"integration is paused: {ctx.integration['status_reason']}"
+        await save_sync(runtime, ctx, status="paused", reason=reason, external_number=number.e164)
+        raise AuthFailed(reason)
     connector = connector_for(runtime, ctx.integration)
     try:
-        await _sync(runtime, ctx, connector, number)
+        await _sync(runtime, loaded, connector, number)
     except ConnectorError as err:
         await save_sync(
             runtime,
@@ -55,24 +74,51 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         if isinstance(err, AuthFailed):
             await writes.pause(runtime, ctx, str(err))
         raise
+    except Exception:
+        if ctx.journal:  # keep what was done for the call's page; the retry goes on
+            await save_sync(runtime, ctx, status="failed", reason="interrupted; retrying")
+        raise
 
 
-async def _load(
-    runtime: Runtime, payload: Payload
-) -> tuple[SyncContext, PhoneNumber | NoExternalNumber] | None:
-    async with runtime.reads() as session:
-        row = await calls.get_call(session, payload["call_id"])
-        integration = await integrations.get_integration(
-            session, payload["company_id"], payload["integration_id"]
-        )
-        if row is None or integration is None or row["company_id"] != payload["company_id"]:
-            return None
-        call = fold(await calls.load_events(session, row["source_id"], row["provider_call_id"]))
-        company = await accounts.get_company(session, payload["company_id"])
-        extensions = await accounts.extensions(session, payload["company_id"])
+async def _load(runtime: Runtime, payload: Payload) -> Loaded | None:
+    return await units.read(runtime.engine, functools.partial(_read_inputs, payload))
+
+
+def _read_inputs(payload: Payload, db: Connection) -> Loaded | None:
+    """Read the call, the integration and what earlier runs left, in one transaction."""
+    company_id = payload["company_id"]
+    row = calls.get_call(db, payload["call_id"])
+    integration = integrations.get_integration(db, company_id, payload["integration_id"])
+    if row is None or integration is None or row["company_id"] != company_id:
+        return None
+    call = fold(calls.load_events(db, row["source_id"], row["provider_call_id"]))
+    company = accounts.get_company(db, company_id)
     assert company is not None
+    extensions = accounts.extensions(db, company_id)
     number = external_number(call, integration["default_region"], company, extensions)
-    return SyncContext(payload["company_id"], row["id"], integration, call), number
+    e164 = number.e164 if isinstance(number, PhoneNumber) else None
+    earlier = calls.get_sync(db, row["id"], integration["id"])
+    decided, declined = None, None
+    if earlier is not None and earlier["status"] == "no_match":
+        declined = earlier["reason"] or "no contact was created"
+    if earlier is not None and earlier["scenario"] is not None:
+        decided = (earlier["scenario"], earlier["matrix_version"])
+        stored = matrices.version(db, integration["id"], decided[1])
+        assert stored is not None
+        version, matrix_json = decided[1], stored
+    else:
+        version, matrix_json = matrices.current(db, integration["id"])
+    links = calls.get_links(db, row["id"], integration["id"])
+    claim = calls.get_claim(db, integration["id"], e164) if e164 else None
+    may_choose = call.crm_record_id is None and (
+        selections.has_choice(db, row["id"]) or selections.has_intent(db, row["user_id"], e164)
+    )
+    directory = people.load_directory(db, company_id, integration["id"])
+    ctx = SyncContext(company_id, row["id"], integration, call, links, claim)
+    return Loaded(
+        ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
+        matrix_json, may_choose,
+    )  # fmt: skip
 
 
 def connector_for(runtime: Runtime, integration: dict[str, Any]) -> Connector:
@@ -95,26 +141,35 @@ def connector_for(runtime: Runtime, integration: dict[str, Any]) -> Connector:
 
 
 async def _sync(
-    runtime: Runtime, ctx: SyncContext, connector: Connector, number: PhoneNumber
+    runtime: Runtime, loaded: Loaded, connector: Connector, number: PhoneNumber
 ) -> None:
+    ctx = loaded.ctx
     candidates = await connector.find_by_phone(number)
-    who = await people.resolve(runtime, ctx.company_id, ctx.integration_id, ctx.call_id, connector)
-    version, matrix, scenario = await _decide(runtime, ctx, bool(candidates), who)
+    who = await people.resolve_for(
+        runtime,
+        ctx.company_id,
+        ctx.integration_id,
+        loaded.user_id,
+        loaded.agent,
+        connector,
+        refresh=True,
+        directory=loaded.directory,
+    )
+    matrix, scenario = _decide(loaded, bool(candidates), who)
     if scenario is None:
         await save_sync(runtime, ctx, status="skipped", reason="internal calls are not synced")
         return
-    await save_sync(
-        runtime,
+    writes.note_sync(
         ctx,
         status="running",
         external_number=number.e164,
         scenario=scenario.key,
-        matrix_version=version,
+        matrix_version=loaded.matrix_version,
         matched=[_summary(c) for c in candidates],
     )
-    targets, rule = await _targets(runtime, ctx, candidates, number, connector)
+    targets, rule = await _targets(runtime, loaded, candidates, number, connector)
     if not targets:
-        created = await _maybe_create(runtime, ctx, connector, number, matrix, scenario)
+        created = await _maybe_create(runtime, loaded, connector, number, matrix, scenario)
         if created is None:
             return
         targets, rule = [created], "created a contact for the unknown caller"
@@ -126,51 +181,58 @@ async def _sync(
     )
 
 
-async def _decide(
-    runtime: Runtime, ctx: SyncContext, matched: bool, who: people.People
-) -> tuple[int, Matrix, Scenario | None]:
+def _decide(loaded: Loaded, matched: bool, who: people.People) -> tuple[Matrix, Scenario | None]:
     """Classify once per call: a retry or late data reuses the first run's scenario and matrix."""
-    async with runtime.reads() as session:
-        row = (
-            await session.execute(
-                select(call_syncs.c.scenario, call_syncs.c.matrix_version).where(
-                    call_syncs.c.call_id == ctx.call_id,
-                    call_syncs.c.integration_id == ctx.integration_id,
-                )
-            )
-        ).first()
-        if row is not None and row.scenario is not None:
-            stored = await matrices.version(session, ctx.integration_id, row.matrix_version)
-            assert stored is not None
-            return row.matrix_version, parse_matrix(stored), Scenario.from_key(row.scenario)
-        version, data = await matrices.current(session, ctx.integration_id)
-    matrix = parse_matrix(data)
+    matrix = _parsed(loaded.ctx.integration_id, loaded.matrix_version, loaded.matrix_json)
+    if loaded.decided is not None:
+        return matrix, Scenario.from_key(loaded.decided[0])
     scenario = classify(
-        ctx.call,
+        loaded.ctx.call,
         matched=matched,
         agent_mapped=who.agent_mapped,
         voicemail_is_missed=matrix.voicemail_is_missed,
     )
-    return version, matrix, scenario
+    return matrix, scenario
+
+
+# Matrix versions never change once saved, so each is parsed once per process.
+_MATRICES: dict[tuple[str, int], Matrix] = {}
+
+
+def _parsed(integration_id: str, version: int, data: dict[str, Any]) -> Matrix:
+    key = (integration_id, version)
+    matrix = _MATRICES.get(key)
+    if matrix is None:
+        if len(_MATRICES) > 1024:
+            _MATRICES.clear()
+        matrix = _MATRICES[key] = parse_matrix(data)
+    return matrix
 
 
 async def _maybe_create(
     runtime: Runtime,
-    ctx: SyncContext,
+    loaded: Loaded,
     connector: Connector,
     number: PhoneNumber,
     matrix: Matrix,
     scenario: Scenario,
 ) -> CrmRecord | None:
-    """Create the contact when the policy (or the matrix's override) says so."""
+    """Create the contact when the policy (or the matrix's override) says so.
+
+    The decision is the call's first: a policy change applies to the calls processed after it,
+    not to late data of a call already decided without a contact.
+    """
+    ctx = loaded.ctx
     policy = decide_creation(
         CreationPolicy(ctx.integration["creation_policy"]), ctx.call.call_types()
     )
     cell = contact_cell(matrix, scenario, policy.create, policy.reason)
+    if loaded.declined is not None:
+        cell = ContactCell(False, "first decision", loaded.declined)
     if "create_contact" not in connector.capabilities:
         cell = ContactCell(False, "capability", "the CRM cannot create contacts")
     if not cell.create:
-        await writes.action(runtime, ctx, "create_contact", number.e164, "skipped", cell.reason)
+        writes.action(runtime, ctx, "create_contact", number.e164, "skipped", cell.reason)
         await save_sync(runtime, ctx, status="no_match", reason=cell.reason)
         return None
     return await writes.create_contact(runtime, ctx, connector, number, cell.reason)
@@ -200,9 +262,7 @@ async def _carry_out(
     )
     deal, made = await actions.resolve_deal(connector, matrix, steps, facts)
     if made is not None:
-        await writes.action(
-            runtime, ctx, "create_deal", "deal", made.status, made.reason, made.result_id
-        )
+        writes.action(runtime, ctx, "create_deal", "deal", made.status, made.reason, made.result_id)
     attach_to_deal = any(
         s.action.type is ActionType.ATTACH_RECORDING and "deal" in s.action.to and not s.skip
         for s in steps
@@ -225,11 +285,11 @@ async def _run_step(
     if step.action.type is ActionType.CREATE_DEAL:
         return  # done by resolve_deal
     if step.skip:
-        await writes.action(runtime, ctx, step.action.type, step.key, "skipped", step.skip)
+        writes.action(runtime, ctx, step.action.type, step.key, "skipped", step.skip)
         return
     if step.action.type is ActionType.ATTACH_RECORDING:
         waiting = ctx.call.recording_url is None
-        await writes.action(
+        writes.action(
             runtime,
             ctx,
             step.action.type,
@@ -239,42 +299,43 @@ async def _run_step(
         )
         return
     result = await actions.run_step(connector, step, facts, deal)
-    await writes.action(
+    writes.action(
         runtime, ctx, step.action.type, step.key, result.status, result.reason, result.result_id
     )
 
 
 async def _targets(
     runtime: Runtime,
-    ctx: SyncContext,
+    loaded: Loaded,
     candidates: list[CrmRecord],
     number: PhoneNumber,
     connector: Connector,
 ) -> tuple[list[CrmRecord], str]:
     """Honour the agent's choice (moving earlier logs), else keep links, else click-to-dial/rule."""
+    ctx = loaded.ctx
     chosen = None
-    if ctx.call.crm_record_id is None:  # click-to-dial from a CRM page: no question asked
+    if loaded.may_have_choice:  # click-to-dial from a CRM page asks no question: never here
         chosen = await selections.choices_for_sync(
             runtime.sessions, ctx.call_id, ctx.integration_id, number.e164, runtime.clock()
         )
-    rows = await selections.links(runtime.sessions, ctx.call_id, ctx.integration_id)
     if chosen is not None:
         targets = choice.as_records(chosen.choices, candidates)
-        logged = {r.record_id: r.activity_id for r in rows}
+        logged = {record_id: row["activity_id"] for record_id, row in ctx.links.items()}
         for record_id in choice.stale(logged, targets):
             removed = False
             if logged[record_id] and isinstance(connector, SupportsActivityRemoval):
                 removed = await connector.remove_call(logged[record_id])
             await selections.drop_link(runtime.sessions, ctx.call_id, ctx.integration_id, record_id)
+            del ctx.links[record_id]
             note = "moved to the chosen record" + ("" if removed else "; the old activity stays")
             status = "done" if removed else "noted"
-            await writes.action(runtime, ctx, "move_call", record_id, status, note)
+            writes.action(runtime, ctx, "move_call", record_id, status, note)
         return targets, choice.rule(chosen.how, chosen.who)
-    if rows:
+    if ctx.links:
         known = {c.id: c for c in candidates}
         return [
-            known.get(r.record_id) or CrmRecord(r.record_id, ObjectType(r.object_type), "")
-            for r in rows
+            known.get(record_id) or CrmRecord(record_id, ObjectType(row["object_type"]), "")
+            for record_id, row in ctx.links.items()
         ], "kept: the records this call was already logged on"
     selection = pick(candidates, ctx.call.crm_record_id)
     if ctx.call.crm_record_id and not selection.records:

@@ -1,13 +1,20 @@
 """The record-level writes of a sync, each exactly once: contact under a claim, call under a link.
 
-Also the bookkeeping every step leaves behind (actions, sync status) for the call's page.
+Also the bookkeeping every step leaves behind (actions, sync status) for the call's page. It is
+kept in the sync's ``Journal`` and written in the same transaction as the next claim or link, or
+at the end of the run: a run costs a few transactions, not one per step. A crash loses only
+bookkeeping of a run that is then retried, and the retry writes it again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
+
+from sqlalchemy import Connection
 
 from callbridge.connectors.base import Connector
 from callbridge.domain.activity import ActivityDraft
@@ -17,21 +24,38 @@ from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
 from callbridge.rules.policy import contact_name
 from callbridge.runtime import Runtime
-from callbridge.storage import calls, integrations
+from callbridge.storage import calls, integrations, units
 
 # A contact we created is trusted for this long even if the CRM's search does not show it yet
 # (search indexes of hosted CRMs lag behind their writes by seconds).
 CLAIM_TRUST = timedelta(minutes=10)
 
 
+@dataclass
+class Journal:
+    """A run's sync status and actions, waiting to be written with its next transaction."""
+
+    sync: dict[str, Any] = field(default_factory=dict)
+    actions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    rows: list[Callable[[Connection], object]] = field(default_factory=list)
+    counted: bool = False  # the run's attempt is already counted in call_syncs
+
+    def __bool__(self) -> bool:
+        """Tell whether anything waits to be written."""
+        return bool(self.sync or self.actions or self.rows or not self.counted)
+
+
 @dataclass(frozen=True)
 class SyncContext:
-    """What one sync job works on."""
+    """What one sync job works on, with what it already knows of earlier runs."""
 
     company_id: str
     call_id: str
     integration: dict[str, Any]
     call: Call
+    links: dict[str, dict[str, Any]] = field(default_factory=dict)
+    claim: dict[str, Any] | None = None
+    journal: Journal = field(default_factory=Journal)
 
     @property
     def integration_id(self) -> str:
@@ -46,8 +70,7 @@ async def create_contact(
     name = contact_name(
         ctx.integration["language"], ctx.integration["name_template"], number.international()
     )
-    async with runtime.reads() as session:
-        claim = await calls.get_claim(session, ctx.integration_id, number.e164)
+    claim = ctx.claim
     now = runtime.clock()
     if claim and claim["status"] == "done" and now - claim["created_at"] < CLAIM_TRUST:
         return CrmRecord(claim["record_id"], ObjectType.CONTACT, name, (number.e164,))
@@ -58,12 +81,14 @@ async def create_contact(
         "call_id": ctx.call_id,
         "created_at": now,
     }
-    async with runtime.sessions.begin() as session:
-        await calls.write_claim(session, {**values, "status": "pending"})
+    await commit(
+        runtime, ctx, functools.partial(calls.write_claim, values={**values, "status": "pending"})
+    )
     record = await connector.create_contact(ContactDraft(name=name, phone_e164=number.e164))
-    async with runtime.sessions.begin() as session:
-        await calls.write_claim(session, {**values, "status": "done", "record_id": record.id})
-    await action(runtime, ctx, "create_contact", number.e164, "done", reason, record.id)
+    action(runtime, ctx, "create_contact", number.e164, "done", reason, record.id)
+    # Written with the call's pending link, next: a retry in between finds the contact by phone.
+    done = {**values, "status": "done", "record_id": record.id}
+    ctx.journal.rows.append(functools.partial(calls.write_claim, values=done))
     return record
 
 
@@ -77,20 +102,21 @@ async def log_call(
 ) -> str:
     """Log the call on ``record`` (and its deal) once; later runs update the same activity."""
     draft = activity_draft(ctx, record.id, number, deal_id)
-    async with runtime.reads() as session:
-        known = await calls.get_link(session, ctx.call_id, ctx.integration_id, record.id)
+    known = ctx.links.get(record.id)
     activity_id = known["activity_id"] if known else None
     if known and activity_id is None:  # interrupted after the claim: was the activity written?
         activity_id = await connector.find_call(record.id, draft.external_id)
     if activity_id is not None:
         await connector.update_call(activity_id, draft)
-        await link(runtime, ctx, record, activity_id)
-        await action(runtime, ctx, "update_call", record.id, "done", None, activity_id)
+        action(runtime, ctx, "update_call", record.id, "done", None, activity_id)
+        if known is None or known["activity_id"] != activity_id:
+            note_link(runtime, ctx, record, activity_id)
         return str(activity_id)
     await link(runtime, ctx, record, None)
     activity_id = await connector.log_call(draft)
-    await link(runtime, ctx, record, activity_id)
-    await action(runtime, ctx, "log_call", record.id, "done", None, activity_id)
+    action(runtime, ctx, "log_call", record.id, "done", None, activity_id)
+    # Written with the run's next commit: a retry in between finds the activity by its id.
+    note_link(runtime, ctx, record, activity_id)
     return activity_id
 
 
@@ -133,24 +159,30 @@ def activity_draft(
 async def link(
     runtime: Runtime, ctx: SyncContext, record: CrmRecord, activity_id: str | None
 ) -> None:
-    """Record where the call's activity on ``record`` went (pending until written)."""
-    async with runtime.sessions.begin() as session:
-        await calls.save_link(
-            session,
-            {
-                "company_id": ctx.company_id,
-                "call_id": ctx.call_id,
-                "integration_id": ctx.integration_id,
-                "record_id": record.id,
-                "object_type": record.object_type.value,
-                "activity_id": activity_id,
-                "status": "done" if activity_id else "pending",
-                "updated_at": runtime.clock(),
-            },
-        )
+    """Record where the call's activity on ``record`` went, now (pending until written)."""
+    note_link(runtime, ctx, record, activity_id)
+    await commit(runtime, ctx)
 
 
-async def action(
+def note_link(
+    runtime: Runtime, ctx: SyncContext, record: CrmRecord, activity_id: str | None
+) -> None:
+    """Note where the call's activity on ``record`` went, for the run's next commit."""
+    row = {
+        "company_id": ctx.company_id,
+        "call_id": ctx.call_id,
+        "integration_id": ctx.integration_id,
+        "record_id": record.id,
+        "object_type": record.object_type.value,
+        "activity_id": activity_id,
+        "status": "done" if activity_id else "pending",
+        "updated_at": runtime.clock(),
+    }
+    ctx.links[record.id] = row
+    ctx.journal.rows.append(functools.partial(calls.save_link, values=row))
+
+
+def action(
     runtime: Runtime,
     ctx: SyncContext,
     action: str,
@@ -159,28 +191,46 @@ async def action(
     reason: str | None,
     result_id: str | None = None,
 ) -> None:
-    """Record one action's status, reason and result on the call's page."""
-    async with runtime.sessions.begin() as session:
-        await calls.save_action(
-            session,
-            ctx.company_id,
-            ctx.call_id,
-            ctx.integration_id,
-            action,
-            target,
-            runtime.clock(),
-            status=status,
-            reason=reason,
-            result_id=result_id,
-        )
+    """Note one action's status, reason and result for the call's page (written with the run)."""
+    ctx.journal.actions[(action, target)] = {
+        "now": runtime.clock(),
+        "status": status,
+        "reason": reason,
+        "result_id": result_id,
+    }
+
+
+def note_sync(ctx: SyncContext, **values: Any) -> None:
+    """Note how the call was matched in the integration and where the sync stands."""
+    ctx.journal.sync.update(values)
 
 
 async def save_sync(runtime: Runtime, ctx: SyncContext, **values: Any) -> None:
-    """Record how the call was matched in the integration, and where the sync stands."""
-    async with runtime.sessions.begin() as session:
-        await calls.save_sync(
-            session, ctx.company_id, ctx.call_id, ctx.integration_id, runtime.clock(), **values
-        )
+    """Note the sync's state and write everything the run noted, now."""
+    note_sync(ctx, **values)
+    await commit(runtime, ctx)
+
+
+async def commit(
+    runtime: Runtime, ctx: SyncContext, rows: Callable[[Connection], object] | None = None
+) -> None:
+    """Write ``rows`` (a claim, a link) and everything the run noted, in one transaction."""
+    journal = ctx.journal
+    sync, noted, new_run = journal.sync, journal.actions, not journal.counted
+    queued = [*journal.rows, *([rows] if rows is not None else [])]
+    journal.sync, journal.actions, journal.rows, journal.counted = {}, {}, [], True
+    ids = (ctx.company_id, ctx.call_id, ctx.integration_id)
+    now = runtime.clock()
+
+    def work(db: Connection) -> None:
+        for write in queued:
+            write(db)
+        if sync or new_run:
+            calls.save_sync(db, *ids, now, new_run=new_run, **sync)
+        for (name, target), values in noted.items():
+            calls.save_action(db, *ids, name, target, **values)
+
+    await units.write(runtime.engine, work)
 
 
 async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from api_tenant import Tenant
 
+from callbridge.runtime import Runtime
+from callbridge.storage.integrations import update_integration
+
 
 async def test_create_read_update_an_integration(acme: Tenant) -> None:
     created = await acme.client.post(
@@ -125,3 +128,23 @@ async def test_a_crm_that_cannot_create_contacts_is_offered_only_none(
     )
     assert refused.status_code == 422
     assert refused.json()["detail"].startswith("creation_policy:")
+
+
+async def test_accepted_credentials_resume_an_integration_paused_for_refused_ones(
+    acme: Tenant, api_runtime: Runtime
+) -> None:
+    path = f"/integrations/{acme.company.integration_id}"
+    async with api_runtime.sessions.begin() as session:
+        await update_integration(
+            session,
+            acme.company.company_id,
+            acme.company.integration_id,
+            api_runtime.clock(),
+            status="paused",
+            status_reason="CRM refused the credentials: 401. Re-enter them.",
+        )
+    renamed = await acme.client.patch(path, json={"name": "Renamed"})
+    assert renamed.json()["status"] == "paused", "other settings leave the pause alone"
+    resumed = await acme.client.patch(path, json={"credentials": {"token": "n3w"}})
+    assert resumed.status_code == 200
+    assert (resumed.json()["status"], resumed.json()["status_reason"]) == ("active", None)

@@ -207,6 +207,32 @@ class QueueContract:
         # Once the job is no longer waiting, the lock is free again.
         assert await enqueue(harness, queue, "sync", {"n": 5}, queueing_lock="contact:1")
 
+    async def test_a_job_that_took_an_enqueues_place_waits_for_its_transaction(
+        self, harness: Harness
+    ) -> None:
+        """A waiting job that absorbed an enqueue starts only once that enqueue commits.
+
+        Otherwise it could run before the enqueuing transaction's rows exist (a fold reading its
+        call's events) and nothing else would be queued for them.
+        """
+        queue, committed, seen = harness.make(FAST), asyncio.Event(), []
+
+        async def handler(payload: Payload) -> None:
+            seen.append(committed.is_set())
+
+        args = {"queueing_lock": "fold:1", "lock_key": "call:1"}
+        assert await enqueue(harness, queue, "fold", {"n": 1}, **args)
+        async with harness.engine.connect() as conn:
+            transaction = await conn.begin()
+            assert not await queue.enqueue(conn, "fold", {"n": 2}, **args)
+            async with running(queue, {"fold": handler}):
+                await asyncio.sleep(0.7)
+                assert seen == [], "the waiting job ran before the enqueue committed"
+                committed.set()
+                await transaction.commit()
+                await eventually(lambda: settled(queue), "the waiting job to run")
+        assert seen == [True]
+
     async def test_a_failing_job_retries_while_a_job_with_its_queueing_lock_waits(
         self, harness: Harness
     ) -> None:

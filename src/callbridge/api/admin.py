@@ -54,7 +54,7 @@ class SourceIn(BaseModel):
 async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Show the caller's company."""
     async with runtime.reads() as session:
-        company = await accounts.get_company(session, who.company_id)
+        company = await session.run_sync(accounts.get_company, who.company_id)
     assert company is not None
     return company
 

@@ -152,7 +152,7 @@ async def _click_to_dial(
 ) -> tuple[tuple[choice.Choice, ...], str]:
     """Take the CRM page's record as it is: no gating, no question asked."""
     async with runtime.sessions() as session:
-        rows = await integrations.list_integrations(session, actor.company_id)
+        rows = await session.run_sync(integrations.list_integrations, actor.company_id)
     wanted = [r for r in rows if body.integration_id in (None, r["id"])]
     if not wanted:
         raise HTTPException(422, f"integration_id: no integration {body.integration_id}")
@@ -168,7 +168,7 @@ async def _click_to_dial(
 
 async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, Any]:
     async with runtime.sessions() as session:
-        call = await calls.get_call(session, call_id)
+        call = await session.run_sync(calls.get_call, call_id)
     if (
         call is None
         or call["company_id"] != actor.company_id

@@ -29,10 +29,10 @@ async def explain_call(
     call = fold(delivery.events)
     company_id = integration["company_id"]
     async with runtime.reads() as session:
-        company = await accounts.get_company(session, company_id)
-        extensions = await accounts.extensions(session, company_id)
-        version, data = await matrices.current(session, integration["id"])
-        user_id = await agent_user(session, company_id, call)
+        company = await session.run_sync(accounts.get_company, company_id)
+        extensions = await session.run_sync(accounts.extensions, company_id)
+        version, data = await session.run_sync(matrices.current, integration["id"])
+        user_id = await session.run_sync(agent_user, company_id, call)
     assert company is not None
     number = external_number(call, integration["default_region"], company, extensions)
     if isinstance(number, NoExternalNumber):

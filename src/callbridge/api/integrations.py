@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from callbridge.api.credentials import check_and_seal
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.connectors.base import UNSAVED_ID
 from callbridge.connectors.registry import connectors
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.runtime import Runtime
@@ -109,9 +110,14 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
     values = body.model_dump(exclude={"credentials"})
     values["config"] = values["config"] or {}
     if body.credentials is not None:
-        trial = {**values, "id": "unsaved", "company_id": who.company_id}
+        trial = {**values, "id": UNSAVED_ID, "company_id": who.company_id}
         values["credentials_encrypted"] = await check_and_seal(runtime, trial, body.credentials)
-    trial = {"credentials_encrypted": None, **values, "id": "unsaved", "company_id": who.company_id}
+    trial = {
+        "credentials_encrypted": None,
+        **values,
+        "id": UNSAVED_ID,
+        "company_id": who.company_id,
+    }
     creates = "create_contact" in _capabilities(runtime, trial)
     if body.creation_policy is not CreationPolicy.NONE and not creates:
         raise HTTPException(422, f"creation_policy: {NO_CREATION}")
@@ -127,7 +133,8 @@ async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any
     """List the company's integrations."""
     async with runtime.reads() as session:
         return [
-            present(row, runtime) for row in await repo.list_integrations(session, who.company_id)
+            present(row, runtime)
+            for row in await session.run_sync(repo.list_integrations, who.company_id)
         ]
 
 
@@ -135,7 +142,7 @@ async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any
 async def read(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Show one integration."""
     async with runtime.reads() as session:
-        row = await repo.get_integration(session, who.company_id, integration_id)
+        row = await session.run_sync(repo.get_integration, who.company_id, integration_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
     return present(row, runtime)
@@ -155,6 +162,8 @@ async def change(
         current = await read(integration_id, who, runtime)
         merged = {**current, **values, "credentials_encrypted": None}
         values["credentials_encrypted"] = await check_and_seal(runtime, merged, body.credentials)
+        if current["status"] == "paused":  # only refused credentials pause; the CRM took these
+            values |= {"status": "active", "status_reason": None}
     async with runtime.sessions.begin() as session:
         found = await repo.update_integration(
             session, who.company_id, integration_id, runtime.clock(), **values

@@ -42,7 +42,7 @@ class RecordPatch(BaseModel):
 
 async def _client(runtime: Any, company_id: str, integration_id: str) -> LocalCrmClient:
     async with runtime.reads() as session:
-        row = await get_integration(session, company_id, integration_id)
+        row = await session.run_sync(get_integration, company_id, integration_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
     if row["connector"] != "local":

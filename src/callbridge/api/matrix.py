@@ -26,7 +26,9 @@ router = APIRouter(prefix="/integrations/{integration_id}", tags=["matrix"])
 
 async def _integration(runtime: Any, company_id: str, integration_id: str) -> dict[str, Any]:
     async with runtime.reads() as session:
-        row = await get_integration(session, company_id, integration_id)
+        row: dict[str, Any] | None = await session.run_sync(
+            get_integration, company_id, integration_id
+        )
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
     return row
@@ -66,7 +68,7 @@ async def read_matrix(
     """Show the matrix in force, its version, and the create-contact cell of each scenario."""
     row = await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        version, data = await matrices.current(session, integration_id)
+        version, data = await session.run_sync(matrices.current, integration_id)
     matrix = parse_matrix(data)
     return {
         "version": version,
@@ -131,7 +133,7 @@ async def list_links(integration_id: str, who: PrincipalDep, runtime: RuntimeDep
     """List how the company's employees map to the CRM's users."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        return list((await user_links.links(session, integration_id)).values())
+        return list((await session.run_sync(user_links.links, integration_id)).values())
 
 
 @router.put("/user-links/{user_id}")

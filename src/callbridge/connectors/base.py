@@ -48,6 +48,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# The integration id a connector sees while its credentials are checked before the integration is
+# saved (``check()`` on create): no row has that id, so the connector must keep no state for it.
+UNSAVED_ID = "unsaved"
+
+
 @dataclass(frozen=True)
 class IntegrationContext:
     """Everything a connector may use: its settings, credentials and injected I/O."""

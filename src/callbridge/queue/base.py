@@ -23,8 +23,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Payload = dict[str, Any]
@@ -41,6 +42,26 @@ class DeadJob:
     attempts: int
     error: str
     failed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """A job to enqueue in the same transaction as the rows of the work that asks for it."""
+
+    task: str
+    payload: Payload
+    lock_key: str | None = None
+    queueing_lock: str | None = None
+    delay_seconds: float = 0.0
+
+
+@runtime_checkable
+class BlockingEnqueue(Protocol):
+    """A queue that can also enqueue on a synchronous connection (SQLite units of work)."""
+
+    def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
+        """Add ``job`` inside ``conn``'s open transaction; False if its queueing lock is held."""
+        ...
 
 
 class JobQueue(Protocol):

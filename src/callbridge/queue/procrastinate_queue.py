@@ -81,7 +81,22 @@ _RELEASE_QUEUEING_LOCK = text(
     "WHERE id = :job_id AND queueing_lock IS NOT NULL"
 )
 
-_STATUS = text("SELECT status FROM procrastinate_jobs WHERE id = :job_id")
+# The job's status, and whether another job waits behind its lock (only then is waking useful).
+_STATUS = text("""
+SELECT job.status, EXISTS (
+    SELECT 1 FROM procrastinate_jobs AS other
+     WHERE other.lock = job.lock AND other.status = 'todo' AND other.id <> job.id
+) AS waiting
+  FROM procrastinate_jobs AS job WHERE job.id = :job_id
+""")
+
+# Holds the waiting job that took a new event's place until the enqueuing transaction ends:
+# procrastinate_fetch_job_v2 selects FOR UPDATE SKIP LOCKED, so the job cannot start before the
+# event it must read is committed.
+_HOLD_WAITING = text(
+    "SELECT id FROM procrastinate_jobs "
+    "WHERE queueing_lock = :queueing_lock AND status = 'todo' FOR SHARE"
+)
 
 _PENDING = text(
     "SELECT count(*) FROM procrastinate_jobs "
@@ -171,6 +186,17 @@ class ProcrastinateJobQueue:
             "args": json.dumps({"task": task, "payload": payload}),
             "delay": delay_seconds,
         }
+        for _ in range(10):
+            if await self._defer(conn, params):
+                return True
+            # A job with this queueing lock waits: hold it until the caller commits, so it reads
+            # the caller's rows. If it started in between, it may not: defer a new job instead.
+            if (await conn.execute(_HOLD_WAITING, params)).first() is not None:
+                return False
+        raise RuntimeError(f"could not enqueue {task}: its queueing lock kept changing hands")
+
+    async def _defer(self, conn: AsyncConnection, params: dict[str, Any]) -> bool:
+        """Insert the job; False if a waiting job holds its queueing lock."""
         try:
             # The savepoint keeps a queueing-lock violation from aborting the caller's transaction.
             async with conn.begin_nested():
@@ -287,7 +313,8 @@ class ProcrastinateJobQueue:
         job = context.job
         assert job.id is not None, "a fetched job has an id"
         try:
-            await self._release_queueing_lock(job.id)
+            if job.queueing_lock is not None:
+                await self._release_queueing_lock(job.id)
             handler = self._handlers.get(task)
             if handler is None:
                 raise Permanent(f"no handler for task {task!r}")
@@ -324,8 +351,10 @@ class ProcrastinateJobQueue:
         try:
             for _ in range(200):  # procrastinate marks the job finished right after we return
                 async with self._engine.begin() as conn:
-                    status = (await conn.execute(_STATUS, {"job_id": job_id})).scalar()
-                    if status != "doing":
+                    row = (await conn.execute(_STATUS, {"job_id": job_id})).first()
+                    if row is None or not row.waiting:
+                        return
+                    if row.status != "doing":
                         await conn.execute(
                             _WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message}
                         )

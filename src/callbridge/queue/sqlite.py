@@ -9,6 +9,7 @@ the engine's ``BEGIN IMMEDIATE`` serializes claims, leases stand in for row lock
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -18,15 +19,27 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
-from callbridge.queue.base import DeadJob, Handler, Payload
+from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
 from callbridge.queue.retry import DEFAULT_POLICY, Dead, Reschedule, Retry, RetryPolicy
 from callbridge.queue.sqlite_table import jobs
-from callbridge.storage.engine import READ_ONLY, writing
+from callbridge.storage import units
+from callbridge.storage.engine import writing
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +58,9 @@ class _Claimed:
     attempts: int
 
 
-def _claimable(now: datetime) -> Select[Any]:
+def _claimable() -> Select[Any]:
     """Select the oldest job that is due and whose lock key is free, per-key FIFO."""
+    now = bindparam("now", type_=jobs.c.scheduled_at.type)
     other = jobs.alias("other")
     key_busy = exists().where(
         other.c.lock_key == jobs.c.lock_key,
@@ -69,6 +83,28 @@ def _claimable(now: datetime) -> Select[Any]:
     )
 
 
+# Built once: the statement is the same for every claim, only ``now`` changes.
+_CLAIMABLE = _claimable()
+
+
+# A held queueing lock must not abort the caller's transaction, so no error is raised.
+_INSERT_JOB = sqlite_insert(jobs).on_conflict_do_nothing()
+
+
+def _job_row(job: NewJob) -> dict[str, Any]:
+    now = _utcnow()
+    return {
+        "task": job.task,
+        "payload": job.payload,
+        "lock_key": job.lock_key,
+        "queueing_lock": job.queueing_lock,
+        "status": "todo",
+        "scheduled_at": now + timedelta(seconds=max(0.0, job.delay_seconds)),
+        "attempts": 0,
+        "created_at": now,
+    }
+
+
 class SQLiteJobQueue:
     """Run jobs from the ``jobs`` table with per-key FIFO, leases, retries and dead letters."""
 
@@ -84,6 +120,7 @@ class SQLiteJobQueue:
         self._lease = timedelta(seconds=lease_seconds)
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
+        self._busy = False  # the last claim found a job
 
     def notify(self) -> None:
         """Wake idle workers at once; call it after committing an enqueue, on the same loop."""
@@ -100,24 +137,13 @@ class SQLiteJobQueue:
         delay_seconds: float = 0.0,
     ) -> bool:
         """Add a job inside the caller's open transaction; False if the queueing lock is held."""
-        now = _utcnow()
-        statement = (
-            sqlite_insert(jobs)
-            .values(
-                task=task,
-                payload=payload,
-                lock_key=lock_key,
-                queueing_lock=queueing_lock,
-                status="todo",
-                scheduled_at=now + timedelta(seconds=max(0.0, delay_seconds)),
-                attempts=0,
-                created_at=now,
-            )
-            # A held queueing lock must not abort the caller's transaction, so no error is raised.
-            .on_conflict_do_nothing()
-        )
-        result = await conn.execute(statement)
+        job = NewJob(task, payload, lock_key, queueing_lock, delay_seconds)
+        result = await conn.execute(_INSERT_JOB, _job_row(job))
         return result.rowcount == 1
+
+    def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
+        """Add ``job`` inside ``conn``'s open transaction; False if its queueing lock is held."""
+        return conn.execute(_INSERT_JOB, _job_row(job)).rowcount == 1
 
     async def work(
         self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4
@@ -181,8 +207,7 @@ class SQLiteJobQueue:
             .order_by(jobs.c.finished_at.desc(), jobs.c.id.desc())
             .limit(limit)
         )
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await units.read(self._engine, lambda conn: conn.execute(query).all())
         return [
             DeadJob(
                 id=str(row.id),
@@ -224,8 +249,7 @@ class SQLiteJobQueue:
     async def pending_count(self) -> int:
         """Count the jobs waiting or running (for readiness and the metrics)."""
         query = select(func.count()).select_from(jobs).where(jobs.c.status.in_(("todo", "doing")))
-        async with self._engine.connect() as conn:
-            return int((await conn.execute(query)).scalar_one())
+        return int(await units.read(self._engine, lambda conn: conn.execute(query).scalar_one()))
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Wait for a notify, the stop event, or the next poll, whichever comes first."""
@@ -250,31 +274,37 @@ class SQLiteJobQueue:
 
     async def _claim(self, worker_id: str) -> _Claimed | None:
         """Take the lease of the next runnable job in one short write transaction."""
+        now = {"now": _utcnow()}
+        # An idle worker looks first without the write lock: polling must not make webhooks and
+        # other writers queue behind empty claims. A busy one goes straight for the next job.
+        if not self._busy and not await units.read(
+            self._engine, lambda conn: conn.execute(_CLAIMABLE, now).first()
+        ):
+            return None
+        job = await units.write(self._engine, functools.partial(self._take, worker_id))
+        self._busy = job is not None
+        return job
+
+    def _take(self, worker_id: str, conn: Connection) -> _Claimed | None:
         now = _utcnow()
-        # Look first without the write lock: an idle worker polls, and must not make webhooks
-        # and other writers queue behind empty claims.
-        async with self._engine.execution_options(**{READ_ONLY: True}).connect() as peek:
-            if (await peek.execute(_claimable(now))).first() is None:
-                return None
-        async with writing(self._engine) as conn:
-            row = (await conn.execute(_claimable(now))).first()
-            if row is None:
-                return None
-            # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.
-            attempts = row.attempts + (1 if row.status == "doing" else 0)
-            await conn.execute(
-                update(jobs)
-                .where(jobs.c.id == row.id)
-                .values(
-                    status="doing",
-                    attempts=attempts,
-                    lease_until=now + self._lease,
-                    worker_id=worker_id,
-                    # The queueing lock only dedupes waiting jobs: once this one runs, a new one
-                    # may wait, and this one must be able to go back to waiting on a retry.
-                    queueing_lock=None,
-                )
+        row = conn.execute(_CLAIMABLE, {"now": now}).first()
+        if row is None:
+            return None
+        # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.
+        attempts = row.attempts + (1 if row.status == "doing" else 0)
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id == row.id)
+            .values(
+                status="doing",
+                attempts=attempts,
+                lease_until=now + self._lease,
+                worker_id=worker_id,
+                # The queueing lock only dedupes waiting jobs: once this one runs, a new one
+                # may wait, and this one must be able to go back to waiting on a retry.
+                queueing_lock=None,
             )
+        )
         return _Claimed(id=row.id, task=row.task, payload=row.payload, attempts=attempts)
 
     async def _run(self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str) -> None:
@@ -319,8 +349,7 @@ class SQLiteJobQueue:
         """Delete a succeeded job, or retry, reschedule or bury a failed one."""
         mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
         if error is None:
-            async with writing(self._engine) as conn:
-                await conn.execute(delete(jobs).where(mine))
+            await units.write(self._engine, lambda conn: conn.execute(delete(jobs).where(mine)))
             return
         now = _utcnow()
         attempts = job.attempts + 1
@@ -339,8 +368,8 @@ class SQLiteJobQueue:
             case Dead(reason):
                 values |= {"status": "dead", "attempts": attempts, "finished_at": now}
                 logger.error("job %s is dead: %s (%s)", job.id, reason, error)
-        async with writing(self._engine) as conn:
-            await conn.execute(update(jobs).where(mine).values(**values))
+        statement = update(jobs).where(mine).values(**values)
+        await units.write(self._engine, lambda conn: conn.execute(statement))
 
 
 def _dead_local_worker(worker_id: str | None, host: str) -> bool:

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge.storage.sql import Executes, rows_where
 from callbridge.storage.tables import api_keys, companies, teams, telephony_sources, users
 
 KEY_PREFIX = "cb_"
@@ -73,9 +74,9 @@ async def count_companies(session: AsyncSession) -> int:
     return len((await session.execute(select(companies.c.id).limit(1))).all())
 
 
-async def get_company(session: AsyncSession, company_id: str) -> dict[str, Any] | None:
+def get_company(session: Executes, company_id: str) -> dict[str, Any] | None:
     """Return a company row as a dict."""
-    row = (await session.execute(select(companies).where(companies.c.id == company_id))).first()
+    row = session.execute(rows_where(companies, "id"), {"id": company_id}).first()
     return dict(row._mapping) if row else None
 
 
@@ -132,11 +133,12 @@ async def get_source(
     return dict(row._mapping) if row else None
 
 
-async def extensions(session: AsyncSession, company_id: str) -> list[str]:
+def extensions(session: Executes, company_id: str) -> list[str]:
     """Return the internal extensions of the company's users."""
-    rows = await session.execute(
-        select(users.c.extension).where(
-            users.c.company_id == company_id, users.c.extension.is_not(None)
-        )
-    )
+    rows = session.execute(_EXTENSIONS, {"company_id": company_id})
     return [str(value) for value in rows.scalars()]
+
+
+_EXTENSIONS = select(users.c.extension).where(
+    users.c.company_id == bindparam("company_id"), users.c.extension.is_not(None)
+)

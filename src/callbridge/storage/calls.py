@@ -6,13 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, update
 
 from callbridge.domain.call import Call
 from callbridge.domain.event import CallEvent
 from callbridge.storage.codec import event_from_json
-from callbridge.storage.sql import insert_ignore
+from callbridge.storage.sql import Executes, insert_new, rows_where, upsert
 from callbridge.storage.tables import (
     activity_links,
     call_actions,
@@ -22,15 +21,20 @@ from callbridge.storage.tables import (
     contact_claims,
 )
 
+# Columns an upsert of a sync's bookkeeping never rewrites.
+_KEEP = ("id", "company_id", "attempts")
 
-async def load_events(session: AsyncSession, source_id: str, call_id: str) -> list[CallEvent]:
+
+def load_events(session: Executes, source_id: str, call_id: str) -> list[CallEvent]:
     """Return every stored event of one provider call."""
-    rows = await session.execute(
-        select(call_events.c.data).where(
-            call_events.c.source_id == source_id, call_events.c.provider_call_id == call_id
-        )
-    )
+    rows = session.execute(_EVENTS, {"source_id": source_id, "call_id": call_id})
     return [event_from_json(row.data) for row in rows]
+
+
+_EVENTS = select(call_events.c.data).where(
+    call_events.c.source_id == bindparam("source_id"),
+    call_events.c.provider_call_id == bindparam("call_id"),
+)
 
 
 def call_values(call: Call, user_id: str | None) -> dict[str, Any]:
@@ -56,8 +60,8 @@ def call_values(call: Call, user_id: str | None) -> dict[str, Any]:
     }
 
 
-async def save_call(
-    session: AsyncSession,
+def save_call(
+    session: Executes,
     company_id: str,
     source_id: str,
     call: Call,
@@ -65,63 +69,57 @@ async def save_call(
     now: datetime,
 ) -> str:
     """Insert or update the folded call and return Callbridge's id for it."""
-    values = call_values(call, user_id)
-    inserted = await insert_ignore(
-        session,
-        calls,
-        {
-            "id": str(uuid.uuid4()),
-            "company_id": company_id,
-            "source_id": source_id,
-            "provider_call_id": call.call_id,
-            "created_at": now,
-            "updated_at": now,
-            **values,
-        },
-    )
-    where = (calls.c.source_id == source_id, calls.c.provider_call_id == call.call_id)
-    if not inserted:
-        await session.execute(update(calls).where(*where).values(updated_at=now, **values))
-    return str((await session.execute(select(calls.c.id).where(*where))).scalar_one())
+    values = {
+        "id": str(uuid.uuid4()),
+        "company_id": company_id,
+        "source_id": source_id,
+        "provider_call_id": call.call_id,
+        "created_at": now,
+        "updated_at": now,
+        **call_values(call, user_id),
+    }
+    keys = ("source_id", "provider_call_id")
+    keep = ("id", "company_id", "created_at")
+    return str(upsert(session, calls, values, keys, returning="id", keep=keep))
 
 
-async def get_call(session: AsyncSession, call_id: str) -> dict[str, Any] | None:
+def get_call(session: Executes, call_id: str) -> dict[str, Any] | None:
     """Return a call row by Callbridge's id (callers check the company)."""
-    row = (await session.execute(select(calls).where(calls.c.id == call_id))).first()
+    row = session.execute(rows_where(calls, "id"), {"id": call_id}).first()
     return dict(row._mapping) if row else None
 
 
-async def save_sync(
-    session: AsyncSession,
+def get_sync(session: Executes, call_id: str, integration_id: str) -> dict[str, Any] | None:
+    """Return the call's sync row in one integration, if it was ever synced there."""
+    where = {"call_id": call_id, "integration_id": integration_id}
+    row = session.execute(rows_where(call_syncs, *where), where).first()
+    return dict(row._mapping) if row else None
+
+
+def save_sync(
+    session: Executes,
     company_id: str,
     call_id: str,
     integration_id: str,
     now: datetime,
+    *,
+    new_run: bool = True,
     **values: Any,
 ) -> None:
-    """Record how a call was matched in one integration (number, candidates, rule, status)."""
-    inserted = await insert_ignore(
-        session,
-        call_syncs,
-        {
-            "company_id": company_id,
-            "call_id": call_id,
-            "integration_id": integration_id,
-            "updated_at": now,
-            "attempts": 1,
-            **values,
-        },
-    )
-    if not inserted:
-        await session.execute(
-            update(call_syncs)
-            .where(call_syncs.c.call_id == call_id, call_syncs.c.integration_id == integration_id)
-            .values(updated_at=now, attempts=call_syncs.c.attempts + 1, **values)
-        )
+    """Record how a call was matched in one integration (number, candidates, rule, status).
+
+    ``new_run`` counts one more attempt; a run's later writes leave the count as it is.
+    """
+    ids = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
+    defaults = {"status": "running"}  # a new row needs a status; an update keeps its own
+    row = {**ids, **defaults, "updated_at": now, "attempts": 1, **values}
+    keep = _KEEP + tuple(name for name in defaults if name not in values)
+    counter = ("attempts", 1 if new_run else 0)
+    upsert(session, call_syncs, row, ("call_id", "integration_id"), counter, keep=keep)
 
 
-async def save_action(
-    session: AsyncSession,
+def save_action(
+    session: Executes,
     company_id: str,
     call_id: str,
     integration_id: str,
@@ -132,38 +130,21 @@ async def save_action(
 ) -> None:
     """Record one action's status, attempts, reason and result for a call."""
     key = {"call_id": call_id, "integration_id": integration_id, "action": action, "target": target}
-    inserted = await insert_ignore(
-        session,
-        call_actions,
-        {"company_id": company_id, "updated_at": now, "attempts": 1, **key, **values},
-    )
-    if not inserted:
-        await session.execute(
-            update(call_actions)
-            .where(*(call_actions.c[name] == value for name, value in key.items()))
-            .values(updated_at=now, attempts=call_actions.c.attempts + 1, **values)
-        )
+    row = {"company_id": company_id, "updated_at": now, "attempts": 1, **key, **values}
+    upsert(session, call_actions, row, tuple(key), ("attempts", 1), keep=_KEEP)
 
 
-async def get_claim(
-    session: AsyncSession, integration_id: str, phone_e164: str
-) -> dict[str, Any] | None:
+def get_claim(session: Executes, integration_id: str, phone_e164: str) -> dict[str, Any] | None:
     """Return the contact-creation claim for a number in an integration."""
-    row = (
-        await session.execute(
-            select(contact_claims).where(
-                contact_claims.c.integration_id == integration_id,
-                contact_claims.c.phone_e164 == phone_e164,
-            )
-        )
-    ).first()
+    where = {"integration_id": integration_id, "phone_e164": phone_e164}
+    row = session.execute(rows_where(contact_claims, *where), where).first()
     return dict(row._mapping) if row else None
 
 
-async def write_claim(session: AsyncSession, values: dict[str, Any]) -> None:
+def write_claim(session: Executes, values: dict[str, Any]) -> None:
     """Write (or take over) the claim to create a contact for a number."""
-    if not await insert_ignore(session, contact_claims, values):
-        await session.execute(
+    if not insert_new(session, contact_claims, values):
+        session.execute(
             update(contact_claims)
             .where(
                 contact_claims.c.integration_id == values["integration_id"],
@@ -178,26 +159,17 @@ async def write_claim(session: AsyncSession, values: dict[str, Any]) -> None:
         )
 
 
-async def get_link(
-    session: AsyncSession, call_id: str, integration_id: str, record_id: str
-) -> dict[str, Any] | None:
-    """Return where a call's activity on one record went, if it was logged."""
-    row = (
-        await session.execute(
-            select(activity_links).where(
-                activity_links.c.call_id == call_id,
-                activity_links.c.integration_id == integration_id,
-                activity_links.c.record_id == record_id,
-            )
-        )
-    ).first()
-    return dict(row._mapping) if row else None
+def get_links(session: Executes, call_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
+    """Return where the call was logged in one integration, by record id."""
+    where = {"call_id": call_id, "integration_id": integration_id}
+    rows = session.execute(rows_where(activity_links, *where), where)
+    return {row.record_id: dict(row._mapping) for row in rows}
 
 
-async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
+def save_link(session: Executes, values: dict[str, Any]) -> None:
     """Record (or complete) the link between a call and its activity on a record."""
-    if not await insert_ignore(session, activity_links, values):
-        await session.execute(
+    if not insert_new(session, activity_links, values):
+        session.execute(
             update(activity_links)
             .where(
                 activity_links.c.call_id == values["call_id"],

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -29,7 +30,9 @@ def create_engine(url: str, *, durable: bool = True, **kwargs: Any) -> AsyncEngi
     """
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
-        _tune_sqlite(engine, "FULL" if durable else "NORMAL")
+        synchronous = "FULL" if durable else "NORMAL"
+        tune_sqlite(engine.sync_engine, synchronous)
+        SYNCHRONOUS[engine.sync_engine] = synchronous
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -37,14 +40,18 @@ def create_engine(url: str, *, durable: bool = True, **kwargs: Any) -> AsyncEngi
     return create_async_engine(url, **kwargs)
 
 
-def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
+# The synchronous mode each SQLite engine was created with (its units of work use the same).
+SYNCHRONOUS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def tune_sqlite(engine: Engine, synchronous: str) -> None:
     """Make every SQLite transaction durable and take the write lock up front.
 
     Python's sqlite3 module begins transactions lazily; a read that later writes can then fail
     with "database is locked" instead of waiting. ``BEGIN IMMEDIATE`` waits (busy timeout) instead.
     """
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -54,7 +61,7 @@ def _tune_sqlite(engine: AsyncEngine, synchronous: str) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Read-only sessions (see read_sessionmaker) must not queue behind writers for a lock
         # they never need: in WAL mode a plain BEGIN reads a snapshot without blocking.

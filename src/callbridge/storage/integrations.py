@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge.storage.sql import Executes, rows_where
 from callbridge.storage.tables import integrations
 
 
@@ -25,28 +26,23 @@ async def create_integration(
     return integration_id
 
 
-async def get_integration(
-    session: AsyncSession, company_id: str, integration_id: str
+def get_integration(
+    session: Executes, company_id: str, integration_id: str
 ) -> dict[str, Any] | None:
     """Return one integration of the company as a dict."""
-    row = (
-        await session.execute(
-            select(integrations).where(
-                integrations.c.id == integration_id, integrations.c.company_id == company_id
-            )
-        )
-    ).first()
+    where = {"id": integration_id, "company_id": company_id}
+    row = session.execute(rows_where(integrations, *where), where).first()
     return dict(row._mapping) if row else None
 
 
-async def list_integrations(
-    session: AsyncSession, company_id: str, *, active_only: bool = False
+def list_integrations(
+    session: Executes, company_id: str, *, active_only: bool = False
 ) -> list[dict[str, Any]]:
     """Return the company's integrations, oldest first."""
     query = select(integrations).where(integrations.c.company_id == company_id)
     if active_only:
         query = query.where(integrations.c.status == "active")
-    rows = await session.execute(query.order_by(integrations.c.created_at, integrations.c.id))
+    rows = session.execute(query.order_by(integrations.c.created_at, integrations.c.id))
     return [dict(row._mapping) for row in rows]
 
 

@@ -5,33 +5,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
+from callbridge.storage.sql import Executes
 from callbridge.storage.tables import matrix_versions
 
 DEFAULT_VERSION = 0
 
 
-async def current(session: AsyncSession, integration_id: str) -> tuple[int, dict[str, Any]]:
+def current(session: Executes, integration_id: str) -> tuple[int, dict[str, Any]]:
     """Return the integration's newest matrix version and JSON (version 0: the default)."""
-    row = (
-        await session.execute(
-            select(matrix_versions.c.version, matrix_versions.c.matrix)
-            .where(matrix_versions.c.integration_id == integration_id)
-            .order_by(matrix_versions.c.version.desc())
-            .limit(1)
-        )
-    ).first()
+    row = session.execute(_NEWEST, {"integration_id": integration_id}).first()
     return (row.version, row.matrix) if row else (DEFAULT_VERSION, DEFAULT_MATRIX_JSON)
 
 
-async def version(session: AsyncSession, integration_id: str, number: int) -> dict[str, Any] | None:
+_NEWEST = (
+    select(matrix_versions.c.version, matrix_versions.c.matrix)
+    .where(matrix_versions.c.integration_id == bindparam("integration_id"))
+    .order_by(matrix_versions.c.version.desc())
+    .limit(1)
+)
+
+
+def version(session: Executes, integration_id: str, number: int) -> dict[str, Any] | None:
     """Return one version's JSON (0 is the default matrix)."""
     if number == DEFAULT_VERSION:
         return DEFAULT_MATRIX_JSON
-    row = await session.execute(
+    row = session.execute(
         select(matrix_versions.c.matrix).where(
             matrix_versions.c.integration_id == integration_id,
             matrix_versions.c.version == number,

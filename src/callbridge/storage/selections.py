@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.domain.record import ObjectType
 from callbridge.rules.choice import OPTION, Choice, binds, gate
 from callbridge.rules.choice import sync_delay as sync_delay_rule
+from callbridge.storage.sql import Executes
 from callbridge.storage.tables import (
     activity_links,
     call_selections,
@@ -32,7 +33,7 @@ class Chosen:
     who: str | None
 
 
-async def user_permissions(session: AsyncSession, company_id: str, user_id: str) -> list[str]:
+def user_permissions(session: Executes, company_id: str, user_id: str) -> list[str]:
     """Return the permissions of a user's team (empty without a team)."""
     query = (
         select(teams.c.permissions)
@@ -40,7 +41,7 @@ async def user_permissions(session: AsyncSession, company_id: str, user_id: str)
         .join(teams, teams.c.id == users.c.team_id)
         .where(users.c.id == user_id, users.c.company_id == company_id)
     )
-    return list((await session.execute(query)).scalar_one_or_none() or [])
+    return list((session.execute(query)).scalar_one_or_none() or [])
 
 
 async def create_intent(session: AsyncSession, values: dict[str, Any]) -> str:
@@ -171,27 +172,31 @@ async def choices_for_sync(
         )
         if call is None:
             return None
-        if not await has_choice(session, call_id):
+        if not await session.run_sync(has_choice, call_id):
             await bind_intent(session, dict(call), e164, now)
         return await current(session, call_id, integration_id)
 
 
-async def has_choice(session: AsyncSession, call_id: str) -> bool:
+def has_choice(session: Executes, call_id: str) -> bool:
     """Tell whether any record was ever chosen for the call."""
-    query = select(call_selections.c.id).where(call_selections.c.call_id == call_id).limit(1)
-    return (await session.execute(query)).first() is not None
+    return session.execute(_ANY_CHOICE, {"call_id": call_id}).first() is not None
 
 
-async def has_intent(session: AsyncSession, user_id: str | None, e164: str | None) -> bool:
+_ANY_CHOICE = select(call_selections.c.id).where(call_selections.c.call_id == bindparam("call_id"))
+
+
+def has_intent(session: Executes, user_id: str | None, e164: str | None) -> bool:
     """Tell whether the agent has an unbound dial intent for the number."""
     if user_id is None or e164 is None:
         return False
-    query = select(dial_intents.c.id).where(
-        dial_intents.c.user_id == user_id,
-        dial_intents.c.phone_e164 == e164,
-        dial_intents.c.call_id.is_(None),
-    )
-    return (await session.execute(query.limit(1))).first() is not None
+    return session.execute(_OPEN_INTENT, {"user_id": user_id, "e164": e164}).first() is not None
+
+
+_OPEN_INTENT = select(dial_intents.c.id).where(
+    dial_intents.c.user_id == bindparam("user_id"),
+    dial_intents.c.phone_e164 == bindparam("e164"),
+    dial_intents.c.call_id.is_(None),
+)
 
 
 async def drop_link(
@@ -224,8 +229,8 @@ async def history(session: AsyncSession, call_id: str) -> list[dict[str, Any]]:
     ]
 
 
-async def sync_delay(
-    session: AsyncSession,
+def sync_delay(
+    session: Executes,
     call_id: str,
     user_id: str | None,
     integration: dict[str, Any],
@@ -236,19 +241,8 @@ async def sync_delay(
     config = integration["config"] or {}
     if user_id is None or crm_record_id or not config.get(OPTION):
         return 0.0
-    role = (await session.execute(select(users.c.role).where(users.c.id == user_id))).scalar()
-    permissions = await user_permissions(session, integration["company_id"], user_id)
+    role = (session.execute(select(users.c.role).where(users.c.id == user_id))).scalar()
+    permissions = user_permissions(session, integration["company_id"], user_id)
     enabled = gate(None if role == "admin" else permissions, True) is None
-    decided = await has_choice(session, call_id) or await has_intent(session, user_id, e164)
+    decided = has_choice(session, call_id) or has_intent(session, user_id, e164)
     return sync_delay_rule(enabled, decided, config)
-
-
-async def links(
-    sessions: async_sessionmaker[AsyncSession], call_id: str, integration_id: str
-) -> list[Any]:
-    """Return the records (and activities) a call was logged on in one integration."""
-    query = select(
-        activity_links.c.record_id, activity_links.c.object_type, activity_links.c.activity_id
-    ).where(activity_links.c.call_id == call_id, activity_links.c.integration_id == integration_id)
-    async with sessions() as session:
-        return list((await session.execute(query)).all())

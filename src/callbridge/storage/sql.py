@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any, overload
 
-from sqlalchemy import Table, literal_column
+from sqlalchemy import Connection, Insert, Select, Table, bindparam, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Session
+
+# What the synchronous storage functions run on: a Connection inside a unit of work, or the
+# Session an AsyncSession hands to ``run_sync`` (the API's way to call them).
+Executes = Connection | Session
 
 
 @overload
@@ -40,3 +46,78 @@ async def insert_ignore(
     if returning is None:
         return row is not None
     return None if row is None else row[0]
+
+
+def upsert(
+    db: Executes,
+    table: Table,
+    values: dict[str, Any],
+    keys: tuple[str, ...],
+    counter: tuple[str, int] | None = None,
+    returning: str | None = None,
+    keep: tuple[str, ...] = ("id",),
+) -> Any:
+    """Insert a row, or update the row with the same ``keys`` to ``values``, in one statement.
+
+    ``counter`` names a column and how much to add to it when the row already exists (the new
+    row takes the value in ``values``); ``keep`` names columns an update leaves as they were.
+    With ``returning``, return that column of the row.
+    """
+    shape = (tuple(sorted(values)), keys, counter, returning, keep)
+    statement = _upsert_statement(table, dialect_of(db), shape)
+    result = db.execute(statement, values)
+    return None if returning is None else result.scalar_one()
+
+
+Shape = tuple[tuple[str, ...], tuple[str, ...], tuple[str, int] | None, str | None, tuple[str, ...]]
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(table: Table, dialect: str, shape: Shape) -> Insert:
+    """Build an upsert once per table and set of columns; the values come as parameters."""
+    columns, keys, counter, returning, keep = shape
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(table)
+    excluded = statement.excluded
+    changes: dict[str, Any] = {
+        name: excluded[name] for name in columns if name not in keys and name not in keep
+    }
+    if counter is not None:
+        column, step = counter
+        changes[column] = table.c[column] + step
+    upsert_statement: Insert = statement.on_conflict_do_update(
+        index_elements=list(keys), set_=changes
+    )
+    return upsert_statement.returning(table.c[returning]) if returning else upsert_statement
+
+
+def insert_new(db: Executes, table: Table, values: dict[str, Any]) -> bool:
+    """Insert a row unless it violates a unique constraint; return whether it was inserted."""
+    statement = ignoring_insert(table, dialect_of(db))
+    return db.execute(statement, values).first() is not None
+
+
+def dialect_of(db: Executes) -> str:
+    """Return the name of the database dialect behind a Connection or Session."""
+    return db.dialect.name if isinstance(db, Connection) else db.get_bind().dialect.name
+
+
+@functools.cache
+def ignoring_insert(table: Table, dialect: str, returning: str | None = None) -> Insert:
+    """Return a reusable ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for rows given at run time.
+
+    Built once per table and dialect, so SQLAlchemy's compiled cache serves every later use.
+    """
+    module = postgresql if dialect == "postgresql" else sqlite
+    column = table.c[returning] if returning else literal_column("1")
+    statement: Insert = module.insert(table).on_conflict_do_nothing().returning(column)
+    return statement
+
+
+@functools.cache
+def rows_where(table: Table, *columns: str) -> Select[Any]:
+    """Return a reusable SELECT of the rows whose named columns equal the same-named parameters.
+
+    Built once per table and columns, so SQLAlchemy's compiled cache serves every later run.
+    """
+    return select(table).where(*(table.c[name] == bindparam(name) for name in columns))

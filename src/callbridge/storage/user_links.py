@@ -10,15 +10,14 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.domain.crm_user import CrmUser
-from callbridge.storage.sql import insert_ignore
+from callbridge.storage.sql import Executes, insert_ignore, rows_where
 from callbridge.storage.tables import crm_user_links, users
 
 
-async def links(session: AsyncSession, integration_id: str) -> dict[str, dict[str, Any]]:
+def links(session: Executes, integration_id: str) -> dict[str, dict[str, Any]]:
     """Return the integration's links by Callbridge user id."""
-    rows = await session.execute(
-        select(crm_user_links).where(crm_user_links.c.integration_id == integration_id)
-    )
+    where = {"integration_id": integration_id}
+    rows = session.execute(rows_where(crm_user_links, *where), where)
     return {row.user_id: dict(row._mapping) for row in rows}
 
 
@@ -66,13 +65,3 @@ async def link_by_email(
         crm_id = by_email.get((row.email or "").lower())
         if crm_id is not None:
             await set_link(session, company_id, integration_id, row.id, crm_id, "email", now)
-
-
-async def top_managers(session: AsyncSession, company_id: str) -> list[str]:
-    """Return the ids of the company's TOP managers."""
-    rows = await session.execute(
-        select(users.c.id)
-        .where(users.c.company_id == company_id, users.c.role == "top_manager")
-        .order_by(users.c.name)
-    )
-    return [str(value) for value in rows.scalars()]

@@ -58,6 +58,8 @@ class TestLocalConnector(ConnectorContract):
     async def harness(self, local_runtime: Runtime) -> LocalHarness:
         company = await create_company(local_runtime, "Contract")
         async with local_runtime.sessions() as session:
-            integration = await get_integration(session, company.company_id, company.integration_id)
+            integration = await session.run_sync(
+                get_integration, company.company_id, company.integration_id
+            )
         assert integration is not None
         return LocalHarness(connector_for(local_runtime, integration))

@@ -23,7 +23,9 @@ async def test_logging_on_a_missing_record_is_permanent(database_url: str, tmp_p
     try:
         company = await create_company(runtime, "Errors")
         async with runtime.reads() as session:
-            row = await get_integration(session, company.company_id, company.integration_id)
+            row = await session.run_sync(
+                get_integration, company.company_id, company.integration_id
+            )
         assert row is not None
         connector = connector_for(runtime, row)
         assert isinstance(connector, LocalConnector)

@@ -7,9 +7,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from callbridge.connectors.local.mapping import activity_values, record_from_row
@@ -18,6 +18,7 @@ from callbridge.connectors.local.tables import crm_activities, crm_record_phones
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.storage import units
 
 
 def _find_by_e164_query() -> Any:
@@ -62,6 +63,7 @@ class LocalCrmClient:
         reads: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._reads = reads or sessions
         self._fast = _sqlite_index(self._reads)
         self._company_id = company_id
@@ -102,28 +104,28 @@ class LocalCrmClient:
     ) -> CrmRecord:
         """Create a record with its phones, each indexed by its E.164 form."""
         record_id, now = str(uuid.uuid4()), self._clock()
-        async with self._sessions.begin() as session:
-            await session.execute(
-                insert(crm_records).values(
-                    id=record_id,
-                    object_type=object_type.value,
-                    name=name,
-                    owner=owner,
-                    email=email,
-                    created_at=now,
-                    updated_at=now,
-                    **self._scope(),
-                )
-            )
-            await self._insert_phones(session, record_id, phones)
+        record = {
+            "id": record_id,
+            "object_type": object_type.value,
+            "name": name,
+            "owner": owner,
+            "email": email,
+            "created_at": now,
+            "updated_at": now,
+            **self._scope(),
+        }
+        numbers = self._phone_rows(record_id, phones)
+
+        def create(db: Connection) -> None:
+            db.execute(insert(crm_records), record)
+            if numbers:
+                db.execute(insert(crm_record_phones), numbers)
+
+        await units.write(self._engine, create)
         return CrmRecord(record_id, object_type, name, tuple(phones), owner, now)
 
-    async def _insert_phones(
-        self, session: AsyncSession, record_id: str, phones: Sequence[str]
-    ) -> None:
-        if not phones:
-            return
-        rows = [
+    def _phone_rows(self, record_id: str, phones: Sequence[str]) -> list[dict[str, Any]]:
+        return [
             {
                 "record_id": record_id,
                 "integration_id": self._integration_id,
@@ -132,7 +134,6 @@ class LocalCrmClient:
             }
             for raw in phones
         ]
-        await session.execute(insert(crm_record_phones), rows)
 
     async def get_record(self, record_id: str) -> CrmRecord | None:
         """Return one record with its phones, or None."""
@@ -199,7 +200,9 @@ class LocalCrmClient:
                 await session.execute(
                     delete(crm_record_phones).where(crm_record_phones.c.record_id == record_id)
                 )
-                await self._insert_phones(session, record_id, phones)
+                numbers = self._phone_rows(record_id, phones)
+                if numbers:
+                    await session.execute(insert(crm_record_phones), numbers)
         return await self.get_record(record_id)
 
     async def delete_record(self, record_id: str) -> bool:
@@ -233,18 +236,16 @@ class LocalCrmClient:
         the write, tells a second log of the same call (this runs on every call).
         """
         activity_id, now = str(uuid.uuid4()), self._clock()
+        row = {
+            "id": activity_id,
+            "record_id": activity.record_id,
+            "external_id": activity.external_id,
+            "created_at": now,
+            **activity_values(activity, now),
+            **self._scope(),
+        }
         try:
-            async with self._sessions.begin() as session:
-                await session.execute(
-                    insert(crm_activities).values(
-                        id=activity_id,
-                        record_id=activity.record_id,
-                        external_id=activity.external_id,
-                        created_at=now,
-                        **activity_values(activity, now),
-                        **self._scope(),
-                    )
-                )
+            await units.write(self._engine, lambda db: db.execute(insert(crm_activities), row))
         except IntegrityError:  # logged before (theirs is the one), or no such record
             return await self.find_activity(activity.record_id, activity.external_id)
         return activity_id

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callbridge.connectors.local.tables import crm_deals, crm_notes, crm_tasks
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.task import NoteDraft, TaskDraft
+from callbridge.storage import units
 from callbridge.storage.tables import users
 
 CLOSED_STAGES = frozenset({"won", "lost"})
@@ -30,6 +31,7 @@ class LocalFollowUps:
         clock: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._scope = {"company_id": company_id, "integration_id": integration_id}
         self._clock = clock
 
@@ -45,31 +47,35 @@ class LocalFollowUps:
             .order_by(crm_deals.c.updated_at.desc())
             .limit(1)
         )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).mappings().first()
+        row = await units.read(self._engine, lambda db: db.execute(query).mappings().first())
         return _deal(row) if row else None
 
     async def create_deal(self, draft: DealDraft) -> Deal:
         """Create a deal for the record, or return the one already made for this external id."""
-        existing = await self._by_external_id(crm_deals, draft.external_id)
-        if existing is None:
-            now = self._clock()
-            await self._insert(
-                crm_deals,
-                {
-                    "record_id": draft.record_id,
-                    "name": draft.name,
-                    "owner": draft.owner,
-                    "stage": draft.stage or "new",
-                    "external_id": draft.external_id,
-                    "utm": {k: v for k, v in vars(draft.utm).items() if v} if draft.utm else None,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            existing = await self._by_external_id(crm_deals, draft.external_id)
-        assert existing is not None
-        return _deal(existing)
+        now = self._clock()
+        values = {
+            "id": str(uuid.uuid4()),
+            **self._scope,
+            "record_id": draft.record_id,
+            "name": draft.name,
+            "owner": draft.owner,
+            "stage": draft.stage or "new",
+            "external_id": draft.external_id,
+            "utm": {k: v for k, v in vars(draft.utm).items() if v} if draft.utm else None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        mine = crm_deals.c.integration_id == self._scope["integration_id"]
+        query = select(crm_deals).where(mine, crm_deals.c.external_id == draft.external_id)
+
+        def create_once(db: Connection) -> Any:
+            row = db.execute(query).mappings().first()
+            if row is None:
+                db.execute(insert(crm_deals), values)
+                row = db.execute(query).mappings().one()
+            return row
+
+        return _deal(await units.write(self._engine, create_once))
 
     async def set_deal_owner(self, deal_id: str, owner: str) -> None:
         """Make ``owner`` the deal's responsible manager."""

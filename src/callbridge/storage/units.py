@@ -1,0 +1,167 @@
+"""Units of work: a whole short transaction of synchronous SQLAlchemy Core in one step.
+
+On SQLite, aiosqlite hands every cursor operation to its own thread and back (about four hops
+per statement, 60 to 100 µs each on a small VM), so the hops, not SQLite, were most of the cost
+of a webhook or a job. A unit runs its whole transaction on a plain ``sqlite3`` connection
+instead. Reads run right in the event loop: in WAL mode a read transaction never waits for a
+lock, and takes microseconds. Writes run in one ``asyncio.to_thread`` hop, queued behind the
+process's other writers on an asyncio lock: a write may still wait for SQLite's lock held by
+another connection or process, and only a thread may wait without stopping the loop. On
+PostgreSQL the same function runs through the async driver (``AsyncConnection.run_sync``).
+
+A unit that asks for jobs returns them (:class:`~callbridge.queue.base.NewJob`); they are
+enqueued in the same transaction, so rows and jobs commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callbridge.queue.base import BlockingEnqueue, JobQueue, NewJob
+from callbridge.storage.engine import READ_ONLY, SYNCHRONOUS, tune_sqlite, write_lock
+
+T = TypeVar("T")
+WithJobs = Callable[[Connection], tuple[T, list[NewJob]]]
+
+_BLOCKING: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def _blocking_engine(engine: AsyncEngine) -> Engine:
+    """Return the synchronous twin of an async SQLite engine: same file, same pragmas."""
+    twin = _BLOCKING.get(engine.sync_engine)
+    if twin is None:
+        url = engine.url.set(drivername="sqlite")
+        twin = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        tune_sqlite(twin, SYNCHRONOUS.get(engine.sync_engine, "FULL"))
+        _BLOCKING[engine.sync_engine] = twin
+    return twin
+
+
+def _in_read(twin: Engine, work: Callable[[Connection], T]) -> T:
+    with twin.connect() as conn:
+        conn = conn.execution_options(**{READ_ONLY: True})
+        with conn.begin():
+            return work(conn)
+
+
+async def write(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in one write transaction (on SQLite, maybe shared) and return its result."""
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            return await conn.run_sync(work)
+    return await _group_for(engine).submit(work)
+
+
+async def read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` in one read-only transaction (on SQLite it never takes the write lock)."""
+    if engine.dialect.name != "sqlite":
+        async with engine.connect() as conn:
+            return await conn.run_sync(work)
+    return _in_read(_blocking_engine(engine), work)
+
+
+async def write_with_jobs(engine: AsyncEngine, queue: JobQueue, work: WithJobs[T]) -> T:
+    """Run ``work`` and enqueue the jobs it returns, all in one transaction."""
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            result, jobs = await conn.run_sync(work)
+            for job in jobs:
+                await queue.enqueue(
+                    conn,
+                    job.task,
+                    job.payload,
+                    lock_key=job.lock_key,
+                    queueing_lock=job.queueing_lock,
+                    delay_seconds=job.delay_seconds,
+                )
+            return result
+    if not isinstance(queue, BlockingEnqueue):
+        raise TypeError("a SQLite unit of work needs a queue that can enqueue synchronously")
+
+    def run(conn: Connection) -> T:
+        result, jobs = work(conn)
+        for job in jobs:
+            queue.enqueue_blocking(conn, job)
+        return result
+
+    return await write(engine, run)
+
+
+class GroupCommit:
+    """Run concurrent SQLite write units in one transaction: one lock, one hop, one commit.
+
+    SQLite has one writer at a time, and with ``synchronous=FULL`` each commit waits for the
+    disk. Units that arrive while a transaction is under way are queued, then run together in
+    the next one, each in its own savepoint: one unit's error is its own, a failed commit fails
+    them all. A unit's caller resumes only once its transaction is committed.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pending: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def submit(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` in the next group's transaction and return its result once committed."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._pending.append((work, future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        twin = _blocking_engine(self._engine)
+        while self._pending:
+            async with write_lock(self._engine):
+                batch, self._pending = self._pending, []
+                try:
+                    outcomes = await asyncio.to_thread(_in_group, twin, [w for w, _ in batch])
+                except Exception as error:  # the commit failed: nothing of the group is stored
+                    outcomes = [(False, error)] * len(batch)
+            for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                if future.done():  # its caller went away; the rows are stored all the same
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+
+def _in_group(twin: Engine, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+    outcomes: list[tuple[bool, Any]] = []
+    with twin.begin() as conn:
+        for work in works:
+            try:
+                with conn.begin_nested():
+                    outcomes.append((True, work(conn)))
+            except Exception as error:
+                outcomes.append((False, error))
+    return outcomes
+
+
+_GROUPS: weakref.WeakKeyDictionary[Engine, dict[int, GroupCommit]] = weakref.WeakKeyDictionary()
+
+
+def _group_for(engine: AsyncEngine) -> GroupCommit:
+    """Return the group commit of ``engine`` for the running event loop."""
+    per_loop = _GROUPS.setdefault(engine.sync_engine, {})
+    key = id(asyncio.get_running_loop())
+    group = per_loop.get(key)
+    if group is None:
+        if len(per_loop) > 16:  # event loops of finished tests
+            per_loop.clear()
+        group = per_loop[key] = GroupCommit(engine)
+    return group
+
+
+def dispose(engine: AsyncEngine) -> None:
+    """Close the synchronous twin's connections (with the async engine's)."""
+    twin = _BLOCKING.pop(engine.sync_engine, None)
+    if twin is not None:
+        twin.dispose()

@@ -1,0 +1,97 @@
+"""Units of work: one transaction of Core work with the jobs it asks for, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from callbridge.queue import build_queue
+from callbridge.queue.base import JobQueue, NewJob
+from callbridge.storage import units
+from callbridge.storage.engine import create_engine
+from callbridge.storage.tables import companies
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+@pytest.fixture
+async def database(migrated_url: str) -> AsyncIterator[tuple[AsyncEngine, JobQueue]]:
+    """Yield an engine on a migrated database and the queue of that database."""
+    engine = create_engine(migrated_url)
+    yield engine, build_queue(migrated_url, engine)
+    units.dispose(engine)
+    await engine.dispose()
+
+
+def _company(name: str) -> dict[str, object]:
+    return {"id": name, "name": name, "own_numbers": [], "created_at": NOW}
+
+
+def _count(db: Connection) -> int:
+    return int(db.execute(select(func.count()).select_from(companies)).scalar_one())
+
+
+async def test_rows_and_jobs_commit_together(database: tuple[AsyncEngine, JobQueue]) -> None:
+    """A unit's rows and the jobs it returns are committed in one transaction."""
+    engine, queue = database
+
+    def work(db: Connection) -> tuple[str, list[NewJob]]:
+        db.execute(insert(companies), _company("acme"))
+        return "stored", [NewJob("fold", {"n": 1}, lock_key="k")]
+
+    assert await units.write_with_jobs(engine, queue, work) == "stored"
+    assert await units.read(engine, _count) == 1
+    assert await queue.pending_count() == 1
+
+
+async def test_a_failing_unit_leaves_neither_rows_nor_jobs(
+    database: tuple[AsyncEngine, JobQueue],
+) -> None:
+    """An error inside the unit rolls back its rows, and its jobs are never enqueued."""
+    engine, queue = database
+
+    def work(db: Connection) -> tuple[None, list[NewJob]]:
+        db.execute(insert(companies), _company("acme"))
+        db.execute(insert(companies), _company("acme"))  # duplicate primary key
+        return None, [NewJob("fold", {"n": 1})]
+
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
+        await units.write_with_jobs(engine, queue, work)
+    assert await units.read(engine, _count) == 0
+    assert await queue.pending_count() == 0
+
+
+async def test_a_read_unit_sees_committed_writes_only(
+    database: tuple[AsyncEngine, JobQueue],
+) -> None:
+    """Reads run in their own transaction and see what writes committed before them."""
+    engine, _queue = database
+    await units.write(engine, lambda db: db.execute(insert(companies), _company("one")))
+    assert await units.read(engine, _count) == 1
+
+
+async def test_grouped_units_share_a_commit_and_keep_their_own_errors(
+    database: tuple[AsyncEngine, JobQueue],
+) -> None:
+    """Concurrent grouped units all commit; a failing one fails alone, leaving no row."""
+    engine, queue = database
+
+    def store(name: str, db: Connection) -> tuple[str, list[NewJob]]:
+        db.execute(insert(companies), _company(name))
+        return name, [NewJob("fold", {"company": name})]
+
+    names = [f"c{i}" for i in range(20)] + ["c3"]  # the last one collides with c3
+
+    async def submit(name: str) -> str:
+        return await units.write_with_jobs(engine, queue, lambda db: store(name, db))
+
+    outcomes = await asyncio.gather(*(submit(n) for n in names), return_exceptions=True)
+    assert outcomes[:20] == names[:20]
+    assert isinstance(outcomes[20], Exception)
+    assert await units.read(engine, _count) == 20
+    assert await queue.pending_count() == 20
