@@ -49,9 +49,9 @@ SENDERS = 16
 class Figures:
     """What the benchmark measured."""
 
-    known_first: int
-    known_cached: int
-    unknown: int
+    known_first: list[str]
+    known_cached: list[str]
+    unknown: list[str]
     calls: int
     seconds: float
     accepted: int
@@ -116,18 +116,20 @@ async def connect(url: str, company: CreatedCompany, runtime: Runtime, fake: Fak
     return integration_id
 
 
-async def per_call(setup: Setup, client: httpx.AsyncClient) -> tuple[int, int, int]:
+async def per_call(
+    setup: Setup, client: httpx.AsyncClient
+) -> tuple[list[str], list[str], list[str]]:
     """Return the requests of a known number's first call, its cached call, an unknown's call."""
     for number in ("(415) 555-0100", "(415) 555-0101"):
         setup.fake.state.add("contacts", {"firstname": "Known", "phone": number})
-    counts = []
+    logs = []
     numbers = ("+14155550100", "+14155550101", "+14155550101", "+14155550102")
     for index, number in enumerate(numbers):  # the first call defines our custom properties
         before = len(setup.fake.state.requests)
         await setup.send(client, f"per-call-{index}", number)
         await setup.wait(index + 1)
-        counts.append(len(setup.fake.state.requests) - before)
-    return counts[1], counts[2], counts[3]
+        logs.append([f"{method} {path}" for method, path in setup.fake.state.requests[before:]])
+    return logs[1], logs[2], logs[3]
 
 
 async def drain(setup: Setup, client: httpx.AsyncClient) -> tuple[float, int, int]:
@@ -175,13 +177,15 @@ async def run() -> str:
 def section(f: Figures) -> str:
     """Format the figures as a Markdown section."""
     requests = markdown_table(
-        ["call", "HubSpot requests", "target"],
+        ["call", "HubSpot requests", "which", "target"],
         [
-            ["known contact, first call of the number", f.known_first, met(f.known_first <= 2)],
-            ["known contact, number in the lookup cache", f.known_cached, met(f.known_cached <= 2)],
-            ["unknown number (contact created)", f.unknown, "—"],
+            ["known contact, first call of the number", len(f.known_first),
+             _which(f.known_first), met(len(f.known_first) <= 2)],
+            ["known contact, number in the lookup cache", len(f.known_cached),
+             _which(f.known_cached), met(len(f.known_cached) <= 2)],
+            ["unknown number (contact created)", len(f.unknown), _which(f.unknown), "—"],
         ],
-    )
+    )  # fmt: skip
     throughput = markdown_table(
         ["backlog", "drain s", "calls/s", "requests accepted", "429s", "share of 100/10 s used",
          "targets: no 429, ≥ 90 %"],
@@ -195,6 +199,14 @@ def section(f: Figures) -> str:
         f"look for an open deal), {CALLS_PER_NUMBER} per number; the drain "
         "time runs from the first delivery to the last synced call (delivery included).\n\n"
         f"{requests}\n\n{throughput}"
+    )
+
+
+def _which(requests: list[str]) -> str:
+    """Return a call's requests as a short list: ``POST …/contacts/search``."""
+    return "; ".join(
+        f"`{r.replace('/crm/v3/objects/', '…/').replace('/crm/v4/objects/', 'v4 …/')}`"
+        for r in requests
     )
 
 

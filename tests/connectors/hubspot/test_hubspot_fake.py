@@ -140,3 +140,24 @@ async def test_scripted_faults(api: httpx.AsyncClient, fake: FakeHubSpot) -> Non
     fake.state.force(503)
     statuses = [(await api.get("/crm/v3/owners/")).status_code for _ in range(4)]
     assert statuses == [429, 429, 503, 200]
+
+
+async def test_the_deal_count_is_calculated_on_contacts_and_companies(
+    api: httpx.AsyncClient, fake: FakeHubSpot
+) -> None:
+    alone = fake.state.add("contacts", {"phone": "4155550134"})
+    busy = fake.state.add("contacts", {"phone": "4155550135"})
+    deal = (await api.post("/crm/v3/objects/deals", json={"properties": {"dealname": "d"}})).json()
+    spec = [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 4}]
+    path = f"/crm/v4/objects/contacts/{busy['id']}/associations/deals/{deal['id']}"
+    assert (await api.put(path, json=spec)).status_code == 201
+    body = {"properties": ["num_associated_deals"], "filterGroups": []}
+    counts = {
+        r["id"]: r["properties"]["num_associated_deals"]
+        for r in (await api.post(SEARCH, json=body)).json()["results"]
+    }
+    assert counts == {alone["id"]: None, busy["id"]: "1"}, "empty without deals, as in HubSpot"
+    read = await api.get(
+        f"/crm/v3/objects/contacts/{busy['id']}", params={"properties": "num_associated_deals"}
+    )
+    assert read.json()["properties"]["num_associated_deals"] == "1"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import update
 
 from callbridge.connectors.base import SupportsDeals, SupportsNotes, SupportsOwners, SupportsTasks
@@ -58,6 +59,76 @@ async def test_a_call_on_a_company_with_a_deal_is_one_request(
         ("companies", company["id"], 182),
         ("deals", deal["id"], 206),
     }
+
+
+def sent(fake: FakeHubSpot, since: int) -> list[str]:
+    """Return the requests the fake received since the ``since``-th, as ``METHOD path``."""
+    return [f"{method} {path}" for method, path in fake.state.requests[since:]]
+
+
+async def test_a_known_contact_without_deals_costs_two_searches_and_the_log(
+    make_connector: MakeConnector, fake: FakeHubSpot
+) -> None:
+    contact = fake.state.add("contacts", {"firstname": "Jane", "phone": "(415) 555-0134"})
+    fake.state.properties["calls"] |= {"callbridge_external_id", "callbridge_record_id"}
+    connector = make_connector()  # one sync: lookup, open-deal lookup, call log
+    [found] = await connector.find_by_phone(PHONE)
+    assert await connector.find_open_deal(found.id) is None
+    await connector.log_call(draft(found.id))
+    assert sent(fake, 0) == [
+        "POST /crm/v3/objects/contacts/search",
+        "POST /crm/v3/objects/companies/search",
+        "POST /crm/v3/objects/calls",
+    ]
+    assert found.id == contact["id"]
+
+
+async def test_the_open_deal_is_looked_up_when_the_search_counts_deals(
+    make_connector: MakeConnector, fake: FakeHubSpot
+) -> None:
+    contact = fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
+    company = fake.state.add("companies", {"name": "Acme", "phone": "+14155550134"})
+    deal = fake.state.add("deals", {"dealname": "Big", "dealstage": "qualifiedtobuy"})
+    fake.state.associations |= {("contacts", contact["id"], "deals", deal["id"], 4)}
+    connector = make_connector()
+    await connector.find_by_phone(PHONE)
+    before = len(fake.state.requests)
+    found = await connector.find_open_deal(contact["id"])
+    assert found is not None and found.id == deal["id"]
+    assert sent(fake, before) == [
+        f"GET /crm/v4/objects/contacts/{contact['id']}/associations/deals",
+        "POST /crm/v3/objects/deals/batch/read",
+    ]
+    assert await connector.find_open_deal(f"company:{company['id']}") is None
+    assert len(fake.state.requests) == before + 2, "the company has no deal: no request"
+
+
+async def test_a_deal_we_made_is_looked_up_even_before_hubspot_counts_it(
+    make_connector: MakeConnector, fake: FakeHubSpot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    contact = fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
+    made = await make_connector().create_deal(
+        DealDraft("callbridge:deal-1", "Call from Jane", contact["id"])
+    )
+    # HubSpot computes num_associated_deals a few seconds after the association.
+    monkeypatch.setattr(fake.state, "deal_count", lambda kind, object_id: None)
+    connector = make_connector()
+    await connector.find_by_phone(PHONE)
+    found = await connector.find_open_deal(contact["id"])
+    assert found is not None and found.id == made.id
+
+
+async def test_a_cached_number_still_looks_the_open_deal_up(
+    make_connector: MakeConnector, fake: FakeHubSpot
+) -> None:
+    contact = fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
+    await make_connector().find_by_phone(PHONE)
+    deal = fake.state.add("deals", {"dealname": "Typed in HubSpot since"})
+    fake.state.associations |= {("contacts", contact["id"], "deals", deal["id"], 4)}
+    connector = make_connector()  # the next sync: its lookup comes from the cache
+    await connector.find_by_phone(PHONE)
+    found = await connector.find_open_deal(contact["id"])
+    assert found is not None and found.id == deal["id"]
 
 
 async def test_deals_are_created_once_with_utm_and_found_open(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
-from callbridge.connectors.hubspot.limits import RateBucket
+from callbridge.connectors.hubspot.limits import Demand, RateBucket
 from callbridge.errors import AuthFailed, ConnectorError, Permanent, RateLimited, Transient
 
 # Refresh an OAuth access token this long before HubSpot says it expires: HubSpot documents that
@@ -57,6 +57,7 @@ class HubSpotClient:
         self.integration_id = integration_id
         self.sent = 0  # requests sent by this client, for benchmarks
         self.prepaid = 0  # general tokens reserved up front for the rest of this sync
+        self.taken = 0  # general tokens taken by this client (one sync): a retry takes them again
 
     async def request(
         self,
@@ -92,18 +93,36 @@ class HubSpotClient:
         """Reserve a sync's first searches and its next ``later`` requests in one take.
 
         A sync refused half-way by an empty bucket would repeat its first requests when retried;
-        taking the usual cost of a sync up front makes it either start with enough or not start.
+        taking the sync's next requests with its searches makes it either start with enough or
+        not start.
         """
         await self.reserve(searches + later, searches=searches)
         self.prepaid += later
 
+    async def ensure_prepaid(self, requests: int) -> None:
+        """Make sure the next ``requests`` requests are paid for, taking what is missing at once."""
+        if requests > self.prepaid:
+            await self.reserve(requests - self.prepaid)
+            self.prepaid = requests
+
+    async def refund(self, requests: int) -> None:
+        """Give back tokens reserved for requests this sync turned out not to need."""
+        requests = min(requests, self.prepaid)
+        if requests > 0:
+            self.prepaid -= requests
+            await self.bucket.give_back(self._general(requests))
+
     async def reserve(self, requests: int, *, searches: int = 0) -> None:
         """Take the tokens of several requests at once, so none is spent on a half-done step."""
+        demands = [self._general(requests, need=self.taken + requests)]
         if searches:
-            await self.bucket.take(
-                "search", self.config.searches_per_second, 1.0, strict=False, count=searches
-            )
-        await self.bucket.take("general", self.config.requests_per_10s, 10.0, count=requests)
+            budget = self.config.searches_per_second
+            demands.append(Demand("search", budget, 1.0, searches, strict=False))
+        await self.bucket.take(*demands)
+        self.taken += requests
+
+    def _general(self, requests: int, need: int = 0) -> Demand:
+        return Demand("general", self.config.requests_per_10s, 10.0, requests, need=need)
 
     def translate(self, response: httpx.Response) -> ConnectorError:
         """Turn an error answer into the connector error kind that says what to do."""

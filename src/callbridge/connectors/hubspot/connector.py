@@ -19,7 +19,7 @@ from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord
 from callbridge.domain.task import NoteDraft, TaskDraft
-from callbridge.errors import Permanent
+from callbridge.errors import AuthFailed, Permanent, RateLimited
 
 OBJECTS = "/crm/v3/objects"
 # Where our custom properties go when we create them [UNVERIFIED group names, apis.md §A.6].
@@ -27,9 +27,12 @@ GROUPS = {"calls": "callinformation", "deals": "dealinformation"}
 GROUPS |= {"tasks": "taskinformation", "notes": "noteinformation"}
 KIND_OF = {"call": "calls", "deal": "deals", "task": "tasks", "note": "notes"}
 
-# Requests a sync usually makes after its lookup (log the call, look up or create the deal,
-# a task or a note): reserved with the lookup so the sync is not stopped half-way.
-PREPAID_REQUESTS = 5
+# Reserved with a lookup's searches: the request every sync makes next (log the call on the
+# record found, or create the contact), so a sync is not stopped between its lookup and its log.
+LOOKUP_PREPAID = 1
+# Reserved by an open-deal lookup: the associations, the deals' batch read when the record has
+# deals, and the call log that follows it.
+DEAL_LOOKUP_PREPAID = 3
 
 
 def phone_groups(phone: PhoneNumber, calculated: list[str], raw: list[str]) -> list[Any]:
@@ -62,6 +65,10 @@ class HubSpotConnector:
         self.cache = cache
         self.written = written
         self.region = region
+        # Records this sync's search showed without any deal: no open-deal lookup for them.
+        self.without_deals: set[str] = set()
+        # Records a cached lookup showed without deals then: their lookup reserves no batch read.
+        self.had_no_deals: set[str] = set()
 
     @property
     def config(self) -> HubSpotConfig:
@@ -76,13 +83,20 @@ class HubSpotConnector:
         )
 
     async def find_by_phone(self, phone: PhoneNumber) -> list[CrmRecord]:
-        """Return contacts (phone, mobile) and companies (phone) with this number, cached."""
+        """Return contacts (phone, mobile) and companies (phone) with this number, cached.
+
+        One search per object type (HubSpot searches one type per request), each with one filter
+        group per phone property. The searches also read ``num_associated_deals``, so a record
+        without any deal needs no open-deal lookup in this sync.
+        """
         cached = await self.cache.get(phone.e164)
         if cached is not None:
-            return [mapping.record_from_json(item) for item in cached]
+            records = [mapping.record_from_json(item) for item in cached]
+            self.had_no_deals |= {item["id"] for item in cached if not item.get("deals", True)}
+            return records
         searches = 2 if self.config.search_companies else 1
-        await self.client.prepay(searches, PREPAID_REQUESTS)
-        records = await self._search_records(
+        await self.client.prepay(searches, LOOKUP_PREPAID)
+        found = await self._search_records(
             "contacts",
             phone_groups(
                 phone,
@@ -92,15 +106,27 @@ class HubSpotConnector:
             mapping.CONTACT_PROPERTIES,
         )
         if self.config.search_companies:
-            records += await self._search_records(
+            found += await self._search_records(
                 "companies",
                 phone_groups(phone, ["hs_searchable_calculated_phone_number"], ["phone"]),
                 mapping.COMPANY_PROPERTIES,
             )
-        matching = [r for r in records if self._same_number(r, phone)]
+        matching = [(r, deals) for r, deals in found if self._same_number(r, phone)]
+        await self._note_without_deals(matching)
         if matching:  # misses are not cached: a contact typed in HubSpot must be found next call
-            await self.cache.put(phone.e164, [mapping.record_to_json(r) for r in matching])
-        return matching
+            await self.cache.put(phone.e164, [mapping.record_to_json(r, d) for r, d in matching])
+        return [record for record, _ in matching]
+
+    async def _note_without_deals(self, found: list[tuple[CrmRecord, bool]]) -> None:
+        """Remember the records HubSpot counts no deal on, unless we created one on them.
+
+        HubSpot computes ``num_associated_deals`` a little after an association is made; a deal
+        we created ourselves may not be counted yet, so our own record of it wins.
+        """
+        candidates = {record.id for record, has_deals in found if not has_deals}
+        if candidates:
+            ours = await self.written.records_with("deal", candidates)
+            self.without_deals |= candidates - ours
 
     def _same_number(self, record: CrmRecord, phone: PhoneNumber) -> bool:
         """Drop national-digit matches of another country; keep numbers we cannot parse."""
@@ -111,27 +137,43 @@ class HubSpotConnector:
 
     async def _search_records(
         self, kind: str, groups: list[Any], properties: list[str]
-    ) -> list[CrmRecord]:
+    ) -> list[tuple[CrmRecord, bool]]:
+        """Return the records found, each with whether HubSpot counts deals on it."""
         body = {"filterGroups": groups, "properties": properties, "limit": 100}
         found = await self.client.request("POST", f"{OBJECTS}/{kind}/search", json=body, paid=True)
-        return [mapping.record_from(kind, item) for item in found.get("results", [])]
+        return [
+            (mapping.record_from(kind, item), mapping.has_deals(item))
+            for item in found.get("results", [])
+        ]
 
     async def create_contact(self, draft: ContactDraft) -> CrmRecord:
-        """Create a contact with the caller's E.164 number; forget the number's cached lookup."""
+        """Create a contact with the caller's E.164 number and add it to the number's lookup.
+
+        HubSpot's search shows a new contact only after a few seconds; the cached lookup has it
+        at once, so the next calls (or this sync, retried) find it without a search.
+        """
         props = {"firstname": draft.name, "phone": draft.phone_e164}
         if draft.owner:
             props["hubspot_owner_id"] = draft.owner
         created = await self.client.request(
             "POST", f"{OBJECTS}/contacts", json={"properties": props}
         )
-        await self.cache.forget(draft.phone_e164)
         created["properties"] = {**props, **{k: v for k, v in created["properties"].items() if v}}
-        return mapping.record_from("contacts", created)
+        record = mapping.record_from("contacts", created)
+        known = await self.cache.get(draft.phone_e164) or []
+        await self.cache.put(draft.phone_e164, [*known, mapping.record_to_json(record, False)])
+        return record
 
     async def find_call(self, record_id: str, external_id: str) -> str | None:
-        """Return the engagement logged for this call on this record; search HubSpot if unsure."""
-        _, known = await self.written.get("call", external_id, record_id)
-        return known or await self._find_written("call", external_id, record_id)
+        """Return the engagement logged for this call on this record; search HubSpot if unsure.
+
+        Unsure means a create was started (claimed) and its answer never stored; without a claim
+        no create was sent.
+        """
+        claimed, known = await self.written.get("call", external_id, record_id)
+        if known or not claimed:
+            return known
+        return await self._find_written("call", external_id, record_id)
 
     async def _find_written(self, kind: str, external_id: str, record_id: str) -> str | None:
         """Search HubSpot for an object we created, by our external and record id properties."""
@@ -164,9 +206,17 @@ class HubSpotConnector:
             return known
         if claimed and (found := await self._find_written(kind, external_id, record_id)):
             return found
+        # The create's token first: refused by our own budget, it leaves no claim to search for.
+        await self.client.ensure_prepaid(1)
         await self.written.save(kind, external_id, record_id, None)
         body = {"properties": {**props, mapping.RECORD_ID: record_id}, "associations": links}
-        created = await self._create(KIND_OF[kind], body)
+        try:
+            created = await self._create(KIND_OF[kind], body)
+        except (AuthFailed, Permanent, RateLimited):
+            # Refused (by HubSpot, or by our budget after a 400) before anything was made; only
+            # an unknown outcome (timeout, 5xx, crash) leaves the claim for a retry to look up.
+            await self.written.drop(kind, external_id, record_id)
+            raise
         await self.written.save(kind, external_id, record_id, created)
         return created
 
@@ -183,6 +233,7 @@ class HubSpotConnector:
                     f"HubSpot {kind} lack the properties {', '.join(ours)}: turn on "
                     "create_custom_properties in the integration, or create them in HubSpot"
                 ) from err
+            await self.client.ensure_prepaid(len(ours) + 1)  # the definitions, the create again
             for name in ours:
                 await self._define(kind, name)
             return await self._create(kind, body, retry=False)
@@ -220,11 +271,21 @@ class HubSpotConnector:
         await self.client.request("PUT", path, json=spec)
 
     async def find_open_deal(self, record_id: str) -> Deal | None:
-        """Return the record's most recently updated open deal."""
+        """Return the record's most recently updated open deal.
+
+        No request when this sync's search showed the record without any deal. Otherwise the
+        lookup reserves its requests and the call log after it in one take (without the batch
+        read when the cached lookup showed no deal: a deal since then costs one more take).
+        """
+        if record_id in self.without_deals:
+            return None
+        hint = DEAL_LOOKUP_PREPAID - (record_id in self.had_no_deals)
+        await self.client.ensure_prepaid(hint)
         kind, object_id = mapping.target(record_id)
         path = f"/crm/v4/objects/{kind}/{object_id}/associations/deals"
         linked = (await self.client.request("GET", path)).get("results") or []
         if not linked:
+            await self.client.refund(self.client.prepaid - 1)  # keep the call log's token
             return None
         inputs = [{"id": str(item["toObjectId"])} for item in linked[:100]]
         body = {"properties": mapping.DEAL_PROPERTIES, "inputs": inputs}

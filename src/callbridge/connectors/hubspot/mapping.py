@@ -16,9 +16,11 @@ from callbridge.domain.task import NoteDraft, TaskDraft
 COMPANY_PREFIX = "company:"
 EXTERNAL_ID = "callbridge_external_id"
 RECORD_ID = "callbridge_record_id"
+# HubSpot's count of a record's deals, a calculated property of contacts and companies.
+DEAL_COUNT = "num_associated_deals"
 CONTACT_PROPERTIES = ["firstname", "lastname", "phone", "mobilephone", "hubspot_owner_id"]
-CONTACT_PROPERTIES += ["lastmodifieddate"]
-COMPANY_PROPERTIES = ["name", "phone", "hubspot_owner_id", "hs_lastmodifieddate"]
+CONTACT_PROPERTIES += ["lastmodifieddate", DEAL_COUNT]
+COMPANY_PROPERTIES = ["name", "phone", "hubspot_owner_id", "hs_lastmodifieddate", DEAL_COUNT]
 DEAL_PROPERTIES = ["dealname", "dealstage", "hubspot_owner_id", "hs_lastmodifieddate"]
 DEAL_PROPERTIES += ["hs_is_closed"]
 UTM_FIELDS = ("source", "medium", "campaign", "term", "content")
@@ -79,6 +81,15 @@ def record_from(kind: str, found: dict[str, Any]) -> CrmRecord:
     )
 
 
+def has_deals(found: dict[str, Any]) -> bool:
+    """Return whether HubSpot counts deals on a searched contact or company (empty: none)."""
+    count = (found.get("properties") or {}).get(DEAL_COUNT) or "0"
+    try:
+        return float(count) > 0
+    except ValueError:  # not a count: assume there may be deals
+        return True
+
+
 def has_number(record: CrmRecord, phone: PhoneNumber, region: str) -> bool:
     """Return whether one of the record's stored numbers is ``phone`` once normalized."""
     for raw in record.phones:
@@ -88,8 +99,8 @@ def has_number(record: CrmRecord, phone: PhoneNumber, region: str) -> bool:
     return False
 
 
-def record_to_json(record: CrmRecord) -> dict[str, Any]:
-    """Serialize a record for the lookup cache."""
+def record_to_json(record: CrmRecord, deals: bool) -> dict[str, Any]:
+    """Serialize a record for the lookup cache, with whether HubSpot counted deals on it."""
     updated = record.updated_at.isoformat() if record.updated_at else None
     return {
         "id": record.id,
@@ -98,6 +109,7 @@ def record_to_json(record: CrmRecord) -> dict[str, Any]:
         "phones": list(record.phones),
         "owner": record.owner,
         "updated_at": updated,
+        "deals": deals,
     }
 
 

@@ -50,11 +50,6 @@ class PhoneCache:
                     update(hubspot_phone_cache).where(*self._key(phone)).values(**values)
                 )
 
-    async def forget(self, phone: str) -> None:
-        """Drop the cached lookup of ``phone`` (we created or changed a record with it)."""
-        async with self._sessions.begin() as session:
-            await session.execute(delete(hubspot_phone_cache).where(*self._key(phone)))
-
 
 class WrittenObjects:
     """The claim rows of objects we create: pending before the create, with the id after it."""
@@ -95,3 +90,25 @@ class WrittenObjects:
                     .where(*(hubspot_objects.c[name] == value for name, value in key.items()))
                     .values(object_id=object_id)
                 )
+
+    async def drop(self, kind: str, external_id: str, record_id: str) -> None:
+        """Drop a pending claim whose create was refused: nothing was made."""
+        key = self._key(kind, external_id, record_id)
+        async with self._sessions.begin() as session:
+            await session.execute(
+                delete(hubspot_objects).where(
+                    *(hubspot_objects.c[name] == value for name, value in key.items()),
+                    hubspot_objects.c.object_id.is_(None),
+                )
+            )
+
+    async def records_with(self, kind: str, record_ids: set[str]) -> set[str]:
+        """Return which of ``record_ids`` we created (or started creating) a ``kind`` on."""
+        table = hubspot_objects
+        query = select(table.c.record_id).where(
+            table.c.integration_id == self._integration_id,
+            table.c.kind == kind,
+            table.c.record_id.in_(sorted(record_ids)),
+        )
+        async with self._sessions() as session:
+            return {row.record_id for row in await session.execute(query)}

@@ -2,9 +2,10 @@
 
 It follows ``reference/apis.md`` §A: documented paths and status codes, property values as
 strings, unknown properties refused (PROPERTY_DOESNT_EXIST), phone search on the national digits
-of ``hs_searchable_calculated_*``, filter-group limits, paging, bearer auth and HubSpot's 429
-body with its ``policyName``. Run it in a thread with :class:`FakeHubSpot`, or alone with
-:func:`serve`. Tests script it through its :class:`HubSpotState`.
+of ``hs_searchable_calculated_*``, the calculated ``num_associated_deals``, filter-group limits,
+paging, bearer auth and HubSpot's 429 body with its ``policyName``. Run it in a thread with
+:class:`FakeHubSpot`, or alone with :func:`serve`. Tests script it through its
+:class:`HubSpotState`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ ASSOCIATION_TYPES = {
     ("companies", "contacts"): {2, 280},
 }  # fmt: skip
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 6, 18
+# "Number of associated deals", calculated by HubSpot on contacts and companies (read only).
+DEAL_COUNT = "num_associated_deals"
+CALCULATED_DEAL_COUNT = ("contacts", "companies")
 
 
 def now_iso() -> str:
@@ -144,6 +148,14 @@ class HubSpotState:
             stored["properties"] |= {"lastmodifieddate": stamp, "hs_lastmodifieddate": stamp}
             stored["updatedAt"] = stamp
             self._index(stored["properties"])
+
+    def deal_count(self, object_type: str, object_id: str) -> str | None:
+        """Return ``num_associated_deals`` as HubSpot shows it: the count, empty without deals.
+
+        HubSpot computes it a few seconds after an association changes; the fake at once.
+        """
+        count = len(self.associated(object_type, object_id, "deals"))
+        return str(count) if count else None
 
     def associated(self, from_type: str, from_id: str, to_type: str) -> list[str]:
         """Return the ids of ``to_type`` objects associated with one object."""

@@ -13,6 +13,8 @@ from starlette.responses import JSONResponse, Response
 
 from callbridge.testing.fakes.hubspot import (
     ASSOCIATION_TYPES,
+    CALCULATED_DEAL_COUNT,
+    DEAL_COUNT,
     DEFAULT_RETURNED,
     MAX_FILTERS,
     MAX_FILTERS_PER_GROUP,
@@ -66,6 +68,8 @@ class Api:
     def _shown(self, kind: str, stored: dict[str, Any], wanted: list[str] | None) -> dict[str, Any]:
         names = (wanted or []) + DEFAULT_RETURNED.get(kind, ["hs_object_id", "hs_createdate"])
         props = {n: stored["properties"].get(n) for n in names}
+        if DEAL_COUNT in names and kind in CALCULATED_DEAL_COUNT:
+            props[DEAL_COUNT] = self.state.deal_count(kind, stored["id"])
         return {k: v for k, v in stored.items() if k != "properties"} | {"properties": props}
 
     async def create(self, request: Request) -> Response:

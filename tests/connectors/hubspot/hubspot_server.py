@@ -1,0 +1,213 @@
+"""A ``callbridge serve`` subprocess whose company syncs to the HubSpot fake, set up by the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from sqlalchemy import select
+
+from callbridge.bootstrap import CreatedCompany, create_company
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+from callbridge.storage.migrate import upgrade
+from callbridge.storage.tables import call_syncs, calls
+from callbridge.testing.fakes.hubspot import FakeHubSpot, free_port
+from callbridge.testing.webhooks import call_sequence, signed
+
+# As in this folder's conftest.py, restated: ``from conftest import`` gets whichever conftest
+# pytest loaded last, which is another folder's when several folders are named on the command line.
+TOKEN = "pat-na1-test"
+ROOMY = {"requests_per_10s": 10_000, "searches_per_second": 1000, "create_custom_properties": True}
+PG_ADMIN_DSN = os.environ.get("CALLBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+SETTLED = frozenset({"done", "no_match"})
+
+
+@dataclass
+class HubSpotServer:
+    """A running server, its company, its HubSpot integration and the fake it writes to."""
+
+    url: str
+    company: CreatedCompany
+    runtime: Runtime
+    integration_id: str
+    fake: FakeHubSpot
+
+    @property
+    def integration_path(self) -> str:
+        """Return the API path of the HubSpot integration."""
+        return f"/integrations/{self.integration_id}"
+
+    def client(self) -> httpx.AsyncClient:
+        """Return a client with the company's admin key."""
+        headers = {"Authorization": f"Bearer {self.company.api_key}"}
+        return httpx.AsyncClient(base_url=self.url, timeout=60, headers=headers)
+
+    async def send(self, client: httpx.AsyncClient, events: Iterable[dict[str, Any]]) -> None:
+        """Deliver signed events one by one, as a telephony platform does."""
+        path = f"/webhooks/generic/{self.company.source_id}"
+        for event in events:
+            body, headers = signed(self.company.source_secret, event)
+            answer = await client.post(path, content=body, headers=headers)
+            assert answer.status_code == 200, answer.text
+
+    async def send_call(
+        self, client: httpx.AsyncClient, call_id: str, direction: str, number: str, answered: bool
+    ) -> None:
+        """Deliver every event of one whole call: answered then ended, or missed."""
+        await self.send(client, call_sequence(call_id, direction, number, answered=answered))
+
+    async def syncs(self, call_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Return the HubSpot sync row of each call that has one, by provider call id."""
+        query = (
+            select(calls.c.provider_call_id, call_syncs)
+            .join(call_syncs, call_syncs.c.call_id == calls.c.id)
+            .where(
+                calls.c.company_id == self.company.company_id,
+                calls.c.provider_call_id.in_(list(call_ids)),
+                call_syncs.c.integration_id == self.integration_id,
+            )
+        )
+        async with self.runtime.reads() as session:  # a snapshot: never the writers' lock
+            rows = (await session.execute(query)).mappings().all()
+        return {row["provider_call_id"]: dict(row) for row in rows}
+
+    async def wait_settled(
+        self, call_ids: Iterable[str], statuses: frozenset[str] = SETTLED, within: float = 60
+    ) -> dict[str, dict[str, Any]]:
+        """Wait until every call's HubSpot sync has one of ``statuses``; return the rows."""
+        wanted = list(call_ids)
+        found: dict[str, dict[str, Any]] = {}
+
+        async def settled() -> bool:
+            found.clear()
+            found.update(await self.syncs(wanted))
+            return all(found.get(c, {}).get("status") in statuses for c in wanted)
+
+        try:
+            await eventually(settled, within, f"{len(wanted)} HubSpot syncs in {set(statuses)}")
+        except AssertionError as err:  # say where the calls were left
+            left = {
+                c: (found.get(c, {}).get("status"), found.get(c, {}).get("reason")) for c in wanted
+            }
+            raise AssertionError(f"{err}; syncs: {left}") from None
+        return found
+
+    async def wait_idle(self, client: httpx.AsyncClient, within: float = 30) -> None:
+        """Wait until no job is waiting or running (redundant sync jobs included)."""
+
+        async def idle() -> bool:
+            return bool((await client.get("/readyz")).json()["pending_jobs"] == 0)
+
+        await eventually(idle, within, "the queue to drain")
+
+    def contacts(self, phone: str) -> list[dict[str, Any]]:
+        """Return the fake's contacts with this exact phone."""
+        found = self.fake.state.objects.get("contacts", {}).values()
+        return [c for c in found if c["properties"].get("phone") == phone]
+
+    def calls_on(self, contact_id: str) -> list[dict[str, Any]]:
+        """Return the calls engagements associated with a contact."""
+        ids = self.fake.state.associated("contacts", contact_id, "calls")
+        return [self.fake.state.objects["calls"][i] for i in ids]
+
+    def engagements(self, call_uuid: str) -> list[dict[str, Any]]:
+        """Return the calls engagements Callbridge wrote for one call (by its external id)."""
+        external_id = f"callbridge:{call_uuid}"
+        written = self.fake.state.objects.get("calls", {}).values()
+        return [e for e in written if e["properties"].get("callbridge_external_id") == external_id]
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
+    """Wait until ``check`` holds, failing with ``what`` after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {within} s waiting for {what}")
+
+
+@contextlib.contextmanager
+def database(kind: str, directory: Path) -> Iterator[str]:
+    """Yield the URL of an empty SQLite file or PostgreSQL database, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{directory / 'callbridge.db'}"
+        return
+    name = f"cb_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        base = PG_ADMIN_DSN.rsplit("/", 1)[0]
+        yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        with psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start(url: str, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
+    """Start ``callbridge serve`` and wait for /readyz."""
+    port = int(url.rsplit(":", 1)[1])
+    env = {"CALLBRIDGE_DATA_DIR": str(data_dir), "CALLBRIDGE_LOG_LEVEL": "warning"}
+    env["CALLBRIDGE_DATABASE_URL"] = database_url
+    log = (data_dir / "server.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "callbridge", "serve", "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError((data_dir / "server.log").read_text()[-3000:])
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    database_url: str, data_dir: Path, fake: FakeHubSpot
+) -> AsyncIterator[HubSpotServer]:
+    """Run a server whose company syncs to HubSpot through an integration made by the API.
+
+    The company's local CRM creates nothing, so every contact created is HubSpot's.
+    """
+    await upgrade(database_url)
+    runtime = Runtime.create(Settings(data_dir=data_dir, database_url=database_url))
+    company = await create_company(runtime, "HubSpot e2e")
+    url = f"http://127.0.0.1:{free_port()}"
+    process = start(url, data_dir, database_url)
+    try:
+        headers = {"Authorization": f"Bearer {company.api_key}"}
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+            local = f"/integrations/{company.integration_id}"
+            assert (await client.patch(local, json={"creation_policy": "none"})).status_code == 200
+            config = {**ROOMY, "base_url": fake.url}
+            credentials = {"access_token": TOKEN}  # checked against the fake before saving
+            body = {"connector": "hubspot", "name": "HubSpot", "config": config}
+            created = await client.post("/integrations", json={**body, "credentials": credentials})
+            assert created.status_code == 201, created.text
+        yield HubSpotServer(url, company, runtime, created.json()["id"], fake)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a loaded machine; the next test needs the CPU
+            process.kill()
+            process.wait()
+        await runtime.close()

@@ -1,0 +1,202 @@
+"""A HubSpot token revoked mid-run, over HTTP: pause, tell the admin, re-authorise, lose nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hubspot_server import HubSpotServer, eventually, serving
+
+from callbridge.testing.fakes.hubspot import FakeHubSpot
+
+pytestmark = pytest.mark.slow
+
+JANE = "+14155550401"  # in HubSpot from the start
+FIRST_UNKNOWN = "+14155550402"  # unknown; its contact is made before the token is revoked
+SECOND_UNKNOWN = "+14155550403"  # unknown; first calls while the token is refused
+OUTGOING_UNKNOWN = "+14155550404"
+ROTATED = "pat-na1-rotated"
+# Calls as (direction, number, answered), by provider call id, in the order they are made.
+BEFORE = {
+    "before-jane": ("incoming", JANE, True),
+    "before-unknown": ("incoming", FIRST_UNKNOWN, False),
+}
+REVOKED = {"revoked-jane": ("incoming", JANE, True)}  # the first call to meet the refused token
+PAUSED = {
+    "paused-jane": ("incoming", JANE, False),
+    "paused-first-unknown": ("incoming", FIRST_UNKNOWN, True),
+    "paused-second-unknown": ("incoming", SECOND_UNKNOWN, True),
+    "paused-second-unknown-again": ("incoming", SECOND_UNKNOWN, False),
+    "paused-outgoing": ("outgoing", OUTGOING_UNKNOWN, True),
+}
+AFTER = {"after-second-unknown": ("incoming", SECOND_UNKNOWN, True)}  # made once re-authorised
+EVERY_CALL = {**BEFORE, **REVOKED, **PAUSED, **AFTER}
+
+
+@pytest.fixture
+async def server(
+    database_url: str, tmp_path: Path, fake: FakeHubSpot
+) -> AsyncIterator[HubSpotServer]:
+    """A server syncing to the fake with policy "all", on SQLite and on PostgreSQL."""
+    async with serving(database_url, tmp_path, fake) as running:
+        yield running
+
+
+async def test_a_revoked_token_pauses_the_integration_until_new_credentials_and_replay(
+    server: HubSpotServer, fake: FakeHubSpot
+) -> None:
+    """Calls met by a refused token wait in the dead letters; re-auth and replay sync each once."""
+    jane = fake.state.add("contacts", {"firstname": "Jane", "phone": JANE})
+    async with server.client() as client:
+        await send_all(server, client, BEFORE)
+        await server.wait_settled(BEFORE, frozenset({"done"}))
+        # On PostgreSQL a call may have a second sync job (one per fold that saw it final):
+        # let it run now, or it would meet the revoked token and join the dead letters.
+        await server.wait_idle(client)
+        written = snapshot(fake)
+
+        fake.state.tokens.clear()  # the HubSpot admin revokes the private app's token
+        await pause_with(server, client, REVOKED)
+        requests_when_paused = len(fake.state.requests)
+        await send_all(server, client, PAUSED)
+        waiting = await call_ids(client, {**REVOKED, **PAUSED})
+        dead = await wait_dead(server, client, set(waiting.values()))
+
+        shown = (await client.get(server.integration_path)).json()
+        assert shown["status"] == "paused"
+        assert shown["status_reason"].startswith("CRM refused the credentials: HubSpot refused")
+        assert "Re-enter them, then replay the dead jobs." in shown["status_reason"]
+        for call_id, uuid in waiting.items():  # "failed" at the 401, "paused" once paused
+            [sync] = hubspot_syncs(server, await detail(client, uuid))
+            assert sync["status"] in ("failed", "paused"), (call_id, sync)
+            assert "refused the credentials" in sync["reason"], (call_id, sync)
+        assert all(job["error"].startswith("AuthFailed: ") for job in dead)
+        assert any("credentials (401)" in job["error"] for job in dead)
+        assert snapshot(fake) == written, "nothing is written to HubSpot while refused"
+        assert len(fake.state.requests) == requests_when_paused, "a paused integration waits"
+
+        refused = await client.patch(
+            server.integration_path, json={"credentials": {"access_token": "pat-na1-revoked"}}
+        )
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("credentials:")
+        assert (await client.get(server.integration_path)).json()["status"] == "paused"
+
+        fake.state.tokens.add(ROTATED)  # the admin makes a new token and enters it
+        entered = await client.patch(
+            server.integration_path, json={"credentials": {"access_token": ROTATED}}
+        )
+        assert entered.status_code == 200, entered.text
+        assert (entered.json()["status"], entered.json()["status_reason"]) == ("active", None)
+        assert ROTATED not in entered.text
+
+        await send_all(server, client, AFTER)
+        await server.wait_settled(AFTER, frozenset({"done"}))
+        for job in dead:
+            replayed = await client.post(f"/jobs/dead/{job['id']}/replay")
+            assert replayed.json() == {"id": job["id"], "replayed": True}
+        await server.wait_settled(EVERY_CALL, frozenset({"done"}))
+        await server.wait_idle(client)
+        assert await dead_syncs(server, client) == []
+        every = await call_ids(client, EVERY_CALL)
+
+    assert_each_call_logged_once(server, every, jane)
+
+
+def assert_each_call_logged_once(
+    server: HubSpotServer, every: dict[str, str], jane: dict[str, Any]
+) -> None:
+    """Check each call has one engagement, on the one contact of its number."""
+    for call_id, uuid in every.items():
+        assert len(server.engagements(uuid)) == 1, f"{call_id} is not logged exactly once"
+    assert len(server.fake.state.objects["calls"]) == len(EVERY_CALL)
+    assert server.contacts(JANE) == [jane]
+    by_number = {JANE: jane}
+    for phone in (FIRST_UNKNOWN, SECOND_UNKNOWN, OUTGOING_UNKNOWN):
+        [by_number[phone]] = server.contacts(phone)  # one contact per unknown number, no more
+    for phone, contact in by_number.items():
+        calls = [c for c, (_, number, _) in EVERY_CALL.items() if number == phone]
+        logged = {e["properties"]["callbridge_external_id"] for e in server.calls_on(contact["id"])}
+        assert logged == {f"callbridge:{every[c]}" for c in calls}
+
+
+async def send_all(server: HubSpotServer, client: httpx.AsyncClient, calls: dict[str, Any]) -> None:
+    """Deliver each whole call, one call after the other."""
+    for call_id, call in calls.items():
+        await server.send_call(client, call_id, *call)
+
+
+async def pause_with(
+    server: HubSpotServer, client: httpx.AsyncClient, calls: dict[str, Any]
+) -> None:
+    """Send ``calls`` and wait until the integration shows it is paused."""
+    await send_all(server, client, calls)
+
+    async def paused() -> bool:
+        return bool((await client.get(server.integration_path)).json()["status"] == "paused")
+
+    await eventually(paused, 30, "the integration to pause")
+
+
+async def call_ids(client: httpx.AsyncClient, calls: dict[str, Any]) -> dict[str, str]:
+    """Return Callbridge's id of each call, by provider call id (waiting until all are folded)."""
+    found: dict[str, str] = {}
+
+    async def folded() -> bool:
+        listed = (await client.get("/calls", params={"limit": 500})).json()["calls"]
+        found.update(
+            {c["provider_call_id"]: c["id"] for c in listed if c["provider_call_id"] in calls}
+        )
+        return len(found) == len(calls)
+
+    await eventually(folded, 30, f"{len(calls)} calls to be folded")
+    return found
+
+
+async def dead_syncs(server: HubSpotServer, client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """Return the dead sync jobs of the HubSpot integration, as the API lists them."""
+    dead = (await client.get("/jobs/dead")).json()
+    mine = [j for j in dead if j["payload"].get("integration_id") == server.integration_id]
+    return [j for j in mine if j["task"] == "sync"]
+
+
+async def wait_dead(
+    server: HubSpotServer, client: httpx.AsyncClient, call_uuids: set[str]
+) -> list[dict[str, Any]]:
+    """Wait until the queue is idle with each call's sync dead; return the dead sync jobs.
+
+    On PostgreSQL a call may leave more than one (each fold that saw it final queued a sync).
+    """
+    dead: list[dict[str, Any]] = []
+
+    async def settled() -> bool:
+        dead[:] = await dead_syncs(server, client)
+        pending = (await client.get("/readyz")).json()["pending_jobs"]
+        return {j["payload"]["call_id"] for j in dead} == call_uuids and pending == 0
+
+    try:
+        await eventually(settled, 30, f"the syncs of {len(call_uuids)} calls to be dead letters")
+    except AssertionError as err:  # say what was dead instead
+        seen = [(j["payload"]["call_id"], j["error"][:80]) for j in dead]
+        raise AssertionError(f"{err}; expected {sorted(call_uuids)}; dead: {seen}") from None
+    return dead
+
+
+async def detail(client: httpx.AsyncClient, call_uuid: str) -> dict[str, Any]:
+    """Return a call's page."""
+    answer = await client.get(f"/calls/{call_uuid}")
+    assert answer.status_code == 200, answer.text
+    page: dict[str, Any] = answer.json()
+    return page
+
+
+def hubspot_syncs(server: HubSpotServer, page: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the HubSpot integration's syncs on a call's page."""
+    return [s for s in page["syncs"] if s["integration_id"] == server.integration_id]
+
+
+def snapshot(fake: FakeHubSpot) -> dict[str, int]:
+    """Count the objects of each type in the fake."""
+    return {kind: len(objects) for kind, objects in fake.state.objects.items()}
