@@ -269,7 +269,7 @@ async def _carry_out(
     )
     for record in targets:
         deal_id = deal.id if deal and attach_to_deal and record is targets[0] else None
-        await writes.log_call(runtime, ctx, connector, record, number, deal_id)
+        await writes.log_call(runtime, ctx, connector, record, number, deal_id, who.agent_crm_id)
     for step in steps:
         await _run_step(runtime, ctx, connector, step, facts, deal)
 

@@ -99,9 +99,10 @@ async def log_call(
     record: CrmRecord,
     number: PhoneNumber,
     deal_id: str | None = None,
+    agent_crm_id: str | None = None,
 ) -> str:
     """Log the call on ``record`` (and its deal) once; later runs update the same activity."""
-    draft = activity_draft(ctx, record.id, number, deal_id)
+    draft = activity_draft(ctx, record.id, number, deal_id, agent_crm_id)
     known = ctx.links.get(record.id)
     activity_id = known["activity_id"] if known else None
     if known and activity_id is None:  # interrupted after the claim: was the activity written?
@@ -121,7 +122,11 @@ async def log_call(
 
 
 def activity_draft(
-    ctx: SyncContext, record_id: str, number: PhoneNumber, deal_id: str | None = None
+    ctx: SyncContext,
+    record_id: str,
+    number: PhoneNumber,
+    deal_id: str | None = None,
+    agent_crm_id: str | None = None,
 ) -> ActivityDraft:
     """Describe the call as the activity to write on ``record_id``."""
     call = ctx.call
@@ -153,6 +158,7 @@ def activity_draft(
         tags=call.tags,
         disposition=call.disposition,
         deal_id=deal_id,
+        agent_crm_id=agent_crm_id,
     )
 
 

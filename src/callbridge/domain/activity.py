@@ -23,3 +23,4 @@ class ActivityDraft:
     tags: tuple[str, ...]
     disposition: str | None
     deal_id: str | None = None
+    agent_crm_id: str | None = None  # the agent's user in this CRM, when the employee is mapped

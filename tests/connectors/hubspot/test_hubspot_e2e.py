@@ -100,3 +100,24 @@ async def test_a_429_burst_loses_nothing_and_duplicates_nothing(
         [created] = hubspot_server.contacts(f"+1415555020{index}")
         assert len(hubspot_server.calls_on(created["id"])) == 1
     assert len(fake.state.objects["calls"]) == 10
+
+
+async def test_the_agent_mapped_by_email_owns_the_engagement(
+    sqlite_server: HubSpotServer, fake: FakeHubSpot
+) -> None:
+    """An employee whose e-mail a HubSpot owner has is that call's owner (hubspot_owner_id)."""
+    fake.state.owners = [
+        {"id": "4242", "email": "ada@example.com", "firstName": "Ada", "lastName": "L",
+         "type": "PERSON", "archived": False},
+    ]  # fmt: skip
+    jane = fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550166"})
+    async with sqlite_server.client() as client:
+        made = await client.post("/users", json={"name": "Ada", "email": "Ada@example.com"})
+        assert made.status_code == 201, made.text
+        events = call_sequence(
+            "owned-1", "incoming", "+14155550166", answered=True, agent_email="ada@example.com"
+        )
+        await sqlite_server.send(client, events)
+        await sqlite_server.wait_settled(["owned-1"])
+    [logged] = sqlite_server.calls_on(jane["id"])
+    assert logged["properties"]["hubspot_owner_id"] == "4242"

@@ -138,6 +138,8 @@ def call_properties(activity: ActivityDraft) -> dict[str, str]:
     }
     if activity.recording_url and activity.recording_url.startswith("https://"):
         props["hs_call_recording_url"] = activity.recording_url  # HubSpot takes HTTPS only
+    if activity.agent_crm_id:  # the call shows under the agent's name in HubSpot
+        props["hubspot_owner_id"] = activity.agent_crm_id
     disposition = DISPOSITIONS.get((activity.disposition or "").lower())
     if disposition:
         props["hs_call_disposition"] = disposition
