@@ -134,6 +134,12 @@ class GroupCommit:
 
 
 def _in_group(twin: Engine, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+    if len(works) == 1:  # alone in its transaction: no savepoint needed
+        try:
+            with twin.begin() as conn:
+                return [(True, works[0](conn))]
+        except Exception as error:
+            return [(False, error)]
     outcomes: list[tuple[bool, Any]] = []
     with twin.begin() as conn:
         for work in works:
