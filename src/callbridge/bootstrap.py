@@ -49,7 +49,7 @@ async def create_company(runtime: Runtime, name: str, *, region: str = "US") -> 
 
 async def ensure_demo_company(runtime: Runtime) -> CreatedCompany | None:
     """Create the demo company when the database has no company at all."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         if await accounts.count_companies(session):
             return None
     return await create_company(runtime, "Demo company")

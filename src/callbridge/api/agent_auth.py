@@ -123,7 +123,7 @@ async def get_actor(
         )
     runtime = get_runtime(request)
     raw = credentials.credentials
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         if raw.startswith(TOKEN_PREFIX):
             agent = await authenticate_agent(session, raw)
             if agent is not None:
@@ -150,7 +150,7 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 
 async def _user_in_company(runtime: Any, company_id: str, user_id: str) -> None:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         found = await session.execute(
             select(users.c.id).where(users.c.id == user_id, users.c.company_id == company_id)
         )

@@ -151,7 +151,7 @@ async def _click_to_dial(
     runtime: Runtime, actor: Actor, body: IntentIn
 ) -> tuple[tuple[choice.Choice, ...], str]:
     """Take the CRM page's record as it is: no gating, no question asked."""
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         rows = await session.run_sync(integrations.list_integrations, actor.company_id)
     wanted = [r for r in rows if body.integration_id in (None, r["id"])]
     if not wanted:
@@ -167,7 +167,7 @@ async def _click_to_dial(
 
 
 async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, Any]:
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         call = await session.run_sync(calls.get_call, call_id)
     if (
         call is None
@@ -193,7 +193,7 @@ async def call_candidates(
     call = await _own_call(runtime, actor, call_id)
     scope = await _scope(runtime, actor)
     found = await find_candidates(runtime, scope, _external(call))
-    async with runtime.sessions() as session:
+    async with runtime.reads() as session:
         chosen = await selections.history(session, call_id)
     return {
         "call_id": call_id,
