@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 
@@ -67,14 +68,15 @@ async def resolve_for(
             directory = await session.run_sync(load_directory, company_id, integration_id)
     top, names, links = directory.top, directory.names, directory.links
     wanted = [user for user in (user_id, *top[:1]) if user]
-    if refresh and any(user not in links for user in wanted) and _lists_users(connector):
+    missing = [user for user in wanted if user not in links]
+    now = runtime.clock()
+    if refresh and _lists_users(connector) and _worth_listing(integration_id, missing, now):
         assert isinstance(connector, SupportsOwners)
         crm_users = await connector.list_users()
         async with runtime.sessions.begin() as session:
-            await user_links.link_by_email(
-                session, company_id, integration_id, crm_users, runtime.clock()
-            )
+            await user_links.link_by_email(session, company_id, integration_id, crm_users, now)
             links = await session.run_sync(user_links.links, integration_id)
+        _remember_unmapped(integration_id, [user for user in missing if user not in links], now)
     agent = agent or {}
     label = (
         (names.get(user_id) if user_id else None)
@@ -88,6 +90,29 @@ async def resolve_for(
         agent_label=str(label),
         top_manager_crm_id=next((_crm_id(links, u) for u in top if u in links), None),
     )
+
+
+# Employees the CRM's user list did not contain, per (integration, user), and when it was read.
+# Their next calls do not read the list again for a while: an agent without a CRM account would
+# otherwise cost one request to the CRM on every call. A new employee, or a link made by hand,
+# is not held back by this.
+UNMAPPED_RETRY = timedelta(minutes=10)
+_unmapped: dict[tuple[str, str], datetime] = {}
+
+
+def _worth_listing(integration_id: str, missing: list[str], now: datetime) -> bool:
+    """Tell whether some missing employee was not looked for in the CRM's list lately."""
+    return any(
+        now - _unmapped.get((integration_id, user), now - UNMAPPED_RETRY) >= UNMAPPED_RETRY
+        for user in missing
+    )
+
+
+def _remember_unmapped(integration_id: str, users: list[str], now: datetime) -> None:
+    if len(_unmapped) > 10_000:
+        _unmapped.clear()
+    for user in users:
+        _unmapped[(integration_id, user)] = now
 
 
 def _lists_users(connector: Connector) -> bool:

@@ -1,0 +1,98 @@
+"""Employees mapped to CRM users: linked by e-mail, without asking the CRM on every call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from callbridge.bootstrap import CreatedCompany, create_company
+from callbridge.connectors.base import Capability
+from callbridge.domain.crm_user import CrmUser
+from callbridge.people import UNMAPPED_RETRY, resolve_for
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+from callbridge.storage import accounts
+
+START = datetime(2026, 11, 22, 9, tzinfo=UTC)
+
+
+@dataclass
+class OwnersOnly:
+    """A CRM that only lists its users, and counts how often it was asked."""
+
+    users: list[CrmUser]
+    asked: int = 0
+    capabilities: frozenset[Capability] = field(default=frozenset({Capability.OWNERS}))
+
+    async def list_users(self) -> list[CrmUser]:
+        """Return the CRM's users."""
+        self.asked += 1
+        return self.users
+
+
+@pytest.fixture
+async def company(
+    migrated_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Runtime, CreatedCompany]]:
+    """Yield a runtime on a migrated database and a company in it."""
+    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
+    try:
+        yield runtime, await create_company(runtime, "People")
+    finally:
+        await runtime.close()
+
+
+async def _employee(runtime: Runtime, company: CreatedCompany, email: str) -> str:
+    async with runtime.sessions.begin() as session:
+        return await accounts.create_user(
+            session, company.company_id, name=email, email=email, role="agent"
+        )
+
+
+async def test_an_employee_is_linked_by_email_on_first_need(
+    company: tuple[Runtime, CreatedCompany],
+) -> None:
+    """The CRM's user list is read when an employee has no link, and the link is kept."""
+    runtime, created = company
+    ada = await _employee(runtime, created, "ada@example.com")
+    crm = OwnersOnly([CrmUser("77", "ADA@example.com", "Ada")])
+    for _ in range(3):
+        who = await resolve_for(
+            runtime, created.company_id, created.integration_id, ada, {"email": "ada@example.com"},
+            crm, refresh=True,  # type: ignore[arg-type]
+        )  # fmt: skip
+        assert who.agent_crm_id == "77"
+    assert crm.asked == 1
+
+
+async def test_an_agent_without_a_crm_account_costs_one_list_per_retry_period(
+    company: tuple[Runtime, CreatedCompany],
+) -> None:
+    """An unmapped agent's calls do not each ask the CRM; a new employee is looked for at once."""
+    runtime, created = company
+    moment = START
+    runtime = replace(runtime, clock=lambda: moment)
+    bob = await _employee(runtime, created, "bob@example.com")
+    crm = OwnersOnly([CrmUser("77", "ada@example.com", "Ada")])
+
+    async def agent_of(user_id: str) -> str | None:
+        who = await resolve_for(
+            runtime, created.company_id, created.integration_id, user_id, {"id": user_id}, crm,
+            refresh=True,  # type: ignore[arg-type]
+        )  # fmt: skip
+        return who.agent_crm_id
+
+    assert [await agent_of(bob) for _ in range(5)] == [None] * 5
+    assert crm.asked == 1
+    ada = await _employee(runtime, created, "ada@example.com")
+    assert await agent_of(ada) == "77"
+    assert crm.asked == 2
+    crm.users.append(CrmUser("88", "bob@example.com", "Bob"))
+    assert await agent_of(bob) is None  # not asked again yet
+    moment = START + UNMAPPED_RETRY + timedelta(seconds=1)
+    assert await agent_of(bob) == "88"
+    assert crm.asked == 3
