@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    Update,
     and_,
     bindparam,
     delete,
@@ -39,7 +40,6 @@ from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
 from callbridge.queue.retry import DEFAULT_POLICY, Dead, Reschedule, Retry, RetryPolicy
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage import units
-from callbridge.storage.engine import writing
 
 logger = logging.getLogger(__name__)
 
@@ -185,19 +185,18 @@ class SQLiteJobQueue:
         After a crash and restart the jobs the dead process held need not wait for their lease.
         """
         host = socket.gethostname()
-        async with writing(self._engine) as conn:
-            held = (
-                await conn.execute(
-                    select(jobs.c.id, jobs.c.worker_id).where(jobs.c.status == "doing")
-                )
-            ).all()
+
+        def expire(conn: Connection) -> None:
+            held = conn.execute(select(jobs.c.id, jobs.c.worker_id).where(jobs.c.status == "doing"))
             orphans = [row.id for row in held if _dead_local_worker(row.worker_id, host)]
             if orphans:
-                await conn.execute(
+                conn.execute(
                     update(jobs)
                     .where(jobs.c.id.in_(orphans), jobs.c.status == "doing")
                     .values(lease_until=datetime.now(UTC))
                 )
+
+        await units.write(self._engine, expire)
 
     async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
         """List the jobs that failed for good, newest first."""
@@ -240,8 +239,7 @@ class SQLiteJobQueue:
                 worker_id=None,
             )
         )
-        async with writing(self._engine) as conn:
-            replayed = bool((await conn.execute(statement)).rowcount == 1)
+        replayed = await units.write(self._engine, functools.partial(_changes_one, statement))
         if replayed:
             self.notify()
         return replayed
@@ -336,8 +334,7 @@ class SQLiteJobQueue:
                 .values(lease_until=_utcnow() + self._lease)
             )
             try:
-                async with writing(self._engine) as conn:
-                    held = (await conn.execute(statement)).rowcount == 1
+                held = await units.write(self._engine, functools.partial(_changes_one, statement))
             except Exception:
                 logger.exception("extending the lease of job %s failed", job_id)
                 continue
@@ -370,6 +367,11 @@ class SQLiteJobQueue:
                 logger.error("job %s is dead: %s (%s)", job.id, reason, error)
         statement = update(jobs).where(mine).values(**values)
         await units.write(self._engine, lambda conn: conn.execute(statement))
+
+
+def _changes_one(statement: Update, conn: Connection) -> bool:
+    """Run an UPDATE and tell whether it changed exactly one row."""
+    return bool(conn.execute(statement).rowcount == 1)
 
 
 def _dead_local_worker(worker_id: str | None, host: str) -> bool:

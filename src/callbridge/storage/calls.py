@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 
 from callbridge.domain.call import Call
 from callbridge.domain.event import CallEvent
 from callbridge.storage.codec import event_from_json
-from callbridge.storage.sql import Executes, insert_new, rows_where, upsert
+from callbridge.storage.sql import Executes, rows_where, upsert
 from callbridge.storage.tables import (
     activity_links,
     call_actions,
@@ -143,20 +143,8 @@ def get_claim(session: Executes, integration_id: str, phone_e164: str) -> dict[s
 
 def write_claim(session: Executes, values: dict[str, Any]) -> None:
     """Write (or take over) the claim to create a contact for a number."""
-    if not insert_new(session, contact_claims, values):
-        session.execute(
-            update(contact_claims)
-            .where(
-                contact_claims.c.integration_id == values["integration_id"],
-                contact_claims.c.phone_e164 == values["phone_e164"],
-            )
-            .values(
-                status=values["status"],
-                call_id=values["call_id"],
-                record_id=values.get("record_id"),
-                created_at=values["created_at"],
-            )
-        )
+    keys = ("integration_id", "phone_e164")
+    upsert(session, contact_claims, {"record_id": None, **values}, keys, keep=_KEEP)
 
 
 def get_links(session: Executes, call_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
@@ -168,17 +156,5 @@ def get_links(session: Executes, call_id: str, integration_id: str) -> dict[str,
 
 def save_link(session: Executes, values: dict[str, Any]) -> None:
     """Record (or complete) the link between a call and its activity on a record."""
-    if not insert_new(session, activity_links, values):
-        session.execute(
-            update(activity_links)
-            .where(
-                activity_links.c.call_id == values["call_id"],
-                activity_links.c.integration_id == values["integration_id"],
-                activity_links.c.record_id == values["record_id"],
-            )
-            .values(
-                status=values["status"],
-                activity_id=values.get("activity_id"),
-                updated_at=values["updated_at"],
-            )
-        )
+    keys = ("call_id", "integration_id", "record_id")
+    upsert(session, activity_links, values, keys, keep=(*_KEEP, "object_type"))

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -94,17 +93,6 @@ def write_lock(engine: AsyncEngine) -> asyncio.Lock:
             _WRITE_LOCKS.clear()
         lock = _WRITE_LOCKS[key] = asyncio.Lock()
     return lock
-
-
-@contextlib.asynccontextmanager
-async def writing(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """Begin a write transaction on ``engine``, queued behind this process's other writers."""
-    if engine.dialect.name != "sqlite":
-        async with engine.begin() as conn:
-            yield conn
-        return
-    async with write_lock(engine), engine.begin() as conn:
-        yield conn
 
 
 class _SerializedSessions(async_sessionmaker[AsyncSession]):

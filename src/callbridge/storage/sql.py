@@ -91,12 +91,6 @@ def _upsert_statement(table: Table, dialect: str, shape: Shape) -> Insert:
     return upsert_statement.returning(table.c[returning]) if returning else upsert_statement
 
 
-def insert_new(db: Executes, table: Table, values: dict[str, Any]) -> bool:
-    """Insert a row unless it violates a unique constraint; return whether it was inserted."""
-    statement = ignoring_insert(table, dialect_of(db))
-    return db.execute(statement, values).first() is not None
-
-
 def dialect_of(db: Executes) -> str:
     """Return the name of the database dialect behind a Connection or Session."""
     return db.dialect.name if isinstance(db, Connection) else db.get_bind().dialect.name

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hubspot_server import ROOMY, TOKEN, HubSpotServer, serving
 
 from callbridge.bootstrap import create_company
 from callbridge.connectors.base import IntegrationContext, utc_now
@@ -19,10 +20,8 @@ from callbridge.storage.integrations import create_integration
 from callbridge.storage.migrate import upgrade
 from callbridge.testing.fakes.hubspot import FakeHubSpot
 
-TOKEN = "pat-na1-test"
+__all__ = ["ROOMY", "TOKEN", "MakeConnector"]
 MakeConnector = Callable[..., HubSpotConnector]
-# Budgets no test reaches unless it means to: tests of behaviour are not about the limits.
-ROOMY = {"requests_per_10s": 10_000, "searches_per_second": 1000, "create_custom_properties": True}
 
 
 @pytest.fixture
@@ -84,3 +83,21 @@ def make_connector(hs_runtime: Runtime, integration_id: str, fake: FakeHubSpot) 
         return connector
 
     return make
+
+
+@pytest.fixture
+async def hubspot_server(
+    database_url: str, tmp_path: Path, fake: FakeHubSpot
+) -> AsyncIterator[HubSpotServer]:
+    """A ``callbridge serve`` syncing to the fake, on SQLite and on PostgreSQL."""
+    async with serving(database_url, tmp_path, fake) as server:
+        yield server
+
+
+@pytest.fixture
+async def sqlite_server(
+    sqlite_url: str, tmp_path: Path, fake: FakeHubSpot
+) -> AsyncIterator[HubSpotServer]:
+    """A ``callbridge serve`` syncing to the fake, on SQLite only (keeps the suite short)."""
+    async with serving(sqlite_url, tmp_path, fake) as server:
+        yield server

@@ -26,9 +26,8 @@ from callbridge.storage.tables import call_syncs, calls
 from callbridge.testing.fakes.hubspot import FakeHubSpot, free_port
 from callbridge.testing.webhooks import call_sequence, signed
 
-# As in this folder's conftest.py, restated: ``from conftest import`` gets whichever conftest
-# pytest loaded last, which is another folder's when several folders are named on the command line.
 TOKEN = "pat-na1-test"
+# Budgets no test reaches unless it means to: tests of behaviour are not about the limits.
 ROOMY = {"requests_per_10s": 10_000, "searches_per_second": 1000, "create_custom_properties": True}
 PG_ADMIN_DSN = os.environ.get("CALLBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SETTLED = frozenset({"done", "no_match"})

@@ -3,34 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-from hubspot_server import HubSpotServer, serving
+from hubspot_server import HubSpotServer
 
 from callbridge.testing.fakes.hubspot import FakeHubSpot
 from callbridge.testing.webhooks import call_sequence
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def hubspot_server(
-    database_url: str, tmp_path: Path, fake: FakeHubSpot
-) -> AsyncIterator[HubSpotServer]:
-    """A server syncing to the fake, on SQLite and on PostgreSQL."""
-    async with serving(database_url, tmp_path, fake) as server:
-        yield server
-
-
-@pytest.fixture
-async def sqlite_server(
-    sqlite_url: str, tmp_path: Path, fake: FakeHubSpot
-) -> AsyncIterator[HubSpotServer]:
-    """A server syncing to the fake, on SQLite only (to keep the suite's time down)."""
-    async with serving(sqlite_url, tmp_path, fake) as server:
-        yield server
 
 
 async def test_a_number_stored_in_a_national_format_gets_the_call(

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from hubspot_server import HubSpotServer, eventually, serving
+from hubspot_server import HubSpotServer, eventually
 
 from callbridge.testing.fakes.hubspot import FakeHubSpot
 
@@ -36,19 +34,11 @@ AFTER = {"after-second-unknown": ("incoming", SECOND_UNKNOWN, True)}  # made onc
 EVERY_CALL = {**BEFORE, **REVOKED, **PAUSED, **AFTER}
 
 
-@pytest.fixture
-async def server(
-    database_url: str, tmp_path: Path, fake: FakeHubSpot
-) -> AsyncIterator[HubSpotServer]:
-    """A server syncing to the fake with policy "all", on SQLite and on PostgreSQL."""
-    async with serving(database_url, tmp_path, fake) as running:
-        yield running
-
-
 async def test_a_revoked_token_pauses_the_integration_until_new_credentials_and_replay(
-    server: HubSpotServer, fake: FakeHubSpot
+    hubspot_server: HubSpotServer, fake: FakeHubSpot
 ) -> None:
     """Calls met by a refused token wait in the dead letters; re-auth and replay sync each once."""
+    server = hubspot_server
     jane = fake.state.add("contacts", {"firstname": "Jane", "phone": JANE})
     async with server.client() as client:
         await send_all(server, client, BEFORE)
