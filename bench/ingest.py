@@ -20,7 +20,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import httpx
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 
 from bench.harness import (
@@ -34,6 +33,7 @@ from bench.harness import (
     serve,
     settings_for,
 )
+from bench.load import LoadClient
 from callbridge.storage.engine import create_engine
 from callbridge.testing.webhooks import call_sequence, signed
 
@@ -118,19 +118,18 @@ async def post_all(
     latencies: list[float] = []
     refused = 0
     deadline = time.monotonic() + TIME_LIMIT
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
 
-    async def client(http: httpx.AsyncClient) -> None:
+    async def client(http: LoadClient) -> None:
         nonlocal refused
         for body, headers in pending:
             if time.monotonic() > deadline:
                 return
             sent = time.perf_counter()
-            answer = await http.post(path, content=body, headers=headers)
+            answer = await http.post(path, body, headers)
             latencies.append(time.perf_counter() - sent)
-            refused += answer.status_code != 200
+            refused += answer.status != 200
 
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as http:
+    async with LoadClient(url, clients) as http:
         started = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(clients)))
         elapsed = time.perf_counter() - started

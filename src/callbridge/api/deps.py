@@ -13,6 +13,11 @@ from callbridge.storage.accounts import Principal, authenticate
 _bearer = HTTPBearer(auto_error=False, description="A company API key: `Bearer cb_…`")
 
 
+async def runtime_of(request: Request) -> Runtime:
+    """Return the process runtime stored on the app (async: FastAPI runs sync ones in a thread)."""
+    return get_runtime(request)
+
+
 def get_runtime(request: Request) -> Runtime:
     """Return the process runtime stored on the app."""
     runtime: Runtime = request.app.state.runtime
@@ -42,5 +47,5 @@ async def get_principal(
     return principal
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -55,15 +55,6 @@ class NewJob:
     delay_seconds: float = 0.0
 
 
-@runtime_checkable
-class BlockingEnqueue(Protocol):
-    """A queue that can also enqueue on a synchronous connection (SQLite units of work)."""
-
-    def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
-        """Add ``job`` inside ``conn``'s open transaction; False if its queueing lock is held."""
-        ...
-
-
 class JobQueue(Protocol):
     """Durable job queue with per-key ordering, retries and dead letters."""
 
@@ -78,6 +69,10 @@ class JobQueue(Protocol):
         delay_seconds: float = 0.0,
     ) -> bool:
         """Add a job inside the caller's open transaction; False if the queueing lock is held."""
+        ...
+
+    def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
+        """Like ``enqueue``, on a synchronous connection (inside a unit of work)."""
         ...
 
     async def work(

@@ -18,32 +18,33 @@ from typing import Any
 
 import procrastinate
 from procrastinate.manager import get_channel_for_queues
-from sqlalchemy import text
+from sqlalchemy import BigInteger, Connection, column, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
-from callbridge.queue.base import DeadJob, Handler, Payload
+from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
 from callbridge.queue.retry import DEFAULT_POLICY, Dead, Decision, Reschedule, RetryPolicy
 
 logger = logging.getLogger(__name__)
 
 QUEUE_NAME = "callbridge"
 TASK_NAME = "callbridge.run"
-_QUEUEING_LOCK_INDEX = "procrastinate_jobs_queueing_lock_idx_v1"
 _NOTIFY_CHANNEL = next(iter(get_channel_for_queues([QUEUE_NAME])))
 
 
-# The statement procrastinate's JobManager.batch_defer_jobs_async runs, for one job.
+# What procrastinate_defer_jobs_v1 (JobManager.defer_job_async) inserts, for one job, made a
+# no-op instead of an error when a waiting job holds the queueing lock: no savepoint is needed to
+# keep that conflict from aborting the caller's transaction. The insert trigger notifies workers.
 _DEFER = text("""
-SELECT unnest(procrastinate_defer_jobs_v1(CAST(ARRAY[ROW(
-    CAST(:queue AS varchar), CAST(:task_name AS varchar), 0, CAST(:lock AS text),
-    CAST(:queueing_lock AS text), CAST(:args AS jsonb),
-    CASE WHEN CAST(:delay AS float8) > 0
-         THEN clock_timestamp() + make_interval(secs => CAST(:delay AS float8)) END
-)] AS procrastinate_job_to_defer_v1[]))) AS id
-""")
+INSERT INTO procrastinate_jobs (queue_name, task_name, priority, lock, queueing_lock, args,
+                                scheduled_at)
+VALUES (:queue, :task_name, 0, :lock, :queueing_lock, CAST(:args AS jsonb),
+        CASE WHEN CAST(:delay AS float8) > 0
+             THEN clock_timestamp() + make_interval(secs => CAST(:delay AS float8)) END)
+ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
+RETURNING id
+""").columns(column("id", BigInteger))
 
 _RECORD_ERROR = text("""
 INSERT INTO callbridge_job_errors (job_id, error) VALUES (:job_id, :error)
@@ -96,7 +97,7 @@ SELECT job.status, EXISTS (
 _HOLD_WAITING = text(
     "SELECT id FROM procrastinate_jobs "
     "WHERE queueing_lock = :queueing_lock AND status = 'todo' FOR SHARE"
-)
+).columns(column("id", BigInteger))
 
 _PENDING = text(
     "SELECT count(*) FROM procrastinate_jobs "
@@ -108,6 +109,19 @@ def _libpq_url(database_url: str) -> str:
     """Turn a SQLAlchemy URL (``postgresql+psycopg://``) into a libpq one for psycopg_pool."""
     url = make_url(database_url).set(drivername="postgresql")
     return url.render_as_string(hide_password=False)
+
+
+def _defer_params(
+    task: str, payload: Payload, lock_key: str | None, queueing_lock: str | None
+) -> dict[str, Any]:
+    """Return the parameters of ``_DEFER`` for one job (its delay is added by the caller)."""
+    return {
+        "queue": QUEUE_NAME,
+        "task_name": TASK_NAME,
+        "lock": lock_key,
+        "queueing_lock": queueing_lock,
+        "args": json.dumps({"task": task, "payload": payload}),
+    }
 
 
 class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
@@ -178,16 +192,10 @@ class ProcrastinateJobQueue:
         delay_seconds: float = 0.0,
     ) -> bool:
         """Add a job inside the caller's open transaction; False if the queueing lock is held."""
-        params = {
-            "queue": QUEUE_NAME,
-            "task_name": TASK_NAME,
-            "lock": lock_key,
-            "queueing_lock": queueing_lock,
-            "args": json.dumps({"task": task, "payload": payload}),
-            "delay": delay_seconds,
-        }
+        params = _defer_params(task, payload, lock_key, queueing_lock)
+        params["delay"] = delay_seconds
         for _ in range(10):
-            if await self._defer(conn, params):
+            if (await conn.execute(_DEFER, params)).first() is not None:
                 return True
             # A job with this queueing lock waits: hold it until the caller commits, so it reads
             # the caller's rows. If it started in between, it may not: defer a new job instead.
@@ -195,19 +203,16 @@ class ProcrastinateJobQueue:
                 return False
         raise RuntimeError(f"could not enqueue {task}: its queueing lock kept changing hands")
 
-    async def _defer(self, conn: AsyncConnection, params: dict[str, Any]) -> bool:
-        """Insert the job; False if a waiting job holds its queueing lock."""
-        try:
-            # The savepoint keeps a queueing-lock violation from aborting the caller's transaction.
-            async with conn.begin_nested():
-                await conn.execute(_DEFER, params)
-        except IntegrityError as err:
-            if getattr(getattr(err.orig, "diag", None), "constraint_name", None) == (
-                _QUEUEING_LOCK_INDEX
-            ):
+    def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
+        """Like :meth:`enqueue`, on a synchronous connection (a unit of work in a thread)."""
+        params = _defer_params(job.task, job.payload, job.lock_key, job.queueing_lock)
+        params["delay"] = job.delay_seconds
+        for _ in range(10):
+            if conn.execute(_DEFER, params).first() is not None:
+                return True
+            if conn.execute(_HOLD_WAITING, params).first() is not None:
                 return False
-            raise
-        return True
+        raise RuntimeError(f"could not enqueue {job.task}: its queueing lock kept changing hands")
 
     async def work(
         self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4

@@ -7,7 +7,9 @@ instead. Reads run right in the event loop: in WAL mode a read transaction never
 lock, and takes microseconds. Writes run in one ``asyncio.to_thread`` hop, queued behind the
 process's other writers on an asyncio lock: a write may still wait for SQLite's lock held by
 another connection or process, and only a thread may wait without stopping the loop. On
-PostgreSQL the same function runs through the async driver (``AsyncConnection.run_sync``).
+PostgreSQL the same function runs in one of a few unit threads, on a blocking psycopg
+connection: an async round trip costs several times the CPU of a blocking one (the event loop
+registers and unregisters the socket each time), and the GIL is released while PostgreSQL works.
 
 A unit that asks for jobs returns them (:class:`~callbridge.queue.base.NewJob`); they are
 enqueued in the same transaction, so rows and jobs commit together or not at all.
@@ -18,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from callbridge.queue.base import BlockingEnqueue, JobQueue, NewJob
+from callbridge.queue.base import JobQueue, NewJob
 from callbridge.storage.engine import READ_ONLY, SYNCHRONOUS, tune_sqlite, write_lock
 
 T = TypeVar("T")
@@ -31,14 +34,22 @@ WithJobs = Callable[[Connection], tuple[T, list[NewJob]]]
 
 _BLOCKING: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
+# PostgreSQL units run in threads of their own: a blocking psycopg round trip costs a fraction
+# of an async one (no event-loop registration per statement), and the GIL is released meanwhile.
+_THREADS = 10
+_POSTGRES_UNITS = ThreadPoolExecutor(_THREADS, thread_name_prefix="callbridge-unit")
+
 
 def _blocking_engine(engine: AsyncEngine) -> Engine:
-    """Return the synchronous twin of an async SQLite engine: same file, same pragmas."""
+    """Return the synchronous twin of an async engine: same database, same settings."""
     twin = _BLOCKING.get(engine.sync_engine)
     if twin is None:
-        url = engine.url.set(drivername="sqlite")
-        twin = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        tune_sqlite(twin, SYNCHRONOUS.get(engine.sync_engine, "FULL"))
+        if engine.dialect.name == "sqlite":
+            url = engine.url.set(drivername="sqlite")
+            twin = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            tune_sqlite(twin, SYNCHRONOUS.get(engine.sync_engine, "FULL"))
+        else:  # one connection for each thread that runs units
+            twin = create_engine(engine.url, pool_size=_THREADS, max_overflow=0, pool_pre_ping=True)
         _BLOCKING[engine.sync_engine] = twin
     return twin
 
@@ -50,39 +61,37 @@ def _in_read(twin: Engine, work: Callable[[Connection], T]) -> T:
             return work(conn)
 
 
+def _in_write(twin: Engine, work: Callable[[Connection], T]) -> T:
+    with twin.begin() as conn:
+        return work(conn)
+
+
+async def _in_thread(
+    run: Callable[[Engine, Callable[[Connection], T]], T],
+    engine: AsyncEngine,
+    work: Callable[[Connection], T],
+) -> T:
+    """Run a PostgreSQL unit in one of the unit threads."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_POSTGRES_UNITS, run, _blocking_engine(engine), work)
+
+
 async def write(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     """Run ``work`` in one write transaction (on SQLite, maybe shared) and return its result."""
     if engine.dialect.name != "sqlite":
-        async with engine.begin() as conn:
-            return await conn.run_sync(work)
+        return await _in_thread(_in_write, engine, work)
     return await _group_for(engine).submit(work)
 
 
 async def read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     """Run ``work`` in one read-only transaction (on SQLite it never takes the write lock)."""
     if engine.dialect.name != "sqlite":
-        async with engine.connect() as conn:
-            return await conn.run_sync(work)
+        return await _in_thread(_in_read, engine, work)
     return _in_read(_blocking_engine(engine), work)
 
 
 async def write_with_jobs(engine: AsyncEngine, queue: JobQueue, work: WithJobs[T]) -> T:
     """Run ``work`` and enqueue the jobs it returns, all in one transaction."""
-    if engine.dialect.name != "sqlite":
-        async with engine.begin() as conn:
-            result, jobs = await conn.run_sync(work)
-            for job in jobs:
-                await queue.enqueue(
-                    conn,
-                    job.task,
-                    job.payload,
-                    lock_key=job.lock_key,
-                    queueing_lock=job.queueing_lock,
-                    delay_seconds=job.delay_seconds,
-                )
-            return result
-    if not isinstance(queue, BlockingEnqueue):
-        raise TypeError("a SQLite unit of work needs a queue that can enqueue synchronously")
 
     def run(conn: Connection) -> T:
         result, jobs = work(conn)
