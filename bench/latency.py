@@ -26,7 +26,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
 from bench.harness import (
@@ -41,6 +40,7 @@ from bench.harness import (
     serve,
     settings_for,
 )
+from bench.load import LoadClient
 from callbridge.bootstrap import CreatedCompany
 from callbridge.connectors.base import utc_now
 from callbridge.connectors.local.client import LocalCrmClient
@@ -136,9 +136,7 @@ async def drive(
     """Send the calls on schedule; return when each final POST returned, POST times, rate."""
     ended: dict[str, float] = {}
     posts: list[float] = []
-    # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under us.
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200, keepalive_expiry=2)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+    async with LoadClient(url, 200) as http:
 
         async def one_call(index: int) -> None:
             number = known[index % len(known)] if index % 2 else f"+1415555{index % 10_000:04d}"
@@ -146,9 +144,10 @@ async def drive(
             for event in call_sequence(call_id, "incoming", number, answered=True):
                 body, headers = signed(secret, event)
                 sent = time.perf_counter()
-                answer = await http.post(path, content=body, headers=headers)
+                answer = await http.post(path, body, headers)
                 posts.append(time.perf_counter() - sent)
-                answer.raise_for_status()
+                if answer.status != 200:
+                    raise RuntimeError(f"POST answered {answer.status}: {answer.body[:300]!r}")
             ended[call_id] = time.time()
 
         stop = asyncio.Event()

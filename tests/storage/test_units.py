@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Connection, func, insert, select
@@ -30,6 +32,10 @@ async def database(migrated_url: str) -> AsyncIterator[tuple[AsyncEngine, JobQue
 
 def _company(name: str) -> dict[str, object]:
     return {"id": name, "name": name, "own_numbers": [], "created_at": NOW}
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
 
 
 def _count(db: Connection) -> int:
@@ -95,3 +101,56 @@ async def test_grouped_units_share_a_commit_and_keep_their_own_errors(
     assert isinstance(outcomes[20], Exception)
     assert await units.read(engine, _count) == 20
     assert await queue.pending_count() == 20
+
+
+async def test_a_worker_write_waits_in_a_thread_while_another_process_holds_the_lock(
+    sqlite_url: str,
+) -> None:
+    """The worker's writes run in the loop, but never stop it waiting for SQLite's lock."""
+    from callbridge.storage.migrate import upgrade
+
+    await upgrade(sqlite_url)
+    engine = create_engine(sqlite_url, durable=False)
+    assert units.writes_in_loop(engine)
+    other = sqlite3.connect(sqlite_url.split("///", 1)[1], isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # as another process's writer would
+        write = asyncio.create_task(
+            units.write(engine, lambda db: db.execute(insert(companies), _company("late")))
+        )
+        ticks = 0
+        for _ in range(10):  # the loop keeps running while the write waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert ticks == 10 and not write.done()
+        other.execute("COMMIT")
+        await asyncio.wait_for(write, 10)
+        assert await units.read(engine, _count) == 1
+    finally:
+        other.close()
+        units.dispose(engine)
+        await engine.dispose()
+
+
+async def test_the_worker_engine_keeps_the_wal_from_growing_without_bound(
+    sqlite_url: str,
+) -> None:
+    """Writes in the loop never checkpoint themselves, yet a thread's checkpoints bound the WAL."""
+    from callbridge.storage.migrate import upgrade
+
+    await upgrade(sqlite_url)
+    engine = create_engine(sqlite_url, durable=False)
+    wal = Path(sqlite_url.split("///", 1)[1] + "-wal")
+    sizes = []
+    try:
+        for rounds in range(4):
+            for index in range(units.CHECKPOINT_EVERY):
+                row = _company(f"c{rounds}-{index}")
+                await units.write(engine, lambda db, row=row: db.execute(insert(companies), row))
+            await asyncio.sleep(0.2)  # the round's checkpoint runs in a thread
+            sizes.append(_size(wal))
+        # Without checkpoints the WAL would hold every round's pages: four times the first.
+        assert sizes[-1] < 2 * sizes[0], sizes
+    finally:
+        units.dispose(engine)
+        await engine.dispose()

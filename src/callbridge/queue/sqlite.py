@@ -13,6 +13,7 @@ import functools
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,15 +22,15 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Select,
+    Row,
+    TextualSelect,
     Update,
     and_,
     bindparam,
     delete,
-    exists,
     func,
-    or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -42,6 +43,7 @@ from callbridge.queue.sqlite_table import jobs
 from callbridge.storage import units
 
 logger = logging.getLogger(__name__)
+ABANDONED_CHECK_SECONDS = 1.0
 
 
 def _utcnow() -> datetime:
@@ -58,33 +60,42 @@ class _Claimed:
     attempts: int
 
 
-def _claimable() -> Select[Any]:
-    """Select the oldest job that is due and whose lock key is free, per-key FIFO."""
-    now = bindparam("now", type_=jobs.c.scheduled_at.type)
-    other = jobs.alias("other")
-    key_busy = exists().where(
-        other.c.lock_key == jobs.c.lock_key,
-        other.c.id != jobs.c.id,
-        or_(
-            and_(other.c.status == "doing", other.c.lease_until >= now),
-            and_(other.c.status.in_(("todo", "doing")), other.c.id < jobs.c.id),
-        ),
-    )
-    due = or_(
-        and_(jobs.c.status == "todo", jobs.c.scheduled_at <= now),
-        # A lease that ran out means its worker died: the job is up for grabs again.
-        and_(jobs.c.status == "doing", jobs.c.lease_until < now),
-    )
+# A job may start when no other job of its lock key runs (under a live lease) or waits before it.
+_KEY_FREE = """(jobs.lock_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM jobs AS other
+     WHERE other.lock_key = jobs.lock_key AND other.id != jobs.id
+       AND (other.status = 'doing' AND other.lease_until >= :now
+            OR other.status IN ('todo', 'doing') AND other.id < jobs.id)))"""
+
+
+def _claim_query(source: str, due: str) -> TextualSelect:
+    """Select the oldest job of ``source`` that is ``due`` and whose lock key is free."""
     return (
-        select(jobs.c.id, jobs.c.task, jobs.c.payload, jobs.c.attempts, jobs.c.status)
-        .where(due, or_(jobs.c.lock_key.is_(None), ~key_busy))
-        .order_by(jobs.c.id)
-        .limit(1)
+        text(
+            f"SELECT id, task, payload, attempts, status FROM {source} "
+            f"WHERE {due} AND {_KEY_FREE} ORDER BY id LIMIT 1"
+        )
+        .bindparams(bindparam("now", type_=jobs.c.scheduled_at.type))
+        .columns(jobs.c.id, jobs.c.task, jobs.c.payload, jobs.c.attempts, jobs.c.status)
     )
 
 
-# Built once: the statement is the same for every claim, only ``now`` changes.
-_CLAIMABLE = _claimable()
+# Statements built once. Waiting jobs are walked in id order through their partial index, so a
+# claim stops at the first free one instead of sorting the whole backlog (which made each claim
+# slower as the queue grew). SQLite would pick the status index and sort unless told otherwise.
+_WAITING = _claim_query(
+    "jobs INDEXED BY ix_jobs_todo_in_order", "status = 'todo' AND scheduled_at <= :now"
+)
+# A lease that ran out means its worker died: the job is up for grabs again.
+_ABANDONED = _claim_query("jobs", "status = 'doing' AND lease_until < :now")
+
+
+def _claimable(conn: Connection, now: datetime, abandoned: bool = True) -> Row[Any] | None:
+    """Return the next job to run: an abandoned one first (if asked), else the oldest waiting."""
+    params = {"now": now}
+    if abandoned and (row := conn.execute(_ABANDONED, params).first()) is not None:
+        return row
+    return conn.execute(_WAITING, params).first()
 
 
 # A held queueing lock must not abort the caller's transaction, so no error is raised.
@@ -119,6 +130,7 @@ class SQLiteJobQueue:
         self._policy = policy
         self._lease = timedelta(seconds=lease_seconds)
         self._poll_seconds = poll_seconds
+        self._next_abandoned_check = 0.0
         self._wakeup = asyncio.Event()
         self._busy = False  # the last claim found a job
 
@@ -272,20 +284,25 @@ class SQLiteJobQueue:
 
     async def _claim(self, worker_id: str) -> _Claimed | None:
         """Take the lease of the next runnable job in one short write transaction."""
-        now = {"now": _utcnow()}
-        # An idle worker looks first without the write lock: polling must not make webhooks and
-        # other writers queue behind empty claims. A busy one goes straight for the next job.
-        if not self._busy and not await units.read(
-            self._engine, lambda conn: conn.execute(_CLAIMABLE, now).first()
-        ):
+        # Abandoned jobs (their lease ran out) are looked for once a second, not on every claim.
+        abandoned = time.monotonic() >= self._next_abandoned_check
+        if abandoned:
+            self._next_abandoned_check = time.monotonic() + ABANDONED_CHECK_SECONDS
+        # An idle worker whose writes wait in a thread looks first without the write lock:
+        # polling must not make webhooks and other writers queue behind empty claims. A busy
+        # one, or one that writes in the event loop (where nobody waits behind it), goes
+        # straight for the next job.
+        peek = not self._busy and not units.writes_in_loop(self._engine)
+        look = functools.partial(_claimable, now=_utcnow(), abandoned=abandoned)
+        if peek and not await units.read(self._engine, look):
             return None
-        job = await units.write(self._engine, functools.partial(self._take, worker_id))
+        job = await units.write(self._engine, functools.partial(self._take, worker_id, abandoned))
         self._busy = job is not None
         return job
 
-    def _take(self, worker_id: str, conn: Connection) -> _Claimed | None:
+    def _take(self, worker_id: str, abandoned: bool, conn: Connection) -> _Claimed | None:
         now = _utcnow()
-        row = conn.execute(_CLAIMABLE, {"now": now}).first()
+        row = _claimable(conn, now, abandoned)
         if row is None:
             return None
         # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.

@@ -50,6 +50,14 @@ jobs = Table(
 
 # The claim query filters on status then due time, and walks jobs in id order.
 Index("ix_jobs_status_scheduled_at", jobs.c.status, jobs.c.scheduled_at, jobs.c.id)
+# Claims walk the waiting jobs in id order and stop at the first due one with a free key.
+Index(
+    "ix_jobs_todo_in_order",
+    jobs.c.id,
+    jobs.c.scheduled_at,
+    sqlite_where=text("status = 'todo'"),
+    postgresql_where=text("status = 'todo'"),
+)
 # Per-key checks: "is this key held, or is an older job of this key waiting?".
 Index("ix_jobs_lock_key_status", jobs.c.lock_key, jobs.c.status, jobs.c.id)
 # At most one waiting job per queueing lock; running and dead jobs do not count.

@@ -43,11 +43,15 @@ def create_engine(url: str, *, durable: bool = True, **kwargs: Any) -> AsyncEngi
 SYNCHRONOUS: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
-def tune_sqlite(engine: Engine, synchronous: str) -> None:
+def tune_sqlite(
+    engine: Engine, synchronous: str, *, busy_ms: int = 30_000, autocheckpoint: bool = True
+) -> None:
     """Make every SQLite transaction durable and take the write lock up front.
 
     Python's sqlite3 module begins transactions lazily; a read that later writes can then fail
     with "database is locked" instead of waiting. ``BEGIN IMMEDIATE`` waits (busy timeout) instead.
+    ``busy_ms=0`` makes it fail at once instead, and ``autocheckpoint=False`` leaves the WAL
+    checkpoints to other connections: for connections used right in the event loop.
     """
 
     @event.listens_for(engine, "connect")
@@ -57,7 +61,9 @@ def tune_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
