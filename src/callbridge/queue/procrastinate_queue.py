@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Mapping
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from callbridge.errors import Permanent
 from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
 from callbridge.queue.retry import DEFAULT_POLICY, Dead, Decision, Reschedule, RetryPolicy
+from callbridge.storage import units
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +124,18 @@ def _defer_params(
         "queueing_lock": queueing_lock,
         "args": json.dumps({"task": task, "payload": payload}),
     }
+
+
+def _wake_if_free(job_id: int, conn: Connection) -> bool:
+    """Wake the workers if a job waits behind ``job_id``'s finished one; False: still running."""
+    row = conn.execute(_STATUS, {"job_id": job_id}).first()
+    if row is None or not row.waiting:
+        return True
+    if row.status == "doing":
+        return False
+    message = json.dumps({"type": "job_inserted", "job_id": job_id})
+    conn.execute(_WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message})
+    return True
 
 
 class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
@@ -338,8 +352,8 @@ class ProcrastinateJobQueue:
         Otherwise a retry (or a stalled-job recovery) of this job collides with the job that was
         queued while it ran, and the retry fails, leaving the job stuck in ``doing``.
         """
-        async with self._engine.begin() as conn:
-            await conn.execute(_RELEASE_QUEUEING_LOCK, {"job_id": job_id})
+        params = {"job_id": job_id}
+        await units.write(self._engine, lambda conn: conn.execute(_RELEASE_QUEUEING_LOCK, params))
 
     def _wake_when_released(self, job_id: int) -> None:
         """Wake every worker once this job's lock is free, so the next job of its key starts now.
@@ -352,18 +366,10 @@ class ProcrastinateJobQueue:
         task.add_done_callback(self._wakers.discard)
 
     async def _notify_after_finish(self, job_id: int) -> None:
-        message = json.dumps({"type": "job_inserted", "job_id": job_id})
         try:
             for _ in range(200):  # procrastinate marks the job finished right after we return
-                async with self._engine.begin() as conn:
-                    row = (await conn.execute(_STATUS, {"job_id": job_id})).first()
-                    if row is None or not row.waiting:
-                        return
-                    if row.status != "doing":
-                        await conn.execute(
-                            _WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message}
-                        )
-                        return
+                if await units.write(self._engine, functools.partial(_wake_if_free, job_id)):
+                    return
                 await asyncio.sleep(0.005)
         except Exception:  # waking early is an optimisation; polling still finds the job
             logger.debug("could not wake workers after job %s", job_id, exc_info=True)
