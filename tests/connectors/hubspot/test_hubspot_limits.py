@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from callbridge.connectors.hubspot.config import HubSpotConfig
 from callbridge.connectors.hubspot.connector import HubSpotConnector
 from callbridge.connectors.hubspot.limits import JITTER, LARGEST_TAKE, Demand, due, shape
 from callbridge.connectors.hubspot.tables import hubspot_rate_buckets
@@ -88,7 +89,7 @@ async def test_the_take_that_refuses_a_half_done_sync_asks_for_its_earlier_token
     make_connector: MakeConnector,
 ) -> None:
     clock = Clock()
-    connector = make_connector(requests_per_10s=100, clock=clock, search_companies=False)
+    connector = make_connector(requests_per_10s=100, clock=clock, company_search="never")
     await connector.find_by_phone(PHONE)  # 1 search + the call log: 2 of the 5 tokens
     await make_connector(requests_per_10s=100, clock=clock).client.reserve(3)  # empty it
     with pytest.raises(RateLimited) as caught:
@@ -113,7 +114,7 @@ async def test_two_connectors_of_one_integration_share_the_bucket(
     make_connector: MakeConnector, fake: FakeHubSpot
 ) -> None:
     clock = Clock()
-    limits = {"requests_per_10s": 20, "clock": clock, "search_companies": False}
+    limits = {"requests_per_10s": 20, "clock": clock, "company_search": "never"}
     workers = [make_connector(**limits) for _ in range(3)]  # three "workers"
     # Burst of 4, refill 1.6/s; a lookup takes its search and the call log after it: 2 tokens.
     await workers[0].find_by_phone(PHONE)
@@ -132,7 +133,7 @@ async def test_syncs_refused_together_come_back_one_after_the_other(
     make_connector: MakeConnector, fake: FakeHubSpot
 ) -> None:
     clock = Clock()
-    limits = {"requests_per_10s": 20, "clock": clock, "search_companies": False}
+    limits = {"requests_per_10s": 20, "clock": clock, "company_search": "never"}
     await make_connector(**limits).client.reserve(4)  # empty the bucket (burst 4)
     waits = []
     for _ in range(3):
@@ -216,7 +217,39 @@ async def test_the_cache_expires(make_connector: MakeConnector, fake: FakeHubSpo
     sent = len(fake.state.requests)
     clock.now += timedelta(seconds=61)
     await connector.find_by_phone(PHONE)
-    assert len(fake.state.requests) == sent + 2
+    assert len(fake.state.requests) == sent + 1  # a known contact: one search
+
+
+SEARCHES = {"contacts": "/crm/v3/objects/contacts/search"}
+SEARCHES["companies"] = "/crm/v3/objects/companies/search"
+
+
+@pytest.mark.parametrize(
+    ("mode", "contact", "searched"),
+    [
+        ("when_no_contact", True, ["contacts"]),
+        ("when_no_contact", False, ["contacts", "companies"]),
+        ("always", True, ["contacts", "companies"]),
+        ("never", False, ["contacts"]),
+    ],
+)
+async def test_companies_are_searched_as_the_setting_says(
+    make_connector: MakeConnector, fake: FakeHubSpot, mode: str, contact: bool, searched: list[str]
+) -> None:
+    """By default a known contact costs one search; companies are looked at when none has it."""
+    company = fake.state.add("companies", {"name": "Switchboard", "phone": "+14155550134"})
+    if contact:
+        fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
+    found = await make_connector(company_search=mode).find_by_phone(PHONE)
+    assert [path for _, path in fake.state.requests] == [SEARCHES[kind] for kind in searched]
+    assert (f"company:{company['id']}" in [r.id for r in found]) == ("companies" in searched)
+
+
+def test_settings_saved_with_search_companies_are_still_read() -> None:
+    """``search_companies: true/false`` (the earlier setting) maps to always / never."""
+    assert HubSpotConfig.model_validate({"search_companies": False}).company_search == "never"
+    assert HubSpotConfig.model_validate({"search_companies": True}).company_search == "always"
+    assert HubSpotConfig().company_search == "when_no_contact"
 
 
 async def test_creating_a_contact_adds_it_to_the_number(

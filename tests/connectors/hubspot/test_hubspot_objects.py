@@ -39,7 +39,7 @@ async def test_contacts_by_mobile_and_companies_by_phone_are_found(
     mobile = fake.state.add("contacts", {"firstname": "Mo", "mobilephone": "415.555.0134"})
     company = fake.state.add("companies", {"name": "Acme", "phone": "+1 (415) 555-0134"})
     fake.state.add("contacts", {"firstname": "Other country", "phone": "+44 4155550134"})
-    found = await make_connector().find_by_phone(PHONE)
+    found = await make_connector(company_search="always").find_by_phone(PHONE)
     assert {(r.id, r.object_type) for r in found} == {
         (mobile["id"], ObjectType.CONTACT),
         (f"company:{company['id']}", ObjectType.ACCOUNT),
@@ -66,7 +66,7 @@ def sent(fake: FakeHubSpot, since: int) -> list[str]:
     return [f"{method} {path}" for method, path in fake.state.requests[since:]]
 
 
-async def test_a_known_contact_without_deals_costs_two_searches_and_the_log(
+async def test_a_known_contact_without_deals_costs_one_search_and_the_log(
     make_connector: MakeConnector, fake: FakeHubSpot
 ) -> None:
     contact = fake.state.add("contacts", {"firstname": "Jane", "phone": "(415) 555-0134"})
@@ -75,11 +75,7 @@ async def test_a_known_contact_without_deals_costs_two_searches_and_the_log(
     [found] = await connector.find_by_phone(PHONE)
     assert await connector.find_open_deal(found.id) is None
     await connector.log_call(draft(found.id))
-    assert sent(fake, 0) == [
-        "POST /crm/v3/objects/contacts/search",
-        "POST /crm/v3/objects/companies/search",
-        "POST /crm/v3/objects/calls",
-    ]
+    assert sent(fake, 0) == ["POST /crm/v3/objects/contacts/search", "POST /crm/v3/objects/calls"]
     assert found.id == contact["id"]
 
 
@@ -90,7 +86,7 @@ async def test_the_open_deal_is_looked_up_when_the_search_counts_deals(
     company = fake.state.add("companies", {"name": "Acme", "phone": "+14155550134"})
     deal = fake.state.add("deals", {"dealname": "Big", "dealstage": "qualifiedtobuy"})
     fake.state.associations |= {("contacts", contact["id"], "deals", deal["id"], 4)}
-    connector = make_connector()
+    connector = make_connector(company_search="always")
     await connector.find_by_phone(PHONE)
     before = len(fake.state.requests)
     found = await connector.find_open_deal(contact["id"])

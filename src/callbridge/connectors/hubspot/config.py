@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class HubSpotConfig(BaseModel):
@@ -26,12 +27,26 @@ class HubSpotConfig(BaseModel):
     )
     deal_pipeline: str = "default"
     deal_stage: str = "appointmentscheduled"
-    search_companies: bool = True
+    company_search: Literal["always", "when_no_contact", "never"] = Field(
+        default="when_no_contact",
+        description="When to also search companies by phone: on every lookup (one more search "
+        "request), only when no contact has the number, or never",
+    )
     account_timezone: str = Field(
         default="UTC",
         description="Time zone of the HubSpot account; its daily limit resets at midnight there",
     )
     cache_seconds: float = Field(default=300, ge=0, description="Phone lookup cache lifetime")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_search_companies(cls, data: Any) -> Any:
+        """Read settings saved before ``company_search`` (``search_companies: true/false``)."""
+        if isinstance(data, dict) and "search_companies" in data:
+            data = dict(data)
+            data.setdefault("company_search", "always" if data["search_companies"] else "never")
+            del data["search_companies"]
+        return data
 
 
 class HubSpotCredentials(BaseModel):

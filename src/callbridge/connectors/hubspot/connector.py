@@ -86,17 +86,37 @@ class HubSpotConnector:
         """Return contacts (phone, mobile) and companies (phone) with this number, cached.
 
         One search per object type (HubSpot searches one type per request), each with one filter
-        group per phone property. The searches also read ``num_associated_deals``, so a record
-        without any deal needs no open-deal lookup in this sync.
+        group per phone property. Companies are searched as ``company_search`` says: by default
+        only when no contact has the number, so a known contact costs one search. The searches
+        also read ``num_associated_deals``, so a record without any deal needs no open-deal
+        lookup in this sync.
         """
         cached = await self.cache.get(phone.e164)
         if cached is not None:
             records = [mapping.record_from_json(item) for item in cached]
             self.had_no_deals |= {item["id"] for item in cached if not item.get("deals", True)}
             return records
-        searches = 2 if self.config.search_companies else 1
+        mode = self.config.company_search
+        searches = 2 if mode == "always" else 1
         await self.client.prepay(searches, LOOKUP_PREPAID)
-        found = await self._search_records(
+        found = await self._search_contacts(phone)
+        if mode == "always" or (mode == "when_no_contact" and not self._matching(found, phone)):
+            if mode == "when_no_contact":  # the second search was not paid with the first
+                await self.client.reserve(1, searches=1)
+            found += await self._search_records(
+                "companies",
+                phone_groups(phone, ["hs_searchable_calculated_phone_number"], ["phone"]),
+                mapping.COMPANY_PROPERTIES,
+            )
+        matching = self._matching(found, phone)
+        await self._note_without_deals(matching)
+        if matching:  # misses are not cached: a contact typed in HubSpot must be found next call
+            await self.cache.put(phone.e164, [mapping.record_to_json(r, d) for r, d in matching])
+        return [record for record, _ in matching]
+
+    async def _search_contacts(self, phone: PhoneNumber) -> list[tuple[CrmRecord, bool]]:
+        """Search contacts by phone and mobile phone, in one request."""
+        return await self._search_records(
             "contacts",
             phone_groups(
                 phone,
@@ -105,17 +125,12 @@ class HubSpotConnector:
             ),
             mapping.CONTACT_PROPERTIES,
         )
-        if self.config.search_companies:
-            found += await self._search_records(
-                "companies",
-                phone_groups(phone, ["hs_searchable_calculated_phone_number"], ["phone"]),
-                mapping.COMPANY_PROPERTIES,
-            )
-        matching = [(r, deals) for r, deals in found if self._same_number(r, phone)]
-        await self._note_without_deals(matching)
-        if matching:  # misses are not cached: a contact typed in HubSpot must be found next call
-            await self.cache.put(phone.e164, [mapping.record_to_json(r, d) for r, d in matching])
-        return [record for record, _ in matching]
+
+    def _matching(
+        self, found: list[tuple[CrmRecord, bool]], phone: PhoneNumber
+    ) -> list[tuple[CrmRecord, bool]]:
+        """Keep the records found whose number really is ``phone``."""
+        return [(record, deals) for record, deals in found if self._same_number(record, phone)]
 
     async def _note_without_deals(self, found: list[tuple[CrmRecord, bool]]) -> None:
         """Remember the records HubSpot counts no deal on, unless we created one on them.
