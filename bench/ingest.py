@@ -6,10 +6,11 @@ Run alone with ``python -m bench.ingest``. For each database (SQLite, then Postg
    ``callbridge.storage.engine.create_engine`` (SQLite: WAL, ``synchronous=FULL``), by one writer
    and by CLIENTS concurrent writers; the better of the two is the reference;
 2. ingest rate: DELIVERIES pre-signed generic deliveries (calls of ringing, answered, ended)
-   POSTed by CLIENTS concurrent httpx clients over loopback to a ``callbridge serve`` process
-   with ``CALLBRIDGE_EMBEDDED_WORKER=false``: the rate at which webhooks are made durable (their
-   jobs wait in the queue). SQLite is measured a second time with its embedded worker draining
-   the same queue at once, as ``make run`` runs it; that row is informative, not the target.
+   POSTed on CLIENTS concurrent connections of ``bench.load`` over loopback to a
+   ``callbridge serve`` process with ``CALLBRIDGE_EMBEDDED_WORKER=false``: the rate at which
+   webhooks are made durable (their jobs wait in the queue). SQLite is measured a second time
+   with its embedded worker draining the same queue at once, as ``make run`` runs it; that row
+   is informative, not the target.
 """
 
 from __future__ import annotations
@@ -208,7 +209,8 @@ def section(figures: list[IngestFigures]) -> str:
     ]
     intro = (
         f"{DELIVERIES} signed deliveries (after {WARM_UP} for warm-up), {CLIENTS} concurrent "
-        "httpx clients over loopback; ratio = ingest rate / the better raw single-row commit "
+        "keep-alive connections of the lean load generator (`bench/load.py`) over loopback; "
+        "ratio = ingest rate / the better raw single-row commit "
         "rate of the same database."
     )
     return f"### Ingest\n\n{intro}\n\n" + markdown_table(headers, rows)

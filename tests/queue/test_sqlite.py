@@ -96,3 +96,17 @@ def test_build_queue_picks_the_implementation_from_the_url(sqlite_url: str) -> N
     postgres_url = "postgresql+psycopg://postgres@127.0.0.1:5432/unused"
     postgres = build_queue(postgres_url, create_engine(postgres_url))
     assert isinstance(postgres, ProcrastinateJobQueue)
+
+
+async def test_a_claim_walks_waiting_jobs_in_order_instead_of_sorting_the_backlog(
+    engine: AsyncEngine,
+) -> None:
+    """The claim's plan reads the partial index of waiting jobs in id order, with no sort."""
+    from callbridge.queue.sqlite import _WAITING
+
+    sql = str(_WAITING.compile(dialect=engine.dialect))
+    async with engine.connect() as conn:
+        plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("",) * sql.count("?"))
+        details = " | ".join(str(row[-1]) for row in plan)
+    assert "SCAN jobs USING INDEX ix_jobs_todo_in_order" in details, details
+    assert "TEMP B-TREE" not in details, details

@@ -240,8 +240,12 @@ async def test_companies_are_searched_as_the_setting_says(
     company = fake.state.add("companies", {"name": "Switchboard", "phone": "+14155550134"})
     if contact:
         fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
-    found = await make_connector(company_search=mode).find_by_phone(PHONE)
+    connector = make_connector(company_search=mode, requests_per_10s=100, clock=Clock())
+    found = await connector.find_by_phone(PHONE)
     assert [path for _, path in fake.state.requests] == [SEARCHES[kind] for kind in searched]
+    # Paid up front: the searches made and the request that follows; nothing more is kept.
+    assert connector.client.taken == len(searched) + 1
+    assert await general_tokens(connector) == 100 // 20 - len(searched) - 1
     assert (f"company:{company['id']}" in [r.id for r in found]) == ("companies" in searched)
 
 

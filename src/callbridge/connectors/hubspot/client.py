@@ -112,6 +112,14 @@ class HubSpotClient:
             self.prepaid -= requests
             await self.bucket.give_back(self._general(requests))
 
+    async def refund_search(self) -> None:
+        """Give back a search reserved with the lookup that turned out not to be needed."""
+        self.taken -= 1
+        budget = self.config.searches_per_second
+        await self.bucket.give_back(
+            self._general(1), Demand("search", budget, 1.0, 1, strict=False)
+        )
+
     async def reserve(self, requests: int, *, searches: int = 0) -> None:
         """Take the tokens of several requests at once, so none is spent on a half-done step."""
         demands = [self._general(requests, need=self.taken + requests)]

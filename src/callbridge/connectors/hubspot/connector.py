@@ -97,12 +97,13 @@ class HubSpotConnector:
             self.had_no_deals |= {item["id"] for item in cached if not item.get("deals", True)}
             return records
         mode = self.config.company_search
-        searches = 2 if mode == "always" else 1
-        await self.client.prepay(searches, LOOKUP_PREPAID)
+        # Both searches are paid up front (a sync refused between them would search again when
+        # retried); the companies search is given back when a contact has the number.
+        await self.client.prepay(1 if mode == "never" else 2, LOOKUP_PREPAID)
         found = await self._search_contacts(phone)
-        if mode == "always" or (mode == "when_no_contact" and not self._matching(found, phone)):
-            if mode == "when_no_contact":  # the second search was not paid with the first
-                await self.client.reserve(1, searches=1)
+        if mode == "when_no_contact" and self._matching(found, phone):
+            await self.client.refund_search()
+        elif mode != "never":
             found += await self._search_records(
                 "companies",
                 phone_groups(phone, ["hs_searchable_calculated_phone_number"], ["phone"]),

@@ -136,17 +136,18 @@ class RateBucket:
                 f"HubSpot {demand.name} budget of {demand.budget}/{demand.window:g} s used", wait
             )
 
-    async def give_back(self, demand: Demand) -> None:
+    async def give_back(self, *demands: Demand) -> None:
         """Return unused tokens (taken for requests that turned out not to be needed)."""
         if self._integration_id == UNSAVED_ID:
             return
         async with self._sessions.begin() as session:
             now = self._clock()
-            rows = await self._rows(session, [demand.name])
-            tokens = self._tokens(rows.get(demand.name), now, demand)
-            await self._write(
-                session, demand.name, rows, min(demand.burst, tokens + demand.count), now
-            )
+            rows = await self._rows(session, [demand.name for demand in demands])
+            for demand in demands:
+                tokens = self._tokens(rows.get(demand.name), now, demand)
+                await self._write(
+                    session, demand.name, rows, min(demand.burst, tokens + demand.count), now
+                )
 
     async def _rows(self, session: AsyncSession, names: Sequence[str]) -> dict[str, Any]:
         wanted = [*names, *(name + LINE for name in names)]
