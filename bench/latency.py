@@ -164,6 +164,20 @@ async def drive(
     return ended, posts, completed
 
 
+async def wait_for_worker(query: Query) -> None:
+    """Wait until the worker process has registered with Procrastinate (it takes ~1 s to start).
+
+    Calls sent before would measure the worker's start-up, not its processing.
+    """
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        [(_, workers)] = await query("SELECT 'workers', count(*) FROM procrastinate_workers")
+        if workers:
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("the worker did not start within 60 s: see worker.log")
+
+
 async def poll(query: Query, seen: dict[str, float], stop: asyncio.Event) -> None:
     """Note when each activity is first visible to a reader, until ``stop`` is set."""
     while not stop.is_set():
@@ -216,6 +230,7 @@ async def measure(database: str, database_url: str | None, rate: float) -> Laten
                 serve(env, data_dir / "server.log") as server,
                 child(["worker"], env, data_dir / "worker.log"),
             ):
+                await wait_for_worker(query)
                 ended, posts, completed = await drive(
                     server.url, path, company.source_secret, known, seen, query, rate
                 )

@@ -84,13 +84,11 @@ _RELEASE_QUEUEING_LOCK = text(
     "WHERE id = :job_id AND queueing_lock IS NOT NULL"
 )
 
-# The job's status, and whether another job waits behind its lock (only then is waking useful).
+# The finished job's status (none once deleted), and whether a job waits on its lock key.
 _STATUS = text("""
-SELECT job.status, EXISTS (
-    SELECT 1 FROM procrastinate_jobs AS other
-     WHERE other.lock = job.lock AND other.status = 'todo' AND other.id <> job.id
-) AS waiting
-  FROM procrastinate_jobs AS job WHERE job.id = :job_id
+SELECT (SELECT status FROM procrastinate_jobs WHERE id = :job_id) AS status,
+       EXISTS (SELECT 1 FROM procrastinate_jobs
+                WHERE lock = :lock AND status = 'todo' AND id <> :job_id) AS waiting
 """)
 
 # Holds the waiting job that took a new event's place until the enqueuing transaction ends:
@@ -126,13 +124,18 @@ def _defer_params(
     }
 
 
-def _wake_if_free(job_id: int, conn: Connection) -> bool:
-    """Wake the workers if a job waits behind ``job_id``'s finished one; False: still running."""
-    row = conn.execute(_STATUS, {"job_id": job_id}).first()
-    if row is None or not row.waiting:
-        return True
+def _wake_if_free(job_id: int, lock: str, conn: Connection) -> bool:
+    """Once ``job_id`` is finished, wake the workers if a job waits on its lock; False: running.
+
+    Whether a job waits is asked only after the job finished: a job enqueued while it ran was
+    refused by the workers (its lock was held) and is woken here; one enqueued after it finished
+    is fetched on its own insert's notification.
+    """
+    row = conn.execute(_STATUS, {"job_id": job_id, "lock": lock}).one()
     if row.status == "doing":
         return False
+    if not row.waiting:
+        return True
     message = json.dumps({"type": "job_inserted", "job_id": job_id})
     conn.execute(_WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message})
     return True
@@ -339,7 +342,7 @@ class ProcrastinateJobQueue:
                 raise Permanent(f"no handler for task {task!r}")
             await handler(payload)
             if job.lock is not None:
-                self._wake_when_released(job.id)
+                self._wake_when_released(job.id, job.lock)
         except Exception as error:
             decision = self._policy.decide(error, job.attempts + 1)
             self._decisions[job.id] = decision
@@ -355,20 +358,20 @@ class ProcrastinateJobQueue:
         params = {"job_id": job_id}
         await units.write(self._engine, lambda conn: conn.execute(_RELEASE_QUEUEING_LOCK, params))
 
-    def _wake_when_released(self, job_id: int) -> None:
+    def _wake_when_released(self, job_id: int, lock: str) -> None:
         """Wake every worker once this job's lock is free, so the next job of its key starts now.
 
         Procrastinate only notifies on inserts; a job waiting behind a lock would otherwise start
         one polling interval late, which serializes a busy number's calls at the polling rate.
         """
-        task = asyncio.create_task(self._notify_after_finish(job_id))
+        task = asyncio.create_task(self._notify_after_finish(job_id, lock))
         self._wakers.add(task)
         task.add_done_callback(self._wakers.discard)
 
-    async def _notify_after_finish(self, job_id: int) -> None:
+    async def _notify_after_finish(self, job_id: int, lock: str) -> None:
         try:
             for _ in range(200):  # procrastinate marks the job finished right after we return
-                if await units.write(self._engine, functools.partial(_wake_if_free, job_id)):
+                if await units.write(self._engine, functools.partial(_wake_if_free, job_id, lock)):
                     return
                 await asyncio.sleep(0.005)
         except Exception:  # waking early is an optimisation; polling still finds the job
