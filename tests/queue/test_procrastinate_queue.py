@@ -57,3 +57,36 @@ async def test_recover_stalled_jobs_requeues_jobs_of_silent_workers(postgres_url
         assert tuple(row) == ("todo", 1)
     finally:
         await engine.dispose()
+
+
+async def test_a_job_enqueued_behind_a_running_one_starts_when_it_ends(postgres_url: str) -> None:
+    """No polling: the job that waited on the lock is woken as soon as the lock's job ends.
+
+    The second job is enqueued while the first runs: the workers refuse it (its lock is held),
+    and nothing but the wake-up after the first one ends would start it before the 30 s poll.
+    """
+    import asyncio
+
+    await upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    queue = ProcrastinateJobQueue(postgres_url, engine, poll_seconds=30.0)
+    second_ran = asyncio.Event()
+    stop = asyncio.Event()
+
+    async def first(payload: dict[str, object]) -> None:
+        async with engine.begin() as conn:
+            await queue.enqueue(conn, "second", {}, lock_key="k")
+        await asyncio.sleep(0.2)  # the insert's notification comes and goes while this runs
+
+    async def second(payload: dict[str, object]) -> None:
+        second_ran.set()
+
+    try:
+        async with engine.begin() as conn:
+            await queue.enqueue(conn, "first", {}, lock_key="k")
+        worker = asyncio.create_task(queue.work({"first": first, "second": second}, stop=stop))
+        await asyncio.wait_for(second_ran.wait(), 10)
+        stop.set()
+        await worker
+    finally:
+        await engine.dispose()
