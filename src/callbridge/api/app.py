@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callbridge import __version__
 from callbridge.api import (
@@ -29,12 +37,17 @@ from callbridge.pipeline import UnknownSource
 from callbridge.runtime import Runtime
 from callbridge.worker import run_worker
 
+log = logging.getLogger("callbridge.api")
+
 
 def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
     """Return the app serving ``runtime``; with ``embedded_worker`` it also drains the queue."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far lives as long as the process: keep it out of the garbage
+        # collector's full passes, which otherwise walk it again and again under load.
+        gc.freeze()
         stop = asyncio.Event()
         task = asyncio.create_task(run_worker(runtime, stop)) if embedded_worker else None
         app.state.worker = task
@@ -83,6 +96,20 @@ def _document_webhook_schema(app: FastAPI) -> None:
 
 
 def _install_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> Response:
+        log.info(
+            "refused %s %s: %s %s", request.method, request.url.path, err.status_code, err.detail
+        )
+        return await http_exception_handler(request, err)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
+        log.info(
+            "refused %s %s: invalid request %s", request.method, request.url.path, err.errors()
+        )
+        return await request_validation_exception_handler(request, err)
+
     @app.exception_handler(IntegrityError)
     async def conflict(_request: Request, err: IntegrityError) -> JSONResponse:
         # A safety net: routes answer their own conflicts with the field named; this keeps any
@@ -94,7 +121,9 @@ def _install_error_answers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(InputError)
-    async def input_error(_request: Request, err: InputError) -> JSONResponse:
+    async def input_error(request: Request, err: InputError) -> JSONResponse:
+        # The access log is off by default: say here why a request was refused.
+        log.warning("refused %s %s: %s", request.method, request.url.path, err)
         if isinstance(err, SignatureError):
             return JSONResponse({"error": "invalid_signature", "message": str(err)}, 401)
         if isinstance(err, UnknownSource):
