@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import shlex
 import signal
 import sys
@@ -94,6 +95,7 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        gc.freeze()  # start-up objects live as long as the process: out of full GC passes
         console.print("worker started; Ctrl-C to stop")
         try:
             await run_worker(runtime, stop)
