@@ -4,9 +4,10 @@ On SQLite, aiosqlite hands every cursor operation to its own thread and back (ab
 per statement, 60 to 100 µs each on a small VM), so the hops, not SQLite, were most of the cost
 of a webhook or a job. A unit runs its whole transaction on a plain ``sqlite3`` connection
 instead. Reads run right in the event loop: in WAL mode a read transaction never waits for a
-lock, and takes microseconds. Writes run in one ``asyncio.to_thread`` hop, queued behind the
-process's other writers on an asyncio lock: a write may still wait for SQLite's lock held by
-another connection or process, and only a thread may wait without stopping the loop. On
+lock, and takes microseconds. Writes are group-committed (:class:`GroupCommit`), queued behind
+the process's other writers on an asyncio lock: a webhook's in one ``asyncio.to_thread`` hop (its
+commit waits for the disk), the worker's right in the loop unless another process holds SQLite's
+lock (only a thread may wait for it without stopping the loop). On
 PostgreSQL the same function runs in one of a few unit threads, on a blocking psycopg
 connection: an async round trip costs several times the CPU of a blocking one (the event loop
 registers and unregisters the socket each time), and the GIL is released while PostgreSQL works.
