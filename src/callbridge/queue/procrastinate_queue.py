@@ -111,16 +111,15 @@ def _libpq_url(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _defer_params(
-    task: str, payload: Payload, lock_key: str | None, queueing_lock: str | None
-) -> dict[str, Any]:
-    """Return the parameters of ``_DEFER`` for one job (its delay is added by the caller)."""
+def _defer_params(job: NewJob) -> dict[str, Any]:
+    """Return the parameters of ``_DEFER`` (and ``_HOLD_WAITING``) for one job."""
     return {
         "queue": QUEUE_NAME,
         "task_name": TASK_NAME,
-        "lock": lock_key,
-        "queueing_lock": queueing_lock,
-        "args": json.dumps({"task": task, "payload": payload}),
+        "lock": job.lock_key,
+        "queueing_lock": job.queueing_lock,
+        "args": json.dumps({"task": job.task, "payload": job.payload}),
+        "delay": job.delay_seconds,
     }
 
 
@@ -209,24 +208,17 @@ class ProcrastinateJobQueue:
         delay_seconds: float = 0.0,
     ) -> bool:
         """Add a job inside the caller's open transaction; False if the queueing lock is held."""
-        params = _defer_params(task, payload, lock_key, queueing_lock)
-        params["delay"] = delay_seconds
-        for _ in range(10):
-            if (await conn.execute(_DEFER, params)).first() is not None:
-                return True
-            # A job with this queueing lock waits: hold it until the caller commits, so it reads
-            # the caller's rows. If it started in between, it may not: defer a new job instead.
-            if (await conn.execute(_HOLD_WAITING, params)).first() is not None:
-                return False
-        raise RuntimeError(f"could not enqueue {task}: its queueing lock kept changing hands")
+        job = NewJob(task, payload, lock_key, queueing_lock, delay_seconds)
+        return await conn.run_sync(self.enqueue_blocking, job)
 
     def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
         """Like :meth:`enqueue`, on a synchronous connection (a unit of work in a thread)."""
-        params = _defer_params(job.task, job.payload, job.lock_key, job.queueing_lock)
-        params["delay"] = job.delay_seconds
+        params = _defer_params(job)
         for _ in range(10):
             if conn.execute(_DEFER, params).first() is not None:
                 return True
+            # A job with this queueing lock waits: hold it until the caller commits, so it reads
+            # the caller's rows. If it started in between, it may not: defer a new job instead.
             if conn.execute(_HOLD_WAITING, params).first() is not None:
                 return False
         raise RuntimeError(f"could not enqueue {job.task}: its queueing lock kept changing hands")

@@ -53,9 +53,7 @@ def _blocking_engine(engine: AsyncEngine) -> Engine:
     twin = _BLOCKING.get(engine.sync_engine)
     if twin is None:
         if engine.dialect.name == "sqlite":
-            url = engine.url.set(drivername="sqlite")
-            twin = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-            tune_sqlite(twin, SYNCHRONOUS.get(engine.sync_engine, "FULL"))
+            twin = _sqlite_twin(engine, busy_seconds=30, in_loop=False)
         else:  # one connection for each thread that runs units
             twin = create_engine(engine.url, pool_size=_THREADS, max_overflow=0, pool_pre_ping=True)
         _BLOCKING[engine.sync_engine] = twin
@@ -66,11 +64,16 @@ def _inline_engine(engine: AsyncEngine) -> Engine:
     """Return the SQLite twin whose writes run in the event loop: it never waits for the lock."""
     twin = _INLINE.get(engine.sync_engine)
     if twin is None:
-        url = engine.url.set(drivername="sqlite")
-        twin = create_engine(url, connect_args={"timeout": 0, "check_same_thread": False})
-        synchronous = SYNCHRONOUS.get(engine.sync_engine, "FULL")
-        tune_sqlite(twin, synchronous, busy_ms=0, autocheckpoint=False)
-        _INLINE[engine.sync_engine] = twin
+        twin = _INLINE[engine.sync_engine] = _sqlite_twin(engine, busy_seconds=0, in_loop=True)
+    return twin
+
+
+def _sqlite_twin(engine: AsyncEngine, *, busy_seconds: int, in_loop: bool) -> Engine:
+    """Open the async engine's SQLite file synchronously, with its pragmas and this busy wait."""
+    url = engine.url.set(drivername="sqlite")
+    twin = create_engine(url, connect_args={"timeout": busy_seconds, "check_same_thread": False})
+    synchronous = SYNCHRONOUS.get(engine.sync_engine, "FULL")
+    tune_sqlite(twin, synchronous, busy_ms=busy_seconds * 1000, autocheckpoint=not in_loop)
     return twin
 
 
