@@ -249,14 +249,6 @@ async def test_the_default_matrix_writes_deals_tasks_and_recording_links(
     assert [sync["status"] for sync in syncs] == ["done", "done"]
     [missed] = await bridge.contacts_with("+14155550166")
     [answered] = await bridge.contacts_with("+14155550167")
-    for contact, sync in ((missed, syncs[0]), (answered, syncs[1])):
-        detail = (await bridge.crm.get(f"/api/contacts/{contact['id']}/")).json()
-        if not detail["opportunities"]:
-            # KNOWN FLAKE (3 of the last 10 full runs, 2026-11-22), not understood yet: the sync
-            # says create_deal done, the token is an org admin (sees every contact and deal),
-            # and yet one of the two contacts lists no opportunity. Reported as XFAIL, not
-            # hidden; see the closing note.
-            pytest.xfail(f"a contact has no opportunity; actions: {sync['actions']}")
     missed_deal = await bridge.deal_of(missed["id"])
     answered_deal = await bridge.deal_of(answered["id"])
     assert missed_deal["assigned_to"] == [bottlecrm_org.admin_profile_id]

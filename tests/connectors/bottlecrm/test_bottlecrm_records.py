@@ -13,6 +13,7 @@ from callbridge.connectors.base import (
     SupportsOwners,
     SupportsTasks,
 )
+from callbridge.connectors.bottlecrm.mapping import deal_values, task_values
 from callbridge.domain.deal import DealDraft
 from callbridge.domain.event import Utm
 from callbridge.domain.phone import parse_e164
@@ -92,6 +93,60 @@ async def test_a_deal_is_created_once_found_open_and_reassigned(
     assert [owner["id"] for owner in stored["assigned_to"]] == [bottlecrm_org.admin_profile_id]
     assert "utm_source: google" in stored["description"]
     assert (stored["lead_source"], stored["contacts"][0]["id"]) == ("call", contact)
+
+
+async def test_a_deal_left_half_created_is_linked_to_its_contact_and_owner(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient, bottlecrm_org: BottleCrmOrg
+) -> None:
+    # BottleCRM saves an opportunity, then links its contacts and owners in separate
+    # statements: a create that failed in between (a 500, retried) leaves a bare deal behind.
+    assert isinstance(connector, SupportsDeals)
+    contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
+    deal_draft = DealDraft(
+        external_id="callbridge:half-deal",
+        name="Inbound call from +1 415-555-0134",
+        record_id=contact,
+        owner=bottlecrm_org.agent_profile_id,
+    )
+    pipelines = (await bottlecrm_api.get("/api/opportunities/pipelines/")).json()["pipelines"]
+    bare = {
+        **deal_values(deal_draft, str(pipelines[0]["id"]), None),
+        "contacts": [],
+        "assigned_to": [],
+    }
+    answer = await bottlecrm_api.post("/api/opportunities/", json=bare)
+    assert answer.status_code == 200, answer.text
+    deal = await connector.create_deal(deal_draft)
+    assert deal.id == str(answer.json()["id"])
+    stored = (await bottlecrm_api.get(f"/api/opportunities/{deal.id}/")).json()["opportunity_obj"]
+    assert [c["id"] for c in stored["contacts"]] == [contact]
+    assert [o["id"] for o in stored["assigned_to"]] == [bottlecrm_org.agent_profile_id]
+    await connector.set_deal_owner(deal.id, bottlecrm_org.admin_profile_id)
+    await connector.create_deal(deal_draft)  # a later retry keeps the reassignment
+    stored = (await bottlecrm_api.get(f"/api/opportunities/{deal.id}/")).json()["opportunity_obj"]
+    assert [o["id"] for o in stored["assigned_to"]] == [bottlecrm_org.admin_profile_id]
+
+
+async def test_a_task_left_half_created_is_linked_to_its_contact_and_assignee(
+    connector: Connector, bottlecrm_api: httpx.AsyncClient, bottlecrm_org: BottleCrmOrg
+) -> None:
+    assert isinstance(connector, SupportsTasks)
+    contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
+    task = TaskDraft(
+        external_id="callbridge:half-task",
+        title="Call back +1 415-555-0134",
+        body="Missed call at 09:00",
+        record_id=contact,
+        assignee=bottlecrm_org.agent_profile_id,
+    )
+    bare = {**task_values(task, "contact", None), "contacts": [], "assigned_to": []}
+    assert (await bottlecrm_api.post("/api/tasks/", json=bare)).status_code == 200
+    task_id = await connector.create_task(task)
+    stored = (await bottlecrm_api.get(f"/api/tasks/{task_id}/")).json()["task_obj"]
+    assert [c["id"] for c in stored["contacts"]] == [contact]
+    assert [a["id"] for a in stored["assigned_to"]] == [bottlecrm_org.agent_profile_id]
+    listed = (await bottlecrm_api.get("/api/tasks/", params={"title": task.title})).json()
+    assert len(listed["tasks"]) == 1
 
 
 async def test_a_task_without_an_id_is_found_by_title_and_created_once(

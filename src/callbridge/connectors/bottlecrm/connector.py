@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -19,6 +20,7 @@ from callbridge.connectors.bottlecrm.mapping import (
     interaction_changes,
     interaction_values,
     marker,
+    missing_links,
     record_from_hit,
     same_number,
     task_values,
@@ -128,10 +130,11 @@ class BottleCrmConnector:
 
     async def create_deal(self, draft: DealDraft) -> Deal:
         """Create an opportunity in the configured (or default) pipeline, once per external id."""
+        owner = draft.owner or self.config.default_owner
         found = await self._find_deal(draft)
         if found is not None:
-            return found
-        owner = draft.owner or self.config.default_owner
+            await self._complete("opportunities", found, draft.record_id, owner)
+            return deal_from(found)
         pipeline = draft.pipeline or self.config.pipeline or await self._default_pipeline()
         values = deal_values(draft, pipeline, owner)
         created = await self.client.create("opportunities", values)
@@ -139,12 +142,20 @@ class BottleCrmConnector:
             raise Permanent("BottleCRM created an opportunity but did not say its id")
         return Deal(id=created, name=values["name"], owner=owner, stage=values["stage"])
 
-    async def _find_deal(self, draft: DealDraft) -> Deal | None:
+    async def _find_deal(self, draft: DealDraft) -> dict[str, Any] | None:
         params = {"name": draft.name[:200]}
         for item in await self.client.listing("opportunities", "opportunities", params):
             if carries(item.get("description"), draft.external_id):
-                return deal_from(item)
+                return item
         return None
+
+    async def _complete(
+        self, module: str, found: dict[str, Any], contact_id: str | None, owner: str | None
+    ) -> None:
+        """Link what a half-done create of ``found`` left out (its contact, its owner)."""
+        changes = missing_links(found, contact_id, owner)
+        if changes:
+            await self.client.patch(module, str(found["id"]), changes)
 
     async def _default_pipeline(self) -> str:
         pipelines = await self.client.pipelines()
@@ -161,23 +172,25 @@ class BottleCrmConnector:
 
     async def create_task(self, draft: TaskDraft) -> str:
         """Create a task once per external id; BottleCRM gives no id, so find it by title."""
-        existing = await self._find_task(draft)
-        if existing is not None:
-            return existing
         home = await self._home(draft.record_id)
         owner = draft.assignee or self.config.default_owner
-        await self.client.create("tasks", task_values(draft, home, owner))
-        created = await self._find_task(draft)
-        if created is None:
+        existing = await self._find_task(draft)
+        if existing is None:
+            await self.client.create("tasks", task_values(draft, home, owner))
+            existing = await self._find_task(draft)
+        if existing is None:
             raise Permanent(f"BottleCRM created task {draft.title!r} but it cannot be found")
-        return created
+        contact = draft.record_id if home == "contact" else None
+        await self._complete("tasks", existing, contact, owner)
+        return str(existing["id"])
 
-    async def _find_task(self, draft: TaskDraft) -> str | None:
+    async def _find_task(self, draft: TaskDraft) -> dict[str, Any] | None:
+        """Return the task (its detail) titled as the draft and carrying its marker."""
         params = {"title": draft.title[:200]}
         for item in await self.client.listing("tasks", "tasks", params):
-            detail = await self.client.detail("tasks", str(item["id"]))
-            if carries((detail.get("task_obj") or {}).get("description"), draft.external_id):
-                return str(item["id"])
+            task = (await self.client.detail("tasks", str(item["id"]))).get("task_obj") or {}
+            if carries(task.get("description"), draft.external_id):
+                return {**task, "id": item["id"]}
         return None
 
     async def add_note(self, draft: NoteDraft) -> str:

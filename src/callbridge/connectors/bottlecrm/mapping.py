@@ -150,6 +150,25 @@ def deal_values(draft: DealDraft, pipeline: str, owner: str | None) -> dict[str,
     }
 
 
+def missing_links(
+    found: dict[str, Any], contact_id: str | None, owner: str | None
+) -> dict[str, Any]:
+    """Return the PATCH that completes a deal or task its create left half-linked ({} if none).
+
+    BottleCRM saves the record, then links its contacts and assignees in further statements,
+    outside one transaction: a create that failed after the first leaves the record without
+    them, and the retry finds it by its marker. The contact is added to those linked; the owner
+    is set only when nobody is assigned (a later reassignment is kept).
+    """
+    changes: dict[str, Any] = {}
+    linked = [str(contact["id"]) for contact in found.get("contacts") or []]
+    if contact_id is not None and contact_id not in linked:
+        changes["contacts"] = [*linked, contact_id]
+    if owner is not None and not found.get("assigned_to"):
+        changes["assigned_to"] = [owner]
+    return changes
+
+
 def deal_from(opportunity: dict[str, Any]) -> Deal:
     """Build a deal from an opportunity as the list or a contact's detail shows it."""
     owners = opportunity.get("assigned_to") or []
