@@ -129,18 +129,24 @@ async def fold_call(runtime: Runtime, payload: Payload) -> None:
         runtime.engine, runtime.queue, functools.partial(_fold, payload, runtime.clock())
     )
     call_id, user_id = folded
-    if user_id is not None:  # only an agent's dialer listens for its calls
+    if call_id is not None and user_id is not None:  # only an agent's dialer listens
         dialer_events.announce_soon(runtime, payload["company_id"], call_id)
 
 
 def _fold(
     payload: Payload, now: datetime, db: Connection
-) -> tuple[tuple[str, str | None], list[NewJob]]:
-    """Store the folded call; when it is final, ask for its sync in each integration."""
+) -> tuple[tuple[str | None, str | None], list[NewJob]]:
+    """Store the folded call; when it is final, ask for its sync in each integration.
+
+    A fold that finds no event it has not folded already changes nothing and asks for nothing:
+    a fold queued while the previous one ran may find its event already folded by it.
+    """
     company_id, source_id = payload["company_id"], payload["source_id"]
     call = fold(calls.load_events(db, source_id, payload["call"]))
     user_id = agent_user(db, company_id, call)
     call_id = calls.save_call(db, company_id, source_id, call, user_id, now)
+    if call_id is None:
+        return (None, None), []
     if not call.is_final:
         return (call_id, user_id), []
     company = accounts.get_company(db, company_id)

@@ -59,6 +59,41 @@ async def test_recover_stalled_jobs_requeues_jobs_of_silent_workers(postgres_url
         await engine.dispose()
 
 
+async def test_a_stalled_job_is_recovered_while_a_job_with_its_queueing_lock_waits(
+    postgres_url: str,
+) -> None:
+    """A running job keeps its queueing lock; recovery drops it so the two can both wait."""
+    await upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    queue = ProcrastinateJobQueue(postgres_url, engine, stall_seconds=1.0)
+    try:
+        async with engine.begin() as conn:
+            await queue.enqueue(conn, "fold", {"n": 1}, lock_key="k", queueing_lock="q")
+            await conn.execute(
+                text(
+                    "INSERT INTO procrastinate_workers (last_heartbeat) "
+                    "VALUES (now() - interval '1 minute')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "UPDATE procrastinate_jobs SET status = 'doing', "
+                    "worker_id = (SELECT max(id) FROM procrastinate_workers)"
+                )
+            )
+        async with engine.begin() as conn:  # queued while the first one "ran"
+            assert await queue.enqueue(conn, "fold", {"n": 2}, lock_key="k", queueing_lock="q")
+        async with queue._app.open_async():
+            assert await queue.recover_stalled_jobs() == 1
+        async with engine.connect() as conn:
+            rows = await conn.execute(
+                text("SELECT status, queueing_lock FROM procrastinate_jobs ORDER BY id")
+            )
+            assert [tuple(row) for row in rows] == [("todo", None), ("todo", "q")]
+    finally:
+        await engine.dispose()
+
+
 async def test_a_job_enqueued_behind_a_running_one_starts_when_it_ends(postgres_url: str) -> None:
     """No polling: the job that waited on the lock is woken as soon as the lock's job ends.
 

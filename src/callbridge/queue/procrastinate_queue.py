@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import logging
+import time
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import procrastinate
+import psycopg
+import psycopg_pool
 from procrastinate.manager import get_channel_for_queues
 from sqlalchemy import BigInteger, Connection, column, text
 from sqlalchemy.engine import make_url
@@ -27,6 +30,7 @@ from callbridge.errors import Permanent
 from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
 from callbridge.queue.retry import DEFAULT_POLICY, Dead, Decision, Reschedule, RetryPolicy
 from callbridge.storage import units
+from callbridge.storage.engine import IDLE_PING_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -79,17 +83,13 @@ UPDATE procrastinate_jobs
 
 _WAKE_WORKERS = text("SELECT pg_notify(:channel, :message)")
 
+# A job going back to the queue (a retry, a recovered stall) gives up its queueing lock: the lock
+# dedupes waiting jobs only, and one may have been queued while it ran (the unique index on
+# waiting jobs would refuse the retry). A job that succeeds is deleted with it.
 _RELEASE_QUEUEING_LOCK = text(
     "UPDATE procrastinate_jobs SET queueing_lock = NULL "
     "WHERE id = :job_id AND queueing_lock IS NOT NULL"
 )
-
-# The finished job's status (none once deleted), and whether a job waits on its lock key.
-_STATUS = text("""
-SELECT (SELECT status FROM procrastinate_jobs WHERE id = :job_id) AS status,
-       EXISTS (SELECT 1 FROM procrastinate_jobs
-                WHERE lock = :lock AND status = 'todo' AND id <> :job_id) AS waiting
-""")
 
 # Holds the waiting job that took a new event's place until the enqueuing transaction ends:
 # procrastinate_fetch_job_v2 selects FOR UPDATE SKIP LOCKED, so the job cannot start before the
@@ -123,21 +123,39 @@ def _defer_params(job: NewJob) -> dict[str, Any]:
     }
 
 
-def _wake_if_free(job_id: int, lock: str, conn: Connection) -> bool:
-    """Once ``job_id`` is finished, wake the workers if a job waits on its lock; False: running.
+# When each pooled connection was last handed out (see _check_if_idle).
+_HANDED_OUT: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+    weakref.WeakKeyDictionary()
+)
 
-    Whether a job waits is asked only after the job finished: a job enqueued while it ran was
-    refused by the workers (its lock was held) and is woken here; one enqueued after it finished
-    is fetched on its own insert's notification.
+
+async def _check_if_idle(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Check a pooled connection only if it sat unused: Procrastinate checks it on every use.
+
+    A fetch or a finish would otherwise cost two round trips, the check and the query. A dead
+    connection found here is replaced by the pool.
     """
-    row = conn.execute(_STATUS, {"job_id": job_id, "lock": lock}).one()
-    if row.status == "doing":
-        return False
-    if not row.waiting:
-        return True
-    message = json.dumps({"type": "job_inserted", "job_id": job_id})
-    conn.execute(_WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message})
-    return True
+    now = time.monotonic()
+    last = _HANDED_OUT.get(conn)
+    _HANDED_OUT[conn] = now
+    if last is None or now - last >= IDLE_PING_SECONDS:
+        await psycopg_pool.AsyncConnectionPool.check_connection(conn)
+
+
+async def _autocommit(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Put a new pooled connection in autocommit mode.
+
+    Each of Procrastinate's queries is one statement (a function call): autocommit spares a
+    BEGIN and a COMMIT round trip around every fetch and finish.
+    """
+    await conn.set_autocommit(True)
+
+
+def _pool_checking_idle_connections(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool[Any]:
+    """Build Procrastinate's pool: autocommit connections, checked only after idling."""
+    return psycopg_pool.AsyncConnectionPool(
+        **{**kwargs, "check": _check_if_idle, "configure": _autocommit}
+    )
 
 
 class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
@@ -180,11 +198,13 @@ class ProcrastinateJobQueue:
         self._stall_seconds = stall_seconds
         self._stall_check_seconds = stall_check_seconds
         self._poll_seconds = poll_seconds
-        self._wakers: set[asyncio.Task[None]] = set()
         self._handlers: Mapping[str, Handler] = {}
         self._decisions: dict[int, Decision] = {}
         connector = procrastinate.PsycopgConnector(
-            conninfo=_libpq_url(database_url), min_size=1, max_size=10
+            conninfo=_libpq_url(database_url),
+            min_size=1,
+            max_size=10,
+            pool_factory=_pool_checking_idle_connections,
         )
         self._app = procrastinate.App(connector=connector)
         self._app.task(
@@ -252,6 +272,8 @@ class ProcrastinateJobQueue:
         recovered = 0
         for job in stalled:
             try:
+                assert job.id is not None, "a stored job has an id"
+                await self._release_queueing_lock(job.id)
                 # Counts the lost run as an attempt, like any retry.
                 await self._app.job_manager.retry_job(job)
             except Exception:
@@ -323,56 +345,38 @@ class ProcrastinateJobQueue:
             await asyncio.sleep(self._stall_check_seconds)
 
     async def _run(self, context: procrastinate.JobContext, task: str, payload: Payload) -> None:
-        """Dispatch one job to its handler, recording the error and decision if it fails."""
+        """Dispatch one job to its handler, recording the error and decision if it fails.
+
+        Workers waiting on the job's lock are woken when it finishes by a trigger (migration
+        0006), in Procrastinate's own finish statement.
+        """
         job = context.job
         assert job.id is not None, "a fetched job has an id"
         try:
-            if job.queueing_lock is not None:
-                await self._release_queueing_lock(job.id)
             handler = self._handlers.get(task)
             if handler is None:
                 raise Permanent(f"no handler for task {task!r}")
             await handler(payload)
-            if job.lock is not None:
-                self._wake_when_released(job.id, job.lock)
         except Exception as error:
             decision = self._policy.decide(error, job.attempts + 1)
             self._decisions[job.id] = decision
             await self._record_failure(job.id, error, uncount=isinstance(decision, Reschedule))
             raise
+        except asyncio.CancelledError:  # a shutdown: Procrastinate puts the job back
+            if job.queueing_lock is not None:
+                await asyncio.shield(self._release_queueing_lock(job.id))
+            raise
 
     async def _release_queueing_lock(self, job_id: int) -> None:
-        """Drop a running job's queueing lock: it dedupes waiting jobs only.
-
-        Otherwise a retry (or a stalled-job recovery) of this job collides with the job that was
-        queued while it ran, and the retry fails, leaving the job stuck in ``doing``.
-        """
+        """Drop a job's queueing lock before it goes back to the queue (see the statement)."""
         params = {"job_id": job_id}
         await units.write(self._engine, lambda conn: conn.execute(_RELEASE_QUEUEING_LOCK, params))
-
-    def _wake_when_released(self, job_id: int, lock: str) -> None:
-        """Wake every worker once this job's lock is free, so the next job of its key starts now.
-
-        Procrastinate only notifies on inserts; a job waiting behind a lock would otherwise start
-        one polling interval late, which serializes a busy number's calls at the polling rate.
-        """
-        task = asyncio.create_task(self._notify_after_finish(job_id, lock))
-        self._wakers.add(task)
-        task.add_done_callback(self._wakers.discard)
-
-    async def _notify_after_finish(self, job_id: int, lock: str) -> None:
-        try:
-            for _ in range(200):  # procrastinate marks the job finished right after we return
-                if await units.write(self._engine, functools.partial(_wake_if_free, job_id, lock)):
-                    return
-                await asyncio.sleep(0.005)
-        except Exception:  # waking early is an optimisation; polling still finds the job
-            logger.debug("could not wake workers after job %s", job_id, exc_info=True)
 
     async def _record_failure(self, job_id: int, error: Exception, *, uncount: bool) -> None:
         """Keep the job's last error; give the attempt back when the run did not count."""
         async with self._engine.begin() as conn:
             params = {"job_id": job_id, "error": f"{type(error).__name__}: {error}"}
             await conn.execute(_RECORD_ERROR, params)
+            await conn.execute(_RELEASE_QUEUEING_LOCK, {"job_id": job_id})
             if uncount:
                 await conn.execute(_UNCOUNT_ATTEMPT, {"job_id": job_id})

@@ -67,8 +67,12 @@ def save_call(
     call: Call,
     user_id: str | None,
     now: datetime,
-) -> str:
-    """Insert or update the folded call and return Callbridge's id for it."""
+) -> str | None:
+    """Insert or update the folded call and return Callbridge's id for it.
+
+    None when the stored call was already folded from as many events: every event is stored
+    once, so the same count means the same events (a fold merged, retried or replayed).
+    """
     values = {
         "id": str(uuid.uuid4()),
         "company_id": company_id,
@@ -80,7 +84,10 @@ def save_call(
     }
     keys = ("source_id", "provider_call_id")
     keep = ("id", "company_id", "created_at")
-    return str(upsert(session, calls, values, keys, returning="id", keep=keep))
+    saved = upsert(
+        session, calls, values, keys, returning="id", keep=keep, unless_same="event_count"
+    )
+    return None if saved is None else str(saved)
 
 
 def get_call(session: Executes, call_id: str) -> dict[str, Any] | None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -35,8 +37,39 @@ def create_engine(url: str, *, durable: bool = True, **kwargs: Any) -> AsyncEngi
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    ping_when_idle(engine.sync_engine)
+    return engine
+
+
+# A pooled connection idle longer than this is pinged before use (see ping_when_idle).
+IDLE_PING_SECONDS = 5.0
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    """Ping a pooled PostgreSQL connection before use only if it sat idle ``idle_seconds``.
+
+    ``pool_pre_ping`` pings on every checkout: one more round trip for every transaction, about
+    a dozen per call under load. A connection that served a moment ago is alive; one that sat
+    idle may have been closed by a restart or a firewall, and is replaced before it fails a
+    request (SQLAlchemy retries the checkout on DisconnectionError).
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as err:  # the driver's own error for a dead socket
+            raise DisconnectionError(f"idle connection is gone: {err}") from err
+        if not alive:
+            raise DisconnectionError("idle connection did not answer a ping")
 
 
 # The synchronous mode each SQLite engine was created with (its units of work use the same).

@@ -56,26 +56,35 @@ def upsert(
     counter: tuple[str, int] | None = None,
     returning: str | None = None,
     keep: tuple[str, ...] = ("id",),
+    unless_same: str | None = None,
 ) -> Any:
     """Insert a row, or update the row with the same ``keys`` to ``values``, in one statement.
 
     ``counter`` names a column and how much to add to it when the row already exists (the new
     row takes the value in ``values``); ``keep`` names columns an update leaves as they were.
-    With ``returning``, return that column of the row.
+    ``unless_same`` names a column: the existing row is left alone when it already holds the
+    new value there. With ``returning``, return that column of the row (None if left alone).
     """
-    shape = (tuple(sorted(values)), keys, counter, returning, keep)
+    shape = (tuple(sorted(values)), keys, counter, returning, keep, unless_same)
     statement = _upsert_statement(table, dialect_of(db), shape)
     result = db.execute(statement, values)
-    return None if returning is None else result.scalar_one()
+    return None if returning is None else result.scalar_one_or_none()
 
 
-Shape = tuple[tuple[str, ...], tuple[str, ...], tuple[str, int] | None, str | None, tuple[str, ...]]
+Shape = tuple[
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, int] | None,
+    str | None,
+    tuple[str, ...],
+    str | None,
+]
 
 
 @functools.lru_cache(maxsize=256)
 def _upsert_statement(table: Table, dialect: str, shape: Shape) -> Insert:
     """Build an upsert once per table and set of columns; the values come as parameters."""
-    columns, keys, counter, returning, keep = shape
+    columns, keys, counter, returning, keep, unless_same = shape
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(table)
     excluded = statement.excluded
@@ -85,8 +94,9 @@ def _upsert_statement(table: Table, dialect: str, shape: Shape) -> Insert:
     if counter is not None:
         column, step = counter
         changes[column] = table.c[column] + step
+    where = None if unless_same is None else table.c[unless_same] != excluded[unless_same]
     upsert_statement: Insert = statement.on_conflict_do_update(
-        index_elements=list(keys), set_=changes
+        index_elements=list(keys), set_=changes, where=where
     )
     return upsert_statement.returning(table.c[returning]) if returning else upsert_statement
 

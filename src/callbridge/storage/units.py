@@ -31,7 +31,13 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.queue.base import JobQueue, NewJob
-from callbridge.storage.engine import READ_ONLY, SYNCHRONOUS, tune_sqlite, write_lock
+from callbridge.storage.engine import (
+    READ_ONLY,
+    SYNCHRONOUS,
+    ping_when_idle,
+    tune_sqlite,
+    write_lock,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,7 +61,8 @@ def _blocking_engine(engine: AsyncEngine) -> Engine:
         if engine.dialect.name == "sqlite":
             twin = _sqlite_twin(engine, busy_seconds=30, in_loop=False)
         else:  # one connection for each thread that runs units
-            twin = create_engine(engine.url, pool_size=_THREADS, max_overflow=0, pool_pre_ping=True)
+            twin = create_engine(engine.url, pool_size=_THREADS, max_overflow=0)
+            ping_when_idle(twin)
         _BLOCKING[engine.sync_engine] = twin
     return twin
 

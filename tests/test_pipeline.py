@@ -1,0 +1,78 @@
+"""The pipeline's two verbs on both databases: ingest stores, fold asks for syncs only when new."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callbridge import pipeline
+from callbridge.bootstrap import CreatedCompany, create_company
+from callbridge.queue.base import Payload
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+from callbridge.testing.webhooks import call_sequence, generic_event, signed
+
+NUMBER = "+14155550123"
+
+
+@pytest.fixture
+async def runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime on a migrated database (SQLite or PostgreSQL)."""
+    built = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
+    yield built
+    await built.close()
+
+
+async def deliver(runtime: Runtime, company: CreatedCompany, event: dict[str, Any]) -> None:
+    """Ingest one signed event, as the webhook endpoint does."""
+    body, headers = signed(company.source_secret, event)
+    await pipeline.ingest(runtime, company.source_id, headers, body)
+
+
+async def drain(runtime: Runtime) -> list[str]:
+    """Run the queue's worker until no job is left; return the tasks that ran."""
+    ran: list[str] = []
+    handlers = pipeline.handlers(runtime.for_worker())
+
+    def counted(task: str) -> Any:
+        async def run(payload: Payload) -> None:
+            ran.append(task)
+            await handlers[task](payload)
+
+        return run
+
+    stop = asyncio.Event()
+    work = {task: counted(task) for task in handlers}
+    worker = asyncio.create_task(runtime.queue.work(work, stop=stop, concurrency=2))
+    try:
+        for _ in range(600):
+            if ran and not await runtime.queue.pending_count():
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"the queue did not drain in 30 s; ran {ran}")
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    return ran
+
+
+async def test_a_fold_with_no_new_event_asks_for_no_sync(runtime: Runtime) -> None:
+    company = await create_company(runtime, "Acme")
+    for event in call_sequence("c-1", "incoming", NUMBER, answered=True):
+        await deliver(runtime, company, event)
+    assert "sync" in await drain(runtime)
+    fold = {"company_id": company.company_id, "source_id": company.source_id, "call": "c-1"}
+    # A fold queued while the last one ran finds its event folded already: nothing to do.
+    await pipeline.process(runtime.for_worker(), "fold", fold)
+    assert await runtime.queue.pending_count() == 0
+    # Late data is a new event: its fold asks for the sync again, to update the activity.
+    recording = generic_event("call.recording", "c-1", recording_url="https://rec.test/1.mp3")
+    await deliver(runtime, company, recording)
+    assert await drain(runtime) == ["fold", "sync"]
