@@ -79,9 +79,13 @@ async def new_company(settings: Settings) -> CreatedCompany:
         await runtime.close()
 
 
+# Settings a benchmark run may be given from outside (e.g. to compare worker concurrencies).
+_PASSED = {"CALLBRIDGE_WORKER_CONCURRENCY"}
+
+
 def environment(data_dir: Path, database_url: str | None, **extra: str) -> dict[str, str]:
     """Return the environment of a server or worker process for that data dir and database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLBRIDGE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLBRIDGE_") or k in _PASSED}
     env["CALLBRIDGE_DATA_DIR"] = str(data_dir)
     if database_url:
         env["CALLBRIDGE_DATABASE_URL"] = database_url

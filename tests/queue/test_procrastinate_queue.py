@@ -125,3 +125,32 @@ async def test_a_job_enqueued_behind_a_running_one_starts_when_it_ends(postgres_
         await worker
     finally:
         await engine.dispose()
+
+
+async def test_jobs_are_found_by_lock_without_walking_the_backlog(postgres_url: str) -> None:
+    """Procrastinate's fetch (and the wake-up trigger) look jobs up by lock through an index."""
+    await upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO procrastinate_jobs (queue_name, task_name, lock, args) "
+                    "SELECT 'callbridge', 'callbridge.run', 'sync:' || g, '{}' "
+                    "FROM generate_series(1, 3000) AS g"
+                )
+            )
+            await conn.execute(text("ANALYZE procrastinate_jobs"))
+            # The fetch's question for each candidate: does a job with its lock run or wait ahead?
+            plan = await conn.execute(
+                text(
+                    "EXPLAIN SELECT 1 FROM procrastinate_jobs AS other_jobs "
+                    "WHERE other_jobs.lock = 'sync:2999' AND (other_jobs.status = 'doing' "
+                    "OR (other_jobs.status = 'todo' AND other_jobs.id < 2999))"
+                )
+            )
+            lines = [row[0] for row in plan]
+        assert "callbridge_procrastinate_jobs_by_lock" in lines[0], lines
+        assert not any("Seq Scan" in line for line in lines), lines
+    finally:
+        await engine.dispose()
