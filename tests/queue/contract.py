@@ -375,3 +375,30 @@ class QueueContract:
         assert [payload["n"] for payload in calls.payloads] == ["first", "second"]
         assert marker.read_text().count("started") == 1
         assert await queue.dead_letters() == []
+
+    async def test_a_job_whose_workers_keep_dying_is_dead_lettered(
+        self, harness: Harness, tmp_path: Path
+    ) -> None:
+        """A job that kills every worker running it (a crash, memory) must not run forever."""
+        queue, calls = harness.make(RetryPolicy(max_attempts=2, base_seconds=0.01)), Calls()
+        marker = tmp_path / "started"
+        await enqueue(harness, queue, "block", {"n": "poison"}, lock_key="k")
+        for runs in (1, 2):
+            worker = await asyncio.create_subprocess_exec(
+                sys.executable, str(WORKER_SCRIPT), harness.database_url, str(marker)
+            )
+            try:
+
+                def started(runs: int = runs) -> bool:
+                    return marker.exists() and marker.read_text().count("started") == runs
+
+                await eventually(started, f"a worker to start run {runs}", within=30)
+            finally:
+                worker.kill()  # SIGKILL, as the OOM killer would
+                await worker.wait()
+        async with running(queue, {"block": recording(calls)}):
+            await eventually(lambda: settled(queue), "the poison job to be buried")
+            [dead] = await queue.dead_letters()
+        assert calls.payloads == []
+        assert (dead.payload, dead.attempts) == ({"n": "poison"}, 2)
+        assert dead.error.startswith("WorkerLost: the worker running this job stopped 2 times")

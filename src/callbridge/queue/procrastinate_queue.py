@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import time
@@ -28,7 +29,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
 from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
-from callbridge.queue.retry import DEFAULT_POLICY, Dead, Decision, Reschedule, RetryPolicy
+from callbridge.queue.retry import (
+    DEFAULT_POLICY,
+    Dead,
+    Decision,
+    Reschedule,
+    RetryPolicy,
+    lost_runs_error,
+)
 from callbridge.storage import units
 from callbridge.storage.engine import IDLE_PING_SECONDS
 
@@ -158,6 +166,11 @@ def _pool_checking_idle_connections(**kwargs: Any) -> psycopg_pool.AsyncConnecti
     )
 
 
+def _note_error(job_id: int, error: str, conn: Connection) -> None:
+    """Keep a job's last error beside it, for the dead-letter view."""
+    conn.execute(_RECORD_ERROR, {"job_id": job_id, "error": error})
+
+
 class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
     """Turn RetryPolicy decisions into procrastinate retries; None buries the job."""
 
@@ -272,16 +285,27 @@ class ProcrastinateJobQueue:
         recovered = 0
         for job in stalled:
             try:
-                assert job.id is not None, "a stored job has an id"
-                await self._release_queueing_lock(job.id)
-                # Counts the lost run as an attempt, like any retry.
-                await self._app.job_manager.retry_job(job)
+                await self._recover(job)
             except Exception:
                 logger.info("stalled job %s was recovered elsewhere", job.id, exc_info=True)
                 continue
-            logger.warning("job %s was stalled (its worker died); queued again", job.id)
             recovered += 1
         return recovered
+
+    async def _recover(self, job: procrastinate.jobs.Job) -> None:
+        """Queue a stalled job again, counting the lost run, or bury it after too many."""
+        assert job.id is not None, "a stored job has an id"
+        lost_runs = job.attempts + 1
+        if lost_runs >= self._policy.max_attempts:  # it may be what kills its workers
+            error = lost_runs_error(lost_runs)
+            await units.write(self._engine, functools.partial(_note_error, job.id, error))
+            failed = procrastinate.jobs.Status.FAILED
+            await self._app.job_manager.finish_job(job, status=failed, delete_job=False)
+            logger.error("job %s is dead: %s", job.id, error)
+            return
+        await self._release_queueing_lock(job.id)
+        await self._app.job_manager.retry_job(job)  # counts the lost run as an attempt
+        logger.warning("job %s was stalled (its worker died); queued again", job.id)
 
     async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
         """List the jobs that failed for good, newest first."""

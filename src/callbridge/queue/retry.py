@@ -76,3 +76,11 @@ class RetryPolicy:
 
 
 DEFAULT_POLICY = RetryPolicy()
+
+
+def lost_runs_error(attempts: int) -> str:
+    """Say why a job whose worker stopped during each of its runs is dead-lettered."""
+    return (
+        f"WorkerLost: the worker running this job stopped {attempts} times (killed, crashed or "
+        "out of memory); the job may be what stops it. Read the worker's log before a replay."
+    )

@@ -38,7 +38,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
 from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
-from callbridge.queue.retry import DEFAULT_POLICY, Dead, Reschedule, Retry, RetryPolicy
+from callbridge.queue.retry import (
+    DEFAULT_POLICY,
+    Dead,
+    Reschedule,
+    Retry,
+    RetryPolicy,
+    lost_runs_error,
+)
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage import units
 
@@ -302,11 +309,19 @@ class SQLiteJobQueue:
 
     def _take(self, worker_id: str, abandoned: bool, conn: Connection) -> _Claimed | None:
         now = _utcnow()
-        row = _claimable(conn, now, abandoned)
-        if row is None:
-            return None
-        # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.
-        attempts = row.attempts + (1 if row.status == "doing" else 0)
+        while (row := _claimable(conn, now, abandoned)) is not None:
+            # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.
+            attempts = row.attempts + (1 if row.status == "doing" else 0)
+            if row.status == "doing" and attempts >= self._policy.max_attempts:
+                _bury_lost(conn, row.id, attempts, now)  # it may be what kills its workers
+                continue
+            return self._lease_to(worker_id, conn, row, attempts, now)
+        return None
+
+    def _lease_to(
+        self, worker_id: str, conn: Connection, row: Row[Any], attempts: int, now: datetime
+    ) -> _Claimed:
+        """Mark a job as run by ``worker_id`` under a fresh lease."""
         conn.execute(
             update(jobs)
             .where(jobs.c.id == row.id)
@@ -384,6 +399,14 @@ class SQLiteJobQueue:
                 logger.error("job %s is dead: %s (%s)", job.id, reason, error)
         statement = update(jobs).where(mine).values(**values)
         await units.write(self._engine, lambda conn: conn.execute(statement))
+
+
+def _bury_lost(conn: Connection, job_id: int, attempts: int, now: datetime) -> None:
+    """Dead-letter a job whose workers stopped during each of its ``attempts`` runs."""
+    error = lost_runs_error(attempts)
+    values = {"status": "dead", "attempts": attempts, "finished_at": now, "last_error": error}
+    conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+    logger.error("job %s is dead: %s", job_id, error)
 
 
 def _changes_one(statement: Update, conn: Connection) -> bool:
