@@ -63,6 +63,9 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
         version=__version__,
         description="Puts every phone call on the right CRM record, exactly once.",
         lifespan=lifespan,
+        # Callbridge exports Prometheus metrics, not OpenTelemetry: FastAPI's native telemetry
+        # would otherwise look for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
     for module in (webhooks, calls, integrations, matrix, local_crm, admin, health, metrics):
@@ -89,7 +92,8 @@ def _document_webhook_schema(app: FastAPI) -> None:
                 k: v for k, v in webhooks.GENERIC_SCHEMA.items() if k != "$defs"
             }
             operation = spec["paths"]["/webhooks/{provider}/{source_id}"]["post"]
-            operation.setdefault("parameters", []).extend(webhooks.SIGNATURE_HEADERS)
+            parameters = [*webhooks.PATH_PARAMETERS, *webhooks.SIGNATURE_HEADERS]
+            operation.setdefault("parameters", []).extend(parameters)
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -14,6 +14,19 @@ from callbridge.telephony.generic import GenericEvent
 
 REF = "#/components/schemas/{model}"
 GENERIC_SCHEMA = GenericEvent.model_json_schema(ref_template=REF, mode="validation")
+PATH_PARAMETERS = [
+    {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": text,
+    }
+    for name, text in (
+        ("provider", "The telephony provider: `generic`, or a provider adapter's name."),
+        ("source_id", "The telephony source, as `POST /sources` returned it."),
+    )
+]
 SIGNATURE_HEADERS = [
     {
         "name": name,
@@ -84,10 +97,12 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         }
     },
 )
-async def receive(provider: str, source_id: str, request: Request) -> Response:
+async def receive(request: Request) -> Response:
     """Accept a telephony webhook; 200 only once it and its processing job are committed."""
-    # The hottest route: no dependency to solve and no response model to validate, both of
-    # which cost more than the answer's three fields (WebhookAnswer documents the same shape).
+    # The hottest route: no parameter for FastAPI to extract and validate (the two path
+    # parameters are documented in PATH_PARAMETERS), no dependency, no response model (the
+    # answer's three fields; WebhookAnswer documents the same shape): each cost more than that.
+    provider, source_id = request.path_params["provider"], request.path_params["source_id"]
     runtime = get_runtime(request)
     body = await _read_limited(request, runtime.settings.max_body_bytes)
     result = await ingest(runtime, source_id, request.headers, body, provider=provider)
