@@ -127,6 +127,39 @@ async def test_a_job_enqueued_behind_a_running_one_starts_when_it_ends(postgres_
         await engine.dispose()
 
 
+async def test_a_job_held_by_an_enqueue_starts_when_the_enqueue_commits(
+    postgres_url: str,
+) -> None:
+    """No polling: a waiting job an enqueue merged into is woken when that enqueue commits.
+
+    While the enqueuing transaction holds the job (so it reads the new event), workers skip it;
+    nothing is inserted, so only the notification sent with the hold tells them it is free.
+    """
+    import asyncio
+
+    await upgrade(postgres_url)
+    engine = create_engine(postgres_url)
+    queue = ProcrastinateJobQueue(postgres_url, engine, poll_seconds=30.0)
+    ran, stop = asyncio.Event(), asyncio.Event()
+
+    async def fold(payload: dict[str, object]) -> None:
+        ran.set()
+
+    try:
+        async with engine.begin() as conn:
+            assert await queue.enqueue(conn, "fold", {}, queueing_lock="fold:1")
+        async with engine.begin() as conn:
+            assert not await queue.enqueue(conn, "fold", {}, queueing_lock="fold:1")
+            worker = asyncio.create_task(queue.work({"fold": fold}, stop=stop))
+            await asyncio.sleep(1.5)  # the worker starts, fetches, skips the held job, waits
+            assert not ran.is_set()
+        await asyncio.wait_for(ran.wait(), 10)
+        stop.set()
+        await worker
+    finally:
+        await engine.dispose()
+
+
 async def test_jobs_are_found_by_lock_without_walking_the_backlog(postgres_url: str) -> None:
     """Procrastinate's fetch (and the wake-up trigger) look jobs up by lock through an index."""
     await upgrade(postgres_url)

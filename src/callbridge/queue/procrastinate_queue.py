@@ -101,10 +101,12 @@ _RELEASE_QUEUEING_LOCK = text(
 
 # Holds the waiting job that took a new event's place until the enqueuing transaction ends:
 # procrastinate_fetch_job_v2 selects FOR UPDATE SKIP LOCKED, so the job cannot start before the
-# event it must read is committed.
+# event it must read is committed. A worker that looked meanwhile skipped it, and nothing else
+# would tell it the job is free again: the notification (delivered at commit, once the hold is
+# released) does.
 _HOLD_WAITING = text(
-    "SELECT id FROM procrastinate_jobs "
-    "WHERE queueing_lock = :queueing_lock AND status = 'todo' FOR SHARE"
+    "SELECT id, pg_notify(:channel, json_build_object('type', 'job_inserted', 'job_id', id)::text) "
+    "FROM procrastinate_jobs WHERE queueing_lock = :queueing_lock AND status = 'todo' FOR SHARE"
 ).columns(column("id", BigInteger))
 
 _PENDING = text(
@@ -128,6 +130,7 @@ def _defer_params(job: NewJob) -> dict[str, Any]:
         "queueing_lock": job.queueing_lock,
         "args": json.dumps({"task": job.task, "payload": job.payload}),
         "delay": job.delay_seconds,
+        "channel": _NOTIFY_CHANNEL,
     }
 
 
