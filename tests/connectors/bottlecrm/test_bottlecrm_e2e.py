@@ -16,9 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from callbridge.runtime import Runtime
-from callbridge.settings import Settings
-from callbridge.storage.integrations import update_integration
 from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg
 from callbridge.testing.webhooks import call_sequence, generic_event
 from conftest import store_contact
@@ -128,28 +125,13 @@ async def bridge(
             created = await client.post("/integrations", json=body)
             assert created.status_code == 201, created.text
             integration_id = created.json()["id"]
-            await _store_token(server, sqlite_url, tmp_path, integration_id, bottlecrm_org.token)
+            # As an admin would: the token is tested against BottleCRM, then sealed.
+            token = {"credentials": {"token": bottlecrm_org.token}}
+            patched = await client.patch(f"/integrations/{integration_id}", json=token)
+            assert patched.status_code == 200, patched.text
             yield Bridge(server, integration_id, client, bottlecrm_api)
     finally:
         server.kill(signal.SIGTERM)
-
-
-async def _store_token(
-    server: Any, database_url: str, data_dir: Path, integration_id: str, token: str
-) -> None:
-    # The API takes no credentials yet: seal them as the server would, with its own key.
-    runtime = Runtime.create(Settings(data_dir=data_dir, database_url=database_url))
-    try:
-        async with runtime.sessions.begin() as session:
-            await update_integration(
-                session,
-                server.company.company_id,
-                integration_id,
-                runtime.clock(),
-                credentials_encrypted=runtime.box.seal({"token": token}),
-            )
-    finally:
-        await runtime.close()
 
 
 async def test_the_creation_policy_decides_and_a_change_applies_to_the_next_call(
