@@ -4,10 +4,27 @@ stall recovery."""
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
 from callbridge.storage.engine import create_engine
 from callbridge.storage.migrate import upgrade
+
+
+async def _claimed_by_a_silent_worker(conn: AsyncConnection) -> None:
+    """Make every job claimed by a worker that then went silent for a minute."""
+    await conn.execute(
+        text(
+            "INSERT INTO procrastinate_workers (last_heartbeat) "
+            "VALUES (now() - interval '1 minute')"
+        )
+    )
+    await conn.execute(
+        text(
+            "UPDATE procrastinate_jobs SET status = 'doing', "
+            "worker_id = (SELECT max(id) FROM procrastinate_workers)"
+        )
+    )
 
 
 async def test_migrations_install_the_queue_once_and_are_idempotent(postgres_url: str) -> None:
@@ -34,19 +51,7 @@ async def test_recover_stalled_jobs_requeues_jobs_of_silent_workers(postgres_url
     try:
         async with engine.begin() as conn:
             await queue.enqueue(conn, "fold", {"n": 1}, lock_key="k")
-            # A worker that claimed the job and then went silent for a minute.
-            await conn.execute(
-                text(
-                    "INSERT INTO procrastinate_workers (last_heartbeat) "
-                    "VALUES (now() - interval '1 minute')"
-                )
-            )
-            await conn.execute(
-                text(
-                    "UPDATE procrastinate_jobs SET status = 'doing', "
-                    "worker_id = (SELECT max(id) FROM procrastinate_workers)"
-                )
-            )
+            await _claimed_by_a_silent_worker(conn)
         async with queue._app.open_async():
             assert await queue.recover_stalled_jobs() == 1
             assert await queue.recover_stalled_jobs() == 0
@@ -69,18 +74,7 @@ async def test_a_stalled_job_is_recovered_while_a_job_with_its_queueing_lock_wai
     try:
         async with engine.begin() as conn:
             await queue.enqueue(conn, "fold", {"n": 1}, lock_key="k", queueing_lock="q")
-            await conn.execute(
-                text(
-                    "INSERT INTO procrastinate_workers (last_heartbeat) "
-                    "VALUES (now() - interval '1 minute')"
-                )
-            )
-            await conn.execute(
-                text(
-                    "UPDATE procrastinate_jobs SET status = 'doing', "
-                    "worker_id = (SELECT max(id) FROM procrastinate_workers)"
-                )
-            )
+            await _claimed_by_a_silent_worker(conn)
         async with engine.begin() as conn:  # queued while the first one "ran"
             assert await queue.enqueue(conn, "fold", {"n": 2}, lock_key="k", queueing_lock="q")
         async with queue._app.open_async():

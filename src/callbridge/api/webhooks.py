@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
@@ -14,33 +15,37 @@ from callbridge.telephony.generic import GenericEvent
 
 REF = "#/components/schemas/{model}"
 GENERIC_SCHEMA = GenericEvent.model_json_schema(ref_template=REF, mode="validation")
-PATH_PARAMETERS = [
+
+
+def _string_parameters(where: str, described: dict[str, str]) -> list[dict[str, Any]]:
+    """Return OpenAPI parameter objects: required strings ``where`` (path, header), by name."""
+    return [
+        {
+            "name": name,
+            "in": where,
+            "required": True,
+            "schema": {"type": "string"},
+            "description": text,
+        }
+        for name, text in described.items()
+    ]
+
+
+PATH_PARAMETERS = _string_parameters(
+    "path",
     {
-        "name": name,
-        "in": "path",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": text,
-    }
-    for name, text in (
-        ("provider", "The telephony provider: `generic`, or a provider adapter's name."),
-        ("source_id", "The telephony source, as `POST /sources` returned it."),
-    )
-]
-SIGNATURE_HEADERS = [
+        "provider": "The telephony provider: `generic`, or a provider adapter's name.",
+        "source_id": "The telephony source, as `POST /sources` returned it.",
+    },
+)
+SIGNATURE_HEADERS = _string_parameters(
+    "header",
     {
-        "name": name,
-        "in": "header",
-        "required": True,
-        "schema": {"type": "string"},
-        "description": text,
-    }
-    for name, text in (
-        ("webhook-id", "Unique delivery id; a repeated id is answered as a duplicate."),
-        ("webhook-timestamp", "UNIX seconds; refused when more than 5 minutes away."),
-        ("webhook-signature", "Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`."),
-    )
-]
+        "webhook-id": "Unique delivery id; a repeated id is answered as a duplicate.",
+        "webhook-timestamp": "UNIX seconds; refused when more than 5 minutes away.",
+        "webhook-signature": "Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
+    },
+)
 
 router = APIRouter(tags=["webhooks"])
 
