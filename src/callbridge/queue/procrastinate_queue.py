@@ -174,6 +174,14 @@ def _note_error(job_id: int, error: str, conn: Connection) -> None:
     conn.execute(_RECORD_ERROR, {"job_id": job_id, "error": error})
 
 
+def _failed(job_id: int, error: str, uncount: bool, conn: Connection) -> None:
+    """Note a failed run, dropping its queueing lock, before Procrastinate retries it."""
+    _note_error(job_id, error, conn)
+    conn.execute(_RELEASE_QUEUEING_LOCK, {"job_id": job_id})
+    if uncount:
+        conn.execute(_UNCOUNT_ATTEMPT, {"job_id": job_id})
+
+
 class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
     """Turn RetryPolicy decisions into procrastinate retries; None buries the job."""
 
@@ -401,9 +409,5 @@ class ProcrastinateJobQueue:
 
     async def _record_failure(self, job_id: int, error: Exception, *, uncount: bool) -> None:
         """Keep the job's last error; give the attempt back when the run did not count."""
-        async with self._engine.begin() as conn:
-            params = {"job_id": job_id, "error": f"{type(error).__name__}: {error}"}
-            await conn.execute(_RECORD_ERROR, params)
-            await conn.execute(_RELEASE_QUEUEING_LOCK, {"job_id": job_id})
-            if uncount:
-                await conn.execute(_UNCOUNT_ATTEMPT, {"job_id": job_id})
+        text = f"{type(error).__name__}: {error}"
+        await units.write(self._engine, functools.partial(_failed, job_id, text, uncount))

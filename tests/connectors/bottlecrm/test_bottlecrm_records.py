@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -41,6 +42,30 @@ async def store_lead(api: httpx.AsyncClient, phone: str, owner: str) -> str:
     return str(answer.json()["id"])
 
 
+def deal_for(contact: str, owner: str, external_id: str, **extra: Any) -> DealDraft:
+    """A deal draft for a call from Jane's number, owned by ``owner``."""
+    name = "Inbound call from +1 415-555-0134"
+    return DealDraft(external_id=external_id, name=name, record_id=contact, owner=owner, **extra)
+
+
+def task_for(contact: str, assignee: str, external_id: str, **extra: Any) -> TaskDraft:
+    """A call-back task draft for Jane's number, assigned to ``assignee``."""
+    return TaskDraft(
+        external_id=external_id,
+        title="Call back +1 415-555-0134",
+        body="Missed call at 09:00",
+        record_id=contact,
+        assignee=assignee,
+        **extra,
+    )
+
+
+async def as_stored(api: httpx.AsyncClient, module: str, record_id: str) -> dict[str, Any]:
+    """Return a deal (``opportunities``) or task (``tasks``) as BottleCRM stores it."""
+    key = {"opportunities": "opportunity_obj", "tasks": "task_obj"}[module]
+    return dict((await api.get(f"/api/{module}/{record_id}/")).json()[key])
+
+
 async def test_a_contact_and_a_lead_with_one_number_are_both_found(
     connector: Connector, bottlecrm_api: httpx.AsyncClient, bottlecrm_org: BottleCrmOrg
 ) -> None:
@@ -77,19 +102,14 @@ async def test_a_deal_is_created_once_found_open_and_reassigned(
 ) -> None:
     assert isinstance(connector, SupportsDeals)
     contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
-    deal_draft = DealDraft(
-        external_id="callbridge:deal-1",
-        name="Inbound call from +1 415-555-0134",
-        record_id=contact,
-        owner=bottlecrm_org.agent_profile_id,
-        utm=Utm(source="google", campaign="winter"),
-    )
+    utm = Utm(source="google", campaign="winter")
+    deal_draft = deal_for(contact, bottlecrm_org.agent_profile_id, "callbridge:deal-1", utm=utm)
     deal = await connector.create_deal(deal_draft)
     assert (await connector.create_deal(deal_draft)).id == deal.id
     found = await connector.find_open_deal(contact)
     assert found is not None and found.id == deal.id
     await connector.set_deal_owner(deal.id, bottlecrm_org.admin_profile_id)
-    stored = (await bottlecrm_api.get(f"/api/opportunities/{deal.id}/")).json()["opportunity_obj"]
+    stored = await as_stored(bottlecrm_api, "opportunities", deal.id)
     assert [owner["id"] for owner in stored["assigned_to"]] == [bottlecrm_org.admin_profile_id]
     assert "utm_source: google" in stored["description"]
     assert (stored["lead_source"], stored["contacts"][0]["id"]) == ("call", contact)
@@ -102,12 +122,7 @@ async def test_a_deal_left_half_created_is_linked_to_its_contact_and_owner(
     # statements: a create that failed in between (a 500, retried) leaves a bare deal behind.
     assert isinstance(connector, SupportsDeals)
     contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
-    deal_draft = DealDraft(
-        external_id="callbridge:half-deal",
-        name="Inbound call from +1 415-555-0134",
-        record_id=contact,
-        owner=bottlecrm_org.agent_profile_id,
-    )
+    deal_draft = deal_for(contact, bottlecrm_org.agent_profile_id, "callbridge:half-deal")
     pipelines = (await bottlecrm_api.get("/api/opportunities/pipelines/")).json()["pipelines"]
     bare = {
         **deal_values(deal_draft, str(pipelines[0]["id"]), None),
@@ -118,12 +133,12 @@ async def test_a_deal_left_half_created_is_linked_to_its_contact_and_owner(
     assert answer.status_code == 200, answer.text
     deal = await connector.create_deal(deal_draft)
     assert deal.id == str(answer.json()["id"])
-    stored = (await bottlecrm_api.get(f"/api/opportunities/{deal.id}/")).json()["opportunity_obj"]
+    stored = await as_stored(bottlecrm_api, "opportunities", deal.id)
     assert [c["id"] for c in stored["contacts"]] == [contact]
     assert [o["id"] for o in stored["assigned_to"]] == [bottlecrm_org.agent_profile_id]
     await connector.set_deal_owner(deal.id, bottlecrm_org.admin_profile_id)
     await connector.create_deal(deal_draft)  # a later retry keeps the reassignment
-    stored = (await bottlecrm_api.get(f"/api/opportunities/{deal.id}/")).json()["opportunity_obj"]
+    stored = await as_stored(bottlecrm_api, "opportunities", deal.id)
     assert [o["id"] for o in stored["assigned_to"]] == [bottlecrm_org.admin_profile_id]
 
 
@@ -132,17 +147,11 @@ async def test_a_task_left_half_created_is_linked_to_its_contact_and_assignee(
 ) -> None:
     assert isinstance(connector, SupportsTasks)
     contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
-    task = TaskDraft(
-        external_id="callbridge:half-task",
-        title="Call back +1 415-555-0134",
-        body="Missed call at 09:00",
-        record_id=contact,
-        assignee=bottlecrm_org.agent_profile_id,
-    )
+    task = task_for(contact, bottlecrm_org.agent_profile_id, "callbridge:half-task")
     bare = {**task_values(task, "contact", None), "contacts": [], "assigned_to": []}
     assert (await bottlecrm_api.post("/api/tasks/", json=bare)).status_code == 200
     task_id = await connector.create_task(task)
-    stored = (await bottlecrm_api.get(f"/api/tasks/{task_id}/")).json()["task_obj"]
+    stored = await as_stored(bottlecrm_api, "tasks", task_id)
     assert [c["id"] for c in stored["contacts"]] == [contact]
     assert [a["id"] for a in stored["assigned_to"]] == [bottlecrm_org.agent_profile_id]
     listed = (await bottlecrm_api.get("/api/tasks/", params={"title": task.title})).json()
@@ -154,21 +163,15 @@ async def test_a_task_without_an_id_is_found_by_title_and_created_once(
 ) -> None:
     assert isinstance(connector, SupportsTasks)
     contact = await store_contact(bottlecrm_api, "Jane", "Caller", "(415) 555-0134")
-    task = TaskDraft(
-        external_id="callbridge:task-1",
-        title="Call back +1 415-555-0134",
-        body="Missed call at 09:00",
-        record_id=contact,
-        assignee=bottlecrm_org.agent_profile_id,
-        due_at=datetime(2026, 11, 23, 13, 0, tzinfo=UTC),
-    )
+    due = datetime(2026, 11, 23, 13, 0, tzinfo=UTC)
+    task = task_for(contact, bottlecrm_org.agent_profile_id, "callbridge:task-1", due_at=due)
     first = await connector.create_task(task)
     assert await connector.create_task(task) == first
     other = TaskDraft(**{**vars(task), "external_id": "callbridge:task-2"})
     assert await connector.create_task(other) != first  # same title, another call
     listed = (await bottlecrm_api.get("/api/tasks/", params={"title": task.title})).json()
     assert len(listed["tasks"]) == 2
-    stored = (await bottlecrm_api.get(f"/api/tasks/{first}/")).json()["task_obj"]
+    stored = await as_stored(bottlecrm_api, "tasks", first)
     assert (stored["due_date"], stored["status"]) == ("2026-11-23", "New")
 
 
