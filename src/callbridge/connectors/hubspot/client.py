@@ -117,7 +117,7 @@ class HubSpotClient:
         self.taken -= 1
         budget = self.config.searches_per_second
         await self.bucket.give_back(
-            self._general(1), Demand("search", budget, 1.0, 1, strict=False)
+            self._general(1), Demand("search", budget, 1.0, 1)
         )
 
     async def reserve(self, requests: int, *, searches: int = 0) -> None:
@@ -125,7 +125,7 @@ class HubSpotClient:
         demands = [self._general(requests, need=self.taken + requests)]
         if searches:
             budget = self.config.searches_per_second
-            demands.append(Demand("search", budget, 1.0, searches, strict=False))
+            demands.append(Demand("search", budget, 1.0, searches))
         await self.bucket.take(*demands)
         self.taken += requests
 

@@ -18,7 +18,7 @@ class HubSpotConfig(BaseModel):
         default=90, ge=5, description="Most requests in any 10 s window (HubSpot: 100 to 250)"
     )
     searches_per_second: int = Field(
-        default=4, ge=2, description="Search requests per second, bursts twice that (HubSpot: 5)"
+        default=4, ge=2, description="Most search requests in any rolling second (HubSpot: 5)"
     )
     create_custom_properties: bool = Field(
         default=False,

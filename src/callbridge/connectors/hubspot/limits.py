@@ -1,9 +1,21 @@
-"""A token bucket per integration, kept in the database so every worker process shares it.
+"""Rolling-window rate limits per integration, kept in the database so every worker shares them.
 
-A take is all or nothing across buckets (a lookup's searches and its general requests). A refused
-take is told to come back when the tokens it needs will be there: the bucket keeps a waiting line
-(the time its last refused take is due), so syncs refused one after the other come back one after
-the other, each when the refill has covered the takes due before it, instead of all at once.
+HubSpot counts requests in rolling windows: at most 100 (or 190, 250) in any 10 s, at most 5
+searches in any second, whatever instant the window starts at. A token bucket cannot promise
+that: it lets its burst plus a window's refill through in one window (the search limiter once
+let twice its rate through, and HubSpot answered 429 ``SECONDLY``). So each limit here is a
+*sliding-window log*: one row per recent take (its time and its token count), and a take is
+granted only if the takes of the last ``window + SLACK_SECONDS`` leave room for it. Any window
+of that length, hence any rolling window HubSpot counts, holds at most ``budget`` tokens.
+
+A take is all or nothing across limits (a lookup's searches and its general requests). A refused
+take is told when to come back: when enough logged takes leave the window, and after the takes
+already refused (the limit's waiting line: the time its last refused take is due), so syncs
+refused one after the other come back one after the other instead of all at once.
+
+HubSpot's daily limit is not kept here: it is shared by every app of the HubSpot account, so no
+count of our own requests can foresee it. Its 429 ``DAILY`` makes the sync wait for the reset
+(see ``client.py``).
 """
 
 from __future__ import annotations
@@ -22,75 +34,85 @@ from callbridge.connectors.hubspot.tables import hubspot_rate_buckets as buckets
 from callbridge.errors import RateLimited
 from callbridge.storage.sql import insert_ignore
 
-# The most tokens one take asks for: a lookup's two searches and the call log after them, or an
-# open-deal lookup's two requests and the call log after them.
-LARGEST_TAKE = 3
-# A refused take comes back up to this share of its own refill time late, so takes refused at
-# the same moment by several workers do not all come back at the same instant.
+# Added to every window: a request reaches HubSpot a little after its take (the requests before
+# it in the sync, the event loop, the network), and not every request by the same lag. Two takes
+# a window apart could otherwise land in one of HubSpot's windows.
+SLACK_SECONDS = 0.2
+# A refused take comes back up to this share of its own spacing late, so takes refused at the
+# same moment by several workers do not all come back at the same instant.
 JITTER = 0.1
-# The row of a bucket's waiting line: ``updated_at`` is when the last refused take is due.
+# The row of a limit's waiting line: ``updated_at`` is when the last refused take is due.
 LINE = ":line"
-
-
-def shape(budget: int, window: float, *, strict: bool = True) -> tuple[float, float]:
-    """Return (burst, refill per second) of a bucket for ``budget`` takes per ``window``.
-
-    Strict: no window ever holds more than ``budget`` takes. A bucket of capacity B refilled at r
-    per second allows at most B + r·window takes in any window, so r = (budget - B) / window.
-    B is small (a twentieth of the budget, at least one more than the largest take), as every
-    token of B is taken from the sustained rate: with a budget of 100 per 10 s, B = 5 and
-    r = 9.5/s. Not strict: a plain bucket of ``budget`` refilled at budget / window (twice the
-    budget in the worst window; HubSpot's per-second search limit is then answered with a
-    short 429).
-    """
-    if not strict:
-        return float(budget), budget / window
-    burst = float(min(budget - 1, max(LARGEST_TAKE + 1, budget // 20)))
-    return burst, (budget - burst) / window
+# The rows of a limit's log are named ``<limit>#<slot>``; a slot is reused once out of the window.
+SLOT = "#"
 
 
 @dataclass(frozen=True)
 class Demand:
-    """``count`` tokens of bucket ``name``, which allows ``budget`` takes per ``window`` s.
+    """``count`` tokens of limit ``name``, which allows ``budget`` tokens in any ``window`` s.
 
-    ``need``: if refused, the tokens to come back for (at least ``count``, at most a burst). A
-    sync refused half-way takes again, when retried, what it took before this take.
+    ``need``: if refused, the tokens to come back for (at least ``count``, at most ``budget``).
+    A sync refused half-way takes again, when retried, what it took before this take.
     """
 
     name: str
     budget: int
     window: float
     count: int
-    strict: bool = True
     need: int = 0
 
     @property
-    def burst(self) -> float:
-        """Return the bucket's capacity."""
-        return shape(self.budget, self.window, strict=self.strict)[0]
+    def span(self) -> timedelta:
+        """Return how long a take stays in the log: the window and the slack."""
+        return timedelta(seconds=self.window + SLACK_SECONDS)
 
     @property
-    def rate(self) -> float:
-        """Return the bucket's refill, in tokens per second."""
-        return shape(self.budget, self.window, strict=self.strict)[1]
-
-    @property
-    def wanted(self) -> float:
+    def wanted(self) -> int:
         """Return the tokens a refused take must find when it comes back."""
-        return max(self.count, min(self.need, self.burst))
+        return max(self.count, min(self.need, self.budget))
+
+    @property
+    def spacing(self) -> float:
+        """Return the seconds one token occupies at the sustained rate."""
+        return self.span.total_seconds() / self.budget
 
 
-def due(now: datetime, tokens: float, line_end: datetime | None, demand: Demand) -> datetime:
+@dataclass(frozen=True)
+class Take:
+    """One logged take: when, and how many tokens."""
+
+    at: datetime
+    count: float
+
+
+def live(log: Sequence[Take], now: datetime, demand: Demand) -> list[Take]:
+    """Return the takes still in the window that ends ``now``, oldest first."""
+    start = now - demand.span
+    return sorted((take for take in log if take.at > start), key=lambda take: take.at)
+
+
+def room(log: Sequence[Take], now: datetime, demand: Demand) -> bool:
+    """Tell whether ``demand`` fits in the window that ends ``now``."""
+    return sum(take.count for take in live(log, now, demand)) + demand.count <= demand.budget
+
+
+def due(log: Sequence[Take], now: datetime, line_end: datetime | None, demand: Demand) -> datetime:
     """Return when a refused ``demand`` will find its tokens, after the takes already waiting.
 
-    The bucket was empty ``tokens / rate`` seconds ago; if takes are waiting, it is empty again
-    when the last of them is served (``line_end``). This take's tokens are there
-    ``wanted / rate`` seconds after that.
+    Its ``wanted`` tokens are free once the oldest takes holding the excess leave the window;
+    takes refused before it are served first, each ``spacing`` per token after the line's end.
     """
-    empty = now - timedelta(seconds=tokens / demand.rate)
-    if line_end is not None and line_end > empty:
-        empty = line_end
-    return empty + timedelta(seconds=demand.wanted / demand.rate)
+    takes = live(log, now, demand)
+    excess = sum(take.count for take in takes) + demand.wanted - demand.budget
+    free_at = now
+    for take in takes:
+        if excess <= 0:
+            break
+        excess -= take.count
+        free_at = take.at + demand.span
+    if line_end is not None and line_end > now:
+        free_at = max(free_at, line_end + timedelta(seconds=demand.wanted * demand.spacing))
+    return free_at
 
 
 class RateBucket:
@@ -105,76 +127,106 @@ class RateBucket:
         self._sessions = sessions
         self._integration_id = integration_id
         self._clock = clock
+        self._mine: dict[str, list[str]] = {}  # limit → rows of this bucket's takes, newest last
 
     async def take(self, *demands: Demand) -> None:
         """Take every demand's tokens at once, or none and raise RateLimited with the wait."""
         if self._integration_id == UNSAVED_ID:  # a credentials check before the integration exists
             return
-        refused: list[tuple[Demand, datetime]] = []
         async with self._sessions.begin() as session:
+            rows = await self._locked_rows(session, [d.name for d in demands])
             now = self._clock()
-            rows = await self._rows(session, [d.name for d in demands])
-            tokens = {d.name: self._tokens(rows.get(d.name), now, d) for d in demands}
-            for demand in demands:
-                if tokens[demand.name] < demand.count:
-                    line = rows.get(demand.name + LINE)
-                    when = due(now, tokens[demand.name], line and line.updated_at, demand)
-                    refused.append((demand, when))
-            if refused:
-                # The refusal books the take's place in the line; the tokens stay in the bucket.
-                for demand, when in refused:
-                    await self._write(session, demand.name + LINE, rows, 0.0, when)
-            else:
+            refused = [
+                (d, due(_log(rows, d.name), now, _line_end(rows, d.name), d))
+                for d in demands
+                if not room(_log(rows, d.name), now, d)
+            ]
+            # A refusal books the take's place in the line; nothing enters the log.
+            for demand, when in refused:
+                await self._write(session, demand.name + LINE, 0.0, when)
+            if not refused:
                 for demand in demands:
-                    left = tokens[demand.name] - demand.count
-                    await self._write(session, demand.name, rows, left, now)
+                    slot = _free_slot(rows, demand, now)
+                    await self._write(session, slot, float(demand.count), now)
+                    self._mine.setdefault(demand.name, []).append(slot)
         if refused:
             demand, when = max(refused, key=lambda item: item[1])
-            jitter = random.random() * JITTER * demand.wanted / demand.rate
-            wait = (when - now).total_seconds() + jitter
+            jitter = random.random() * JITTER * demand.wanted * demand.spacing
             raise RateLimited(
-                f"HubSpot {demand.name} budget of {demand.budget}/{demand.window:g} s used", wait
+                f"HubSpot {demand.name} budget of {demand.budget}/{demand.window:g} s used",
+                (when - now).total_seconds() + jitter,
             )
 
     async def give_back(self, *demands: Demand) -> None:
-        """Return unused tokens (taken for requests that turned out not to be needed)."""
+        """Return unused tokens of this bucket's own takes (for requests not sent after all)."""
         if self._integration_id == UNSAVED_ID:
             return
         async with self._sessions.begin() as session:
-            now = self._clock()
-            rows = await self._rows(session, [demand.name for demand in demands])
+            rows = await self._locked_rows(session, [demand.name for demand in demands])
             for demand in demands:
-                tokens = self._tokens(rows.get(demand.name), now, demand)
-                await self._write(
-                    session, demand.name, rows, min(demand.burst, tokens + demand.count), now
-                )
+                left, mine = demand.count, self._mine.get(demand.name, [])
+                # Only this bucket's own takes: lowering another worker's would let it through.
+                for slot in reversed(mine):
+                    row = rows.get(slot)
+                    if left <= 0 or row is None or row.tokens <= 0:
+                        continue
+                    back = min(left, row.tokens)
+                    left -= back
+                    await self._write(session, slot, row.tokens - back, row.updated_at)
 
-    async def _rows(self, session: AsyncSession, names: Sequence[str]) -> dict[str, Any]:
-        wanted = [*names, *(name + LINE for name in names)]
-        query = (
-            select(buckets.c.bucket, buckets.c.tokens, buckets.c.updated_at)
-            .where(buckets.c.integration_id == self._integration_id, buckets.c.bucket.in_(wanted))
+    async def _locked_rows(self, session: AsyncSession, names: Sequence[str]) -> dict[str, Any]:
+        """Lock the limits' lines (created if missing), then read every row of the limits.
+
+        The line rows serialize the takers of a limit across processes (SQLite has one writer
+        anyway). The log is read by a second statement, so on PostgreSQL it sees the rows a
+        taker that held the lock before us added.
+        """
+        lines = [name + LINE for name in names]
+        for line in lines:
+            start = {"integration_id": self._integration_id, "bucket": line, "tokens": 0.0}
+            await insert_ignore(session, buckets, {**start, "updated_at": self._clock()})
+        await session.execute(
+            select(buckets.c.bucket)
+            .where(buckets.c.integration_id == self._integration_id, buckets.c.bucket.in_(lines))
             .with_for_update()
         )
-        return {row.bucket: row for row in (await session.execute(query)).all()}
+        query = select(buckets.c.bucket, buckets.c.tokens, buckets.c.updated_at).where(
+            buckets.c.integration_id == self._integration_id
+        )
+        rows = {row.bucket: row for row in (await session.execute(query)).all()}
+        return {key: row for key, row in rows.items() if key.split(SLOT)[0].split(":")[0] in names}
 
-    @staticmethod
-    def _tokens(row: Any, now: datetime, demand: Demand) -> float:
-        """Return the tokens in the bucket now: what was left, plus the refill since (capped)."""
-        if row is None:
-            return demand.burst
-        elapsed = max(0.0, (now - row.updated_at).total_seconds())
-        return float(min(demand.burst, row.tokens + elapsed * demand.rate))
-
-    async def _write(
-        self, session: AsyncSession, name: str, rows: dict[str, Any], tokens: float, when: datetime
-    ) -> None:
+    async def _write(self, session: AsyncSession, name: str, tokens: float, when: datetime) -> None:
         values = {"tokens": tokens, "updated_at": when}
-        if name in rows or not await insert_ignore(
-            session, buckets, {"integration_id": self._integration_id, "bucket": name, **values}
-        ):
+        row = {"integration_id": self._integration_id, "bucket": name, **values}
+        if not await insert_ignore(session, buckets, row):
             await session.execute(
                 update(buckets)
                 .where(buckets.c.integration_id == self._integration_id, buckets.c.bucket == name)
                 .values(**values)
             )
+
+
+def _log(rows: dict[str, Any], name: str) -> list[Take]:
+    """Return the logged takes of limit ``name``."""
+    prefix = name + SLOT
+    return [Take(r.updated_at, r.tokens) for key, r in rows.items() if key.startswith(prefix)]
+
+
+def _line_end(rows: dict[str, Any], name: str) -> datetime | None:
+    row = rows.get(name + LINE)
+    return None if row is None else row.updated_at
+
+
+def _free_slot(rows: dict[str, Any], demand: Demand, now: datetime) -> str:
+    """Return a row of the log to write this take in: one out of the window, or a new one."""
+    prefix, start = demand.name + SLOT, now - demand.span
+    used = {key: row for key, row in rows.items() if key.startswith(prefix)}
+    for key, row in used.items():
+        if row.updated_at <= start or row.tokens <= 0:
+            del rows[key]  # taken now: not free for the next demand of this take
+            return key
+    index = 0
+    while f"{prefix}{index}" in used:
+        index += 1
+    return f"{prefix}{index}"

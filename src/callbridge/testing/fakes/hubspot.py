@@ -103,6 +103,10 @@ class HubSpotState:
     budget_per_10s: int | None = None
     forced: deque[tuple[int, str]] = field(default_factory=deque)  # (status, policy or "")
     hits: deque[float] = field(default_factory=deque)
+    # HubSpot's search limit (5 per rolling second per account; None: not enforced) and the
+    # times of the searches let through.
+    searches_per_second: int | None = None
+    searched_at: list[float] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     rejected_429: int = 0
     next_id: int = 100
@@ -211,6 +215,8 @@ class Gate:
         if state.forced:
             status, policy = state.forced.popleft()
             return self._limited(policy) if status == 429 else error(status, "fault", "ERROR")
+        if request.url.path.endswith("/search") and self._too_many_searches():
+            return self._limited("SECONDLY")
         if state.budget_per_10s is None:
             return None
         clock = time.monotonic()
@@ -220,6 +226,17 @@ class Gate:
             return self._limited("TEN_SECONDLY_ROLLING", state.hits[0] + 10 - clock)
         state.hits.append(clock)
         return None
+
+    def _too_many_searches(self) -> bool:
+        """Tell whether a search now would be past the limit in the rolling second ending now."""
+        limit, clock = self.state.searches_per_second, time.monotonic()
+        if limit is None:
+            return False
+        recent = [t for t in self.state.searched_at[-limit:] if t > clock - 1.0]
+        if len(recent) >= limit:
+            return True
+        self.state.searched_at.append(clock)
+        return False
 
     def _limited(self, policy: str, wait: float = 1.0) -> JSONResponse:
         self.state.rejected_429 += 1
