@@ -141,7 +141,9 @@ async def measure(crm: BottleCrm, org: BottleCrmOrg) -> SyncFigures:
         calls = deliveries(company.source_secret)
         log = crm.servers[0].access_log
         before = len(log.read_text().splitlines())
-        with serve(environment(data_dir, None), data_dir / "server.log") as server:
+        # BottleCRM listens on loopback, which connectors reach only when the operator allows it.
+        env = environment(data_dir, None, allowed_private_hosts="127.0.0.1")
+        with serve(env, data_dir / "server.log") as server:
             started = time.perf_counter()
             await post_calls(server.url, f"/webhooks/generic/{company.source_id}", calls)
             deadline = time.monotonic() + SETTLE_LIMIT

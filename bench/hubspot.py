@@ -160,7 +160,8 @@ async def run() -> str:
         settings = settings_for(data_dir, None)
         company = await new_company(settings)
         runtime = Runtime.create(settings)
-        env = environment(data_dir, None, log_level="warning")
+        # The fake listens on loopback, which connectors reach only when the operator allows it.
+        env = environment(data_dir, None, log_level="warning", allowed_private_hosts="127.0.0.1")
         try:
             with serve(env, data_dir / "server.log") as server:
                 integration_id = await connect(server.url, company, runtime, fake)

@@ -9,6 +9,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from callbridge.connectors import egress
 from callbridge.connectors.base import utc_now
 from callbridge.crypto import SecretBox, load_keys
 from callbridge.queue import build_queue
@@ -50,7 +51,10 @@ class Runtime:
             queue=build_queue(url, work_engine),
             work_engine=work_engine,
             box=SecretBox(load_keys(secret, settings.data_dir)),
-            http=httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=5.0)),
+            http=egress.client(
+                egress.EgressPolicy.parse(settings.allowed_private_hosts),
+                httpx.Timeout(10.0, connect=5.0),
+            ),
         )
 
     def for_worker(self) -> Runtime:

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
         "(at 150 webhooks/s the access log cost more CPU than storing them).",
     )
 
+    allowed_private_hosts: str = Field(
+        default="",
+        description="Comma-separated host names, addresses or networks (CIDR) a connector's "
+        "base_url may reach although they are not public (loopback, private, link-local), http "
+        "included: for self-hosted CRMs and tests. Empty: public https targets only.",
+    )
+
     def resolved_database_url(self) -> str:
         """Return the async SQLAlchemy URL to use, defaulting to SQLite in the data directory."""
         if self.database_url is None:

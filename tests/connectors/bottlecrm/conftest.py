@@ -8,7 +8,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callbridge.connectors import egress
 from callbridge.connectors.base import Connector, IntegrationContext
+from callbridge.connectors.egress import EgressPolicy
 from callbridge.connectors.registry import factory
 from callbridge.testing.bottlecrm_server import (
     BottleCrm,
@@ -19,6 +21,9 @@ from callbridge.testing.bottlecrm_server import (
     find_python312,
     running_bottlecrm,
 )
+
+# BottleCRM runs on loopback: Callbridge may reach it only where the operator allows it.
+LOOPBACK = "127.0.0.1"
 
 
 @pytest.fixture(scope="session")
@@ -58,8 +63,12 @@ async def bottlecrm_api(
 
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
-    """The HTTP client connectors are given, as Callbridge's runtime gives one."""
-    async with httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0)) as client:
+    """The HTTP client connectors are given, as Callbridge's runtime gives one.
+
+    BottleCRM listens on loopback, which the operator must allow (as in a self-hosted setup).
+    """
+    policy = EgressPolicy.parse(LOOPBACK)
+    async with egress.client(policy, httpx.Timeout(30.0, connect=5.0)) as client:
         yield client
 
 

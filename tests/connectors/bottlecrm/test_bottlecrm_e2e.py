@@ -18,7 +18,7 @@ import pytest
 
 from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg
 from callbridge.testing.webhooks import call_sequence, generic_event
-from conftest import store_contact
+from conftest import LOOPBACK, store_contact
 
 DONE = {"done", "no_match", "skipped"}
 
@@ -114,6 +114,7 @@ async def bridge(
 ) -> AsyncIterator[Bridge]:
     """Callbridge on SQLite with a BottleCRM integration on the test's org."""
     server = await E2E.make_server(sqlite_url, tmp_path)
+    server.env["CALLBRIDGE_ALLOWED_PRIVATE_HOSTS"] = LOOPBACK  # BottleCRM is on loopback
     server.start()
     try:
         async with server.client() as client:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubspot_server import ROOMY, TOKEN, HubSpotServer, serving
+from hubspot_server import LOOPBACK, ROOMY, TOKEN, HubSpotServer, serving
 
 from callbridge.bootstrap import create_company
 from callbridge.connectors.base import IntegrationContext, utc_now
@@ -33,9 +33,10 @@ def fake() -> Iterator[FakeHubSpot]:
 
 @pytest.fixture
 async def hs_runtime(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    """A runtime on a migrated SQLite database."""
+    """A runtime on a migrated SQLite database, allowed to reach the fake on loopback."""
     await upgrade(sqlite_url)
-    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=sqlite_url))
+    settings = Settings(data_dir=tmp_path, database_url=sqlite_url, allowed_private_hosts=LOOPBACK)
+    runtime = Runtime.create(settings)
     yield runtime
     await runtime.close()
 

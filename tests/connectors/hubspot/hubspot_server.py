@@ -29,6 +29,8 @@ from callbridge.testing.webhooks import call_sequence, signed
 TOKEN = "pat-na1-test"
 # Budgets no test reaches unless it means to: tests of behaviour are not about the limits.
 ROOMY = {"requests_per_10s": 10_000, "searches_per_second": 1000, "create_custom_properties": True}
+# The fakes listen on loopback: connectors may reach it only when the operator allows it.
+LOOPBACK = "127.0.0.1"
 PG_ADMIN_DSN = os.environ.get("CALLBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SETTLED = frozenset({"done", "no_match"})
 
@@ -156,10 +158,11 @@ def database(kind: str, directory: Path) -> Iterator[str]:
 
 
 def start(url: str, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
-    """Start ``callbridge serve`` and wait for /readyz."""
+    """Start ``callbridge serve`` and wait for /readyz; it may reach the fake on loopback."""
     port = int(url.rsplit(":", 1)[1])
     env = {"CALLBRIDGE_DATA_DIR": str(data_dir), "CALLBRIDGE_LOG_LEVEL": "warning"}
     env["CALLBRIDGE_DATABASE_URL"] = database_url
+    env["CALLBRIDGE_ALLOWED_PRIVATE_HOSTS"] = LOOPBACK
     log = (data_dir / "server.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "callbridge", "serve", "--port", str(port)],

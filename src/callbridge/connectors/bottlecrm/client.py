@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from callbridge.connectors.egress import quote
 from callbridge.errors import AuthFailed, Permanent, RateLimited, Transient
 
 # BottleCRM answers a missing or unknown token with 403 and this text, not with 401.
@@ -140,17 +141,21 @@ def retry_after(response: httpx.Response) -> float:
 
 
 def describe(response: httpx.Response) -> str:
-    """Return the error of a BottleCRM answer as one line, with its field errors."""
+    """Return the error of a BottleCRM answer as one short line, with its field errors.
+
+    Only BottleCRM's JSON error fields are quoted, and briefly: ``base_url`` is an admin's
+    choice, and whatever answered must not be read back through the message.
+    """
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300] or response.reason_phrase
+        return response.reason_phrase
     if not isinstance(body, dict):
-        return str(body)[:300]
+        return response.reason_phrase
     errors = body.get("errors", body.get("detail", body))
     if isinstance(errors, dict):
-        return "; ".join(f"{field}: {_text(problem)}" for field, problem in errors.items())
-    return _text(errors)
+        return quote("; ".join(f"{field}: {_text(problem)}" for field, problem in errors.items()))
+    return quote(_text(errors))
 
 
 def _text(problem: Any) -> str:

@@ -6,13 +6,18 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from callbridge.connectors.egress import check_base_url
+
 
 class BottleCrmConfig(BaseModel):
     """Where the BottleCRM server is, and who owns what Callbridge creates there."""
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = Field(description="The server's root, e.g. https://crm.example.com")
+    base_url: str = Field(
+        description="The server's root, e.g. https://crm.example.com; https and a public "
+        "address unless the operator allowed the host"
+    )
     default_owner: str | None = Field(
         default=None,
         description="Profile id assigned to created contacts, deals and tasks without an owner",
@@ -24,10 +29,8 @@ class BottleCrmConfig(BaseModel):
 
     @field_validator("base_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"base_url must start with http:// or https://, not {value!r}")
-        return value.rstrip("/")
+    def _base_url(cls, value: str) -> str:
+        return check_base_url(value)
 
 
 class BottleCrmCredentials(BaseModel):

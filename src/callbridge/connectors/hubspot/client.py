@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from callbridge.connectors.egress import quote
 from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
 from callbridge.connectors.hubspot.limits import Demand, RateBucket
 from callbridge.errors import AuthFailed, ConnectorError, Permanent, RateLimited, Transient
@@ -25,7 +26,9 @@ class HubSpotRejected(Permanent):
     """A 4xx HubSpot will refuse again: its message, category and error codes are kept."""
 
     def __init__(self, status: int, message: str, body: dict[str, Any]) -> None:
-        super().__init__(f"HubSpot answered {status}: {message}")
+        category = quote(str(body.get("category") or ""), 60)
+        shown = f"HubSpot answered {status}: {message}"
+        super().__init__(f"{shown} ({category})" if category else shown)
         self.status = status
         self.category = str(body.get("category", ""))
         self.codes = {str(e.get("code")) for e in body.get("errors") or [] if isinstance(e, dict)}
@@ -140,7 +143,8 @@ class HubSpotClient:
         except ValueError:
             body = {}
         body = body if isinstance(body, dict) else {}
-        message = str(body.get("message") or response.reason_phrase)
+        # Quoted short: whoever answered (base_url is an admin's choice) must not be read back.
+        message = quote(str(body.get("message") or response.reason_phrase))
         if status in (401, 403):
             return AuthFailed(f"HubSpot refused the credentials ({status}): {message}")
         if status == 429:
@@ -202,6 +206,21 @@ class HubSpotClient:
         if response.status_code >= 500:
             raise Transient(f"HubSpot token refresh failed with {response.status_code}")
         if response.status_code != 200:
-            raise AuthFailed(f"HubSpot refused to refresh the OAuth token: {response.text[:200]}")
+            raise AuthFailed(
+                f"HubSpot refused to refresh the OAuth token ({response.status_code}): "
+                + _summary(response)
+            )
         body = response.json()
         return str(body["access_token"]), self.clock() + timedelta(seconds=body["expires_in"])
+
+
+def _summary(response: httpx.Response) -> str:
+    """Return an OAuth error's code and message, short; never the rest of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return response.reason_phrase
+    code = quote(str(body.get("status") or body.get("error") or "error"), 60)
+    return f"{code}: {quote(str(body.get('message') or body.get('error_description') or ''))}"

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from callbridge.connectors.egress import check_base_url
 
 
 class HubSpotConfig(BaseModel):
@@ -13,7 +15,10 @@ class HubSpotConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    base_url: str = "https://api.hubapi.com"
+    base_url: str = Field(
+        default="https://api.hubapi.com",
+        description="The API root; https and a public address unless the operator allowed the host",
+    )
     requests_per_10s: int = Field(
         default=90, ge=5, description="Most requests in any 10 s window (HubSpot: 100 to 250)"
     )
@@ -37,6 +42,11 @@ class HubSpotConfig(BaseModel):
         description="Time zone of the HubSpot account; its daily limit resets at midnight there",
     )
     cache_seconds: float = Field(default=300, ge=0, description="Phone lookup cache lifetime")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        return check_base_url(value)
 
     @model_validator(mode="before")
     @classmethod
