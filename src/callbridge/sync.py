@@ -155,7 +155,10 @@ async def _sync(
         refresh=True,
         directory=loaded.directory,
     )
-    matrix, scenario = _decide(loaded, bool(candidates), who)
+    # The contact an earlier run of this sync created is not a record found by the number.
+    created = writes.created_by_this_call(ctx, candidates, number)
+    found = [c for c in candidates if created is None or c.id != created.id]
+    matrix, scenario = _decide(loaded, bool(found), who)
     if scenario is None:
         await save_sync(runtime, ctx, status="skipped", reason="internal calls are not synced")
         return
@@ -165,20 +168,24 @@ async def _sync(
         external_number=number.e164,
         scenario=scenario.key,
         matrix_version=loaded.matrix_version,
-        matched=[_summary(c) for c in candidates],
+        matched=[_summary(c) for c in found],
     )
-    targets, rule = await _targets(runtime, loaded, candidates, number, connector)
+    targets, rule = await _targets(runtime, loaded, candidates, number, connector, created)
     if not targets:
-        created = await _maybe_create(runtime, loaded, connector, number, matrix, scenario)
+        if created is not None:  # an interrupted run created it: this call's contact
+            created = writes.adopt_contact(runtime, ctx, created, number)
+        else:
+            created = await _maybe_create(runtime, loaded, connector, number, matrix, scenario)
         if created is None:
             return
-        targets, rule = [created], "created a contact for the unknown caller"
-    await _carry_out(runtime, ctx, connector, number, matrix, scenario, who, targets)
+        targets, rule = [created], writes.creation_rule(ctx, created)
     # A later run keeps the records of the first: the call's page keeps the first run's reason.
-    kept = rule.startswith("kept:")
-    await save_sync(
-        runtime, ctx, status="done", reason=None, **({} if kept else {"match_rule": rule})
-    )
+    # It is noted before the writes, so it is written with the run's first link even if the
+    # run stops before its end.
+    if not rule.startswith("kept:"):
+        writes.note_sync(ctx, match_rule=rule)
+    await _carry_out(runtime, ctx, connector, number, matrix, scenario, who, targets)
+    await save_sync(runtime, ctx, status="done", reason=None)
 
 
 def _decide(loaded: Loaded, matched: bool, who: people.People) -> tuple[Matrix, Scenario | None]:
@@ -310,6 +317,7 @@ async def _targets(
     candidates: list[CrmRecord],
     number: PhoneNumber,
     connector: Connector,
+    created: CrmRecord | None = None,
 ) -> tuple[list[CrmRecord], str]:
     """Honour the agent's choice (moving earlier logs), else keep links, else click-to-dial/rule."""
     ctx = loaded.ctx
@@ -337,7 +345,8 @@ async def _targets(
             known.get(record_id) or CrmRecord(record_id, ObjectType(row["object_type"]), "")
             for record_id, row in ctx.links.items()
         ], "kept: the records this call was already logged on"
-    selection = pick(candidates, ctx.call.crm_record_id)
+    found = [c for c in candidates if created is None or c.id != created.id]
+    selection = pick(found, ctx.call.crm_record_id)
     if ctx.call.crm_record_id and not selection.records:
         record = CrmRecord(ctx.call.crm_record_id, ObjectType.CONTACT, "")
         return [record], "click-to-dial: the record the call was placed from"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -29,6 +29,19 @@ from callbridge.storage import calls, integrations, units
 # A contact we created is trusted for this long even if the CRM's search does not show it yet
 # (search indexes of hosted CRMs lag behind their writes by seconds).
 CLAIM_TRUST = timedelta(minutes=10)
+
+# What the call's page says of a write an interrupted run made and its retry found.
+RESUMED_CREATE = (
+    "created by an earlier run of this sync, which stopped before recording it; found by its number"
+)
+RESUMED_LOG = (
+    "logged by an earlier run of this sync, which stopped before recording it; "
+    "found by the call's external id and brought up to date"
+)
+EARLIER = (
+    "Callbridge created this number's contact for an earlier call; the CRM's search does not "
+    "show it yet"
+)
 
 
 @dataclass
@@ -67,20 +80,15 @@ async def create_contact(
     runtime: Runtime, ctx: SyncContext, connector: Connector, number: PhoneNumber, reason: str
 ) -> CrmRecord:
     """Create the contact under a claim, so a crash or a retry never creates a second one."""
-    name = contact_name(
-        ctx.integration["language"], ctx.integration["name_template"], number.international()
-    )
+    name = _contact_name(ctx, number)
     claim = ctx.claim
     now = runtime.clock()
     if claim and claim["status"] == "done" and now - claim["created_at"] < CLAIM_TRUST:
-        return CrmRecord(claim["record_id"], ObjectType.CONTACT, name, (number.e164,))
-    values = {
-        "company_id": ctx.company_id,
-        "integration_id": ctx.integration_id,
-        "phone_e164": number.e164,
-        "call_id": ctx.call_id,
-        "created_at": now,
-    }
+        record = CrmRecord(claim["record_id"], ObjectType.CONTACT, name, (number.e164,))
+        if claim["call_id"] != ctx.call_id:  # this call created nothing: say whose it is
+            action(runtime, ctx, "create_contact", number.e164, "skipped", EARLIER, record.id)
+        return record
+    values = _claim_values(ctx, number, now)
     await commit(
         runtime, ctx, functools.partial(calls.write_claim, values={**values, "status": "pending"})
     )
@@ -90,6 +98,65 @@ async def create_contact(
     done = {**values, "status": "done", "record_id": record.id}
     ctx.journal.rows.append(functools.partial(calls.write_claim, values=done))
     return record
+
+
+def created_by_this_call(
+    ctx: SyncContext, candidates: list[CrmRecord], number: PhoneNumber
+) -> CrmRecord | None:
+    """Return the contact an earlier run of this call's sync created, if there is one.
+
+    An earlier run that stopped right after its create left only its pending claim: the
+    contact it made is then the one the search finds named as Callbridge names contacts. This
+    call found no record before it created one, and syncs of one number run one at a time, so
+    no other sync made it.
+    """
+    claim = ctx.claim
+    if claim is None or claim["call_id"] != ctx.call_id:
+        return None
+    name = _contact_name(ctx, number)
+    if claim["record_id"] is not None:
+        known = [c for c in candidates if c.id == claim["record_id"]]
+        return known[0] if known else CrmRecord(claim["record_id"], ObjectType.CONTACT, name)
+    mine = [c for c in candidates if c.object_type is ObjectType.CONTACT and c.name == name]
+    return mine[0] if len(mine) == 1 else None
+
+
+def adopt_contact(
+    runtime: Runtime, ctx: SyncContext, record: CrmRecord, number: PhoneNumber
+) -> CrmRecord:
+    """Record the contact an interrupted earlier run created, as created by this call."""
+    action(runtime, ctx, "create_contact", number.e164, "done", RESUMED_CREATE, record.id)
+    created_at = ctx.claim["created_at"] if ctx.claim else runtime.clock()
+    done = {**_claim_values(ctx, number, created_at), "status": "done", "record_id": record.id}
+    ctx.journal.rows.append(functools.partial(calls.write_claim, values=done))
+    return record
+
+
+def creation_rule(ctx: SyncContext, record: CrmRecord) -> str:
+    """Say on the call's page why the call went to the contact ``create_contact`` returned."""
+    claim = ctx.claim
+    if claim and claim["record_id"] == record.id and claim["call_id"] != ctx.call_id:
+        return "the contact Callbridge created for an earlier call from this number"
+    return "created a contact for the unknown caller"
+
+
+def _contact_name(ctx: SyncContext, number: PhoneNumber) -> str:
+    """Return the name Callbridge gives a contact it creates for ``number``."""
+    integration = ctx.integration
+    return contact_name(
+        integration["language"], integration["name_template"], number.international()
+    )
+
+
+def _claim_values(ctx: SyncContext, number: PhoneNumber, created_at: datetime) -> dict[str, Any]:
+    """Return the claim row of this call on ``number`` (its status and record added by callers)."""
+    return {
+        "company_id": ctx.company_id,
+        "integration_id": ctx.integration_id,
+        "phone_e164": number.e164,
+        "call_id": ctx.call_id,
+        "created_at": created_at,
+    }
 
 
 async def log_call(
@@ -107,6 +174,11 @@ async def log_call(
     activity_id = known["activity_id"] if known else None
     if known and activity_id is None:  # interrupted after the claim: was the activity written?
         activity_id = await connector.find_call(record.id, draft.external_id)
+        if activity_id is not None:  # by this call's interrupted run: logged, not updated
+            await connector.update_call(activity_id, draft)
+            action(runtime, ctx, "log_call", record.id, "done", RESUMED_LOG, activity_id)
+            note_link(runtime, ctx, record, activity_id)
+            return str(activity_id)
     if activity_id is not None:
         await connector.update_call(activity_id, draft)
         action(runtime, ctx, "update_call", record.id, "done", None, activity_id)
