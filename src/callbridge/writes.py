@@ -89,10 +89,16 @@ async def create_contact(
             action(runtime, ctx, "create_contact", number.e164, "skipped", EARLIER, record.id)
         return record
     values = _claim_values(ctx, number, now)
+    if claim and claim["status"] == "pending":
+        # Its create may have reached the CRM, its answer lost: every retry, by any call from
+        # the number, keeps the first call's id, which keys the contact in the CRM.
+        values["call_id"] = claim["call_id"]
     await commit(
         runtime, ctx, functools.partial(calls.write_claim, values={**values, "status": "pending"})
     )
-    record = await connector.create_contact(ContactDraft(name=name, phone_e164=number.e164))
+    key = f"callbridge:contact:{values['call_id']}"
+    draft = ContactDraft(name=name, phone_e164=number.e164, external_id=key)
+    record = await connector.create_contact(draft)
     action(runtime, ctx, "create_contact", number.e164, "done", reason, record.id)
     # Written with the call's pending link, next: a retry in between finds the contact by phone.
     done = {**values, "status": "done", "record_id": record.id}

@@ -36,3 +36,6 @@ class ContactDraft:
     name: str
     phone_e164: str
     owner: str | None = None
+    # The same for every retry of one creation: a connector that can makes the create
+    # idempotent with it (HubSpot: a unique property), so a lost answer never makes two.
+    external_id: str | None = None

@@ -6,22 +6,32 @@ Use it from a connector's tests in three lines::
         @pytest.fixture
         async def harness(self, my_fake_server) -> ContractHarness: return MyHarness(...)
 
-A :class:`ContractHarness` gives the suite a connector and two things only the CRM's side can do:
-store a record with a phone number exactly as a person typed it, and read a call activity back.
+A :class:`ContractHarness` gives the suite a connector and what only the CRM's side can do: store a
+record with a phone number exactly as a person typed it, read call activities and records back
+(from the CRM itself, not through a search that may lag), and lose the answer of a create after
+the CRM stored it.
+
+The ambiguous-create rule: a create whose outcome is unknown (timeout, 5xx after the commit, a
+crash) is never repeated on the strength of an empty, eventually consistent search. Retried as the
+sync retries it, it ends with one object in the CRM.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from callbridge.connectors.base import Capability, Connector
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.phone import PhoneNumber, parse_e164
 from callbridge.domain.record import ContactDraft
+from callbridge.errors import RateLimited, Transient
 
 CORE = {Capability.FIND_BY_PHONE, Capability.LOG_CALL, Capability.UPDATE_CALL}
 
@@ -37,6 +47,23 @@ class ContractHarness(Protocol):
 
     async def read_call(self, record_id: str, activity_id: str) -> dict[str, Any]:
         """Return the activity as the CRM holds it: at least ``recording_url`` and ``notes``."""
+        ...
+
+    async def calls_on(self, record_id: str) -> list[str]:
+        """Return the ids of every call activity the CRM holds on ``record_id``."""
+        ...
+
+    async def contacts_with(self, phone_e164: str) -> list[str]:
+        """Return the ids of every record the CRM holds with this number (its own, fresh view)."""
+        ...
+
+    async def fail_after_commit(self, kind: Literal["call", "contact"]) -> None:
+        """Make the CRM store the connector's next create of ``kind``, then lose the answer.
+
+        As a timeout or a 502 after the commit would: the connector must fail with a retryable
+        error (Transient or RateLimited), and the object exists. Where the CRM's search lags
+        behind its writes, make it lag now too.
+        """
         ...
 
 
@@ -71,7 +98,67 @@ def draft(
     return ActivityDraft(**values)
 
 
-class ConnectorContract:
+# Hypothesis runs several cases on one harness (one CRM account): each case uses its own ids.
+AMBIGUOUS = settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+class AmbiguousCreateContract:
+    """The ambiguous-create rule, part of :class:`ConnectorContract`."""
+
+    numbers = Numbers()
+
+    @AMBIGUOUS
+    @given(retries=st.integers(1, 3), via_find=st.booleans())
+    async def test_a_call_log_whose_answer_was_lost_is_retried_into_one_activity(
+        self, harness: ContractHarness, retries: int, via_find: bool
+    ) -> None:
+        """Retried by finding it first (a pending link) or by logging again: one activity."""
+        record_id = await harness.store_record("Jane Caller", self.numbers.national)
+        activity = draft(record_id, f"callbridge:ambiguous-{uuid.uuid4()}")
+        await harness.fail_after_commit("call")
+        with pytest.raises((Transient, RateLimited)):
+            await harness.connector.log_call(activity)
+        logged = None
+        for _ in range(retries):
+            if via_find:
+                logged = await harness.connector.find_call(record_id, activity.external_id)
+            logged = logged or await harness.connector.log_call(activity)
+        assert await harness.calls_on(record_id) == [logged]
+        assert await harness.connector.find_call(record_id, activity.external_id) == logged
+
+    @AMBIGUOUS
+    @given(retries=st.integers(1, 3), line=st.integers(150, 198))
+    async def test_a_contact_whose_answer_was_lost_is_retried_into_one_contact(
+        self, harness: ContractHarness, retries: int, line: int
+    ) -> None:
+        """Retried as the sync does (look the number up, create only if nothing): one contact."""
+        if Capability.CREATE_CONTACT not in self_capabilities(harness):
+            pytest.skip("the connector declares it cannot create contacts")
+        used: set[int] = self.__dict__.setdefault("_used_lines", set())
+        assume(line not in used)
+        used.add(line)
+        number = f"+1415555{line:04d}"
+        contact = ContactDraft(
+            "New Callbridge Contact", number, external_id=f"callbridge:contact:{uuid.uuid4()}"
+        )
+        await harness.fail_after_commit("contact")
+        with pytest.raises((Transient, RateLimited)):
+            await harness.connector.create_contact(contact)
+        for _ in range(retries):
+            found = await harness.connector.find_by_phone(self.phone(number))
+            if not found:
+                found = [await harness.connector.create_contact(contact)]
+        assert len(await harness.contacts_with(number)) == 1
+        assert [record.id for record in found] == await harness.contacts_with(number)
+
+    def phone(self, e164: str) -> PhoneNumber:
+        """Return a PhoneNumber from an E.164 string."""
+        return parse_e164(e164)
+
+
+class ConnectorContract(AmbiguousCreateContract):
     """Subclass it and provide a ``harness`` fixture; every test below must pass."""
 
     numbers = Numbers()
@@ -80,10 +167,6 @@ class ConnectorContract:
     def harness(self) -> ContractHarness:
         """Return the harness of the connector under test (override this fixture)."""
         raise NotImplementedError("override the `harness` fixture")
-
-    def phone(self, e164: str) -> PhoneNumber:
-        """Return a PhoneNumber from an E.164 string."""
-        return parse_e164(e164)
 
     async def test_declares_the_core_capabilities(self, harness: ContractHarness) -> None:
         assert self_capabilities(harness) >= CORE

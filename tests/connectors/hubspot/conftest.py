@@ -20,8 +20,15 @@ from callbridge.storage.integrations import create_integration
 from callbridge.storage.migrate import upgrade
 from callbridge.testing.fakes.hubspot import FakeHubSpot
 
-__all__ = ["ROOMY", "TOKEN", "MakeConnector"]
+__all__ = ["ROOMY", "TOKEN", "MakeConnector", "define_ours"]
 MakeConnector = Callable[..., HubSpotConnector]
+
+
+def define_ours(fake: FakeHubSpot, kind: str) -> None:
+    """Define Callbridge's custom properties on an object type, as a consenting setup would."""
+    fake.state.properties[kind] |= {"callbridge_external_id", "callbridge_record_id"}
+    fake.state.properties[kind].add("callbridge_key")
+    fake.state.unique.setdefault(kind, set()).add("callbridge_key")
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from callbridge.domain.record import ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.testing.contract import draft
 from callbridge.testing.fakes.hubspot import FakeHubSpot
-from conftest import MakeConnector
+from conftest import MakeConnector, define_ours
 
 PHONE = parse_e164("+14155550134")
 
@@ -51,7 +51,7 @@ async def test_a_call_on_a_company_with_a_deal_is_one_request(
 ) -> None:
     company = fake.state.add("companies", {"name": "Acme", "phone": "+14155550134"})
     deal = fake.state.add("deals", {"dealname": "Big"})
-    fake.state.properties["calls"] |= {"callbridge_external_id", "callbridge_record_id"}
+    define_ours(fake, "calls")
     connector = make_connector()
     call_id = await connector.log_call(draft(f"company:{company['id']}", deal_id=deal["id"]))
     assert fake.state.requests.count(("POST", "/crm/v3/objects/calls")) == 1
@@ -70,7 +70,7 @@ async def test_a_known_contact_without_deals_costs_one_search_and_the_log(
     make_connector: MakeConnector, fake: FakeHubSpot
 ) -> None:
     contact = fake.state.add("contacts", {"firstname": "Jane", "phone": "(415) 555-0134"})
-    fake.state.properties["calls"] |= {"callbridge_external_id", "callbridge_record_id"}
+    define_ours(fake, "calls")
     connector = make_connector()  # one sync: lookup, open-deal lookup, call log
     [found] = await connector.find_by_phone(PHONE)
     assert await connector.find_open_deal(found.id) is None

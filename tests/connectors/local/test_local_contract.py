@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -13,6 +13,7 @@ from callbridge.bootstrap import create_company
 from callbridge.connectors.base import Connector
 from callbridge.connectors.local.connector import LocalConnector
 from callbridge.domain.record import ObjectType
+from callbridge.errors import Transient
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
 from callbridge.storage.integrations import get_integration
@@ -41,6 +42,27 @@ class LocalHarness:
         """Return the stored activity."""
         activities = await self.local.client.list_activities(record_id)
         return next(a for a in activities if a["id"] == activity_id)
+
+    async def calls_on(self, record_id: str) -> list[str]:
+        """Return the ids of the record's activities."""
+        return [a["id"] for a in await self.local.client.list_activities(record_id)]
+
+    async def contacts_with(self, phone_e164: str) -> list[str]:
+        """Return the records holding the number (the indexed lookup is read-your-writes)."""
+        return [record.id for record in await self.local.client.find_by_e164(phone_e164)]
+
+    async def fail_after_commit(self, kind: Literal["call", "contact"]) -> None:
+        """Let the next write commit, then fail as a crash or a lost answer would."""
+        client = self.local.client
+        name = "create_record" if kind == "contact" else "insert_activity"
+        write = getattr(client, name)
+
+        async def committed_then_lost(*args: Any, **kwargs: Any) -> Any:
+            delattr(client, name)  # the class's own method again
+            await write(*args, **kwargs)
+            raise Transient("the answer was lost after the commit")
+
+        setattr(client, name, committed_then_lost)
 
 
 @pytest.fixture

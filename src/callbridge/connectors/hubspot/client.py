@@ -30,6 +30,7 @@ class HubSpotRejected(Permanent):
         shown = f"HubSpot answered {status}: {message}"
         super().__init__(f"{shown} ({category})" if category else shown)
         self.status = status
+        self.message = message
         self.category = str(body.get("category", ""))
         self.codes = {str(e.get("code")) for e in body.get("errors") or [] if isinstance(e, dict)}
         self.names = [

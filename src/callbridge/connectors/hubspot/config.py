@@ -42,6 +42,12 @@ class HubSpotConfig(BaseModel):
         description="Time zone of the HubSpot account; its daily limit resets at midnight there",
     )
     cache_seconds: float = Field(default=300, ge=0, description="Phone lookup cache lifetime")
+    search_settle_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="Only where the unique callbridge_key property cannot be used: how long "
+        "after a create whose answer was lost HubSpot's search is believed when it shows nothing",
+    )
 
     @field_validator("base_url")
     @classmethod

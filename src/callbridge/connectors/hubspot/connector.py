@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from pydantic import ValidationError
 
 from callbridge.connectors.base import Capability, Connector, IntegrationContext
 from callbridge.connectors.hubspot import mapping
-from callbridge.connectors.hubspot.client import HubSpotClient, HubSpotRejected
+from callbridge.connectors.hubspot.client import HubSpotClient
 from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
+from callbridge.connectors.hubspot.creates import OnceCreator, Target
 from callbridge.connectors.hubspot.limits import RateBucket
 from callbridge.connectors.hubspot.store import PhoneCache, WrittenObjects
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.phone import PhoneNumber
-from callbridge.domain.record import ContactDraft, CrmRecord
+from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
-from callbridge.errors import AuthFailed, Permanent, RateLimited
+from callbridge.errors import Permanent
 
 OBJECTS = "/crm/v3/objects"
-# Where our custom properties go when we create them [UNVERIFIED group names, apis.md §A.6].
-GROUPS = {"calls": "callinformation", "deals": "dealinformation"}
-GROUPS |= {"tasks": "taskinformation", "notes": "noteinformation"}
-KIND_OF = {"call": "calls", "deal": "deals", "task": "tasks", "note": "notes"}
 
 # Reserved with a lookup's searches: the request every sync makes next (log the call on the
 # record found, or create the contact), so a sync is not stopped between its lookup and its log.
@@ -60,11 +58,13 @@ class HubSpotConnector:
         cache: PhoneCache,
         written: WrittenObjects,
         region: str,
+        creator: OnceCreator,
     ) -> None:
         self.client = client
         self.cache = cache
         self.written = written
         self.region = region
+        self.creator = creator
         # Records this sync's search showed without any deal: no open-deal lookup for them.
         self.without_deals: set[str] = set()
         # Records a cached lookup showed without deals then: their lookup reserves no batch read.
@@ -163,106 +163,47 @@ class HubSpotConnector:
         ]
 
     async def create_contact(self, draft: ContactDraft) -> CrmRecord:
-        """Create a contact with the caller's E.164 number and add it to the number's lookup.
+        """Create a contact with the caller's E.164 number, once per draft external id.
 
-        HubSpot's search shows a new contact only after a few seconds; the cached lookup has it
-        at once, so the next calls (or this sync, retried) find it without a search.
+        The draft's external id (the sync's contact claim) is the contact's unique key, so a
+        create whose answer was lost is found, not repeated. HubSpot's search shows a new contact
+        only after a few seconds; the cached lookup has it at once, so the next calls (or this
+        sync, retried) find it without a search.
         """
         props = {"firstname": draft.name, "phone": draft.phone_e164}
         if draft.owner:
             props["hubspot_owner_id"] = draft.owner
-        created = await self.client.request(
-            "POST", f"{OBJECTS}/contacts", json={"properties": props}
-        )
-        created["properties"] = {**props, **{k: v for k, v in created["properties"].items() if v}}
-        record = mapping.record_from("contacts", created)
-        known = await self.cache.get(draft.phone_e164) or []
-        await self.cache.put(draft.phone_e164, [*known, mapping.record_to_json(record, False)])
+        external_id = draft.external_id or f"callbridge:contact:{uuid.uuid4()}"
+        target = Target("contact", external_id, draft.phone_e164)
+        contact_id = await self.creator.create(target, props, [])
+        record = CrmRecord(
+            contact_id, ObjectType.CONTACT, draft.name, (draft.phone_e164,), draft.owner,
+            self.client.clock(),
+        )  # fmt: skip
+        known = [item for item in await self.cache.get(draft.phone_e164) or []]
+        if contact_id not in [item["id"] for item in known]:
+            known.append(mapping.record_to_json(record, False))
+            await self.cache.put(draft.phone_e164, known)
         return record
 
     async def find_call(self, record_id: str, external_id: str) -> str | None:
-        """Return the engagement logged for this call on this record; search HubSpot if unsure.
+        """Return the engagement logged for this call on this record, if one was made.
 
-        Unsure means a create was started (claimed) and its answer never stored; without a claim
-        no create was sent.
+        Without a claim no create was sent; a claim without an id is an unsure create, looked
+        up by its unique key (or, where the portal has none, by a search once it has settled).
         """
-        claimed, known = await self.written.get("call", external_id, record_id)
-        if known or not claimed:
-            return known
-        return await self._find_written("call", external_id, record_id)
-
-    async def _find_written(self, kind: str, external_id: str, record_id: str) -> str | None:
-        """Search HubSpot for an object we created, by our external and record id properties."""
-        filters = [
-            {"propertyName": mapping.EXTERNAL_ID, "operator": "EQ", "value": external_id},
-            {"propertyName": mapping.RECORD_ID, "operator": "EQ", "value": record_id},
-        ]
-        body = {"filterGroups": [{"filters": filters}], "limit": 1}
-        try:
-            found = await self.client.request(
-                "POST", f"{OBJECTS}/{KIND_OF[kind]}/search", json=body, search=True
-            )
-        except HubSpotRejected as err:
-            if "PROPERTY_DOESNT_EXIST" in err.codes:  # never written anything yet
-                return None
-            raise
-        results = found.get("results") or []
-        if not results:
-            return None
-        object_id = str(results[0]["id"])
-        await self.written.save(kind, external_id, record_id, object_id)
-        return object_id
+        target = Target("call", external_id, record_id)
+        claim = await self.creator.claim_of(target)
+        if claim is None or claim.object_id:
+            return claim.object_id if claim else None
+        return await self.creator.recover(target, claim)
 
     async def _create_once(
         self, kind: str, external_id: str, record_id: str, props: dict[str, str], links: list[Any]
     ) -> str:
         """Create an object once per (external id, record): a retry returns the first one."""
-        claimed, known = await self.written.get(kind, external_id, record_id)
-        if known:
-            return known
-        if claimed and (found := await self._find_written(kind, external_id, record_id)):
-            return found
-        # The create's token first: refused by our own budget, it leaves no claim to search for.
-        await self.client.ensure_prepaid(1)
-        await self.written.save(kind, external_id, record_id, None)
-        body = {"properties": {**props, mapping.RECORD_ID: record_id}, "associations": links}
-        try:
-            created = await self._create(KIND_OF[kind], body)
-        except (AuthFailed, Permanent, RateLimited):
-            # Refused (by HubSpot, or by our budget after a 400) before anything was made; only
-            # an unknown outcome (timeout, 5xx, crash) leaves the claim for a retry to look up.
-            await self.written.drop(kind, external_id, record_id)
-            raise
-        await self.written.save(kind, external_id, record_id, created)
-        return created
-
-    async def _create(self, kind: str, body: dict[str, Any], retry: bool = True) -> str:
-        """POST an object; create our missing custom properties once, with the admin's consent."""
-        try:
-            created = await self.client.request("POST", f"{OBJECTS}/{kind}", json=body)
-        except HubSpotRejected as err:
-            ours = [n for n in err.names if n.startswith(("callbridge_", "utm_"))]
-            if not retry or "PROPERTY_DOESNT_EXIST" not in err.codes or ours != err.names:
-                raise
-            if not self.config.create_custom_properties:
-                raise Permanent(
-                    f"HubSpot {kind} lack the properties {', '.join(ours)}: turn on "
-                    "create_custom_properties in the integration, or create them in HubSpot"
-                ) from err
-            await self.client.ensure_prepaid(len(ours) + 1)  # the definitions, the create again
-            for name in ours:
-                await self._define(kind, name)
-            return await self._create(kind, body, retry=False)
-        return str(created["id"])
-
-    async def _define(self, kind: str, name: str) -> None:
-        body = {"name": name, "label": name.replace("_", " ").title(), "type": "string"}
-        body |= {"fieldType": "text", "groupName": GROUPS[kind]}
-        try:
-            await self.client.request("POST", f"/crm/v3/properties/{kind}", json=body)
-        except HubSpotRejected as err:
-            if err.status != 409:  # 409: another worker defined it first
-                raise
+        target = Target(kind, external_id, record_id)
+        return await self.creator.create(target, {**props, mapping.RECORD_ID: record_id}, links)
 
     async def log_call(self, activity: ActivityDraft) -> str:
         """Create the calls engagement with its record and deal associations, in one request."""
@@ -364,4 +305,5 @@ def build(context: IntegrationContext) -> Connector:
         context.sessions, context.integration_id, context.clock, config.cache_seconds
     )
     written = WrittenObjects(context.sessions, context.integration_id, context.clock)
-    return HubSpotConnector(client, cache, written, context.default_region)
+    creator = OnceCreator(client, written, context.clock, context.integration_id)
+    return HubSpotConnector(client, cache, written, context.default_region, creator)

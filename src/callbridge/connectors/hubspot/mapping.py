@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,9 @@ from callbridge.domain.task import NoteDraft, TaskDraft
 COMPANY_PREFIX = "company:"
 EXTERNAL_ID = "callbridge_external_id"
 RECORD_ID = "callbridge_record_id"
+# A property defined with ``hasUniqueValue: true``: HubSpot refuses a second object with the same
+# value (409) and reads an object by it at once, without the search index's lag.
+UNIQUE_KEY = "callbridge_key"
 # HubSpot's count of a record's deals, a calculated property of contacts and companies.
 DEAL_COUNT = "num_associated_deals"
 CONTACT_PROPERTIES = ["firstname", "lastname", "phone", "mobilephone", "hubspot_owner_id"]
@@ -47,6 +51,15 @@ def target(record_id: str) -> tuple[str, str]:
     if record_id.startswith(COMPANY_PREFIX):
         return "companies", record_id.removeprefix(COMPANY_PREFIX)
     return "contacts", record_id
+
+
+def object_key(kind: str, external_id: str, record_id: str) -> str:
+    """Return the unique key of one object Callbridge creates (the same for every retry).
+
+    Hashed so that it is short and safe in a URL path whatever the ids hold.
+    """
+    digest = hashlib.sha256(f"{kind}\n{external_id}\n{record_id}".encode()).hexdigest()
+    return f"{kind}-{digest[:40]}"
 
 
 def hs_time(value: datetime | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,14 @@ class PhoneCache:
                 )
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A claim row: the object's HubSpot id once known, and when its create was last sent."""
+
+    object_id: str | None
+    created_at: datetime
+
+
 class WrittenObjects:
     """The claim rows of objects we create: pending before the create, with the id after it."""
 
@@ -67,37 +76,58 @@ class WrittenObjects:
             "record_id": record_id,
         }
 
-    async def get(self, kind: str, external_id: str, record_id: str) -> tuple[bool, str | None]:
-        """Return (claimed, HubSpot id or None when the create may have been interrupted)."""
+    def _where(self, kind: str, external_id: str, record_id: str) -> list[Any]:
         key = self._key(kind, external_id, record_id)
-        query = select(hubspot_objects.c.object_id).where(
-            *(hubspot_objects.c[name] == value for name, value in key.items())
+        return [hubspot_objects.c[name] == value for name, value in key.items()]
+
+    async def get(self, kind: str, external_id: str, record_id: str) -> Claim | None:
+        """Return the claim of an object: its HubSpot id, or None while its create is unsure."""
+        table = hubspot_objects
+        query = select(table.c.object_id, table.c.created_at).where(
+            *self._where(kind, external_id, record_id)
         )
         async with self._sessions() as session:
             row = (await session.execute(query)).first()
-        return (row is not None, row.object_id if row else None)
+        return Claim(row.object_id, row.created_at) if row else None
 
-    async def save(
-        self, kind: str, external_id: str, record_id: str, object_id: str | None
-    ) -> None:
-        """Write the claim (``object_id`` None) or complete it with the created object's id."""
-        key = self._key(kind, external_id, record_id)
-        values = {**key, "object_id": object_id, "created_at": self._clock()}
+    async def claim(self, kind: str, external_id: str, record_id: str) -> None:
+        """Write the claim before a create, or restamp a pending one as the create is re-sent.
+
+        Its time is when the latest create was sent: an unsure create is looked up by search only
+        once HubSpot's search index has had time to show it (counted from that moment).
+        """
+        now = self._clock()
+        values = {**self._key(kind, external_id, record_id), "object_id": None, "created_at": now}
         async with self._sessions.begin() as session:
-            if not await insert_ignore(session, hubspot_objects, values) and object_id:
+            if not await insert_ignore(session, hubspot_objects, values):
                 await session.execute(
                     update(hubspot_objects)
-                    .where(*(hubspot_objects.c[name] == value for name, value in key.items()))
+                    .where(
+                        *self._where(kind, external_id, record_id),
+                        hubspot_objects.c.object_id.is_(None),
+                    )
+                    .values(created_at=now)
+                )
+
+    async def save(self, kind: str, external_id: str, record_id: str, object_id: str) -> None:
+        """Complete the claim with the created (or found) object's id."""
+        values = {**self._key(kind, external_id, record_id), "object_id": object_id}
+        async with self._sessions.begin() as session:
+            if not await insert_ignore(
+                session, hubspot_objects, {**values, "created_at": self._clock()}
+            ):
+                await session.execute(
+                    update(hubspot_objects)
+                    .where(*self._where(kind, external_id, record_id))
                     .values(object_id=object_id)
                 )
 
     async def drop(self, kind: str, external_id: str, record_id: str) -> None:
         """Drop a pending claim whose create was refused: nothing was made."""
-        key = self._key(kind, external_id, record_id)
         async with self._sessions.begin() as session:
             await session.execute(
                 delete(hubspot_objects).where(
-                    *(hubspot_objects.c[name] == value for name, value in key.items()),
+                    *self._where(kind, external_id, record_id),
                     hubspot_objects.c.object_id.is_(None),
                 )
             )

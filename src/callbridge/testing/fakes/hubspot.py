@@ -3,7 +3,11 @@
 It follows ``reference/apis.md`` §A: documented paths and status codes, property values as
 strings, unknown properties refused (PROPERTY_DOESNT_EXIST), phone search on the national digits
 of ``hs_searchable_calculated_*``, the calculated ``num_associated_deals``, filter-group limits,
-paging, bearer auth and HubSpot's 429 body with its ``policyName``. Run it in a thread with
+paging, bearer auth and HubSpot's 429 body with its ``policyName``; properties defined with
+``hasUniqueValue`` (a duplicate value answers 409 with the existing id, ``idProperty`` reads). Two
+faults real HubSpot shows are scriptable: a search index that lags behind writes
+(``search_delay`` seconds on an injectable clock) and a create that is stored but whose answer is
+lost (:meth:`HubSpotState.fail_after_commit`: 502 or a timeout). Run it in a thread with
 :class:`FakeHubSpot`, or alone with :func:`serve`. Tests script it through its
 :class:`HubSpotState`.
 """
@@ -17,6 +21,7 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -81,6 +86,34 @@ DEAL_COUNT = "num_associated_deals"
 CALCULATED_DEAL_COUNT = ("contacts", "companies")
 
 
+# HubSpot allows this many unique value properties per object type [UNVERIFIED, HubSpot's
+# knowledge base: "up to 10 unique value properties for each object"].
+UNIQUE_LIMIT = 10
+
+
+class ManualClock:
+    """A clock for the fake's search index that moves only when a test says so."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock forward by ``seconds``."""
+        self.now += seconds
+
+
+@dataclass(frozen=True)
+class CommitFault:
+    """What happens to the answer of a create that was stored: a status, or no answer in time."""
+
+    object_type: str
+    status: int | None  # None: the answer is held ``hold`` seconds (the client times out)
+    hold: float
+
+
 def now_iso() -> str:
     """Return the current time as HubSpot writes it (ISO 8601, milliseconds, Z)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -111,6 +144,57 @@ class HubSpotState:
     rejected_429: int = 0
     next_id: int = 100
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Search sees a write only ``search_delay`` seconds (on ``clock``) after it was made.
+    search_delay: float = 0.0
+    clock: Callable[[], float] = time.monotonic
+    indexed_at: dict[tuple[str, str], float] = field(default_factory=dict)
+    unique: dict[str, set[str]] = field(default_factory=dict)  # object type → unique names
+    unique_limit: int = UNIQUE_LIMIT
+    definitions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    faults: deque[CommitFault] = field(default_factory=deque)
+
+    def fail_after_commit(
+        self, object_type: str, status: int | None = 502, times: int = 1, hold: float = 30.0
+    ) -> None:
+        """Store the next ``times`` creates of ``object_type``, then lose their answers.
+
+        ``status`` is answered instead of the 201 (502: what a gateway timeout after the commit
+        looks like); with None the answer is held ``hold`` seconds, so the client times out.
+        """
+        self.faults.extend([CommitFault(object_type, status, hold)] * times)
+
+    def take_fault(self, object_type: str) -> CommitFault | None:
+        """Return (and use up) the fault scripted for the next create of ``object_type``."""
+        with self.lock:
+            for fault in self.faults:
+                if fault.object_type == object_type:
+                    self.faults.remove(fault)
+                    return fault
+        return None
+
+    def searchable(self, object_type: str, object_id: str) -> bool:
+        """Return whether the search index shows the object yet (unknown objects: yes)."""
+        return self.indexed_at.get((object_type, object_id), float("-inf")) <= self.clock()
+
+    def holder(self, object_type: str, properties: dict[str, Any], but: str = "") -> str | None:
+        """Return the id of another object already holding one of these unique values."""
+        for name in self.unique.get(object_type, set()) & set(properties):
+            value = properties[name]
+            if value in (None, ""):
+                continue
+            for object_id, stored in self.objects.get(object_type, {}).items():
+                held = stored["properties"].get(name)
+                if object_id != but and not stored.get("archived") and held == str(value):
+                    return object_id
+        return None
+
+    def create(self, object_type: str, properties: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Store an object unless a unique value is taken: (object, True) or (holder, False)."""
+        with self.lock:
+            taken = self.holder(object_type, properties)
+            if taken is not None:
+                return self.objects[object_type][taken], False
+            return self._insert(object_type, properties), True
 
     def force(self, status: int, times: int = 1, policy: str = "TEN_SECONDLY_ROLLING") -> None:
         """Answer the next ``times`` requests with ``status`` (429 uses ``policy``)."""
@@ -119,18 +203,24 @@ class HubSpotState:
     def add(self, object_type: str, properties: dict[str, str]) -> dict[str, Any]:
         """Store an object as the HubSpot UI would (no validation); return it."""
         with self.lock:
-            self.next_id += 1
-            object_id, stamp = str(self.next_id), now_iso()
-            props = {k: str(v) for k, v in properties.items()}
-            props |= {"hs_object_id": object_id, "createdate": stamp, "lastmodifieddate": stamp}
-            props |= {"hs_createdate": stamp, "hs_lastmodifieddate": stamp}
-            stored: dict[str, Any] = {"id": object_id, "properties": props, "createdAt": stamp}
-            stored |= {"updatedAt": stamp, "archived": False}
-            self.objects.setdefault(object_type, {})[object_id] = stored
-            self._index(props)
-            return stored
+            return self._insert(object_type, properties)
 
-    def _index(self, props: dict[str, Any]) -> None:
+    def _insert(self, object_type: str, properties: dict[str, Any]) -> dict[str, Any]:
+        self.next_id += 1
+        object_id, stamp = str(self.next_id), now_iso()
+        props = {k: str(v) for k, v in properties.items()}
+        props |= {"hs_object_id": object_id, "createdate": stamp, "lastmodifieddate": stamp}
+        props |= {"hs_createdate": stamp, "hs_lastmodifieddate": stamp}
+        stored: dict[str, Any] = {"id": object_id, "properties": props, "createdAt": stamp}
+        stored |= {"updatedAt": stamp, "archived": False}
+        self.objects.setdefault(object_type, {})[object_id] = stored
+        self._index(object_type, object_id, props)
+        return stored
+
+    def _index(self, object_type: str, object_id: str, props: dict[str, Any]) -> None:
+        """Compute the searchable phones; the search index shows the write after the delay."""
+        if self.search_delay > 0:
+            self.indexed_at[(object_type, object_id)] = self.clock() + self.search_delay
         for raw, calculated in _SEARCHABLE.items():
             if props.get(raw):
                 props[calculated] = self.national_digits(props[raw])
@@ -151,7 +241,7 @@ class HubSpotState:
             stored["properties"] |= {k: str(v) for k, v in properties.items()}
             stored["properties"] |= {"lastmodifieddate": stamp, "hs_lastmodifieddate": stamp}
             stored["updatedAt"] = stamp
-            self._index(stored["properties"])
+            self._index(object_type, object_id, stored["properties"])
 
     def deal_count(self, object_type: str, object_id: str) -> str | None:
         """Return ``num_associated_deals`` as HubSpot shows it: the count, empty without deals.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -93,9 +94,16 @@ class Api:
             if isinstance(refused, Response):
                 return refused
             links.append(refused)
-        stored = self.state.add(kind, {k: v for k, v in props.items() if v is not None})
+        stored, made = self.state.create(kind, {k: v for k, v in props.items() if v is not None})
+        if not made:
+            return conflict(kind, stored["id"])
         for to_type, to_id, type_id in links:
             self._link(kind, stored["id"], to_type, to_id, type_id)
+        fault = self.state.take_fault(kind)
+        if fault is not None and fault.status is not None:  # stored, and the answer is lost
+            return error(fault.status, "An upstream server did not answer in time", "ERROR")
+        if fault is not None:
+            await asyncio.sleep(fault.hold)
         return JSONResponse(self._shown(kind, stored, list(props)), status_code=201)
 
     def _check_link(self, kind: str, link: dict[str, Any]) -> tuple[str, str, int] | Response:
@@ -123,12 +131,29 @@ class Api:
         return kind, stored
 
     async def read(self, request: Request) -> Response:
-        """GET /crm/v3/objects/{type}/{id}?properties=a,b."""
-        found = self._get(request)
+        """GET /crm/v3/objects/{type}/{id}?properties=a,b[&idProperty=<unique property>].
+
+        A read by a unique property is answered from the objects themselves, not from the
+        lagging search index.
+        """
+        by = request.query_params.get("idProperty")
+        found = self._get_by(request, by) if by and by != "hs_object_id" else self._get(request)
         if isinstance(found, Response):
             return found
         wanted = [p for p in request.query_params.get("properties", "").split(",") if p]
         return JSONResponse(self._shown(found[0], found[1], wanted))
+
+    def _get_by(self, request: Request, name: str) -> tuple[str, dict[str, Any]] | Response:
+        kind = object_type(request.path_params["type"])
+        if kind is None or name not in self.state.unique.get(kind, set()):
+            return _invalid(
+                f"Unable to perform lookup by non-unique {TYPE_IDS.get(kind or '', '?')} "
+                f"property {name}"
+            )
+        holder = self.state.holder(kind, {name: request.path_params["id"]})
+        if holder is None:
+            return error(404, *NOT_FOUND)
+        return kind, self.state.objects[kind][holder]
 
     async def patch(self, request: Request) -> Response:
         """PATCH /crm/v3/objects/{type}/{id}: update properties, 200."""
@@ -139,6 +164,8 @@ class Api:
         props = (await request.json()).get("properties") or {}
         if bad := self._unknown(kind, props):
             return property_error(bad)
+        if (holder := self.state.holder(kind, props, but=stored["id"])) is not None:
+            return conflict(kind, holder)
         self.state.update(kind, stored["id"], {k: "" if v is None else v for k, v in props.items()})
         return JSONResponse(self._shown(kind, stored, list(props)))
 
@@ -178,7 +205,11 @@ class Api:
         limit, after = int(body.get("limit", 10)), int(body.get("after") or 0)
         if limit > 200 or after + limit > 10_000:
             return _invalid("limit may be at most 200, and paging stops at 10,000 results")
-        hits = [o for o in self.state.objects.get(kind, {}).values() if _matches(o, groups)]
+        hits = [
+            o
+            for o in self.state.objects.get(kind, {}).values()
+            if _matches(o, groups) and self.state.searchable(kind, o["id"])
+        ]
         for sort in reversed(body.get("sorts") or []):
             name, desc = _sort(sort)
             hits.sort(key=lambda o: o["properties"].get(name) or "", reverse=desc)
@@ -221,20 +252,37 @@ class Api:
         return JSONResponse(answer | {"labels": []}, status_code=201)
 
     async def create_property(self, request: Request) -> Response:
-        """POST /crm/v3/properties/{type}: define a custom property; 409 if it exists."""
+        """POST /crm/v3/properties/{type}: define a custom property; 409 if it exists.
+
+        ``hasUniqueValue: true`` makes HubSpot refuse a second object with the same value; an
+        object type holds at most ``unique_limit`` such properties.
+        """
         kind = object_type(request.path_params["type"]) or ""
         body = await request.json()
         if body["name"] in self.state.properties.get(kind, set()):
             return error(409, f"A property named '{body['name']}' already exists.", "CONFLICT")
+        unique = self.state.unique.setdefault(kind, set())
+        if body.get("hasUniqueValue") and len(unique) >= self.state.unique_limit:
+            return _invalid(
+                f"{kind} already have the maximum of {self.state.unique_limit} unique value "
+                "properties"
+            )
         self.state.properties[kind].add(body["name"])
-        return JSONResponse(body, status_code=201)
+        if body.get("hasUniqueValue"):
+            unique.add(body["name"])
+        definition = {"type": "string", "hasUniqueValue": False} | body
+        self.state.definitions[(kind, body["name"])] = definition
+        return JSONResponse(definition, status_code=201)
 
     async def read_property(self, request: Request) -> Response:
         """GET /crm/v3/properties/{type}/{name}."""
         kind = object_type(request.path_params["type"]) or ""
-        if request.path_params["name"] not in self.state.properties.get(kind, set()):
+        name = request.path_params["name"]
+        if name not in self.state.properties.get(kind, set()):
             return error(404, *NOT_FOUND)
-        return JSONResponse({"name": request.path_params["name"], "type": "string"})
+        unique = name in self.state.unique.get(kind, set())
+        default = {"name": name, "type": "string", "hasUniqueValue": unique}
+        return JSONResponse(self.state.definitions.get((kind, name), default))
 
     async def owners(self, request: Request) -> Response:
         """GET /crm/v3/owners/ (with or without its trailing slash), paged by ``after``."""
@@ -264,6 +312,15 @@ class Api:
         self.state.tokens.add(access)
         answer = {"access_token": access, "refresh_token": refresh, "expires_in": 1800}
         return JSONResponse(answer | {"token_type": "bearer"})
+
+
+def conflict(kind: str, holder: str) -> JSONResponse:
+    """Return the 409 of a create or update whose unique value another object holds.
+
+    Shaped like HubSpot's documented duplicate-contact answer (apis.md §A.3): the message names
+    the existing object's id [UNVERIFIED for custom unique properties].
+    """
+    return error(409, f"{kind} already exists. Existing ID: {holder}", "CONFLICT")
 
 
 def _sort(sort: Any) -> tuple[str, bool]:
