@@ -85,12 +85,18 @@ async def _first_start(runtime: Runtime) -> CreatedCompany | None:
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve this worker's /metrics on this port (on a host of its own)"),
+    ] = None,
+) -> None:
     """Run a standalone worker process (PostgreSQL deployments run any number of them)."""
-    from callbridge.worker import run_worker
+    from callbridge.worker import run_standalone
 
     async def main() -> None:
-        runtime = Runtime.create(Settings())
+        settings = Settings()
+        runtime = Runtime.create(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -98,7 +104,7 @@ def worker() -> None:
         gc.freeze()  # start-up objects live as long as the process: out of full GC passes
         console.print("worker started; Ctrl-C to stop")
         try:
-            await run_worker(runtime, stop)
+            await run_standalone(runtime, stop, metrics_port or settings.worker_metrics_port)
         finally:
             await runtime.close()
 

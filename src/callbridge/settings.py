@@ -29,6 +29,10 @@ class Settings(BaseSettings):
         description="Run the job worker inside `serve`; off, `callbridge worker` runs the jobs.",
     )
     worker_concurrency: int = 4
+    worker_metrics_port: int | None = Field(
+        default=None,
+        description="`callbridge worker` serves its /metrics on this port (docs/operations.md).",
+    )
     max_body_bytes: int = 1024 * 1024
     log_level: str = "info"
     access_log: bool = Field(

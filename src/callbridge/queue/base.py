@@ -30,6 +30,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 Payload = dict[str, Any]
 Handler = Callable[[Payload], Awaitable[None]]
+# Jobs by (task, state); the states are "waiting" (for a first run), "retry" (waiting again
+# after a failure), "running" and "dead" (in the dead letters).
+JobCounts = dict[tuple[str, str], int]
 
 
 @dataclass(frozen=True)
@@ -95,4 +98,8 @@ class JobQueue(Protocol):
 
     async def pending_count(self) -> int:
         """Count the jobs waiting or running (for readiness and the metrics)."""
+        ...
+
+    async def job_counts(self) -> JobCounts:
+        """Count the jobs by task and state, in the database, for the metrics."""
         ...

@@ -28,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
-from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
+from callbridge.queue.base import DeadJob, Handler, JobCounts, NewJob, Payload
 from callbridge.queue.retry import (
     DEFAULT_POLICY,
     Dead,
@@ -113,6 +113,21 @@ _PENDING = text(
     "SELECT count(*) FROM procrastinate_jobs "
     "WHERE queue_name = :queue AND status IN ('todo', 'doing')"
 )
+
+
+# The dead letters are the failed jobs; a waiting job with an error noted failed before.
+_JOB_COUNTS = text("""
+SELECT job.args->>'task' AS task,
+       CASE WHEN job.status = 'todo' AND error.job_id IS NOT NULL THEN 'retry'
+            WHEN job.status = 'todo' THEN 'waiting'
+            WHEN job.status = 'doing' THEN 'running'
+            ELSE 'dead' END AS state,
+       count(*) AS jobs
+  FROM procrastinate_jobs AS job
+  LEFT JOIN callbridge_job_errors AS error ON error.job_id = job.id
+ WHERE job.queue_name = :queue AND job.status IN ('todo', 'doing', 'failed')
+ GROUP BY 1, 2
+""")
 
 
 def _libpq_url(database_url: str) -> str:
@@ -354,6 +369,12 @@ class ProcrastinateJobQueue:
         """Count the jobs waiting or running (for readiness and the metrics)."""
         async with self._engine.connect() as conn:
             return int((await conn.execute(_PENDING, {"queue": QUEUE_NAME})).scalar_one())
+
+    async def job_counts(self) -> JobCounts:
+        """Count the jobs by task and state, in the database, for the metrics."""
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(_JOB_COUNTS, {"queue": QUEUE_NAME})).all()
+        return {(row.task, row.state): int(row.jobs) for row in rows}
 
     async def _run_worker(self, concurrency: int) -> None:
         """Run procrastinate's worker on our queue, deleting jobs that succeed."""

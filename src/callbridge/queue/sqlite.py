@@ -27,6 +27,7 @@ from sqlalchemy import (
     Update,
     and_,
     bindparam,
+    case,
     delete,
     func,
     select,
@@ -37,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
-from callbridge.queue.base import DeadJob, Handler, NewJob, Payload
+from callbridge.queue.base import DeadJob, Handler, JobCounts, NewJob, Payload
 from callbridge.queue.retry import (
     DEFAULT_POLICY,
     Dead,
@@ -104,6 +105,15 @@ def _claimable(conn: Connection, now: datetime, abandoned: bool = True) -> Row[A
         return row
     return conn.execute(_WAITING, params).first()
 
+
+# A waiting job that ran before keeps its last error: it waits for a retry.
+_STATE = case(
+    (and_(jobs.c.status == "todo", jobs.c.last_error.is_not(None)), "retry"),
+    (jobs.c.status == "todo", "waiting"),
+    (jobs.c.status == "doing", "running"),
+    else_="dead",
+).label("state")
+_JOB_COUNTS = select(jobs.c.task, _STATE, func.count().label("jobs")).group_by(jobs.c.task, _STATE)
 
 # A held queueing lock must not abort the caller's transaction, so no error is raised.
 _INSERT_JOB = sqlite_insert(jobs).on_conflict_do_nothing()
@@ -267,6 +277,11 @@ class SQLiteJobQueue:
         """Count the jobs waiting or running (for readiness and the metrics)."""
         query = select(func.count()).select_from(jobs).where(jobs.c.status.in_(("todo", "doing")))
         return int(await units.read(self._engine, lambda conn: conn.execute(query).scalar_one()))
+
+    async def job_counts(self) -> JobCounts:
+        """Count the jobs by task and state, in the database, for the metrics."""
+        rows = await units.read(self._engine, lambda conn: conn.execute(_JOB_COUNTS).all())
+        return {(row.task, row.state): int(row.jobs) for row in rows}
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Wait for a notify, the stop event, or the next poll, whichever comes first."""
