@@ -1,10 +1,12 @@
-"""First start: create a demo company with an admin key, a source and a local CRM integration."""
+"""Companies and their admin keys from the operator's side: first start, create, issue, revoke."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from callbridge.runtime import Runtime
+from callbridge.settings import Settings
 from callbridge.storage import accounts
 from callbridge.storage.integrations import create_integration
 from callbridge.telephony.standard_webhooks import generate_secret
@@ -19,6 +21,10 @@ class CreatedCompany:
     source_id: str
     source_secret: str
     integration_id: str
+
+
+class NotFound(LookupError):
+    """The operator named a company or key that does not exist, or more than one."""
 
 
 async def create_company(runtime: Runtime, name: str, *, region: str = "US") -> CreatedCompany:
@@ -47,9 +53,64 @@ async def create_company(runtime: Runtime, name: str, *, region: str = "US") -> 
     return CreatedCompany(company_id, key, source_id, secret, integration_id)
 
 
+def demo_on_first_start(settings: Settings) -> bool:
+    """Tell whether ``serve`` may create a demo company: only on ``make run``'s defaults.
+
+    That is SQLite with the embedded worker. A production start (PostgreSQL, or workers of
+    their own) never creates a company, nor a key nobody asked for.
+    """
+    return not settings.is_postgres and settings.embedded_worker
+
+
 async def ensure_demo_company(runtime: Runtime) -> CreatedCompany | None:
     """Create the demo company when the database has no company at all."""
     async with runtime.reads() as session:
         if await accounts.count_companies(session):
             return None
     return await create_company(runtime, "Demo company")
+
+
+async def has_companies(runtime: Runtime) -> bool:
+    """Tell whether the database holds any company yet."""
+    async with runtime.reads() as session:
+        return bool(await accounts.count_companies(session))
+
+
+async def list_companies(runtime: Runtime) -> list[dict[str, Any]]:
+    """Return every company's id, name and creation time."""
+    async with runtime.reads() as session:
+        return await accounts.list_companies(session)
+
+
+async def find_company(runtime: Runtime, ref: str) -> dict[str, Any]:
+    """Return the company with id ``ref``, or the only one named ``ref``; raise NotFound."""
+    found = [c for c in await list_companies(runtime) if ref in (c["id"], c["name"])]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise NotFound(f"{len(found)} companies are named {ref!r}: give the company's id")
+    raise NotFound(f"no company {ref!r} (`callbridge company list` shows them)")
+
+
+async def issue_key(runtime: Runtime, company_id: str, name: str) -> accounts.IssuedKey:
+    """Issue a new admin API key for a company."""
+    async with runtime.sessions.begin() as session:
+        return await accounts.issue_api_key(session, company_id, name, runtime.clock())
+
+
+async def list_keys(runtime: Runtime, company_id: str) -> list[dict[str, Any]]:
+    """Return a company's API keys: id, name, prefix and times, never the key."""
+    async with runtime.reads() as session:
+        return await accounts.list_api_keys(session, company_id)
+
+
+async def revoke_key(runtime: Runtime, company_id: str, ref: str) -> dict[str, Any]:
+    """Revoke the company's unrevoked key whose id or prefix is ``ref``; raise NotFound."""
+    live = [k for k in await list_keys(runtime, company_id) if k["revoked_at"] is None]
+    found = [k for k in live if ref in (k["id"], k["prefix"])]
+    if len(found) != 1:
+        what = "several unrevoked keys have" if found else "no unrevoked key has"
+        raise NotFound(f"{what} the id or prefix {ref!r} (`callbridge company key list`)")
+    async with runtime.sessions.begin() as session:
+        await accounts.revoke_api_key(session, company_id, found[0]["id"], runtime.clock())
+    return found[0]

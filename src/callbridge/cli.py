@@ -1,4 +1,8 @@
-"""The ``callbridge`` command: serve, worker, db upgrade, replay, company create, demo."""
+"""The ``callbridge`` command: serve, worker, db upgrade, replay, company and key admin, demo.
+
+Secrets (API keys, webhook secrets) go to the terminal through the Rich console, once, and
+never to a logger: a log handler may ship them anywhere.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,18 @@ import gc
 import shlex
 import signal
 import sys
-from collections.abc import Coroutine
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 from rich.console import Console
 
+from callbridge import bootstrap
 from callbridge.bootstrap import CreatedCompany, create_company, ensure_demo_company
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
+from callbridge.storage.accounts import IssuedKey
 from callbridge.storage.migrate import upgrade
 
 app = typer.Typer(
@@ -24,8 +30,11 @@ app = typer.Typer(
 )
 db = typer.Typer(help="Database maintenance.")
 company = typer.Typer(help="Companies (tenants).")
+key = typer.Typer(help="A company's admin API keys: issue one when a key is lost, revoke one.")
 app.add_typer(db, name="db")
 app.add_typer(company, name="company")
+company.add_typer(key, name="key")
+T = TypeVar("T")
 # Keys, URLs and commands must stay on one line to be copied, whatever the terminal's width.
 console = Console(soft_wrap=True)
 
@@ -58,11 +67,8 @@ def serve(
     host, port = host or settings.host, port or settings.port
     runtime = Runtime.create(settings)
     asyncio.run(upgrade(settings.resolved_database_url()))
-    created = asyncio.run(_first_start(runtime))
     base_url = settings.public_url or f"http://{host}:{port}"
-    if created is not None:
-        _show(created, base_url, "First start: created a demo company.")
-        console.print(f'  Create a real company with: {_command()} company create "ACME"')
+    _announce(asyncio.run(_first_start(runtime)), base_url)
     console.print(f"Callbridge on {base_url} (API docs: {base_url}/docs)")
     from callbridge.api.app import create_app
 
@@ -77,11 +83,32 @@ def serve(
     )
 
 
-async def _first_start(runtime: Runtime) -> CreatedCompany | None:
+async def _first_start(runtime: Runtime) -> CreatedCompany | bool:
+    """Create the demo company on make run's first start; else tell whether a company exists."""
     try:
-        return await ensure_demo_company(runtime)
+        if bootstrap.demo_on_first_start(runtime.settings):
+            return await ensure_demo_company(runtime) or True
+        return await bootstrap.has_companies(runtime)
     finally:
         await runtime.engine.dispose()
+
+
+def _announce(first: CreatedCompany | bool, base_url: str) -> None:
+    """Say what the first start did; a demo key only on a terminal, where it is seen once."""
+    if first is False:
+        console.print(f'No company yet: create one with {_command()} company create "ACME"')
+    if not isinstance(first, CreatedCompany):
+        return
+    if console.is_terminal:
+        _show(first, base_url, "First start: created a demo company.")
+        console.print(f'  Create a real company with: {_command()} company create "ACME"')
+        return
+    # Not a terminal: this output is probably a log. The demo company's secrets stay unsaid.
+    console.print(
+        f"First start: created a demo company ({first.company_id}); its secrets are shown only "
+        f"on a terminal. Issue an admin key with: {_command()} company key create "
+        f"{first.company_id}"
+    )
 
 
 @app.command()
@@ -126,22 +153,89 @@ def company_create(
     region: Annotated[str, typer.Option(help="Default region of its local CRM")] = "US",
 ) -> None:
     """Create a company with an admin API key, a generic source and a local CRM integration."""
+    created = _with_runtime(lambda runtime: create_company(runtime, name, region=region.upper()))
+    settings = Settings()
+    base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
+    _show(created, base_url, f"Created company {name!r}.")
+
+
+@company.command("list")
+def company_list() -> None:
+    """List the companies: id, name, creation time."""
+    companies = _with_runtime(bootstrap.list_companies)
+    for found in companies:
+        console.print(f"{found['id']}  {found['created_at']:%Y-%m-%d}  {found['name']}")
+    if not companies:
+        console.print("no company yet")
+
+
+@key.command("create")
+def key_create(
+    company_ref: Annotated[str, typer.Argument(metavar="COMPANY", help="Company id or name")],
+    name: Annotated[str, typer.Option(help="A label: who or what uses the key")] = "admin",
+) -> None:
+    """Issue a new admin API key for a company (also the way back in after losing every key)."""
+
+    async def issue(runtime: Runtime) -> tuple[dict[str, Any], IssuedKey]:
+        found = await bootstrap.find_company(runtime, company_ref)
+        return found, await bootstrap.issue_key(runtime, found["id"], name)
+
+    found, issued = _with_runtime(issue)
+    console.print(f"[bold green]Issued API key {name!r} for {found['name']} ({found['id']}).[/]")
+    console.print(f"  API key (shown once): [bold]{issued.key}[/]")
+    console.print(f"  Key id: {issued.id} (revoke with: {_command()} company key revoke …)")
+
+
+@key.command("list")
+def key_list(
+    company_ref: Annotated[str, typer.Argument(metavar="COMPANY", help="Company id or name")],
+) -> None:
+    """List a company's API keys by prefix (the keys themselves are never stored)."""
+
+    async def listed(runtime: Runtime) -> list[dict[str, Any]]:
+        found = await bootstrap.find_company(runtime, company_ref)
+        return await bootstrap.list_keys(runtime, found["id"])
+
+    for shown in _with_runtime(listed):
+        state = f"revoked {shown['revoked_at']:%Y-%m-%d %H:%M}" if shown["revoked_at"] else "active"
+        console.print(
+            f"{shown['id']}  {shown['prefix']}…  {state}  "
+            f"created {shown['created_at']:%Y-%m-%d %H:%M}  {shown['name']}"
+        )
+
+
+@key.command("revoke")
+def key_revoke(
+    company_ref: Annotated[str, typer.Argument(metavar="COMPANY", help="Company id or name")],
+    key_ref: Annotated[str, typer.Argument(metavar="KEY", help="Key id or prefix")],
+) -> None:
+    """Revoke a company's API key at once (any key: the operator may revoke the last one)."""
+
+    async def revoke(runtime: Runtime) -> dict[str, Any]:
+        found = await bootstrap.find_company(runtime, company_ref)
+        return await bootstrap.revoke_key(runtime, found["id"], key_ref)
+
+    revoked = _with_runtime(revoke)
+    console.print(f"revoked key {revoked['prefix']}… ({revoked['id']})")
+
+
+def _with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
+    """Run ``work`` on a migrated database; a NotFound is printed and exits with 1."""
     settings = Settings()
 
-    async def main() -> CreatedCompany:
+    async def main() -> T:
         runtime = Runtime.create(settings)  # creates the data directory first
         await upgrade(settings.resolved_database_url())
         try:
-            return await create_company(runtime, name, region=region.upper())
+            return await work(runtime)
         finally:
             await runtime.close()
 
-    created = asyncio.run(main())
-    _show(
-        created,
-        settings.public_url or f"http://{settings.host}:{settings.port}",
-        f"Created company {name!r}.",
-    )
+    try:
+        return asyncio.run(main())
+    except bootstrap.NotFound as err:
+        console.print(f"[red]{err}[/]")
+        raise typer.Exit(1) from err
 
 
 @app.command()
@@ -198,7 +292,7 @@ def demo(
 
     if not (api_key and source and secret):
         console.print(
-            "[red]demo needs --api-key, --source and --secret[/]: `serve` prints them "
+            "[red]demo needs --api-key, --source and --secret[/]: `make run` prints them "
             "on first start, `callbridge company create` prints new ones."
         )
         raise typer.Exit(2)

@@ -27,6 +27,7 @@ from callbridge.api import (
     dialer,
     health,
     integrations,
+    keys,
     local_crm,
     matrix,
     metrics,
@@ -73,6 +74,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
     app.include_router(local_crm.followups_router)
     app.include_router(agent_auth.router)
     app.include_router(dialer.router)
+    app.include_router(keys.router)
     _install_error_answers(app)
     _document_webhook_schema(app)
     return app

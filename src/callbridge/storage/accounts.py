@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.sql import Executes, rows_where
@@ -41,20 +41,74 @@ async def create_company(session: AsyncSession, name: str, now: datetime) -> str
     return company_id
 
 
-async def create_api_key(session: AsyncSession, company_id: str, name: str, now: datetime) -> str:
-    """Create an API key for the company and return it; only its hash is stored."""
+@dataclass(frozen=True)
+class IssuedKey:
+    """A new API key: ``key`` is known only in this value; the database keeps its hash."""
+
+    id: str
+    name: str
+    prefix: str
+    key: str
+    created_at: datetime
+
+
+async def issue_api_key(
+    session: AsyncSession, company_id: str, name: str, now: datetime
+) -> IssuedKey:
+    """Create an admin API key for the company; only its hash and prefix are stored."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    issued = IssuedKey(str(uuid.uuid4()), name, raw[:10], raw, now)
     await session.execute(
         insert(api_keys).values(
-            id=str(uuid.uuid4()),
+            id=issued.id,
             company_id=company_id,
             name=name,
-            prefix=raw[:10],
+            prefix=issued.prefix,
             key_hash=hash_key(raw),
             created_at=now,
         )
     )
-    return raw
+    return issued
+
+
+async def create_api_key(session: AsyncSession, company_id: str, name: str, now: datetime) -> str:
+    """Create an API key for the company and return it; only its hash is stored."""
+    return (await issue_api_key(session, company_id, name, now)).key
+
+
+async def list_api_keys(session: AsyncSession, company_id: str) -> list[dict[str, Any]]:
+    """Return the company's API keys, oldest first: id, name, prefix, times; never a hash."""
+    columns = (api_keys.c[name] for name in ("id", "name", "prefix", "created_at", "revoked_at"))
+    query = (
+        select(*columns)
+        .where(api_keys.c.company_id == company_id)
+        .order_by(api_keys.c.created_at, api_keys.c.id)
+    )
+    return [dict(row._mapping) for row in await session.execute(query)]
+
+
+async def revoke_api_key(
+    session: AsyncSession, company_id: str, key_id: str, now: datetime
+) -> bool:
+    """Revoke one of the company's keys at once; False when it has no such unrevoked key."""
+    result = await session.execute(
+        update(api_keys)
+        .where(
+            api_keys.c.id == key_id,
+            api_keys.c.company_id == company_id,
+            api_keys.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def list_companies(session: AsyncSession) -> list[dict[str, Any]]:
+    """Return every company's id, name and creation time: for the operator's CLI only."""
+    query = select(companies.c.id, companies.c.name, companies.c.created_at).order_by(
+        companies.c.created_at, companies.c.id
+    )
+    return [dict(row._mapping) for row in await session.execute(query)]
 
 
 async def authenticate(session: AsyncSession, raw: str) -> Principal | None:

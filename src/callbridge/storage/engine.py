@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 import weakref
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,6 +32,7 @@ def create_engine(url: str, *, durable: bool = True, **kwargs: Any) -> AsyncEngi
     through a durable engine.
     """
     if url.startswith("sqlite"):
+        create_private_file(url)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         synchronous = "FULL" if durable else "NORMAL"
         tune_sqlite(engine.sync_engine, synchronous)
@@ -40,6 +43,23 @@ def create_engine(url: str, *, durable: bool = True, **kwargs: Any) -> AsyncEngi
     engine = create_async_engine(url, **kwargs)
     ping_when_idle(engine.sync_engine)
     return engine
+
+
+def create_private_file(url: str) -> None:
+    """Create the SQLite file of ``url`` readable by its owner only (0600), if it is missing.
+
+    It holds the webhook deliveries and the call history, like the secret key beside it. SQLite
+    gives the ``-wal`` and ``-shm`` files it creates the database file's permissions. A file that
+    exists already keeps its permissions: they are the operator's choice.
+    """
+    database = make_url(url).database
+    if not url.startswith("sqlite") or not database or database.startswith((":memory:", "file:")):
+        return
+    path = Path(database)
+    if path.exists() or not path.parent.is_dir():
+        return
+    with contextlib.suppress(FileExistsError):  # another process created it meanwhile
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 # A pooled connection idle longer than this is pinged before use (see ping_when_idle).

@@ -8,6 +8,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from callbridge.storage.engine import create_private_file
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -21,5 +23,6 @@ def alembic_config(url: str) -> Config:
 
 async def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` up to ``revision``."""
+    create_private_file(url)  # before Alembic's engine creates it with the umask's permissions
     # Alembic's env.py drives its own event loop; keep it off ours.
     await asyncio.to_thread(command.upgrade, alembic_config(url), revision)

@@ -1,0 +1,104 @@
+"""Admin API keys: a company admin issues, lists and revokes its own company's keys.
+
+A key is shown once, in the answer that creates it; afterwards only its prefix (``cb_…``, the
+first 10 characters) is shown. The key a request is made with cannot revoke itself (409): a
+company always keeps a working key, and rotating is issue-then-revoke with the new key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Response
+from pydantic import BaseModel, Field
+
+from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.storage import accounts
+
+router = APIRouter(tags=["api keys"])
+KeyId = Annotated[str, Path(max_length=36, description="The key's id, from GET /api-keys")]
+
+
+class KeyIn(BaseModel):
+    """A label for the new key, e.g. who or what uses it."""
+
+    # Checked in the route, not by pydantic: pydantic's error would echo a lone surrogate back,
+    # and such an answer cannot be encoded (a 500 instead of the 422).
+    name: str = Field(default="admin", json_schema_extra={"minLength": 1, "maxLength": 200})
+
+
+def _checked_name(name: str) -> str:
+    """Return ``name`` if both databases can store it as a key's name; else answer 422."""
+    problem = None
+    if not 1 <= len(name) <= 200:
+        problem = "must be 1 to 200 characters long"
+    elif "\x00" in name or any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        problem = "must not contain NUL or a lone surrogate"  # PostgreSQL, and UTF-8 itself
+    if problem is not None:
+        raise HTTPException(422, [{"loc": ["body", "name"], "msg": problem, "type": "value_error"}])
+    return name
+
+
+class KeyShown(BaseModel):
+    """An API key as listed: never the key itself, only its prefix."""
+
+    id: str
+    name: str
+    prefix: str = Field(description="The key's first 10 characters, to tell keys apart")
+    created_at: datetime
+    revoked_at: datetime | None
+    current: bool = Field(description="This is the key the request was made with")
+
+
+class KeyIssued(BaseModel):
+    """A new API key: ``key`` is shown in this answer only, and stored as a SHA-256 hash."""
+
+    id: str
+    name: str
+    prefix: str
+    created_at: datetime
+    key: str = Field(description="Send as `Authorization: Bearer cb_…`; not shown again")
+
+
+_CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The key the request is made with cannot revoke itself"},
+    404: {"description": "No unrevoked key with this id in the caller's company"},
+}
+
+
+@router.get("/api-keys")
+async def list_keys(who: PrincipalDep, runtime: RuntimeDep) -> list[KeyShown]:
+    """List the company's API keys, revoked ones included, by prefix."""
+    async with runtime.reads() as session:
+        rows = await accounts.list_api_keys(session, who.company_id)
+    return [KeyShown(**row, current=row["id"] == who.key_id) for row in rows]
+
+
+@router.post("/api-keys", status_code=201)
+async def issue_key(who: PrincipalDep, runtime: RuntimeDep, body: KeyIn | None = None) -> KeyIssued:
+    """Issue a new admin API key for the company; it is shown once, in this answer."""
+    name = _checked_name(body.name) if body else "admin"
+    async with runtime.sessions.begin() as session:
+        issued = await accounts.issue_api_key(session, who.company_id, name, runtime.clock())
+    return KeyIssued(
+        id=issued.id,
+        name=issued.name,
+        prefix=issued.prefix,
+        created_at=issued.created_at,
+        key=issued.key,
+    )
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, responses=_CONFLICT)
+async def revoke_key(key_id: KeyId, who: PrincipalDep, runtime: RuntimeDep) -> Response:
+    """Revoke one of the company's keys at once; not the one this request is made with."""
+    if key_id == who.key_id:
+        raise HTTPException(
+            409, "a key cannot revoke itself: issue a new key, then revoke this one with it"
+        )
+    async with runtime.sessions.begin() as session:
+        found = await accounts.revoke_api_key(session, who.company_id, key_id, runtime.clock())
+    if not found:
+        raise HTTPException(404, f"no unrevoked API key {key_id} in this company")
+    return Response(status_code=204)
