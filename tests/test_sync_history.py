@@ -29,6 +29,7 @@ from callbridge.errors import Transient
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
 from callbridge.testing.webhooks import call_sequence, signed
+from callbridge.writes import RESUMED_CREATE, RESUMED_LOG
 
 # Every connector method that writes to the CRM: a step boundary follows each of them.
 CRM_WRITES = (
@@ -59,7 +60,18 @@ class Faults:
     after: int
     fault: type[BaseException]
     writes: int = 0
-    hit: bool = False
+    hit: str | None = None  # the write the run was interrupted after
+
+    @property
+    def unrecorded(self) -> set[str]:
+        """Return the writes this run may have left unrecorded on the call's page.
+
+        A cancelled run loses its whole unwritten journal; a raised error loses the result of
+        the write it interrupted (the CRM committed, its answer was lost).
+        """
+        if self.hit is None:
+            return set()
+        return set(CRM_WRITES) if self.fault is Cancelled else {self.hit}
 
     def install(self, connector: Connector) -> Connector:
         """Wrap the connector's write methods (instance attributes, so protocol checks hold)."""
@@ -70,11 +82,13 @@ class Faults:
         return connector
 
     def _wrap(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        name = method.__name__
+
         async def write(*args: Any, **kwargs: Any) -> Any:
             result = await method(*args, **kwargs)
             self.writes += 1
             if self.writes == self.after:
-                self.hit = True
+                self.hit = name
                 raise self.fault(f"interrupted after CRM write {self.writes}")
             return result
 
@@ -158,7 +172,13 @@ async def world(
 
 
 async def assert_true_history(
-    world: World, call_id: str, number: str, known: str | None, *, rerun: bool = False
+    world: World,
+    call_id: str,
+    number: str,
+    known: str | None,
+    *,
+    rerun: bool = False,
+    unrecorded: frozenset[str] = frozenset(),
 ) -> None:
     """Check the CRM holds one record and one activity, and the page tells how they came.
 
@@ -166,6 +186,8 @@ async def assert_true_history(
     worker died before the job was marked done; or it failed at a later step), so the next run
     rewrote the activity: an ``update_call`` after the ``log_call``, never instead of it. After
     runs that were only ever cancelled (a kill -9), no ``update_call`` at all.
+    ``unrecorded``: the writes an interrupted run may have made without recording them: only
+    those may the page report as found after an interrupted run.
     """
     api = world.api
     [record] = (await api.get(f"{world.records}/search", params={"phone": number})).json()[
@@ -180,6 +202,8 @@ async def assert_true_history(
     told = [(a["action"], a["status"], a["reason"]) for a in page["actions"]]
     assert actions["log_call"]["status"] == "done", told
     assert actions["log_call"]["result_id"] == str(activities[0]["id"])
+    resumed_log = "log_call" in unrecorded
+    assert actions["log_call"]["reason"] in ({None, RESUMED_LOG} if resumed_log else {None}), told
     if "update_call" in actions:
         assert rerun, told
         assert actions["update_call"]["result_id"] == actions["log_call"]["result_id"]
@@ -190,6 +214,9 @@ async def assert_true_history(
         assert record["name"] == "New Callbridge Contact"
         assert actions["create_contact"]["status"] == "done", page["actions"]
         assert actions["create_contact"]["result_id"] == record["id"]
+        reason = actions["create_contact"]["reason"]
+        resumed = "create_contact" in unrecorded and reason == RESUMED_CREATE
+        assert reason.startswith("policy") or resumed, told
         assert synced["match_rule"] == CREATED
         assert synced["matched"] == [], "the contact it created is not a record it found"
     else:
@@ -217,7 +244,10 @@ async def test_every_step_boundary_interrupted_once(
         await world.run_sync(call_id, faults)
         await world.run_sync(call_id, None)
         journaled = not faults.hit or fault is Failed
-        await assert_true_history(world, call_id, number, record_id, rerun=journaled)
+        unrecorded = frozenset(faults.unrecorded)
+        await assert_true_history(
+            world, call_id, number, record_id, rerun=journaled, unrecorded=unrecorded
+        )
         if not faults.hit:  # the run made fewer writes: every boundary was tried
             break
     assert after > 1, "the run made no CRM write to interrupt"
@@ -238,10 +268,13 @@ async def test_any_sequence_of_interrupted_runs(
     world: World, answered: bool, known: bool, runs: list[tuple[int, type[BaseException]]]
 ) -> None:
     call_id, number, record_id = await world.call(answered, known)
-    completed = False
+    completed, unrecorded = False, frozenset[str]()
     for after, fault in runs:
         faults = Faults(after, fault)
         await world.run_sync(call_id, faults)
         completed = completed or not faults.hit or fault is Failed
+        unrecorded |= faults.unrecorded
     await world.run_sync(call_id, None)
-    await assert_true_history(world, call_id, number, record_id, rerun=completed)
+    await assert_true_history(
+        world, call_id, number, record_id, rerun=completed, unrecorded=unrecorded
+    )

@@ -131,6 +131,8 @@ def adopt_contact(
     runtime: Runtime, ctx: SyncContext, record: CrmRecord, number: PhoneNumber
 ) -> CrmRecord:
     """Record the contact an interrupted earlier run created, as created by this call."""
+    if ctx.claim and ctx.claim["status"] == "done":  # that run recorded it (then failed later)
+        return record
     action(runtime, ctx, "create_contact", number.e164, "done", RESUMED_CREATE, record.id)
     created_at = ctx.claim["created_at"] if ctx.claim else runtime.clock()
     done = {**_claim_values(ctx, number, created_at), "status": "done", "record_id": record.id}
