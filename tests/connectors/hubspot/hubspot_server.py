@@ -55,6 +55,11 @@ class HubSpotServer:
         headers = {"Authorization": f"Bearer {self.company.api_key}"}
         return httpx.AsyncClient(base_url=self.url, timeout=60, headers=headers)
 
+    def fake_client(self) -> httpx.AsyncClient:
+        """Return a client of the HubSpot fake, with its private app token."""
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        return httpx.AsyncClient(base_url=self.fake.url, timeout=30, headers=headers)
+
     async def send(self, client: httpx.AsyncClient, events: Iterable[dict[str, Any]]) -> None:
         """Deliver signed events one by one, as a telephony platform does."""
         path = f"/webhooks/generic/{self.company.source_id}"

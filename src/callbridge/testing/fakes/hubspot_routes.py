@@ -20,14 +20,12 @@ from callbridge.testing.fakes.hubspot import (
     MAX_FILTERS,
     MAX_FILTERS_PER_GROUP,
     MAX_GROUPS,
-    NOT_FOUND,
     TYPE_IDS,
     HubSpotState,
-    error,
     object_type,
-    property_error,
     token_matches,
 )
+from callbridge.testing.fakes.hubspot_gate import NOT_FOUND, error, property_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
