@@ -10,9 +10,10 @@ catch up, to check what HubSpot's search finally shows.
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
-from hubspot_server import HubSpotServer
+from hubspot_server import ROOMY, HubSpotServer
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,31 @@ async def test_a_create_stored_then_answered_502_makes_one_object(
     assert len(hubspot_server.calls_on(contact["id"])) == 1
     clock.advance(delay)  # the index catches up: search shows the one contact
     assert await searched(hubspot_server, number) == [contact["id"]]
+
+
+async def test_without_a_unique_key_the_sync_waits_for_the_search_index(
+    hubspot_server: HubSpotServer,
+) -> None:
+    """A portal that cannot hold the unique key: the retry waits the index out, then finds."""
+    fake = hubspot_server.fake
+    fake.state.unique_limit = 0  # HubSpot refuses to define callbridge_key as unique
+    fake.state.clock = time.monotonic  # a real lag this time: the sync must outwait it
+    config = {**ROOMY, "base_url": fake.url, "search_settle_seconds": 4}
+    async with hubspot_server.client() as client:
+        answer = await client.patch(hubspot_server.integration_path, json={"config": config})
+        assert answer.status_code == 200, answer.text
+        for target in ("calls", "contacts"):
+            number = next_number()
+            call_id = f"settle-{target}-{number[-4:]}"
+            fake.state.search_delay = 0.0
+            if target == "calls":
+                fake.state.add("contacts", {"firstname": "Jane", "phone": number})
+            fake.state.search_delay = 2.0
+            fake.state.fail_after_commit(target, 502)
+            await hubspot_server.send(
+                client, call_sequence(call_id, "incoming", number, answered=True)
+            )
+            await hubspot_server.wait_settled([call_id], within=90)
+            [contact] = hubspot_server.contacts(number)
+            assert len(hubspot_server.calls_on(contact["id"])) == 1
+    assert "callbridge_key" not in fake.state.properties["calls"]
