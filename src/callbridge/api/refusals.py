@@ -1,0 +1,116 @@
+"""One shape per refusal, documented once: ``{"detail": "..."}`` or 422's list of field errors.
+
+Every 422 of the API has FastAPI's validation shape, ``{"detail": [{"loc", "msg", "type"}]}``,
+whether pydantic or a route's own rule refused the request: ``loc`` names the field, so a
+client handles one shape. 401, 403, 404, 409 and 413 answer ``{"detail": "<message>"}``.
+Routers declare the statuses they can answer with the shared ``responses`` below.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import HTTPException, Request
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
+
+#: An echoed input longer than this is cut: a refusal never returns a whole large body.
+ECHO_LIMIT = 200
+
+
+class Message(BaseModel):
+    """A refusal that names no field: what went wrong and what to do."""
+
+    detail: str
+
+
+def refuse(loc: Sequence[str | int], message: str, kind: str = "value_error") -> HTTPException:
+    """Return the 422 to raise for the field at ``loc`` (e.g. ``("body", "team_id")``)."""
+    return HTTPException(422, [{"loc": list(loc), "msg": message, "type": kind}])
+
+
+def loc_of(path: str) -> list[str | int]:
+    """Split a JSON path such as ``$.rules[2].actions`` into ``loc`` parts."""
+    parts: list[str | int] = []
+    for name in path.replace("]", "").replace("[", ".").split("."):
+        if name and name != "$":
+            parts.append(int(name) if name.isdigit() else name)
+    return parts
+
+
+def _documented(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": Message, "description": description}}
+
+
+UNAUTHORIZED = _documented(401, "Missing, unknown or revoked API key or agent token")
+FORBIDDEN = _documented(403, "The key or token may not do this")
+NOT_FOUND = _documented(404, "No such object in the caller's company")
+CONFLICT = _documented(409, "The request conflicts with stored data")
+TOO_LARGE = _documented(413, "The request body is larger than the limit")
+#: What every authenticated route can answer.
+AUTHENTICATED = {**UNAUTHORIZED, **TOO_LARGE}
+
+
+def unparsable_body(err: StarletteHTTPException) -> bool:
+    """Tell whether FastAPI refused a body it could not decode (answered 422 here, not 400)."""
+    return err.status_code == 400 and err.detail == "There was an error parsing the body"
+
+
+def allowed_methods(request: Request) -> str:
+    """Return the ``Allow`` header of a path: the methods the OpenAPI document gives it.
+
+    Starlette's 405 lists only the first matching route's methods (``GET`` for ``/company``,
+    which ``PATCH`` serves too). Paths are tried in routing order, so ``/records/search`` is
+    not taken for ``/records/{record_id}``.
+    """
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            return ", ".join(sorted(m.upper() for m in operations if m.upper() in METHODS))
+    return ""
+
+
+METHODS = frozenset({"DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"})
+
+
+def encodable(message: str) -> str:
+    """Return ``message`` with any lone surrogate escaped, so the answer can be encoded."""
+    return message.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def safe_input(value: Any, depth: int = 0) -> Any:
+    """Return an echoed input as JSON can carry it: no NaN, no lone surrogate, short."""
+    if isinstance(value, str):
+        shown = encodable(value)
+        return shown if len(shown) <= ECHO_LIMIT else shown[:ECHO_LIMIT] + "…"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    if depth >= 3:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())[:20]
+        return {safe_input(str(k), depth + 1): safe_input(v, depth + 1) for k, v in items}
+    if isinstance(value, list | tuple):
+        return [safe_input(v, depth + 1) for v in value[:20]]
+    return safe_input(str(value), depth)
+
+
+def field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Return validation errors with ``loc``, ``msg``, ``type`` and a safe echo of the input."""
+    shown = []
+    for error in errors:
+        item = {
+            "loc": [safe_input(part) for part in error.get("loc", ())],
+            "msg": safe_input(error.get("msg", "")),
+            "type": error.get("type", "value_error"),
+        }
+        if "input" in error:
+            item["input"] = safe_input(error["input"])
+        if "ctx" in error:
+            item["ctx"] = safe_input(error["ctx"])
+        shown.append(item)
+    return shown
