@@ -25,6 +25,7 @@ from callbridge.storage.sql import Executes, ignoring_insert
 from callbridge.storage.tables import call_events, users, webhook_deliveries
 from callbridge.sync import sync_call
 from callbridge.telephony import PROVIDERS
+from callbridge.telephony.limits import check_delivery_id
 
 
 class UnknownSource(InputError):
@@ -54,10 +55,14 @@ async def ingest(
             f"no {provider or 'telephony'} source {source_id}: check the webhook URL"
         )
     adapter = PROVIDERS[source.provider]
-    adapter.verify(headers, body, source.secrets, runtime.clock())
-    delivery = adapter.parse(body)
-    delivery_id = headers.get("webhook-id") or hashlib.sha256(body).hexdigest()
-    received = Received(source, delivery_id, body, delivery.ignored, runtime.clock())
+    now = runtime.clock()
+    adapter.verify(headers, body, source.secrets, now)
+    # Everything stored below fits its column and can be folded and synced: parse and the
+    # delivery id enforce the limits of telephony.limits before anything is acknowledged.
+    delivery = adapter.parse(body, now)
+    sent_id = headers.get("webhook-id")
+    delivery_id = check_delivery_id(sent_id) if sent_id else hashlib.sha256(body).hexdigest()
+    received = Received(source, delivery_id, body, delivery.ignored, now)
     store = functools.partial(_store, received, delivery.events)
     stored = await units.write_with_jobs(runtime.engine, runtime.queue, store)
     if stored is None:

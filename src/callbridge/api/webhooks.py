@@ -41,7 +41,7 @@ PATH_PARAMETERS = _string_parameters(
 SIGNATURE_HEADERS = _string_parameters(
     "header",
     {
-        "webhook-id": "Unique delivery id; a repeated id is answered as a duplicate.",
+        "webhook-id": "Unique delivery id (1-255 characters); a repeated id is a duplicate.",
         "webhook-timestamp": "UNIX seconds; refused when more than 5 minutes away.",
         "webhook-signature": "Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
     },
@@ -79,7 +79,10 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         401: {"description": "bad or missing signature"},
         404: {"description": "unknown source"},
         413: {"description": "body over 1 MiB"},
-        422: {"description": "invalid JSON or a missing / ill-typed field"},
+        422: {
+            "description": "invalid JSON, a missing or ill-typed field, or a value outside its "
+            "documented limit (docs/telephony/generic.md#limits); `field` names it"
+        },
     },
     openapi_extra={
         "requestBody": {

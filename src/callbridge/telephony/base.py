@@ -9,11 +9,13 @@ under the name that is also its URL segment (``POST /webhooks/{name}/{source_id}
         def verify(self, headers, body, secrets, now) -> None:
             ...  # raise SignatureError unless the delivery is signed with one of ``secrets``
 
-        def parse(self, body: bytes) -> ParsedDelivery:
+        def parse(self, body: bytes, now: datetime | None = None) -> ParsedDelivery:
             ...  # raise PayloadError naming the bad field; ignore non-call events with a reason
 
 The API calls ``verify`` on the raw body before anything else, then ``parse``; both are pure and
-synchronous (no I/O), so they are tested on fixtures alone.
+synchronous (no I/O), so they are tested on fixtures alone. ``parse`` enforces the limits of
+:mod:`callbridge.telephony.limits` (build the schema from its types), so whatever it returns can
+be stored, folded and synced: a delivery is acknowledged only after it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ class TelephonyAdapter(Protocol):
         """Raise SignatureError unless the delivery is authentic and fresh at ``now``."""
         ...
 
-    def parse(self, body: bytes) -> ParsedDelivery:
-        """Return the call events of a verified body; raise PayloadError on a malformed one."""
+    def parse(self, body: bytes, now: datetime | None = None) -> ParsedDelivery:
+        """Return the call events of a verified body; raise PayloadError on a malformed one.
+
+        ``now`` is the server's time, which bounds the accepted event times.
+        """
         ...

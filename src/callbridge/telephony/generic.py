@@ -15,41 +15,34 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    HttpUrl,
-    NonNegativeInt,
-    StringConstraints,
-    ValidationError,
-)
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 
 from callbridge.domain.event import Agent, CallEvent, Direction, EventKind, Utm
 from callbridge.errors import PayloadError
 from callbridge.telephony import standard_webhooks
 from callbridge.telephony.base import ParsedDelivery
+from callbridge.telephony.limits import (
+    TAGS_MAX,
+    DispositionText,
+    Duration,
+    EmailText,
+    EventTime,
+    ExtensionText,
+    Identifier,
+    NameText,
+    NotesText,
+    PhoneText,
+    TagText,
+    UtmText,
+)
 
 MAX_BATCH = 100
 # "user.created", "contact.updated": events of other resources, known kinds we skip with 2xx.
 _OTHER_RESOURCE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
-
-
-def _integer_to_text(value: object) -> object:
-    """Accept integers where text is expected: platforms send ids and numbers as big ints."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return value
-
-
-Text = Annotated[str, BeforeValidator(_integer_to_text)]
-Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=255), BeforeValidator(_integer_to_text)
-]
+# Longer "types" are not skipped but refused: the reason is stored and answered.
+_OTHER_RESOURCE_MAX = 100
 
 
 class _Schema(BaseModel):
@@ -62,20 +55,20 @@ class GenericAgent(_Schema):
     """The employee on the call, as the phone system knows them."""
 
     id: Identifier | None = None
-    email: str | None = None
-    extension: Text | None = None
-    name: str | None = None
+    email: EmailText | None = None
+    extension: ExtensionText | None = None
+    name: NameText | None = None
 
 
 class GenericUtm(_Schema):
     """Call-tracking attribution of the call."""
 
-    source: str | None = None
-    medium: str | None = None
-    campaign: str | None = None
-    term: str | None = None
-    content: str | None = None
-    tracking_number: Text | None = None
+    source: UtmText | None = None
+    medium: UtmText | None = None
+    campaign: UtmText | None = None
+    term: UtmText | None = None
+    content: UtmText | None = None
+    tracking_number: PhoneText | None = None
 
 
 class GenericCall(_Schema):
@@ -83,17 +76,17 @@ class GenericCall(_Schema):
 
     id: Identifier
     direction: Direction | None = None
-    from_number: Text | None = Field(default=None, alias="from")
-    to_number: Text | None = Field(default=None, alias="to")
+    from_number: PhoneText | None = Field(default=None, alias="from")
+    to_number: PhoneText | None = Field(default=None, alias="to")
     agent: GenericAgent | None = None
-    started_at: AwareDatetime | None = None
-    answered_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
-    duration: NonNegativeInt | None = None
+    started_at: EventTime | None = None
+    answered_at: EventTime | None = None
+    ended_at: EventTime | None = None
+    duration: Duration | None = None
     recording_url: HttpUrl | None = None
-    notes: str | None = None
-    tags: tuple[str, ...] = ()
-    disposition: str | None = None
+    notes: NotesText | None = None
+    tags: tuple[TagText, ...] = Field(default=(), max_length=TAGS_MAX)
+    disposition: DispositionText | None = None
     utm: GenericUtm | None = None
     crm_record_id: Identifier | None = None
 
@@ -103,7 +96,7 @@ class GenericEvent(_Schema):
 
     id: Identifier
     type: EventKind
-    timestamp: AwareDatetime
+    timestamp: EventTime
     call: GenericCall
 
 
@@ -121,8 +114,13 @@ class GenericAdapter:
         """Check the Standard Webhooks signature; raise SignatureError if it does not hold."""
         standard_webhooks.verify(headers, body, secrets, now, tolerance=self.tolerance)
 
-    def parse(self, body: bytes) -> ParsedDelivery:
-        """Read one event or a batch of them; raise PayloadError naming the first bad field."""
+    def parse(self, body: bytes, now: datetime | None = None) -> ParsedDelivery:
+        """Read one event or a batch of them; raise PayloadError naming the first bad field.
+
+        Times must fall in the window of :mod:`callbridge.telephony.limits` around ``now``, the
+        server's time (the current time when not given).
+        """
+        context = {"now": now or datetime.now(UTC)}
         document = _load_json(body)
         if isinstance(document, dict):
             items, batch = [document], False
@@ -139,7 +137,7 @@ class GenericAdapter:
             prefix = f"[{index}]" if batch else ""
             skipped = _ignored_type(item, prefix)
             if skipped is None:
-                events.append(_to_call_event(_validate(item, prefix)))
+                events.append(_to_call_event(_validate(item, prefix, context)))
             elif skipped not in ignored:
                 ignored.append(skipped)
         return ParsedDelivery(events=tuple(events), ignored=_ignored_reason(ignored))
@@ -148,13 +146,20 @@ class GenericAdapter:
 def _load_json(body: bytes) -> Any:
     """Decode the body as JSON or raise PayloadError on field ``body``."""
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_refuse_constant)
     except UnicodeDecodeError as err:
         raise PayloadError("body", f"is not UTF-8 text: {err.reason}") from err
     except json.JSONDecodeError as err:
         raise PayloadError("body", f"is not valid JSON: {err}") from err
+    except ValueError as err:  # an integer of more than 4300 digits
+        raise PayloadError("body", f"is not usable JSON: {err}") from err
     except RecursionError as err:
         raise PayloadError("body", "is nested too deeply to be an event") from err
+
+
+def _refuse_constant(name: str) -> Any:
+    """Refuse NaN and Infinity, which Python's json reads but JSON does not define."""
+    raise PayloadError("body", f"is not valid JSON: {name} is not a JSON number")
 
 
 def _check_batch_size(items: list[Any]) -> None:
@@ -172,7 +177,12 @@ def _ignored_type(item: Any, prefix: str) -> str | None:
     if not isinstance(item, dict):
         raise PayloadError(prefix or "body", f"expected an event object, got {_json_type(item)}")
     kind = item.get("type")
-    if not isinstance(kind, str) or kind.startswith("call.") or not _OTHER_RESOURCE.fullmatch(kind):
+    if (
+        not isinstance(kind, str)
+        or kind.startswith("call.")
+        or len(kind) > _OTHER_RESOURCE_MAX
+        or not _OTHER_RESOURCE.fullmatch(kind)
+    ):
         return None
     return kind
 
@@ -186,10 +196,10 @@ def _ignored_reason(types: list[str]) -> str | None:
     return f"event types {', '.join(types)} are not call events"
 
 
-def _validate(item: dict[str, Any], prefix: str) -> GenericEvent:
+def _validate(item: dict[str, Any], prefix: str, context: dict[str, Any]) -> GenericEvent:
     """Validate one event object, turning the first Pydantic error into a PayloadError."""
     try:
-        event = GenericEvent.model_validate(item)
+        event = GenericEvent.model_validate(item, context=context)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         problem = first["msg"]
