@@ -20,7 +20,8 @@ from typing import Any
 import httpx
 import hypothesis
 import pytest
-from generic_events import FINAL_KINDS, call_deliveries, refused, server_now
+from generic_events import FINAL_KINDS, call_deliveries
+from generic_rules import refused, server_now
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 

@@ -14,16 +14,17 @@ from datetime import UTC
 from typing import Any
 
 import hypothesis
-from generic_events import (
+from generic_events import event as generated_event
+from generic_rules import (
     AHEAD,
     DURATION_MAX,
     EARLIEST,
     TAG_LIMIT,
     TEXTS,
+    expected_text,
     refused,
     server_now,
 )
-from generic_events import event as generated_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,17 +34,6 @@ from callbridge.telephony.generic import GenericAdapter
 from callbridge.telephony.limits import check_delivery_id
 
 NOW = server_now()
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def expected_text(sent: str, limit: int) -> str:
-    """Return what the docs say a free-text field becomes: cleaned, then cut with a marker."""
-    cleaned = _SURROGATE.sub("\ufffd", _CONTROL.sub("", sent))
-    if len(cleaned) <= limit:
-        return cleaned
-    marker = " … [truncated by Callbridge]" if limit == 20_000 else "…"
-    return cleaned[: limit - len(marker)] + marker
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
