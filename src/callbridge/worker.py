@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from prometheus_client import multiprocess, start_http_server
 
 from callbridge.api.metrics import JOB_SECONDS, JOBS, process_registry
+from callbridge.errors import RateLimited
 from callbridge.pipeline import handlers
 from callbridge.queue.base import Handler, Payload
 from callbridge.runtime import Runtime
@@ -24,11 +25,17 @@ log = logging.getLogger("callbridge.worker")
 RESTART_SECONDS = 2.0
 
 
-def _measured(task: str, handler: Handler) -> Handler:
+def measured(task: str, handler: Handler) -> Handler:
+    """Wrap ``handler`` to count its runs by outcome (ok, rescheduled, error) and time them."""
+
     async def run(payload: Payload) -> None:
         started = time.perf_counter()
         try:
             await handler(payload)
+        except RateLimited as err:  # a CRM's limit or an open circuit breaker: not a failure
+            JOBS.labels(task=task, outcome="rescheduled").inc()
+            log.info("job %s waits %.0f s: %s", task, err.retry_after, err)
+            raise
         except Exception:
             JOBS.labels(task=task, outcome="error").inc()
             log.warning("job %s failed", task, exc_info=True)
@@ -42,11 +49,11 @@ def _measured(task: str, handler: Handler) -> Handler:
 
 async def run_worker(runtime: Runtime, stop: asyncio.Event) -> None:
     """Drain the queue with the pipeline's handlers until ``stop`` is set, restarting on crash."""
-    measured = {task: _measured(task, h) for task, h in handlers(runtime.for_worker()).items()}
+    counted = {task: measured(task, h) for task, h in handlers(runtime.for_worker()).items()}
     while not stop.is_set():
         try:
             await runtime.queue.work(
-                measured, stop=stop, concurrency=runtime.settings.worker_concurrency
+                counted, stop=stop, concurrency=runtime.settings.worker_concurrency
             )
         except Exception:  # a dead worker must never go unnoticed, nor stay dead
             log.exception("the job worker crashed; restarting it in %s s", RESTART_SECONDS)
