@@ -9,6 +9,7 @@ The tree::
     └── ConnectorError             a CRM call failed; raised only in connectors/, with ``from err``
         ├── AuthFailed             credentials refused: pause the integration, tell the admin
         ├── RateLimited            the CRM asked us to slow down: reschedule after ``retry_after``
+        │   └── CrmUnreachable     the integration's circuit breaker is open: wait for its probe
         ├── Transient              timeouts, 5xx, connection errors: retry with backoff and jitter
         └── Permanent              the request can never succeed as sent: dead letter, replayable
 """
@@ -51,6 +52,10 @@ class RateLimited(ConnectorError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class CrmUnreachable(RateLimited):
+    """The integration's CRM keeps failing (its circuit breaker is open): wait for the probe."""
 
 
 class Transient(ConnectorError):

@@ -14,6 +14,7 @@ from callbridge.connectors.base import utc_now
 from callbridge.crypto import SecretBox, load_keys
 from callbridge.queue import build_queue
 from callbridge.queue.base import JobQueue
+from callbridge.queue.retry import RetryPolicy
 from callbridge.settings import Settings
 from callbridge.storage import units
 from callbridge.storage.engine import create_engine, create_sessionmaker, read_sessionmaker
@@ -48,7 +49,7 @@ class Runtime:
             engine=engine,
             sessions=create_sessionmaker(engine),
             reads=read_sessionmaker(engine),
-            queue=build_queue(url, work_engine),
+            queue=build_queue(url, work_engine, RetryPolicy.from_settings(settings)),
             work_engine=work_engine,
             box=SecretBox(load_keys(secret, settings.data_dir)),
             http=egress.client(

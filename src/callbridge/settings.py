@@ -48,6 +48,33 @@ class Settings(BaseSettings):
         "included: for self-hosted CRMs and tests. Empty: public https targets only.",
     )
 
+    retry_horizon_seconds: float = Field(
+        default=86400.0,
+        gt=0,
+        description="How long a job that keeps failing for a transient reason (CRM down, "
+        "timeouts) is retried, from its first failure, before it is dead-lettered.",
+    )
+    retry_base_seconds: float = Field(
+        default=2.0, gt=0, description="First retry delay; it doubles with each failure."
+    )
+    retry_cap_seconds: float = Field(
+        default=1800.0, gt=0, description="Longest delay between two retries of a job."
+    )
+    breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Transient failures in a row that open an integration's circuit breaker.",
+    )
+    breaker_open_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an open breaker waits before its first probe; doubled after "
+        "each failed probe, up to breaker_max_open_seconds.",
+    )
+    breaker_max_open_seconds: float = Field(
+        default=900.0, gt=0, description="Longest wait of an open breaker between two probes."
+    )
+
     def resolved_database_url(self) -> str:
         """Return the async SQLAlchemy URL to use, defaulting to SQLite in the data directory."""
         if self.database_url is None:

@@ -14,9 +14,10 @@ from callbridge.connectors.registry import factory
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
-from callbridge.errors import AuthFailed, ConnectorError
+from callbridge.errors import AuthFailed, ConnectorError, RateLimited
 from callbridge.matching import external_number
 from callbridge.queue.base import Payload
+from callbridge.queue.breaker import Breaker, BreakerPolicy
 from callbridge.rules import choice
 from callbridge.rules.matrix import ActionType, Matrix, parse_matrix
 from callbridge.rules.plan import ContactCell, Step, contact_cell, plan
@@ -44,6 +45,10 @@ class Loaded:
     may_have_choice: bool
 
 
+# A paused integration's calls wait without dying; resuming it (the API) wakes them at once.
+PAUSED_RECHECK_SECONDS = 300.0
+
+
 async def sync_call(runtime: Runtime, payload: Payload) -> None:
     """Match the call's external number in one integration and carry out its scenario's plan."""
     loaded = await _load(runtime, payload)
@@ -58,21 +63,27 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         return
     if ctx.integration["status"] != "active":
         reason = f"integration is paused: {ctx.integration['status_reason']}"
-        await save_sync(runtime, ctx, status="paused", reason=reason, external_number=number.e164)
-        raise AuthFailed(reason)
+        await save_sync(runtime, ctx, status="waiting", reason=reason, external_number=number.e164)
+        raise RateLimited(reason, PAUSED_RECHECK_SECONDS)  # resuming it wakes the call sooner
     connector = connector_for(runtime, ctx.integration)
+    policy = BreakerPolicy.from_settings(runtime.settings)
+    breaker = Breaker(runtime.engine, runtime.queue, policy, runtime.clock)
     try:
-        await _sync(runtime, loaded, connector, number)
+        async with breaker.guard(ctx.company_id, ctx.integration_id):
+            await _sync(runtime, loaded, connector, number)
     except ConnectorError as err:
+        # Waiting for a limit, a paused integration or an unreachable CRM is not a failure.
+        waits = isinstance(err, RateLimited | AuthFailed)
         await save_sync(
             runtime,
             ctx,
-            status="failed",
+            status="waiting" if waits else "failed",
             reason=f"{type(err).__name__}: {err}",
             external_number=number.e164,
         )
         if isinstance(err, AuthFailed):
             await writes.pause(runtime, ctx, str(err))
+            raise RateLimited(f"integration paused: {err}", PAUSED_RECHECK_SECONDS) from err
         raise
     except Exception:
         if ctx.journal:  # keep what was done for the call's page; the retry goes on

@@ -329,5 +329,5 @@ async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:
             runtime.clock(),
             status="paused",
             status_reason=f"CRM refused the credentials: {reason}. "
-            "Re-enter them, then replay the dead jobs.",
+            "Re-enter them: the waiting calls then sync.",
         )

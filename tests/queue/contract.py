@@ -20,12 +20,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from callbridge.errors import AuthFailed, Permanent, RateLimited, Transient
+from callbridge.errors import AuthFailed, CrmUnreachable, Permanent, RateLimited, Transient
 from callbridge.queue.base import Handler, JobQueue, Payload
 from callbridge.queue.retry import RetryPolicy
 
 WORKER_SCRIPT = Path(__file__).with_name("worker_process.py")
-FAST = RetryPolicy(max_attempts=3, base_seconds=0.01, cap_seconds=0.05)
+HORIZON = 0.5
+FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.05, horizon_seconds=HORIZON, max_lost_runs=3)
 
 
 @dataclass
@@ -288,16 +289,20 @@ class QueueContract:
         assert len(calls.payloads) == 2
         assert await queue.dead_letters() == []
 
-    async def test_exhausted_attempts_land_in_dead_letters(self, harness: Harness) -> None:
+    async def test_a_job_failing_past_the_horizon_lands_in_dead_letters(
+        self, harness: Harness
+    ) -> None:
         queue, calls = harness.make(FAST), Calls()
         await enqueue(harness, queue, "push", {"call": 42}, lock_key="k")
         async with running(queue, {"push": recording(calls, lambda run: Transient("crm down"))}):
             await eventually(queue.dead_letters, "the job to die")
         [dead] = await queue.dead_letters()
-        assert (dead.task, dead.payload, dead.attempts) == ("push", {"call": 42}, 3)
-        assert "crm down" in dead.error
+        assert (dead.task, dead.payload) == ("push", {"call": 42})
+        assert dead.attempts == len(calls.payloads) >= 3, "retried again and again meanwhile"
+        assert "past the retry horizon" in dead.error and "crm down" in dead.error
         assert dead.failed_at is not None
-        assert len(calls.payloads) == FAST.max_attempts
+        # Retried until the horizon after the first failure, and buried on the first run past it.
+        assert HORIZON <= calls.started[-1] - calls.started[0] <= HORIZON + 1.5
         assert await queue.pending_count() == 0
 
     async def test_permanent_and_auth_errors_are_dead_at_once(self, harness: Harness) -> None:
@@ -325,18 +330,45 @@ class QueueContract:
     async def test_rate_limited_is_rescheduled_without_spending_attempts(
         self, harness: Harness
     ) -> None:
-        queue, calls = harness.make(RetryPolicy(max_attempts=2, base_seconds=0.01)), Calls()
+        policy = RetryPolicy(base_seconds=0.01, horizon_seconds=0.5)
+        queue, calls = harness.make(policy), Calls()
         errors: list[BaseException] = [RateLimited("slow down", 0.3)] * 3 + [Transient("blip")]
         handler = recording(calls, lambda run: errors[run - 1] if run <= len(errors) else None)
         await enqueue(harness, queue, "push", {"n": 1})
         async with running(queue, {"push": handler}):
             await eventually(lambda: settled(queue), "the rate-limited job to succeed")
-        # With max_attempts=2, the transient error after three rate limits is only the first
-        # counted failure, so the job is retried once more instead of dying.
+        # 0.9 s of rate limits is longer than the 0.5 s horizon, but waiting is not failing:
+        # the transient error after them starts the clock, so the job is retried, not buried.
         assert len(calls.payloads) == 5
         gaps = [later - earlier for earlier, later in itertools.pairwise(calls.started[:4])]
         assert all(gap >= 0.25 for gap in gaps), gaps
         assert await queue.dead_letters() == []
+
+    async def test_a_breaker_wait_spends_no_attempt_and_ends_at_the_horizon(
+        self, harness: Harness
+    ) -> None:
+        """Waiting for an unreachable CRM is failing: it counts toward the horizon, not attempts."""
+        queue, calls = harness.make(FAST), Calls()
+        unreachable = CrmUnreachable("CRM unreachable since 09:00", 0.05)
+        await enqueue(harness, queue, "push", {"n": 1})
+        async with running(queue, {"push": recording(calls, lambda run: unreachable)}):
+            await eventually(queue.dead_letters, "the job to die at the horizon")
+        [dead] = await queue.dead_letters()
+        assert "past the retry horizon" in dead.error and "CRM unreachable" in dead.error
+        assert len(calls.payloads) >= 3 and dead.attempts <= 1
+        assert calls.started[-1] - calls.started[0] >= HORIZON
+
+    async def test_wake_makes_the_waiting_jobs_of_a_prefix_due(self, harness: Harness) -> None:
+        queue, calls = harness.make(FAST), Calls()
+        for key in ("sync:a_1:+331", "sync:a_1:+332", "sync:a%1:+331", "sync:b:+331"):
+            await enqueue(harness, queue, "push", {"key": key}, lock_key=key, delay_seconds=60)
+        assert await queue.wake("sync:a_1:") == 2  # "_" and "%" are not wildcards
+        async with running(queue, {"push": recording(calls)}):
+            await eventually(lambda: len(calls.payloads) == 2, "the woken jobs to run")
+            await asyncio.sleep(0.3)
+        assert sorted(p["key"] for p in calls.payloads) == ["sync:a_1:+331", "sync:a_1:+332"]
+        assert await queue.pending_count() == 2, "the others still wait"
+        assert await queue.wake("sync:a_1:") == 0
 
     async def test_replay_runs_a_dead_job_again(self, harness: Harness) -> None:
         queue, calls = harness.make(FAST), Calls()
@@ -380,7 +412,7 @@ class QueueContract:
         self, harness: Harness, tmp_path: Path
     ) -> None:
         """A job that kills every worker running it (a crash, memory) must not run forever."""
-        queue, calls = harness.make(RetryPolicy(max_attempts=2, base_seconds=0.01)), Calls()
+        queue, calls = harness.make(RetryPolicy(base_seconds=0.01, max_lost_runs=2)), Calls()
         marker = tmp_path / "started"
         await enqueue(harness, queue, "block", {"n": "poison"}, lock_key="k")
         for runs in (1, 2):

@@ -12,17 +12,19 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.queue.base import DeadJob, Handler, JobQueue, Payload
-from callbridge.queue.retry import RetryPolicy
+from callbridge.queue.retry import DEFAULT_POLICY, RetryPolicy
 
 __all__ = ["DeadJob", "Handler", "JobQueue", "Payload", "RetryPolicy", "build_queue"]
 
 
-def build_queue(database_url: str, engine: AsyncEngine) -> JobQueue:
+def build_queue(
+    database_url: str, engine: AsyncEngine, policy: RetryPolicy = DEFAULT_POLICY
+) -> JobQueue:
     """Return Procrastinate for a PostgreSQL URL, the embedded SQLite queue otherwise."""
     if database_url.startswith(("postgresql", "postgres")):
         from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
 
-        return ProcrastinateJobQueue(database_url, engine)
+        return ProcrastinateJobQueue(database_url, engine, policy)
     from callbridge.queue.sqlite import SQLiteJobQueue
 
-    return SQLiteJobQueue(engine)
+    return SQLiteJobQueue(engine, policy)

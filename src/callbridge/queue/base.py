@@ -12,10 +12,12 @@ Contract (both implementations pass ``tests/queue/contract.py``)::
 - Jobs sharing a ``lock_key`` never run at the same time, and run in the order enqueued.
 - ``queueing_lock``: at most one *waiting* job per value; a second enqueue returns ``False``.
 - A handler that raises ``RateLimited`` is rescheduled after ``retry_after`` (no attempt spent);
-  ``Transient`` or an unexpected error is retried with exponential backoff and jitter up to
-  ``max_attempts``; ``Permanent``, ``AuthFailed`` or exhausted attempts put the job in the dead
-  letters, where it stays visible until ``replay``-ed.
-- A job whose worker died (lease expired / stalled) is run again.
+  ``Transient`` or an unexpected error is retried with exponential backoff and jitter until the
+  retry horizon after the job's first failure; ``Permanent``, ``AuthFailed`` or a job failing
+  past the horizon go to the dead letters, where they stay visible until ``replay``-ed.
+- A job whose worker died (lease expired / stalled) is run again, up to ``max_lost_runs`` times.
+- ``wake(prefix)`` makes the waiting jobs whose lock key starts with ``prefix`` due at once (an
+  integration's syncs, when its CRM answers again).
 """
 
 from __future__ import annotations
@@ -94,6 +96,10 @@ class JobQueue(Protocol):
 
     def notify(self) -> None:
         """Wake this process's idle worker after a commit that enqueued jobs (may do nothing)."""
+        ...
+
+    async def wake(self, lock_prefix: str) -> int:
+        """Make the waiting jobs whose lock key starts with ``lock_prefix`` due now; count them."""
         ...
 
     async def pending_count(self) -> int:

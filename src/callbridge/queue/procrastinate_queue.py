@@ -23,7 +23,7 @@ import procrastinate
 import psycopg
 import psycopg_pool
 from procrastinate.manager import get_channel_for_queues
-from sqlalchemy import BigInteger, Connection, column, text
+from sqlalchemy import BigInteger, Connection, DateTime, Integer, column, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -36,6 +36,7 @@ from callbridge.queue.retry import (
     Reschedule,
     RetryPolicy,
     lost_runs_error,
+    starts_the_clock,
 )
 from callbridge.storage import units
 from callbridge.storage.engine import IDLE_PING_SECONDS
@@ -60,9 +61,34 @@ ON CONFLICT (queueing_lock) WHERE status = 'todo' DO NOTHING
 RETURNING id
 """).columns(column("id", BigInteger))
 
+# The first failure's time is kept: the retry horizon is counted from it (migration 0008).
 _RECORD_ERROR = text("""
-INSERT INTO callbridge_job_errors (job_id, error) VALUES (:job_id, :error)
-ON CONFLICT (job_id) DO UPDATE SET error = excluded.error, failed_at = now()
+INSERT INTO callbridge_job_errors (job_id, error, first_failed_at)
+VALUES (:job_id, :error, :first_failed_at)
+ON CONFLICT (job_id) DO UPDATE SET error = excluded.error, failed_at = now(),
+    first_failed_at = COALESCE(callbridge_job_errors.first_failed_at, excluded.first_failed_at)
+""")
+
+_FIRST_FAILED = text(
+    "SELECT first_failed_at FROM callbridge_job_errors WHERE job_id = :job_id"
+).columns(column("first_failed_at", DateTime(timezone=True)))
+
+# A run lost with its worker: counted beside the job, as its attempts also count failed runs.
+_COUNT_LOST_RUN = text("""
+INSERT INTO callbridge_job_errors (job_id, error, lost_runs) VALUES (:job_id, :error, 1)
+ON CONFLICT (job_id) DO UPDATE SET lost_runs = callbridge_job_errors.lost_runs + 1
+RETURNING lost_runs
+""").columns(column("lost_runs", Integer))
+
+_LOST_RUNS = text("SELECT lost_runs FROM callbridge_job_errors WHERE job_id = :job_id").columns(
+    column("lost_runs", Integer)
+)
+
+# Due now: the waiting jobs of one lock prefix (an integration's syncs after its CRM is back).
+_WAKE = text("""
+UPDATE procrastinate_jobs SET scheduled_at = NULL
+ WHERE status = 'todo' AND queue_name = :queue AND lock LIKE :pattern ESCAPE '\\'
+   AND scheduled_at > now()
 """)
 
 # procrastinate_retry_job_v2 adds one attempt on every retry; a rate-limited run takes it back.
@@ -88,6 +114,9 @@ UPDATE procrastinate_jobs
    SET status = 'todo', attempts = 0, scheduled_at = NULL, queueing_lock = NULL
  WHERE id = :job_id AND status = 'failed' AND queue_name = :queue
 """)
+_REPLAY_COUNTS = text(
+    "UPDATE callbridge_job_errors SET first_failed_at = NULL, lost_runs = 0 WHERE job_id = :job_id"
+)
 
 _WAKE_WORKERS = text("SELECT pg_notify(:channel, :message)")
 
@@ -177,6 +206,17 @@ async def _autocommit(conn: psycopg.AsyncConnection[Any]) -> None:
     await conn.set_autocommit(True)
 
 
+def _lost_runs(job_id: int, conn: Connection) -> int:
+    """Return how many runs of the job were lost with their worker so far."""
+    return int(conn.execute(_LOST_RUNS, {"job_id": job_id}).scalar() or 0)
+
+
+def _count_lost_run(job_id: int, conn: Connection) -> int:
+    """Count one more run of the job lost with its worker; return the count."""
+    error = "WorkerLost: its worker stopped during a run"
+    return int(conn.execute(_COUNT_LOST_RUN, {"job_id": job_id, "error": error}).scalar_one())
+
+
 def _pool_checking_idle_connections(**kwargs: Any) -> psycopg_pool.AsyncConnectionPool[Any]:
     """Build Procrastinate's pool: autocommit connections, checked only after idling."""
     return psycopg_pool.AsyncConnectionPool(
@@ -184,17 +224,27 @@ def _pool_checking_idle_connections(**kwargs: Any) -> psycopg_pool.AsyncConnecti
     )
 
 
-def _note_error(job_id: int, error: str, conn: Connection) -> None:
-    """Keep a job's last error beside it, for the dead-letter view."""
-    conn.execute(_RECORD_ERROR, {"job_id": job_id, "error": error})
+def _note_error(job_id: int, error: str, conn: Connection, first: datetime | None = None) -> None:
+    """Keep a job's last error (and its first failure's time) beside it, for the dead letters."""
+    conn.execute(_RECORD_ERROR, {"job_id": job_id, "error": error, "first_failed_at": first})
 
 
-def _failed(job_id: int, error: str, uncount: bool, conn: Connection) -> None:
-    """Note a failed run, dropping its queueing lock, before Procrastinate retries it."""
-    _note_error(job_id, error, conn)
+def _failed(
+    job_id: int, error: Exception, attempts: int, policy: RetryPolicy, conn: Connection
+) -> Decision:
+    """Decide a failed run's fate and note it, dropping its queueing lock, before the retry."""
+    now = datetime.now(UTC)
+    first = conn.execute(_FIRST_FAILED, {"job_id": job_id}).scalar()
+    failing_for = 0.0 if first is None else (now - first).total_seconds()
+    decision = policy.decide(error, attempts, failing_for)
+    if first is None and starts_the_clock(decision):
+        first = now
+    said = decision.reason if isinstance(decision, Dead) else f"{type(error).__name__}: {error}"
+    _note_error(job_id, said, conn, first)
     conn.execute(_RELEASE_QUEUEING_LOCK, {"job_id": job_id})
-    if uncount:
+    if isinstance(decision, Reschedule):
         conn.execute(_UNCOUNT_ATTEMPT, {"job_id": job_id})
+    return decision
 
 
 class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
@@ -321,8 +371,8 @@ class ProcrastinateJobQueue:
     async def _recover(self, job: procrastinate.jobs.Job) -> None:
         """Queue a stalled job again, counting the lost run, or bury it after too many."""
         assert job.id is not None, "a stored job has an id"
-        lost_runs = job.attempts + 1
-        if lost_runs >= self._policy.max_attempts:  # it may be what kills its workers
+        lost_runs = await units.read(self._engine, functools.partial(_lost_runs, job.id)) + 1
+        if lost_runs >= self._policy.max_lost_runs:  # it may be what kills its workers
             error = lost_runs_error(lost_runs)
             await units.write(self._engine, functools.partial(_note_error, job.id, error))
             failed = procrastinate.jobs.Status.FAILED
@@ -331,6 +381,8 @@ class ProcrastinateJobQueue:
             return
         await self._release_queueing_lock(job.id)
         await self._app.job_manager.retry_job(job)  # counts the lost run as an attempt
+        # Counted once the retry is ours (another worker may have recovered the job first).
+        await units.write(self._engine, functools.partial(_count_lost_run, job.id))
         logger.warning("job %s was stalled (its worker died); queued again", job.id)
 
     async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
@@ -361,9 +413,20 @@ class ProcrastinateJobQueue:
             result = await conn.execute(_REPLAY, {"job_id": key, "queue": QUEUE_NAME})
             if result.rowcount != 1:
                 return False
+            await conn.execute(_REPLAY_COUNTS, {"job_id": key})
             # Only inserts notify the workers by themselves; delivered at commit.
             await conn.execute(_WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message})
         return True
+
+    async def wake(self, lock_prefix: str) -> int:
+        """Make the waiting jobs whose lock starts with ``lock_prefix`` due now, and say so."""
+        escaped = lock_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        message = json.dumps({"type": "job_inserted"})
+        async with self._engine.begin() as conn:
+            result = await conn.execute(_WAKE, {"queue": QUEUE_NAME, "pattern": escaped + "%"})
+            if result.rowcount:
+                await conn.execute(_WAKE_WORKERS, {"channel": _NOTIFY_CHANNEL, "message": message})
+        return int(result.rowcount or 0)
 
     async def pending_count(self) -> int:
         """Count the jobs waiting or running (for readiness and the metrics)."""
@@ -414,9 +477,8 @@ class ProcrastinateJobQueue:
                 raise Permanent(f"no handler for task {task!r}")
             await handler(payload)
         except Exception as error:
-            decision = self._policy.decide(error, job.attempts + 1)
-            self._decisions[job.id] = decision
-            await self._record_failure(job.id, error, uncount=isinstance(decision, Reschedule))
+            failed = functools.partial(_failed, job.id, error, job.attempts + 1, self._policy)
+            self._decisions[job.id] = await units.write(self._engine, failed)
             raise
         except asyncio.CancelledError:  # a shutdown: Procrastinate puts the job back
             if job.queueing_lock is not None:
@@ -427,8 +489,3 @@ class ProcrastinateJobQueue:
         """Drop a job's queueing lock before it goes back to the queue (see the statement)."""
         params = {"job_id": job_id}
         await units.write(self._engine, lambda conn: conn.execute(_RELEASE_QUEUEING_LOCK, params))
-
-    async def _record_failure(self, job_id: int, error: Exception, *, uncount: bool) -> None:
-        """Keep the job's last error; give the attempt back when the run did not count."""
-        text = f"{type(error).__name__}: {error}"
-        await units.write(self._engine, functools.partial(_failed, job_id, text, uncount))

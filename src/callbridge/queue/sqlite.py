@@ -46,6 +46,7 @@ from callbridge.queue.retry import (
     Retry,
     RetryPolicy,
     lost_runs_error,
+    starts_the_clock,
 )
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage import units
@@ -66,6 +67,7 @@ class _Claimed:
     task: str
     payload: Payload
     attempts: int
+    first_failed_at: datetime | None = None
 
 
 # A job may start when no other job of its lock key runs (under a live lease) or waits before it.
@@ -80,11 +82,19 @@ def _claim_query(source: str, due: str) -> TextualSelect:
     """Select the oldest job of ``source`` that is ``due`` and whose lock key is free."""
     return (
         text(
-            f"SELECT id, task, payload, attempts, status FROM {source} "
-            f"WHERE {due} AND {_KEY_FREE} ORDER BY id LIMIT 1"
+            "SELECT id, task, payload, attempts, status, first_failed_at, lost_runs "
+            f"FROM {source} WHERE {due} AND {_KEY_FREE} ORDER BY id LIMIT 1"
         )
         .bindparams(bindparam("now", type_=jobs.c.scheduled_at.type))
-        .columns(jobs.c.id, jobs.c.task, jobs.c.payload, jobs.c.attempts, jobs.c.status)
+        .columns(
+            jobs.c.id,
+            jobs.c.task,
+            jobs.c.payload,
+            jobs.c.attempts,
+            jobs.c.status,
+            jobs.c.first_failed_at,
+            jobs.c.lost_runs,
+        )
     )
 
 
@@ -266,12 +276,33 @@ class SQLiteJobQueue:
                 finished_at=None,
                 lease_until=None,
                 worker_id=None,
+                first_failed_at=None,
+                lost_runs=0,
             )
         )
         replayed = await units.write(self._engine, functools.partial(_changes_one, statement))
         if replayed:
             self.notify()
         return replayed
+
+    async def wake(self, lock_prefix: str) -> int:
+        """Make the waiting jobs whose lock key starts with ``lock_prefix`` due now."""
+        now = _utcnow()
+        statement = (
+            update(jobs)
+            .where(
+                jobs.c.status == "todo",
+                jobs.c.lock_key.startswith(lock_prefix, autoescape=True),
+                jobs.c.scheduled_at > now,
+            )
+            .values(scheduled_at=now)
+        )
+        woken = await units.write(
+            self._engine, lambda conn: int(conn.execute(statement).rowcount or 0)
+        )
+        if woken:
+            self.notify()
+        return woken
 
     async def pending_count(self) -> int:
         """Count the jobs waiting or running (for readiness and the metrics)."""
@@ -326,23 +357,31 @@ class SQLiteJobQueue:
         now = _utcnow()
         while (row := _claimable(conn, now, abandoned)) is not None:
             # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.
-            attempts = row.attempts + (1 if row.status == "doing" else 0)
-            if row.status == "doing" and attempts >= self._policy.max_attempts:
-                _bury_lost(conn, row.id, attempts, now)  # it may be what kills its workers
+            lost = row.status == "doing"
+            attempts, lost_runs = row.attempts + lost, row.lost_runs + lost
+            if lost_runs >= self._policy.max_lost_runs:
+                _bury_lost(conn, row.id, attempts, lost_runs, now)  # it may kill its workers
                 continue
-            return self._lease_to(worker_id, conn, row, attempts, now)
+            return self._lease_to(worker_id, conn, row, (attempts, lost_runs), now)
         return None
 
     def _lease_to(
-        self, worker_id: str, conn: Connection, row: Row[Any], attempts: int, now: datetime
+        self,
+        worker_id: str,
+        conn: Connection,
+        row: Row[Any],
+        counts: tuple[int, int],
+        now: datetime,
     ) -> _Claimed:
-        """Mark a job as run by ``worker_id`` under a fresh lease."""
+        """Mark a job as run by ``worker_id`` under a fresh lease (``counts``: runs, lost runs)."""
+        attempts, lost_runs = counts
         conn.execute(
             update(jobs)
             .where(jobs.c.id == row.id)
             .values(
                 status="doing",
                 attempts=attempts,
+                lost_runs=lost_runs,
                 lease_until=now + self._lease,
                 worker_id=worker_id,
                 # The queueing lock only dedupes waiting jobs: once this one runs, a new one
@@ -350,7 +389,7 @@ class SQLiteJobQueue:
                 queueing_lock=None,
             )
         )
-        return _Claimed(id=row.id, task=row.task, payload=row.payload, attempts=attempts)
+        return _Claimed(row.id, row.task, row.payload, attempts, row.first_failed_at)
 
     async def _run(self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str) -> None:
         """Run one job's handler under a renewed lease, then record its outcome."""
@@ -397,7 +436,9 @@ class SQLiteJobQueue:
             return
         now = _utcnow()
         attempts = job.attempts + 1
-        decision = self._policy.decide(error, attempts)
+        first = job.first_failed_at
+        failing_for = 0.0 if first is None else (now - first).total_seconds()
+        decision = self._policy.decide(error, attempts, failing_for)
         values: dict[str, Any] = {
             "last_error": f"{type(error).__name__}: {error}",
             "lease_until": None,
@@ -408,18 +449,22 @@ class SQLiteJobQueue:
                 counted = attempts if isinstance(decision, Retry) else job.attempts
                 values |= {"status": "todo", "attempts": counted}
                 values["scheduled_at"] = now + timedelta(seconds=delay)
+                if first is None and starts_the_clock(decision):
+                    values["first_failed_at"] = now
                 logger.warning("job %s failed (%s); again in %.2fs", job.id, error, delay)
             case Dead(reason):
                 values |= {"status": "dead", "attempts": attempts, "finished_at": now}
+                values["last_error"] = reason
                 logger.error("job %s is dead: %s (%s)", job.id, reason, error)
         statement = update(jobs).where(mine).values(**values)
         await units.write(self._engine, lambda conn: conn.execute(statement))
 
 
-def _bury_lost(conn: Connection, job_id: int, attempts: int, now: datetime) -> None:
-    """Dead-letter a job whose workers stopped during each of its ``attempts`` runs."""
-    error = lost_runs_error(attempts)
-    values = {"status": "dead", "attempts": attempts, "finished_at": now, "last_error": error}
+def _bury_lost(conn: Connection, job_id: int, attempts: int, lost: int, now: datetime) -> None:
+    """Dead-letter a job whose workers stopped during ``lost`` of its runs."""
+    error = lost_runs_error(lost)
+    values = {"status": "dead", "attempts": attempts, "lost_runs": lost, "finished_at": now}
+    values["last_error"] = error
     conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
     logger.error("job %s is dead: %s", job_id, error)
 

@@ -41,6 +41,10 @@ jobs = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime, nullable=True),
+    # When the job first failed: retries go on until the retry horizon after it.
+    Column("first_failed_at", UTCDateTime, nullable=True),
+    # Runs lost because the worker died; too many bury the job (it may be what kills them).
+    Column("lost_runs", Integer, nullable=False, server_default="0"),
     CheckConstraint(
         "status IN ({})".format(", ".join(f"'{status}'" for status in STATUSES)), name="status"
     ),
