@@ -225,3 +225,26 @@ async def test_with_the_key_defined_an_unsure_create_costs_one_read(
     assert method == "GET" and path.startswith("/crm/v3/objects/calls/call-")
     assert await connector.log_call(draft(jane["id"])) == stored
     assert len(fake.state.requests) == before + 1, "the claim is complete: no request"
+
+
+async def test_a_create_sent_without_the_key_is_not_read_back_by_it(
+    make_connector: MakeConnector, fake: FakeHubSpot, frozen: ManualClock
+) -> None:
+    """A claim from before the key (or sent while the portal had none) waits for the search."""
+    jane = fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
+    define_ours(fake, "calls")  # the portal has the unique key now
+    clock = Clock()
+    connector = make_connector(clock=clock)
+    fake.state.search_delay = 5.0
+    activity = draft(jane["id"], "callbridge:before-the-key")
+    # What an interrupted create of an earlier version left: the call, without its key, and a
+    # pending claim that does not say it was keyed.
+    await connector.written.claim("call", activity.external_id, jane["id"], keyed=False)
+    stored = fake.state.add("calls", {"callbridge_external_id": activity.external_id,
+                                      "callbridge_record_id": jane["id"]})  # fmt: skip
+    with pytest.raises(RateLimited):
+        await connector.log_call(activity)
+    clock.now += timedelta(seconds=60)
+    frozen.advance(5.0)
+    assert await connector.log_call(activity) == stored["id"]
+    assert list(fake.state.objects["calls"]) == [stored["id"]]

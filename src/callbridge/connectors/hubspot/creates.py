@@ -85,7 +85,7 @@ class OnceCreator:
             return found
         # The create's token first: refused by our own budget, it leaves no claim to look up.
         await self.client.ensure_prepaid(1)
-        await self.written.claim(target.kind, target.external_id, target.record_id)
+        await self._claim(target)
         try:
             created = await self._post(target, props, links)
         except (AuthFailed, Permanent, RateLimited):
@@ -96,6 +96,11 @@ class OnceCreator:
         await self.written.save(target.kind, target.external_id, target.record_id, created)
         return created
 
+    async def _claim(self, target: Target) -> None:
+        """Claim (or restamp) the target, saying whether its create carries the key."""
+        keyed = self.has_key(target.object_type)
+        await self.written.claim(target.kind, target.external_id, target.record_id, keyed)
+
     async def claim_of(self, target: Target) -> Claim | None:
         """Return the target's claim row, if a create was ever started."""
         return await self.written.get(target.kind, target.external_id, target.record_id)
@@ -103,7 +108,7 @@ class OnceCreator:
     async def recover(self, target: Target, claim: Claim) -> str | None:
         """Return the object an unsure create made, or None when it surely made nothing."""
         found: str | None = None
-        if self.has_key(target.object_type):
+        if claim.keyed:
             try:
                 found = await self._read_by_key(target)
             except HubSpotRejected as err:
@@ -187,6 +192,8 @@ class OnceCreator:
             if not retry or "PROPERTY_DOESNT_EXIST" not in err.codes or ours != err.names:
                 raise
             await self._define_missing(target.object_type, ours, err)
+            if mapping.UNIQUE_KEY in sent and not self.has_key(target.object_type):
+                await self._claim(target)  # the create is sent again without the key
             return await self._post(target, props, links, retry=False)
         return str(created["id"])
 

@@ -58,6 +58,7 @@ class Claim:
 
     object_id: str | None
     created_at: datetime
+    keyed: bool = False  # the create was sent with the unique callbridge_key
 
 
 class WrittenObjects:
@@ -83,21 +84,23 @@ class WrittenObjects:
     async def get(self, kind: str, external_id: str, record_id: str) -> Claim | None:
         """Return the claim of an object: its HubSpot id, or None while its create is unsure."""
         table = hubspot_objects
-        query = select(table.c.object_id, table.c.created_at).where(
+        query = select(table.c.object_id, table.c.created_at, table.c.keyed).where(
             *self._where(kind, external_id, record_id)
         )
         async with self._sessions() as session:
             row = (await session.execute(query)).first()
-        return Claim(row.object_id, row.created_at) if row else None
+        return Claim(row.object_id, row.created_at, row.keyed) if row else None
 
-    async def claim(self, kind: str, external_id: str, record_id: str) -> None:
+    async def claim(self, kind: str, external_id: str, record_id: str, keyed: bool) -> None:
         """Write the claim before a create, or restamp a pending one as the create is re-sent.
 
         Its time is when the latest create was sent: an unsure create is looked up by search only
-        once HubSpot's search index has had time to show it (counted from that moment).
+        once HubSpot's search index has had time to show it (counted from that moment). ``keyed``
+        says whether that create carries the unique key it can be read back by.
         """
         now = self._clock()
-        values = {**self._key(kind, external_id, record_id), "object_id": None, "created_at": now}
+        values: dict[str, Any] = {**self._key(kind, external_id, record_id), "keyed": keyed}
+        values |= {"object_id": None, "created_at": now}
         async with self._sessions.begin() as session:
             if not await insert_ignore(session, hubspot_objects, values):
                 await session.execute(
@@ -106,7 +109,7 @@ class WrittenObjects:
                         *self._where(kind, external_id, record_id),
                         hubspot_objects.c.object_id.is_(None),
                     )
-                    .values(created_at=now)
+                    .values(created_at=now, keyed=keyed)
                 )
 
     async def save(self, kind: str, external_id: str, record_id: str, object_id: str) -> None:

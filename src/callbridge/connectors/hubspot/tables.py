@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Float, ForeignKey, String, Table
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, String, Table, false
 
 from callbridge.storage.metadata import metadata
 from callbridge.storage.types import UTCDateTime
@@ -29,7 +29,9 @@ hubspot_phone_cache = Table(
 
 # One row per object Callbridge writes (call engagement, deal, task, note), keyed by its external
 # id: written "pending" before the create and with the HubSpot id after it, so a retry returns
-# the object already made and an interrupted create is searched for, not repeated.
+# the object already made and an interrupted create is looked up, not repeated: read by its
+# unique ``callbridge_key`` when the create carried it (``keyed``), else searched for once the
+# search index has settled.
 hubspot_objects = Table(
     "hubspot_objects",
     metadata,
@@ -39,4 +41,5 @@ hubspot_objects = Table(
     Column("record_id", String(60), primary_key=True),
     Column("object_id", String(40), nullable=True),
     Column("created_at", UTC_TIME, nullable=False),
+    Column("keyed", Boolean, nullable=False, server_default=false()),
 )
