@@ -41,7 +41,7 @@ from callbridge.bootstrap import CreatedCompany
 from callbridge.runtime import Runtime
 from callbridge.storage.integrations import update_integration
 from callbridge.storage.tables import call_syncs
-from callbridge.testing.fakes import hubspot as fake_module
+from callbridge.testing.fakes import hubspot_gate as fake_module
 from callbridge.testing.fakes.hubspot import FakeHubSpot
 from callbridge.testing.webhooks import call_sequence, signed
 
