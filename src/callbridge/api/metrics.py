@@ -5,7 +5,8 @@ jobs). With several processes on one host, set ``PROMETHEUS_MULTIPROC_DIR`` for 
 writes its figures to that directory and ``/metrics`` adds them up. Workers on other hosts serve
 their own figures with ``callbridge worker --metrics-port``. Jobs waiting for a retry and dead
 letters are rows in the database, so they are counted there when scraped, never by a process
-that may have died since (docs/operations.md, "Metrics").
+that may have died since; so are the integrations whose CRM circuit breaker is open, shared by
+every worker (docs/operations.md, "Metrics").
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from fastapi import APIRouter, Response
 from prometheus_client import (
@@ -26,9 +28,12 @@ from prometheus_client import (
 )
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from sqlalchemy import func, select
 
 from callbridge.api.deps import RuntimeDep
 from callbridge.queue.base import JobCounts
+from callbridge.queue.breaker_table import circuit_breakers as breakers
+from callbridge.runtime import Runtime
 
 log = logging.getLogger("callbridge.metrics")
 
@@ -43,7 +48,25 @@ _QUEUE_GAUGES = {
     "dead": ("callbridge_dead_letters", "Jobs that failed for good (replay with the CLI)"),
 }
 
+# Integrations by breaker state, with the start of their outage, across companies: counts only,
+# no tenant's row leaves the database.
+_BREAKERS = (
+    select(breakers.c.state, func.count().label("integrations"), func.min(breakers.c.since))
+    .where(breakers.c.state != "closed")
+    .group_by(breakers.c.state)
+    .execution_options(tenant_entry="metrics: integrations counted by breaker state")
+)
+
 router = APIRouter(tags=["health"])
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """What the metrics read in the database when scraped."""
+
+    jobs: JobCounts
+    breakers: dict[str, int]  # integrations by breaker state, "open" or "half_open"
+    unreachable_seconds: float  # the longest outage going on (since its first failure), or 0
 
 
 def process_registry() -> CollectorRegistry:
@@ -57,38 +80,66 @@ def process_registry() -> CollectorRegistry:
 
 
 class QueueState(Collector):
-    """The queue's jobs by task and state, as counted in the database at scrape time."""
+    """The queue's jobs and the breakers, as read in the database at scrape time."""
 
-    def __init__(self, counts: JobCounts | None) -> None:
-        self._counts = counts
+    def __init__(self, state: DatabaseState | None) -> None:
+        self._state = state
 
     def collect(self) -> Iterator[Metric]:
-        """Yield one gauge per state (every task of every state), and whether the count ran."""
+        """Yield one gauge per job state (by task), the breakers, and whether the read ran."""
         readable = GaugeMetricFamily(
             "callbridge_queue_readable", "1 when the queue's jobs could be counted, else 0"
         )
-        readable.add_metric([], 0.0 if self._counts is None else 1.0)
+        readable.add_metric([], 0.0 if self._state is None else 1.0)
         yield readable
-        if self._counts is None:
+        if self._state is None:
             return
         for state, (name, documentation) in _QUEUE_GAUGES.items():
             gauge = GaugeMetricFamily(name, documentation, labels=["task"])
-            for (task, counted_state), count in sorted(self._counts.items()):
+            for (task, counted_state), count in sorted(self._state.jobs.items()):
                 if counted_state == state:
                     gauge.add_metric([task], float(count))
             yield gauge
+        yield from self._breakers(self._state)
+
+    @staticmethod
+    def _breakers(state: DatabaseState) -> Iterator[Metric]:
+        opened = GaugeMetricFamily(
+            "callbridge_circuit_breakers",
+            "Integrations whose CRM breaker is open (syncs wait) or half_open (a probe runs)",
+            labels=["state"],
+        )
+        for name in ("open", "half_open"):
+            opened.add_metric([name], float(state.breakers.get(name, 0)))
+        yield opened
+        yield GaugeMetricFamily(
+            "callbridge_crm_unreachable_seconds",
+            "How long the longest CRM outage going on has lasted (0 when every CRM answers)",
+            value=state.unreachable_seconds,
+        )
+
+
+async def read_database(runtime: Runtime) -> DatabaseState:
+    """Count the queue's jobs and the open breakers, now."""
+    jobs = await runtime.queue.job_counts()
+    async with runtime.engine.connect() as conn:
+        rows = (await conn.execute(_BREAKERS)).all()
+    starts = [row[2] for row in rows if row[2] is not None]
+    longest = (runtime.clock() - min(starts)).total_seconds() if starts else 0.0
+    by_state = {row.state: int(row.integrations) for row in rows}
+    return DatabaseState(jobs, by_state, max(longest, 0.0))
 
 
 @router.get("/metrics", response_class=Response)
 async def metrics(runtime: RuntimeDep) -> Response:
     """Expose the metrics in the Prometheus text format."""
-    counts: JobCounts | None
+    state: DatabaseState | None
     try:
-        counts = await runtime.queue.job_counts()
+        state = await read_database(runtime)
     except Exception:  # the processes' figures are still worth serving
-        log.warning("counting the queue's jobs for /metrics failed", exc_info=True)
-        counts = None
+        log.warning("reading the queue's state for /metrics failed", exc_info=True)
+        state = None
     queue = CollectorRegistry(auto_describe=False)
-    queue.register(QueueState(counts))
+    queue.register(QueueState(state))
     body = generate_latest(process_registry()) + generate_latest(queue)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
