@@ -15,3 +15,12 @@ class Tenant:
 
     company: CreatedCompany
     client: httpx.AsyncClient
+
+
+def problems(answer: httpx.Response) -> dict[str, str]:
+    """Return a 422's field errors by dotted location (``body``/``query`` left out) → message."""
+    assert answer.status_code == 422, answer.text
+    return {
+        ".".join(str(part) for part in error["loc"][1:]): error["msg"]
+        for error in answer.json()["detail"]
+    }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from api_tenant import Tenant
+from api_tenant import Tenant, problems
 
 from callbridge.runtime import Runtime
 from callbridge.storage.integrations import update_integration
@@ -64,8 +64,9 @@ async def test_bad_settings_are_refused_naming_the_field(
 
 async def test_unknown_connector_is_refused(acme: Tenant) -> None:
     answer = await acme.client.post("/integrations", json={"connector": "nope", "name": "x"})
-    assert answer.status_code == 422
-    assert "installed:" in answer.json()["detail"] and "local" in answer.json()["detail"]
+    assert (
+        "installed:" in problems(answer)["connector"] and "local" in problems(answer)["connector"]
+    )
 
 
 async def test_companies_never_see_each_other(acme: Tenant, globex: Tenant) -> None:
@@ -126,8 +127,7 @@ async def test_a_crm_that_cannot_create_contacts_is_offered_only_none(
     refused = await acme.client.patch(
         f"/integrations/{body['id']}", json={"creation_policy": "all"}
     )
-    assert refused.status_code == 422
-    assert refused.json()["detail"].startswith("creation_policy:")
+    assert "cannot create contacts" in problems(refused)["creation_policy"]
 
 
 async def test_accepted_credentials_resume_an_integration_paused_for_refused_ones(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_tenant import Tenant
+from api_tenant import Tenant, problems
 
 
 async def test_record_lifecycle_and_search_in_any_format(acme: Tenant) -> None:
@@ -41,8 +41,7 @@ async def test_listing_pages_and_filters(acme: Tenant) -> None:
 async def test_unmatchable_search_says_why(acme: Tenant) -> None:
     path = f"/integrations/{acme.company.integration_id}/records/search"
     answer = await acme.client.get(path, params={"phone": "anonymous"})
-    assert answer.status_code == 422
-    assert "anonymous" in answer.json()["detail"]
+    assert "anonymous" in problems(answer)["phone"]
 
 
 async def test_bad_record_is_refused_naming_the_field(acme: Tenant) -> None:

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from api_tenant import Tenant
+from api_tenant import Tenant, problems
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.testing.webhooks import call_sequence
@@ -75,8 +75,7 @@ async def test_invalid_matrices_are_refused_with_their_path(
     acme: Tenant, matrix: dict[str, Any], where: str
 ) -> None:
     answer = await acme.client.put(path(acme, "matrix"), json=matrix)
-    assert answer.status_code == 422
-    assert answer.json()["path"] == where
+    assert list(problems(answer)) == [where.replace("[", ".").replace("]", "")]
     assert (await acme.client.get(path(acme, "matrix"))).json()["version"] == 0
 
 
@@ -99,8 +98,7 @@ async def test_explain_returns_the_plan_and_writes_nothing(acme: Tenant) -> None
 
 async def test_explain_refuses_bad_events_naming_the_field(acme: Tenant) -> None:
     answer = await acme.client.post(path(acme, "explain"), json={"events": [{"id": "x"}]})
-    assert answer.status_code == 422
-    assert answer.json()["field"] == "[0].type"
+    assert list(problems(answer)) == ["events.0.type"]
 
 
 async def test_manual_user_link(acme: Tenant, globex: Tenant) -> None:

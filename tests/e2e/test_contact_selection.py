@@ -305,6 +305,6 @@ async def test_two_contacts_422_and_another_agents_call_404(server: Server) -> N
         listing = await client.get(f"/dialer/calls/{call_id}/candidates", headers=desk.bob)
         by_admin = await client.post(path, json=one)  # the company API key acts as an admin
     assert conflict.status_code == 422
-    assert "two contact records" in conflict.json()["detail"]
+    assert "two contact records" in conflict.json()["detail"][0]["msg"]
     assert foreign.status_code == 404 and listing.status_code == 404
     assert by_admin.status_code == 200

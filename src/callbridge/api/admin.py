@@ -2,52 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.api.fields import Email, Id, Name, PathId, Phone, Storable
+from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 from callbridge.storage import accounts
 from callbridge.storage.tables import companies, teams, telephony_sources, users
 from callbridge.telephony import PROVIDERS
 from callbridge.telephony.standard_webhooks import generate_secret
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], responses=AUTHENTICATED)
+#: A team permission: a short storable word such as ``is_multicrm_sync``.
+Permission = Annotated[Storable, Field(min_length=1, max_length=100)]
 
 
 class CompanyPatch(BaseModel):
     """Company settings: its own numbers never match a CRM record."""
 
-    name: str | None = Field(default=None, max_length=200)
-    own_numbers: list[str] | None = Field(default=None, max_length=1000)
+    name: Name | None = None
+    own_numbers: list[Phone] | None = Field(default=None, max_length=1000)
 
 
 class TeamIn(BaseModel):
     """A team and its permissions (e.g. is_multicrm_sync)."""
 
-    name: str = Field(min_length=1, max_length=200)
-    permissions: list[str] = Field(default_factory=list)
+    name: Name
+    permissions: list[Permission] = Field(default_factory=list, max_length=50)
 
 
 class UserIn(BaseModel):
     """An employee: mapped to call events by telephony user id, email or extension."""
 
-    name: str = Field(min_length=1, max_length=200)
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    extension: str | None = Field(default=None, max_length=20)
-    telephony_user_id: str | None = Field(default=None, max_length=100)
+    name: Name
+    email: Email | None = None
+    extension: Annotated[Storable, Field(max_length=20)] | None = None
+    telephony_user_id: Annotated[Storable, Field(max_length=100)] | None = None
     role: Literal["admin", "agent", "top_manager"] = "agent"
-    team_id: str | None = None
+    team_id: Id | None = None
 
 
 class SourceIn(BaseModel):
     """A telephony platform sending webhooks."""
 
-    provider: str = Field(default="generic", description="generic")
-    name: str = Field(min_length=1, max_length=200)
+    provider: Literal[tuple(sorted(PROVIDERS))] = "generic"  # type: ignore[valid-type]
+    name: Name
 
 
 @router.get("/company")
@@ -73,7 +77,7 @@ async def change_company(
     return await read_company(who, runtime)
 
 
-@router.post("/teams", status_code=201)
+@router.post("/teams", status_code=201, responses=CONFLICT)
 async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Create a team."""
     try:
@@ -93,7 +97,7 @@ async def list_teams(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, A
         return await accounts.list_rows(session, teams, who.company_id)
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses={**NOT_FOUND, **CONFLICT})
 async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Create an employee."""
     values = body.model_dump()
@@ -101,7 +105,7 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> d
     async with runtime.reads() as session:
         known_teams = {t["id"] for t in await accounts.list_rows(session, teams, who.company_id)}
     if values["team_id"] is not None and values["team_id"] not in known_teams:
-        raise HTTPException(422, f"team_id: no team {values['team_id']} in this company")
+        raise HTTPException(404, f"team_id: no team {values['team_id']} in this company")
     try:
         async with runtime.sessions.begin() as session:
             user_id = await accounts.create_user(session, who.company_id, **values)
@@ -120,10 +124,6 @@ async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, A
 @router.post("/sources", status_code=201)
 async def create_source(body: SourceIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Register a telephony source; its signing secret is shown once, in this answer."""
-    if body.provider not in PROVIDERS:
-        raise HTTPException(
-            422, f"provider: unknown {body.provider!r}; known: {', '.join(sorted(PROVIDERS))}"
-        )
     secret = generate_secret()
     async with runtime.sessions.begin() as session:
         source_id = await accounts.create_source(
@@ -143,8 +143,10 @@ async def create_source(body: SourceIn, who: PrincipalDep, runtime: RuntimeDep) 
     }
 
 
-@router.post("/sources/{source_id}/secrets", status_code=201)
-async def rotate_secret(source_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/sources/{source_id}/secrets", status_code=201, responses=NOT_FOUND)
+async def rotate_secret(
+    source_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Add a new signing secret; the previous one keeps working until the next rotation."""
     async with runtime.sessions.begin() as session:
         source = await accounts.get_source(session, source_id, who.company_id)
@@ -177,11 +179,13 @@ async def dead_jobs(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, An
     return [vars(job) for job in jobs if job.payload.get("company_id") == who.company_id]
 
 
-@router.post("/jobs/dead/{job_id}/replay")
-async def replay(job_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/jobs/dead/{job_id}/replay", responses=NOT_FOUND)
+async def replay(
+    job_id: Annotated[int, Path(ge=1, le=2**63 - 1)], who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Run a dead job again."""
     jobs = await runtime.queue.dead_letters(limit=10_000)
-    if not any(j.id == job_id and j.payload.get("company_id") == who.company_id for j in jobs):
+    if not any(j.id == str(job_id) and j.payload.get("company_id") == who.company_id for j in jobs):
         raise HTTPException(404, f"no dead job {job_id} in this company")
-    await runtime.queue.replay(job_id)
-    return {"id": job_id, "replayed": True}
+    await runtime.queue.replay(str(job_id))
+    return {"id": str(job_id), "replayed": True}

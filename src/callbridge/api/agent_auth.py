@@ -10,15 +10,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep, get_runtime
+from callbridge.api.fields import Name, PathId
+from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
 from callbridge.storage.accounts import authenticate, hash_key
 from callbridge.storage.tables import agent_tokens, teams, users
 
-router = APIRouter(tags=["agents"])
+router = APIRouter(tags=["agents"], responses={**AUTHENTICATED, **NOT_FOUND})
 _bearer = HTTPBearer(
     auto_error=False, description="An agent token (`Bearer cba_…`) or the company API key"
 )
@@ -107,7 +109,7 @@ class Actor:
 class TokenIn(BaseModel):
     """A label for the token, e.g. the device it is for."""
 
-    name: str = Field(default="dialer", min_length=1, max_length=200)
+    name: Name = "dialer"
 
 
 async def get_actor(
@@ -160,7 +162,7 @@ async def _user_in_company(runtime: Any, company_id: str, user_id: str) -> None:
 
 @router.post("/users/{user_id}/tokens", status_code=201)
 async def create_token(
-    user_id: str, who: PrincipalDep, runtime: RuntimeDep, body: TokenIn | None = None
+    user_id: PathId, who: PrincipalDep, runtime: RuntimeDep, body: TokenIn | None = None
 ) -> dict[str, Any]:
     """Issue an agent token for a user; it is shown once, in this answer, and stored hashed."""
     await _user_in_company(runtime, who.company_id, user_id)
@@ -174,7 +176,7 @@ async def create_token(
 
 @router.delete("/users/{user_id}/tokens/{token_id}", status_code=204)
 async def revoke_token(
-    user_id: str, token_id: str, who: PrincipalDep, runtime: RuntimeDep
+    user_id: PathId, token_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
     """Revoke an agent token at once."""
     async with runtime.sessions.begin() as session:

@@ -10,10 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +30,8 @@ from callbridge.api import (
     metrics,
     webhooks,
 )
+from callbridge.api.body_limit import BodyLimit
+from callbridge.api.refusals import allowed_methods, encodable, field_errors, unparsable_body
 from callbridge.errors import InputError, PayloadError, SignatureError
 from callbridge.pipeline import UnknownSource
 from callbridge.runtime import Runtime
@@ -75,6 +74,7 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
     app.include_router(agent_auth.router)
     app.include_router(dialer.router)
     app.include_router(keys.router)
+    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
     _install_error_answers(app)
     _document_webhook_schema(app)
     return app
@@ -107,14 +107,22 @@ def _install_error_answers(app: FastAPI) -> None:
         log.info(
             "refused %s %s: %s %s", request.method, request.url.path, err.status_code, err.detail
         )
+        if unparsable_body(err):
+            # One 422 shape for every body that cannot be read, UTF-8 or JSON.
+            problem = {"loc": ["body"], "msg": "the body is not UTF-8 JSON", "type": "json_invalid"}
+            return JSONResponse({"detail": [problem]}, 422)
+        if isinstance(err.detail, str):
+            err.detail = encodable(err.detail)
+        if err.status_code == 405:
+            err.headers = {**(err.headers or {}), "Allow": allowed_methods(request)}
         return await http_exception_handler(request, err)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
-        log.info(
-            "refused %s %s: invalid request %s", request.method, request.url.path, err.errors()
-        )
-        return await request_validation_exception_handler(request, err)
+        errors = field_errors(err.errors())
+        log.info("refused %s %s: invalid request %s", request.method, request.url.path, errors)
+        # FastAPI's own answer would echo NaN or a lone surrogate back and fail to encode it.
+        return JSONResponse({"detail": errors}, 422)
 
     @app.exception_handler(IntegrityError)
     async def conflict(_request: Request, err: IntegrityError) -> JSONResponse:
@@ -122,8 +130,7 @@ def _install_error_answers(app: FastAPI) -> None:
         # other one a 409 rather than a 500.
         reason = str(err.orig).splitlines()[0] if err.orig else "a constraint"
         return JSONResponse(
-            {"error": "conflict", "message": f"the request conflicts with stored data ({reason})"},
-            409,
+            {"detail": f"the request conflicts with stored data ({encodable(reason)})"}, 409
         )
 
     @app.exception_handler(InputError)

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from sqlalchemy import or_, select
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.queue import breaker
+from callbridge.api.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
+from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
+from callbridge.domain.call import CallState
+from callbridge.domain.event import Direction
 from callbridge.storage import selections
 from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
 
-router = APIRouter(prefix="/calls", tags=["calls"])
+router = APIRouter(prefix="/calls", tags=["calls"], responses=AUTHENTICATED)
 
 
 @router.get("")
 async def list_calls(
     who: PrincipalDep,
     runtime: RuntimeDep,
-    state: str | None = None,
-    direction: str | None = None,
-    number: Annotated[str | None, Query(description="Substring of from/to")] = None,
-    since: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    state: CallState | None = None,
+    direction: Direction | None = None,
+    number: Annotated[
+        Storable | None,
+        Query(max_length=PHONE_LENGTH, description="Substring of from/to"),
+    ] = None,
+    since: Since | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """List the company's calls, newest first, with optional filters."""
     query = select(calls).where(calls.c.company_id == who.company_id)
@@ -44,8 +49,8 @@ async def list_calls(
     return {"calls": [dict(row) for row in rows]}
 
 
-@router.get("/{call_id}")
-async def detail(call_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/{call_id}", responses=NOT_FOUND)
+async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Show a call: its events, the record found by number and why, and every action taken."""
     async with runtime.reads() as session:
         row = (
@@ -78,28 +83,15 @@ async def detail(call_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[s
         links = await _rows(
             session, select(activity_links).where(activity_links.c.call_id == call_id)
         )
-        down = await session.run_sync(breaker.states, who.company_id)
         chosen = await selections.history(session, call_id)
     return {
         **dict(row),
         "events": events,
-        "syncs": [_with_crm_status(sync, down) for sync in syncs],
+        "syncs": syncs,
         "actions": actions,
         "activities": links,
         "selections": chosen,
     }
-
-
-def _with_crm_status(sync: dict[str, Any], down: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Say "CRM unreachable since …" on a sync not settled yet whose CRM does not answer."""
-    crm = down.get(sync["integration_id"]) if sync["status"] in UNSETTLED else None
-    sync["crm_unreachable_since"] = crm["since"] if crm else None
-    sync["crm_status"] = crm["message"] if crm else None
-    return sync
-
-
-# Sync statuses of a call still to be written to its CRM.
-UNSETTLED = frozenset({"running", "failed", "waiting"})
 
 
 async def _rows(session: Any, query: Any) -> list[dict[str, Any]]:

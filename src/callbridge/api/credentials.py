@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import HTTPException
 from pydantic import SecretStr
 
+from callbridge.api.refusals import refuse
 from callbridge.errors import AuthFailed, ConnectorError, Permanent
 from callbridge.runtime import Runtime
 
@@ -26,11 +27,11 @@ async def check_and_seal(
     try:
         await connector_for(runtime, trial).check()
     except (AuthFailed, Permanent) as err:
-        raise HTTPException(422, f"credentials: the CRM refused them: {err}") from err
+        raise refuse(("body", "credentials"), f"the CRM refused them: {err}") from err
     except ConnectorError as err:
         raise HTTPException(
             502, f"the CRM could not be reached to test the credentials ({err}); try again"
         ) from err
     except (KeyError, ValueError, TypeError) as err:
-        raise HTTPException(422, f"credentials: incomplete or malformed: {err}") from err
+        raise refuse(("body", "credentials"), f"incomplete or malformed: {err}") from err
     return sealed

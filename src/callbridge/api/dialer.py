@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.api.agent_auth import Actor, ActorDep
 from callbridge.api.deps import RuntimeDep
+from callbridge.api.fields import Id, PathId, Phone, Reference
+from callbridge.api.refusals import AUTHENTICATED, CONFLICT, FORBIDDEN, NOT_FOUND, refuse
 from callbridge.dialer_events import broker, find_candidates, selection_scope, show
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
@@ -22,15 +24,20 @@ from callbridge.rules import choice
 from callbridge.runtime import Runtime
 from callbridge.storage import calls, integrations, selections
 
-router = APIRouter(prefix="/dialer", tags=["dialer"])
+router = APIRouter(prefix="/dialer", tags=["dialer"], responses={**AUTHENTICATED, **FORBIDDEN})
 KEEPALIVE_SECONDS = 15.0
+#: One Server-Sent Event as the stream sends it: its type and its JSON data.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
+}
 
 
 class ChoiceIn(BaseModel):
     """One record picked in the dialer."""
 
-    integration_id: str
-    record_id: str = Field(min_length=1, max_length=200)
+    integration_id: Id
+    record_id: Reference
 
 
 class SelectionIn(BaseModel):
@@ -42,17 +49,17 @@ class SelectionIn(BaseModel):
 class IntentIn(BaseModel):
     """A choice made before dialling, bound to the agent's next call to ``number``."""
 
-    number: str = Field(min_length=1, max_length=100)
+    number: Phone
     choices: list[ChoiceIn] = Field(default_factory=list, max_length=10)
-    crm_record_id: str | None = Field(
-        default=None, max_length=200, description="Click-to-dial from a CRM page: that record."
+    crm_record_id: Reference | None = Field(
+        default=None, description="Click-to-dial from a CRM page: that record."
     )
-    integration_id: str | None = Field(default=None, description="The CRM of crm_record_id.")
-    provider_call_id: str | None = Field(
-        default=None, max_length=200, description="The telephony call id, when known."
+    integration_id: Id | None = Field(default=None, description="The CRM of crm_record_id.")
+    provider_call_id: Reference | None = Field(
+        default=None, description="The telephony call id, when known."
     )
     window_seconds: int = Field(default=120, ge=1, le=3600)
-    user_id: str | None = Field(default=None, description="Admins only: the agent dialling.")
+    user_id: Id | None = Field(default=None, description="Admins only: the agent dialling.")
 
 
 async def _scope(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
@@ -68,7 +75,7 @@ async def _scope(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
 def _number(scope: list[dict[str, Any]], raw: str) -> PhoneNumber:
     parsed = normalize(raw, scope[0]["default_region"])
     if not isinstance(parsed, PhoneNumber):
-        raise HTTPException(422, f"number: {raw!r} is not an external phone number")
+        raise refuse(("body", "number"), f"{raw!r} is not an external phone number")
     return parsed
 
 
@@ -78,7 +85,7 @@ def _resolve(
     try:
         return choice.resolve([(c.integration_id, c.record_id) for c in body.choices], found)
     except choice.ChoiceConflict as err:
-        raise HTTPException(422, str(err)) from err
+        raise refuse(("body", "choices"), str(err)) from err
 
 
 def _confirmed(choices: tuple[choice.Choice, ...]) -> list[dict[str, Any]]:
@@ -89,7 +96,7 @@ def _confirmed(choices: tuple[choice.Choice, ...]) -> list[dict[str, Any]]:
 async def candidates(
     actor: ActorDep,
     runtime: RuntimeDep,
-    number: Annotated[str, Query(min_length=1, max_length=100)],
+    number: Annotated[Phone, Query()],
     object_type: ObjectType | None = None,
 ) -> dict[str, Any]:
     """List every record matching a number, grouped by object type, with a count."""
@@ -98,7 +105,7 @@ async def candidates(
     return {"number": e164, **show(await find_candidates(runtime, scope, number), object_type)}
 
 
-@router.post("/intents", status_code=201)
+@router.post("/intents", status_code=201, responses=NOT_FOUND)
 async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Choose the record(s) before dialling; the choice binds to the agent's next such call."""
     user_id = _dialling_agent(actor, body.user_id)
@@ -108,7 +115,7 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
     else:
         scope = await _scope(runtime, actor)
         if not body.choices:
-            raise HTTPException(422, "choices: pick at least one record (or give crm_record_id)")
+            raise refuse(("body", "choices"), "pick at least one record (or give crm_record_id)")
         e164 = _number(scope, body.number).e164
         chosen = _resolve(body, await find_candidates(runtime, scope, body.number))
         how = choice.How.PRE_CALL
@@ -143,19 +150,19 @@ def _dialling_agent(actor: Actor, user_id: str | None) -> str:
         raise HTTPException(403, "user_id: only an admin may dial on behalf of another agent")
     agent = user_id or actor.user_id
     if agent is None:
-        raise HTTPException(422, "user_id: the company API key must name the agent dialling")
+        raise refuse(("body", "user_id"), "the company API key must name the agent dialling")
     return agent
 
 
 async def _click_to_dial(
     runtime: Runtime, actor: Actor, body: IntentIn
 ) -> tuple[tuple[choice.Choice, ...], str]:
-    """Take the CRM page's record as it is: no gating, no question asked."""
+    """Take the CRM page's record, once found in that CRM: no gating, no question asked."""
     async with runtime.reads() as session:
         rows = await session.run_sync(integrations.list_integrations, actor.company_id)
     wanted = [r for r in rows if body.integration_id in (None, r["id"])]
     if not wanted:
-        raise HTTPException(422, f"integration_id: no integration {body.integration_id}")
+        raise HTTPException(404, f"integration_id: no integration {body.integration_id}")
     integration = wanted[0]
     e164 = _number([integration], body.number).e164
     found = (await find_candidates(runtime, [integration], body.number))[integration["id"]]
@@ -185,9 +192,9 @@ def _external(call: dict[str, Any]) -> str:
     return str(raw)
 
 
-@router.get("/calls/{call_id}/candidates")
+@router.get("/calls/{call_id}/candidates", responses={**NOT_FOUND, **CONFLICT})
 async def call_candidates(
-    call_id: str, actor: ActorDep, runtime: RuntimeDep, object_type: ObjectType | None = None
+    call_id: PathId, actor: ActorDep, runtime: RuntimeDep, object_type: ObjectType | None = None
 ) -> dict[str, Any]:
     """List the records matching a call's number (filterable by object type), and the choice."""
     call = await _own_call(runtime, actor, call_id)
@@ -203,9 +210,9 @@ async def call_candidates(
     }
 
 
-@router.post("/calls/{call_id}/selection")
+@router.post("/calls/{call_id}/selection", responses={**NOT_FOUND, **CONFLICT})
 async def select(
-    call_id: str, body: SelectionIn, actor: ActorDep, runtime: RuntimeDep
+    call_id: PathId, body: SelectionIn, actor: ActorDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Choose the record(s) for a call: during it, in the grace window, or later (it moves)."""
     call = await _own_call(runtime, actor, call_id)
@@ -257,16 +264,19 @@ async def _resync(
         )
 
 
-@router.get("/events")
+@router.get(
+    "/events",
+    responses={**NOT_FOUND, 200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
+)
 async def events(
-    request: Request, actor: ActorDep, user_id: str | None = None
+    request: Request, actor: ActorDep, user_id: Annotated[Id | None, Query()] = None
 ) -> StreamingResponse:
     """Stream the agent's dialer events (Server-Sent Events): ringing calls, confirmations."""
     if user_id is not None and not actor.is_admin:
         raise HTTPException(403, "user_id: only an admin may watch another agent's stream")
     agent = user_id or actor.user_id
     if agent is None:
-        raise HTTPException(422, "user_id: the company API key must name the agent to watch")
+        raise refuse(("query", "user_id"), "the company API key must name the agent to watch")
     runtime: Runtime = request.app.state.runtime
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     stream = _stream(runtime, actor.company_id, agent, request)

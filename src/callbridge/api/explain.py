@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from callbridge.api.refusals import loc_of, refuse
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber
+from callbridge.errors import PayloadError
 from callbridge.matching import external_number
 from callbridge.people import resolve_for
 from callbridge.pipeline import agent_user
@@ -25,7 +27,10 @@ async def explain_call(
     runtime: Runtime, integration: dict[str, Any], events: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Return the scenario, the matched records and the plan for a call's events."""
-    delivery = GenericAdapter().parse(json.dumps(events).encode())
+    try:
+        delivery = GenericAdapter().parse(json.dumps(events).encode())
+    except PayloadError as err:
+        raise refuse(("body", "events", *loc_of(err.field)), err.problem) from err
     call = fold(delivery.events)
     company_id = integration["company_id"]
     async with runtime.reads() as session:

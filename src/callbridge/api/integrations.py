@@ -2,47 +2,98 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import phonenumbers
 from fastapi import APIRouter, HTTPException
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    JsonValue,
+    SecretStr,
+    field_validator,
+)
 
 from callbridge.api.credentials import check_and_seal
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.api.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
+from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, refuse
 from callbridge.connectors.base import UNSAVED_ID
 from callbridge.connectors.registry import connectors
-from callbridge.queue import breaker
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
 
-router = APIRouter(tags=["integrations"])
+router = APIRouter(tags=["integrations"], responses=AUTHENTICATED)
+#: Regions as the JSON Schema lists them: ISO 3166 codes phonenumbers knows, either case.
+REGIONS: list[JsonValue] = [
+    *sorted(phonenumbers.SUPPORTED_REGIONS),
+    *sorted(r.lower() for r in phonenumbers.SUPPORTED_REGIONS),
+]
+#: A credential value: storable, and short enough for any token a CRM issues.
+SecretText = Annotated[
+    SecretStr,
+    BeforeValidator(storable),
+    Field(max_length=4000, json_schema_extra={"pattern": STORABLE_PATTERN}),
+]
+#: A credential's name, e.g. ``token``.
+SecretName = Annotated[str, BeforeValidator(storable), Field(max_length=100)]
+
+
+def _known_region(value: str) -> str:
+    if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"unknown region {value!r}: use an ISO 3166 code such as US or FR")
+    return value.upper()
+
+
+def _known_language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise ValueError(f"unsupported language {value!r}: use one of {sorted(LANGUAGES)}")
+    return value
+
+
+#: An ISO 3166 region phonenumbers knows, in either case; stored upper case.
+Region = Annotated[str, AfterValidator(_known_region), Field(json_schema_extra={"enum": REGIONS})]
+#: A language contact names are written in.
+Language = Annotated[
+    str,
+    AfterValidator(_known_language),
+    Field(json_schema_extra={"enum": [*sorted(LANGUAGES)]}),
+]
+#: Free-form connector settings; the selection options are checked as documented here.
+Config = Annotated[
+    JsonObject,
+    Field(
+        json_schema_extra={
+            "properties": {
+                "select_contact_manually": {"type": "boolean"},
+                "selection_grace_seconds": {"type": "number", "minimum": 0, "maximum": 3600},
+            },
+        }
+    ),
+]
 
 
 class IntegrationSettings(BaseModel):
     """Settings an admin may change; a change applies to the next call processed."""
 
-    name: str | None = Field(default=None, max_length=200)
-    credentials: dict[str, SecretStr] | None = Field(
-        default=None, description="Connector credentials; tested before saving, never shown."
-    )
-    default_region: str | None = Field(default=None, description="ISO 3166 region, e.g. FR")
-    language: str | None = Field(default=None, description="en, fr or es")
-    name_template: str | None = Field(
+    name: Name | None = None
+    credentials: dict[SecretName, SecretText] | None = Field(
         default=None,
-        max_length=200,
+        max_length=20,
+        description="Connector credentials; tested before saving, never shown.",
+        json_schema_extra={"propertyNames": {"maxLength": 100, "pattern": STORABLE_PATTERN}},
+    )
+    default_region: Region | None = Field(default=None, description="ISO 3166 region, e.g. FR")
+    language: Language | None = Field(default=None, description="en, fr or es")
+    name_template: Annotated[Storable, Field(max_length=200)] | None = Field(
+        default=None,
         description="Name of created contacts; {default} and {phone} are replaced.",
     )
     creation_policy: CreationPolicy | None = None
-    config: dict[str, Any] | None = None
-
-    @field_validator("default_region")
-    @classmethod
-    def _known_region(cls, value: str | None) -> str | None:
-        if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"unknown region {value!r}: use an ISO 3166 code such as US or FR")
-        return value.upper() if value else value
+    config: Config | None = None
 
     @field_validator("config")
     @classmethod
@@ -54,21 +105,17 @@ class IntegrationSettings(BaseModel):
             raise ValueError("selection_grace_seconds must be a number of seconds, 0 to 3600")
         return value
 
-    @field_validator("language")
-    @classmethod
-    def _known_language(cls, value: str | None) -> str | None:
-        if value is not None and value not in LANGUAGES:
-            raise ValueError(f"unsupported language {value!r}: use one of {sorted(LANGUAGES)}")
-        return value
-
 
 class IntegrationCreate(IntegrationSettings):
     """A new integration: which connector, and its settings."""
 
-    connector: str = Field(description="Registry key of the CRM connector, e.g. local")
-    name: str = Field(max_length=200)
-    default_region: str = "US"
-    language: str = "en"
+    connector: str = Field(
+        description="Registry key of the CRM connector, e.g. local",
+        json_schema_extra={"enum": [*sorted(connectors())]},
+    )
+    name: Name
+    default_region: Region = "US"
+    language: Language = "en"
     creation_policy: CreationPolicy = CreationPolicy.ALL
 
 
@@ -104,9 +151,9 @@ def _capabilities(runtime: Runtime, row: dict[str, Any]) -> frozenset[str]:
 async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Connect a CRM to the company."""
     if body.connector not in connectors():
-        raise HTTPException(
-            422,
-            f"connector: unknown {body.connector!r}; installed: {', '.join(sorted(connectors()))}",
+        raise refuse(
+            ("body", "connector"),
+            f"unknown {body.connector!r}; installed: {', '.join(sorted(connectors()))}",
         )
     values = body.model_dump(exclude={"credentials"})
     values["config"] = values["config"] or {}
@@ -121,7 +168,7 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
     }
     creates = "create_contact" in _capabilities(runtime, trial)
     if body.creation_policy is not CreationPolicy.NONE and not creates:
-        raise HTTPException(422, f"creation_policy: {NO_CREATION}")
+        raise refuse(("body", "creation_policy"), NO_CREATION)
     async with runtime.sessions.begin() as session:
         integration_id = await repo.create_integration(
             session, who.company_id, runtime.clock(), status="active", **values
@@ -133,39 +180,32 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
 async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List the company's integrations."""
     async with runtime.reads() as session:
-        rows = await session.run_sync(repo.list_integrations, who.company_id)
-        down = await session.run_sync(breaker.states, who.company_id)
-    return [_with_crm_status(present(row, runtime), down) for row in rows]
+        return [
+            present(row, runtime)
+            for row in await session.run_sync(repo.list_integrations, who.company_id)
+        ]
 
 
-def _with_crm_status(shown: dict[str, Any], down: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Add whether the integration's CRM answers ("CRM unreachable since …" when it does not)."""
-    reachable = {"state": "reachable", "since": None, "next_probe_at": None, "message": None}
-    shown["crm_status"] = down.get(shown["id"], reachable)
-    return shown
-
-
-@router.get("/integrations/{integration_id}")
-async def read(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.get("/integrations/{integration_id}", responses=NOT_FOUND)
+async def read(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Show one integration."""
     async with runtime.reads() as session:
         row = await session.run_sync(repo.get_integration, who.company_id, integration_id)
-        down = await session.run_sync(breaker.states, who.company_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
-    return _with_crm_status(present(row, runtime), down)
+    return present(row, runtime)
 
 
-@router.patch("/integrations/{integration_id}")
+@router.patch("/integrations/{integration_id}", responses=NOT_FOUND)
 async def change(
-    integration_id: str, body: IntegrationSettings, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, body: IntegrationSettings, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Change an integration's settings; the next call processed uses them."""
     values = body.model_dump(exclude_unset=True, exclude={"credentials"})
     if values.get("creation_policy") not in (None, CreationPolicy.NONE):
         current = await read(integration_id, who, runtime)
         if "create_contact" not in current["capabilities"]:
-            raise HTTPException(422, f"creation_policy: {NO_CREATION}")
+            raise refuse(("body", "creation_policy"), NO_CREATION)
     if body.credentials is not None:
         current = await read(integration_id, who, runtime)
         merged = {**current, **values, "credentials_encrypted": None}
@@ -178,13 +218,11 @@ async def change(
         )
     if not found:
         raise HTTPException(404, f"no integration {integration_id} in this company")
-    if values.get("status") == "active":  # its calls waited while it was paused
-        await runtime.queue.wake(breaker.sync_lock_prefix(integration_id))
     return await read(integration_id, who, runtime)
 
 
-@router.post("/integrations/{integration_id}/resume")
-async def resume(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/integrations/{integration_id}/resume", responses=NOT_FOUND)
+async def resume(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Resume a paused integration (after fixing its credentials)."""
     async with runtime.sessions.begin() as session:
         found = await repo.update_integration(
@@ -197,5 +235,4 @@ async def resume(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) ->
         )
     if not found:
         raise HTTPException(404, f"no integration {integration_id} in this company")
-    await runtime.queue.wake(breaker.sync_lock_prefix(integration_id))  # its waiting calls
     return await read(integration_id, who, runtime)

@@ -8,36 +8,26 @@ company always keeps a working key, and rotating is issue-then-revoke with the n
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.api.fields import ID_LENGTH, Name, Storable
+from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 from callbridge.storage import accounts
 
-router = APIRouter(tags=["api keys"])
-KeyId = Annotated[str, Path(max_length=36, description="The key's id, from GET /api-keys")]
+router = APIRouter(tags=["api keys"], responses=AUTHENTICATED)
+KeyId = Annotated[
+    Storable, Path(max_length=ID_LENGTH, description="The key's id, from GET /api-keys")
+]
 
 
 class KeyIn(BaseModel):
     """A label for the new key, e.g. who or what uses it."""
 
-    # Checked in the route, not by pydantic: pydantic's error would echo a lone surrogate back,
-    # and such an answer cannot be encoded (a 500 instead of the 422).
-    name: str = Field(default="admin", json_schema_extra={"minLength": 1, "maxLength": 200})
-
-
-def _checked_name(name: str) -> str:
-    """Return ``name`` if both databases can store it as a key's name; else answer 422."""
-    problem = None
-    if not 1 <= len(name) <= 200:
-        problem = "must be 1 to 200 characters long"
-    elif "\x00" in name or any(0xD800 <= ord(c) <= 0xDFFF for c in name):
-        problem = "must not contain NUL or a lone surrogate"  # PostgreSQL, and UTF-8 itself
-    if problem is not None:
-        raise HTTPException(422, [{"loc": ["body", "name"], "msg": problem, "type": "value_error"}])
-    return name
+    name: Name = "admin"
 
 
 class KeyShown(BaseModel):
@@ -61,10 +51,8 @@ class KeyIssued(BaseModel):
     key: str = Field(description="Send as `Authorization: Bearer cb_…`; not shown again")
 
 
-_CONFLICT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "The key the request is made with cannot revoke itself"},
-    404: {"description": "No unrevoked key with this id in the caller's company"},
-}
+_CONFLICT = {**CONFLICT, **NOT_FOUND}
+_CONFLICT[409] = {**CONFLICT[409], "description": "The key of the request cannot revoke itself"}
 
 
 @router.get("/api-keys")
@@ -78,7 +66,7 @@ async def list_keys(who: PrincipalDep, runtime: RuntimeDep) -> list[KeyShown]:
 @router.post("/api-keys", status_code=201)
 async def issue_key(who: PrincipalDep, runtime: RuntimeDep, body: KeyIn | None = None) -> KeyIssued:
     """Issue a new admin API key for the company; it is shown once, in this answer."""
-    name = _checked_name(body.name) if body else "admin"
+    name = body.name if body else "admin"
     async with runtime.sessions.begin() as session:
         issued = await accounts.issue_api_key(session, who.company_id, name, runtime.clock())
     return KeyIssued(

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.api.fields import Email, Id, Label, Limit, Name, Offset, PathId, Phone, RecordName
+from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND, refuse
 from callbridge.connectors.local.client import LocalCrmClient
 from callbridge.connectors.local.followups import LocalFollowUps
 from callbridge.connectors.local.tables import crm_deals, crm_notes, crm_tasks
@@ -17,8 +20,14 @@ from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.storage.integrations import get_integration
 
-router = APIRouter(prefix="/integrations/{integration_id}/records", tags=["local CRM"])
-followups_router = APIRouter(prefix="/integrations/{integration_id}", tags=["local CRM"])
+#: Every route here may find no such integration, or one that is not a local CRM (409).
+_RESPONSES = {**AUTHENTICATED, **NOT_FOUND, **CONFLICT}
+router = APIRouter(
+    prefix="/integrations/{integration_id}/records", tags=["local CRM"], responses=_RESPONSES
+)
+followups_router = APIRouter(
+    prefix="/integrations/{integration_id}", tags=["local CRM"], responses=_RESPONSES
+)
 FOLLOWUP_TABLES = {"deals": crm_deals, "tasks": crm_tasks, "notes": crm_notes}
 
 
@@ -26,18 +35,18 @@ class RecordIn(BaseModel):
     """A local CRM record as created through the API; phones may be in any format."""
 
     object_type: ObjectType = ObjectType.CONTACT
-    name: str = Field(min_length=1, max_length=300)
-    phones: list[str] = Field(default_factory=list, max_length=20)
-    owner: str | None = None
-    email: str | None = None
+    name: RecordName
+    phones: list[Phone] = Field(default_factory=list, max_length=20)
+    owner: Label | None = None
+    email: Email | None = None
 
 
 class RecordPatch(BaseModel):
     """Changes to a local CRM record."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=300)
-    phones: list[str] | None = Field(default=None, max_length=20)
-    owner: str | None = None
+    name: RecordName | None = None
+    phones: list[Phone] | None = Field(default=None, max_length=20)
+    owner: Label | None = None
 
 
 async def _client(runtime: Any, company_id: str, integration_id: str) -> LocalCrmClient:
@@ -74,7 +83,7 @@ def _show(record: CrmRecord) -> dict[str, Any]:
 
 @router.post("", status_code=201)
 async def create(
-    integration_id: str, body: RecordIn, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, body: RecordIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Create a record; each phone is indexed by its E.164 form in the integration's region."""
     client = await _client(runtime, who.company_id, integration_id)
@@ -86,12 +95,12 @@ async def create(
 
 @router.get("")
 async def list_records(
-    integration_id: str,
+    integration_id: PathId,
     who: PrincipalDep,
     runtime: RuntimeDep,
     object_type: ObjectType | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     """List records, most recently updated first."""
     client = await _client(runtime, who.company_id, integration_id)
@@ -101,13 +110,16 @@ async def list_records(
 
 @router.get("/search")
 async def search(
-    integration_id: str, phone: str, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId,
+    phone: Annotated[Phone, Query()],
+    who: PrincipalDep,
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Find the records matching a phone number given in any format."""
     client = await _client(runtime, who.company_id, integration_id)
     parsed = normalize(phone, client.region)
     if not isinstance(parsed, PhoneNumber):
-        raise HTTPException(422, f"phone: {phone!r} is not a matchable number ({parsed.reason})")
+        raise refuse(("query", "phone"), f"{phone!r} is not a matchable number ({parsed.reason})")
     return {
         "e164": parsed.e164,
         "records": [_show(r) for r in await client.find_by_e164(parsed.e164)],
@@ -116,7 +128,7 @@ async def search(
 
 @router.get("/{record_id}")
 async def read(
-    integration_id: str, record_id: str, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, record_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Show a record with its call activities."""
     client = await _client(runtime, who.company_id, integration_id)
@@ -128,8 +140,8 @@ async def read(
 
 @router.patch("/{record_id}")
 async def change(
-    integration_id: str,
-    record_id: str,
+    integration_id: PathId,
+    record_id: PathId,
     body: RecordPatch,
     who: PrincipalDep,
     runtime: RuntimeDep,
@@ -146,7 +158,7 @@ async def change(
 
 @router.delete("/{record_id}", status_code=204)
 async def remove(
-    integration_id: str, record_id: str, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, record_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> None:
     """Delete a record with its phones and activities."""
     client = await _client(runtime, who.company_id, integration_id)
@@ -157,20 +169,20 @@ async def remove(
 class DealIn(BaseModel):
     """A deal created by hand in the local CRM."""
 
-    record_id: str
-    name: str = Field(min_length=1, max_length=300)
-    owner: str | None = None
-    stage: str = "new"
+    record_id: Id
+    name: RecordName
+    owner: Label | None = None
+    stage: Annotated[Name, Field(max_length=100)] = "new"
 
 
 @followups_router.post("/deals", status_code=201)
 async def create_deal(
-    integration_id: str, body: DealIn, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, body: DealIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Create a deal on a record (stages ``won`` and ``lost`` close it)."""
     client = await _client(runtime, who.company_id, integration_id)
     if await client.get_record(body.record_id) is None:
-        raise HTTPException(422, f"record_id: no record {body.record_id} in this integration")
+        raise HTTPException(404, f"record_id: no record {body.record_id} in this integration")
     store = LocalFollowUps(runtime.sessions, who.company_id, integration_id, runtime.clock)
     deal = await store.create_deal(
         DealDraft(
@@ -184,13 +196,19 @@ async def create_deal(
     return {"id": deal.id, "name": deal.name, "owner": deal.owner, "stage": deal.stage}
 
 
-@followups_router.get("/{kind}")
-async def followups(
-    integration_id: str, kind: str, who: PrincipalDep, runtime: RuntimeDep
-) -> list[dict[str, Any]]:
-    """List the local CRM's deals, tasks or notes, oldest first."""
-    if kind not in FOLLOWUP_TABLES:
-        raise HTTPException(404, f"no such list {kind!r}: use deals, tasks or notes")
-    await _client(runtime, who.company_id, integration_id)
-    store = LocalFollowUps(runtime.sessions, who.company_id, integration_id, runtime.clock)
-    return await store.rows(FOLLOWUP_TABLES[kind])
+def _lister(kind: str) -> Callable[..., Awaitable[list[dict[str, Any]]]]:
+    """Return the route listing one kind of follow-up (one route each: an unknown kind is 405)."""
+
+    async def followups(
+        integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+    ) -> list[dict[str, Any]]:
+        await _client(runtime, who.company_id, integration_id)
+        store = LocalFollowUps(runtime.sessions, who.company_id, integration_id, runtime.clock)
+        return await store.rows(FOLLOWUP_TABLES[kind])
+
+    followups.__doc__ = f"List the local CRM's {kind}, oldest first."
+    return followups
+
+
+for _kind in FOLLOWUP_TABLES:
+    followups_router.add_api_route(f"/{_kind}", _lister(_kind), methods=["GET"])

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call
+from callbridge.api.fields import JsonObject, PathId, Reference
+from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, loc_of, refuse
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
 from callbridge.rules.matrix import MatrixError, matrix_to_json, parse_matrix
@@ -21,7 +22,11 @@ from callbridge.storage.accounts import list_rows
 from callbridge.storage.integrations import get_integration
 from callbridge.storage.tables import users
 
-router = APIRouter(prefix="/integrations/{integration_id}", tags=["matrix"])
+router = APIRouter(
+    prefix="/integrations/{integration_id}",
+    tags=["matrix"],
+    responses={**AUTHENTICATED, **NOT_FOUND},
+)
 
 
 async def _integration(runtime: Any, company_id: str, integration_id: str) -> dict[str, Any]:
@@ -63,7 +68,7 @@ def contact_creation(matrix: Any, policy: CreationPolicy) -> list[dict[str, Any]
 
 @router.get("/matrix")
 async def read_matrix(
-    integration_id: str, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Show the matrix in force, its version, and the create-contact cell of each scenario."""
     row = await _integration(runtime, who.company_id, integration_id)
@@ -79,19 +84,17 @@ async def read_matrix(
 
 @router.put("/matrix")
 async def replace_matrix(
-    integration_id: str,
+    integration_id: PathId,
     who: PrincipalDep,
     runtime: RuntimeDep,
-    body: dict[str, Any] = Body(..., description="The whole matrix (see docs/matrix.md)"),  # noqa: B008
-) -> Any:
+    body: Annotated[JsonObject, Body(description="The whole matrix (see docs/matrix.md)")],
+) -> dict[str, Any]:
     """Validate and store a new version of the matrix; the next call processed uses it."""
     await _integration(runtime, who.company_id, integration_id)
     try:
         matrix = parse_matrix(body)
     except MatrixError as err:
-        return JSONResponse(
-            {"error": "invalid_matrix", "path": err.path, "message": err.problem}, 422
-        )
+        raise refuse(("body", *loc_of(err.path)), err.problem, "invalid_matrix") from err
     async with runtime.sessions.begin() as session:
         await matrices.save(
             session, who.company_id, integration_id, matrix_to_json(matrix), runtime.clock()
@@ -100,7 +103,7 @@ async def replace_matrix(
 
 
 @router.get("/matrix/versions")
-async def versions(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
+async def versions(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
     """List the stored versions of the matrix, newest first (version 0 is the default)."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
@@ -110,12 +113,12 @@ async def versions(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) 
 class ExplainIn(BaseModel):
     """A call as the generic webhook would receive it, event by event."""
 
-    events: list[dict[str, Any]] = Field(min_length=1, max_length=100)
+    events: list[JsonObject] = Field(min_length=1, max_length=100)
 
 
 @router.post("/explain")
 async def explain(
-    integration_id: str, body: ExplainIn, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, body: ExplainIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Say what the matrix would do with this call: scenario, matches and plan; writes nothing."""
     row = await _integration(runtime, who.company_id, integration_id)
@@ -125,11 +128,11 @@ async def explain(
 class LinkIn(BaseModel):
     """The CRM user an employee is, set by hand."""
 
-    crm_user_id: str = Field(min_length=1, max_length=200)
+    crm_user_id: Reference
 
 
 @router.get("/user-links")
-async def list_links(integration_id: str, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
+async def list_links(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
     """List how the company's employees map to the CRM's users."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
@@ -138,7 +141,7 @@ async def list_links(integration_id: str, who: PrincipalDep, runtime: RuntimeDep
 
 @router.put("/user-links/{user_id}")
 async def set_link(
-    integration_id: str, user_id: str, body: LinkIn, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId, user_id: PathId, body: LinkIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Map an employee to a CRM user by hand; automatic e-mail mapping never overrides it."""
     await _integration(runtime, who.company_id, integration_id)
