@@ -21,6 +21,10 @@ from api_tenant import Tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from callbridge.runtime import Runtime
+from callbridge.storage.integrations import get_integration
+from callbridge.sync import connector_for
+
 ANY_CHARACTER = st.characters(exclude_categories=())  # surrogates and NUL included
 POISON = st.sampled_from(["\x00", "\ud800", "\udfff", "\u202e", "\U0001f600", "\ufeff"])
 STRINGS = st.one_of(
@@ -173,3 +177,32 @@ async def test_a_body_over_the_limit_is_refused_with_413(
     assert answer.status_code == 413 and "larger than" in _checked(answer).json()["detail"]
     fits = await _send(acme.client, "POST", "/teams", {"name": "fits", "permissions": ["x"]})
     assert fits.status_code in (201, 409)
+
+
+CONFIG_KEYS = st.sampled_from(["select_contact_manually", "selection_grace_seconds", "x", ""])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**65), 2**65) | st.floats() | STRINGS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(STRINGS, inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(config=st.dictionaries(CONFIG_KEYS | STRINGS, JSON_VALUES, max_size=3))
+async def test_an_accepted_config_builds_the_connector(
+    acme: Tenant, api_runtime: Runtime, config: dict[str, Any]
+) -> None:
+    integration = acme.company.integration_id
+    answer = await _send(acme.client, "PATCH", f"/integrations/{integration}", {"config": config})
+    if answer.status_code == 422:
+        assert [p["loc"][:2] for p in answer.json()["detail"]] == [["body", "config"]]
+        return
+    assert answer.status_code == 200, answer.text
+    async with api_runtime.reads() as session:
+        stored = await session.run_sync(get_integration, acme.company.company_id, integration)
+    assert stored is not None and stored["config"] == config
+    connector_for(api_runtime, stored)  # every sync of the integration builds it so

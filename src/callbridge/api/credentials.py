@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import HTTPException
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from callbridge.api.refusals import refuse
 from callbridge.errors import AuthFailed, ConnectorError, Permanent
@@ -35,3 +35,29 @@ async def check_and_seal(
     except (KeyError, ValueError, TypeError) as err:
         raise refuse(("body", "credentials"), f"incomplete or malformed: {err}") from err
     return sealed
+
+
+def check_config(runtime: Runtime, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+    """Refuse settings the connector cannot be built with, when it could before (422 on config).
+
+    Such an integration would fail every sync; one that could not be built before the change
+    (no credentials yet) is not the config's fault.
+    """
+    problem = _unbuildable(runtime, after)
+    if problem is not None and (before is None or _unbuildable(runtime, before) is None):
+        raise refuse(
+            ("body", "config"), f"the {after['connector']} connector refuses it: {problem}"
+        )
+
+
+def _unbuildable(runtime: Runtime, integration: dict[str, Any]) -> str | None:
+    """Return why the integration's connector cannot be built, or None when it can."""
+    from callbridge.sync import connector_for
+
+    try:
+        connector_for(runtime, integration)
+    except ValidationError as err:
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+    except Exception as err:  # a connector may refuse its settings with any error of its own
+        return str(err).splitlines()[0] if str(err) else type(err).__name__
+    return None

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from callbridge.api.credentials import check_and_seal
+from callbridge.api.credentials import check_and_seal, check_config
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, refuse
@@ -157,6 +157,9 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
         )
     values = body.model_dump(exclude={"credentials"})
     values["config"] = values["config"] or {}
+    unsaved = {"id": UNSAVED_ID, "company_id": who.company_id}
+    trial = {"credentials_encrypted": None, **values, **unsaved}
+    check_config(runtime, {**trial, "config": {}}, trial)
     if body.credentials is not None:
         trial = {**values, "id": UNSAVED_ID, "company_id": who.company_id}
         values["credentials_encrypted"] = await check_and_seal(runtime, trial, body.credentials)
@@ -201,7 +204,17 @@ async def change(
     integration_id: PathId, body: IntegrationSettings, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Change an integration's settings; the next call processed uses them."""
-    values = body.model_dump(exclude_unset=True, exclude={"credentials"})
+    # null resets the name template; every other setting has no "unset" state to go back to
+    values = {
+        key: value
+        for key, value in body.model_dump(exclude_unset=True, exclude={"credentials"}).items()
+        if value is not None or key == "name_template"
+    }
+    if "config" in values:
+        async with runtime.reads() as session:
+            stored = await session.run_sync(repo.get_integration, who.company_id, integration_id)
+        if stored is not None:
+            check_config(runtime, stored, {**stored, **values})
     if values.get("creation_policy") not in (None, CreationPolicy.NONE):
         current = await read(integration_id, who, runtime)
         if "create_contact" not in current["capabilities"]:
