@@ -12,6 +12,7 @@ from callbridge.api.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, St
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
+from callbridge.queue import breaker
 from callbridge.storage import selections
 from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
 
@@ -83,15 +84,28 @@ async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dic
         links = await _rows(
             session, select(activity_links).where(activity_links.c.call_id == call_id)
         )
+        down = await session.run_sync(breaker.states, who.company_id)
         chosen = await selections.history(session, call_id)
     return {
         **dict(row),
         "events": events,
-        "syncs": syncs,
+        "syncs": [_with_crm_status(sync, down) for sync in syncs],
         "actions": actions,
         "activities": links,
         "selections": chosen,
     }
+
+
+def _with_crm_status(sync: dict[str, Any], down: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Say "CRM unreachable since …" on a sync not settled yet whose CRM does not answer."""
+    crm = down.get(sync["integration_id"]) if sync["status"] in UNSETTLED else None
+    sync["crm_unreachable_since"] = crm["since"] if crm else None
+    sync["crm_status"] = crm["message"] if crm else None
+    return sync
+
+
+# Sync statuses of a call still to be written to its CRM.
+UNSETTLED = frozenset({"running", "failed", "waiting"})
 
 
 async def _rows(session: Any, query: Any) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from callbridge.api.fields import STORABLE_PATTERN, JsonObject, Name, PathId, St
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, refuse
 from callbridge.connectors.base import UNSAVED_ID
 from callbridge.connectors.registry import connectors
+from callbridge.queue import breaker
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
@@ -183,10 +184,16 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
 async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List the company's integrations."""
     async with runtime.reads() as session:
-        return [
-            present(row, runtime)
-            for row in await session.run_sync(repo.list_integrations, who.company_id)
-        ]
+        rows = await session.run_sync(repo.list_integrations, who.company_id)
+        down = await session.run_sync(breaker.states, who.company_id)
+    return [_with_crm_status(present(row, runtime), down) for row in rows]
+
+
+def _with_crm_status(shown: dict[str, Any], down: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Add whether the integration's CRM answers ("CRM unreachable since …" when it does not)."""
+    reachable = {"state": "reachable", "since": None, "next_probe_at": None, "message": None}
+    shown["crm_status"] = down.get(shown["id"], reachable)
+    return shown
 
 
 @router.get("/integrations/{integration_id}", responses=NOT_FOUND)
@@ -194,9 +201,10 @@ async def read(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -
     """Show one integration."""
     async with runtime.reads() as session:
         row = await session.run_sync(repo.get_integration, who.company_id, integration_id)
+        down = await session.run_sync(breaker.states, who.company_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
-    return present(row, runtime)
+    return _with_crm_status(present(row, runtime), down)
 
 
 @router.patch("/integrations/{integration_id}", responses=NOT_FOUND)
@@ -231,6 +239,8 @@ async def change(
         )
     if not found:
         raise HTTPException(404, f"no integration {integration_id} in this company")
+    if values.get("status") == "active":  # its calls waited while it was paused
+        await runtime.queue.wake(breaker.sync_lock_prefix(integration_id))
     return await read(integration_id, who, runtime)
 
 
@@ -248,4 +258,5 @@ async def resume(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep)
         )
     if not found:
         raise HTTPException(404, f"no integration {integration_id} in this company")
+    await runtime.queue.wake(breaker.sync_lock_prefix(integration_id))  # its waiting calls
     return await read(integration_id, who, runtime)

@@ -1,4 +1,8 @@
-"""A HubSpot token revoked mid-run, over HTTP: pause, tell the admin, re-authorise, lose nothing."""
+"""A HubSpot token revoked mid-run, over HTTP: pause, tell the admin, re-authorise, lose nothing.
+
+The calls met by the refused token wait (``waiting``, not failed, not dead) and sync by
+themselves once new credentials are entered: no replay by hand.
+"""
 
 from __future__ import annotations
 
@@ -32,12 +36,15 @@ PAUSED = {
 }
 AFTER = {"after-second-unknown": ("incoming", SECOND_UNKNOWN, True)}  # made once re-authorised
 EVERY_CALL = {**BEFORE, **REVOKED, **PAUSED, **AFTER}
+# The first call of each number met by the refused token (the others queue behind it).
+FIRST_OF_EACH_NUMBER = ["revoked-jane", "paused-first-unknown", "paused-second-unknown"]
+FIRST_OF_EACH_NUMBER.append("paused-outgoing")
 
 
-async def test_a_revoked_token_pauses_the_integration_until_new_credentials_and_replay(
+async def test_a_revoked_token_pauses_the_integration_and_its_calls_wait_for_new_credentials(
     hubspot_server: HubSpotServer, fake: FakeHubSpot
 ) -> None:
-    """Calls met by a refused token wait in the dead letters; re-auth and replay sync each once."""
+    """Calls met by a refused token wait; entering new credentials syncs each once."""
     server = hubspot_server
     jane = fake.state.add("contacts", {"firstname": "Jane", "phone": JANE})
     async with server.client() as client:
@@ -53,18 +60,20 @@ async def test_a_revoked_token_pauses_the_integration_until_new_credentials_and_
         requests_when_paused = len(fake.state.requests)
         await send_all(server, client, PAUSED)
         waiting = await call_ids(client, {**REVOKED, **PAUSED})
-        dead = await wait_dead(server, client, set(waiting.values()))
+        await wait_waiting(server, client, waiting)
 
         shown = (await client.get(server.integration_path)).json()
         assert shown["status"] == "paused"
         assert shown["status_reason"].startswith("CRM refused the credentials: HubSpot refused")
-        assert "Re-enter them, then replay the dead jobs." in shown["status_reason"]
-        for call_id, uuid in waiting.items():  # "failed" at the 401, "paused" once paused
-            [sync] = hubspot_syncs(server, await detail(client, uuid))
-            assert sync["status"] in ("failed", "paused"), (call_id, sync)
+        assert "Re-enter them: the waiting calls then sync." in shown["status_reason"]
+        reasons = []
+        for call_id in FIRST_OF_EACH_NUMBER:  # the 401, then "integration is paused"
+            [sync] = hubspot_syncs(server, await detail(client, waiting[call_id]))
+            assert sync["status"] == "waiting", (call_id, sync)
             assert "refused the credentials" in sync["reason"], (call_id, sync)
-        assert all(job["error"].startswith("AuthFailed: ") for job in dead)
-        assert any("credentials (401)" in job["error"] for job in dead)
+            reasons.append(sync["reason"])
+        assert any("credentials (401)" in reason for reason in reasons)
+        assert await dead_syncs(server, client) == [], "waiting is not dying"
         assert snapshot(fake) == written, "nothing is written to HubSpot while refused"
         assert len(fake.state.requests) == requests_when_paused, "a paused integration waits"
 
@@ -84,10 +93,7 @@ async def test_a_revoked_token_pauses_the_integration_until_new_credentials_and_
         assert ROTATED not in entered.text
 
         await send_all(server, client, AFTER)
-        await server.wait_settled(AFTER, frozenset({"done"}))
-        for job in dead:
-            replayed = await client.post(f"/jobs/dead/{job['id']}/replay")
-            assert replayed.json() == {"id": job["id"], "replayed": True}
+        # The waiting calls were woken when the credentials were entered: no replay by hand.
         await server.wait_settled(EVERY_CALL, frozenset({"done"}))
         await server.wait_idle(client)
         assert await dead_syncs(server, client) == []
@@ -153,26 +159,28 @@ async def dead_syncs(server: HubSpotServer, client: httpx.AsyncClient) -> list[d
     return [j for j in mine if j["task"] == "sync"]
 
 
-async def wait_dead(
-    server: HubSpotServer, client: httpx.AsyncClient, call_uuids: set[str]
-) -> list[dict[str, Any]]:
-    """Wait until the queue is idle with each call's sync dead; return the dead sync jobs.
+async def wait_waiting(
+    server: HubSpotServer, client: httpx.AsyncClient, calls: dict[str, str]
+) -> None:
+    """Wait until the calls' HubSpot syncs say they wait (for the paused integration)."""
 
-    On PostgreSQL a call may leave more than one (each fold that saw it final queued a sync).
-    """
-    dead: list[dict[str, Any]] = []
+    seen: dict[str, list[tuple[str, str]]] = {}
 
-    async def settled() -> bool:
-        dead[:] = await dead_syncs(server, client)
-        pending = (await client.get("/readyz")).json()["pending_jobs"]
-        return {j["payload"]["call_id"] for j in dead} == call_uuids and pending == 0
+    async def all_waiting() -> bool:
+        for call_id, uuid in calls.items():
+            syncs = hubspot_syncs(server, await detail(client, uuid))
+            seen[call_id] = [(s["status"], s["reason"]) for s in syncs]
+        # A call from the same number as a waiting one queues behind it (one number, one
+        # sync at a time): it has no sync row yet.
+        statuses = [[status for status, _ in found] for found in seen.values()]
+        return all(found in ([], ["waiting"]) for found in statuses) and all(
+            seen[call_id] for call_id in FIRST_OF_EACH_NUMBER
+        )
 
     try:
-        await eventually(settled, 30, f"the syncs of {len(call_uuids)} calls to be dead letters")
-    except AssertionError as err:  # say what was dead instead
-        seen = [(j["payload"]["call_id"], j["error"][:80]) for j in dead]
-        raise AssertionError(f"{err}; expected {sorted(call_uuids)}; dead: {seen}") from None
-    return dead
+        await eventually(all_waiting, 30, f"the syncs of {len(calls)} calls to wait")
+    except AssertionError as err:  # say where they were
+        raise AssertionError(f"{err}: {seen}") from None
 
 
 async def detail(client: httpx.AsyncClient, call_uuid: str) -> dict[str, Any]:
