@@ -24,7 +24,7 @@ FINAL_STATES = frozenset({CallState.ENDED, CallState.MISSED, CallState.VOICEMAIL
 
 
 class CallType(StrEnum):
-    """The call types the contact creation policy speaks of (DESIGN §1.2)."""
+    """The call types the contact creation policy speaks of (docs/behaviour.md#contact-creation)."""
 
     INCOMING = "incoming"
     OUTGOING = "outgoing"
@@ -80,7 +80,7 @@ class Call:
         return None
 
     def call_types(self) -> frozenset[CallType]:
-        """Return the call types of DESIGN §1.2 this call belongs to (empty for internal calls)."""
+        """Return the creation policy's call types of this call (none for internal calls)."""
         types: set[CallType] = set()
         if self.direction is Direction.INCOMING:
             types.add(CallType.INCOMING)

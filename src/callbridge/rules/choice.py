@@ -1,4 +1,4 @@
-"""The agent's choice of record(s) for a call (DESIGN §1.3): validate it, gate it, apply it.
+"""The agent's choice of record(s) for a call (docs/selection.md): validate it, gate it, apply it.
 
 Pure: values in, values out. The automatic rule lives in :mod:`callbridge.rules.selection`.
 """

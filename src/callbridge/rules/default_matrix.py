@@ -1,4 +1,4 @@
-"""The default matrix of DESIGN §1.4, as the JSON an admin would write."""
+"""The default matrix (docs/matrix.md#the-default-matrix), as the JSON an admin would write."""
 
 from __future__ import annotations
 

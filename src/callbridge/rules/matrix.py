@@ -1,4 +1,4 @@
-"""The scenario matrix: for each call scenario, the actions to take (DESIGN §1.4).
+"""The scenario matrix: for each call scenario, the actions to take (docs/matrix.md).
 
 A matrix is JSON edited through the API; :func:`parse_matrix` is the one validator, and names the
 path of the first problem (``rules.2.actions.0.assignee``).

@@ -1,4 +1,4 @@
-"""The "Contact creation for calls" setting of an integration (DESIGN §1.2)."""
+"""The "Contact creation for calls" setting of an integration (docs/behaviour.md)."""
 
 from __future__ import annotations
 

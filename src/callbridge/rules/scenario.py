@@ -1,4 +1,4 @@
-"""Classify a call into the scenario the matrix speaks of (DESIGN §1.4)."""
+"""Classify a call into the scenario the matrix speaks of (docs/matrix.md#scenarios)."""
 
 from __future__ import annotations
 

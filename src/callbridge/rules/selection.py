@@ -1,4 +1,7 @@
-"""The automatic rule that picks the record a call is logged on when several match (DESIGN §1.3)."""
+"""The automatic rule that picks the record a call is logged on when several match.
+
+See docs/behaviour.md#multi-crm-contact-selection.
+"""
 
 from __future__ import annotations
 

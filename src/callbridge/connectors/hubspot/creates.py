@@ -32,7 +32,7 @@ from callbridge.errors import AuthFailed, Permanent, RateLimited
 OBJECTS = "/crm/v3/objects"
 KIND_OF = {"call": "calls", "deal": "deals", "task": "tasks", "note": "notes"}
 KIND_OF |= {"contact": "contacts"}
-# Where our custom properties go when we create them [UNVERIFIED group names, apis.md §A.6].
+# Where our custom properties go when we create them [UNVERIFIED group names, properties API].
 GROUPS = {"calls": "callinformation", "deals": "dealinformation", "contacts": "contactinformation"}
 GROUPS |= {"tasks": "taskinformation", "notes": "noteinformation"}
 # How long a portal's missing unique key is believed before defining it is tried again.

@@ -1,8 +1,9 @@
 """A faithful HubSpot CRM fake: v3 objects and search, v4 associations, owners, OAuth, limits.
 
-It follows ``reference/apis.md`` §A: documented paths and status codes, property values as
-strings, unknown properties refused (PROPERTY_DOESNT_EXIST), phone search on the national digits
-of ``hs_searchable_calculated_*``, the calculated ``num_associated_deals``, filter-group limits,
+It follows HubSpot's public API documentation (summed up in ``docs/connectors/hubspot.md``):
+documented paths and status codes, property values as strings, unknown properties refused
+(PROPERTY_DOESNT_EXIST), phone search on the national digits of ``hs_searchable_calculated_*``,
+the calculated ``num_associated_deals``, filter-group limits,
 paging, bearer auth and HubSpot's 429 body with its ``policyName``; properties defined with
 ``hasUniqueValue`` (a duplicate value answers 409 with the existing id, ``idProperty`` reads). Two
 faults real HubSpot shows are scriptable: a search index that lags behind writes
@@ -68,7 +69,7 @@ DEFAULT_RETURNED = {
     "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
     "deals": ["dealname", "amount", "closedate", "pipeline", "dealstage", "createdate"],
 }
-# (from, to) → association type ids HubSpot defines [apis.md §A.5].
+# (from, to) → association type ids HubSpot defines [its v4 associations API].
 ASSOCIATION_TYPES = {
     ("calls", "contacts"): {194}, ("contacts", "calls"): {193}, ("calls", "companies"): {182},
     ("companies", "calls"): {181}, ("calls", "deals"): {206}, ("deals", "calls"): {205},

@@ -315,7 +315,7 @@ class Api:
 def conflict(kind: str, holder: str) -> JSONResponse:
     """Return the 409 of a create or update whose unique value another object holds.
 
-    Shaped like HubSpot's documented duplicate-contact answer (apis.md §A.3): the message names
+    Shaped like HubSpot's documented duplicate-contact answer (CRM objects API): the message names
     the existing object's id [UNVERIFIED for custom unique properties].
     """
     return error(409, f"{kind} already exists. Existing ID: {holder}", "CONFLICT")
