@@ -1,11 +1,12 @@
-# Callbridge: `make run` starts the product on its embedded defaults, `make test` runs every check.
+# Callbridge: `make run` starts the product on its embedded defaults, `make test` runs every check,
+# `make check` is the quick loop (lint, types, every test not marked slow).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test check lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,11 @@ typecheck: $(TEST_STAMP)
 
 test: lint typecheck
 	$(BIN)/pytest -q
+
+# Tests marked slow start real servers (tests/e2e, BottleCRM, HubSpot end to end, the demo);
+# `make test` runs them, the quick loop leaves them out.
+check: lint typecheck
+	$(BIN)/pytest -q -m "not slow"
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench

@@ -15,6 +15,8 @@ from e2e_server import Server, call_detail, eventually, wait_synced
 
 from callbridge.testing.webhooks import call_sequence
 
+pytestmark = pytest.mark.slow
+
 NUMBER = "+14155550134"
 # A second fold of the final call may sync again: it keeps the records the rule chose.
 RULED = ("automatic: object type priority", "kept: the records this call was already logged on")

@@ -16,9 +16,12 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from e2e_server import make_server, records, wait_synced
 
 from callbridge.testing.webhooks import call_sequence
+
+pytestmark = pytest.mark.slow
 
 CALLS = int(os.environ.get("CALLBRIDGE_KILL_TEST_CALLS", "40"))
 KILLS = int(os.environ.get("CALLBRIDGE_KILL_TEST_KILLS", "10"))

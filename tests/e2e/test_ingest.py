@@ -15,6 +15,8 @@ from e2e_server import Server, make_server, wait_synced
 from callbridge.telephony.standard_webhooks import sign
 from callbridge.testing.webhooks import call_sequence, generic_event, signed
 
+pytestmark = pytest.mark.slow
+
 
 def _post(server: Server, body: bytes, headers: dict[str, str], source: str | None = None) -> Any:
     return httpx.post(

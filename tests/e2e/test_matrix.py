@@ -12,6 +12,8 @@ from e2e_server import Server, wait_synced
 
 from callbridge.testing.webhooks import call_sequence, generic_event
 
+pytestmark = pytest.mark.slow
+
 JANE = "+14155550134"
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 RECORDING = "https://rec.example.com/call.mp3"

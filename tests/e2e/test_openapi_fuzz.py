@@ -22,7 +22,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from e2e_server import make_server
+
+pytestmark = pytest.mark.slow
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = 100

@@ -6,9 +6,12 @@ import asyncio
 import uuid
 from typing import Any
 
+import pytest
 from e2e_server import Server, eventually, records, wait_synced
 
 from callbridge.testing.webhooks import call_sequence, generic_event
+
+pytestmark = pytest.mark.slow
 
 
 async def test_the_same_event_delivered_five_times_logs_one_activity(server: Server) -> None:

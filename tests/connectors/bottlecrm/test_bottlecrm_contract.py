@@ -16,6 +16,8 @@ from callbridge.testing.contract import ConnectorContract
 from callbridge.testing.fakes.lost_answers import LosingTransport
 from conftest import bottlecrm_connector, store_contact
 
+pytestmark = pytest.mark.slow
+
 # The create each kind is, in BottleCRM's API.
 CREATES = {"call": ("POST", "/api/interactions/"), "contact": ("POST", "/api/contacts/")}
 

@@ -20,6 +20,8 @@ from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg
 from callbridge.testing.webhooks import call_sequence, generic_event
 from conftest import LOOPBACK, store_contact
 
+pytestmark = pytest.mark.slow
+
 DONE = {"done", "no_match", "skipped"}
 
 

@@ -13,6 +13,8 @@ from callbridge.errors import AuthFailed, ConnectorError, Permanent, RateLimited
 from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg, Gunicorn, free_port
 from conftest import bottlecrm_connector
 
+pytestmark = pytest.mark.slow
+
 NUMBER = parse_e164("+14155550134")
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 
 from callbridge.connectors.base import (
     Connector,
@@ -23,6 +24,8 @@ from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.testing.bottlecrm_server import BottleCrmOrg
 from callbridge.testing.contract import draft
 from conftest import store_contact
+
+pytestmark = pytest.mark.slow
 
 
 async def store_lead(api: httpx.AsyncClient, phone: str, owner: str) -> str:
