@@ -55,3 +55,13 @@ async def migrated_url(database_url: str) -> AsyncIterator[str]:
 
     await upgrade(database_url)
     yield database_url
+
+
+@pytest.fixture(autouse=True)
+def statements_scoped_by_tenant() -> Iterator[None]:
+    """Fail any test during which a statement touched a tenant's rows without naming its scope."""
+    from callbridge.testing.scoping import scope_audit
+
+    with scope_audit() as audit:
+        yield
+    assert not audit.offences, "unscoped statements:\n" + audit.report()

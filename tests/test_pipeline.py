@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,9 +10,9 @@ import pytest
 
 from callbridge import pipeline
 from callbridge.bootstrap import CreatedCompany, create_company
-from callbridge.queue.base import Payload
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
+from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, generic_event, signed
 
 NUMBER = "+14155550123"
@@ -32,35 +30,6 @@ async def deliver(runtime: Runtime, company: CreatedCompany, event: dict[str, An
     """Ingest one signed event, as the webhook endpoint does."""
     body, headers = signed(company.source_secret, event)
     await pipeline.ingest(runtime, company.source_id, headers, body)
-
-
-async def drain(runtime: Runtime) -> list[str]:
-    """Run the queue's worker until no job is left; return the tasks that ran."""
-    ran: list[str] = []
-    handlers = pipeline.handlers(runtime.for_worker())
-
-    def counted(task: str) -> Any:
-        async def run(payload: Payload) -> None:
-            ran.append(task)
-            await handlers[task](payload)
-
-        return run
-
-    stop = asyncio.Event()
-    work = {task: counted(task) for task in handlers}
-    worker = asyncio.create_task(runtime.queue.work(work, stop=stop, concurrency=2))
-    try:
-        for _ in range(600):
-            if ran and not await runtime.queue.pending_count():
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError(f"the queue did not drain in 30 s; ran {ran}")
-    finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-    return ran
 
 
 async def test_a_fold_with_no_new_event_asks_for_no_sync(runtime: Runtime) -> None:

@@ -16,7 +16,7 @@ import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.domain.phone import PhoneNumber, normalize
@@ -25,7 +25,6 @@ from callbridge.errors import ConnectorError
 from callbridge.rules import choice
 from callbridge.runtime import Runtime
 from callbridge.storage import calls, integrations, selections
-from callbridge.storage.tables import users
 from callbridge.sync import connector_for
 
 CHANNEL = "callbridge_dialer"
@@ -199,11 +198,11 @@ async def selection_scope(
 async def announce(runtime: Runtime, company_id: str, call_id: str) -> None:
     """Tell the call's agent about it: ringing with its candidates, or over (grace window)."""
     async with runtime.reads() as session:
-        call = await session.run_sync(calls.get_call, call_id)
+        call = await session.run_sync(calls.get_call, company_id, call_id)
         if call is None or call["user_id"] is None:
             return
-        role = await session.execute(select(users.c.role).where(users.c.id == call["user_id"]))
-        admin = role.scalar() == "admin"
+        role = await session.run_sync(selections.user_role, company_id, call["user_id"])
+        admin = role == "admin"
         permissions = await session.run_sync(
             selections.user_permissions, company_id, call["user_id"]
         )

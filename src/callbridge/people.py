@@ -43,7 +43,7 @@ def load_directory(session: Executes, company_id: str, integration_id: str) -> D
     rows = session.execute(_USERS, {"company_id": company_id}).all()
     top = [row.id for row in sorted(rows, key=lambda r: r.name) if row.role == "top_manager"]
     names = {row.id: row.name for row in rows}
-    return Directory(top, names, user_links.links(session, integration_id))
+    return Directory(top, names, user_links.links(session, company_id, integration_id))
 
 
 _USERS = select(users.c.id, users.c.name, users.c.role).where(
@@ -75,7 +75,7 @@ async def resolve_for(
         crm_users = await connector.list_users()
         async with runtime.sessions.begin() as session:
             await user_links.link_by_email(session, company_id, integration_id, crm_users, now)
-            links = await session.run_sync(user_links.links, integration_id)
+            links = await session.run_sync(user_links.links, company_id, integration_id)
         _remember_unmapped(integration_id, [user for user in missing if user not in links], now)
     agent = agent or {}
     label = (

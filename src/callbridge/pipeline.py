@@ -16,6 +16,7 @@ from callbridge.domain.event import CallEvent
 from callbridge.domain.phone import PhoneNumber
 from callbridge.errors import InputError
 from callbridge.matching import external_number
+from callbridge.queue import jobs
 from callbridge.queue.base import Handler, NewJob, Payload
 from callbridge.runtime import Runtime
 from callbridge.storage import accounts, calls, integrations, selections, units
@@ -117,10 +118,8 @@ def _store(
         }
         if conn.execute(ignoring_insert(call_events, dialect), row).first() is None:
             continue  # an event id already stored
-        key = f"{source.id}:{event.call_id}"
-        payload = {"company_id": source.company_id, "source_id": source.id, "call": event.call_id}
-        job = NewJob("fold", payload, lock_key=f"call:{key}", queueing_lock=f"fold:{key}")
-        folds[key] = job
+        job = jobs.fold_job(source.company_id, source.id, event.call_id)
+        folds[event.call_id] = job
         accepted += 1
     # One waiting fold per call reads every event: it cannot start before this transaction
     # commits (SQLite: this holds the only write lock; PostgreSQL: the queue holds the waiting
@@ -147,7 +146,7 @@ def _fold(
     a fold queued while the previous one ran may find its event already folded by it.
     """
     company_id, source_id = payload["company_id"], payload["source_id"]
-    call = fold(calls.load_events(db, source_id, payload["call"]))
+    call = fold(calls.load_events(db, company_id, source_id, payload["call"]))
     user_id = agent_user(db, company_id, call)
     call_id = calls.save_call(db, company_id, source_id, call, user_id, now)
     if call_id is None:
@@ -157,18 +156,13 @@ def _fold(
     company = accounts.get_company(db, company_id)
     assert company is not None
     extensions = accounts.extensions(db, company_id)
-    jobs = []
+    syncs = []
     for integration in integrations.list_integrations(db, company_id):
         number = external_number(call, integration["default_region"], company, extensions)
-        key = number.e164 if isinstance(number, PhoneNumber) else f"call:{call_id}"
-        delay = selections.sync_delay(db, call_id, user_id, integration, key, call.crm_record_id)
-        sync = {"company_id": company_id, "call_id": call_id, "integration_id": integration["id"]}
-        lock_key, queueing_lock = (
-            f"sync:{integration['id']}:{key}",
-            f"sync:{call_id}:{sync['integration_id']}",
-        )
-        jobs.append(NewJob("sync", sync, lock_key, queueing_lock, delay))
-    return (call_id, user_id), jobs
+        e164 = number.e164 if isinstance(number, PhoneNumber) else None
+        delay = selections.sync_delay(db, call_id, user_id, integration, e164, call.crm_record_id)
+        syncs.append(jobs.sync_job(company_id, call_id, integration["id"], e164, delay))
+    return (call_id, user_id), syncs
 
 
 def agent_user(session: Executes, company_id: str, call: Call) -> str | None:
@@ -200,7 +194,7 @@ def handlers(runtime: Runtime) -> dict[str, Handler]:
     async def sync_job(payload: Payload) -> None:
         await sync_call(runtime, payload)
 
-    return {"fold": fold_job, "sync": sync_job}
+    return {jobs.FOLD: fold_job, jobs.SYNC: sync_job}
 
 
 async def process(runtime: Runtime, task: str, payload: Payload) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from callbridge import actions, people, writes
+from callbridge import actions, people, record_lookup, writes
 from callbridge.connectors.base import Connector, IntegrationContext, SupportsActivityRemoval
 from callbridge.connectors.registry import factory
 from callbridge.domain.call import fold
@@ -85,9 +85,10 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
             await writes.pause(runtime, ctx, str(err))
             raise RateLimited(f"integration paused: {err}", PAUSED_RECHECK_SECONDS) from err
         raise
-    except Exception:
-        if ctx.journal:  # keep what was done for the call's page; the retry goes on
-            await save_sync(runtime, ctx, status="failed", reason="interrupted; retrying")
+    except Exception as err:
+        # Keep what was done for the call's page, and never leave it "running": the retry goes on.
+        why = "interrupted" if ctx.journal else f"internal error ({type(err).__name__})"
+        await save_sync(runtime, ctx, status="failed", reason=f"{why}; retrying")
         raise
 
 
@@ -98,31 +99,32 @@ async def _load(runtime: Runtime, payload: Payload) -> Loaded | None:
 def _read_inputs(payload: Payload, db: Connection) -> Loaded | None:
     """Read the call, the integration and what earlier runs left, in one transaction."""
     company_id = payload["company_id"]
-    row = calls.get_call(db, payload["call_id"])
+    row = calls.get_call(db, company_id, payload["call_id"])
     integration = integrations.get_integration(db, company_id, payload["integration_id"])
-    if row is None or integration is None or row["company_id"] != company_id:
+    if row is None or integration is None:
         return None
-    call = fold(calls.load_events(db, row["source_id"], row["provider_call_id"]))
+    call = fold(calls.load_events(db, company_id, row["source_id"], row["provider_call_id"]))
     company = accounts.get_company(db, company_id)
     assert company is not None
     extensions = accounts.extensions(db, company_id)
     number = external_number(call, integration["default_region"], company, extensions)
     e164 = number.e164 if isinstance(number, PhoneNumber) else None
-    earlier = calls.get_sync(db, row["id"], integration["id"])
+    earlier = calls.get_sync(db, company_id, row["id"], integration["id"])
     decided, declined = None, None
     if earlier is not None and earlier["status"] == "no_match":
         declined = earlier["reason"] or "no contact was created"
     if earlier is not None and earlier["scenario"] is not None:
         decided = (earlier["scenario"], earlier["matrix_version"])
-        stored = matrices.version(db, integration["id"], decided[1])
+        stored = matrices.version(db, company_id, integration["id"], decided[1])
         assert stored is not None
         version, matrix_json = decided[1], stored
     else:
-        version, matrix_json = matrices.current(db, integration["id"])
-    links = calls.get_links(db, row["id"], integration["id"])
-    claim = calls.get_claim(db, integration["id"], e164) if e164 else None
+        version, matrix_json = matrices.current(db, company_id, integration["id"])
+    links = calls.get_links(db, company_id, row["id"], integration["id"])
+    claim = calls.get_claim(db, company_id, integration["id"], e164) if e164 else None
     may_choose = call.crm_record_id is None and (
-        selections.has_choice(db, row["id"]) or selections.has_intent(db, row["user_id"], e164)
+        selections.has_choice(db, company_id, row["id"])
+        or selections.has_intent(db, company_id, row["user_id"], e164)
     )
     directory = people.load_directory(db, company_id, integration["id"])
     ctx = SyncContext(company_id, row["id"], integration, call, links, claim)
@@ -335,16 +337,29 @@ async def _targets(
     chosen = None
     if loaded.may_have_choice:  # click-to-dial from a CRM page asks no question: never here
         chosen = await selections.choices_for_sync(
-            runtime.sessions, ctx.call_id, ctx.integration_id, number.e164, runtime.clock()
+            runtime.sessions,
+            ctx.company_id,
+            ctx.call_id,
+            ctx.integration_id,
+            number.e164,
+            runtime.clock(),
         )
+    found = [c for c in candidates if created is None or c.id != created.id]
     if chosen is not None:
-        targets = choice.as_records(chosen.choices, candidates)
+        resolved = await record_lookup.in_integration(
+            connector, choice.as_records(chosen.choices, candidates), candidates
+        )
+        if not resolved.records:
+            return _by_number(found, resolved.missing, "chosen")
+        targets = resolved.records
         logged = {record_id: row["activity_id"] for record_id, row in ctx.links.items()}
         for record_id in choice.stale(logged, targets):
             removed = False
             if logged[record_id] and isinstance(connector, SupportsActivityRemoval):
                 removed = await connector.remove_call(logged[record_id])
-            await selections.drop_link(runtime.sessions, ctx.call_id, ctx.integration_id, record_id)
+            await selections.drop_link(
+                runtime.sessions, ctx.company_id, ctx.call_id, ctx.integration_id, record_id
+            )
             del ctx.links[record_id]
             note = "moved to the chosen record" + ("" if removed else "; the old activity stays")
             status = "done" if removed else "noted"
@@ -356,12 +371,21 @@ async def _targets(
             known.get(record_id) or CrmRecord(record_id, ObjectType(row["object_type"]), "")
             for record_id, row in ctx.links.items()
         ], "kept: the records this call was already logged on"
-    found = [c for c in candidates if created is None or c.id != created.id]
-    selection = pick(found, ctx.call.crm_record_id)
-    if ctx.call.crm_record_id and not selection.records:
-        record = CrmRecord(ctx.call.crm_record_id, ObjectType.CONTACT, "")
-        return [record], "click-to-dial: the record the call was placed from"
+    clicked = ctx.call.crm_record_id
+    if clicked is not None:
+        given = [CrmRecord(clicked, ObjectType.CONTACT, "")]
+        resolved = await record_lookup.in_integration(connector, given, candidates)
+        if not resolved.records:
+            return _by_number(found, resolved.missing, "click-to-dial")
+        return resolved.records, pick(resolved.records, clicked).rule
+    selection = pick(found)
     return list(selection.records), selection.rule
+
+
+def _by_number(found: list[CrmRecord], missing: list[str], how: str) -> tuple[list[CrmRecord], str]:
+    """Fall back to the automatic rule when the records given by id are not in the CRM."""
+    selection = pick(found)
+    return list(selection.records), record_lookup.fallback_rule(missing, how, selection.rule)
 
 
 def _summary(record: CrmRecord) -> dict[str, Any]:

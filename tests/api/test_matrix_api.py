@@ -103,12 +103,19 @@ async def test_explain_refuses_bad_events_naming_the_field(acme: Tenant) -> None
 
 async def test_manual_user_link(acme: Tenant, globex: Tenant) -> None:
     user = (await acme.client.post("/users", json={"name": "Ann", "email": "ann@acme.test"})).json()
-    linked = await acme.client.put(
+    boss = (await acme.client.post("/users", json={"name": "Bo", "email": "bo@acme.test"})).json()
+    # The local CRM's users are the company's own: a CRM user it does not have is refused.
+    unknown = await acme.client.put(
         path(acme, f"user-links/{user['id']}"), json={"crm_user_id": "crm-42"}
     )
-    assert linked.json() == {"user_id": user["id"], "crm_user_id": "crm-42", "source": "manual"}
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["body", "crm_user_id"]
+    linked = await acme.client.put(
+        path(acme, f"user-links/{user['id']}"), json={"crm_user_id": boss["id"]}
+    )
+    assert linked.json() == {"user_id": user["id"], "crm_user_id": boss["id"], "source": "manual"}
     links = (await acme.client.get(path(acme, "user-links"))).json()
-    assert [(link["user_id"], link["crm_user_id"]) for link in links] == [(user["id"], "crm-42")]
+    assert (user["id"], boss["id"]) in [(link["user_id"], link["crm_user_id"]) for link in links]
     foreign = await globex.client.put(
         path(globex, f"user-links/{user['id']}"), json={"crm_user_id": "x"}
     )

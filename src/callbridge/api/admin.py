@@ -175,8 +175,8 @@ async def list_sources(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str,
 @router.get("/jobs/dead")
 async def dead_jobs(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
     """List the company's jobs that failed for good, with their errors."""
-    jobs = await runtime.queue.dead_letters(limit=500)
-    return [vars(job) for job in jobs if job.payload.get("company_id") == who.company_id]
+    jobs = await runtime.queue.dead_letters(limit=500, company_id=who.company_id)
+    return [vars(job) for job in jobs]
 
 
 @router.post("/jobs/dead/{job_id}/replay", responses=NOT_FOUND)
@@ -184,8 +184,6 @@ async def replay(
     job_id: Annotated[int, Path(ge=1, le=2**63 - 1)], who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Run a dead job again."""
-    jobs = await runtime.queue.dead_letters(limit=10_000)
-    if not any(j.id == str(job_id) and j.payload.get("company_id") == who.company_id for j in jobs):
+    if not await runtime.queue.replay(str(job_id), company_id=who.company_id):
         raise HTTPException(404, f"no dead job {job_id} in this company")
-    await runtime.queue.replay(str(job_id))
     return {"id": str(job_id), "replayed": True}

@@ -84,6 +84,7 @@ async def authenticate_agent(session: AsyncSession, raw: str) -> Agent | None:
         .join(users, users.c.id == agent_tokens.c.user_id)
         .outerjoin(teams, teams.c.id == users.c.team_id)
         .where(agent_tokens.c.token_hash == hash_key(raw), agent_tokens.c.revoked_at.is_(None))
+        .execution_options(tenant_entry="the token's hash finds its agent")
     )
     row = (await session.execute(query)).first()
     if row is None:

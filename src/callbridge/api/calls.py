@@ -69,23 +69,33 @@ async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dic
             session,
             select(call_events.c.event_id, call_events.c.kind, call_events.c.occurred_at)
             .where(
+                call_events.c.company_id == who.company_id,
                 call_events.c.source_id == row["source_id"],
                 call_events.c.provider_call_id == row["provider_call_id"],
             )
             .order_by(call_events.c.occurred_at),
         )
-        syncs = await _rows(session, select(call_syncs).where(call_syncs.c.call_id == call_id))
+        syncs = await _rows(
+            session,
+            select(call_syncs).where(
+                call_syncs.c.company_id == who.company_id, call_syncs.c.call_id == call_id
+            ),
+        )
         actions = await _rows(
             session,
             select(call_actions)
-            .where(call_actions.c.call_id == call_id)
+            .where(call_actions.c.company_id == who.company_id, call_actions.c.call_id == call_id)
             .order_by(call_actions.c.id),
         )
         links = await _rows(
-            session, select(activity_links).where(activity_links.c.call_id == call_id)
+            session,
+            select(activity_links).where(
+                activity_links.c.company_id == who.company_id,
+                activity_links.c.call_id == call_id,
+            ),
         )
         down = await session.run_sync(breaker.states, who.company_id)
-        chosen = await selections.history(session, call_id)
+        chosen = await selections.history(session, who.company_id, call_id)
     return {
         **dict(row),
         "events": events,

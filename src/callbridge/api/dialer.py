@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge import record_lookup
 from callbridge.api.agent_auth import Actor, ActorDep
 from callbridge.api.deps import RuntimeDep
 from callbridge.api.fields import Id, PathId, Phone, Reference
@@ -19,10 +20,13 @@ from callbridge.api.refusals import AUTHENTICATED, CONFLICT, FORBIDDEN, NOT_FOUN
 from callbridge.dialer_events import broker, find_candidates, selection_scope, show
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.errors import ConnectorError
+from callbridge.queue import jobs
 from callbridge.queue.base import JobQueue
 from callbridge.rules import choice
 from callbridge.runtime import Runtime
 from callbridge.storage import calls, integrations, selections
+from callbridge.sync import connector_for
 
 router = APIRouter(prefix="/dialer", tags=["dialer"], responses={**AUTHENTICATED, **FORBIDDEN})
 KEEPALIVE_SECONDS = 15.0
@@ -108,7 +112,7 @@ async def candidates(
 @router.post("/intents", status_code=201, responses=NOT_FOUND)
 async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Choose the record(s) before dialling; the choice binds to the agent's next such call."""
-    user_id = _dialling_agent(actor, body.user_id)
+    user_id = await _agent_of(runtime, actor, body.user_id, ("body", "user_id"))
     if body.crm_record_id is not None:
         chosen, e164 = await _click_to_dial(runtime, actor, body)
         how = choice.How.CLICK_TO_DIAL
@@ -145,12 +149,20 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
     return answer
 
 
-def _dialling_agent(actor: Actor, user_id: str | None) -> str:
+async def _agent_of(
+    runtime: Runtime, actor: Actor, user_id: str | None, loc: tuple[str, str]
+) -> str:
+    """Return the agent a dialer request is for: the caller, or one of the company's users."""
     if user_id is not None and not actor.is_admin:
-        raise HTTPException(403, "user_id: only an admin may dial on behalf of another agent")
+        raise HTTPException(403, "user_id: only an admin may act for another agent")
     agent = user_id or actor.user_id
     if agent is None:
-        raise refuse(("body", "user_id"), "the company API key must name the agent dialling")
+        raise refuse(loc, "the company API key must name the agent")
+    if user_id is not None:
+        async with runtime.reads() as session:
+            role = await session.run_sync(selections.user_role, actor.company_id, user_id)
+        if role is None:
+            raise HTTPException(404, f"user_id: no user {user_id} in this company")
     return agent
 
 
@@ -166,16 +178,22 @@ async def _click_to_dial(
     integration = wanted[0]
     e164 = _number([integration], body.number).e164
     found = (await find_candidates(runtime, [integration], body.number))[integration["id"]]
-    known = {r.id: r for r in found}
-    record_id = str(body.crm_record_id)
-    record = known.get(record_id) or CrmRecord(record_id, ObjectType.CONTACT, "")
+    given = [CrmRecord(str(body.crm_record_id), ObjectType.CONTACT, "")]
+    try:
+        connector = connector_for(runtime, integration)
+        resolved = await record_lookup.in_integration(connector, given, found)
+    except ConnectorError as err:
+        raise HTTPException(502, f"the CRM could not be asked for the record: {err}") from err
+    if not resolved.records:
+        raise HTTPException(404, f"crm_record_id: no record {body.crm_record_id} in this CRM")
+    record = resolved.records[0]
     item = choice.Choice(integration["id"], record.id, record.object_type, record.name)
     return (item,), e164
 
 
 async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, Any]:
     async with runtime.reads() as session:
-        call = await session.run_sync(calls.get_call, call_id)
+        call = await session.run_sync(calls.get_call, actor.company_id, call_id)
     if (
         call is None
         or call["company_id"] != actor.company_id
@@ -201,7 +219,7 @@ async def call_candidates(
     scope = await _scope(runtime, actor)
     found = await find_candidates(runtime, scope, _external(call))
     async with runtime.reads() as session:
-        chosen = await selections.history(session, call_id)
+        chosen = await selections.history(session, actor.company_id, call_id)
     return {
         "call_id": call_id,
         "state": call["state"],
@@ -250,17 +268,14 @@ async def _resync(
         if not any(c.integration_id == integration["id"] for c in chosen):
             continue
         number = normalize(raw, integration["default_region"])
-        key = number.e164 if isinstance(number, PhoneNumber) else f"call:{call['id']}"
+        e164 = number.e164 if isinstance(number, PhoneNumber) else None
+        job = jobs.sync_job(call["company_id"], call["id"], integration["id"], e164)
         await queue.enqueue(
             await session.connection(),
-            "sync",
-            {
-                "company_id": call["company_id"],
-                "call_id": call["id"],
-                "integration_id": integration["id"],
-            },
-            lock_key=f"sync:{integration['id']}:{key}",
-            queueing_lock=f"sync:{call['id']}:{integration['id']}",
+            job.task,
+            job.payload,
+            lock_key=job.lock_key,
+            queueing_lock=job.queueing_lock,
         )
 
 
@@ -272,12 +287,8 @@ async def events(
     request: Request, actor: ActorDep, user_id: Annotated[Id | None, Query()] = None
 ) -> StreamingResponse:
     """Stream the agent's dialer events (Server-Sent Events): ringing calls, confirmations."""
-    if user_id is not None and not actor.is_admin:
-        raise HTTPException(403, "user_id: only an admin may watch another agent's stream")
-    agent = user_id or actor.user_id
-    if agent is None:
-        raise refuse(("query", "user_id"), "the company API key must name the agent to watch")
     runtime: Runtime = request.app.state.runtime
+    agent = await _agent_of(runtime, actor, user_id, ("query", "user_id"))
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     stream = _stream(runtime, actor.company_id, agent, request)
     return StreamingResponse(stream, media_type="text/event-stream", headers=headers)

@@ -36,7 +36,9 @@ async def explain_call(
     async with runtime.reads() as session:
         company = await session.run_sync(accounts.get_company, company_id)
         extensions = await session.run_sync(accounts.extensions, company_id)
-        version, data = await session.run_sync(matrices.current, integration["id"])
+        version, data = await session.run_sync(
+            matrices.current, integration["company_id"], integration["id"]
+        )
         user_id = await session.run_sync(agent_user, company_id, call)
     assert company is not None
     number = external_number(call, integration["default_region"], company, extensions)

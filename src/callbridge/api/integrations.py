@@ -22,7 +22,7 @@ from callbridge.api.fields import STORABLE_PATTERN, JsonObject, Name, PathId, St
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, refuse
 from callbridge.connectors.base import UNSAVED_ID
 from callbridge.connectors.registry import connectors
-from callbridge.queue import breaker
+from callbridge.queue import breaker, jobs
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
@@ -240,7 +240,7 @@ async def change(
     if not found:
         raise HTTPException(404, f"no integration {integration_id} in this company")
     if values.get("status") == "active":  # its calls waited while it was paused
-        await runtime.queue.wake(breaker.sync_lock_prefix(integration_id))
+        await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
     return await read(integration_id, who, runtime)
 
 
@@ -258,5 +258,5 @@ async def resume(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep)
         )
     if not found:
         raise HTTPException(404, f"no integration {integration_id} in this company")
-    await runtime.queue.wake(breaker.sync_lock_prefix(integration_id))  # its waiting calls
+    await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))  # its waiting calls
     return await read(integration_id, who, runtime)

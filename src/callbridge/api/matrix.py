@@ -11,16 +11,20 @@ from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call
 from callbridge.api.fields import JsonObject, PathId, Reference
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, loc_of, refuse
+from callbridge.connectors.base import SupportsOwners
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
+from callbridge.errors import ConnectorError
 from callbridge.rules.matrix import MatrixError, matrix_to_json, parse_matrix
 from callbridge.rules.plan import contact_cell
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
+from callbridge.runtime import Runtime
 from callbridge.storage import matrices, user_links
 from callbridge.storage.accounts import list_rows
 from callbridge.storage.integrations import get_integration
 from callbridge.storage.tables import users
+from callbridge.sync import connector_for
 
 router = APIRouter(
     prefix="/integrations/{integration_id}",
@@ -73,7 +77,7 @@ async def read_matrix(
     """Show the matrix in force, its version, and the create-contact cell of each scenario."""
     row = await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        version, data = await session.run_sync(matrices.current, integration_id)
+        version, data = await session.run_sync(matrices.current, who.company_id, integration_id)
     matrix = parse_matrix(data)
     return {
         "version": version,
@@ -107,7 +111,7 @@ async def versions(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDe
     """List the stored versions of the matrix, newest first (version 0 is the default)."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        return await matrices.history(session, integration_id)
+        return await matrices.history(session, who.company_id, integration_id)
 
 
 class ExplainIn(BaseModel):
@@ -136,7 +140,9 @@ async def list_links(integration_id: PathId, who: PrincipalDep, runtime: Runtime
     """List how the company's employees map to the CRM's users."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        return list((await session.run_sync(user_links.links, integration_id)).values())
+        return list(
+            (await session.run_sync(user_links.links, who.company_id, integration_id)).values()
+        )
 
 
 @router.put("/user-links/{user_id}")
@@ -144,11 +150,13 @@ async def set_link(
     integration_id: PathId, user_id: PathId, body: LinkIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Map an employee to a CRM user by hand; automatic e-mail mapping never overrides it."""
-    await _integration(runtime, who.company_id, integration_id)
-    async with runtime.sessions.begin() as session:
+    row = await _integration(runtime, who.company_id, integration_id)
+    async with runtime.reads() as session:
         known = {u["id"] for u in await list_rows(session, users, who.company_id)}
-        if user_id not in known:
-            raise HTTPException(404, f"no user {user_id} in this company")
+    if user_id not in known:
+        raise HTTPException(404, f"no user {user_id} in this company")
+    await _crm_user_exists(runtime, row, body.crm_user_id)
+    async with runtime.sessions.begin() as session:
         await user_links.set_link(
             session,
             who.company_id,
@@ -159,3 +167,16 @@ async def set_link(
             runtime.clock(),
         )
     return {"user_id": user_id, "crm_user_id": body.crm_user_id, "source": "manual"}
+
+
+async def _crm_user_exists(runtime: Runtime, integration: dict[str, Any], crm_user_id: str) -> None:
+    """Refuse a CRM user the integration's CRM does not have (when it can list its users)."""
+    connector = connector_for(runtime, integration)
+    if not isinstance(connector, SupportsOwners):
+        return
+    try:
+        known = {user.id for user in await connector.list_users()}
+    except ConnectorError as err:
+        raise HTTPException(502, f"the CRM could not list its users: {err}") from err
+    if crm_user_id not in known:
+        raise refuse(("body", "crm_user_id"), f"no user {crm_user_id} in this CRM")

@@ -146,6 +146,19 @@ ConnectorFactory = Callable[[IntegrationContext], Connector]
 
 
 @runtime_checkable
+class SupportsRecordLookup(Protocol):
+    """A connector that reads one record by its id, inside its own integration.
+
+    Ids given by callers (click-to-dial, an agent's choice) are resolved with it: a record of
+    another integration or company, or one deleted meanwhile, is None, never a foreign record.
+    """
+
+    async def get_record(self, record_id: str) -> CrmRecord | None:
+        """Return the integration's record with this id, or None."""
+        ...
+
+
+@runtime_checkable
 class SupportsActivityRemoval(Protocol):
     """A connector that can delete a logged call (to move it when an agent picks another record)."""
 

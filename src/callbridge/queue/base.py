@@ -86,12 +86,15 @@ class JobQueue(Protocol):
         """Run jobs with ``handlers`` until the ``stop`` asyncio.Event is set."""
         ...
 
-    async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
-        """List the jobs that failed for good, newest first."""
+    async def dead_letters(self, limit: int = 100, company_id: str | None = None) -> list[DeadJob]:
+        """List the jobs that failed for good, newest first; one company's when it is named."""
         ...
 
-    async def replay(self, job_id: str) -> bool:
-        """Put a dead job back in the queue with a fresh attempt count; False if unknown."""
+    async def replay(self, job_id: str, company_id: str | None = None) -> bool:
+        """Put a dead job back in the queue with a fresh attempt count; False if unknown.
+
+        With ``company_id``, only a job of that company (the statement says so) is replayed.
+        """
         ...
 
     def notify(self) -> None:

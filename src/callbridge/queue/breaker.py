@@ -27,14 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callbridge.errors import ConnectorError, CrmUnreachable, RateLimited, Transient
 from callbridge.queue.base import JobQueue
 from callbridge.queue.breaker_table import circuit_breakers as breakers
+from callbridge.queue.jobs import sync_lock_prefix
 from callbridge.settings import Settings
 from callbridge.storage import units
 from callbridge.storage.sql import Executes, ignoring_insert
-
-
-def sync_lock_prefix(integration_id: str) -> str:
-    """Return the start of the lock key of every sync job of an integration (see pipeline)."""
-    return f"sync:{integration_id}:"
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ SELECT job.id, job.args, job.attempts, error.error,
   FROM procrastinate_jobs AS job
   LEFT JOIN callbridge_job_errors AS error ON error.job_id = job.id
  WHERE job.status = 'failed' AND job.queue_name = :queue
+   AND (CAST(:company_id AS text) IS NULL OR job.args->'payload'->>'company_id' = :company_id)
  ORDER BY failed_at DESC NULLS LAST, job.id DESC
  LIMIT :limit
 """)
@@ -113,6 +114,7 @@ _REPLAY = text("""
 UPDATE procrastinate_jobs
    SET status = 'todo', attempts = 0, scheduled_at = NULL, queueing_lock = NULL
  WHERE id = :job_id AND status = 'failed' AND queue_name = :queue
+   AND (CAST(:company_id AS text) IS NULL OR args->'payload'->>'company_id' = :company_id)
 """)
 _REPLAY_COUNTS = text(
     "UPDATE callbridge_job_errors SET first_failed_at = NULL, lost_runs = 0 WHERE job_id = :job_id"
@@ -385,10 +387,11 @@ class ProcrastinateJobQueue:
         await units.write(self._engine, functools.partial(_count_lost_run, job.id))
         logger.warning("job %s was stalled (its worker died); queued again", job.id)
 
-    async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
-        """List the jobs that failed for good, newest first."""
+    async def dead_letters(self, limit: int = 100, company_id: str | None = None) -> list[DeadJob]:
+        """List the jobs that failed for good, newest first; one company's when it is named."""
+        params = {"queue": QUEUE_NAME, "limit": limit, "company_id": company_id}
         async with self._engine.connect() as conn:
-            result = await conn.execute(_DEAD_LETTERS, {"queue": QUEUE_NAME, "limit": limit})
+            result = await conn.execute(_DEAD_LETTERS, params)
             rows = result.all()
         return [
             DeadJob(
@@ -402,15 +405,16 @@ class ProcrastinateJobQueue:
             for row in rows
         ]
 
-    async def replay(self, job_id: str) -> bool:
+    async def replay(self, job_id: str, company_id: str | None = None) -> bool:
         """Put a dead job back in the queue with a fresh attempt count; False if unknown."""
         try:
             key = int(job_id)
         except ValueError:
             return False
         message = json.dumps({"type": "job_inserted", "job_id": key})
+        params = {"job_id": key, "queue": QUEUE_NAME, "company_id": company_id}
         async with self._engine.begin() as conn:
-            result = await conn.execute(_REPLAY, {"job_id": key, "queue": QUEUE_NAME})
+            result = await conn.execute(_REPLAY, params)
             if result.rowcount != 1:
                 return False
             await conn.execute(_REPLAY_COUNTS, {"job_id": key})

@@ -237,11 +237,11 @@ class SQLiteJobQueue:
 
         await units.write(self._engine, expire)
 
-    async def dead_letters(self, limit: int = 100) -> list[DeadJob]:
-        """List the jobs that failed for good, newest first."""
+    async def dead_letters(self, limit: int = 100, company_id: str | None = None) -> list[DeadJob]:
+        """List the jobs that failed for good, newest first; one company's when it is named."""
         query = (
             select(jobs)
-            .where(jobs.c.status == "dead")
+            .where(jobs.c.status == "dead", *_of_company(company_id))
             .order_by(jobs.c.finished_at.desc(), jobs.c.id.desc())
             .limit(limit)
         )
@@ -258,7 +258,7 @@ class SQLiteJobQueue:
             for row in rows
         ]
 
-    async def replay(self, job_id: str) -> bool:
+    async def replay(self, job_id: str, company_id: str | None = None) -> bool:
         """Put a dead job back in the queue with a fresh attempt count; False if unknown."""
         try:
             key = int(job_id)
@@ -267,7 +267,7 @@ class SQLiteJobQueue:
         # The queueing lock is dropped: an operator's replay must not be merged or refused.
         statement = (
             update(jobs)
-            .where(jobs.c.id == key, jobs.c.status == "dead")
+            .where(jobs.c.id == key, jobs.c.status == "dead", *_of_company(company_id))
             .values(
                 status="todo",
                 attempts=0,
@@ -486,3 +486,10 @@ def _dead_local_worker(worker_id: str | None, host: str) -> bool:
     except PermissionError:  # alive, owned by someone else
         return False
     return False
+
+
+def _of_company(company_id: str | None) -> list[Any]:
+    """Name the company in a statement on jobs, when one is given (None: the operator's view)."""
+    if company_id is None:
+        return []
+    return [jobs.c.payload["company_id"].as_string() == company_id]

@@ -115,9 +115,9 @@ async def authenticate(session: AsyncSession, raw: str) -> Principal | None:
     """Return who owns an API key, or None when it is unknown or revoked."""
     row = (
         await session.execute(
-            select(api_keys.c.id, api_keys.c.company_id).where(
-                api_keys.c.key_hash == hash_key(raw), api_keys.c.revoked_at.is_(None)
-            )
+            select(api_keys.c.id, api_keys.c.company_id)
+            .where(api_keys.c.key_hash == hash_key(raw), api_keys.c.revoked_at.is_(None))
+            .execution_options(tenant_entry="the key's hash finds its company")
         )
     ).first()
     return Principal(company_id=row.company_id, key_id=row.id) if row else None
@@ -179,10 +179,16 @@ async def create_source(
 async def get_source(
     session: AsyncSession, source_id: str, company_id: str | None = None
 ) -> dict[str, Any] | None:
-    """Return a telephony source row; scoped by company when ``company_id`` is given."""
+    """Return a telephony source row; scoped by company when ``company_id`` is given.
+
+    Without it (a webhook delivery: the URL names the source, whose secret then verifies the
+    signature) the source finds its company.
+    """
     query = select(telephony_sources).where(telephony_sources.c.id == source_id)
     if company_id is not None:
         query = query.where(telephony_sources.c.company_id == company_id)
+    else:
+        query = query.execution_options(tenant_entry="a webhook's source finds its company")
     row = (await session.execute(query)).first()
     return dict(row._mapping) if row else None
 

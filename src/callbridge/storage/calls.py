@@ -25,13 +25,17 @@ from callbridge.storage.tables import (
 _KEEP = ("id", "company_id", "attempts")
 
 
-def load_events(session: Executes, source_id: str, call_id: str) -> list[CallEvent]:
+def load_events(
+    session: Executes, company_id: str, source_id: str, call_id: str
+) -> list[CallEvent]:
     """Return every stored event of one provider call."""
-    rows = session.execute(_EVENTS, {"source_id": source_id, "call_id": call_id})
+    scope = {"company_id": company_id, "source_id": source_id, "call_id": call_id}
+    rows = session.execute(_EVENTS, scope)
     return [event_from_json(row.data) for row in rows]
 
 
 _EVENTS = select(call_events.c.data).where(
+    call_events.c.company_id == bindparam("company_id"),
     call_events.c.source_id == bindparam("source_id"),
     call_events.c.provider_call_id == bindparam("call_id"),
 )
@@ -90,15 +94,18 @@ def save_call(
     return None if saved is None else str(saved)
 
 
-def get_call(session: Executes, call_id: str) -> dict[str, Any] | None:
-    """Return a call row by Callbridge's id (callers check the company)."""
-    row = session.execute(rows_where(calls, "id"), {"id": call_id}).first()
+def get_call(session: Executes, company_id: str, call_id: str) -> dict[str, Any] | None:
+    """Return a call of the company by Callbridge's id."""
+    where = {"company_id": company_id, "id": call_id}
+    row = session.execute(rows_where(calls, *where), where).first()
     return dict(row._mapping) if row else None
 
 
-def get_sync(session: Executes, call_id: str, integration_id: str) -> dict[str, Any] | None:
+def get_sync(
+    session: Executes, company_id: str, call_id: str, integration_id: str
+) -> dict[str, Any] | None:
     """Return the call's sync row in one integration, if it was ever synced there."""
-    where = {"call_id": call_id, "integration_id": integration_id}
+    where = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
     row = session.execute(rows_where(call_syncs, *where), where).first()
     return dict(row._mapping) if row else None
 
@@ -141,9 +148,11 @@ def save_action(
     upsert(session, call_actions, row, tuple(key), ("attempts", 1), keep=_KEEP)
 
 
-def get_claim(session: Executes, integration_id: str, phone_e164: str) -> dict[str, Any] | None:
+def get_claim(
+    session: Executes, company_id: str, integration_id: str, phone_e164: str
+) -> dict[str, Any] | None:
     """Return the contact-creation claim for a number in an integration."""
-    where = {"integration_id": integration_id, "phone_e164": phone_e164}
+    where = {"company_id": company_id, "integration_id": integration_id, "phone_e164": phone_e164}
     row = session.execute(rows_where(contact_claims, *where), where).first()
     return dict(row._mapping) if row else None
 
@@ -154,9 +163,11 @@ def write_claim(session: Executes, values: dict[str, Any]) -> None:
     upsert(session, contact_claims, {"record_id": None, **values}, keys, keep=_KEEP)
 
 
-def get_links(session: Executes, call_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
+def get_links(
+    session: Executes, company_id: str, call_id: str, integration_id: str
+) -> dict[str, dict[str, Any]]:
     """Return where the call was logged in one integration, by record id."""
-    where = {"call_id": call_id, "integration_id": integration_id}
+    where = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
     rows = session.execute(rows_where(activity_links, *where), where)
     return {row.record_id: dict(row._mapping) for row in rows}
 

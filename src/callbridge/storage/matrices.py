@@ -15,26 +15,33 @@ from callbridge.storage.tables import matrix_versions
 DEFAULT_VERSION = 0
 
 
-def current(session: Executes, integration_id: str) -> tuple[int, dict[str, Any]]:
+def current(session: Executes, company_id: str, integration_id: str) -> tuple[int, dict[str, Any]]:
     """Return the integration's newest matrix version and JSON (version 0: the default)."""
-    row = session.execute(_NEWEST, {"integration_id": integration_id}).first()
+    scope = {"company_id": company_id, "integration_id": integration_id}
+    row = session.execute(_NEWEST, scope).first()
     return (row.version, row.matrix) if row else (DEFAULT_VERSION, DEFAULT_MATRIX_JSON)
 
 
 _NEWEST = (
     select(matrix_versions.c.version, matrix_versions.c.matrix)
-    .where(matrix_versions.c.integration_id == bindparam("integration_id"))
+    .where(
+        matrix_versions.c.company_id == bindparam("company_id"),
+        matrix_versions.c.integration_id == bindparam("integration_id"),
+    )
     .order_by(matrix_versions.c.version.desc())
     .limit(1)
 )
 
 
-def version(session: Executes, integration_id: str, number: int) -> dict[str, Any] | None:
+def version(
+    session: Executes, company_id: str, integration_id: str, number: int
+) -> dict[str, Any] | None:
     """Return one version's JSON (0 is the default matrix)."""
     if number == DEFAULT_VERSION:
         return DEFAULT_MATRIX_JSON
     row = session.execute(
         select(matrix_versions.c.matrix).where(
+            matrix_versions.c.company_id == company_id,
             matrix_versions.c.integration_id == integration_id,
             matrix_versions.c.version == number,
         )
@@ -53,7 +60,8 @@ async def save(
     """Store a new version of the matrix and return its number."""
     newest = await session.execute(
         select(func.max(matrix_versions.c.version)).where(
-            matrix_versions.c.integration_id == integration_id
+            matrix_versions.c.company_id == company_id,
+            matrix_versions.c.integration_id == integration_id,
         )
     )
     number = int(newest.scalar() or DEFAULT_VERSION) + 1
@@ -69,11 +77,16 @@ async def save(
     return number
 
 
-async def history(session: AsyncSession, integration_id: str) -> list[dict[str, Any]]:
+async def history(
+    session: AsyncSession, company_id: str, integration_id: str
+) -> list[dict[str, Any]]:
     """Return every stored version, newest first."""
     rows = await session.execute(
         select(matrix_versions.c.version, matrix_versions.c.created_at)
-        .where(matrix_versions.c.integration_id == integration_id)
+        .where(
+            matrix_versions.c.company_id == company_id,
+            matrix_versions.c.integration_id == integration_id,
+        )
         .order_by(matrix_versions.c.version.desc())
     )
     return [dict(row._mapping) for row in rows]

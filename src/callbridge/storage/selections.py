@@ -33,6 +33,13 @@ class Chosen:
     who: str | None
 
 
+def user_role(session: Executes, company_id: str, user_id: str) -> str | None:
+    """Return a user's role in the company, None when the company has no such user."""
+    query = select(users.c.role).where(users.c.company_id == company_id, users.c.id == user_id)
+    role: str | None = session.execute(query).scalar()
+    return role
+
+
 def user_permissions(session: Executes, company_id: str, user_id: str) -> list[str]:
     """Return the permissions of a user's team (empty without a team)."""
     query = (
@@ -80,6 +87,7 @@ async def replace_choices(
         await session.execute(
             update(call_selections)
             .where(
+                call_selections.c.company_id == company_id,
                 call_selections.c.call_id == call_id,
                 call_selections.c.integration_id == integration_id,
                 call_selections.c.replaced_at.is_(None),
@@ -122,7 +130,11 @@ async def bind_intent(
             continue
         won = await session.execute(
             update(dial_intents)
-            .where(dial_intents.c.id == intent["id"], dial_intents.c.call_id.is_(None))
+            .where(
+                dial_intents.c.company_id == call["company_id"],
+                dial_intents.c.id == intent["id"],
+                dial_intents.c.call_id.is_(None),
+            )
             .values(call_id=call["id"])
         )
         if won.rowcount:  # type: ignore[attr-defined]
@@ -140,12 +152,15 @@ def _from_json(item: dict[str, str]) -> Choice:
     )
 
 
-async def current(session: AsyncSession, call_id: str, integration_id: str) -> Chosen | None:
+async def current(
+    session: AsyncSession, company_id: str, call_id: str, integration_id: str
+) -> Chosen | None:
     """Return the call's current choice in one integration, if an agent made one."""
     query = (
         select(call_selections, users.c.name.label("who"))
         .outerjoin(users, users.c.id == call_selections.c.chosen_by)
         .where(
+            call_selections.c.company_id == company_id,
             call_selections.c.call_id == call_id,
             call_selections.c.integration_id == integration_id,
             call_selections.c.replaced_at.is_(None),
@@ -160,39 +175,45 @@ async def current(session: AsyncSession, call_id: str, integration_id: str) -> C
 
 async def choices_for_sync(
     sessions: async_sessionmaker[AsyncSession],
+    company_id: str,
     call_id: str,
     integration_id: str,
     e164: str,
     now: datetime,
 ) -> Chosen | None:
     """Bind a pending dial intent to the call if one fits, then return the call's choice."""
+    mine = (calls.c.company_id == company_id, calls.c.id == call_id)
     async with sessions.begin() as session:
-        call = (
-            (await session.execute(select(calls).where(calls.c.id == call_id))).mappings().first()
-        )
+        call = (await session.execute(select(calls).where(*mine))).mappings().first()
         if call is None:
             return None
-        if not await session.run_sync(has_choice, call_id):
+        if not await session.run_sync(has_choice, company_id, call_id):
             await bind_intent(session, dict(call), e164, now)
-        return await current(session, call_id, integration_id)
+        return await current(session, company_id, call_id, integration_id)
 
 
-def has_choice(session: Executes, call_id: str) -> bool:
+def has_choice(session: Executes, company_id: str, call_id: str) -> bool:
     """Tell whether any record was ever chosen for the call."""
-    return session.execute(_ANY_CHOICE, {"call_id": call_id}).first() is not None
+    scope = {"company_id": company_id, "call_id": call_id}
+    return session.execute(_ANY_CHOICE, scope).first() is not None
 
 
-_ANY_CHOICE = select(call_selections.c.id).where(call_selections.c.call_id == bindparam("call_id"))
+_ANY_CHOICE = select(call_selections.c.id).where(
+    call_selections.c.company_id == bindparam("company_id"),
+    call_selections.c.call_id == bindparam("call_id"),
+)
 
 
-def has_intent(session: Executes, user_id: str | None, e164: str | None) -> bool:
+def has_intent(session: Executes, company_id: str, user_id: str | None, e164: str | None) -> bool:
     """Tell whether the agent has an unbound dial intent for the number."""
     if user_id is None or e164 is None:
         return False
-    return session.execute(_OPEN_INTENT, {"user_id": user_id, "e164": e164}).first() is not None
+    scope = {"company_id": company_id, "user_id": user_id, "e164": e164}
+    return session.execute(_OPEN_INTENT, scope).first() is not None
 
 
 _OPEN_INTENT = select(dial_intents.c.id).where(
+    dial_intents.c.company_id == bindparam("company_id"),
     dial_intents.c.user_id == bindparam("user_id"),
     dial_intents.c.phone_e164 == bindparam("e164"),
     dial_intents.c.call_id.is_(None),
@@ -200,12 +221,17 @@ _OPEN_INTENT = select(dial_intents.c.id).where(
 
 
 async def drop_link(
-    sessions: async_sessionmaker[AsyncSession], call_id: str, integration_id: str, record_id: str
+    sessions: async_sessionmaker[AsyncSession],
+    company_id: str,
+    call_id: str,
+    integration_id: str,
+    record_id: str,
 ) -> None:
     """Forget that the call was logged on a record it moved away from."""
     async with sessions.begin() as session:
         await session.execute(
             delete(activity_links).where(
+                activity_links.c.company_id == company_id,
                 activity_links.c.call_id == call_id,
                 activity_links.c.integration_id == integration_id,
                 activity_links.c.record_id == record_id,
@@ -213,12 +239,12 @@ async def drop_link(
         )
 
 
-async def history(session: AsyncSession, call_id: str) -> list[dict[str, Any]]:
+async def history(session: AsyncSession, company_id: str, call_id: str) -> list[dict[str, Any]]:
     """Return every choice made for the call, oldest first, with who chose, when and how."""
     query = (
         select(call_selections, users.c.name.label("chosen_by_name"))
         .outerjoin(users, users.c.id == call_selections.c.chosen_by)
-        .where(call_selections.c.call_id == call_id)
+        .where(call_selections.c.company_id == company_id, call_selections.c.call_id == call_id)
         .order_by(call_selections.c.chosen_at, call_selections.c.id)
     )
     rows = (await session.execute(query)).mappings().all()
@@ -241,8 +267,11 @@ def sync_delay(
     config = integration["config"] or {}
     if user_id is None or crm_record_id or not config.get(OPTION):
         return 0.0
-    role = (session.execute(select(users.c.role).where(users.c.id == user_id))).scalar()
-    permissions = user_permissions(session, integration["company_id"], user_id)
+    company_id = integration["company_id"]
+    role = user_role(session, company_id, user_id)
+    permissions = user_permissions(session, company_id, user_id)
     enabled = gate(None if role == "admin" else permissions, True) is None
-    decided = has_choice(session, call_id) or has_intent(session, user_id, e164)
+    decided = has_choice(session, company_id, call_id) or has_intent(
+        session, company_id, user_id, e164
+    )
     return sync_delay_rule(enabled, decided, config)

@@ -14,9 +14,9 @@ from callbridge.storage.sql import Executes, insert_ignore, rows_where
 from callbridge.storage.tables import crm_user_links, users
 
 
-def links(session: Executes, integration_id: str) -> dict[str, dict[str, Any]]:
+def links(session: Executes, company_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
     """Return the integration's links by Callbridge user id."""
-    where = {"integration_id": integration_id}
+    where = {"company_id": company_id, "integration_id": integration_id}
     rows = session.execute(rows_where(crm_user_links, *where), where)
     return {row.user_id: dict(row._mapping) for row in rows}
 
@@ -42,7 +42,9 @@ async def set_link(
     if await insert_ignore(session, crm_user_links, values):
         return
     query = update(crm_user_links).where(
-        crm_user_links.c.integration_id == integration_id, crm_user_links.c.user_id == user_id
+        crm_user_links.c.company_id == company_id,
+        crm_user_links.c.integration_id == integration_id,
+        crm_user_links.c.user_id == user_id,
     )
     if source != "manual":
         query = query.where(crm_user_links.c.source != "manual")

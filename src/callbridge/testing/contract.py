@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from callbridge.connectors.base import Capability, Connector
+from callbridge.connectors.base import Capability, Connector, SupportsRecordLookup
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.phone import PhoneNumber, parse_e164
 from callbridge.domain.record import ContactDraft
@@ -98,10 +98,19 @@ def draft(
     return ActivityDraft(**values)
 
 
-# Hypothesis runs several cases on one harness (one CRM account): each case uses its own ids.
-AMBIGUOUS = settings(
-    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+# Ids a CRM does not have: another account's, deleted ones, or never ids of this CRM at all.
+FOREIGN_IDS = st.one_of(
+    st.uuids().map(str),
+    st.integers(1, 2**63 - 1).map(str),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=255),
 )
+
+# Hypothesis runs several cases on one harness (one CRM account): each case uses its own ids.
+# Every connector's test class runs the same methods, each on its own harness: the executors
+# differ by design.
+_SHARED = [HealthCheck.function_scoped_fixture, HealthCheck.differing_executors]
+AMBIGUOUS = settings(max_examples=4, deadline=None, suppress_health_check=_SHARED)
+BY_ID = settings(max_examples=10, deadline=None, suppress_health_check=_SHARED)
 
 
 class AmbiguousCreateContract:
@@ -206,6 +215,20 @@ class ConnectorContract(AmbiguousCreateContract):
     async def test_an_unlogged_call_is_not_found(self, harness: ContractHarness) -> None:
         record_id = await harness.store_record("Jane Caller", self.numbers.national)
         assert await harness.connector.find_call(record_id, "callbridge:never") is None
+
+    @BY_ID
+    @given(other=FOREIGN_IDS)
+    async def test_a_record_reads_back_by_id_and_an_id_it_does_not_have_is_none(
+        self, harness: ContractHarness, other: str
+    ) -> None:
+        """Ids given by callers are resolved inside the integration (docs/tenancy.md)."""
+        if not isinstance(harness.connector, SupportsRecordLookup):
+            pytest.skip("the connector cannot read a record by id")
+        record_id = await harness.store_record("Jane Caller", self.numbers.national)
+        found = await harness.connector.get_record(record_id)
+        assert found is not None and found.id == record_id
+        assume(other != record_id)
+        assert await harness.connector.get_record(other) is None
 
     async def test_late_data_updates_the_same_activity(self, harness: ContractHarness) -> None:
         record_id = await harness.store_record("Jane Caller", self.numbers.national)

@@ -172,7 +172,8 @@ async def test_an_interrupted_create_is_found_not_repeated(
     first = await connector.log_call(draft(contact["id"]))
     # A crash between HubSpot's answer and our write: the claim is pending, the call exists.
     async with connector.written._sessions.begin() as session:
-        await session.execute(update(hubspot_objects).values(object_id=None))
+        mine = hubspot_objects.c.integration_id == connector.written._integration_id
+        await session.execute(update(hubspot_objects).where(mine).values(object_id=None))
     assert await make_connector().log_call(draft(contact["id"])) == first
     assert len(fake.state.objects["calls"]) == 1
 

@@ -193,6 +193,9 @@ def call_fields(now: datetime, wild: bool = True) -> st.SearchStrategy[dict[str,
             "tags": _tags(wild),
             "disposition": nasty_text(),
             "utm": utm,
+            # Click-to-dial from a CRM page: an id the CRM does not have falls back to the
+            # number (docs/tenancy.md), so it never stops the call from being processed.
+            "crm_record_id": token_value(wild),
         },
     )
 

@@ -19,8 +19,10 @@ from callbridge.connectors.bottlecrm.mapping import (
     deal_values,
     interaction_changes,
     interaction_values,
+    is_record_id,
     marker,
     missing_links,
+    record_from_detail,
     record_from_hit,
     same_number,
     task_values,
@@ -212,18 +214,24 @@ class BottleCrmConnector:
         """Return the org's active profiles, with the e-mail employees are mapped by."""
         return [user_from_profile(profile) for profile in await self.client.users()]
 
-    async def _home(self, record_id: str) -> str:
-        """Return whether a record is a contact or a lead, asking BottleCRM if not known yet."""
-        if record_id in self._homes:
-            return self._homes[record_id]
+    async def get_record(self, record_id: str) -> CrmRecord | None:
+        """Read a contact or lead of this org by id; None when the org has neither."""
+        if not is_record_id(record_id):
+            return None  # BottleCRM's ids are UUIDs: this one was never BottleCRM's
         for home, module in MODULES.items():
             try:
-                await self.client.detail(module, record_id)
+                body = await self.client.detail(module, record_id)
             except NotFound:
                 continue
             self._homes[record_id] = home
-            return home
-        raise Permanent(f"BottleCRM has no contact or lead {record_id} visible to this token")
+            return record_from_detail(body.get(f"{home}_obj") or {}, record_id, ObjectType(home))
+        return None
+
+    async def _home(self, record_id: str) -> str:
+        """Return whether a record is a contact or a lead, asking BottleCRM if not known yet."""
+        if record_id not in self._homes and await self.get_record(record_id) is None:
+            raise Permanent(f"BottleCRM has no contact or lead {record_id} visible to this token")
+        return self._homes[record_id]
 
 
 def build(context: IntegrationContext) -> Connector:

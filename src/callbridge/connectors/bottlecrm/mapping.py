@@ -7,6 +7,7 @@ finds its own writes again by that marker.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,24 @@ def record_from_hit(hit: dict[str, Any], object_type: ObjectType) -> CrmRecord:
         name=hit.get("name") or "",
         phones=(phone,) if phone else (),
     )
+
+
+def record_from_detail(obj: dict[str, Any], record_id: str, object_type: ObjectType) -> CrmRecord:
+    """Build a record from the ``contact_obj`` or ``lead_obj`` of a detail answer."""
+    name = " ".join(str(obj[key]) for key in ("first_name", "last_name") if obj.get(key))
+    phone = obj.get("phone") or ""
+    return CrmRecord(
+        id=record_id, object_type=object_type, name=name, phones=(phone,) if phone else ()
+    )
+
+
+def is_record_id(record_id: str) -> bool:
+    """Tell whether an id has the shape of BottleCRM's record ids (UUIDs)."""
+    try:
+        uuid.UUID(record_id)
+    except ValueError:
+        return False
+    return True
 
 
 def same_number(raw: str, e164: str, region: str) -> bool:

@@ -120,9 +120,7 @@ class HubSpotClient:
         """Give back a search reserved with the lookup that turned out not to be needed."""
         self.taken -= 1
         budget = self.config.searches_per_second
-        await self.bucket.give_back(
-            self._general(1), Demand("search", budget, 1.0, 1)
-        )
+        await self.bucket.give_back(self._general(1), Demand("search", budget, 1.0, 1))
 
     async def reserve(self, requests: int, *, searches: int = 0) -> None:
         """Take the tokens of several requests at once, so none is spent on a half-done step."""

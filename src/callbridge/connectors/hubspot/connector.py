@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from callbridge.connectors.base import Capability, Connector, IntegrationContext
 from callbridge.connectors.hubspot import mapping
-from callbridge.connectors.hubspot.client import HubSpotClient
+from callbridge.connectors.hubspot.client import HubSpotClient, HubSpotRejected
 from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
 from callbridge.connectors.hubspot.creates import OnceCreator, Target
 from callbridge.connectors.hubspot.limits import RateBucket
@@ -185,6 +185,21 @@ class HubSpotConnector:
             known.append(mapping.record_to_json(record, False))
             await self.cache.put(draft.phone_e164, known)
         return record
+
+    async def get_record(self, record_id: str) -> CrmRecord | None:
+        """Read a contact (or a ``company:`` record) by id; None when this portal has none."""
+        kind, hubspot_id = mapping.target(record_id)
+        if not hubspot_id.isdigit() or len(hubspot_id) > mapping.MAX_ID_DIGITS:
+            return None  # HubSpot ids are numbers: this one was never HubSpot's
+        fields = mapping.COMPANY_PROPERTIES if kind == "companies" else mapping.CONTACT_PROPERTIES
+        path = f"{OBJECTS}/{kind}/{hubspot_id}"
+        try:
+            found = await self.client.request("GET", path, params={"properties": ",".join(fields)})
+        except HubSpotRejected as err:
+            if err.status == 404:  # deleted meanwhile, or another portal's record
+                return None
+            raise
+        return mapping.record_from(kind, found)
 
     async def find_call(self, record_id: str, external_id: str) -> str | None:
         """Return the engagement logged for this call on this record, if one was made.

@@ -46,6 +46,10 @@ DISPOSITIONS = {
 STATUS = {"answered": "COMPLETED", "voicemail": "NO_ANSWER", "missed": "NO_ANSWER"}
 
 
+# HubSpot object ids are positive 64-bit integers.
+MAX_ID_DIGITS = 19
+
+
 def target(record_id: str) -> tuple[str, str]:
     """Return (HubSpot object type, HubSpot id) of a Callbridge record id."""
     if record_id.startswith(COMPANY_PREFIX):

@@ -31,6 +31,7 @@ def _find_by_e164_query() -> Any:
         .join(crm_records, crm_records.c.id == match.c.record_id)
         .join(every, every.c.record_id == crm_records.c.id)
         .where(
+            crm_records.c.company_id == bindparam("company_id"),
             match.c.integration_id == bindparam("integration_id"),
             match.c.e164 == bindparam("e164"),
         )
@@ -86,7 +87,7 @@ class LocalCrmClient:
 
     async def find_by_e164(self, e164: str) -> list[CrmRecord]:
         """Return the records having ``e164`` among their phones, in one indexed query."""
-        params = {"integration_id": self._integration_id, "e164": e164}
+        params = {**self._scope(), "e164": e164}
         if self._fast is not None:
             return _group(await self._fast.rows(params))
         async with self._reads() as session:
@@ -197,9 +198,7 @@ class LocalCrmClient:
             if result.rowcount == 0:  # type: ignore[attr-defined]
                 return None
             if phones is not None:
-                await session.execute(
-                    delete(crm_record_phones).where(crm_record_phones.c.record_id == record_id)
-                )
+                await session.execute(self._delete_phones(record_id))
                 numbers = self._phone_rows(record_id, phones)
                 if numbers:
                     await session.execute(insert(crm_record_phones), numbers)
@@ -208,21 +207,35 @@ class LocalCrmClient:
     async def delete_record(self, record_id: str) -> bool:
         """Delete a record with its phones and activities; False if it does not exist."""
         async with self._sessions.begin() as session:
+            await session.execute(self._delete_phones(record_id))
             await session.execute(
-                delete(crm_record_phones).where(crm_record_phones.c.record_id == record_id)
-            )
-            await session.execute(
-                delete(crm_activities).where(crm_activities.c.record_id == record_id)
+                delete(crm_activities).where(
+                    crm_activities.c.record_id == record_id, *self._activities()
+                )
             )
             result = await session.execute(
                 delete(crm_records).where(crm_records.c.id == record_id, *self._where())
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def _delete_phones(self, record_id: str) -> Any:
+        """Delete a record's phones, only if the record is this integration's."""
+        mine = select(crm_records.c.id).where(crm_records.c.id == record_id, *self._where())
+        return delete(crm_record_phones).where(
+            crm_record_phones.c.integration_id == self._integration_id,
+            crm_record_phones.c.record_id.in_(mine),
+        )
+
+    def _activities(self) -> list[Any]:
+        return [
+            crm_activities.c.company_id == self._company_id,
+            crm_activities.c.integration_id == self._integration_id,
+        ]
+
     async def find_activity(self, record_id: str, external_id: str) -> str | None:
         """Return the id of the activity logged on ``record_id`` for ``external_id``."""
         query = select(crm_activities.c.id).where(
-            crm_activities.c.integration_id == self._integration_id,
+            *self._activities(),
             crm_activities.c.record_id == record_id,
             crm_activities.c.external_id == external_id,
         )
@@ -255,19 +268,14 @@ class LocalCrmClient:
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(crm_activities)
-                .where(
-                    crm_activities.c.id == activity_id,
-                    crm_activities.c.integration_id == self._integration_id,
-                )
+                .where(crm_activities.c.id == activity_id, *self._activities())
                 .values(**activity_values(activity, self._clock()))
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def list_activities(self, record_id: str | None = None) -> list[dict[str, Any]]:
         """Return the call activities of the integration, or of one record, oldest first."""
-        query = select(crm_activities).where(
-            crm_activities.c.integration_id == self._integration_id
-        )
+        query = select(crm_activities).where(*self._activities())
         if record_id is not None:
             query = query.where(crm_activities.c.record_id == record_id)
         async with self._reads() as session:
@@ -279,8 +287,7 @@ class LocalCrmClient:
         async with self._sessions.begin() as session:
             result = await session.execute(
                 delete(crm_activities).where(
-                    crm_activities.c.id == activity_id,
-                    crm_activities.c.integration_id == self._integration_id,
+                    crm_activities.c.id == activity_id, *self._activities()
                 )
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]

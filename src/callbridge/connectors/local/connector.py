@@ -80,6 +80,10 @@ class LocalConnector:
         """Return the users owners and assignees are chosen from."""
         return await self.followups.list_users()
 
+    async def get_record(self, record_id: str) -> CrmRecord | None:
+        """Return the integration's record with this id (never another integration's)."""
+        return await self.client.get_record(record_id)
+
     async def remove_call(self, activity_id: str) -> bool:
         """Delete a logged call activity (it moved to another record)."""
         return await self.client.delete_activity(activity_id)

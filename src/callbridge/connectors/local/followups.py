@@ -40,7 +40,7 @@ class LocalFollowUps:
         query = (
             select(crm_deals)
             .where(
-                crm_deals.c.integration_id == self._scope["integration_id"],
+                *self._mine(crm_deals),
                 crm_deals.c.record_id == record_id,
                 crm_deals.c.stage.not_in(CLOSED_STAGES),
             )
@@ -65,8 +65,9 @@ class LocalFollowUps:
             "created_at": now,
             "updated_at": now,
         }
-        mine = crm_deals.c.integration_id == self._scope["integration_id"]
-        query = select(crm_deals).where(mine, crm_deals.c.external_id == draft.external_id)
+        query = select(crm_deals).where(
+            *self._mine(crm_deals), crm_deals.c.external_id == draft.external_id
+        )
 
         def create_once(db: Connection) -> Any:
             row = db.execute(query).mappings().first()
@@ -82,10 +83,7 @@ class LocalFollowUps:
         async with self._sessions.begin() as session:
             await session.execute(
                 update(crm_deals)
-                .where(
-                    crm_deals.c.id == deal_id,
-                    crm_deals.c.integration_id == self._scope["integration_id"],
-                )
+                .where(crm_deals.c.id == deal_id, *self._mine(crm_deals))
                 .values(owner=owner, updated_at=self._clock())
             )
 
@@ -134,18 +132,19 @@ class LocalFollowUps:
 
     async def rows(self, table: Table) -> list[dict[str, Any]]:
         """Return every row of ``table`` for the integration, oldest first (API and tests)."""
-        query = select(table).where(table.c.integration_id == self._scope["integration_id"])
+        query = select(table).where(*self._mine(table))
         async with self._sessions() as session:
             result = await session.execute(query.order_by(table.c.created_at, table.c.id))
             return [dict(row) for row in result.mappings()]
 
     async def _by_external_id(self, table: Table, external_id: str) -> Any:
-        query = select(table).where(
-            table.c.integration_id == self._scope["integration_id"],
-            table.c.external_id == external_id,
-        )
+        query = select(table).where(*self._mine(table), table.c.external_id == external_id)
         async with self._sessions() as session:
             return (await session.execute(query)).mappings().first()
+
+    def _mine(self, table: Table) -> list[Any]:
+        """Name the company and the integration: every statement carries both."""
+        return [table.c[name] == value for name, value in self._scope.items()]
 
     async def _insert(self, table: Table, values: dict[str, Any]) -> str:
         new_id = str(uuid.uuid4())
