@@ -41,7 +41,7 @@ async def get_principal(
     if principal is None:
         raise HTTPException(
             401,
-            "unknown or revoked API key: create one with `callbridge company create`",
+            "unknown or revoked API key: issue one with `callbridge company key create COMPANY`",
             headers={"WWW-Authenticate": "Bearer"},
         )
     return principal
