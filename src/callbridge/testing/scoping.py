@@ -1,9 +1,9 @@
 """Catch SQL statements that read or change a company's rows without naming the company.
 
-Every read and write of a tenant's rows must carry its scope in the statement itself (DESIGN
-§3b): the company when the table has a ``company_id`` column, else the integration. A check in
-Python before or after the statement does not count, because the statement is what runs. The
-audit listens to every engine of the process and records each offending statement::
+Every read and write of a tenant's rows must carry its scope in the statement itself
+(docs/tenancy.md): the company when the table has a ``company_id`` column, else the integration.
+A check in Python before or after the statement does not count, because the statement is what
+runs. The audit listens to every engine of the process and records each offending statement::
 
     with scope_audit() as audit:
         ...  # run the code under test

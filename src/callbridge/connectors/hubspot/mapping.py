@@ -28,7 +28,7 @@ COMPANY_PROPERTIES = ["name", "phone", "hubspot_owner_id", "hs_lastmodifieddate"
 DEAL_PROPERTIES = ["dealname", "dealstage", "hubspot_owner_id", "hs_lastmodifieddate"]
 DEAL_PROPERTIES += ["hs_is_closed"]
 UTM_FIELDS = ("source", "medium", "campaign", "term", "content")
-# Association type ids from an engagement (or deal) to a record kind [apis.md §A.5].
+# Association type ids from an engagement (or deal) to a record kind [v4 associations API].
 ASSOCIATION = {
     "calls": {"contacts": 194, "companies": 182, "deals": 206},
     "tasks": {"contacts": 204, "companies": 192, "deals": 216},
