@@ -1,4 +1,4 @@
-"""Folding events into a call: order-independent, monotonic, and typed as DESIGN §1.2 says."""
+"""Folding events into a call: order-independent, monotonic, and typed as docs/behaviour.md says."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Over real HTTP: the agent chooses the record(s) a call is logged on (DESIGN §1.3)."""
+"""Over real HTTP: the agent chooses the record(s) a call is logged on (docs/selection.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The HubSpot fake keeps HubSpot's documented semantics (apis.md §A, §G.1)."""
+"""The HubSpot fake keeps HubSpot's documented semantics (docs/connectors/hubspot.md)."""
 
 from __future__ import annotations
 

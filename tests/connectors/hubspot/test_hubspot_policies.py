@@ -1,4 +1,4 @@
-"""The six contact creation policies (DESIGN §1.2) over HTTP, from Callbridge to the HubSpot fake.
+"""The six contact creation policies (docs/behaviour.md) over HTTP, from Callbridge to the HubSpot fake.
 
 One server per database, shared by the module: each test sets the policy through the API on the
 running server (a change applies to the next call, with no restart), then calls from numbers of
@@ -32,7 +32,7 @@ KINDS = (
     ("outgoing-answered", "outgoing", "answered"),
     ("outgoing-unanswered", "outgoing", "dropped"),
 )
-# Whether each kind of call from an unknown number creates a contact, by policy (DESIGN §1.2).
+# Whether each kind of call from an unknown number creates a contact, by policy (docs/behaviour.md).
 TABLE = {
     #                      in-missed, in-dropped, in-answered, out-answered, out-unanswered
     CreationPolicy.ALL: (True, True, True, True, True),
