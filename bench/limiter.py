@@ -47,7 +47,8 @@ from callbridge.testing.webhooks import call_sequence, signed
 
 BACKLOG = int(os.environ.get("BENCH_LIMITER_BACKLOG", "200"))
 SENDERS = 8
-HUBSPOT_PER_10S, HUBSPOT_SEARCHES = 100, 5  # HubSpot's Free/Starter limits (docs/connectors/hubspot.md, limits)
+# HubSpot's Free/Starter limits (docs/connectors/hubspot.md, limits).
+HUBSPOT_PER_10S, HUBSPOT_SEARCHES = 100, 5
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The six creation options by the four call types (docs/behaviour.md), and the created contact's name."""
+"""The six creation options by the four call types (docs/behaviour.md), and the contact's name."""
 
 from __future__ import annotations
 

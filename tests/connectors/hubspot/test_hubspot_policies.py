@@ -1,4 +1,4 @@
-"""The six contact creation policies (docs/behaviour.md) over HTTP, from Callbridge to the HubSpot fake.
+"""The six contact creation policies (docs/behaviour.md) over HTTP, Callbridge to the HubSpot fake.
 
 One server per database, shared by the module: each test sets the policy through the API on the
 running server (a change applies to the next call, with no restart), then calls from numbers of
