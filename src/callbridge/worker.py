@@ -15,8 +15,8 @@ from collections.abc import Iterator
 
 from prometheus_client import multiprocess, start_http_server
 
-from callbridge.api.metrics import JOB_SECONDS, JOBS, process_registry
 from callbridge.errors import RateLimited
+from callbridge.metrics import JOB_SECONDS, JOBS, process_registry
 from callbridge.pipeline import handlers
 from callbridge.queue.base import Handler, Payload
 from callbridge.runtime import Runtime

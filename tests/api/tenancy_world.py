@@ -12,7 +12,7 @@ from sqlalchemy import select
 from callbridge import pipeline
 from callbridge.rules import choice
 from callbridge.runtime import Runtime
-from callbridge.storage.schema import metadata
+from callbridge.schema import metadata
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
 

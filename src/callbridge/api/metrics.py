@@ -1,8 +1,9 @@
 """Prometheus metrics: what every process counted, and the job queue's state read at scrape time.
 
-Counters and histograms live in the process that counts (the API counts webhooks, workers count
-jobs). With several processes on one host, set ``PROMETHEUS_MULTIPROC_DIR`` for all of them: each
-writes its figures to that directory and ``/metrics`` adds them up. Workers on other hosts serve
+Counters and histograms (:mod:`callbridge.metrics`) live in the process that counts (the API
+counts webhooks, workers count jobs). With several processes on one host, set
+``PROMETHEUS_MULTIPROC_DIR`` for all of them: each writes its figures to that directory and
+``/metrics`` adds them up. Workers on other hosts serve
 their own figures with ``callbridge worker --metrics-port``. Jobs waiting for a retry and dead
 letters are rows in the database, so they are counted there when scraped, never by a process
 that may have died since; so are the integrations whose CRM circuit breaker is open, shared by
@@ -12,34 +13,23 @@ every worker (docs/operations.md, "Metrics").
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from callbridge.api.deps import RuntimeDep
+from callbridge.metrics import process_registry
 from callbridge.queue.base import JobCounts
 from callbridge.queue.breaker_table import circuit_breakers as breakers
 from callbridge.runtime import Runtime
 
 log = logging.getLogger("callbridge.metrics")
 
-WEBHOOKS = Counter("callbridge_webhooks_total", "Webhook deliveries", ["provider", "outcome"])
-JOBS = Counter("callbridge_jobs_total", "Jobs run", ["task", "outcome"])
-JOB_SECONDS = Histogram("callbridge_job_seconds", "Job run time", ["task"])
 # The queue's rows by state, named as operators look for them.
 _QUEUE_GAUGES = {
     "waiting": ("callbridge_jobs_waiting", "Jobs waiting for their first run"),
@@ -67,16 +57,6 @@ class DatabaseState:
     jobs: JobCounts
     breakers: dict[str, int]  # integrations by breaker state, "open" or "half_open"
     unreachable_seconds: float  # the longest outage going on (since its first failure), or 0
-
-
-def process_registry() -> CollectorRegistry:
-    """Return what this host's processes counted: all of them in multiprocess mode."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not directory:
-        return REGISTRY
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
-    return registry
 
 
 class QueueState(Collector):

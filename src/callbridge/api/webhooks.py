@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from callbridge.api.deps import get_runtime
-from callbridge.api.metrics import WEBHOOKS
+from callbridge.metrics import WEBHOOKS
 from callbridge.pipeline import ingest
 from callbridge.telephony.generic import GenericEvent
 

@@ -13,7 +13,8 @@ connection: an async round trip costs several times the CPU of a blocking one (t
 registers and unregisters the socket each time), and the GIL is released while PostgreSQL works.
 
 A unit that asks for jobs returns them (:class:`~callbridge.queue.base.NewJob`); they are
-enqueued in the same transaction, so rows and jobs commit together or not at all.
+enqueued in the same transaction, so rows and jobs commit together or not at all. Storage knows
+the queue only as :class:`Enqueues` (the queues are built on storage, not the other way round).
 """
 
 from __future__ import annotations
@@ -24,13 +25,12 @@ import logging
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from callbridge.queue.base import JobQueue, NewJob
 from callbridge.storage.engine import (
     READ_ONLY,
     SYNCHRONOUS,
@@ -41,7 +41,18 @@ from callbridge.storage.engine import (
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-WithJobs = Callable[[Connection], tuple[T, list[NewJob]]]
+Job = TypeVar("Job")
+Job_contra = TypeVar("Job_contra", contravariant=True)
+WithJobs = Callable[[Connection], tuple[T, list[Job]]]
+
+
+class Enqueues(Protocol[Job_contra]):
+    """What a unit needs of a job queue: enqueue a job on the unit's own connection."""
+
+    def enqueue_blocking(self, conn: Connection, job: Job_contra) -> bool:
+        """Add ``job`` inside the open transaction of ``conn``; False if its lock is held."""
+        ...
+
 
 _BLOCKING: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 _INLINE: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
@@ -125,7 +136,7 @@ async def read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     return _in_read(_blocking_engine(engine), work)
 
 
-async def write_with_jobs(engine: AsyncEngine, queue: JobQueue, work: WithJobs[T]) -> T:
+async def write_with_jobs(engine: AsyncEngine, queue: Enqueues[Job], work: WithJobs[T, Job]) -> T:
     """Run ``work`` and enqueue the jobs it returns, all in one transaction."""
 
     def run(conn: Connection) -> T:

@@ -7,8 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from callbridge.schema import metadata
 from callbridge.storage.engine import create_engine
-from callbridge.storage.schema import metadata
 
 target_metadata = metadata
 

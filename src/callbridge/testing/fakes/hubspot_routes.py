@@ -12,7 +12,8 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from callbridge.testing.fakes.hubspot import (
+from callbridge.testing.fakes.hubspot_gate import NOT_FOUND, error, property_error
+from callbridge.testing.fakes.hubspot_state import (
     ASSOCIATION_TYPES,
     CALCULATED_DEAL_COUNT,
     DEAL_COUNT,
@@ -25,7 +26,6 @@ from callbridge.testing.fakes.hubspot import (
     object_type,
     token_matches,
 )
-from callbridge.testing.fakes.hubspot_gate import NOT_FOUND, error, property_error
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
