@@ -97,7 +97,7 @@ async def test_api_requires_a_valid_key(server: Server) -> None:
         assert (await anonymous.get("/calls")).status_code == 401
         bad = await anonymous.get("/calls", headers={"Authorization": "Bearer cb_nope"})
         assert bad.status_code == 401
-        assert "callbridge company create" in bad.json()["detail"]
+        assert "callbridge company key create" in bad.json()["detail"]
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/openapi.json"])
