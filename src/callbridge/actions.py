@@ -6,7 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from callbridge.connectors.base import Connector, SupportsDeals, SupportsNotes, SupportsTasks
+from callbridge.connectors.base import (
+    Capability,
+    Connector,
+    SupportsNotes,
+    SupportsTasks,
+    supports,
+)
 from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.event import Utm
 from callbridge.domain.record import CrmRecord
@@ -52,7 +58,7 @@ async def resolve_deal(
     connector: Connector, matrix: Matrix, steps: list[Step], facts: Facts
 ) -> tuple[Deal | None, Outcome | None]:
     """Create the call's deal, or find the client's open deal, when a step needs one."""
-    if not isinstance(connector, SupportsDeals) or not _wants_deal(steps):
+    if not supports(connector, Capability.DEALS) or not _wants_deal(steps):
         return None, None
     create = next(
         (s for s in steps if s.action.type is ActionType.CREATE_DEAL and not s.skip), None
@@ -112,11 +118,11 @@ def _person(who: Assignee | None, facts: Facts, deal: Deal | None) -> str | None
 async def run_step(connector: Connector, step: Step, facts: Facts, deal: Deal | None) -> Outcome:
     """Carry out one step (other than creating the contact or the deal)."""
     kind = step.action.type
-    if kind is ActionType.CREATE_TASK and isinstance(connector, SupportsTasks):
+    if kind is ActionType.CREATE_TASK and supports(connector, Capability.TASKS):
         return await _task(connector, step, facts, deal)
-    if kind is ActionType.NOTE_WHO_ANSWERED and isinstance(connector, SupportsNotes):
+    if kind is ActionType.NOTE_WHO_ANSWERED and supports(connector, Capability.NOTES):
         return await _note(connector, step, facts, deal)
-    if kind is ActionType.SET_DEAL_OWNER and isinstance(connector, SupportsDeals):
+    if kind is ActionType.SET_DEAL_OWNER and supports(connector, Capability.DEALS):
         owner = _person(step.action.owner or Assignee.AGENT, facts, deal)
         if deal is None or owner is None:
             return Outcome("skipped", "no deal or no mapped owner to set")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
 from callbridge.storage import accounts
@@ -21,10 +22,6 @@ class CreatedCompany:
     source_id: str
     source_secret: str
     integration_id: str
-
-
-class NotFound(LookupError):
-    """The operator named a company or key that does not exist, or more than one."""
 
 
 async def create_company(runtime: Runtime, name: str, *, region: str = "US") -> CreatedCompany:

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from callbridge import bootstrap
 from callbridge.bootstrap import CreatedCompany, create_company, ensure_demo_company
+from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
 from callbridge.storage.accounts import IssuedKey
@@ -233,7 +234,7 @@ def _with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(main())
-    except bootstrap.NotFound as err:
+    except NotFound as err:
         console.print(f"[red]{err}[/]")
         raise typer.Exit(1) from err
 

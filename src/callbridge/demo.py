@@ -29,14 +29,11 @@ from callbridge.demo_day import (
     plan_day,
 )
 from callbridge.demo_day import unknown_numbers as candidate_numbers
+from callbridge.errors import DemoError
 from callbridge.testing.webhooks import signed
 
 MIN_CALLS = 8
 _SETTLED = frozenset({"done", "no_match", "skipped"})
-
-
-class DemoError(Exception):
-    """The server refused or failed a request the demo needs; the message says which."""
 
 
 async def run_demo(

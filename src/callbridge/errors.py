@@ -1,17 +1,47 @@
 """The few error kinds of Callbridge, raised at the edges and handled in one place.
 
+Every exception class in ``src/callbridge`` is drawn here: where it lives (``errors`` unless
+named), who raises it, and what the user sees. Library and HTTP errors are caught only in
+``connectors/`` and ``telephony/`` and re-raised as one of these kinds with ``raise … from err``.
+This module imports nothing, so ``domain/`` and ``rules/`` may raise its kinds and stay pure.
+
 The tree::
 
     CallbridgeError
-    ├── InputError                 bad input from a caller; answered 4xx, never 5xx
-    │   ├── SignatureError         webhook signature missing, wrong or outside tolerance (401)
-    │   └── PayloadError           webhook body is not valid JSON or misses / mistypes a field (422)
-    └── ConnectorError             a CRM call failed; raised only in connectors/, with ``from err``
-        ├── AuthFailed             credentials refused: pause the integration, tell the admin
-        ├── RateLimited            the CRM asked us to slow down: reschedule after ``retry_after``
-        │   └── CrmUnreachable     the integration's circuit breaker is open: wait for its probe
-        ├── Transient              timeouts, 5xx, connection errors: retry with backoff and jitter
-        └── Permanent              the request can never succeed as sent: dead letter, replayable
+    ├── InputError                 bad input from a caller; answered 4xx, never 5xx (api/app.py:
+    │   │                          400 ``bad_request`` unless a subclass below says otherwise)
+    │   ├── SignatureError         telephony/*.verify: signature missing, wrong or stale → 401
+    │   ├── PayloadError           telephony/*.parse, telephony/limits: body not JSON, a field
+    │   │                          missing, mistyped or over its limit → 422 naming the field
+    │   ├── UnknownSource          pipeline.ingest: the webhook URL names no source → 404
+    │   ├── MatrixError            rules/matrix.parse_matrix: a matrix that cannot be used; the
+    │   │                          matrix API answers 422 ``invalid_matrix`` at its JSON path
+    │   ├── ChoiceConflict         rules/choice: two records of one type, or a record that does
+    │   │                          not match the number; the dialer API answers 422 on ``choices``
+    │   └── NotFound               bootstrap: the operator named no company or key, or several;
+    │                              the CLI prints the message and exits with status 1
+    ├── ConnectorError             a CRM call failed; raised only in connectors/, with ``from err``;
+    │   │                          the sync records it on the call and the queue decides
+    │   ├── AuthFailed             credentials refused: pause the integration, tell the admin
+    │   ├── RateLimited            the CRM asked us to slow down: reschedule after ``retry_after``
+    │   │   └── CrmUnreachable     the integration's circuit breaker is open: wait for its probe
+    │   ├── Transient              timeouts, 5xx, connection errors: retry with backoff and jitter
+    │   └── Permanent              the request can never succeed as sent: dead letter, replayable
+    │       ├── EgressRefused      connectors/egress.py: a target the egress policy forbids
+    │       │                      (SSRF guard); a dead letter, or 422 when credentials are tested
+    │       ├── HubSpotRejected    connectors/hubspot/client.py: a 4xx HubSpot will refuse again,
+    │       │                      its category and codes kept so creates can repair and retry
+    │       └── BottleCrmNotFound  connectors/bottlecrm/client.py: BottleCRM answered 404; the
+    │                              connector reads it as "no such record" (``get_record`` → None)
+    └── DemoError                  demo.py (client tool): the server refused a request the demo
+                                   needs; ``callbridge demo`` prints it and exits with status 1
+
+Outside the tree, never seen by a user of the service:
+
+- ``storage/units.py: _Busy(Exception)`` — private signal that SQLite's write lock is taken;
+  caught in the same module, which waits and retries.
+- ``testing/bottlecrm_server.py: BottleCrmUnavailable(RuntimeError)`` — the test harness cannot
+  start a real BottleCRM; it fails the test run, never skips it.
 """
 
 from __future__ import annotations
@@ -36,6 +66,32 @@ class PayloadError(InputError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class UnknownSource(InputError):
+    """The webhook URL names no telephony source."""
+
+
+class MatrixError(InputError):
+    """A matrix that cannot be used, with the JSON path of the problem."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+class ChoiceConflict(InputError):
+    """A choice that cannot be honoured; ``field`` names the offending part of the request."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class NotFound(InputError):
+    """The operator named a company or key that does not exist, or more than one."""
 
 
 class ConnectorError(CallbridgeError):
@@ -64,3 +120,7 @@ class Transient(ConnectorError):
 
 class Permanent(ConnectorError):
     """A request that can never succeed as sent: dead letter it, visible and replayable."""
+
+
+class DemoError(CallbridgeError):
+    """The server refused or failed a request the demo needs; the message says which."""

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
 
-from callbridge.connectors.base import Capability, Connector, SupportsOwners
+from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.runtime import Runtime
 from callbridge.storage import user_links
 from callbridge.storage.sql import Executes
@@ -70,8 +70,11 @@ async def resolve_for(
     wanted = [user for user in (user_id, *top[:1]) if user]
     missing = [user for user in wanted if user not in links]
     now = runtime.clock()
-    if refresh and _lists_users(connector) and _worth_listing(integration_id, missing, now):
-        assert isinstance(connector, SupportsOwners)
+    if (
+        refresh
+        and supports(connector, Capability.OWNERS)
+        and _worth_listing(integration_id, missing, now)
+    ):
         crm_users = await connector.list_users()
         async with runtime.sessions.begin() as session:
             await user_links.link_by_email(session, company_id, integration_id, crm_users, now)
@@ -113,10 +116,6 @@ def _remember_unmapped(integration_id: str, users: list[str], now: datetime) -> 
         _unmapped.clear()
     for user in users:
         _unmapped[(integration_id, user)] = now
-
-
-def _lists_users(connector: Connector) -> bool:
-    return Capability.OWNERS in connector.capabilities and isinstance(connector, SupportsOwners)
 
 
 def _crm_id(links: dict[str, dict[str, object]], user_id: str | None) -> str | None:

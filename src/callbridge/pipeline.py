@@ -14,7 +14,7 @@ from callbridge import dialer_events
 from callbridge.domain.call import Call, fold
 from callbridge.domain.event import CallEvent
 from callbridge.domain.phone import PhoneNumber
-from callbridge.errors import InputError
+from callbridge.errors import UnknownSource as UnknownSource  # api/app.py imports it from here
 from callbridge.matching import external_number
 from callbridge.queue import jobs
 from callbridge.queue.base import Handler, NewJob, Payload
@@ -27,10 +27,6 @@ from callbridge.storage.tables import call_events, users, webhook_deliveries
 from callbridge.sync import sync_call
 from callbridge.telephony import PROVIDERS
 from callbridge.telephony.limits import check_delivery_id
-
-
-class UnknownSource(InputError):
-    """The webhook URL names no telephony source."""
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from callbridge.connectors.base import Connector, SupportsRecordLookup
+from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.domain.record import CrmRecord
 
 
@@ -42,7 +42,7 @@ async def in_integration(
 
 async def _look_up(connector: Connector, record: CrmRecord) -> CrmRecord | None:
     """Read a record by id; a CRM that cannot is trusted, its own API scopes the id."""
-    if isinstance(connector, SupportsRecordLookup):
+    if supports(connector, Capability.RECORD_LOOKUP):
         return await connector.get_record(record.id)
     # An external CRM answers only for the account its credentials open: an id from elsewhere
     # fails there (and is reported), it cannot reach another company's data.

@@ -9,7 +9,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 from callbridge import actions, people, record_lookup, writes
-from callbridge.connectors.base import Connector, IntegrationContext, SupportsActivityRemoval
+from callbridge.connectors.base import (
+    Capability,
+    Connector,
+    IntegrationContext,
+    supported,
+    supports,
+)
 from callbridge.connectors.registry import factory
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
@@ -249,13 +255,13 @@ async def _maybe_create(
     cell = contact_cell(matrix, scenario, policy.create, policy.reason)
     if loaded.declined is not None:
         cell = ContactCell(False, "first decision", loaded.declined)
-    if "create_contact" not in connector.capabilities:
+    if not supports(connector, Capability.CREATE_CONTACT):
         cell = ContactCell(False, "capability", "the CRM cannot create contacts")
-    if not cell.create:
-        writes.action(runtime, ctx, "create_contact", number.e164, "skipped", cell.reason)
-        await save_sync(runtime, ctx, status="no_match", reason=cell.reason)
-        return None
-    return await writes.create_contact(runtime, ctx, connector, number, cell.reason)
+    elif cell.create:
+        return await writes.create_contact(runtime, ctx, connector, number, cell.reason)
+    writes.action(runtime, ctx, "create_contact", number.e164, "skipped", cell.reason)
+    await save_sync(runtime, ctx, status="no_match", reason=cell.reason)
+    return None
 
 
 async def _carry_out(
@@ -269,7 +275,7 @@ async def _carry_out(
     targets: list[CrmRecord],
 ) -> None:
     """Resolve the deal, log the call on every target, then run the remaining steps."""
-    steps = plan(matrix, scenario, {str(c) for c in connector.capabilities})
+    steps = plan(matrix, scenario, supported(connector))
     outcome = "answered" if scenario.outcome == "answered" else "missed"
     facts = actions.Facts(
         call_key=f"callbridge:{ctx.call_id}",
@@ -355,7 +361,7 @@ async def _targets(
         logged = {record_id: row["activity_id"] for record_id, row in ctx.links.items()}
         for record_id in choice.stale(logged, targets):
             removed = False
-            if logged[record_id] and isinstance(connector, SupportsActivityRemoval):
+            if logged[record_id] and supports(connector, Capability.ACTIVITY_REMOVAL):
                 removed = await connector.remove_call(logged[record_id])
             await selections.drop_link(
                 runtime.sessions, ctx.company_id, ctx.call_id, ctx.integration_id, record_id

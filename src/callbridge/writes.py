@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from callbridge.connectors.base import Connector
+from callbridge.connectors.base import Connector, SupportsContactCreation
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.call import Call, CallState
 from callbridge.domain.event import Direction
@@ -77,7 +77,11 @@ class SyncContext:
 
 
 async def create_contact(
-    runtime: Runtime, ctx: SyncContext, connector: Connector, number: PhoneNumber, reason: str
+    runtime: Runtime,
+    ctx: SyncContext,
+    connector: SupportsContactCreation,
+    number: PhoneNumber,
+    reason: str,
 ) -> CrmRecord:
     """Create the contact under a claim, so a crash or a retry never creates a second one."""
     name = _contact_name(ctx, number)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.errors import ChoiceConflict
 from callbridge.rules import choice
-from callbridge.rules.choice import Choice, ChoiceConflict
+from callbridge.rules.choice import Choice
 
 C, L, A = ObjectType.CONTACT, ObjectType.LEAD, ObjectType.ACCOUNT
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

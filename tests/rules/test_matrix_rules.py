@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from callbridge.domain.event import Direction
+from callbridge.errors import MatrixError
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON, default_matrix
-from callbridge.rules.matrix import MatrixError, matrix_to_json, parse_matrix
+from callbridge.rules.matrix import matrix_to_json, parse_matrix
 from callbridge.rules.plan import contact_cell, plan
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 

@@ -20,7 +20,7 @@ from callbridge.api.refusals import AUTHENTICATED, CONFLICT, FORBIDDEN, NOT_FOUN
 from callbridge.dialer_events import broker, find_candidates, selection_scope, show
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
-from callbridge.errors import ConnectorError
+from callbridge.errors import ChoiceConflict, ConnectorError
 from callbridge.queue import jobs
 from callbridge.queue.base import JobQueue
 from callbridge.rules import choice
@@ -88,7 +88,7 @@ def _resolve(
 ) -> tuple[choice.Choice, ...]:
     try:
         return choice.resolve([(c.integration_id, c.record_id) for c in body.choices], found)
-    except choice.ChoiceConflict as err:
+    except ChoiceConflict as err:
         raise refuse(("body", "choices"), str(err)) from err
 
 

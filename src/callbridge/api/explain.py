@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from callbridge.api.refusals import loc_of, refuse
+from callbridge.connectors.base import supported
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber
 from callbridge.errors import PayloadError
@@ -88,6 +89,6 @@ async def explain_call(
                 "skip": s.skip,
                 "assignee": s.action.assignee if s.action.type == "create_task" else None,
             }
-            for s in plan(matrix, scenario, {str(c) for c in connector.capabilities})
+            for s in plan(matrix, scenario, supported(connector))
         ],
     }

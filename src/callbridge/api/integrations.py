@@ -20,7 +20,7 @@ from callbridge.api.credentials import check_and_seal, check_config
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, refuse
-from callbridge.connectors.base import UNSAVED_ID
+from callbridge.connectors.base import UNSAVED_ID, Capability, supported
 from callbridge.connectors.registry import connectors
 from callbridge.queue import breaker, jobs
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
@@ -132,18 +132,18 @@ def present(row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     shown["has_credentials"] = row.get("credentials_encrypted") is not None
     capabilities = _capabilities(runtime, row)
     shown["capabilities"] = sorted(capabilities)
-    creates = "create_contact" in capabilities
+    creates = Capability.CREATE_CONTACT in capabilities
     shown["creation_policy_options"] = [p.value for p in CreationPolicy] if creates else ["none"]
     shown["creation_policy_note"] = None if creates else NO_CREATION
     return shown
 
 
 def _capabilities(runtime: Runtime, row: dict[str, Any]) -> frozenset[str]:
-    """Return what the integration's connector declares (nothing if it cannot be built)."""
+    """Return what the integration's connector supports (nothing if it cannot be built)."""
     from callbridge.sync import connector_for
 
     try:
-        return frozenset(str(c) for c in connector_for(runtime, row).capabilities)
+        return supported(connector_for(runtime, row))
     except Exception:  # a connector that is not installed any more, or bad stored settings
         return frozenset()
 
@@ -170,7 +170,7 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
         "id": UNSAVED_ID,
         "company_id": who.company_id,
     }
-    creates = "create_contact" in _capabilities(runtime, trial)
+    creates = Capability.CREATE_CONTACT in _capabilities(runtime, trial)
     if body.creation_policy is not CreationPolicy.NONE and not creates:
         raise refuse(("body", "creation_policy"), NO_CREATION)
     async with runtime.sessions.begin() as session:
@@ -225,7 +225,7 @@ async def change(
             check_config(runtime, stored, {**stored, **values})
     if values.get("creation_policy") not in (None, CreationPolicy.NONE):
         current = await read(integration_id, who, runtime)
-        if "create_contact" not in current["capabilities"]:
+        if Capability.CREATE_CONTACT not in current["capabilities"]:
             raise refuse(("body", "creation_policy"), NO_CREATION)
     if body.credentials is not None:
         current = await read(integration_id, who, runtime)

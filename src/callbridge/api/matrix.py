@@ -11,11 +11,11 @@ from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call
 from callbridge.api.fields import JsonObject, PathId, Reference
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, loc_of, refuse
-from callbridge.connectors.base import SupportsOwners
+from callbridge.connectors.base import Capability, supports
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
-from callbridge.errors import ConnectorError
-from callbridge.rules.matrix import MatrixError, matrix_to_json, parse_matrix
+from callbridge.errors import ConnectorError, MatrixError
+from callbridge.rules.matrix import matrix_to_json, parse_matrix
 from callbridge.rules.plan import contact_cell
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
@@ -172,7 +172,7 @@ async def set_link(
 async def _crm_user_exists(runtime: Runtime, integration: dict[str, Any], crm_user_id: str) -> None:
     """Refuse a CRM user the integration's CRM does not have (when it can list its users)."""
     connector = connector_for(runtime, integration)
-    if not isinstance(connector, SupportsOwners):
+    if not supports(connector, Capability.OWNERS):
         return
     try:
         known = {user.id for user in await connector.list_users()}

@@ -8,6 +8,13 @@ contract suite::
         return MyCrmConnector(MyCrmClient(context.http, context.credentials["token"]))
 
 Every method raises only the connector error kinds of :mod:`callbridge.errors`.
+
+A capability is one protocol (:data:`PROTOCOLS`): a connector lists in ``capabilities`` exactly the
+capabilities whose protocol it implements (the contract suite checks both ways), and the code asks
+:func:`supports` before using one, never the set or ``isinstance`` by itself::
+
+    if supports(connector, Capability.TASKS):
+        await connector.create_task(draft)  # the type checker knows it is a SupportsTasks
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload, runtime_checkable
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,9 +35,17 @@ from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord
 from callbridge.domain.task import NoteDraft, TaskDraft
 
+if TYPE_CHECKING:  # only the type checker needs it: annotations are strings at run time
+    from typing_extensions import TypeIs
+
 
 class Capability(StrEnum):
-    """What a connector can do; the pipeline skips, with a reason, what it cannot."""
+    """What a connector can do; the pipeline skips, with a reason, what it cannot.
+
+    There is no recordings capability: a recording travels on the call activity
+    (``ActivityDraft.recording_url``), which every connector writes with ``log_call`` and
+    ``update_call``; the matrix's ``attach_recording`` therefore needs ``log_call``.
+    """
 
     FIND_BY_PHONE = "find_by_phone"
     CREATE_CONTACT = "create_contact"
@@ -40,7 +55,8 @@ class Capability(StrEnum):
     TASKS = "tasks"
     NOTES = "notes"
     OWNERS = "owners"
-    RECORDINGS = "recordings"
+    RECORD_LOOKUP = "record_lookup"
+    ACTIVITY_REMOVAL = "activity_removal"
 
 
 def utc_now() -> datetime:
@@ -68,8 +84,39 @@ class IntegrationContext:
     read_sessions: async_sessionmaker[AsyncSession] | None = None
 
 
-class Connector(Protocol):
-    """A CRM as Callbridge uses it: find by phone, create contacts, log and update calls."""
+@runtime_checkable
+class SupportsPhoneSearch(Protocol):
+    """A connector declaring ``Capability.FIND_BY_PHONE`` (every connector must)."""
+
+    async def find_by_phone(self, phone: PhoneNumber) -> list[CrmRecord]:
+        """Return every record whose phone numbers match ``phone``, whatever their stored format."""
+        ...
+
+
+@runtime_checkable
+class SupportsCallLogging(Protocol):
+    """A connector declaring ``Capability.LOG_CALL`` (every connector must)."""
+
+    async def find_call(self, record_id: str, external_id: str) -> str | None:
+        """Return the id of the activity logged on ``record_id`` for ``external_id``, if any."""
+        ...
+
+    async def log_call(self, activity: ActivityDraft) -> str:
+        """Log a call activity (with its recording link, if any) and return the activity id."""
+        ...
+
+
+@runtime_checkable
+class SupportsCallUpdates(Protocol):
+    """A connector declaring ``Capability.UPDATE_CALL`` (every connector must)."""
+
+    async def update_call(self, activity_id: str, activity: ActivityDraft) -> None:
+        """Update a logged call activity with the latest data (recording, notes, tags...)."""
+        ...
+
+
+class Connector(SupportsPhoneSearch, SupportsCallLogging, SupportsCallUpdates, Protocol):
+    """A CRM as Callbridge uses it: find by phone, log and update calls; the rest is optional."""
 
     capabilities: frozenset[Capability]
 
@@ -77,24 +124,13 @@ class Connector(Protocol):
         """Verify the credentials work; raise AuthFailed with a message for the admin if not."""
         ...
 
-    async def find_by_phone(self, phone: PhoneNumber) -> list[CrmRecord]:
-        """Return every record whose phone numbers match ``phone``, whatever their stored format."""
-        ...
+
+@runtime_checkable
+class SupportsContactCreation(Protocol):
+    """A connector declaring ``Capability.CREATE_CONTACT``."""
 
     async def create_contact(self, draft: ContactDraft) -> CrmRecord:
         """Create a contact and return it."""
-        ...
-
-    async def find_call(self, record_id: str, external_id: str) -> str | None:
-        """Return the id of the activity logged on ``record_id`` for ``external_id``, if any."""
-        ...
-
-    async def log_call(self, activity: ActivityDraft) -> str:
-        """Log a call activity on its record and return the activity id."""
-        ...
-
-    async def update_call(self, activity_id: str, activity: ActivityDraft) -> None:
-        """Update a logged call activity with the latest data (recording, notes, tags...)."""
         ...
 
 
@@ -126,7 +162,7 @@ class SupportsTasks(Protocol):
 
 @runtime_checkable
 class SupportsNotes(Protocol):
-    """A connector declaring ``Capability.NOTES`` (also used to attach recordings as links)."""
+    """A connector declaring ``Capability.NOTES``."""
 
     async def add_note(self, draft: NoteDraft) -> str:
         """Add a note, or return the id of the one with the same external id."""
@@ -147,7 +183,7 @@ ConnectorFactory = Callable[[IntegrationContext], Connector]
 
 @runtime_checkable
 class SupportsRecordLookup(Protocol):
-    """A connector that reads one record by its id, inside its own integration.
+    """A connector declaring ``Capability.RECORD_LOOKUP``: one record by id, in its integration.
 
     Ids given by callers (click-to-dial, an agent's choice) are resolved with it: a record of
     another integration or company, or one deleted meanwhile, is None, never a foreign record.
@@ -160,8 +196,62 @@ class SupportsRecordLookup(Protocol):
 
 @runtime_checkable
 class SupportsActivityRemoval(Protocol):
-    """A connector that can delete a logged call (to move it when an agent picks another record)."""
+    """A connector declaring ``Capability.ACTIVITY_REMOVAL``: delete a logged call.
+
+    Used to move a call when an agent picks another record; without it the old activity stays.
+    """
 
     async def remove_call(self, activity_id: str) -> bool:
         """Delete a logged call activity; False if it no longer exists."""
         ...
+
+
+# The one table from capability to the protocol that carries it out.
+PROTOCOLS: Mapping[Capability, type] = {
+    Capability.FIND_BY_PHONE: SupportsPhoneSearch,
+    Capability.CREATE_CONTACT: SupportsContactCreation,
+    Capability.LOG_CALL: SupportsCallLogging,
+    Capability.UPDATE_CALL: SupportsCallUpdates,
+    Capability.DEALS: SupportsDeals,
+    Capability.TASKS: SupportsTasks,
+    Capability.NOTES: SupportsNotes,
+    Capability.OWNERS: SupportsOwners,
+    Capability.RECORD_LOOKUP: SupportsRecordLookup,
+    Capability.ACTIVITY_REMOVAL: SupportsActivityRemoval,
+}
+
+
+# The overloads let the type checker narrow ``connector`` to the capability's protocol.
+@overload
+def supports(
+    connector: object, capability: Literal[Capability.CREATE_CONTACT]
+) -> TypeIs[SupportsContactCreation]: ...
+@overload
+def supports(connector: object, capability: Literal[Capability.DEALS]) -> TypeIs[SupportsDeals]: ...
+@overload
+def supports(connector: object, capability: Literal[Capability.TASKS]) -> TypeIs[SupportsTasks]: ...
+@overload
+def supports(connector: object, capability: Literal[Capability.NOTES]) -> TypeIs[SupportsNotes]: ...
+@overload
+def supports(
+    connector: object, capability: Literal[Capability.OWNERS]
+) -> TypeIs[SupportsOwners]: ...
+@overload
+def supports(
+    connector: object, capability: Literal[Capability.RECORD_LOOKUP]
+) -> TypeIs[SupportsRecordLookup]: ...
+@overload
+def supports(
+    connector: object, capability: Literal[Capability.ACTIVITY_REMOVAL]
+) -> TypeIs[SupportsActivityRemoval]: ...
+@overload
+def supports(connector: object, capability: Capability) -> bool: ...
+def supports(connector: object, capability: Capability) -> bool:
+    """Return True if the connector declares ``capability`` and implements its protocol."""
+    declared: frozenset[Capability] = getattr(connector, "capabilities", frozenset())
+    return capability in declared and isinstance(connector, PROTOCOLS[capability])
+
+
+def supported(connector: Connector) -> frozenset[str]:
+    """Return the names of every capability the connector supports (for plans and the API)."""
+    return frozenset(c.value for c in Capability if supports(connector, c))

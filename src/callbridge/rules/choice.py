@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.errors import ChoiceConflict
 from callbridge.rules.selection import TYPE_PRIORITY
 
 PERMISSION = "is_multicrm_sync"
@@ -36,15 +37,6 @@ class Choice:
     record_id: str
     object_type: ObjectType
     name: str = ""
-
-
-class ChoiceConflict(ValueError):
-    """A choice that cannot be honoured; ``field`` names the offending part of the request."""
-
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.problem = problem
 
 
 def validate(choices: Sequence[Choice]) -> tuple[Choice, ...]:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from callbridge.domain.event import Direction
+from callbridge.errors import MatrixError
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 
 
@@ -40,15 +41,6 @@ class ContactMode(StrEnum):
     FOLLOW = "follow"
     ALWAYS = "always"
     NEVER = "never"
-
-
-class MatrixError(ValueError):
-    """A matrix that cannot be used, with the JSON path of the problem."""
-
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from callbridge.connectors.base import Capability, Connector, SupportsRecordLookup
+from callbridge.connectors.base import PROTOCOLS, Capability, Connector, supports
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.phone import PhoneNumber, parse_e164
 from callbridge.domain.record import ContactDraft
@@ -143,7 +143,7 @@ class AmbiguousCreateContract:
         self, harness: ContractHarness, retries: int, line: int
     ) -> None:
         """Retried as the sync does (look the number up, create only if nothing): one contact."""
-        if Capability.CREATE_CONTACT not in self_capabilities(harness):
+        if not supports(harness.connector, Capability.CREATE_CONTACT):
             pytest.skip("the connector declares it cannot create contacts")
         used: set[int] = self.__dict__.setdefault("_used_lines", set())
         assume(line not in used)
@@ -180,6 +180,16 @@ class ConnectorContract(AmbiguousCreateContract):
     async def test_declares_the_core_capabilities(self, harness: ContractHarness) -> None:
         assert self_capabilities(harness) >= CORE
 
+    async def test_declares_exactly_the_capabilities_it_implements(
+        self, harness: ContractHarness
+    ) -> None:
+        """A declared capability has its protocol, and an implemented protocol is declared."""
+        implemented = {
+            c for c, protocol in PROTOCOLS.items() if isinstance(harness.connector, protocol)
+        }
+        assert self_capabilities(harness) == implemented
+        assert {c for c in Capability if supports(harness.connector, c)} == implemented
+
     async def test_check_accepts_working_credentials(self, harness: ContractHarness) -> None:
         await harness.connector.check()
 
@@ -195,7 +205,7 @@ class ConnectorContract(AmbiguousCreateContract):
         assert await harness.connector.find_by_phone(self.phone(self.numbers.unknown)) == []
 
     async def test_a_created_contact_is_found_by_its_number(self, harness: ContractHarness) -> None:
-        if Capability.CREATE_CONTACT not in self_capabilities(harness):
+        if not supports(harness.connector, Capability.CREATE_CONTACT):
             pytest.skip("the connector declares it cannot create contacts")
         created = await harness.connector.create_contact(
             ContactDraft(name="New Callbridge Contact", phone_e164=self.numbers.unknown)
@@ -222,7 +232,7 @@ class ConnectorContract(AmbiguousCreateContract):
         self, harness: ContractHarness, other: str
     ) -> None:
         """Ids given by callers are resolved inside the integration (docs/tenancy.md)."""
-        if not isinstance(harness.connector, SupportsRecordLookup):
+        if not supports(harness.connector, Capability.RECORD_LOOKUP):
             pytest.skip("the connector cannot read a record by id")
         record_id = await harness.store_record("Jane Caller", self.numbers.national)
         found = await harness.connector.get_record(record_id)

@@ -7,7 +7,15 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from callbridge.connectors.base import SupportsDeals, SupportsNotes, SupportsOwners, SupportsTasks
+from callbridge.connectors.base import (
+    PROTOCOLS,
+    Capability,
+    SupportsDeals,
+    SupportsNotes,
+    SupportsOwners,
+    SupportsTasks,
+    supports,
+)
 from callbridge.connectors.hubspot.tables import hubspot_objects
 from callbridge.domain.deal import DealDraft
 from callbridge.domain.event import Utm
@@ -30,7 +38,8 @@ async def test_it_declares_only_what_it_implements(make_connector: MakeConnector
     connector = make_connector()
     for protocol in (SupportsDeals, SupportsTasks, SupportsNotes, SupportsOwners):
         assert isinstance(connector, protocol)
-    assert "recordings" not in connector.capabilities
+    assert connector.capabilities == {c for c, p in PROTOCOLS.items() if isinstance(connector, p)}
+    assert not supports(connector, Capability.ACTIVITY_REMOVAL)  # HubSpot calls are kept
 
 
 async def test_contacts_by_mobile_and_companies_by_phone_are_found(

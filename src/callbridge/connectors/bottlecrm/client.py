@@ -15,7 +15,7 @@ DEFAULT_RETRY_AFTER = 60.0
 PAGE = 200
 
 
-class NotFound(Permanent):
+class BottleCrmNotFound(Permanent):
     """BottleCRM answered 404: the record is not there, or not visible to the token."""
 
 
@@ -128,7 +128,7 @@ def raise_for_status(response: httpx.Response, what: str) -> None:
     if status >= 500:
         raise Transient(message)
     if status == 404:
-        raise NotFound(message)
+        raise BottleCrmNotFound(message)
     raise Permanent(message)
 
 

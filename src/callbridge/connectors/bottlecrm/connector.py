@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from callbridge.connectors.base import Capability, Connector, IntegrationContext
-from callbridge.connectors.bottlecrm.client import BottleCrmClient, NotFound
+from callbridge.connectors.bottlecrm.client import BottleCrmClient, BottleCrmNotFound
 from callbridge.connectors.bottlecrm.config import BottleCrmConfig
 from callbridge.connectors.bottlecrm.mapping import (
     carries,
@@ -53,6 +53,7 @@ class BottleCrmConnector:
             Capability.TASKS,
             Capability.NOTES,
             Capability.OWNERS,
+            Capability.RECORD_LOOKUP,
         }
     )
 
@@ -221,7 +222,7 @@ class BottleCrmConnector:
         for home, module in MODULES.items():
             try:
                 body = await self.client.detail(module, record_id)
-            except NotFound:
+            except BottleCrmNotFound:
                 continue
             self._homes[record_id] = home
             return record_from_detail(body.get(f"{home}_obj") or {}, record_id, ObjectType(home))

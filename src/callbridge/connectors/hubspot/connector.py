@@ -50,7 +50,7 @@ def phone_groups(phone: PhoneNumber, calculated: list[str], raw: list[str]) -> l
 class HubSpotConnector:
     """Connector over HubSpot's v3 objects and v4 associations, within the shared budget."""
 
-    capabilities = frozenset(Capability) - {Capability.RECORDINGS}
+    capabilities = frozenset(Capability) - {Capability.ACTIVITY_REMOVAL}
 
     def __init__(
         self,
