@@ -14,7 +14,7 @@ from callbridge import dialer_events
 from callbridge.domain.call import Call, fold
 from callbridge.domain.event import CallEvent
 from callbridge.domain.phone import PhoneNumber
-from callbridge.errors import UnknownSource as UnknownSource  # api/app.py imports it from here
+from callbridge.errors import UnknownSource
 from callbridge.matching import external_number
 from callbridge.queue import jobs
 from callbridge.queue.base import Handler, NewJob, Payload

@@ -32,8 +32,7 @@ from callbridge.api import (
 )
 from callbridge.api.body_limit import BodyLimit
 from callbridge.api.refusals import allowed_methods, encodable, field_errors, unparsable_body
-from callbridge.errors import InputError, PayloadError, SignatureError
-from callbridge.pipeline import UnknownSource
+from callbridge.errors import InputError, PayloadError, SignatureError, UnknownSource
 from callbridge.runtime import Runtime
 from callbridge.worker import run_worker
 
