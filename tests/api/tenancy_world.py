@@ -133,12 +133,12 @@ async def snapshot(
     rows: dict[str, list[str]] = {}
     async with runtime.reads() as session:
         for table in metadata.sorted_tables:
-            where = []
-            if "company_id" in table.c:
-                where.append(table.c.company_id == company)
-            if "integration_id" in table.c and (integration_id or "company_id" not in table.c):
+            if integration_id is not None and "integration_id" not in table.c:
+                continue
+            where = [table.c.company_id == company] if "company_id" in table.c else []
+            if "integration_id" in table.c and (integration_id is not None or not where):
                 where.append(table.c.integration_id.in_(integrations))
-            if not where or (integration_id and "integration_id" not in table.c):
+            if not where:
                 continue
             found = (await session.execute(select(table).where(*where))).mappings().all()
             rows[table.name] = sorted(repr(sorted(_plain(row).items())) for row in found)

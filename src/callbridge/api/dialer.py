@@ -194,11 +194,7 @@ async def _click_to_dial(
 async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, Any]:
     async with runtime.reads() as session:
         call = await session.run_sync(calls.get_call, actor.company_id, call_id)
-    if (
-        call is None
-        or call["company_id"] != actor.company_id
-        or not actor.may_act_on(call["user_id"])
-    ):
+    if call is None or not actor.may_act_on(call["user_id"]):  # the query names the company
         raise HTTPException(404, f"no call {call_id} of yours")
     return call
 
