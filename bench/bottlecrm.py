@@ -24,8 +24,8 @@ from pathlib import Path
 import httpx
 
 from bench.harness import environment, markdown_table, new_company, scratch_dir, serve, settings_for
-from callbridge.bootstrap import CreatedCompany
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany
 from callbridge.storage.integrations import update_integration
 from callbridge.testing.bottlecrm_server import (
     BottleCrm,

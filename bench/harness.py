@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from callbridge.bootstrap import CreatedCompany, create_company
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage.migrate import upgrade
 

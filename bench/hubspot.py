@@ -32,8 +32,8 @@ from bench.harness import (
     serve,
     settings_for,
 )
-from callbridge.bootstrap import CreatedCompany
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany
 from callbridge.storage.integrations import update_integration
 from callbridge.storage.tables import call_syncs
 from callbridge.testing.fakes.hubspot import FakeHubSpot

@@ -41,11 +41,11 @@ from bench.harness import (
     settings_for,
 )
 from bench.load import LoadClient
-from callbridge.bootstrap import CreatedCompany
 from callbridge.connectors.base import utc_now
 from callbridge.connectors.local.client import LocalCrmClient
 from callbridge.domain.record import ObjectType
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany
 from callbridge.settings import Settings
 from callbridge.testing.webhooks import call_sequence, signed
 

@@ -36,9 +36,9 @@ from bench.harness import (
     serve,
     settings_for,
 )
-from callbridge.bootstrap import CreatedCompany
 from callbridge.connectors.local.tables import crm_record_phones, crm_records
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany
 from callbridge.settings import Settings
 from callbridge.testing.webhooks import generic_event, signed
 

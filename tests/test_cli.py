@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from callbridge.cli import app
+from callbridge.service.cli import app
 
 
 @pytest.fixture

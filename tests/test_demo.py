@@ -18,11 +18,11 @@ import httpx
 import pytest
 from rich.console import Console
 
-from callbridge.bootstrap import CreatedCompany, create_company
-from callbridge.demo import run_demo
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage.migrate import upgrade
+from callbridge.tools.demo import run_demo
 
 pytestmark = pytest.mark.slow
 CALLBRIDGE = Path(sys.executable).with_name("callbridge")

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from callbridge import cli
-from callbridge.bootstrap import create_company
 from callbridge.runtime import Runtime
+from callbridge.service import cli
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage import accounts
 from callbridge.storage.migrate import upgrade

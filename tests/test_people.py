@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from callbridge.bootstrap import CreatedCompany, create_company
 from callbridge.connectors.base import Capability
 from callbridge.domain.crm_user import CrmUser
-from callbridge.people import UNMAPPED_RETRY, resolve_for
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage import accounts
+from callbridge.sync.people import UNMAPPED_RETRY, resolve_for
 
 START = datetime(2026, 11, 22, 9, tzinfo=UTC)
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from callbridge import pipeline
-from callbridge.bootstrap import CreatedCompany, create_company
+from callbridge.ingest import ingest
+from callbridge.pipeline import process
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, generic_event, signed
@@ -29,7 +30,7 @@ async def runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
 async def deliver(runtime: Runtime, company: CreatedCompany, event: dict[str, Any]) -> None:
     """Ingest one signed event, as the webhook endpoint does."""
     body, headers = signed(company.source_secret, event)
-    await pipeline.ingest(runtime, company.source_id, headers, body)
+    await ingest(runtime, company.source_id, headers, body)
 
 
 async def test_a_fold_with_no_new_event_asks_for_no_sync(runtime: Runtime) -> None:
@@ -39,7 +40,7 @@ async def test_a_fold_with_no_new_event_asks_for_no_sync(runtime: Runtime) -> No
     assert "sync" in await drain(runtime)
     fold = {"company_id": company.company_id, "source_id": company.source_id, "call": "c-1"}
     # A fold queued while the last one ran finds its event folded already: nothing to do.
-    await pipeline.process(runtime.for_worker(), "fold", fold)
+    await process(runtime.for_worker(), "fold", fold)
     assert await runtime.queue.pending_count() == 0
     # Late data is a new event: its fold asks for the sync again, to update the activity.
     recording = generic_event("call.recording", "c-1", recording_url="https://rec.test/1.mp3")

@@ -21,15 +21,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callbridge import pipeline, sync
 from callbridge.api.app import create_app
-from callbridge.bootstrap import CreatedCompany, create_company
 from callbridge.connectors.base import Connector
 from callbridge.errors import Transient
+from callbridge.ingest import ingest
+from callbridge.pipeline import process
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
+from callbridge.sync import run as sync_run
+from callbridge.sync.writes import RESUMED_CREATE, RESUMED_LOG
 from callbridge.testing.webhooks import call_sequence, signed
-from callbridge.writes import RESUMED_CREATE, RESUMED_LOG
 
 # Every connector method that writes to the CRM: a step boundary follows each of them.
 CRM_WRITES = (
@@ -114,13 +116,13 @@ class World:
         provider_id = f"call-{number}"
         for event in call_sequence(provider_id, "incoming", number, answered=answered):
             body_bytes, headers = signed(self.company.source_secret, event)
-            await pipeline.ingest(self.runtime, self.company.source_id, headers, body_bytes)
+            await ingest(self.runtime, self.company.source_id, headers, body_bytes)
         fold = {
             "company_id": self.company.company_id,
             "source_id": self.company.source_id,
             "call": provider_id,
         }
-        await pipeline.process(self.runtime.for_worker(), "fold", fold)
+        await process(self.runtime.for_worker(), "fold", fold)
         found = (await self.api.get("/calls", params={"number": number})).json()["calls"]
         return found[0]["id"], number, record_id
 
@@ -133,7 +135,7 @@ class World:
             "integration_id": self.company.integration_id,
         }
         try:
-            await pipeline.process(self.runtime.for_worker(), "sync", payload)
+            await process(self.runtime.for_worker(), "sync", payload)
         except (Cancelled, Failed):
             assert faults is not None and faults.hit
 
@@ -150,14 +152,14 @@ async def world(
     """A company whose syncs get the faults the test installs on their connector."""
     runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
     company = await create_company(runtime, "Acme")
-    transport = httpx.ASGITransport(app=create_app(runtime, embedded_worker=False))
+    transport = httpx.ASGITransport(app=create_app(runtime))
     api = httpx.AsyncClient(
         transport=transport,
         base_url="http://callbridge.test",
         headers={"Authorization": f"Bearer {company.api_key}"},
     )
     built = World(runtime, company, api)
-    real = sync.connector_for
+    real = sync_run.connector_for
 
     def faulty(rt: Runtime, integration: dict[str, Any]) -> Connector:
         connector = real(rt, integration)
@@ -165,7 +167,7 @@ async def world(
             faults.install(connector)
         return connector
 
-    monkeypatch.setattr(sync, "connector_for", faulty)
+    monkeypatch.setattr(sync_run, "connector_for", faulty)
     yield built
     await api.aclose()
     await runtime.close()

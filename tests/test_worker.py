@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from callbridge.errors import AuthFailed, Permanent, RateLimited, Transient
 from callbridge.queue.base import Payload
-from callbridge.worker import measured
+from callbridge.service.worker import measured
 
 # What a handler may end with, and the outcome the metrics must count it as.
 ENDINGS: dict[str, tuple[BaseException | None, str]] = {

@@ -24,15 +24,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from callbridge import pipeline
 from callbridge.api.app import create_app
-from callbridge.bootstrap import CreatedCompany, create_company
 from callbridge.errors import Permanent, Transient
+from callbridge.ingest import ingest
 from callbridge.queue.base import JobQueue, Payload
 from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
 from callbridge.queue.retry import RetryPolicy
 from callbridge.queue.sqlite import SQLiteJobQueue
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage.migrate import upgrade
 from callbridge.testing.webhooks import call_sequence, signed
@@ -82,7 +82,7 @@ async def runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
 
 async def scrape(runtime: Runtime) -> str:
     """Return the API's ``/metrics`` page."""
-    transport = httpx.ASGITransport(app=create_app(runtime, embedded_worker=False))
+    transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(transport=transport, base_url="http://callbridge.test") as api:
         answer = await api.get("/metrics")
     assert answer.status_code == 200
@@ -153,7 +153,7 @@ async def _deliver(runtime: Runtime, company: CreatedCompany, calls: int) -> Non
         events = call_sequence(f"m-{index}", "incoming", f"+1415555{index:04d}", answered=True)
         for event in events:
             body, headers = signed(company.source_secret, event)
-            await pipeline.ingest(runtime, company.source_id, headers, body)
+            await ingest(runtime, company.source_id, headers, body)
 
 
 @pytest.mark.parametrize("export", ["multiprocess", "port"])

@@ -1,5 +1,5 @@
 """Run the ``callbridge`` command with ``python -m callbridge``."""
 
-from callbridge.cli import app
+from callbridge.service.cli import app
 
 app()

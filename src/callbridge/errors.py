@@ -13,12 +13,12 @@ The tree::
     │   ├── SignatureError         telephony/*.verify: signature missing, wrong or stale → 401
     │   ├── PayloadError           telephony/*.parse, telephony/limits: body not JSON, a field
     │   │                          missing, mistyped or over its limit → 422 naming the field
-    │   ├── UnknownSource          pipeline.ingest: the webhook URL names no source → 404
+    │   ├── UnknownSource          ingest: the webhook URL names no source → 404
     │   ├── MatrixError            rules/matrix.parse_matrix: a matrix that cannot be used; the
     │   │                          matrix API answers 422 ``invalid_matrix`` at its JSON path
-    │   ├── ChoiceConflict         rules/choice: two records of one type, or a record that does
+    │   ├── ChoiceConflict         rules/agent_choice: two records of one type, or a record that does
     │   │                          not match the number; the dialer API answers 422 on ``choices``
-    │   └── NotFound               bootstrap: the operator named no company or key, or several;
+    │   └── NotFound               service/bootstrap: the operator named no company or key, or several;
     │                              the CLI prints the message and exits with status 1
     ├── ConnectorError             a CRM call failed; raised only in connectors/, with ``from err``;
     │   │                          the sync records it on the call and the queue decides
@@ -33,7 +33,7 @@ The tree::
     │       │                      its category and codes kept so creates can repair and retry
     │       └── BottleCrmNotFound  connectors/bottlecrm/client.py: BottleCRM answered 404; the
     │                              connector reads it as "no such record" (``get_record`` → None)
-    └── DemoError                  demo.py (client tool): the server refused a request the demo
+    └── DemoError                  tools/demo: the server refused a request the demo
                                    needs; ``callbridge demo`` prints it and exits with status 1
 
 Outside the tree, never seen by a user of the service:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from callbridge.bootstrap import CreatedCompany
+from callbridge.service.bootstrap import CreatedCompany
 
 
 @dataclass

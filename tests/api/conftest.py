@@ -10,8 +10,8 @@ import pytest
 from api_tenant import Tenant
 
 from callbridge.api.app import create_app
-from callbridge.bootstrap import create_company
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 
 
@@ -25,7 +25,7 @@ async def api_runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtim
 
 async def _tenant(runtime: Runtime, name: str) -> AsyncIterator[Tenant]:
     company = await create_company(runtime, name)
-    transport = httpx.ASGITransport(app=create_app(runtime, embedded_worker=False))
+    transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(
         transport=transport,
         base_url="http://callbridge.test",

@@ -9,10 +9,10 @@ from typing import Any
 from api_tenant import Tenant
 from sqlalchemy import select
 
-from callbridge import pipeline
-from callbridge.rules import choice
+from callbridge.ingest import ingest
+from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
-from callbridge.schema import metadata
+from callbridge.runtime.schema import metadata
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
 
@@ -53,7 +53,7 @@ async def build_world(runtime: Runtime, tenant: Tenant, tag: str) -> World:
         await client.post("/users", json={"name": "Ann", "email": email, "team_id": team["id"]})
     )
     token = await _ok(await client.post(f"/users/{user['id']}/tokens"))
-    config = {"config": {"select_contact_manually": True, choice.GRACE_OPTION: 0}}
+    config = {"config": {"select_contact_manually": True, agent_choice.GRACE_OPTION: 0}}
     await _ok(await client.patch(f"/integrations/{integration}", json=config))
     records = f"/integrations/{integration}/records"
     phones = {"phones": ["(415) 555-0134"]}
@@ -73,7 +73,7 @@ async def build_world(runtime: Runtime, tenant: Tenant, tag: str) -> World:
         await runtime.queue.enqueue(await session.connection(), "walk.dead", payload)
     for event in call_sequence(f"call-{tag}", "incoming", NUMBER, answered=True, agent_email=email):
         body, headers = signed(company.source_secret, event)
-        await pipeline.ingest(runtime, company.source_id, headers, body)
+        await ingest(runtime, company.source_id, headers, body)
     await drain(runtime)
     calls = (await _ok(await client.get("/calls")))["calls"]
     agent = {"Authorization": f"Bearer {token['token']}"}

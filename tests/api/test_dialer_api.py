@@ -7,7 +7,7 @@ from typing import Any
 
 from api_tenant import Tenant, problems
 
-from callbridge.dialer_events import broker
+from callbridge.dialer.events import broker
 from callbridge.runtime import Runtime
 
 NUMBER = "+14155550134"

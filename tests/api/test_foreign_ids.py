@@ -7,7 +7,7 @@ from typing import Any
 from api_tenant import Tenant
 from tenancy_world import NUMBER
 
-from callbridge import pipeline
+from callbridge.ingest import ingest
 from callbridge.runtime import Runtime
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
@@ -25,7 +25,7 @@ async def _call(runtime: Runtime, tenant: Tenant, call_id: str, **extra: Any) ->
     """Deliver a whole answered incoming call, drain the queue, return the call's page."""
     for event in call_sequence(call_id, "incoming", NUMBER, answered=True, **extra):
         body, headers = signed(tenant.company.source_secret, event)
-        await pipeline.ingest(runtime, tenant.company.source_id, headers, body)
+        await ingest(runtime, tenant.company.source_id, headers, body)
     await drain(runtime)
     listed = (await tenant.client.get("/calls")).json()["calls"]
     mine = next(c for c in listed if c["provider_call_id"] == call_id)

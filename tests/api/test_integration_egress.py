@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callbridge.api.app import create_app
-from callbridge.bootstrap import create_company
 from callbridge.connectors.egress import QUOTE_LIMIT
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 
 MARKER = "INTERNAL-ONLY"
@@ -123,7 +123,7 @@ async def allowing(migrated_url: str, tmp_path: Path) -> AsyncIterator[Tenant]:
     )
     runtime = Runtime.create(settings_)
     company = await create_company(runtime, "Self-hosted")
-    transport = httpx.ASGITransport(app=create_app(runtime, embedded_worker=False))
+    transport = httpx.ASGITransport(app=create_app(runtime))
     headers = {"Authorization": f"Bearer {company.api_key}"}
     async with httpx.AsyncClient(
         transport=transport, base_url="http://callbridge.test", headers=headers

@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, insert
 
 from callbridge.api.app import create_app
-from callbridge.bootstrap import create_company
 from callbridge.queue.breaker_table import circuit_breakers
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
 
@@ -81,7 +81,7 @@ async def test_open_breakers_and_the_longest_outage_are_read_at_scrape_time(
                     since=since, updated_at=NOW,
                 )
             )  # fmt: skip
-    transport = httpx.ASGITransport(app=create_app(built, embedded_worker=False))
+    transport = httpx.ASGITransport(app=create_app(built))
     async with httpx.AsyncClient(transport=transport, base_url="http://callbridge.test") as api:
         page = (await api.get("/metrics")).text
     for state in ("open", "half_open"):

@@ -16,8 +16,8 @@ from typing import Any
 
 import httpx
 
-from callbridge.bootstrap import CreatedCompany, create_company
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.testing.webhooks import signed
 

@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from callbridge.bootstrap import create_company
 from callbridge.errors import CrmUnreachable, Permanent, RateLimited, Transient
 from callbridge.queue.base import JobQueue
 from callbridge.queue.breaker import Admission, Breaker, BreakerPolicy, states
 from callbridge.queue.breaker_table import circuit_breakers
 from callbridge.queue.jobs import sync_lock_prefix
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
 

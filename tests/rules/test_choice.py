@@ -8,8 +8,8 @@ import pytest
 
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import ChoiceConflict
-from callbridge.rules import choice
-from callbridge.rules.choice import Choice
+from callbridge.rules import agent_choice
+from callbridge.rules.agent_choice import Choice
 
 C, L, A = ObjectType.CONTACT, ObjectType.LEAD, ObjectType.ACCOUNT
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -29,7 +29,7 @@ RECORDS = {
     ],
 )
 def test_valid_choices_are_kept_in_order(picked: list[tuple[str, str]], kept: list[str]) -> None:
-    assert [c.record_id for c in choice.resolve(picked, RECORDS)] == kept
+    assert [c.record_id for c in agent_choice.resolve(picked, RECORDS)] == kept
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_invalid_choices_name_the_field(
     picked: list[tuple[str, str]], field: str, words: str
 ) -> None:
     with pytest.raises(ChoiceConflict) as raised:
-        choice.resolve(picked, RECORDS)
+        agent_choice.resolve(picked, RECORDS)
     assert raised.value.field == field
     assert words in str(raised.value)
 
@@ -64,7 +64,7 @@ def test_invalid_choices_name_the_field(
 def test_gate_says_which_condition_is_missing(
     permissions: list[str] | None, option: bool, missing: str | None
 ) -> None:
-    reason = choice.gate(permissions, option)
+    reason = agent_choice.gate(permissions, option)
     assert (reason is None) if missing is None else (missing in str(reason))
 
 
@@ -81,7 +81,7 @@ def test_gate_says_which_condition_is_missing(
 def test_sync_waits_for_the_grace_window_only_while_undecided(
     enabled: bool, decided: bool, config: dict[str, object], delay: float
 ) -> None:
-    assert choice.sync_delay(enabled, decided, config) == delay
+    assert agent_choice.sync_delay(enabled, decided, config) == delay
 
 
 W = timedelta(seconds=120)
@@ -101,21 +101,21 @@ W = timedelta(seconds=120)
 def test_an_intent_binds_to_its_call_or_the_next_one_in_the_window(
     intent_call: str | None, started: datetime | None, call_id: str, bound: bool
 ) -> None:
-    assert choice.binds(intent_call, T0, W, call_id, started) is bound
+    assert agent_choice.binds(intent_call, T0, W, call_id, started) is bound
 
 
 def test_stale_records_are_those_no_longer_chosen() -> None:
-    targets = choice.as_records([Choice("i1", "l1", L)], RECORDS["i1"])
+    targets = agent_choice.as_records([Choice("i1", "l1", L)], RECORDS["i1"])
     assert targets[0].name == "J"
-    assert choice.stale(["c1", "l1"], targets) == ["c1"]
+    assert agent_choice.stale(["c1", "l1"], targets) == ["c1"]
 
 
 def test_candidates_group_by_object_type_in_the_rules_order() -> None:
     pairs = [("i1", r) for r in RECORDS["i1"]] + [("i2", CrmRecord("a1", A, "ACME"))]
-    groups = choice.group(pairs)
+    groups = agent_choice.group(pairs)
     assert list(groups) == ["contact", "lead", "account"]
     assert len(groups["contact"]) == 2
-    assert list(choice.group(pairs, L)) == ["lead"]
+    assert list(agent_choice.group(pairs, L)) == ["lead"]
 
 
 @pytest.mark.parametrize(
@@ -127,4 +127,4 @@ def test_candidates_group_by_object_type_in_the_rules_order() -> None:
     ],
 )
 def test_rule_says_who_chose_and_how(how: str, who: str | None, text: str) -> None:
-    assert choice.rule(how, who) == text
+    assert agent_choice.rule(how, who) == text

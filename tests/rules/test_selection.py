@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from callbridge.domain.record import CrmRecord, ObjectType
-from callbridge.rules.selection import AUTOMATIC_RULE, pick
+from callbridge.rules.automatic_pick import AUTOMATIC_RULE, pick
 
 
 def rec(record_id: str, kind: ObjectType, day: int) -> CrmRecord:

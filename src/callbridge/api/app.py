@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -34,13 +34,19 @@ from callbridge.api.body_limit import BodyLimit
 from callbridge.api.refusals import allowed_methods, encodable, field_errors, unparsable_body
 from callbridge.errors import InputError, PayloadError, SignatureError, UnknownSource
 from callbridge.runtime import Runtime
-from callbridge.worker import run_worker
 
 log = logging.getLogger("callbridge.api")
 
 
-def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
-    """Return the app serving ``runtime``; with ``embedded_worker`` it also drains the queue."""
+Worker = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
+
+
+def create_app(runtime: Runtime, *, worker: Worker | None = None) -> FastAPI:
+    """Return the app serving ``runtime``; given a ``worker``, it also drains the queue.
+
+    The process that builds the app hands it the worker (``callbridge serve`` passes
+    :func:`callbridge.service.worker.run_worker`): the API never imports the process around it.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,7 +54,9 @@ def create_app(runtime: Runtime, *, embedded_worker: bool = True) -> FastAPI:
         # collector's full passes, which otherwise walk it again and again under load.
         gc.freeze()
         stop = asyncio.Event()
-        task = asyncio.create_task(run_worker(runtime, stop)) if embedded_worker else None
+        task: asyncio.Task[None] | None = None
+        if worker is not None:
+            task = asyncio.create_task(worker(runtime, stop))
         app.state.worker = task
         try:
             yield

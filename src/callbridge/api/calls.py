@@ -13,7 +13,7 @@ from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.queue import breaker
-from callbridge.storage import selections
+from callbridge.storage import agent_choices
 from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
 
 router = APIRouter(prefix="/calls", tags=["calls"], responses=AUTHENTICATED)
@@ -95,7 +95,7 @@ async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dic
             ),
         )
         down = await session.run_sync(breaker.states, who.company_id)
-        chosen = await selections.history(session, who.company_id, call_id)
+        chosen = await agent_choices.history(session, who.company_id, call_id)
     return {
         **dict(row),
         "events": events,

@@ -19,7 +19,7 @@ async def check_and_seal(
 
     Refused credentials answer 422 naming ``credentials``; an unreachable CRM answers 502.
     """
-    from callbridge.sync import connector_for
+    from callbridge.runtime.connectors import connector_for
 
     plain = {key: value.get_secret_value() for key, value in credentials.items()}
     sealed = runtime.box.seal(plain)
@@ -52,7 +52,7 @@ def check_config(runtime: Runtime, before: dict[str, Any] | None, after: dict[st
 
 def _unbuildable(runtime: Runtime, integration: dict[str, Any]) -> str | None:
     """Return why the integration's connector cannot be built, or None when it can."""
-    from callbridge.sync import connector_for
+    from callbridge.runtime.connectors import connector_for
 
     try:
         connector_for(runtime, integration)

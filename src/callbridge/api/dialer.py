@@ -12,21 +12,21 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callbridge import record_lookup
 from callbridge.api.agent_auth import Actor, ActorDep
 from callbridge.api.deps import RuntimeDep
 from callbridge.api.fields import Id, PathId, Phone, Reference
 from callbridge.api.refusals import AUTHENTICATED, CONFLICT, FORBIDDEN, NOT_FOUND, refuse
-from callbridge.dialer_events import broker, find_candidates, selection_scope, show
+from callbridge.dialer.events import broker, find_candidates, selection_scope, show
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import ChoiceConflict, ConnectorError
 from callbridge.queue import jobs
 from callbridge.queue.base import JobQueue
-from callbridge.rules import choice
+from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
-from callbridge.storage import calls, integrations, selections
-from callbridge.sync import connector_for
+from callbridge.runtime.connectors import connector_for
+from callbridge.storage import agent_choices, call_history, integrations
+from callbridge.sync import record_lookup
 
 router = APIRouter(prefix="/dialer", tags=["dialer"], responses={**AUTHENTICATED, **FORBIDDEN})
 KEEPALIVE_SECONDS = 15.0
@@ -85,15 +85,15 @@ def _number(scope: list[dict[str, Any]], raw: str) -> PhoneNumber:
 
 def _resolve(
     body: SelectionIn | IntentIn, found: dict[str, list[CrmRecord]]
-) -> tuple[choice.Choice, ...]:
+) -> tuple[agent_choice.Choice, ...]:
     try:
-        return choice.resolve([(c.integration_id, c.record_id) for c in body.choices], found)
+        return agent_choice.resolve([(c.integration_id, c.record_id) for c in body.choices], found)
     except ChoiceConflict as err:
         raise refuse(("body", "choices"), str(err)) from err
 
 
-def _confirmed(choices: tuple[choice.Choice, ...]) -> list[dict[str, Any]]:
-    return [{**item, "check": True} for item in selections.choices_json(choices)]
+def _confirmed(choices: tuple[agent_choice.Choice, ...]) -> list[dict[str, Any]]:
+    return [{**item, "check": True} for item in agent_choices.choices_json(choices)]
 
 
 @router.get("/candidates")
@@ -115,16 +115,16 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
     user_id = await _agent_of(runtime, actor, body.user_id, ("body", "user_id"))
     if body.crm_record_id is not None:
         chosen, e164 = await _click_to_dial(runtime, actor, body)
-        how = choice.How.CLICK_TO_DIAL
+        how = agent_choice.How.CLICK_TO_DIAL
     else:
         scope = await _scope(runtime, actor)
         if not body.choices:
             raise refuse(("body", "choices"), "pick at least one record (or give crm_record_id)")
         e164 = _number(scope, body.number).e164
         chosen = _resolve(body, await find_candidates(runtime, scope, body.number))
-        how = choice.How.PRE_CALL
+        how = agent_choice.How.PRE_CALL
     async with runtime.sessions.begin() as session:
-        intent_id = await selections.create_intent(
+        intent_id = await agent_choices.create_intent(
             session,
             {
                 "company_id": actor.company_id,
@@ -132,7 +132,7 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
                 "phone_e164": e164,
                 "provider_call_id": body.provider_call_id,
                 "how": how.value,
-                "choices": selections.choices_json(chosen),
+                "choices": agent_choices.choices_json(chosen),
                 "window_seconds": body.window_seconds,
                 "created_at": runtime.clock(),
             },
@@ -160,7 +160,7 @@ async def _agent_of(
         raise refuse(loc, "the company API key must name the agent")
     if user_id is not None:
         async with runtime.reads() as session:
-            role = await session.run_sync(selections.user_role, actor.company_id, user_id)
+            role = await session.run_sync(agent_choices.user_role, actor.company_id, user_id)
         if role is None:
             raise HTTPException(404, f"user_id: no user {user_id} in this company")
     return agent
@@ -168,7 +168,7 @@ async def _agent_of(
 
 async def _click_to_dial(
     runtime: Runtime, actor: Actor, body: IntentIn
-) -> tuple[tuple[choice.Choice, ...], str]:
+) -> tuple[tuple[agent_choice.Choice, ...], str]:
     """Take the CRM page's record, once found in that CRM: no gating, no question asked."""
     async with runtime.reads() as session:
         rows = await session.run_sync(integrations.list_integrations, actor.company_id)
@@ -187,13 +187,13 @@ async def _click_to_dial(
     if not resolved.records:
         raise HTTPException(404, f"crm_record_id: no record {body.crm_record_id} in this CRM")
     record = resolved.records[0]
-    item = choice.Choice(integration["id"], record.id, record.object_type, record.name)
+    item = agent_choice.Choice(integration["id"], record.id, record.object_type, record.name)
     return (item,), e164
 
 
 async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, Any]:
     async with runtime.reads() as session:
-        call = await session.run_sync(calls.get_call, actor.company_id, call_id)
+        call = await session.run_sync(call_history.get_call, actor.company_id, call_id)
     if call is None or not actor.may_act_on(call["user_id"]):  # the query names the company
         raise HTTPException(404, f"no call {call_id} of yours")
     return call
@@ -215,7 +215,7 @@ async def call_candidates(
     scope = await _scope(runtime, actor)
     found = await find_candidates(runtime, scope, _external(call))
     async with runtime.reads() as session:
-        chosen = await selections.history(session, actor.company_id, call_id)
+        chosen = await agent_choices.history(session, actor.company_id, call_id)
     return {
         "call_id": call_id,
         "state": call["state"],
@@ -235,9 +235,9 @@ async def select(
     chosen = _resolve(body, await find_candidates(runtime, scope, number))
     final = call["state"] in ("ended", "missed", "voicemail")
     async with runtime.sessions.begin() as session:
-        await selections.replace_choices(
+        await agent_choices.replace_choices(
             session, actor.company_id, call_id, chosen,
-            how=choice.How.IN_CALL.value, user_id=actor.user_id, now=runtime.clock(),
+            how=agent_choice.How.IN_CALL.value, user_id=actor.user_id, now=runtime.clock(),
         )  # fmt: skip
         if final:
             await _resync(session, runtime.queue, call, scope, chosen, number)
@@ -256,7 +256,7 @@ async def _resync(
     queue: JobQueue,
     call: dict[str, Any],
     scope: list[dict[str, Any]],
-    chosen: tuple[choice.Choice, ...],
+    chosen: tuple[agent_choice.Choice, ...],
     raw: str,
 ) -> None:
     """Sync the finished call again in each integration whose choice changed (it moves)."""

@@ -10,17 +10,17 @@ from callbridge.connectors.base import supported
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber
 from callbridge.errors import PayloadError
-from callbridge.matching import external_number
-from callbridge.people import resolve_for
-from callbridge.pipeline import agent_user
+from callbridge.fold.agents import agent_user
+from callbridge.rules.automatic_pick import pick
+from callbridge.rules.external_party import external_number
 from callbridge.rules.matrix import parse_matrix
 from callbridge.rules.plan import contact_cell, plan
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import classify
-from callbridge.rules.selection import pick
 from callbridge.runtime import Runtime
+from callbridge.runtime.connectors import connector_for
 from callbridge.storage import accounts, matrices
-from callbridge.sync import connector_for
+from callbridge.sync.people import resolve_for
 from callbridge.telephony.generic import GenericAdapter
 
 

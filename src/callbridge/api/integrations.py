@@ -140,7 +140,7 @@ def present(row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
 
 def _capabilities(runtime: Runtime, row: dict[str, Any]) -> frozenset[str]:
     """Return what the integration's connector supports (nothing if it cannot be built)."""
-    from callbridge.sync import connector_for
+    from callbridge.runtime.connectors import connector_for
 
     try:
         return supported(connector_for(runtime, row))

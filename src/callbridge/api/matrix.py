@@ -20,11 +20,11 @@ from callbridge.rules.plan import contact_cell
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 from callbridge.runtime import Runtime
+from callbridge.runtime.connectors import connector_for
 from callbridge.storage import matrices, user_links
 from callbridge.storage.accounts import list_rows
 from callbridge.storage.integrations import get_integration
 from callbridge.storage.tables import users
-from callbridge.sync import connector_for
 
 router = APIRouter(
     prefix="/integrations/{integration_id}",

@@ -1,6 +1,6 @@
 """Prometheus metrics: what every process counted, and the job queue's state read at scrape time.
 
-Counters and histograms (:mod:`callbridge.metrics`) live in the process that counts (the API
+Counters and histograms (:mod:`callbridge.runtime.metrics`) live in the process that counts (the API
 counts webhooks, workers count jobs). With several processes on one host, set
 ``PROMETHEUS_MULTIPROC_DIR`` for all of them: each writes its figures to that directory and
 ``/metrics`` adds them up. Workers on other hosts serve
@@ -23,12 +23,12 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from callbridge.api.deps import RuntimeDep
-from callbridge.metrics import process_registry
 from callbridge.queue.base import JobCounts
 from callbridge.queue.breaker_table import circuit_breakers as breakers
 from callbridge.runtime import Runtime
+from callbridge.runtime.metrics import process_registry
 
-log = logging.getLogger("callbridge.metrics")
+log = logging.getLogger("callbridge.runtime.metrics")
 
 # The queue's rows by state, named as operators look for them.
 _QUEUE_GAUGES = {

@@ -9,8 +9,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from callbridge.api.deps import get_runtime
-from callbridge.metrics import WEBHOOKS
-from callbridge.pipeline import ingest
+from callbridge.ingest import ingest
+from callbridge.runtime.metrics import WEBHOOKS
 from callbridge.telephony.generic import GenericEvent
 
 REF = "#/components/schemas/{model}"

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from typing import Any
 
-from callbridge import pipeline
+from callbridge.pipeline import handlers
 from callbridge.queue.base import Payload
 from callbridge.runtime import Runtime
 
@@ -14,17 +14,17 @@ from callbridge.runtime import Runtime
 async def drain(runtime: Runtime, *, seconds: float = 30.0) -> list[str]:
     """Run the queue's worker until no job is left; return the tasks that ran, in order."""
     ran: list[str] = []
-    handlers = pipeline.handlers(runtime.for_worker())
+    by_task = handlers(runtime.for_worker())
 
     def counted(task: str) -> Any:
         async def run(payload: Payload) -> None:
             ran.append(task)
-            await handlers[task](payload)
+            await by_task[task](payload)
 
         return run
 
     stop = asyncio.Event()
-    work = {task: counted(task) for task in handlers}
+    work = {task: counted(task) for task in by_task}
     worker = asyncio.create_task(runtime.queue.work(work, stop=stop, concurrency=2))
     try:
         for _ in range(int(seconds / 0.05)):

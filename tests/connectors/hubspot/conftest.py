@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from hubspot_server import LOOPBACK, ROOMY, TOKEN, HubSpotServer, serving
 
-from callbridge.bootstrap import create_company
 from callbridge.connectors.base import IntegrationContext, utc_now
 from callbridge.connectors.hubspot.connector import HubSpotConnector
 from callbridge.connectors.registry import factory
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
 from callbridge.storage.migrate import upgrade

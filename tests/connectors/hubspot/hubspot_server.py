@@ -18,8 +18,8 @@ import httpx
 import psycopg
 from sqlalchemy import select
 
-from callbridge.bootstrap import CreatedCompany, create_company
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage.migrate import upgrade
 from callbridge.storage.tables import call_syncs, calls

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from callbridge.bootstrap import create_company
 from callbridge.connectors.hubspot.config import HubSpotConfig
 from callbridge.connectors.hubspot.connector import HubSpotConnector
 from callbridge.connectors.hubspot.limits import (
@@ -34,6 +33,7 @@ from callbridge.domain.phone import parse_e164
 from callbridge.domain.record import ContactDraft
 from callbridge.errors import RateLimited
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
 from callbridge.testing.fakes.hubspot import FakeHubSpot

@@ -9,15 +9,15 @@ from typing import Any, Literal
 
 import pytest
 
-from callbridge.bootstrap import create_company
 from callbridge.connectors.base import Connector
 from callbridge.connectors.local.connector import LocalConnector
 from callbridge.domain.record import ObjectType
 from callbridge.errors import Transient
 from callbridge.runtime import Runtime
+from callbridge.runtime.connectors import connector_for
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import get_integration
-from callbridge.sync import connector_for
 from callbridge.testing.contract import ConnectorContract
 
 

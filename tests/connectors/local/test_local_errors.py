@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from callbridge.bootstrap import create_company
 from callbridge.connectors.local.connector import LocalConnector
 from callbridge.errors import Permanent
 from callbridge.runtime import Runtime
+from callbridge.runtime.connectors import connector_for
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import get_integration
 from callbridge.storage.migrate import upgrade
-from callbridge.sync import connector_for
 from callbridge.testing.contract import draft
 
 

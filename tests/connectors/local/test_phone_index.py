@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from callbridge.bootstrap import create_company
 from callbridge.connectors.local.client import LocalCrmClient
 from callbridge.domain.record import ObjectType
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.migrate import upgrade
 

@@ -25,11 +25,11 @@ from generic_rules import refused, server_now
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from callbridge import pipeline
 from callbridge.api.app import create_app
-from callbridge.bootstrap import CreatedCompany, create_company
+from callbridge.pipeline import handlers
 from callbridge.queue.base import Payload
 from callbridge.runtime import Runtime
+from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.testing.webhooks import signed
 
@@ -44,8 +44,8 @@ class Processed:
         self.runtime = runtime
         self.failures: list[str] = []
         self.stop = asyncio.Event()
-        handlers = pipeline.handlers(runtime.for_worker())
-        watched = {task: self._watch(task, handler) for task, handler in handlers.items()}
+        by_task = handlers(runtime.for_worker())
+        watched = {task: self._watch(task, handler) for task, handler in by_task.items()}
         self.task = asyncio.create_task(runtime.queue.work(watched, stop=self.stop, concurrency=2))
 
     def _watch(self, task: str, handler: Any) -> Any:
@@ -99,7 +99,7 @@ async def test_every_accepted_delivery_is_processed_and_every_refusal_names_its_
 ) -> None:
     runtime = processed.runtime
     company = await create_company(runtime, "Edge")
-    transport = httpx.ASGITransport(app=create_app(runtime, embedded_worker=False))
+    transport = httpx.ASGITransport(app=create_app(runtime))
     async with httpx.AsyncClient(
         transport=transport,
         base_url="http://callbridge.test",

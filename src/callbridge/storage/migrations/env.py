@@ -7,7 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from callbridge.schema import metadata
+from callbridge.runtime.schema import metadata
 from callbridge.storage.engine import create_engine
 
 target_metadata = metadata

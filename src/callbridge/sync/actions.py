@@ -17,10 +17,10 @@ from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.event import Utm
 from callbridge.domain.record import CrmRecord
 from callbridge.domain.task import NoteDraft, TaskDraft
-from callbridge.people import People
 from callbridge.rules.matrix import ActionType, Assignee, Matrix
 from callbridge.rules.plan import Step
 from callbridge.rules.scenario import Client, Scenario
+from callbridge.sync.people import People
 
 DEAL_STEPS = frozenset({ActionType.CREATE_DEAL, ActionType.SET_DEAL_OWNER})
 

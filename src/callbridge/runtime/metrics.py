@@ -1,8 +1,9 @@
 """What each process counts (webhooks, jobs), and the registry that adds up a host's processes.
 
-The API counts webhooks and serves ``/metrics`` (:mod:`callbridge.api.metrics`, which adds what
-it reads in the database at scrape time); workers count jobs (:mod:`callbridge.worker`). Both
-import the counters from here, so the worker never imports the API.
+The API counts webhooks and serves ``/metrics`` (:mod:`callbridge.api.metrics`, which adds
+what it reads in the database at scrape time); workers count jobs
+(:mod:`callbridge.service.worker`). Both import the counters from here, so the worker never
+imports the API.
 """
 
 from __future__ import annotations

@@ -18,10 +18,10 @@ import typer
 import uvicorn
 from rich.console import Console
 
-from callbridge import bootstrap
-from callbridge.bootstrap import CreatedCompany, create_company, ensure_demo_company
 from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
+from callbridge.service import bootstrap
+from callbridge.service.bootstrap import CreatedCompany, create_company, ensure_demo_company
 from callbridge.settings import Settings
 from callbridge.storage.accounts import IssuedKey
 from callbridge.storage.migrate import upgrade
@@ -72,11 +72,12 @@ def serve(
     _announce(asyncio.run(_first_start(runtime)), base_url)
     console.print(f"Callbridge on {base_url} (API docs: {base_url}/docs)")
     from callbridge.api.app import create_app
+    from callbridge.service.worker import run_worker
 
     if not settings.embedded_worker:
         console.print("No embedded worker: jobs wait for `callbridge worker` processes.")
     uvicorn.run(
-        create_app(runtime, embedded_worker=settings.embedded_worker),
+        create_app(runtime, worker=run_worker if settings.embedded_worker else None),
         host=host,
         port=port,
         log_level=settings.log_level,
@@ -120,7 +121,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run a standalone worker process (PostgreSQL deployments run any number of them)."""
-    from callbridge.worker import run_standalone
+    from callbridge.service.worker import run_standalone
 
     async def main() -> None:
         settings = Settings()
@@ -289,7 +290,7 @@ def demo(
     calls: Annotated[int, typer.Option(help="Calls in the simulated day")] = 60,
 ) -> None:
     """Send a realistic day of signed calls to a running server, then print a summary."""
-    from callbridge.demo import run_demo
+    from callbridge.tools.demo import run_demo
 
     if not (api_key and source and secret):
         console.print(

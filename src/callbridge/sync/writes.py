@@ -24,7 +24,7 @@ from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
 from callbridge.rules.policy import contact_name
 from callbridge.runtime import Runtime
-from callbridge.storage import calls, integrations, units
+from callbridge.storage import call_history, integrations, units
 
 # A contact we created is trusted for this long even if the CRM's search does not show it yet
 # (search indexes of hosted CRMs lag behind their writes by seconds).
@@ -98,7 +98,9 @@ async def create_contact(
         # the number, keeps the first call's id, which keys the contact in the CRM.
         values["call_id"] = claim["call_id"]
     await commit(
-        runtime, ctx, functools.partial(calls.write_claim, values={**values, "status": "pending"})
+        runtime,
+        ctx,
+        functools.partial(call_history.write_claim, values={**values, "status": "pending"}),
     )
     key = f"callbridge:contact:{values['call_id']}"
     draft = ContactDraft(name=name, phone_e164=number.e164, external_id=key)
@@ -106,7 +108,7 @@ async def create_contact(
     action(runtime, ctx, "create_contact", number.e164, "done", reason, record.id)
     # Written with the call's pending link, next: a retry in between finds the contact by phone.
     done = {**values, "status": "done", "record_id": record.id}
-    ctx.journal.rows.append(functools.partial(calls.write_claim, values=done))
+    ctx.journal.rows.append(functools.partial(call_history.write_claim, values=done))
     return record
 
 
@@ -140,7 +142,7 @@ def adopt_contact(
     action(runtime, ctx, "create_contact", number.e164, "done", RESUMED_CREATE, record.id)
     created_at = ctx.claim["created_at"] if ctx.claim else runtime.clock()
     done = {**_claim_values(ctx, number, created_at), "status": "done", "record_id": record.id}
-    ctx.journal.rows.append(functools.partial(calls.write_claim, values=done))
+    ctx.journal.rows.append(functools.partial(call_history.write_claim, values=done))
     return record
 
 
@@ -269,7 +271,7 @@ def note_link(
         "updated_at": runtime.clock(),
     }
     ctx.links[record.id] = row
-    ctx.journal.rows.append(functools.partial(calls.save_link, values=row))
+    ctx.journal.rows.append(functools.partial(call_history.save_link, values=row))
 
 
 def action(
@@ -316,9 +318,9 @@ async def commit(
         for write in queued:
             write(db)
         if sync or new_run:
-            calls.save_sync(db, *ids, now, new_run=new_run, **sync)
+            call_history.save_sync(db, *ids, now, new_run=new_run, **sync)
         for (name, target), values in noted.items():
-            calls.save_action(db, *ids, name, target, **values)
+            call_history.save_action(db, *ids, name, target, **values)
 
     await units.write(runtime.engine, work)
 

@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import ConnectorError
-from callbridge.rules import choice
+from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
-from callbridge.storage import calls, integrations, selections
-from callbridge.sync import connector_for
+from callbridge.runtime.connectors import connector_for
+from callbridge.storage import agent_choices, call_history, integrations
 
 CHANNEL = "callbridge_dialer"
 QUEUE_SIZE = 100
@@ -163,7 +163,7 @@ async def find_candidates(
 def show(candidates: dict[str, list[CrmRecord]], only: ObjectType | None = None) -> dict[str, Any]:
     """Describe candidates as the dialer lists them: grouped by object type, with a count."""
     pairs = [(i, r) for i, records in candidates.items() for r in records]
-    groups = choice.group(pairs, only)
+    groups = agent_choice.group(pairs, only)
     return {
         "count": sum(len(items) for items in groups.values()),
         "groups": {
@@ -190,21 +190,21 @@ async def selection_scope(
     """Return the integrations where manual selection is on, or why selection is disabled."""
     async with runtime.reads() as session:
         rows = await session.run_sync(integrations.list_integrations, company_id)
-    enabled = [row for row in rows if (row["config"] or {}).get(choice.OPTION)]
-    reason = choice.gate(permissions, bool(enabled))
+    enabled = [row for row in rows if (row["config"] or {}).get(agent_choice.OPTION)]
+    reason = agent_choice.gate(permissions, bool(enabled))
     return (enabled, None) if reason is None else ([], reason)
 
 
 async def announce(runtime: Runtime, company_id: str, call_id: str) -> None:
     """Tell the call's agent about it: ringing with its candidates, or over (grace window)."""
     async with runtime.reads() as session:
-        call = await session.run_sync(calls.get_call, company_id, call_id)
+        call = await session.run_sync(call_history.get_call, company_id, call_id)
         if call is None or call["user_id"] is None:
             return
-        role = await session.run_sync(selections.user_role, company_id, call["user_id"])
+        role = await session.run_sync(agent_choices.user_role, company_id, call["user_id"])
         admin = role == "admin"
         permissions = await session.run_sync(
-            selections.user_permissions, company_id, call["user_id"]
+            agent_choices.user_permissions, company_id, call["user_id"]
         )
     event: dict[str, Any] = {
         "type": "call",

@@ -8,31 +8,30 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from callbridge import actions, people, record_lookup, writes
 from callbridge.connectors.base import (
     Capability,
     Connector,
-    IntegrationContext,
     supported,
     supports,
 )
-from callbridge.connectors.registry import factory
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import AuthFailed, ConnectorError, RateLimited
-from callbridge.matching import external_number
 from callbridge.queue.base import Payload
 from callbridge.queue.breaker import Breaker, BreakerPolicy
-from callbridge.rules import choice
+from callbridge.rules import agent_choice
+from callbridge.rules.automatic_pick import pick
+from callbridge.rules.external_party import external_number
 from callbridge.rules.matrix import ActionType, Matrix, parse_matrix
 from callbridge.rules.plan import ContactCell, Step, contact_cell, plan
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Scenario, classify
-from callbridge.rules.selection import pick
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, calls, integrations, matrices, selections, units
-from callbridge.writes import SyncContext, save_sync
+from callbridge.runtime.connectors import connector_for
+from callbridge.storage import accounts, agent_choices, call_history, integrations, matrices, units
+from callbridge.sync import actions, people, record_lookup, writes
+from callbridge.sync.writes import SyncContext, save_sync
 
 
 @dataclass(frozen=True)
@@ -105,17 +104,17 @@ async def _load(runtime: Runtime, payload: Payload) -> Loaded | None:
 def _read_inputs(payload: Payload, db: Connection) -> Loaded | None:
     """Read the call, the integration and what earlier runs left, in one transaction."""
     company_id = payload["company_id"]
-    row = calls.get_call(db, company_id, payload["call_id"])
+    row = call_history.get_call(db, company_id, payload["call_id"])
     integration = integrations.get_integration(db, company_id, payload["integration_id"])
     if row is None or integration is None:
         return None
-    call = fold(calls.load_events(db, company_id, row["source_id"], row["provider_call_id"]))
+    call = fold(call_history.load_events(db, company_id, row["source_id"], row["provider_call_id"]))
     company = accounts.get_company(db, company_id)
     assert company is not None
     extensions = accounts.extensions(db, company_id)
     number = external_number(call, integration["default_region"], company, extensions)
     e164 = number.e164 if isinstance(number, PhoneNumber) else None
-    earlier = calls.get_sync(db, company_id, row["id"], integration["id"])
+    earlier = call_history.get_sync(db, company_id, row["id"], integration["id"])
     decided, declined = None, None
     if earlier is not None and earlier["status"] == "no_match":
         declined = earlier["reason"] or "no contact was created"
@@ -126,11 +125,11 @@ def _read_inputs(payload: Payload, db: Connection) -> Loaded | None:
         version, matrix_json = decided[1], stored
     else:
         version, matrix_json = matrices.current(db, company_id, integration["id"])
-    links = calls.get_links(db, company_id, row["id"], integration["id"])
-    claim = calls.get_claim(db, company_id, integration["id"], e164) if e164 else None
+    links = call_history.get_links(db, company_id, row["id"], integration["id"])
+    claim = call_history.get_claim(db, company_id, integration["id"], e164) if e164 else None
     may_choose = call.crm_record_id is None and (
-        selections.has_choice(db, company_id, row["id"])
-        or selections.has_intent(db, company_id, row["user_id"], e164)
+        agent_choices.has_choice(db, company_id, row["id"])
+        or agent_choices.has_intent(db, company_id, row["user_id"], e164)
     )
     directory = people.load_directory(db, company_id, integration["id"])
     ctx = SyncContext(company_id, row["id"], integration, call, links, claim)
@@ -138,25 +137,6 @@ def _read_inputs(payload: Payload, db: Connection) -> Loaded | None:
         ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
         matrix_json, may_choose,
     )  # fmt: skip
-
-
-def connector_for(runtime: Runtime, integration: dict[str, Any]) -> Connector:
-    """Build the connector of an integration with its decrypted credentials."""
-    sealed = integration["credentials_encrypted"]
-    credentials = runtime.box.open(sealed) if sealed else {}
-    assert isinstance(credentials, dict)
-    context = IntegrationContext(
-        integration_id=integration["id"],
-        company_id=integration["company_id"],
-        default_region=integration["default_region"],
-        config=choice.connector_config(integration["config"] or {}),
-        credentials=credentials,
-        http=runtime.http,
-        sessions=runtime.sessions,
-        clock=runtime.clock,
-        read_sessions=runtime.reads,
-    )
-    return factory(integration["connector"])(context)
 
 
 async def _sync(
@@ -342,7 +322,7 @@ async def _targets(
     ctx = loaded.ctx
     chosen = None
     if loaded.may_have_choice:  # click-to-dial from a CRM page asks no question: never here
-        chosen = await selections.choices_for_sync(
+        chosen = await agent_choices.choices_for_sync(
             runtime.sessions,
             ctx.company_id,
             ctx.call_id,
@@ -353,24 +333,24 @@ async def _targets(
     found = [c for c in candidates if created is None or c.id != created.id]
     if chosen is not None:
         resolved = await record_lookup.in_integration(
-            connector, choice.as_records(chosen.choices, candidates), candidates
+            connector, agent_choice.as_records(chosen.choices, candidates), candidates
         )
         if not resolved.records:
             return _by_number(found, resolved.missing, "chosen")
         targets = resolved.records
         logged = {record_id: row["activity_id"] for record_id, row in ctx.links.items()}
-        for record_id in choice.stale(logged, targets):
+        for record_id in agent_choice.stale(logged, targets):
             removed = False
             if logged[record_id] and supports(connector, Capability.ACTIVITY_REMOVAL):
                 removed = await connector.remove_call(logged[record_id])
-            await selections.drop_link(
+            await agent_choices.drop_link(
                 runtime.sessions, ctx.company_id, ctx.call_id, ctx.integration_id, record_id
             )
             del ctx.links[record_id]
             note = "moved to the chosen record" + ("" if removed else "; the old activity stays")
             status = "done" if removed else "noted"
             writes.action(runtime, ctx, "move_call", record_id, status, note)
-        return targets, choice.rule(chosen.how, chosen.who)
+        return targets, agent_choice.rule(chosen.how, chosen.who)
     if ctx.links:
         known = {c.id: c for c in candidates}
         return [

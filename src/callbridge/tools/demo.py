@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Column, Table
 
-from callbridge.demo_day import (
+from callbridge.errors import DemoError
+from callbridge.testing.webhooks import signed
+from callbridge.tools.demo_day import (
     EMPLOYEES,
     SEED_RECORDS,
     CrmState,
@@ -28,9 +30,7 @@ from callbridge.demo_day import (
     judge,
     plan_day,
 )
-from callbridge.demo_day import unknown_numbers as candidate_numbers
-from callbridge.errors import DemoError
-from callbridge.testing.webhooks import signed
+from callbridge.tools.demo_day import unknown_numbers as candidate_numbers
 
 MIN_CALLS = 8
 _SETTLED = frozenset({"done", "no_match", "skipped"})

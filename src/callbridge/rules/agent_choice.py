@@ -1,6 +1,6 @@
 """The agent's choice of record(s) for a call (docs/selection.md): validate it, gate it, apply it.
 
-Pure: values in, values out. The automatic rule lives in :mod:`callbridge.rules.selection`.
+Pure: values in, values out. The automatic rule lives in :mod:`callbridge.rules.automatic_pick`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import ChoiceConflict
-from callbridge.rules.selection import TYPE_PRIORITY
+from callbridge.rules.automatic_pick import TYPE_PRIORITY
 
 PERMISSION = "is_multicrm_sync"
 OPTION = "select_contact_manually"

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from prometheus_client import multiprocess, start_http_server
 
 from callbridge.errors import RateLimited
-from callbridge.metrics import JOB_SECONDS, JOBS, process_registry
 from callbridge.pipeline import handlers
 from callbridge.queue.base import Handler, Payload
 from callbridge.runtime import Runtime
+from callbridge.runtime.metrics import JOB_SECONDS, JOBS, process_registry
 
-log = logging.getLogger("callbridge.worker")
+log = logging.getLogger("callbridge.service.worker")
 RESTART_SECONDS = 2.0
 
 

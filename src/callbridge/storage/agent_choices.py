@@ -11,8 +11,8 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.domain.record import ObjectType
-from callbridge.rules.choice import OPTION, Choice, binds, gate
-from callbridge.rules.choice import sync_delay as sync_delay_rule
+from callbridge.rules.agent_choice import OPTION, Choice, binds, gate
+from callbridge.rules.agent_choice import sync_delay as sync_delay_rule
 from callbridge.storage.sql import Executes
 from callbridge.storage.tables import (
     activity_links,

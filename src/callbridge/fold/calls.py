@@ -1,0 +1,58 @@
+"""Fold a call's events into one call; once it is final, ask for its sync in each integration."""
+
+from __future__ import annotations
+
+import functools
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from callbridge.dialer import events as dialer_events
+from callbridge.domain.call import fold
+from callbridge.domain.phone import PhoneNumber
+from callbridge.fold.agents import agent_user
+from callbridge.queue import jobs
+from callbridge.queue.base import NewJob, Payload
+from callbridge.rules.external_party import external_number
+from callbridge.runtime import Runtime
+from callbridge.storage import accounts, agent_choices, call_history, integrations, units
+
+
+async def fold_call(runtime: Runtime, payload: Payload) -> None:
+    """Fold a call's events; once it is final, enqueue its sync to every active integration."""
+    folded = await units.write_with_jobs(
+        runtime.engine, runtime.queue, functools.partial(_fold, payload, runtime.clock())
+    )
+    call_id, user_id = folded
+    if call_id is not None and user_id is not None:  # only an agent's dialer listens
+        dialer_events.announce_soon(runtime, payload["company_id"], call_id)
+
+
+def _fold(
+    payload: Payload, now: datetime, db: Connection
+) -> tuple[tuple[str | None, str | None], list[NewJob]]:
+    """Store the folded call; when it is final, ask for its sync in each integration.
+
+    A fold that finds no event it has not folded already changes nothing and asks for nothing:
+    a fold queued while the previous one ran may find its event already folded by it.
+    """
+    company_id, source_id = payload["company_id"], payload["source_id"]
+    call = fold(call_history.load_events(db, company_id, source_id, payload["call"]))
+    user_id = agent_user(db, company_id, call)
+    call_id = call_history.save_call(db, company_id, source_id, call, user_id, now)
+    if call_id is None:
+        return (None, None), []
+    if not call.is_final:
+        return (call_id, user_id), []
+    company = accounts.get_company(db, company_id)
+    assert company is not None
+    extensions = accounts.extensions(db, company_id)
+    syncs = []
+    for integration in integrations.list_integrations(db, company_id):
+        number = external_number(call, integration["default_region"], company, extensions)
+        e164 = number.e164 if isinstance(number, PhoneNumber) else None
+        delay = agent_choices.sync_delay(
+            db, call_id, user_id, integration, e164, call.crm_record_id
+        )
+        syncs.append(jobs.sync_job(company_id, call_id, integration["id"], e164, delay))
+    return (call_id, user_id), syncs

@@ -1,0 +1,118 @@
+"""The two verbs of the service: ``ingest`` a webhook durably, and ``process`` its jobs."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from callbridge.domain.event import CallEvent
+from callbridge.errors import UnknownSource
+from callbridge.queue import jobs
+from callbridge.queue.base import NewJob
+from callbridge.runtime import Runtime
+from callbridge.storage import units
+from callbridge.storage.codec import event_to_json
+from callbridge.storage.source_cache import Source
+from callbridge.storage.sql import ignoring_insert
+from callbridge.storage.tables import call_events, webhook_deliveries
+from callbridge.telephony import PROVIDERS
+from callbridge.telephony.limits import check_delivery_id
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What the webhook endpoint answers: how many events were new, and if all were known."""
+
+    accepted: int
+    duplicate: bool
+    ignored: str | None = None
+
+
+async def ingest(
+    runtime: Runtime,
+    source_id: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    provider: str | None = None,
+) -> IngestResult:
+    """Verify, parse and durably store one delivery with its jobs, before it is acknowledged."""
+    source = await runtime.sources.get(runtime.reads, runtime.box, source_id)
+    if source is None or (provider is not None and source.provider != provider):
+        raise UnknownSource(
+            f"no {provider or 'telephony'} source {source_id}: check the webhook URL"
+        )
+    adapter = PROVIDERS[source.provider]
+    now = runtime.clock()
+    adapter.verify(headers, body, source.secrets, now)
+    # Everything stored below fits its column and can be folded and synced: parse and the
+    # delivery id enforce the limits of telephony.limits before anything is acknowledged.
+    delivery = adapter.parse(body, now)
+    sent_id = headers.get("webhook-id")
+    delivery_id = check_delivery_id(sent_id) if sent_id else hashlib.sha256(body).hexdigest()
+    received = Received(source, delivery_id, body, delivery.ignored, now)
+    store = functools.partial(_store, received, delivery.events)
+    stored = await units.write_with_jobs(runtime.engine, runtime.queue, store)
+    if stored is None:
+        return IngestResult(0, True, delivery.ignored)
+    if stored:
+        runtime.queue.notify()
+    return IngestResult(stored, stored == 0 and bool(delivery.events), delivery.ignored)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One verified delivery, as it is stored."""
+
+    source: Source
+    delivery_id: str
+    body: bytes
+    ignored: str | None
+    at: datetime
+
+
+def _store(
+    received: Received, events: Sequence[CallEvent], conn: Connection
+) -> tuple[int | None, list[NewJob]]:
+    """Store the raw delivery and its new events, with their calls' folds; None: a replay."""
+    source = received.source
+    dialect = conn.dialect.name
+    delivery = conn.execute(
+        ignoring_insert(webhook_deliveries, dialect, "id"),
+        {
+            "company_id": source.company_id,
+            "source_id": source.id,
+            "delivery_id": received.delivery_id,
+            "received_at": received.at,
+            "body": received.body,
+            "ignored_reason": received.ignored,
+        },
+    ).scalar()
+    if delivery is None:
+        return None, []
+    folds: dict[str, NewJob] = {}
+    accepted = 0
+    for event in events:
+        row = {
+            "company_id": source.company_id,
+            "source_id": source.id,
+            "delivery_id": delivery,
+            "event_id": event.event_id,
+            "provider_call_id": event.call_id,
+            "kind": event.kind.value,
+            "occurred_at": event.occurred_at,
+            "data": event_to_json(event),
+        }
+        if conn.execute(ignoring_insert(call_events, dialect), row).first() is None:
+            continue  # an event id already stored
+        job = jobs.fold_job(source.company_id, source.id, event.call_id)
+        folds[event.call_id] = job
+        accepted += 1
+    # One waiting fold per call reads every event: it cannot start before this transaction
+    # commits (SQLite: this holds the only write lock; PostgreSQL: the queue holds the waiting
+    # job's row until then), so it never misses the event stored here.
+    return accepted, list(folds.values())

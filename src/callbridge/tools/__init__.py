@@ -1,0 +1,1 @@
+"""Client tools shipped with the product: the demo that plays a day of calls."""
