@@ -134,6 +134,56 @@ def normalize(
     return result
 
 
+@dataclass(frozen=True)
+class Reading:
+    """One way to read a number stored in a CRM: its E.164 form, and whether it is the second."""
+
+    number: PhoneNumber
+    ambiguous: bool  # read as international digits without their "+", beside a national reading
+
+
+def stored_readings(raw: str | None, region: str) -> tuple[Reading, ...]:
+    """Return every plausible E.164 reading of a number stored in a CRM, the usual one first.
+
+    CRMs hold numbers as people typed them. ``33612345607`` is +33 6 12 34 56 07 with its "+"
+    dropped, but with region DE it is also a valid German national number, and :func:`normalize`
+    reads it so. A stored number is matched against both readings: the national one (what
+    :func:`normalize` answers) and, for bare digits that are also valid once a "+" is put in
+    front, the international one, marked ``ambiguous``. Both readings are valid numbers made of
+    exactly the stored digits, so a caller sharing only the last digits matches neither.
+
+    >>> [r.number.e164 for r in stored_readings("4915123456109", "DE")]
+    ['+494915123456109', '+4915123456109']
+    """
+    if raw is None:
+        return ()
+    first = normalize(raw, region)
+    if not isinstance(first, PhoneNumber):
+        return ()
+    readings = [Reading(first, ambiguous=False)]
+    text = raw.strip()
+    digits = re.sub(r"[^0-9]", "", text)
+    if _has_second_reading(text, digits, first):
+        second = _parse("+" + digits, region)
+        if second is not None and phonenumbers.is_valid_number(second):
+            value = _to_value(second)
+            if value.e164 != first.e164:
+                readings.append(Reading(value, ambiguous=True))
+    return tuple(readings)
+
+
+def _has_second_reading(text: str, digits: str, first: PhoneNumber) -> bool:
+    """Tell whether bare stored digits may also be an international number without its "+".
+
+    Not for a trunk-prefixed national number (``0…``), nor for the ten digits of a North
+    American number: in the NANP a national number is always written so, and ten digits read
+    with a "+" would turn ``2015550123`` into an Egyptian number.
+    """
+    if not _BARE_DIGITS.fullmatch(text) or text.startswith("0") or len(text) > _MAX_RAW_LENGTH:
+        return False
+    return not (first.e164.startswith("+1") and len(digits) == 10)
+
+
 def parse_e164(value: str) -> PhoneNumber:
     """Parse a number already in E.164 (``+33612345678``); raise ValueError on any other form.
 
