@@ -9,14 +9,17 @@ TEST_STAMP := $(VENV)/.installed-test
 .PHONY: run test check lint typecheck bench clean
 
 $(BIN)/python:
+	@echo "First use: creating .venv and installing Callbridge's dependencies (about a minute)..."
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	@echo "Installing Callbridge and its dependencies into .venv..."
 	$(BIN)/pip install -q -e .
 	touch $@
 
 $(TEST_STAMP): pyproject.toml $(STAMP)
+	@echo "Installing the test tools into .venv..."
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 

@@ -69,6 +69,7 @@ def serve(
     runtime = Runtime.create(settings)
     asyncio.run(upgrade(settings.resolved_database_url()))
     base_url = settings.public_url or f"http://{host}:{port}"
+    _remember_base_url(settings, base_url)
     _announce(asyncio.run(_first_start(runtime)), base_url)
     console.print(f"Callbridge on {base_url} (API docs: {base_url}/docs)")
     from callbridge.api.app import create_app
@@ -95,10 +96,31 @@ async def _first_start(runtime: Runtime) -> CreatedCompany | bool:
         await runtime.engine.dispose()
 
 
+SERVED_AT = "served-at.txt"
+
+
+def _remember_base_url(settings: Settings, base_url: str) -> None:
+    """Note where ``serve`` answers, so commands run from another shell print working URLs."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / SERVED_AT).write_text(base_url + "\n")
+
+
+def _base_url(settings: Settings) -> str:
+    """Return the public URL, else the URL the last ``serve`` noted, else host and port."""
+    if settings.public_url:
+        return settings.public_url
+    noted = settings.data_dir / SERVED_AT
+    if noted.is_file() and (served := noted.read_text().strip()):
+        return served
+    return f"http://{settings.host}:{settings.port}"
+
+
 def _announce(first: CreatedCompany | bool, base_url: str) -> None:
     """Say what the first start did; a demo key only on a terminal, where it is seen once."""
     if first is False:
         console.print(f'No company yet: create one with {_command()} company create "ACME"')
+    if first is True:
+        _remind_where_secrets_come_from()
     if not isinstance(first, CreatedCompany):
         return
     if console.is_terminal:
@@ -110,6 +132,16 @@ def _announce(first: CreatedCompany | bool, base_url: str) -> None:
         f"First start: created a demo company ({first.company_id}); its secrets are shown only "
         f"on a terminal. Issue an admin key with: {_command()} company key create "
         f"{first.company_id}"
+    )
+
+
+def _remind_where_secrets_come_from() -> None:
+    """On a later start, say how to get an admin key and a webhook secret again."""
+    console.print(
+        "Keys and webhook secrets are shown only when they are created. List the companies "
+        f"with: {_command()} company list; issue a new admin key with: {_command()} company "
+        "key create COMPANY; give a source a new webhook secret with "
+        "POST /sources/{source_id}/secrets (docs/telephony/generic.md)."
     )
 
 
@@ -156,9 +188,7 @@ def company_create(
 ) -> None:
     """Create a company with an admin API key, a generic source and a local CRM integration."""
     created = _with_runtime(lambda runtime: create_company(runtime, name, region=region.upper()))
-    settings = Settings()
-    base_url = settings.public_url or f"http://{settings.host}:{settings.port}"
-    _show(created, base_url, f"Created company {name!r}.")
+    _show(created, _base_url(Settings()), f"Created company {name!r}.")
 
 
 @company.command("list")

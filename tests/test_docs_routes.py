@@ -1,0 +1,74 @@
+"""Every Callbridge route the documentation names exists, with that method, in the OpenAPI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from callbridge.api.app import create_app
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
+MENTION = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE)\s+`?(/[^\s`)\]]*)")
+# A path in backticks without a method: it must exist with some method.
+BARE_PATH = re.compile(r"(?<![A-Z] )`(/[a-z][^\s`]*)`")
+# Served by FastAPI itself, outside the OpenAPI document.
+FRAMEWORK_PATHS = {"/docs", "/redoc", "/openapi.json"}
+# Pages that also describe a CRM's own API, and the prefixes of that vendor's paths.
+VENDOR_PREFIXES = {
+    "docs/connectors/bottlecrm.md": ("/api/",),
+    "docs/connectors/hubspot.md": ("/crm/", "/oauth/", "/account-info/", "/settings/"),
+}
+
+
+def _mentions() -> Iterator[tuple[str, int, str, str]]:
+    for page in DOCS:
+        name = page.relative_to(ROOT).as_posix()
+        skip = VENDOR_PREFIXES.get(name, ())
+        for number, line in enumerate(page.read_text().splitlines(), start=1):
+            found = [*MENTION.findall(line), *(("ANY", p) for p in BARE_PATH.findall(line))]
+            for method, path in found:
+                path = path.split("?")[0].rstrip(".,:;")
+                if not path.startswith(skip) and path not in FRAMEWORK_PATHS:
+                    yield name, number, method, path
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """Turn an OpenAPI path template into a regex; a documented ``{name}`` or ``…`` also fits."""
+    parts = re.split(r"\{[^}]+\}", template)
+    return re.compile("[^/]+".join(re.escape(p) for p in parts))
+
+
+@pytest.fixture(scope="module")
+def routes(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, re.Pattern[str]]]:
+    data = tmp_path_factory.mktemp("docs-routes")
+    runtime = Runtime.create(Settings(data_dir=data, database_url=None))
+    document = create_app(runtime).openapi()
+    return [
+        (method.upper(), _pattern(path))
+        for path, operations in document["paths"].items()
+        for method in operations
+    ]
+
+
+def _documented(path: str) -> str:
+    """Replace placeholders a page writes (``{id}``, ``…``, ``<id>``) by one path segment."""
+    return re.sub(r"\{[^}]*\}|<[^>]*>|…", "x", path)
+
+
+def test_the_docs_name_routes() -> None:
+    assert len(list(_mentions())) > 20, "the route finder found (almost) nothing to check"
+
+
+def test_every_documented_route_exists(routes: list[tuple[str, re.Pattern[str]]]) -> None:
+    missing = [
+        f"{page}:{number}: {method} {path}"
+        for page, number, method, path in _mentions()
+        if not any(method in (m, "ANY") and p.fullmatch(_documented(path)) for m, p in routes)
+    ]
+    assert not missing, "documented routes that do not exist:\n" + "\n".join(missing)
