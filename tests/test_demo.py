@@ -131,6 +131,8 @@ async def test_demo_day_ends_consistent_in_the_local_crm(server: Server) -> None
 
     assert code == 0, output
     assert "Result: consistent" in output
+    for case in ("deals for new callers", "unknown employee: a task", "new caller missed"):
+        assert case in output, output  # the matrix's default scenarios were all exercised
     records = f"/integrations/{server.company.integration_id}/records"
     async with _api(server) as api:
         calls = await _calls(api)
@@ -161,4 +163,4 @@ async def test_demo_can_run_twice_on_the_same_company(server: Server) -> None:
         users = (await api.get("/users")).json()
     seeded = [r for r in listed if r["name"] != "New Callbridge Contact"]
     assert len(seeded) == 5  # the known contacts are seeded once, not once per run
-    assert len(users) == 3
+    assert len(users) == 4  # three agents and the TOP manager

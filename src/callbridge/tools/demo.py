@@ -22,9 +22,11 @@ from callbridge.testing.webhooks import signed
 from callbridge.tools.demo_day import (
     EMPLOYEES,
     SEED_RECORDS,
+    TOP_MANAGER,
     CrmState,
     Delivery,
     DemoCall,
+    FollowUps,
     Report,
     Tally,
     judge,
@@ -96,16 +98,27 @@ async def _local_integration(api: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def _seed(api: httpx.AsyncClient, records: str) -> None:
-    """Create the known contacts and the employees, unless an earlier run did."""
+    """Create the employees, the TOP manager and the known contacts, unless an earlier run did.
+
+    Each known contact is owned by an employee (its responsible manager); the local CRM's users
+    are the company's, so every employee is mapped to a CRM user by e-mail.
+    """
+    ids = {user["email"]: user["id"] for user in await _api(api, "/users")}
+    people = [(name, email, "agent") for name, email in EMPLOYEES]
+    for name, email, role in [*people, (*TOP_MANAGER, "top_manager")]:
+        if email not in ids:
+            user = {"name": name, "email": email, "role": role}
+            ids[email] = (await _api(api, "/users", user))["id"]
     for seed in SEED_RECORDS:
         found = (await _api(api, f"{records}/search", phone=seed.phone))["records"]
         if not any(r["name"] == seed.name and r["object_type"] == seed.object_type for r in found):
-            body = {"object_type": seed.object_type, "name": seed.name, "phones": [seed.phone]}
+            body: dict[str, Any] = {
+                "object_type": seed.object_type,
+                "name": seed.name,
+                "phones": [seed.phone],
+                "owner": ids[seed.owner_email],
+            }
             await _api(api, records, body)
-    emails = {user["email"] for user in await _api(api, "/users")}
-    for name, email in EMPLOYEES:
-        if email not in emails:
-            await _api(api, "/users", {"name": name, "email": email})
 
 
 async def _fresh_numbers(
@@ -278,6 +291,30 @@ async def _crm_state(
         activities=[activity for record in shown for activity in record["activities"]],
         records_by_number={n: len(f["records"]) for n, f in zip(unknown, found, strict=True)},
         dead_jobs=len(dead),
+        followups=await _followups(api, records.rsplit("/", 1)[0], ids),
+    )
+
+
+async def _followups(api: httpx.AsyncClient, integration: str, ids: dict[str, str]) -> FollowUps:
+    """Read the deals, tasks and notes the matrix wrote for this run's calls."""
+    mine = set(ids.values())
+
+    async def by_call(kind: str) -> dict[str, list[dict[str, Any]]]:
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for row in await _api(api, f"{integration}/{kind}"):
+            parts = str(row.get("external_id") or "").split(":")
+            if len(parts) > 2 and parts[0] == "callbridge" and parts[1] in mine:
+                grouped.setdefault(parts[1], []).append(row)
+        return grouped
+
+    users = await _api(api, "/users")
+    top = next((u["id"] for u in users if u["email"] == TOP_MANAGER[1]), None)
+    return FollowUps(
+        deals=await by_call("deals"),
+        tasks=await by_call("tasks"),
+        notes=await by_call("notes"),
+        top_manager_id=top,
+        call_ids=ids,
     )
 
 

@@ -32,19 +32,31 @@ class SeedRecord:
     object_type: str
     phone: str
     e164: str
+    owner_email: str  # the responsible manager: the employee who owns the record
 
 
-SEED_RECORDS = (
-    SeedRecord("Alice Martin", "contact", "(415) 555-0134", "+14155550134"),
-    SeedRecord("Bob Chen", "contact", "415.555.0188", "+14155550188"),
-    SeedRecord("Carla Gómez", "contact", "+1 (415) 555-0123 ", "+14155550123"),
-    SeedRecord("Dan Okafor", "contact", "650-555-0142", "+16505550142"),
-    SeedRecord("Dan Okafor", "lead", "(650) 555 0142", "+16505550142"),
-)
 EMPLOYEES = (
     ("Maya Patel", "maya.patel@demo.callbridge.dev"),
     ("Tom Becker", "tom.becker@demo.callbridge.dev"),
     ("Lina Rossi", "lina.rossi@demo.callbridge.dev"),
+)
+# The TOP manager gets new clients' missed calls and the tasks nobody else can take.
+TOP_MANAGER = ("Grace Hopper", "grace.hopper@demo.callbridge.dev")
+# An agent the phone system knows but no Callbridge user matches: the "unknown employee" case.
+UNKNOWN_AGENT = ("Sam Temp", "sam.temp@demo.callbridge.dev")
+_MAYA, _TOM, _LINA = (email for _, email in EMPLOYEES)
+SEED_RECORDS = (
+    SeedRecord("Alice Martin", "contact", "(415) 555-0134", "+14155550134", _MAYA),
+    SeedRecord("Bob Chen", "contact", "415.555.0188", "+14155550188", _TOM),
+    SeedRecord("Carla Gómez", "contact", "+1 (415) 555-0123 ", "+14155550123", _LINA),
+    SeedRecord("Dan Okafor", "contact", "650-555-0142", "+16505550142", _MAYA),
+    SeedRecord("Dan Okafor", "lead", "(650) 555 0142", "+16505550142", _TOM),
+)
+# Call tracking: where new callers found the number (sent with their incoming calls).
+CAMPAIGNS = (
+    {"source": "google", "medium": "cpc", "campaign": "spring_sale"},
+    {"source": "facebook", "medium": "social", "campaign": "launch_video"},
+    {"source": "newsletter", "medium": "email", "campaign": "march_digest"},
 )
 
 
@@ -68,6 +80,8 @@ class DemoCall:
     late: list[Delivery] = field(default_factory=list)
     reversed: bool = False
     group: str | None = None
+    agent_email: str | None = None
+    utm: dict[str, str] | None = None
 
     @property
     def event_count(self) -> int:
@@ -87,44 +101,64 @@ def unknown_numbers(rng: random.Random, count: int) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class _Party:
+    """Who a planned call is with; a required case fixes its scenario and agent."""
+
+    kind: str  # known, unknown or anonymous
+    number: str | None
+    group: str | None = None
+    scenario: str | None = None
+    agent_email: str | None = None
+
+
 def plan_day(run_id: str, calls: int, unknown: list[str], rng: random.Random) -> list[DemoCall]:
-    """Plan ``calls`` calls: the required cases first, then a random mix of the scenarios."""
+    """Plan ``calls`` calls: every scenario of the default matrix first, then a random mix."""
     known = sorted({record.e164 for record in SEED_RECORDS})
-    parties: list[tuple[str, str | None, str | None]] = [
-        ("unknown", unknown[0], _CONCURRENT),
-        ("unknown", unknown[0], _CONCURRENT),
-        ("anonymous", None, None),
-        *(("known", number, None) for number in known),
+    required = [
+        # A new client calling twice at once, answered: one contact, one deal with its UTM.
+        _Party("unknown", unknown[0], _CONCURRENT, "incoming answered"),
+        _Party("unknown", unknown[0], _CONCURRENT, "incoming answered"),
+        _Party("anonymous", None, scenario="incoming missed"),
+        # A new client's missed call: contact, deal and call-back task for the TOP manager.
+        _Party("unknown", unknown[1], scenario="incoming missed"),
+        # Existing clients, each case once; the first answered by an unknown employee.
+        *(
+            _Party("known", number, scenario=scenario)
+            for number, scenario in zip(known, SCENARIOS, strict=False)
+        ),
     ]
-    pool = unknown[1:]
+    required[4] = _Party("known", known[0], None, SCENARIOS[0], UNKNOWN_AGENT[1])
+    parties = required[:calls] if calls < len(required) else required
+    pool = unknown[2:]  # unknown[1] calls once: its missed call is a new client's
     while len(parties) < calls:
         if rng.random() < 0.5:
-            parties.append(("known", rng.choice(known), None))
+            parties.append(_Party("known", rng.choice(known)))
         else:
-            parties.append(("unknown", rng.choice(pool), None))
+            parties.append(_Party("unknown", rng.choice(pool)))
     start = datetime.now(UTC) - timedelta(hours=8)
     step = timedelta(hours=8) / len(parties)
     # The concurrent pair rings at the same moment; every other call has its own time of day.
     planned = [
-        _plan_call(f"{run_id}-{i:03d}", party, start + (0 if party[2] else i) * step, rng)
+        _plan_call(f"{run_id}-{i:03d}", party, start + (0 if party.group else i) * step, rng)
         for i, party in enumerate(parties)
     ]
     _make_sure_every_case_happens(planned)
     return planned
 
 
-def _plan_call(
-    call_id: str, party: tuple[str, str | None, str | None], at: datetime, rng: random.Random
-) -> DemoCall:
-    kind, number, group = party
-    scenario = "incoming answered" if group else rng.choice(SCENARIOS)
-    if kind == "anonymous":
-        scenario = "incoming missed"
-    call = DemoCall(call_id, scenario, kind, number, group=group)
-    if group:
-        call.call_id = f"{call_id}-{group}"
+def _plan_call(call_id: str, party: _Party, at: datetime, rng: random.Random) -> DemoCall:
+    scenario = party.scenario or rng.choice(SCENARIOS)
+    number = party.number
+    call = DemoCall(call_id, scenario, party.kind, number, group=party.group)
+    if party.group:
+        call.call_id = f"{call_id}-{party.group}"
+    agent = UNKNOWN_AGENT if rng.random() < 0.1 else rng.choice(EMPLOYEES)
+    call.agent_email = party.agent_email or agent[1]
+    if party.kind == "unknown" and scenario.startswith("incoming"):
+        call.utm = dict(rng.choice(CAMPAIGNS))
     events = _events(call, number or "anonymous", at, rng)
-    call.reversed = group is None and rng.random() < 0.25
+    call.reversed = party.group is None and rng.random() < 0.25
     call.deliveries = [Delivery(e, rng.random() < 0.2) for e in events]
     if call.reversed:
         call.deliveries.reverse()
@@ -140,14 +174,16 @@ def _events(
 ) -> list[dict[str, Any]]:
     """Return the main events of a call, in the order they happened."""
     incoming = call.scenario.startswith("incoming")
-    name, email = rng.choice(EMPLOYEES)
+    names = {email: name for name, email in (*EMPLOYEES, UNKNOWN_AGENT)}
     common: dict[str, Any] = {
         "direction": "incoming" if incoming else "outgoing",
         "from": external if incoming else COMPANY_NUMBER,
         "to": COMPANY_NUMBER if incoming else external,
-        "agent": {"email": email, "name": name},
+        "agent": {"email": call.agent_email, "name": names[call.agent_email or ""]},
         "started_at": at.isoformat(),
     }
+    if call.utm:
+        common["utm"] = {**call.utm, "tracking_number": COMPANY_NUMBER}
     ringing = generic_event("call.ringing", call.call_id, at=at, **common)
     if call.scenario in _ANSWERED:
         duration = rng.randrange(20, 900)
@@ -217,6 +253,18 @@ class CrmState:
     activities: list[dict[str, Any]]
     records_by_number: dict[str, int]
     dead_jobs: int
+    followups: FollowUps = field(default_factory=lambda: FollowUps())
+
+
+@dataclass(frozen=True)
+class FollowUps:
+    """The deals, tasks and notes the matrix wrote for this run's calls, by Callbridge call id."""
+
+    deals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    tasks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    notes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    top_manager_id: str | None = None
+    call_ids: dict[str, str] = field(default_factory=dict)  # Callbridge id by provider call id
 
 
 @dataclass
@@ -259,6 +307,8 @@ def judge(
     together = sum(crm.records_by_number.get(n, 0) for n in pair)
     ok = together == 1 if creates_all else together <= 1
     report.add("duplicates avoided: contacts for the concurrent caller", together, ok)
+    if creates_all:
+        _judge_followups(report, day, syncs, crm.followups)
     report.add("failures: dead jobs", crm.dead_jobs, crm.dead_jobs == 0)
     report.add("failures: calls not synced", len(day) - len(syncs), len(syncs) == len(day))
     return report
@@ -289,3 +339,44 @@ def _judge_activities(
     anonymous = [syncs.get(c.call_id, {}).get("status") for c in day if c.party == "anonymous"]
     ok = all(status == "skipped" for status in anonymous)
     report.add("anonymous calls skipped, nothing created", len(anonymous), ok)
+
+
+def _judge_followups(
+    report: Report, day: list[DemoCall], syncs: dict[str, dict[str, Any]], found: FollowUps
+) -> None:
+    """Check the matrix's work: deals with their UTM source, tasks all assigned, the TOP manager."""
+    of_call = {found.call_ids.get(c.call_id): c for c in day}
+    deals = [(of_call.get(i), d) for i, listed in found.deals.items() for d in listed]
+    tracked = [(c.utm, d) for c, d in deals if c is not None and c.utm]
+    ok = bool(deals) and all((d.get("utm") or {}).get("source") == u["source"] for u, d in tracked)
+    report.add("deals for new callers (with the call's UTM)", f"{len(deals)} ({len(tracked)})", ok)
+    tasks = [t for listed in found.tasks.values() for t in listed]
+    unassigned = sum(not t.get("assignee") for t in tasks)
+    ok = bool(tasks) and unassigned == 0
+    report.add("call-back and mapping tasks (unassigned)", f"{len(tasks)} ({unassigned})", ok)
+    unknown_agent = [
+        c
+        for c in day
+        if c.agent_email == UNKNOWN_AGENT[1] and syncs.get(c.call_id, {}).get("status") == "done"
+    ]
+    mapped = sum(_has_top_task(found, c) for c in unknown_agent)
+    ok = bool(unknown_agent) and mapped == len(unknown_agent)
+    report.add("unknown employee: a task for the TOP manager", f"{mapped}/{len(unknown_agent)}", ok)
+    new_missed = [c for c in day if c.party == "unknown" and c.scenario == "incoming missed"]
+    called_back = sum(_has_top_task(found, c) for c in new_missed)
+    ok = bool(new_missed) and called_back == len(new_missed)
+    report.add(
+        "new caller missed: call-back task for the TOP manager",
+        f"{called_back}/{len(new_missed)}",
+        ok,
+    )
+    notes = sum(len(listed) for listed in found.notes.values())
+    report.add("notes: who answered, when not the responsible manager", notes)
+
+
+def _has_top_task(found: FollowUps, call: DemoCall) -> bool:
+    """Tell whether the matrix gave the TOP manager a task for ``call``."""
+    tasks = found.tasks.get(found.call_ids.get(call.call_id, ""), [])
+    return found.top_manager_id is not None and any(
+        t.get("assignee") == found.top_manager_id for t in tasks
+    )
