@@ -1,4 +1,4 @@
-"""Every Callbridge route the documentation names exists, with that method, in the OpenAPI."""
+"""The docs and the OpenAPI agree: every route the docs name exists; each option is defined."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from callbridge.api.app import create_app
+from callbridge.rules.policy import CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
 
@@ -72,3 +73,12 @@ def test_every_documented_route_exists(routes: list[tuple[str, re.Pattern[str]]]
         if not any(method in (m, "ANY") and p.fullmatch(_documented(path)) for m, p in routes)
     ]
     assert not missing, "documented routes that do not exist:\n" + "\n".join(missing)
+
+
+def test_the_api_schema_defines_every_creation_option(tmp_path: Path) -> None:
+    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=None))
+    schemas = create_app(runtime).openapi()["components"]["schemas"]
+    described = schemas["CreationPolicy"]["description"]
+    for option in CreationPolicy:
+        assert f"``{option.value}``" in described, option
+    assert "hung-up calls" in described

@@ -10,7 +10,19 @@ from callbridge.domain.call import CallType
 
 
 class CreationPolicy(StrEnum):
-    """Which calls create a contact when no record matches."""
+    """Contact creation for calls: which calls create a contact when no record matches.
+
+    - ``all``: every incoming or outgoing call.
+    - ``incoming``: calls from an external party to the company, answered or not.
+    - ``outgoing``: calls an agent dials out, answered or not.
+    - ``missed``: calls received and not answered, or dropped before the connection (voicemail
+      included).
+    - ``answered`` (the "hung-up calls" option): the connection was established, a conversation
+      took place, then either side hung up; incoming or outgoing.
+    - ``none``: never.
+
+    Internal calls and calls without an external number never create a contact.
+    """
 
     ALL = "all"
     INCOMING = "incoming"
