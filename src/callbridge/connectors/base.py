@@ -22,13 +22,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal, Protocol, overload, runtime_checkable
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.domain.activity import ActivityDraft
+from callbridge.domain.capability import Capability as Capability  # re-exported: its old home
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.phone import PhoneNumber
@@ -37,26 +37,6 @@ from callbridge.domain.task import NoteDraft, TaskDraft
 
 if TYPE_CHECKING:  # only the type checker needs it: annotations are strings at run time
     from typing_extensions import TypeIs
-
-
-class Capability(StrEnum):
-    """What a connector can do; the pipeline skips, with a reason, what it cannot.
-
-    There is no recordings capability: a recording travels on the call activity
-    (``ActivityDraft.recording_url``), which every connector writes with ``log_call`` and
-    ``update_call``; the matrix's ``attach_recording`` therefore needs ``log_call``.
-    """
-
-    FIND_BY_PHONE = "find_by_phone"
-    CREATE_CONTACT = "create_contact"
-    LOG_CALL = "log_call"
-    UPDATE_CALL = "update_call"
-    DEALS = "deals"
-    TASKS = "tasks"
-    NOTES = "notes"
-    OWNERS = "owners"
-    RECORD_LOOKUP = "record_lookup"
-    ACTIVITY_REMOVAL = "activity_removal"
 
 
 def utc_now() -> datetime:

@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Set
 from dataclasses import dataclass
 
+from callbridge.domain.capability import Capability
 from callbridge.rules.matrix import Action, ActionType, ContactMode, Matrix
 from callbridge.rules.scenario import Client, Scenario
 
-NEEDS: dict[ActionType, str] = {
-    ActionType.CREATE_CONTACT: "create_contact",
-    ActionType.CREATE_DEAL: "deals",
-    ActionType.SET_DEAL_OWNER: "deals",
-    ActionType.CREATE_TASK: "tasks",
-    ActionType.NOTE_WHO_ANSWERED: "notes",
-    ActionType.ATTACH_RECORDING: "log_call",
+# The capability each action type needs; a CRM without it skips the action, saying so.
+NEEDS: dict[ActionType, Capability] = {
+    ActionType.CREATE_CONTACT: Capability.CREATE_CONTACT,
+    ActionType.CREATE_DEAL: Capability.DEALS,
+    ActionType.SET_DEAL_OWNER: Capability.DEALS,
+    ActionType.CREATE_TASK: Capability.TASKS,
+    ActionType.NOTE_WHO_ANSWERED: Capability.NOTES,
+    ActionType.ATTACH_RECORDING: Capability.LOG_CALL,
 }
 
 
@@ -26,6 +28,7 @@ class Step:
     index: int
     action: Action
     skip: str | None = None
+    reason: str | None = None  # why it runs, when something decided it (the create-contact cell)
 
     @property
     def key(self) -> str:
@@ -60,8 +63,38 @@ def contact_cell(
     return ContactCell(create, "override", f"the matrix says {mode.value} for this scenario")
 
 
+def decide_contact(
+    matrix: Matrix,
+    scenario: Scenario,
+    policy: tuple[bool, str],
+    *,
+    declined: str | None,
+    can_create: bool,
+) -> ContactCell:
+    """Return the effective create-contact cell for an unknown caller.
+
+    The matrix's cell (:func:`contact_cell`) over the creation ``policy`` (creates, reason),
+    unless the call's first run already declined (``declined``: its reason), and never when the
+    CRM cannot create contacts.
+    """
+    cell = contact_cell(matrix, scenario, *policy)
+    if declined is not None:
+        cell = ContactCell(False, "first decision", declined)
+    if not can_create:
+        cell = ContactCell(False, "capability", "the CRM cannot create contacts")
+    return cell
+
+
+def contact_step(cell: ContactCell) -> Step:
+    """Return the create-contact step a cell decides: it runs, or is skipped for its reason."""
+    action = Action(ActionType.CREATE_CONTACT)
+    return Step(cell.source, 0, action, None if cell.create else cell.reason, cell.reason)
+
+
 def plan(matrix: Matrix, scenario: Scenario, capabilities: Set[str]) -> list[Step]:
     """Return the steps of every rule matching ``scenario``, in order, skips explained.
+
+    ``capabilities`` are the CRM's (:class:`Capability` members are their own names).
 
     Contact creation is decided by :func:`contact_cell` and is not part of the steps.
     """
@@ -81,7 +114,7 @@ def plan(matrix: Matrix, scenario: Scenario, capabilities: Set[str]) -> list[Ste
 def _skip(action: Action, scenario: Scenario, capabilities: Set[str]) -> str | None:
     needed = NEEDS[action.type]
     if needed not in capabilities:
-        return f"the CRM cannot do this (no '{needed}' capability)"
+        return f"the CRM cannot do this (no '{needed.value}' capability)"
     if action.type is ActionType.NOTE_WHO_ANSWERED and scenario.client is Client.NEW:
         return "a new client has no responsible manager yet"
     return None

@@ -1,0 +1,36 @@
+"""``note_who_answered``: a note when someone other than the responsible manager answered."""
+
+from __future__ import annotations
+
+from callbridge.connectors.base import Capability, supports
+from callbridge.domain.task import NoteDraft
+from callbridge.rules.matrix import Assignee
+from callbridge.rules.plan import Step
+from callbridge.sync.executors.base import Outcome, Run, follow_up, render
+
+TEMPLATE = "Answered by {agent} on {started_at}; the responsible manager is "
+
+
+@follow_up
+async def note_who_answered(run: Run, step: Step) -> Outcome:
+    """Add the note on the call's record (and deal), unless the responsible manager answered."""
+    if not supports(run.connector, Capability.NOTES):
+        return Outcome("skipped", f"the CRM cannot do {step.action.type}")
+    responsible = run.person(Assignee.RESPONSIBLE)
+    agent = run.people.agent_crm_id
+    if agent is None or responsible is None or agent == responsible:
+        why = (
+            "the responsible manager answered"
+            if agent and agent == responsible
+            else "nobody to compare: the agent or the responsible manager is not known"
+        )
+        return Outcome("skipped", why)
+    note_id = await run.connector.add_note(
+        NoteDraft(
+            external_id=f"{run.call_key}:{step.key}",
+            body=render(TEMPLATE, run.words) + responsible,
+            record_id=run.record.id,
+            deal_id=run.deal.id if run.deal else None,
+        )
+    )
+    return Outcome("done", None, note_id)

@@ -1,0 +1,20 @@
+"""``set_deal_owner``: make someone the responsible manager of the call's deal."""
+
+from __future__ import annotations
+
+from callbridge.connectors.base import Capability, supports
+from callbridge.rules.matrix import Assignee
+from callbridge.rules.plan import Step
+from callbridge.sync.executors.base import Outcome, Run, follow_up
+
+
+@follow_up
+async def set_deal_owner(run: Run, step: Step) -> Outcome:
+    """Set the deal's owner (the agent unless the action names someone else)."""
+    if not supports(run.connector, Capability.DEALS):
+        return Outcome("skipped", f"the CRM cannot do {step.action.type}")
+    owner = run.person(step.action.owner or Assignee.AGENT)
+    if run.deal is None or owner is None:
+        return Outcome("skipped", "no deal or no mapped owner to set")
+    await run.connector.set_deal_owner(run.deal.id, owner)
+    return Outcome("done", None, run.deal.id)

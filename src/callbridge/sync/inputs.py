@@ -1,0 +1,154 @@
+"""What a sync reads before it decides: the call's inputs, then what the CRM and agents say.
+
+Both are read the same way by the sync and by explain (:mod:`callbridge.api.explain`); only
+explain reads without writing (no user links made, no dial intent bound).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from callbridge.connectors.base import Capability, Connector, supports
+from callbridge.domain.call import fold
+from callbridge.domain.phone import NoExternalNumber, PhoneNumber
+from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.queue.base import Payload
+from callbridge.rules import agent_choice
+from callbridge.rules.external_party import external_number
+from callbridge.runtime import Runtime
+from callbridge.storage import accounts, agent_choices, call_history, integrations, matrices, units
+from callbridge.storage.agent_choices import Chosen
+from callbridge.sync import people, record_lookup
+from callbridge.sync.record_lookup import Resolved
+from callbridge.sync.writes import SyncContext
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything a sync reads before it talks to the CRM, read in one transaction."""
+
+    ctx: SyncContext
+    number: PhoneNumber | NoExternalNumber
+    user_id: str | None
+    agent: dict[str, str] | None
+    directory: people.Directory | None  # None: read when the people are resolved
+    decided: tuple[str, int] | None  # an earlier run's scenario key and matrix version
+    declined: str | None  # why an earlier run created no contact for the unknown caller
+    matrix_version: int
+    matrix_json: dict[str, Any]
+    may_have_choice: bool
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the CRM and the agents say about the call, read before deciding."""
+
+    candidates: tuple[CrmRecord, ...]
+    people: people.People
+    capabilities: frozenset[Capability]
+    chosen: Chosen | None  # the agent's choice for the call in this integration
+    given: Resolved | None  # the records named by id (the choice, else click-to-dial) it has
+
+
+# Reads the agent's choice for the call: the sync's binds a fitting dial intent first.
+ChoiceReader = Callable[[], Awaitable[Chosen | None]]
+
+
+async def load(runtime: Runtime, payload: Payload) -> Loaded | None:
+    """Read a sync job's inputs; None when the call or the integration was deleted meanwhile."""
+    return await units.read(runtime.engine, functools.partial(read_inputs, payload))
+
+
+def read_inputs(payload: Payload, db: Connection) -> Loaded | None:
+    """Read the call, the integration and what earlier runs left, in one transaction."""
+    company_id = payload["company_id"]
+    row = call_history.get_call(db, company_id, payload["call_id"])
+    integration = integrations.get_integration(db, company_id, payload["integration_id"])
+    if row is None or integration is None:
+        return None
+    call = fold(call_history.load_events(db, company_id, row["source_id"], row["provider_call_id"]))
+    company = accounts.get_company(db, company_id)
+    assert company is not None
+    extensions = accounts.extensions(db, company_id)
+    number = external_number(call, integration["default_region"], company, extensions)
+    e164 = number.e164 if isinstance(number, PhoneNumber) else None
+    earlier = call_history.get_sync(db, company_id, row["id"], integration["id"])
+    decided, declined = None, None
+    if earlier is not None and earlier["status"] == "no_match":
+        declined = earlier["reason"] or "no contact was created"
+    if earlier is not None and earlier["scenario"] is not None:
+        decided = (earlier["scenario"], earlier["matrix_version"])
+        stored = matrices.version(db, company_id, integration["id"], decided[1])
+        assert stored is not None
+        version, matrix_json = decided[1], stored
+    else:
+        version, matrix_json = matrices.current(db, company_id, integration["id"])
+    links = call_history.get_links(db, company_id, row["id"], integration["id"])
+    claim = call_history.get_claim(db, company_id, integration["id"], e164) if e164 else None
+    may_choose = call.crm_record_id is None and (
+        agent_choices.has_choice(db, company_id, row["id"])
+        or agent_choices.has_intent(db, company_id, row["user_id"], e164)
+    )
+    directory = people.load_directory(db, company_id, integration["id"])
+    ctx = SyncContext(company_id, row["id"], integration, call, links, claim)
+    return Loaded(
+        ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
+        matrix_json, may_choose,
+    )  # fmt: skip
+
+
+async def find(
+    runtime: Runtime,
+    loaded: Loaded,
+    connector: Connector,
+    number: PhoneNumber,
+    choice: ChoiceReader,
+    *,
+    refresh: bool,
+) -> Found:
+    """Search the number, map the people, read the agent's choice and the records named by id.
+
+    ``refresh`` lets the people's mapping read the CRM's users and write the links it finds.
+    """
+    ctx = loaded.ctx
+    candidates = tuple(await connector.find_by_phone(number))
+    who = await people.resolve_for(
+        runtime,
+        ctx.company_id,
+        ctx.integration_id,
+        loaded.user_id,
+        loaded.agent,
+        connector,
+        refresh=refresh,
+        directory=loaded.directory,
+    )
+    # Click-to-dial from a CRM page asks no question: its calls are never chosen for.
+    chosen = await choice() if loaded.may_have_choice else None
+    return Found(
+        candidates,
+        who,
+        frozenset(c for c in Capability if supports(connector, c)),
+        chosen,
+        await _given(connector, loaded, chosen, candidates),
+    )
+
+
+async def _given(
+    connector: Connector,
+    loaded: Loaded,
+    chosen: Chosen | None,
+    candidates: tuple[CrmRecord, ...],
+) -> Resolved | None:
+    """Read back the records named by id that the decision will weigh, and only those."""
+    if chosen is not None:
+        given = agent_choice.as_records(chosen.choices, candidates)
+    elif not loaded.ctx.links and loaded.ctx.call.crm_record_id is not None:
+        given = [CrmRecord(loaded.ctx.call.crm_record_id, ObjectType.CONTACT, "")]
+    else:
+        return None
+    return await record_lookup.in_integration(connector, given, candidates)
