@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.fields import Email, Id, Name, PathId, Phone, Storable
+from callbridge.api.models import JsonShown
 from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 from callbridge.storage import accounts
 from callbridge.storage.tables import companies, teams, telephony_sources, users
@@ -54,19 +56,115 @@ class SourceIn(BaseModel):
     name: Name
 
 
+class CompanyShown(BaseModel):
+    """The caller's company."""
+
+    id: str
+    name: str
+    own_numbers: list[str] = Field(description="Numbers of the company, never matched to a CRM")
+    created_at: datetime
+
+
+class TeamShown(BaseModel):
+    """A team and its permissions."""
+
+    id: str
+    company_id: str
+    name: str
+    permissions: list[str]
+
+
+class TeamCreated(BaseModel):
+    """The team just created."""
+
+    id: str
+    name: str
+    permissions: list[str]
+
+
+class UserShown(BaseModel):
+    """An employee."""
+
+    id: str
+    company_id: str
+    team_id: str | None
+    name: str
+    email: str | None
+    extension: str | None
+    telephony_user_id: str | None
+    role: str = Field(description="admin, agent or top_manager")
+
+
+class UserCreated(BaseModel):
+    """The employee just created (the e-mail address in lower case)."""
+
+    id: str
+    name: str
+    email: str | None
+    extension: str | None
+    telephony_user_id: str | None
+    role: str = Field(description="admin, agent or top_manager")
+    team_id: str | None
+
+
+class SourceShown(BaseModel):
+    """A telephony source (never its signing secrets)."""
+
+    id: str
+    company_id: str
+    provider: str
+    name: str
+    created_at: datetime
+
+
+class SourceCreated(BaseModel):
+    """A new telephony source: ``secret`` is shown in this answer only."""
+
+    id: str
+    provider: str
+    name: str
+    secret: str = Field(description="The signing secret (`whsec_…`); not shown again")
+    webhook_path: str = Field(description="Where the platform sends its webhooks")
+
+
+class SecretRotated(BaseModel):
+    """A source's new signing secret, shown in this answer only."""
+
+    id: str
+    secret: str = Field(description="The new signing secret; the previous one keeps working")
+
+
+class DeadJobShown(BaseModel):
+    """A job that failed for good, with its last error."""
+
+    id: str
+    task: str
+    payload: JsonShown
+    attempts: int
+    error: str
+    failed_at: datetime | None
+
+
+class Replayed(BaseModel):
+    """A dead job queued again."""
+
+    id: str
+    replayed: bool
+
+
 @router.get("/company")
-async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> CompanyShown:
     """Show the caller's company."""
     async with runtime.reads() as session:
         company = await session.run_sync(accounts.get_company, who.company_id)
     assert company is not None
-    return company
+    return CompanyShown.model_validate(company)
 
 
 @router.patch("/company")
 async def change_company(
     body: CompanyPatch, who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> CompanyShown:
     """Change the company's name or own numbers."""
     values = body.model_dump(exclude_unset=True, exclude_none=True)
     if values:
@@ -78,7 +176,7 @@ async def change_company(
 
 
 @router.post("/teams", status_code=201, responses=CONFLICT)
-async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> TeamCreated:
     """Create a team."""
     try:
         async with runtime.sessions.begin() as session:
@@ -87,18 +185,19 @@ async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> d
             )
     except IntegrityError as err:
         raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
-    return {"id": team_id, **body.model_dump()}
+    return TeamCreated(id=team_id, name=body.name, permissions=body.permissions)
 
 
 @router.get("/teams")
-async def list_teams(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def list_teams(who: PrincipalDep, runtime: RuntimeDep) -> list[TeamShown]:
     """List the company's teams."""
     async with runtime.reads() as session:
-        return await accounts.list_rows(session, teams, who.company_id)
+        rows = await accounts.list_rows(session, teams, who.company_id)
+    return [TeamShown.model_validate(row) for row in rows]
 
 
 @router.post("/users", status_code=201, responses={**NOT_FOUND, **CONFLICT})
-async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> UserCreated:
     """Create an employee."""
     values = body.model_dump()
     values["email"] = values["email"].lower() if values["email"] else None
@@ -111,18 +210,19 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> d
             user_id = await accounts.create_user(session, who.company_id, **values)
     except IntegrityError as err:
         raise HTTPException(409, f"email: a user with {values['email']} already exists") from err
-    return {"id": user_id, **values}
+    return UserCreated.model_validate({"id": user_id, **values})
 
 
 @router.get("/users")
-async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[UserShown]:
     """List the company's employees."""
     async with runtime.reads() as session:
-        return await accounts.list_rows(session, users, who.company_id)
+        rows = await accounts.list_rows(session, users, who.company_id)
+    return [UserShown.model_validate(row) for row in rows]
 
 
 @router.post("/sources", status_code=201)
-async def create_source(body: SourceIn, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def create_source(body: SourceIn, who: PrincipalDep, runtime: RuntimeDep) -> SourceCreated:
     """Register a telephony source; its signing secret is shown once, in this answer."""
     secret = generate_secret()
     async with runtime.sessions.begin() as session:
@@ -134,19 +234,17 @@ async def create_source(body: SourceIn, who: PrincipalDep, runtime: RuntimeDep) 
             runtime.box.seal([secret]),
             runtime.clock(),
         )
-    return {
-        "id": source_id,
-        "provider": body.provider,
-        "name": body.name,
-        "secret": secret,
-        "webhook_path": f"/webhooks/{body.provider}/{source_id}",
-    }
+    return SourceCreated(
+        id=source_id,
+        provider=body.provider,
+        name=body.name,
+        secret=secret,
+        webhook_path=f"/webhooks/{body.provider}/{source_id}",
+    )
 
 
 @router.post("/sources/{source_id}/secrets", status_code=201, responses=NOT_FOUND)
-async def rotate_secret(
-    source_id: PathId, who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+async def rotate_secret(source_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> SecretRotated:
     """Add a new signing secret; the previous one keeps working until the next rotation."""
     async with runtime.sessions.begin() as session:
         source = await accounts.get_source(session, source_id, who.company_id)
@@ -157,33 +255,36 @@ async def rotate_secret(
         secret = generate_secret()
         await session.execute(
             update(telephony_sources)
-            .where(telephony_sources.c.id == source_id)
+            .where(
+                telephony_sources.c.company_id == who.company_id,
+                telephony_sources.c.id == source_id,
+            )
             .values(secrets_encrypted=runtime.box.seal([secret, *kept[:1]]))
         )
     runtime.sources.forget(source_id)
-    return {"id": source_id, "secret": secret}
+    return SecretRotated(id=source_id, secret=secret)
 
 
 @router.get("/sources")
-async def list_sources(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def list_sources(who: PrincipalDep, runtime: RuntimeDep) -> list[SourceShown]:
     """List telephony sources (never their secrets)."""
     async with runtime.reads() as session:
         rows = await accounts.list_rows(session, telephony_sources, who.company_id)
-    return [{k: v for k, v in row.items() if k != "secrets_encrypted"} for row in rows]
+    return [SourceShown.model_validate(row) for row in rows]
 
 
 @router.get("/jobs/dead")
-async def dead_jobs(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def dead_jobs(who: PrincipalDep, runtime: RuntimeDep) -> list[DeadJobShown]:
     """List the company's jobs that failed for good, with their errors."""
     jobs = await runtime.queue.dead_letters(limit=500, company_id=who.company_id)
-    return [vars(job) for job in jobs]
+    return [DeadJobShown.model_validate(vars(job)) for job in jobs]
 
 
 @router.post("/jobs/dead/{job_id}/replay", responses=NOT_FOUND)
 async def replay(
     job_id: Annotated[int, Path(ge=1, le=2**63 - 1)], who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> Replayed:
     """Run a dead job again."""
     if not await runtime.queue.replay(str(job_id), company_id=who.company_id):
         raise HTTPException(404, f"no dead job {job_id} in this company")
-    return {"id": str(job_id), "replayed": True}
+    return Replayed(id=str(job_id), replayed=True)

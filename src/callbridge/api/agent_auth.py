@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -113,6 +113,15 @@ class TokenIn(BaseModel):
     name: Name = "dialer"
 
 
+class TokenIssued(BaseModel):
+    """A new agent token: ``token`` is shown in this answer only, and stored as a hash."""
+
+    id: str
+    user_id: str
+    name: str
+    token: str = Field(description="Send as `Authorization: Bearer cba_…`; not shown again")
+
+
 async def get_actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -164,7 +173,7 @@ async def _user_in_company(runtime: Any, company_id: str, user_id: str) -> None:
 @router.post("/users/{user_id}/tokens", status_code=201)
 async def create_token(
     user_id: PathId, who: PrincipalDep, runtime: RuntimeDep, body: TokenIn | None = None
-) -> dict[str, Any]:
+) -> TokenIssued:
     """Issue an agent token for a user; it is shown once, in this answer, and stored hashed."""
     await _user_in_company(runtime, who.company_id, user_id)
     name = body.name if body else "dialer"
@@ -172,7 +181,7 @@ async def create_token(
         token_id, raw = await create_token_row(
             session, who.company_id, user_id, name, runtime.clock()
         )
-    return {"id": token_id, "user_id": user_id, "name": name, "token": raw}
+    return TokenIssued(id=token_id, user_id=user_id, name=name, token=raw)
 
 
 @router.delete("/users/{user_id}/tokens/{token_id}", status_code=204)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
+from callbridge.api.models import ChoiceShown, JsonShown
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
@@ -17,6 +20,111 @@ from callbridge.storage import agent_choices
 from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
 
 router = APIRouter(prefix="/calls", tags=["calls"], responses=AUTHENTICATED)
+
+
+class CallShown(BaseModel):
+    """A call as folded from its events (a row of the call history)."""
+
+    id: str
+    company_id: str
+    source_id: str = Field(description="The telephony source its webhooks came from")
+    provider_call_id: str = Field(description="The telephony platform's id of the call")
+    state: CallState
+    direction: Direction | None
+    from_number: str | None
+    to_number: str | None
+    user_id: str | None = Field(description="The employee who took or made the call")
+    agent: JsonShown | None = Field(description="The agent as the telephony platform named them")
+    started_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: int | None = Field(description="Seconds")
+    recording_url: str | None
+    notes: str | None
+    tags: list[str]
+    disposition: str | None
+    utm: JsonShown | None
+    crm_record_id: str | None = Field(description="The CRM record the platform named, if any")
+    event_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CallList(BaseModel):
+    """A page of the call history, newest first."""
+
+    calls: list[CallShown]
+
+
+class EventShown(BaseModel):
+    """One event of a call as it was received."""
+
+    event_id: str
+    kind: str
+    occurred_at: datetime
+
+
+class SyncShown(BaseModel):
+    """Where a call stands in one integration: the number searched, the match, the scenario."""
+
+    id: int
+    company_id: str
+    call_id: str
+    integration_id: str
+    external_number: str | None
+    no_number_reason: str | None
+    matched: list[JsonShown] = Field(description="The records the number matched")
+    match_rule: str | None
+    scenario: str | None
+    matrix_version: int | None
+    status: str
+    attempts: int
+    reason: str | None
+    updated_at: datetime
+    crm_unreachable_since: datetime | None = Field(
+        description="Set while the sync waits for a CRM that does not answer"
+    )
+    crm_status: str | None = Field(description='"CRM unreachable since …", or None')
+
+
+class ActionShown(BaseModel):
+    """One action the matrix planned for the call in an integration, and its outcome."""
+
+    id: int
+    company_id: str
+    call_id: str
+    integration_id: str
+    action: str
+    target: str
+    status: str
+    attempts: int
+    reason: str | None
+    result_id: str | None = Field(description="The CRM object the action wrote")
+    updated_at: datetime
+
+
+class ActivityShown(BaseModel):
+    """The CRM activity a call was logged as, on one record."""
+
+    id: int
+    company_id: str
+    call_id: str
+    integration_id: str
+    record_id: str
+    object_type: str
+    activity_id: str | None
+    status: str
+    updated_at: datetime
+
+
+class CallDetail(CallShown):
+    """A call with its events, its sync in each integration, its actions and agents' choices."""
+
+    events: list[EventShown]
+    syncs: list[SyncShown]
+    actions: list[ActionShown]
+    activities: list[ActivityShown]
+    selections: list[ChoiceShown]
 
 
 @router.get("")
@@ -32,7 +140,7 @@ async def list_calls(
     since: Since | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> CallList:
     """List the company's calls, newest first, with optional filters."""
     query = select(calls).where(calls.c.company_id == who.company_id)
     if state:
@@ -47,11 +155,11 @@ async def list_calls(
     query = query.order_by(calls.c.created_at.desc(), calls.c.id).limit(limit).offset(offset)
     async with runtime.reads() as session:
         rows = (await session.execute(query)).mappings().all()
-    return {"calls": [dict(row) for row in rows]}
+    return CallList.model_validate({"calls": rows})
 
 
 @router.get("/{call_id}", responses=NOT_FOUND)
-async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> CallDetail:
     """Show a call: its events, the record found by number and why, and every action taken."""
     async with runtime.reads() as session:
         row = (
@@ -96,14 +204,16 @@ async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dic
         )
         down = await session.run_sync(breaker.states, who.company_id)
         chosen = await agent_choices.history(session, who.company_id, call_id)
-    return {
-        **dict(row),
-        "events": events,
-        "syncs": [_with_crm_status(sync, down) for sync in syncs],
-        "actions": actions,
-        "activities": links,
-        "selections": chosen,
-    }
+    return CallDetail.model_validate(
+        {
+            **dict(row),
+            "events": events,
+            "syncs": [_with_crm_status(sync, down) for sync in syncs],
+            "actions": actions,
+            "activities": links,
+            "selections": chosen,
+        }
+    )
 
 
 def _with_crm_status(sync: dict[str, Any], down: dict[str, dict[str, Any]]) -> dict[str, Any]:

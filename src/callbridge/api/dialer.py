@@ -8,14 +8,30 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.api.agent_auth import Actor, ActorDep
 from callbridge.api.deps import RuntimeDep
-from callbridge.api.fields import Id, PathId, Phone, Reference
-from callbridge.api.refusals import AUTHENTICATED, CONFLICT, FORBIDDEN, NOT_FOUND, refuse
+from callbridge.api.dialer_models import (
+    SSE_EVENT,
+    CallCandidates,
+    Candidates,
+    EventStream,
+    IntentIn,
+    IntentMade,
+    SelectionIn,
+    SelectionMade,
+)
+from callbridge.api.fields import Id, PathId, Phone
+from callbridge.api.refusals import (
+    AUTHENTICATED,
+    BAD_GATEWAY,
+    CONFLICT,
+    FORBIDDEN,
+    NOT_FOUND,
+    in_json,
+    refuse,
+)
 from callbridge.dialer.events import broker, find_candidates, selection_scope, show
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
@@ -30,40 +46,6 @@ from callbridge.sync import record_lookup
 
 router = APIRouter(prefix="/dialer", tags=["dialer"], responses={**AUTHENTICATED, **FORBIDDEN})
 KEEPALIVE_SECONDS = 15.0
-#: One Server-Sent Event as the stream sends it: its type and its JSON data.
-SSE_EVENT = {
-    "type": "object",
-    "properties": {"event": {"type": "string"}, "data": {"type": "string"}},
-}
-
-
-class ChoiceIn(BaseModel):
-    """One record picked in the dialer."""
-
-    integration_id: Id
-    record_id: Reference
-
-
-class SelectionIn(BaseModel):
-    """The record(s) the call is to be logged on: at most one per object type."""
-
-    choices: list[ChoiceIn] = Field(min_length=1, max_length=10)
-
-
-class IntentIn(BaseModel):
-    """A choice made before dialling, bound to the agent's next call to ``number``."""
-
-    number: Phone
-    choices: list[ChoiceIn] = Field(default_factory=list, max_length=10)
-    crm_record_id: Reference | None = Field(
-        default=None, description="Click-to-dial from a CRM page: that record."
-    )
-    integration_id: Id | None = Field(default=None, description="The CRM of crm_record_id.")
-    provider_call_id: Reference | None = Field(
-        default=None, description="The telephony call id, when known."
-    )
-    window_seconds: int = Field(default=120, ge=1, le=3600)
-    user_id: Id | None = Field(default=None, description="Admins only: the agent dialling.")
 
 
 async def _scope(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
@@ -102,15 +84,16 @@ async def candidates(
     runtime: RuntimeDep,
     number: Annotated[Phone, Query()],
     object_type: ObjectType | None = None,
-) -> dict[str, Any]:
+) -> Candidates:
     """List every record matching a number, grouped by object type, with a count."""
     scope = await _scope(runtime, actor)
     e164 = _number(scope, number).e164
-    return {"number": e164, **show(await find_candidates(runtime, scope, number), object_type)}
+    found = show(await find_candidates(runtime, scope, number), object_type)
+    return Candidates.model_validate({"number": e164, **found})
 
 
-@router.post("/intents", status_code=201, responses=NOT_FOUND)
-async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/intents", status_code=201, responses={**NOT_FOUND, **BAD_GATEWAY})
+async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) -> IntentMade:
     """Choose the record(s) before dialling; the choice binds to the agent's next such call."""
     user_id = await _agent_of(runtime, actor, body.user_id, ("body", "user_id"))
     if body.crm_record_id is not None:
@@ -146,7 +129,7 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
     answer["binds_to"] = binds
     answer["confirmed"] = _confirmed(chosen)
     await broker(runtime.engine).publish(actor.company_id, user_id, {"type": "intent", **answer})
-    return answer
+    return IntentMade.model_validate(answer)
 
 
 async def _agent_of(
@@ -209,25 +192,27 @@ def _external(call: dict[str, Any]) -> str:
 @router.get("/calls/{call_id}/candidates", responses={**NOT_FOUND, **CONFLICT})
 async def call_candidates(
     call_id: PathId, actor: ActorDep, runtime: RuntimeDep, object_type: ObjectType | None = None
-) -> dict[str, Any]:
+) -> CallCandidates:
     """List the records matching a call's number (filterable by object type), and the choice."""
     call = await _own_call(runtime, actor, call_id)
     scope = await _scope(runtime, actor)
     found = await find_candidates(runtime, scope, _external(call))
     async with runtime.reads() as session:
         chosen = await agent_choices.history(session, actor.company_id, call_id)
-    return {
-        "call_id": call_id,
-        "state": call["state"],
-        **show(found, object_type),
-        "chosen": [c for c in chosen if c["current"]],
-    }
+    return CallCandidates.model_validate(
+        {
+            "call_id": call_id,
+            "state": call["state"],
+            **show(found, object_type),
+            "chosen": [c for c in chosen if c.current],
+        }
+    )
 
 
 @router.post("/calls/{call_id}/selection", responses={**NOT_FOUND, **CONFLICT})
 async def select(
     call_id: PathId, body: SelectionIn, actor: ActorDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> SelectionMade:
     """Choose the record(s) for a call: during it, in the grace window, or later (it moves)."""
     call = await _own_call(runtime, actor, call_id)
     scope = await _scope(runtime, actor)
@@ -248,7 +233,7 @@ async def select(
     if call["user_id"]:
         event = {"type": "selection", **answer}
         await broker(runtime.engine).publish(actor.company_id, call["user_id"], event)
-    return answer
+    return SelectionMade.model_validate(answer)
 
 
 async def _resync(
@@ -277,17 +262,21 @@ async def _resync(
 
 @router.get(
     "/events",
-    responses={**NOT_FOUND, 200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}}},
+    response_class=EventStream,
+    responses={
+        **in_json({**AUTHENTICATED, **FORBIDDEN, **NOT_FOUND}),
+        200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}},
+    },
 )
 async def events(
     request: Request, actor: ActorDep, user_id: Annotated[Id | None, Query()] = None
-) -> StreamingResponse:
+) -> EventStream:
     """Stream the agent's dialer events (Server-Sent Events): ringing calls, confirmations."""
     runtime: Runtime = request.app.state.runtime
     agent = await _agent_of(runtime, actor, user_id, ("query", "user_id"))
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     stream = _stream(runtime, actor.company_id, agent, request)
-    return StreamingResponse(stream, media_type="text/event-stream", headers=headers)
+    return EventStream(stream, headers=headers)
 
 
 async def _stream(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from callbridge.api.deps import RuntimeDep
@@ -11,13 +14,37 @@ from callbridge.api.deps import RuntimeDep
 router = APIRouter(tags=["health"])
 
 
+class Alive(BaseModel):
+    """The process is up."""
+
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """The database answers; how many jobs wait to run."""
+
+    status: Literal["ready"]
+    pending_jobs: int
+
+
+class Unavailable(BaseModel):
+    """The database, or the queue in it, does not answer."""
+
+    status: Literal["unavailable"]
+    reason: str
+
+
 @router.get("/healthz")
-async def healthz() -> dict[str, str]:
+async def healthz() -> Alive:
     """Answer 200 while the process is up."""
-    return {"status": "ok"}
+    return Alive(status="ok")
 
 
-@router.get("/readyz")
+@router.get(
+    "/readyz",
+    response_model=Ready,
+    responses={503: {"model": Unavailable, "description": "The database does not answer"}},
+)
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Answer 200 when the database answers and say how many jobs are waiting; 503 otherwise."""
     try:

@@ -19,7 +19,8 @@ from pydantic import (
 from callbridge.api.credentials import check_and_seal, check_config
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
-from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, refuse
+from callbridge.api.integration_models import IntegrationShown
+from callbridge.api.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, refuse
 from callbridge.connectors.base import UNSAVED_ID, Capability, supported
 from callbridge.connectors.registry import connectors
 from callbridge.queue import breaker, jobs
@@ -148,8 +149,10 @@ def _capabilities(runtime: Runtime, row: dict[str, Any]) -> frozenset[str]:
         return frozenset()
 
 
-@router.post("/integrations", status_code=201)
-async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+@router.post("/integrations", status_code=201, responses=BAD_GATEWAY)
+async def create(
+    body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
+) -> IntegrationShown:
     """Connect a CRM to the company."""
     if body.connector not in connectors():
         raise refuse(
@@ -181,12 +184,18 @@ async def create(body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
 
 
 @router.get("/integrations")
-async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[dict[str, Any]]:
+async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[IntegrationShown]:
     """List the company's integrations."""
     async with runtime.reads() as session:
         rows = await session.run_sync(repo.list_integrations, who.company_id)
         down = await session.run_sync(breaker.states, who.company_id)
-    return [_with_crm_status(present(row, runtime), down) for row in rows]
+    return [_shown(row, runtime, down) for row in rows]
+
+
+def _shown(
+    row: dict[str, Any], runtime: Runtime, down: dict[str, dict[str, Any]]
+) -> IntegrationShown:
+    return IntegrationShown.model_validate(_with_crm_status(present(row, runtime), down))
 
 
 def _with_crm_status(shown: dict[str, Any], down: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -197,20 +206,20 @@ def _with_crm_status(shown: dict[str, Any], down: dict[str, dict[str, Any]]) -> 
 
 
 @router.get("/integrations/{integration_id}", responses=NOT_FOUND)
-async def read(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def read(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> IntegrationShown:
     """Show one integration."""
     async with runtime.reads() as session:
         row = await session.run_sync(repo.get_integration, who.company_id, integration_id)
         down = await session.run_sync(breaker.states, who.company_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
-    return _with_crm_status(present(row, runtime), down)
+    return _shown(row, runtime, down)
 
 
-@router.patch("/integrations/{integration_id}", responses=NOT_FOUND)
+@router.patch("/integrations/{integration_id}", responses={**NOT_FOUND, **BAD_GATEWAY})
 async def change(
     integration_id: PathId, body: IntegrationSettings, who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> IntegrationShown:
     """Change an integration's settings; the next call processed uses them."""
     # null resets the name template; every other setting has no "unset" state to go back to
     values = {
@@ -225,13 +234,13 @@ async def change(
             check_config(runtime, stored, {**stored, **values})
     if values.get("creation_policy") not in (None, CreationPolicy.NONE):
         current = await read(integration_id, who, runtime)
-        if Capability.CREATE_CONTACT not in current["capabilities"]:
+        if Capability.CREATE_CONTACT not in current.capabilities:
             raise refuse(("body", "creation_policy"), NO_CREATION)
     if body.credentials is not None:
         current = await read(integration_id, who, runtime)
-        merged = {**current, **values, "credentials_encrypted": None}
+        merged = {**current.model_dump(), **values, "credentials_encrypted": None}
         values["credentials_encrypted"] = await check_and_seal(runtime, merged, body.credentials)
-        if current["status"] == "paused":  # only refused credentials pause; the CRM took these
+        if current.status == "paused":  # only refused credentials pause; the CRM took these
             values |= {"status": "active", "status_reason": None}
     async with runtime.sessions.begin() as session:
         found = await repo.update_integration(
@@ -245,7 +254,9 @@ async def change(
 
 
 @router.post("/integrations/{integration_id}/resume", responses=NOT_FOUND)
-async def resume(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> dict[str, Any]:
+async def resume(
+    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> IntegrationShown:
     """Resume a paused integration (after fixing its credentials)."""
     async with runtime.sessions.begin() as session:
         found = await repo.update_integration(

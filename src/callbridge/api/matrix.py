@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call
 from callbridge.api.fields import JsonObject, PathId, Reference
-from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND, loc_of, refuse
+from callbridge.api.models import JsonShown
+from callbridge.api.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, loc_of, refuse
 from callbridge.connectors.base import Capability, supports
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
@@ -31,6 +33,65 @@ router = APIRouter(
     tags=["matrix"],
     responses={**AUTHENTICATED, **NOT_FOUND},
 )
+
+
+class CreationCell(BaseModel):
+    """Whether a call from a new client creates a contact, and what decides it."""
+
+    direction: Direction
+    outcome: Outcome
+    creates: bool
+    decided_by: str = Field(description="policy, or the matrix cell that overrides it")
+    reason: str
+
+
+class MatrixShown(BaseModel):
+    """The matrix in force, its version, and the create-contact cell of each scenario."""
+
+    version: int = Field(description="0 is the default matrix")
+    matrix: JsonShown = Field(description="The whole matrix (see docs/matrix.md)")
+    contact_creation: list[CreationCell]
+
+
+class MatrixVersion(BaseModel):
+    """One stored version of the matrix."""
+
+    version: int
+    created_at: datetime
+
+
+class Explanation(BaseModel):
+    """What the matrix would do with a call: its scenario, matches, selection and plan.
+
+    Only the first two fields are fixed here; the rest of the dry run's answer (``reason``,
+    ``external_number``, ``matched``, ``selection``, ``contact_creation``, ``plan``) is kept
+    as :mod:`callbridge.api.explain` builds it, in its order.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    scenario: str | None = Field(description="None: no external number, or an internal call")
+    matrix_version: int
+
+
+class UserLink(BaseModel):
+    """How an employee maps to one of the CRM's users."""
+
+    id: int
+    company_id: str
+    integration_id: str
+    user_id: str
+    crm_user_id: str
+    source: str = Field(description="manual, or how it was found automatically (e.g. email)")
+    updated_at: datetime
+
+
+class LinkSet(BaseModel):
+    """The mapping just set by hand."""
+
+    user_id: str
+    crm_user_id: str
+    source: str
 
 
 async def _integration(runtime: Any, company_id: str, integration_id: str) -> dict[str, Any]:
@@ -73,17 +134,19 @@ def contact_creation(matrix: Any, policy: CreationPolicy) -> list[dict[str, Any]
 @router.get("/matrix")
 async def read_matrix(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> MatrixShown:
     """Show the matrix in force, its version, and the create-contact cell of each scenario."""
     row = await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
         version, data = await session.run_sync(matrices.current, who.company_id, integration_id)
     matrix = parse_matrix(data)
-    return {
-        "version": version,
-        "matrix": matrix_to_json(matrix),
-        "contact_creation": contact_creation(matrix, CreationPolicy(row["creation_policy"])),
-    }
+    return MatrixShown.model_validate(
+        {
+            "version": version,
+            "matrix": matrix_to_json(matrix),
+            "contact_creation": contact_creation(matrix, CreationPolicy(row["creation_policy"])),
+        }
+    )
 
 
 @router.put("/matrix")
@@ -92,7 +155,7 @@ async def replace_matrix(
     who: PrincipalDep,
     runtime: RuntimeDep,
     body: Annotated[JsonObject, Body(description="The whole matrix (see docs/matrix.md)")],
-) -> dict[str, Any]:
+) -> MatrixShown:
     """Validate and store a new version of the matrix; the next call processed uses it."""
     await _integration(runtime, who.company_id, integration_id)
     try:
@@ -107,11 +170,14 @@ async def replace_matrix(
 
 
 @router.get("/matrix/versions")
-async def versions(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
+async def versions(
+    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> list[MatrixVersion]:
     """List the stored versions of the matrix, newest first (version 0 is the default)."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        return await matrices.history(session, who.company_id, integration_id)
+        rows = await matrices.history(session, who.company_id, integration_id)
+    return [MatrixVersion.model_validate(row) for row in rows]
 
 
 class ExplainIn(BaseModel):
@@ -120,7 +186,7 @@ class ExplainIn(BaseModel):
     events: list[JsonObject] = Field(min_length=1, max_length=100)
 
 
-@router.post("/explain")
+@router.post("/explain", response_model=Explanation)
 async def explain(
     integration_id: PathId, body: ExplainIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -136,19 +202,20 @@ class LinkIn(BaseModel):
 
 
 @router.get("/user-links")
-async def list_links(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> list[Any]:
+async def list_links(
+    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> list[UserLink]:
     """List how the company's employees map to the CRM's users."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        return list(
-            (await session.run_sync(user_links.links, who.company_id, integration_id)).values()
-        )
+        found = await session.run_sync(user_links.links, who.company_id, integration_id)
+    return [UserLink.model_validate(row) for row in found.values()]
 
 
-@router.put("/user-links/{user_id}")
+@router.put("/user-links/{user_id}", responses=BAD_GATEWAY)
 async def set_link(
     integration_id: PathId, user_id: PathId, body: LinkIn, who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> LinkSet:
     """Map an employee to a CRM user by hand; automatic e-mail mapping never overrides it."""
     row = await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
@@ -166,7 +233,7 @@ async def set_link(
             "manual",
             runtime.clock(),
         )
-    return {"user_id": user_id, "crm_user_id": body.crm_user_id, "source": "manual"}
+    return LinkSet(user_id=user_id, crm_user_id=body.crm_user_id, source="manual")
 
 
 async def _crm_user_exists(runtime: Runtime, integration: dict[str, Any], crm_user_id: str) -> None:

@@ -110,7 +110,11 @@ async def read_database(runtime: Runtime) -> DatabaseState:
     return DatabaseState(jobs, by_state, max(longest, 0.0))
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics(runtime: RuntimeDep) -> Response:
     """Expose the metrics in the Prometheus text format."""
     state: DatabaseState | None

@@ -50,8 +50,25 @@ FORBIDDEN = _documented(403, "The key or token may not do this")
 NOT_FOUND = _documented(404, "No such object in the caller's company")
 CONFLICT = _documented(409, "The request conflicts with stored data")
 TOO_LARGE = _documented(413, "The request body is larger than the limit")
+BAD_GATEWAY = _documented(502, "The CRM could not be reached; try again")
 #: What every authenticated route can answer.
 AUTHENTICATED = {**UNAUTHORIZED, **TOO_LARGE}
+
+
+def in_json(responses: dict[int | str, dict[str, Any]]) -> dict[int | str, dict[str, Any]]:
+    """Return refusals documented as JSON on a route whose own answer is not JSON.
+
+    FastAPI documents a refusal's model in the route's media type (``text/event-stream`` for
+    the dialer's events); refusals are JSON whatever the route answers.
+    """
+    schema = {"$ref": "#/components/schemas/Message"}
+    return {
+        status: {
+            "description": answer["description"],
+            "content": {"application/json": {"schema": schema}},
+        }
+        for status, answer in responses.items()
+    }
 
 
 def unparsable_body(err: StarletteHTTPException) -> bool:

@@ -239,7 +239,28 @@ async def drop_link(
         )
 
 
-async def history(session: AsyncSession, company_id: str, call_id: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class ChoiceMade:
+    """A record chosen for a call in one integration: by whom, when, how, and if it still holds."""
+
+    call_id: str
+    integration_id: str
+    record_id: str
+    object_type: str
+    name: str
+    how: str
+    chosen_by: str | None
+    chosen_at: datetime
+    replaced_at: datetime | None
+    chosen_by_name: str | None
+
+    @property
+    def current(self) -> bool:
+        """Tell whether this is the call's choice in force (no later choice replaced it)."""
+        return self.replaced_at is None
+
+
+async def history(session: AsyncSession, company_id: str, call_id: str) -> list[ChoiceMade]:
     """Return every choice made for the call, oldest first, with who chose, when and how."""
     query = (
         select(call_selections, users.c.name.label("chosen_by_name"))
@@ -249,8 +270,7 @@ async def history(session: AsyncSession, company_id: str, call_id: str) -> list[
     )
     rows = (await session.execute(query)).mappings().all()
     return [
-        {**{k: v for k, v in row.items() if k not in ("company_id", "id")}}
-        | {"current": row["replaced_at"] is None}
+        ChoiceMade(**{k: v for k, v in row.items() if k not in ("company_id", "id")})
         for row in rows
     ]
 
