@@ -24,7 +24,7 @@ from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage import accounts, call_history, integrations, matrices
 from callbridge.storage.sql import Executes
-from callbridge.storage.tables import calls
+from callbridge.storage.tables import call_actions, calls
 from callbridge.sync import people
 from callbridge.sync.inputs import Loaded, load
 from callbridge.testing.webhooks import call_sequence, signed
@@ -120,6 +120,15 @@ class SyncWorld:
         ids = (self.company.company_id, call_id, self.company.integration_id)
         async with self.runtime.reads() as session:
             return await session.run_sync(lambda db: call_history.get_sync(db, *ids))
+
+    async def actions(self, call_id: str) -> list[dict[str, Any]]:
+        """Return the actions written for the call's page."""
+        query = select(call_actions).where(
+            call_actions.c.company_id == self.company.company_id,
+            call_actions.c.call_id == call_id,
+        )
+        async with self.runtime.reads() as session:
+            return [dict(row) for row in (await session.execute(query)).mappings()]
 
     async def rows(self, kind: str) -> list[dict[str, Any]]:
         """Return the local CRM's deals, tasks or notes."""
