@@ -22,9 +22,9 @@ import httpx
 import psycopg
 
 from callbridge.runtime import Runtime
+from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
-from callbridge.storage.migrate import upgrade
 
 PG_ADMIN = os.environ.get("CALLBRIDGE_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parent.parent

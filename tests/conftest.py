@@ -51,7 +51,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def migrated_url(database_url: str) -> AsyncIterator[str]:
     """Return a database URL with every migration applied."""
-    from callbridge.storage.migrate import upgrade
+    from callbridge.runtime.schema import upgrade
 
     await upgrade(database_url)
     yield database_url

@@ -19,9 +19,9 @@ import pytest
 from rich.console import Console
 
 from callbridge.runtime import Runtime
+from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
-from callbridge.storage.migrate import upgrade
 from callbridge.tools.demo import run_demo
 
 pytestmark = pytest.mark.slow

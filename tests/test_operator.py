@@ -23,11 +23,11 @@ from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from callbridge.runtime import Runtime
+from callbridge.runtime.schema import upgrade
 from callbridge.service import cli
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage import accounts
-from callbridge.storage.migrate import upgrade
 
 KEY = re.compile(r"cb_[A-Za-z0-9_-]{40,}")
 SECRET = re.compile(r"whsec_\S+")

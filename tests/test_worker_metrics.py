@@ -32,9 +32,9 @@ from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
 from callbridge.queue.retry import RetryPolicy
 from callbridge.queue.sqlite import SQLiteJobQueue
 from callbridge.runtime import Runtime
+from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
-from callbridge.storage.migrate import upgrade
 from callbridge.testing.webhooks import call_sequence, signed
 
 Labels = dict[str, str]

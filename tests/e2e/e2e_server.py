@@ -99,7 +99,7 @@ class Server:
 
 async def make_server(database_url: str, data_dir: Path) -> Server:
     """Create a company in a migrated database and return a (not yet started) server for it."""
-    from callbridge.storage.migrate import upgrade
+    from callbridge.runtime.schema import upgrade
 
     await upgrade(database_url)
     settings = Settings(data_dir=data_dir, database_url=database_url)

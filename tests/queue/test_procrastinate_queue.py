@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
+from callbridge.runtime.schema import upgrade
 from callbridge.storage.engine import create_engine
-from callbridge.storage.migrate import upgrade
 
 
 async def _claimed_by_a_silent_worker(conn: AsyncConnection) -> None:

@@ -11,8 +11,8 @@ from callbridge.queue.base import JobQueue
 from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
 from callbridge.queue.retry import RetryPolicy
 from callbridge.queue.sqlite import SQLiteJobQueue
+from callbridge.runtime.schema import upgrade
 from callbridge.storage.engine import create_engine
-from callbridge.storage.migrate import upgrade
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from alembic import command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from callbridge.runtime.schema import alembic_config, upgrade
 from callbridge.storage.engine import create_engine
-from callbridge.storage.migrate import alembic_config, upgrade
 from callbridge.storage.types import UTCDateTime
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

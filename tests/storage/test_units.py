@@ -107,7 +107,7 @@ async def test_a_worker_write_waits_in_a_thread_while_another_process_holds_the_
     sqlite_url: str,
 ) -> None:
     """The worker's writes run in the loop, but never stop it waiting for SQLite's lock."""
-    from callbridge.storage.migrate import upgrade
+    from callbridge.runtime.schema import upgrade
 
     await upgrade(sqlite_url)
     engine = create_engine(sqlite_url, durable=False)
@@ -136,7 +136,7 @@ async def test_the_worker_engine_keeps_the_wal_from_growing_without_bound(
     sqlite_url: str,
 ) -> None:
     """Writes in the loop never checkpoint themselves, yet a thread's checkpoints bound the WAL."""
-    from callbridge.storage.migrate import upgrade
+    from callbridge.runtime.schema import upgrade
 
     await upgrade(sqlite_url)
     engine = create_engine(sqlite_url, durable=False)

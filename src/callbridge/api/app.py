@@ -21,17 +21,21 @@ from callbridge.api import (
     admin,
     agent_auth,
     calls,
+    deps,
     dialer,
+    fields,
     health,
     integrations,
     keys,
-    local_crm,
     matrix,
     metrics,
+    refusals,
     webhooks,
 )
 from callbridge.api.body_limit import BodyLimit
 from callbridge.api.refusals import allowed_methods, encodable, field_errors, unparsable_body
+from callbridge.connectors import registry
+from callbridge.connectors.spec import RouteHost
 from callbridge.errors import InputError, PayloadError, SignatureError, UnknownSource
 from callbridge.runtime import Runtime
 
@@ -75,9 +79,12 @@ def create_app(runtime: Runtime, *, worker: Worker | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
-    for module in (webhooks, calls, integrations, matrix, local_crm, admin, health, metrics):
+    for module in (webhooks, calls, integrations, matrix):
         app.include_router(module.router)
-    app.include_router(local_crm.followups_router)
+    for router in registry.routers(RouteHost(deps=deps, fields=fields, refusals=refusals)):
+        app.include_router(router)
+    for module in (admin, health, metrics):
+        app.include_router(module.router)
     app.include_router(agent_auth.router)
     app.include_router(dialer.router)
     app.include_router(keys.router)

@@ -20,11 +20,11 @@ from rich.console import Console
 
 from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
+from callbridge.runtime.schema import upgrade
 from callbridge.service import bootstrap
 from callbridge.service.bootstrap import CreatedCompany, create_company, ensure_demo_company
 from callbridge.settings import Settings
 from callbridge.storage.accounts import IssuedKey
-from callbridge.storage.migrate import upgrade
 
 app = typer.Typer(
     help="Callbridge: every phone call on the right CRM record, exactly once.", no_args_is_help=True

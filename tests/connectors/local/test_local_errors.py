@@ -10,10 +10,10 @@ from callbridge.connectors.local.connector import LocalConnector
 from callbridge.errors import Permanent
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
+from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import get_integration
-from callbridge.storage.migrate import upgrade
 from callbridge.testing.contract import draft
 
 

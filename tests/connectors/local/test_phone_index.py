@@ -7,9 +7,9 @@ from pathlib import Path
 from callbridge.connectors.local.client import LocalCrmClient
 from callbridge.domain.record import ObjectType
 from callbridge.runtime import Runtime
+from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
-from callbridge.storage.migrate import upgrade
 
 
 async def test_fast_and_portable_lookups_agree(sqlite_url: str, tmp_path: Path) -> None:

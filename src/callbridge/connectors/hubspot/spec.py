@@ -1,0 +1,16 @@
+"""HubSpot's manifest: its connector, its tables and their migrations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callbridge.connectors.hubspot import tables
+from callbridge.connectors.hubspot.connector import build
+from callbridge.connectors.spec import ConnectorSpec
+
+SPEC = ConnectorSpec(
+    key="hubspot",
+    build=build,
+    tables=tables,
+    migrations=Path(__file__).parent / "migrations",
+)

@@ -1,0 +1,78 @@
+"""What a connector declares in one place: how it is built and which parts of Callbridge it owns.
+
+Each connector package has a ``spec.py`` whose ``SPEC`` its ``callbridge.connectors`` entry point
+names, as a Home Assistant integration has its manifest::
+
+    SPEC = ConnectorSpec(
+        key="acme",
+        build=build,                                    # connector.py
+        tables=tables,                                  # tables.py, if it keeps state
+        migrations=Path(__file__).parent / "migrations",  # its Alembic revisions
+        routers=routes.routers,                         # routes.py, if it serves an API
+        fake="callbridge.connectors.acme.fake",         # its fake CRM server, for tests
+    )
+
+The registry reads it; the runtime gathers every connector's tables and migration folders from
+it; the API mounts its routers. The connectors room never imports the API: the API hands a
+connector's ``routers`` what they need from it as a :class:`RouteHost`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from callbridge.connectors.base import ConnectorFactory
+
+if TYPE_CHECKING:  # only the type checker needs it: annotations are strings at run time
+    from fastapi import APIRouter
+
+
+@dataclass(frozen=True)
+class RouteHost:
+    """What the API hands a connector's routes: its dependencies, field types and refusals.
+
+    Each is one of the API's modules: ``deps`` (``PrincipalDep``, ``RuntimeDep``), ``fields``
+    (``PathId``, ``Limit``, ``RecordName``, …) and ``refusals`` (``refuse``, ``NOT_FOUND``, …),
+    so a connector's routes authenticate, validate and refuse exactly as every other route does.
+    """
+
+    deps: ModuleType
+    fields: ModuleType
+    refusals: ModuleType
+
+
+#: Build a connector's FastAPI routers with what the API hands them.
+RouterFactory = Callable[[RouteHost], "Sequence[APIRouter]"]
+
+
+@dataclass(frozen=True)
+class ConnectorSpec:
+    """A connector's manifest: its registry key, its factory, and the parts it owns, if any.
+
+    ``tables`` is the module defining its tables on :data:`callbridge.storage.metadata.metadata`;
+    ``migrations`` the folder of its Alembic revisions (searched as one of Alembic's
+    ``version_locations``); ``routers`` builds its API routes; ``fake`` names the module of a fake
+    of the CRM's API that its tests run against.
+    """
+
+    key: str
+    build: ConnectorFactory
+    tables: ModuleType | None = None
+    migrations: Path | None = None
+    routers: RouterFactory | None = None
+    fake: str | None = None
+
+
+def spec_of(key: str, loaded: Any) -> ConnectorSpec:
+    """Return the spec an entry point loaded: a ``ConnectorSpec``, or a bare build function."""
+    if isinstance(loaded, ConnectorSpec):
+        if loaded.key != key:
+            raise ValueError(f"entry point {key!r} names the spec of {loaded.key!r}")
+        return loaded
+    if callable(loaded):  # a connector that declares nothing but how it is built
+        return ConnectorSpec(key=key, build=loaded)
+    raise TypeError(f"entry point {key!r} is neither a ConnectorSpec nor a build function")
