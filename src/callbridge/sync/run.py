@@ -1,4 +1,8 @@
-"""Sync one final call to one integration: match, classify, plan by the matrix, write once."""
+"""Sync one final call to one integration: read, decide, carry the decision out, write once.
+
+What is read is in ``inputs``, the decision in ``decide`` (shared with explain), the matrix's
+actions in ``executors``, the exactly-once writes in ``writes``.
+"""
 
 from __future__ import annotations
 
