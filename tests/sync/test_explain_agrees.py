@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callbridge.api.explain import explain_call, explained_decision, shown
+from callbridge.api.explain import explain_call, explain_stored_call, explained_decision, shown
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import Choice, How
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
@@ -40,6 +40,7 @@ class Case:
     mode: str  # the create-contact cell of every rule: follow the policy, or override it
     clicked: bool  # placed from the first known record's page
     chosen: bool  # an agent chose the last known record
+    rechosen: bool  # after the first sync, an agent chose the first known record
 
 
 cases = st.builds(
@@ -52,6 +53,7 @@ cases = st.builds(
     mode=st.sampled_from(["follow", "always", "never"]),
     clicked=st.booleans(),
     chosen=st.booleans(),
+    rechosen=st.booleans(),
 )
 
 
@@ -111,6 +113,8 @@ async def test_explain_and_sync_make_one_decision(
     if case.chosen and records and not case.clicked:
         await _choose(world, call_id, records[-1].id)
     before = await _explained(world, call_id)
+    stored = await explain_stored_call(world.runtime, await world.integration(), call_id)
+    assert stored == shown(before, (await world.loaded(call_id))[1])
     if not case.chosen:  # a call explained from its events has no history: the same decision
         _, e164 = await world.loaded(call_id)
         hypothetical = await explain_call(world.runtime, await world.integration(), events)
@@ -118,6 +122,8 @@ async def test_explain_and_sync_make_one_decision(
     await world.sync(call_id)
     assert used[-1] == before
     await world.settle(case.policy, _matrix("never" if case.mode == "always" else "always"))
+    if case.rechosen and records and not case.clicked:
+        await _choose(world, call_id, records[0].id)
     after = await _explained(world, call_id)
     await world.sync(call_id)
     assert used[-1] == after
@@ -127,6 +133,10 @@ async def test_explain_and_sync_make_one_decision(
         before.matrix_version,
     )
     assert after.targets.source in {Source.KEPT, Source.CHOICE} or not after.targets.records
+    if case.rechosen and records and not case.clicked:
+        assert [r.id for r in after.targets.records] == [records[0].id]
+        logged = {r.id for r in before.targets.records}
+        assert set(after.targets.moves) == logged - {records[0].id}
 
 
 async def _choose(world: SyncWorld, call_id: str, record_id: str) -> None:
