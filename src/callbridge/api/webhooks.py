@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from callbridge.api.deps import get_runtime
+from callbridge.api.refusals import Message
 from callbridge.ingest import ingest
 from callbridge.runtime.metrics import WEBHOOKS
 from callbridge.telephony.generic import GenericEvent
@@ -58,6 +59,28 @@ class WebhookAnswer(BaseModel):
     ignored: str | None = None
 
 
+class SignatureRefused(BaseModel):
+    """A delivery whose signature is missing, stale or wrong."""
+
+    error: Literal["invalid_signature"]
+    message: str
+
+
+class SourceRefused(BaseModel):
+    """A delivery to a source that does not exist."""
+
+    error: Literal["unknown_source"]
+    message: str
+
+
+class PayloadRefused(BaseModel):
+    """A delivery that is not a valid event: ``field`` names the one at fault."""
+
+    error: Literal["invalid_payload"]
+    field: str
+    message: str
+
+
 async def _read_limited(request: Request, limit: int) -> bytes:
     """Read the body, refusing it with 413 as soon as it grows past ``limit`` bytes."""
     declared = request.headers.get("content-length")
@@ -76,12 +99,13 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     "/webhooks/{provider}/{source_id}",
     response_model=WebhookAnswer,
     responses={
-        401: {"description": "bad or missing signature"},
-        404: {"description": "unknown source"},
-        413: {"description": "body over 1 MiB"},
+        401: {"model": SignatureRefused, "description": "bad or missing signature"},
+        404: {"model": SourceRefused, "description": "unknown source"},
+        413: {"model": Message, "description": "body over 1 MiB"},
         422: {
+            "model": PayloadRefused,
             "description": "invalid JSON, a missing or ill-typed field, or a value outside its "
-            "documented limit (docs/telephony/generic.md#limits); `field` names it"
+            "documented limit (docs/telephony/generic.md#limits); `field` names it",
         },
     },
     openapi_extra={
