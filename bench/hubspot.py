@@ -32,11 +32,11 @@ from bench.harness import (
     serve,
     settings_for,
 )
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
 from callbridge.storage.integrations import update_integration
 from callbridge.storage.tables import call_syncs
-from callbridge.testing.fakes.hubspot import FakeHubSpot
 from callbridge.testing.webhooks import call_sequence, signed
 
 BACKLOG = int(os.environ.get("BENCH_HUBSPOT_BACKLOG", "1000"))

@@ -37,12 +37,12 @@ from bench.harness import (
     serve,
     settings_for,
 )
+from callbridge.connectors.hubspot.fake import FakeHubSpot
+from callbridge.connectors.hubspot.fake import gate as fake_module
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
 from callbridge.storage.integrations import update_integration
 from callbridge.storage.tables import call_syncs
-from callbridge.testing.fakes import hubspot_gate as fake_module
-from callbridge.testing.fakes.hubspot import FakeHubSpot
 from callbridge.testing.webhooks import call_sequence, signed
 
 BACKLOG = int(os.environ.get("BENCH_LIMITER_BACKLOG", "200"))

@@ -304,7 +304,7 @@ def fake_crm(
     """Serve a faithful fake of a CRM's API on loopback, to try an integration without one."""
     if crm != "hubspot":
         raise typer.BadParameter(f"unknown fake {crm!r}; known: hubspot")
-    from callbridge.testing.fakes.hubspot import serve as serve_fake
+    from callbridge.connectors.hubspot.fake import serve as serve_fake
 
     serve_fake(host, port, token)
 

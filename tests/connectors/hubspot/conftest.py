@@ -12,13 +12,13 @@ from hubspot_server import LOOPBACK, ROOMY, TOKEN, HubSpotServer, serving
 
 from callbridge.connectors.base import IntegrationContext, utc_now
 from callbridge.connectors.hubspot.connector import HubSpotConnector
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.connectors.registry import factory
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
-from callbridge.testing.fakes.hubspot import FakeHubSpot
 
 __all__ = ["ROOMY", "TOKEN", "MakeConnector", "define_ours"]
 MakeConnector = Callable[..., HubSpotConnector]

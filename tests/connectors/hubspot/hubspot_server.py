@@ -18,12 +18,12 @@ import httpx
 import psycopg
 from sqlalchemy import select
 
+from callbridge.connectors.hubspot.fake import FakeHubSpot, free_port
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage.tables import call_syncs, calls
-from callbridge.testing.fakes.hubspot import FakeHubSpot, free_port
 from callbridge.testing.webhooks import call_sequence, signed
 
 TOKEN = "pat-na1-test"

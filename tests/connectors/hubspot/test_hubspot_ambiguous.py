@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from callbridge.connectors.base import IntegrationContext
 from callbridge.connectors.hubspot.connector import HubSpotConnector
+from callbridge.connectors.hubspot.fake import FakeHubSpot, ManualClock
 from callbridge.connectors.registry import factory
 from callbridge.domain.deal import DealDraft
 from callbridge.domain.record import ContactDraft
@@ -25,7 +26,6 @@ from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.errors import ConnectorError, RateLimited, Transient
 from callbridge.runtime import Runtime
 from callbridge.testing.contract import draft
-from callbridge.testing.fakes.hubspot import FakeHubSpot, ManualClock
 from conftest import ROOMY, TOKEN, MakeConnector, define_ours
 
 FIXTURES = [HealthCheck.function_scoped_fixture]

@@ -8,8 +8,8 @@ from typing import Any, Literal
 import pytest
 
 from callbridge.connectors.base import Connector
+from callbridge.connectors.hubspot.fake import FakeHubSpot, ManualClock
 from callbridge.testing.contract import ConnectorContract
-from callbridge.testing.fakes.hubspot import FakeHubSpot, ManualClock
 from conftest import MakeConnector
 
 # Seconds HubSpot's search lags behind writes while a create's answer is lost (the fake's clock

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from hubspot_server import HubSpotServer
 
-from callbridge.testing.fakes.hubspot import FakeHubSpot
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.testing.webhooks import call_sequence
 
 pytestmark = pytest.mark.slow

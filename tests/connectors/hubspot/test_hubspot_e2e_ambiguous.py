@@ -17,7 +17,7 @@ from hubspot_server import ROOMY, HubSpotServer
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from callbridge.testing.fakes.hubspot import ManualClock
+from callbridge.connectors.hubspot.fake import ManualClock
 from callbridge.testing.webhooks import call_sequence
 
 pytestmark = pytest.mark.slow

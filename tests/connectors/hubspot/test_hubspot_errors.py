@@ -8,11 +8,11 @@ import httpx
 import pytest
 
 from callbridge.connectors.hubspot.client import _TOKENS
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.domain.phone import parse_e164
 from callbridge.domain.record import ContactDraft
 from callbridge.errors import AuthFailed, Permanent, RateLimited, Transient
 from callbridge.testing.contract import draft
-from callbridge.testing.fakes.hubspot import FakeHubSpot
 from conftest import MakeConnector
 
 PHONE = parse_e164("+14155550134")

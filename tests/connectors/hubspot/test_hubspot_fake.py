@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from callbridge.testing.fakes.hubspot import FakeHubSpot
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 
 SEARCH = "/crm/v3/objects/contacts/search"
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callbridge.testing.fakes.hubspot import FakeHubSpot, ManualClock
+from callbridge.connectors.hubspot.fake import FakeHubSpot, ManualClock
 
 FIXTURES = [HealthCheck.function_scoped_fixture]
 

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 
 from callbridge.connectors.hubspot.config import HubSpotConfig
 from callbridge.connectors.hubspot.connector import HubSpotConnector
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.connectors.hubspot.limits import (
     JITTER,
     SLACK_SECONDS,
@@ -36,7 +37,6 @@ from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
-from callbridge.testing.fakes.hubspot import FakeHubSpot
 from conftest import MakeConnector
 
 PHONE = parse_e164("+14155550134")

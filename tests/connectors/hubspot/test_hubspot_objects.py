@@ -16,6 +16,7 @@ from callbridge.connectors.base import (
     SupportsTasks,
     supports,
 )
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.connectors.hubspot.tables import hubspot_objects
 from callbridge.domain.deal import DealDraft
 from callbridge.domain.event import Utm
@@ -23,7 +24,6 @@ from callbridge.domain.phone import parse_e164
 from callbridge.domain.record import ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.testing.contract import draft
-from callbridge.testing.fakes.hubspot import FakeHubSpot
 from conftest import MakeConnector, define_ours
 
 PHONE = parse_e164("+14155550134")

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from hubspot_server import HubSpotServer, eventually, serving
 
-from callbridge.testing.fakes.hubspot import FakeHubSpot
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 
 pytestmark = pytest.mark.slow
 

@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 from hubspot_server import HubSpotServer, database, serving
 
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.rules.policy import CreationPolicy
-from callbridge.testing.fakes.hubspot import FakeHubSpot
 from callbridge.testing.webhooks import call_sequence, generic_event
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]

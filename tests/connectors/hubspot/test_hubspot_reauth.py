@@ -12,7 +12,7 @@ import httpx
 import pytest
 from hubspot_server import HubSpotServer, eventually
 
-from callbridge.testing.fakes.hubspot import FakeHubSpot
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 
 pytestmark = pytest.mark.slow
 

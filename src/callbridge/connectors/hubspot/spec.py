@@ -1,4 +1,4 @@
-"""HubSpot's manifest: its connector, its tables and their migrations."""
+"""HubSpot's manifest: its connector, its tables and migrations, and the fake its tests run."""
 
 from __future__ import annotations
 
@@ -13,4 +13,5 @@ SPEC = ConnectorSpec(
     build=build,
     tables=tables,
     migrations=Path(__file__).parent / "migrations",
+    fake="callbridge.connectors.hubspot.fake",
 )

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 if TYPE_CHECKING:
-    from callbridge.testing.fakes.hubspot_state import HubSpotState
+    from callbridge.connectors.hubspot.fake.state import HubSpotState
 
 
 def error(status: int, message: str, category: str, **extra: Any) -> JSONResponse:

@@ -1,7 +1,7 @@
 """The HubSpot fake's state: its objects, properties, owners, limits and scripted faults.
 
-Tests script the fake through :class:`HubSpotState`; the routes (``hubspot_routes``) and the
-front door (``hubspot_gate``) read and change it; ``hubspot`` serves it.
+Tests script the fake through :class:`HubSpotState`; the routes (``routes``) and the front door
+(``gate``) read and change it; ``server`` serves it.
 """
 
 from __future__ import annotations

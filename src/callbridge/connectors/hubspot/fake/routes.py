@@ -12,8 +12,8 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from callbridge.testing.fakes.hubspot_gate import NOT_FOUND, error, property_error
-from callbridge.testing.fakes.hubspot_state import (
+from callbridge.connectors.hubspot.fake.gate import NOT_FOUND, error, property_error
+from callbridge.connectors.hubspot.fake.state import (
     ASSOCIATION_TYPES,
     CALCULATED_DEAL_COUNT,
     DEAL_COUNT,

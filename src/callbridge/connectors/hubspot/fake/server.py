@@ -1,17 +1,4 @@
-"""A faithful HubSpot CRM fake: v3 objects and search, v4 associations, owners, OAuth, limits.
-
-It follows HubSpot's public API documentation (summed up in ``docs/connectors/hubspot.md``):
-documented paths and status codes, property values as strings, unknown properties refused
-(PROPERTY_DOESNT_EXIST), phone search on the national digits of ``hs_searchable_calculated_*``,
-the calculated ``num_associated_deals``, filter-group limits,
-paging, bearer auth and HubSpot's 429 body with its ``policyName``; properties defined with
-``hasUniqueValue`` (a duplicate value answers 409 with the existing id, ``idProperty`` reads). Two
-faults real HubSpot shows are scriptable: a search index that lags behind writes
-(``search_delay`` seconds on an injectable clock) and a create that is stored but whose answer is
-lost (:meth:`HubSpotState.fail_after_commit`: 502 or a timeout). Run it in a thread with
-:class:`FakeHubSpot`, or alone with :func:`serve`. Tests script it through its
-:class:`HubSpotState`.
-"""
+"""Serve the HubSpot fake: in a thread (:class:`FakeHubSpot`) or alone (:func:`serve`)."""
 
 from __future__ import annotations
 
@@ -27,19 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from callbridge.testing.fakes.hubspot_gate import Gate
-from callbridge.testing.fakes.hubspot_routes import routes
-from callbridge.testing.fakes.hubspot_state import CommitFault, HubSpotState, ManualClock
-
-__all__ = [
-    "CommitFault",
-    "FakeHubSpot",
-    "HubSpotState",
-    "ManualClock",
-    "build_app",
-    "free_port",
-    "serve",
-]
+from callbridge.connectors.hubspot.fake.gate import Gate
+from callbridge.connectors.hubspot.fake.routes import routes
+from callbridge.connectors.hubspot.fake.state import HubSpotState
 
 
 def build_app(state: HubSpotState) -> Starlette:
