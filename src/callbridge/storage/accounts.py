@@ -7,7 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,15 @@ class Principal:
 
     company_id: str
     key_id: str
+
+
+class Company(TypedDict):
+    """A company as stored: its name and the numbers that are its own."""
+
+    id: str
+    name: str
+    own_numbers: list[str]
+    created_at: datetime
 
 
 def hash_key(raw: str) -> str:
@@ -128,10 +137,12 @@ async def count_companies(session: AsyncSession) -> int:
     return len((await session.execute(select(companies.c.id).limit(1))).all())
 
 
-def get_company(session: Executes, company_id: str) -> dict[str, Any] | None:
-    """Return a company row as a dict."""
+def get_company(session: Executes, company_id: str) -> Company | None:
+    """Return a company, None when there is no such company."""
     row = session.execute(rows_where(companies, "id"), {"id": company_id}).first()
-    return dict(row._mapping) if row else None
+    if row is None:
+        return None
+    return Company(id=row.id, name=row.name, own_numbers=row.own_numbers, created_at=row.created_at)
 
 
 async def create_team(
