@@ -174,7 +174,7 @@ async def _click_to_dial(
     return (item,), e164
 
 
-async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, Any]:
+async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> call_history.CallRow:
     async with runtime.reads() as session:
         call = await session.run_sync(call_history.get_call, actor.company_id, call_id)
     if call is None or not actor.may_act_on(call["user_id"]):  # the query names the company
@@ -182,7 +182,7 @@ async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> dict[str, A
     return call
 
 
-def _external(call: dict[str, Any]) -> str:
+def _external(call: call_history.CallRow) -> str:
     raw = call["from_number"] if call["direction"] == "incoming" else call["to_number"]
     if not raw:
         raise HTTPException(409, "the call has no external number to choose a record for")
@@ -239,7 +239,7 @@ async def select(
 async def _resync(
     session: AsyncSession,
     queue: JobQueue,
-    call: dict[str, Any],
+    call: call_history.CallRow,
     scope: list[dict[str, Any]],
     chosen: tuple[agent_choice.Choice, ...],
     raw: str,

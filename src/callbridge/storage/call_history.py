@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import bindparam, select
 
@@ -20,6 +20,35 @@ from callbridge.storage.tables import (
     calls,
     contact_claims,
 )
+
+
+class CallRow(TypedDict):
+    """A call as stored: folded from its events, one row per provider call."""
+
+    id: str
+    company_id: str
+    source_id: str
+    provider_call_id: str
+    state: str
+    direction: str | None
+    from_number: str | None
+    to_number: str | None
+    user_id: str | None
+    agent: dict[str, Any] | None
+    started_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    duration: int | None
+    recording_url: str | None
+    notes: str | None
+    tags: list[str]
+    disposition: str | None
+    utm: dict[str, Any] | None
+    crm_record_id: str | None
+    event_count: int
+    created_at: datetime
+    updated_at: datetime
+
 
 # Columns an upsert of a sync's bookkeeping never rewrites.
 _KEEP = ("id", "company_id", "attempts")
@@ -94,11 +123,11 @@ def save_call(
     return None if saved is None else str(saved)
 
 
-def get_call(session: Executes, company_id: str, call_id: str) -> dict[str, Any] | None:
+def get_call(session: Executes, company_id: str, call_id: str) -> CallRow | None:
     """Return a call of the company by Callbridge's id."""
     where = {"company_id": company_id, "id": call_id}
     row = session.execute(rows_where(calls, *where), where).first()
-    return dict(row._mapping) if row else None
+    return cast(CallRow, dict(row._mapping)) if row else None  # the table's columns
 
 
 def get_sync(
