@@ -30,14 +30,15 @@ lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# mypy --strict on src/callbridge and tests/ (the files list of [tool.mypy] in pyproject.toml).
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 test: lint typecheck
 	$(BIN)/pytest -q
 
-# Tests marked slow start real servers (tests/e2e, BottleCRM, HubSpot end to end, the demo);
-# `make test` runs them, the quick loop leaves them out.
+# Tests marked slow start real server processes (tests/e2e, BottleCRM, HubSpot end to end, the
+# demo, a separate worker's metrics); `make test` runs them, the quick loop leaves them out.
 check: lint typecheck
 	$(BIN)/pytest -q -m "not slow"
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +19,7 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
+from callbridge.testing.servers import free_port, running_serve
 from callbridge.tools.demo import run_demo
 
 pytestmark = pytest.mark.slow
@@ -36,12 +34,6 @@ class Server:
     company: CreatedCompany
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _create_company(data_dir: Path) -> CreatedCompany:
     settings = Settings(data_dir=data_dir, database_url=None)
     await upgrade(settings.resolved_database_url())
@@ -52,46 +44,15 @@ async def _create_company(data_dir: Path) -> CreatedCompany:
         await runtime.close()
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the server did not answer /healthz within 30 s:\n{log.read_text()}")
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     """Start ``callbridge serve`` on SQLite in ``tmp_path`` and a free port; always stop it."""
     company = asyncio.run(_create_company(tmp_path))
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLBRIDGE_")}
     env |= {"CALLBRIDGE_DATA_DIR": str(tmp_path), "CALLBRIDGE_LOG_LEVEL": "warning"}
     log = tmp_path / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(CALLBRIDGE), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_up(process, url, log)
+    with running_serve(free_port(), env, log, program=[str(CALLBRIDGE)]) as url:
         yield Server(url, company)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 async def _demo(server: Server, calls: int, seed: int) -> tuple[int, str]:

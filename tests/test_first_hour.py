@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+import uvicorn
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -33,7 +34,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     """Run ``callbridge serve`` up to the web server (not started) and return its output."""
     output = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=output, force_terminal=True, width=300))
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *a, **k: None)
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
     result = CliRunner().invoke(cli.app, ["serve", *args])
     assert result.exit_code == 0, result.output
     return ANSI.sub("", output.getvalue())

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -75,7 +76,7 @@ def _serve(monkeypatch: pytest.MonkeyPatch, terminal: bool) -> str:
     """Run ``callbridge serve`` up to the web server (not started) and return its output."""
     output = io.StringIO()
     monkeypatch.setattr(cli, "console", Console(file=output, force_terminal=terminal, width=300))
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     result = run("serve")
     assert result.exit_code == 0, result.output
     return output.getvalue()

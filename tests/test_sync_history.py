@@ -27,6 +27,7 @@ from callbridge.errors import Transient
 from callbridge.ingest import ingest
 from callbridge.pipeline import process
 from callbridge.runtime import Runtime
+from callbridge.runtime.connectors import connector_for
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.sync import run as sync_run
@@ -159,10 +160,9 @@ async def world(
         headers={"Authorization": f"Bearer {company.api_key}"},
     )
     built = World(runtime, company, api)
-    real = sync_run.connector_for
 
     def faulty(rt: Runtime, integration: dict[str, Any]) -> Connector:
-        connector = real(rt, integration)
+        connector = connector_for(rt, integration)
         for faults in built.faults:
             faults.install(connector)
         return connector

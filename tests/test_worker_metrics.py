@@ -12,10 +12,9 @@ import asyncio
 import os
 import random
 import signal
-import socket
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import httpx
@@ -35,6 +34,7 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
+from callbridge.testing.servers import eventually, free_port
 from callbridge.testing.webhooks import call_sequence, signed
 
 Labels = dict[str, str]
@@ -47,15 +47,6 @@ def sample(text: str, name: str, **labels: str) -> float:
             if found.name == name and all(found.labels.get(k) == v for k, v in labels.items()):
                 return float(found.value)
     return 0.0
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 60) -> None:
-    """Wait until ``check`` holds, or fail saying ``what`` never happened."""
-    for _ in range(int(seconds / 0.2)):
-        if await check():
-            return
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"{what} did not happen in {seconds} s")
 
 
 class SlowRetries(RetryPolicy):
@@ -128,7 +119,7 @@ async def test_waiting_retries_and_dead_letters_are_counted_in_the_database(
         return not any(state in {"waiting", "running"} for _, state in counts)
 
     try:
-        await eventually(settled, "every job run")
+        await eventually(settled, "every job run", within=60)
     finally:
         stop.set()
         await worker
@@ -141,12 +132,6 @@ async def test_waiting_retries_and_dead_letters_are_counted_in_the_database(
         assert sample(page, "callbridge_jobs_waiting", task=task) == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def _deliver(runtime: Runtime, company: CreatedCompany, calls: int) -> None:
     """Send ``calls`` whole calls from unknown numbers through the webhook pipeline."""
     for index in range(calls):
@@ -156,6 +141,7 @@ async def _deliver(runtime: Runtime, company: CreatedCompany, calls: int) -> Non
             await ingest(runtime, company.source_id, headers, body)
 
 
+@pytest.mark.slow  # a real worker process
 @pytest.mark.parametrize("export", ["multiprocess", "port"])
 async def test_a_separate_worker_process_exports_its_job_metrics(
     postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, export: str
@@ -171,7 +157,7 @@ async def test_a_separate_worker_process_exports_its_job_metrics(
         "CALLBRIDGE_DATA_DIR": str(tmp_path),
     }
     command = [sys.executable, "-m", "callbridge", "worker"]
-    port = _free_port()
+    port = free_port()
     if export == "multiprocess":
         env["PROMETHEUS_MULTIPROC_DIR"] = str(shared)
         monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(shared))
@@ -203,7 +189,9 @@ async def test_a_separate_worker_process_exports_its_job_metrics(
                 sample(text, "callbridge_jobs_total", task="fold", outcome="error") >= 1
             )
 
-        await eventually(counted, f"the worker's {calls} syncs and a failed fold in /metrics")
+        await eventually(
+            counted, f"the worker's {calls} syncs and a failed fold in /metrics", within=60
+        )
         text = await page()
         assert sample(text, "callbridge_jobs_total", task="sync", outcome="ok") == calls
         assert sample(text, "callbridge_job_seconds_count", task="sync") == calls
@@ -218,14 +206,16 @@ async def test_a_separate_worker_process_exports_its_job_metrics(
                 sample(await scrape(runtime), "callbridge_jobs_waiting_for_retry", task="fold") == 1
             )
 
-        await eventually(retrying, "the broken fold waiting for its retry")
+        await eventually(retrying, "the broken fold waiting for its retry", within=60)
     finally:
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 30)
         await runtime.close()
     assert code == 0
     if export == "multiprocess":  # a stopped worker's counts stay in the sums
-        await eventually(lambda: _still_counted(runtime, calls), "the stopped worker's counts")
+        await eventually(
+            lambda: _still_counted(runtime, calls), "the stopped worker's counts", within=60
+        )
 
 
 async def _still_counted(runtime: Runtime, calls: int) -> bool:

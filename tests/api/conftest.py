@@ -7,12 +7,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_tenant import Tenant
 
 from callbridge.api.app import create_app
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from tests.api.api_tenant import Tenant
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from api_tenant import Tenant
-from sqlalchemy import select
+import httpx
+from sqlalchemy import RowMapping, select
 
 from callbridge.ingest import ingest
 from callbridge.rules import agent_choice
@@ -15,6 +14,7 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.schema import metadata
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
+from tests.api.api_tenant import Tenant
 
 NUMBER = "+14155550134"
 
@@ -33,10 +33,10 @@ class World:
         return {"Authorization": f"Bearer {self.tenant.company.api_key}"}
 
 
-async def _ok(answer: Any) -> dict[str, Any]:
+async def _ok(answer: httpx.Response) -> Any:
+    """Return the JSON of a successful answer."""
     assert answer.status_code < 300, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
+    return answer.json()
 
 
 async def build_world(runtime: Runtime, tenant: Tenant, tag: str) -> World:
@@ -145,5 +145,5 @@ async def snapshot(
     return rows
 
 
-def _plain(row: Mapping[str, Any]) -> dict[str, str]:
+def _plain(row: RowMapping) -> dict[str, str]:
     return {key: str(value) for key, value in row.items()}

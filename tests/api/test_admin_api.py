@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_tenant import Tenant
+from tests.api.api_tenant import Tenant
 
 
 async def test_duplicate_team_and_user_are_conflicts(acme: Tenant) -> None:

@@ -17,13 +17,13 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from api_tenant import Tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage.integrations import get_integration
+from tests.api.api_tenant import Tenant
 
 ANY_CHARACTER = st.characters(exclude_categories=())  # surrogates and NUL included
 POISON = st.sampled_from(["\x00", "\ud800", "\udfff", "\u202e", "\U0001f600", "\ufeff"])

@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from api_tenant import Tenant, problems
-
 from callbridge.dialer.events import broker
 from callbridge.runtime import Runtime
+from tests.api.api_tenant import Tenant, problems
 
 NUMBER = "+14155550134"
 

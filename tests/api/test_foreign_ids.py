@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from api_tenant import Tenant
-from tenancy_world import NUMBER
-
 from callbridge.ingest import ingest
 from callbridge.runtime import Runtime
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
+from tests.api.api_tenant import Tenant
+from tests.api.tenancy_world import NUMBER
 
 
 async def _record(tenant: Tenant, name: str) -> dict[str, Any]:

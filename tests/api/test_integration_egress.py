@@ -11,10 +11,10 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from api_tenant import Tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +23,7 @@ from callbridge.connectors.egress import QUOTE_LIMIT
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from tests.api.api_tenant import Tenant
 
 MARKER = "INTERNAL-ONLY"
 # Printable, no spaces: a quote keeps its first QUOTE_LIMIT characters, the marker comes later.
@@ -134,7 +135,11 @@ async def allowing(migrated_url: str, tmp_path: Path) -> AsyncIterator[Tenant]:
 
 def _foreign(status: int, message: str, as_json: bool) -> tuple[bytes, str]:
     if as_json:
-        body = {"status": "error", "message": message, "category": "VALIDATION_ERROR"}
+        body: dict[str, Any] = {
+            "status": "error",
+            "message": message,
+            "category": "VALIDATION_ERROR",
+        }
         body |= {"errors": {"phone": [message]}, "detail": message}
         return json.dumps(body).encode(), "application/json"
     return f"<html><body><pre>{message}</pre></body></html>".encode(), "text/html"

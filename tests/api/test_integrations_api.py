@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from api_tenant import Tenant, problems
 
 from callbridge.runtime import Runtime
 from callbridge.storage.integrations import update_integration
+from tests.api.api_tenant import Tenant, problems
 
 
 async def test_create_read_update_an_integration(acme: Tenant) -> None:

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from api_tenant import Tenant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.api.api_tenant import Tenant
 
 
 @dataclass

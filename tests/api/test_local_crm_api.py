@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api_tenant import Tenant, problems
+from tests.api.api_tenant import Tenant, problems
 
 
 async def test_record_lifecycle_and_search_in_any_format(acme: Tenant) -> None:

@@ -6,10 +6,10 @@ import copy
 from typing import Any
 
 import pytest
-from api_tenant import Tenant, problems
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.testing.webhooks import call_sequence
+from tests.api.api_tenant import Tenant, problems
 
 
 def path(tenant: Tenant, tail: str) -> str:

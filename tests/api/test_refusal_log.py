@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from api_tenant import Tenant
 
 from callbridge.testing.webhooks import generic_event, signed
+from tests.api.api_tenant import Tenant
 
 
 async def test_a_webhook_with_a_bad_signature_is_logged_with_why(

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from api_tenant import Tenant
-from tenancy_world import (
+
+from callbridge.runtime import Runtime
+from tests.api.api_tenant import Tenant
+from tests.api.tenancy_world import (
     NUMBER,
     World,
     build_world,
@@ -29,8 +31,6 @@ from tenancy_world import (
     second_integration,
     snapshot,
 )
-
-from callbridge.runtime import Runtime
 
 # Routes without tenant data or with their own proof: webhooks authenticate by their source's
 # signature (tests/api/test_foreign_ids.py sends A's signed webhook naming B's record).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -14,9 +15,9 @@ from callbridge.domain.event import Agent, CallEvent, Direction, EventKind
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
-def ev(kind: EventKind, seconds: int, **fields: object) -> CallEvent:
+def ev(kind: EventKind, seconds: int, **fields: Any) -> CallEvent:
     """Build an event of call c1, ``seconds`` after T0."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "direction": Direction.INCOMING,
         "from_number": "+14155550134",
         "to_number": "+14155550100",
@@ -28,7 +29,7 @@ def ev(kind: EventKind, seconds: int, **fields: object) -> CallEvent:
         kind=kind,
         occurred_at=T0 + timedelta(seconds=seconds),
         **values,
-    )  # type: ignore[arg-type]
+    )
 
 
 ANSWERED_CALL = [

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from e2e_server import Server, make_server
+
+from tests.e2e.e2e_server import Server, make_server
 
 
 @pytest.fixture

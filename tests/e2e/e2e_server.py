@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,14 +14,8 @@ import httpx
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
+from callbridge.testing.servers import eventually, free_port, start_serve, stop
 from callbridge.testing.webhooks import signed
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -45,34 +34,17 @@ class Server:
 
     def start(self) -> None:
         """Start the server and wait until it answers /readyz."""
-        log = open(Path(self.env["CALLBRIDGE_DATA_DIR"]) / "server.log", "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "callbridge", "serve", "--port", str(self.port)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not become ready: {self.log_tail()}")
+        self.process = start_serve(self.port, self.env, self.log)
 
     def kill(self, sig: int = signal.SIGKILL) -> None:
         """Stop the server with ``sig`` and wait for it."""
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=20)
+        if self.process:
+            stop(self.process, sig)
 
-    def log_tail(self) -> str:
-        """Return the end of the server's log."""
-        return (Path(self.env["CALLBRIDGE_DATA_DIR"]) / "server.log").read_text()[-3000:]
+    @property
+    def log(self) -> Path:
+        """Return the server's log file."""
+        return Path(self.env["CALLBRIDGE_DATA_DIR"]) / "server.log"
 
     def client(self) -> httpx.AsyncClient:
         """Return an HTTP client authenticated with the company's admin key."""
@@ -117,18 +89,6 @@ async def make_server(database_url: str, data_dir: Path) -> Server:
     return Server(env=env, company=company)
 
 
-async def eventually(
-    check: Callable[[], Awaitable[bool]], within: float = 30, what: str = "condition"
-) -> None:
-    """Wait until ``check`` holds, failing with ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 DONE = {"done", "no_match", "skipped"}
 
 
@@ -154,7 +114,7 @@ async def wait_synced(client: httpx.AsyncClient, *call_ids: str) -> list[dict[st
         return len(details) == len(call_ids)
 
     try:
-        await eventually(all_synced, within=60, what=f"{len(call_ids)} call(s) to sync")
+        await eventually(all_synced, f"{len(call_ids)} call(s) to sync", within=60)
     except AssertionError as err:  # say what state the calls were left in
         seen = [await call_detail(client, call_id) for call_id in call_ids]
         dead = (await client.get("/jobs/dead")).json()

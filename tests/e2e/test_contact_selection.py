@@ -11,9 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_server import Server, call_detail, eventually, wait_synced
 
+from callbridge.testing.servers import eventually
 from callbridge.testing.webhooks import call_sequence
+from tests.e2e.e2e_server import Server, call_detail, wait_synced
 
 pytestmark = pytest.mark.slow
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_server import make_server, records, wait_synced
 
 from callbridge.testing.webhooks import call_sequence
+from tests.e2e.e2e_server import make_server, records, wait_synced
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_server import Server, make_server, wait_synced
 
 from callbridge.telephony.standard_webhooks import sign
 from callbridge.testing.webhooks import call_sequence, generic_event, signed
+from tests.e2e.e2e_server import Server, make_server, wait_synced
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,8 @@ def _signed_raw(server: Server, body: bytes, timestamp: int | None = None) -> di
 
 
 def _cases(server: Server) -> list[tuple[str, int, bytes, dict[str, str], str | None]]:
-    good = generic_event("call.ringing", "bad-1", direction="incoming", **{"from": "+14155550134"})
+    caller: dict[str, Any] = {"direction": "incoming", "from": "+14155550134"}
+    good = generic_event("call.ringing", "bad-1", **caller)
     body, headers = signed(server.company.source_secret, good)
     missing = json.dumps({**good, "call": {"direction": "incoming"}}).encode()
     typed = json.dumps({**good, "call": {"id": "x", "duration": "long"}}).encode()

@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from e2e_server import Server, wait_synced
 
 from callbridge.testing.webhooks import call_sequence, generic_event
+from tests.e2e.e2e_server import Server, wait_synced
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +82,7 @@ def _at(value: str | None) -> datetime | None:
 def new_contact(state: dict[str, Any], jane: str) -> dict[str, Any]:
     """Return the one record created by the call."""
     [created] = [r for key, r in state["records"].items() if key != jane]
-    return created
+    return dict(created)
 
 
 async def test_incoming_new_client_answered(server: Server) -> None:

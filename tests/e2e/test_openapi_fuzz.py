@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 import pytest
-from e2e_server import make_server
+
+from tests.e2e.e2e_server import make_server
 
 pytestmark = pytest.mark.slow
 

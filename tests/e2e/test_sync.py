@@ -7,9 +7,10 @@ import uuid
 from typing import Any
 
 import pytest
-from e2e_server import Server, eventually, records, wait_synced
 
+from callbridge.testing.servers import eventually
 from callbridge.testing.webhooks import call_sequence, generic_event
+from tests.e2e.e2e_server import Server, records, wait_synced
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ concurrency; the killed-worker test runs ``worker_process.py`` in a subprocess a
 from __future__ import annotations
 
 import asyncio
-import inspect
+import functools
 import itertools
 import sys
 import time
@@ -23,9 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callbridge.errors import AuthFailed, CrmUnreachable, Permanent, RateLimited, Transient
 from callbridge.queue.base import Handler, JobQueue, Payload
 from callbridge.queue.retry import RetryPolicy
+from callbridge.testing import servers
 
 WORKER_SCRIPT = Path(__file__).with_name("worker_process.py")
 HORIZON = 0.5
+# The queue's jobs take milliseconds: poll often and give up soon.
+eventually = functools.partial(servers.eventually, within=10.0, every=0.02)
 FAST = RetryPolicy(base_seconds=0.01, cap_seconds=0.05, horizon_seconds=HORIZON, max_lost_runs=3)
 
 
@@ -94,20 +97,6 @@ async def running(
     finally:
         stop.set()
         await asyncio.wait_for(worker, timeout=20)
-
-
-async def eventually(check: Callable[[], object], what: str, within: float = 10.0) -> None:
-    """Wait until ``check()`` is true, or fail saying ``what`` did not happen."""
-    deadline = time.monotonic() + within
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 async def settled(queue: JobQueue) -> bool:
@@ -221,7 +210,7 @@ class QueueContract:
         async def handler(payload: Payload) -> None:
             seen.append(committed.is_set())
 
-        args = {"queueing_lock": "fold:1", "lock_key": "call:1"}
+        args: dict[str, Any] = {"queueing_lock": "fold:1", "lock_key": "call:1"}
         assert await enqueue(harness, queue, "fold", {"n": 1}, **args)
         async with harness.engine.connect() as conn:
             transaction = await conn.begin()
@@ -250,7 +239,7 @@ class QueueContract:
             finally:
                 calls.leave()
 
-        args = {"queueing_lock": "fold:1", "lock_key": "call:1"}
+        args: dict[str, Any] = {"queueing_lock": "fold:1", "lock_key": "call:1"}
         await enqueue(harness, queue, "fold", {"n": 1}, **args)
         async with running(queue, {"fold": handler}):
             await asyncio.wait_for(started.wait(), 10)

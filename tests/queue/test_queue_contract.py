@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from queue_contract import Harness, QueueContract
 
 from callbridge.queue.base import JobQueue
 from callbridge.queue.procrastinate_queue import ProcrastinateJobQueue
@@ -13,6 +12,7 @@ from callbridge.queue.retry import RetryPolicy
 from callbridge.queue.sqlite import SQLiteJobQueue
 from callbridge.runtime.schema import upgrade
 from callbridge.storage.engine import create_engine
+from tests.queue.contract import Harness, QueueContract
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,6 +100,11 @@ def test_each_kind_of_error_has_its_fate(
         assert starts_the_clock(decision) == (kind == "unreachable")
 
 
+def always(value: float) -> Callable[[], float]:
+    """Return a random source that always draws ``value``."""
+    return lambda: value
+
+
 @settings(max_examples=200, deadline=None)
 @given(policy=POLICIES, rands=st.lists(UNIT, min_size=1, max_size=400))
 def test_a_job_failing_without_end_is_retried_until_the_horizon_then_buried(
@@ -107,7 +113,7 @@ def test_a_job_failing_without_end_is_retried_until_the_horizon_then_buried(
     """Play a whole outage: retries go on until the horizon, the last comes at it, then Dead."""
     clock = 0.0
     for attempts, rand in enumerate(rands, start=1):
-        decision = policy.decide(Transient("down"), attempts, clock, rand=lambda r=rand: r)
+        decision = policy.decide(Transient("down"), attempts, clock, rand=always(rand))
         if isinstance(decision, Dead):
             assert clock >= policy.horizon_seconds
             return

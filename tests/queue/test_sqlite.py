@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from queue_contract import eventually, settled
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +17,7 @@ from callbridge.queue.sqlite import SQLiteJobQueue
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage.engine import create_engine
 from callbridge.storage.metadata import metadata
+from tests.queue.contract import eventually, settled
 
 
 @pytest.fixture

@@ -95,25 +95,24 @@ def test_parser_names_the_path(data: object, where: str) -> None:
 def test_classify_voicemail_internal_and_employees() -> None:
     from datetime import UTC, datetime
 
-    from callbridge.domain.call import fold
+    from callbridge.domain.call import Call, fold
     from callbridge.domain.event import CallEvent, EventKind
     from callbridge.rules.scenario import classify
 
-    def call(kind: EventKind, direction: Direction) -> object:
+    def call(kind: EventKind, direction: Direction) -> Call:
         return fold(
             [CallEvent("e", "c", kind, datetime(2026, 11, 22, tzinfo=UTC), direction=direction)]
         )
 
     voicemail = call(EventKind.VOICEMAIL, IN)
-    assert classify(voicemail, matched=True, agent_mapped=None).key == (  # type: ignore[arg-type]
-        "incoming.existing.missed.none"
-    )
+    missed = classify(voicemail, matched=True, agent_mapped=None)
+    assert missed is not None and missed.key == "incoming.existing.missed.none"
     answered = classify(
         voicemail,
         matched=False,
-        agent_mapped=False,  # type: ignore[arg-type]
+        agent_mapped=False,
         voicemail_is_missed=False,
     )
     assert answered is not None and answered.key == "incoming.new.answered.unknown"
     internal = call(EventKind.ENDED, Direction.INTERNAL)
-    assert classify(internal, matched=False, agent_mapped=True) is None  # type: ignore[arg-type]
+    assert classify(internal, matched=False, agent_mapped=True) is None

@@ -104,7 +104,9 @@ def test_the_applied_history_keeps_its_ids_and_chain() -> None:
     assert found == APPLIED
     assert scripts.get_heads() == ["0009"]
     for revision, _ in APPLIED:
-        folder = Path(scripts.get_revision(revision).path).parent  # type: ignore[union-attr]
+        script = scripts.get_revision(revision)
+        assert script is not None
+        folder = Path(script.path).parent
         assert folder == MOVED.get(revision, CORE_VERSIONS)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +32,11 @@ async def database(migrated_url: str) -> AsyncIterator[tuple[AsyncEngine, JobQue
 
 def _company(name: str) -> dict[str, object]:
     return {"id": name, "name": name, "own_numbers": [], "created_at": NOW}
+
+
+def _inserting(row: dict[str, object]) -> Callable[[Connection], object]:
+    """Return the work of inserting one company row."""
+    return lambda db: db.execute(insert(companies), row)
 
 
 def _size(path: Path) -> int:
@@ -145,8 +150,7 @@ async def test_the_worker_engine_keeps_the_wal_from_growing_without_bound(
     try:
         for rounds in range(4):
             for index in range(units.CHECKPOINT_EVERY):
-                row = _company(f"c{rounds}-{index}")
-                await units.write(engine, lambda db, row=row: db.execute(insert(companies), row))
+                await units.write(engine, _inserting(_company(f"c{rounds}-{index}")))
             await asyncio.sleep(0.2)  # the round's checkpoint runs in a thread
             sizes.append(_size(wal))
         # Without checkpoints the WAL would hold every round's pages: four times the first.

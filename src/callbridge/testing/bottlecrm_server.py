@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -28,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from callbridge.testing.servers import free_port
 
 VERSION = "1.35.0"
 SCRIPTS = Path(__file__).with_name("bottlecrm")
@@ -104,13 +105,6 @@ def _importable(venv: Path) -> bool:
         return False
     check = [str(python), "-c", "import crm, django, gunicorn, rest_framework"]
     return subprocess.run(check, capture_output=True, timeout=60).returncode == 0
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)

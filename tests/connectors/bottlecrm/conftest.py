@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.connectors import egress
-from callbridge.connectors.base import Connector, IntegrationContext
+from callbridge.connectors.base import Connector
 from callbridge.connectors.egress import EgressPolicy
-from callbridge.connectors.registry import factory
 from callbridge.testing.bottlecrm_server import (
     BottleCrm,
     BottleCrmOrg,
@@ -21,9 +19,8 @@ from callbridge.testing.bottlecrm_server import (
     find_python312,
     running_bottlecrm,
 )
-
-# BottleCRM runs on loopback: Callbridge may reach it only where the operator allows it.
-LOOPBACK = "127.0.0.1"
+from callbridge.testing.servers import LOOPBACK
+from tests.connectors.bottlecrm.bottlecrm_setup import bottlecrm_connector
 
 
 @pytest.fixture(scope="session")
@@ -72,34 +69,9 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def bottlecrm_connector(
-    http: httpx.AsyncClient, base_url: str, token: str, region: str = "US"
-) -> Connector:
-    """Build the BottleCRM connector through the registry, as the sync does."""
-    context = IntegrationContext(
-        integration_id="bottlecrm-tests",
-        company_id="bottlecrm-tests",
-        default_region=region,
-        config={"base_url": base_url},
-        credentials={"token": token},
-        http=http,
-        sessions=async_sessionmaker[AsyncSession](),
-    )
-    return factory("bottlecrm")(context)
-
-
 @pytest.fixture
 def connector(
     http: httpx.AsyncClient, bottlecrm: BottleCrm, bottlecrm_org: BottleCrmOrg
 ) -> Connector:
     """The connector under test, on the test's own org."""
     return bottlecrm_connector(http, bottlecrm.url, bottlecrm_org.token)
-
-
-async def store_contact(api: httpx.AsyncClient, first: str, last: str, phone: str) -> str:
-    """Create a contact over BottleCRM's API with its phone typed exactly as given."""
-    answer = await api.post(
-        "/api/contacts/", json={"first_name": first, "last_name": last, "phone": phone}
-    )
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["id"])

@@ -14,7 +14,7 @@ from callbridge.connectors.bottlecrm.mapping import call_from_body, split_name
 from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg
 from callbridge.testing.contract import ConnectorContract
 from callbridge.testing.fakes.lost_answers import LosingTransport
-from conftest import bottlecrm_connector, store_contact
+from tests.connectors.bottlecrm.bottlecrm_setup import bottlecrm_connector, store_contact
 
 pytestmark = pytest.mark.slow
 

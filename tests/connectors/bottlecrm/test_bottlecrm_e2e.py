@@ -3,44 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 import signal
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 
 from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg
+from callbridge.testing.servers import eventually
 from callbridge.testing.webhooks import call_sequence, generic_event
-from conftest import LOOPBACK, store_contact
+from tests.connectors.bottlecrm.bottlecrm_setup import LOOPBACK, store_contact
+from tests.e2e.e2e_server import Server, make_server
 
 pytestmark = pytest.mark.slow
 
 DONE = {"done", "no_match", "skipped"}
 
 
-def _e2e_support() -> ModuleType:
-    """Import tests/e2e/e2e_server.py (Server, make_server, eventually), as tests/e2e does."""
-    folder = str(Path(__file__).resolve().parents[2] / "e2e")
-    if folder not in sys.path:
-        sys.path.append(folder)
-    return importlib.import_module("e2e_server")
-
-
-E2E = _e2e_support()
-
-
 @dataclass
 class Bridge:
     """A running Callbridge server whose company has a BottleCRM integration."""
 
-    server: Any  # tests/e2e/conftest.py's Server
+    server: Server
     integration_id: str
     client: httpx.AsyncClient
     crm: httpx.AsyncClient  # BottleCRM's REST API, as the org's admin
@@ -79,7 +67,7 @@ class Bridge:
             return len(found) == len(call_ids)
 
         try:
-            await E2E.eventually(all_synced, within=60, what=f"{len(call_ids)} BottleCRM sync(s)")
+            await eventually(all_synced, f"{len(call_ids)} BottleCRM sync(s)", within=60)
         except AssertionError as err:
             dead = (await self.client.get("/jobs/dead")).json()
             raise AssertionError(f"{err}; synced {sorted(found)}; dead jobs: {dead}") from None
@@ -115,7 +103,7 @@ async def bridge(
     bottlecrm_api: httpx.AsyncClient,
 ) -> AsyncIterator[Bridge]:
     """Callbridge on SQLite with a BottleCRM integration on the test's org."""
-    server = await E2E.make_server(sqlite_url, tmp_path)
+    server = await make_server(sqlite_url, tmp_path)
     server.env["CALLBRIDGE_ALLOWED_PRIVATE_HOSTS"] = LOOPBACK  # BottleCRM is on loopback
     server.start()
     try:
@@ -206,7 +194,7 @@ async def test_retried_events_and_late_data_give_one_interaction(bridge: Bridge)
         logged = await bridge.interactions(jane)
         return any("Recording: https://rec.test/1.mp3" in i["body"] for i in logged)
 
-    await E2E.eventually(recorded, within=30, what="the late recording on the interaction")
+    await eventually(recorded, "the late recording on the interaction", within=30)
     await asyncio.sleep(1)  # room for any stray duplicate to show up
     [logged] = await bridge.interactions(jane)
     assert logged["body"].rstrip().endswith("]") and "[callbridge:" in logged["body"]

@@ -10,8 +10,9 @@ import pytest
 from callbridge.connectors.bottlecrm.client import BottleCrmClient, raise_for_status
 from callbridge.domain.phone import parse_e164
 from callbridge.errors import AuthFailed, ConnectorError, Permanent, RateLimited, Transient
-from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg, Gunicorn, free_port
-from conftest import bottlecrm_connector
+from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg, Gunicorn
+from callbridge.testing.servers import free_port
+from tests.connectors.bottlecrm.bottlecrm_setup import bottlecrm_connector
 
 pytestmark = pytest.mark.slow
 

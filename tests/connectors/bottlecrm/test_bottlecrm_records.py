@@ -23,7 +23,7 @@ from callbridge.domain.record import ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.testing.bottlecrm_server import BottleCrmOrg
 from callbridge.testing.contract import draft
-from conftest import store_contact
+from tests.connectors.bottlecrm.bottlecrm_setup import store_contact
 
 pytestmark = pytest.mark.slow
 

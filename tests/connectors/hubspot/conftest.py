@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hubspot_server import LOOPBACK, ROOMY, TOKEN, HubSpotServer, serving
 
 from callbridge.connectors.base import IntegrationContext, utc_now
 from callbridge.connectors.hubspot.connector import HubSpotConnector
@@ -19,16 +18,8 @@ from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
-
-__all__ = ["ROOMY", "TOKEN", "MakeConnector", "define_ours"]
-MakeConnector = Callable[..., HubSpotConnector]
-
-
-def define_ours(fake: FakeHubSpot, kind: str) -> None:
-    """Define Callbridge's custom properties on an object type, as a consenting setup would."""
-    fake.state.properties[kind] |= {"callbridge_external_id", "callbridge_record_id"}
-    fake.state.properties[kind].add("callbridge_key")
-    fake.state.unique.setdefault(kind, set()).add("callbridge_key")
+from tests.connectors.hubspot.hubspot_server import HubSpotServer, serving
+from tests.connectors.hubspot.hubspot_setup import LOOPBACK, ROOMY, TOKEN, MakeConnector
 
 
 @pytest.fixture

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,19 +14,16 @@ import httpx
 import psycopg
 from sqlalchemy import select
 
-from callbridge.connectors.hubspot.fake import FakeHubSpot, free_port
+from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage.tables import call_syncs, calls
+from callbridge.testing.servers import LOOPBACK, eventually, free_port, running_serve
 from callbridge.testing.webhooks import call_sequence, signed
+from tests.connectors.hubspot.hubspot_setup import ROOMY, TOKEN
 
-TOKEN = "pat-na1-test"
-# Budgets no test reaches unless it means to: tests of behaviour are not about the limits.
-ROOMY = {"requests_per_10s": 10_000, "searches_per_second": 1000, "create_custom_properties": True}
-# The fakes listen on loopback: connectors may reach it only when the operator allows it.
-LOOPBACK = "127.0.0.1"
 PG_ADMIN_DSN = os.environ.get("CALLBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 SETTLED = frozenset({"done", "no_match"})
 
@@ -102,7 +95,9 @@ class HubSpotServer:
             return all(found.get(c, {}).get("status") in statuses for c in wanted)
 
         try:
-            await eventually(settled, within, f"{len(wanted)} HubSpot syncs in {set(statuses)}")
+            await eventually(
+                settled, f"{len(wanted)} HubSpot syncs in {set(statuses)}", within=within
+            )
         except AssertionError as err:  # say where the calls were left
             left = {
                 c: (found.get(c, {}).get("status"), found.get(c, {}).get("reason")) for c in wanted
@@ -116,7 +111,7 @@ class HubSpotServer:
         async def idle() -> bool:
             return bool((await client.get("/readyz")).json()["pending_jobs"] == 0)
 
-        await eventually(idle, within, "the queue to drain")
+        await eventually(idle, "the queue to drain", within=within)
 
     def contacts(self, phone: str) -> list[dict[str, Any]]:
         """Return the fake's contacts with this exact phone."""
@@ -133,16 +128,6 @@ class HubSpotServer:
         external_id = f"callbridge:{call_uuid}"
         written = self.fake.state.objects.get("calls", {}).values()
         return [e for e in written if e["properties"].get("callbridge_external_id") == external_id]
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float, what: str) -> None:
-    """Wait until ``check`` holds, failing with ``what`` after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {within} s waiting for {what}")
 
 
 @contextlib.contextmanager
@@ -162,28 +147,15 @@ def database(kind: str, directory: Path) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start(url: str, data_dir: Path, database_url: str) -> subprocess.Popen[bytes]:
-    """Start ``callbridge serve`` and wait for /readyz; it may reach the fake on loopback."""
-    port = int(url.rsplit(":", 1)[1])
-    env = {"CALLBRIDGE_DATA_DIR": str(data_dir), "CALLBRIDGE_LOG_LEVEL": "warning"}
-    env["CALLBRIDGE_DATABASE_URL"] = database_url
-    env["CALLBRIDGE_ALLOWED_PRIVATE_HOSTS"] = LOOPBACK
-    log = (data_dir / "server.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "callbridge", "serve", "--port", str(port)],
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError((data_dir / "server.log").read_text()[-3000:])
+def _environment(data_dir: Path, database_url: str) -> dict[str, str]:
+    """Return the server's environment: it may reach the fake on loopback."""
+    return {
+        **os.environ,
+        "CALLBRIDGE_DATA_DIR": str(data_dir),
+        "CALLBRIDGE_LOG_LEVEL": "warning",
+        "CALLBRIDGE_DATABASE_URL": database_url,
+        "CALLBRIDGE_ALLOWED_PRIVATE_HOSTS": LOOPBACK,
+    }
 
 
 @contextlib.asynccontextmanager
@@ -196,25 +168,25 @@ async def serving(
     """
     await upgrade(database_url)
     runtime = Runtime.create(Settings(data_dir=data_dir, database_url=database_url))
-    company = await create_company(runtime, "HubSpot e2e")
-    url = f"http://127.0.0.1:{free_port()}"
-    process = start(url, data_dir, database_url)
     try:
-        headers = {"Authorization": f"Bearer {company.api_key}"}
-        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
-            local = f"/integrations/{company.integration_id}"
-            assert (await client.patch(local, json={"creation_policy": "none"})).status_code == 200
-            config = {**ROOMY, "base_url": fake.url}
-            credentials = {"access_token": TOKEN}  # checked against the fake before saving
-            body = {"connector": "hubspot", "name": "HubSpot", "config": config}
-            created = await client.post("/integrations", json={**body, "credentials": credentials})
-            assert created.status_code == 201, created.text
-        yield HubSpotServer(url, company, runtime, created.json()["id"], fake)
+        company = await create_company(runtime, "HubSpot e2e")
+        environment = _environment(data_dir, database_url)
+        with running_serve(free_port(), environment, data_dir / "server.log") as url:
+            headers = {"Authorization": f"Bearer {company.api_key}"}
+            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+                integration_id = await _integrate(client, company, fake)
+            yield HubSpotServer(url, company, runtime, integration_id, fake)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:  # a loaded machine; the next test needs the CPU
-            process.kill()
-            process.wait()
         await runtime.close()
+
+
+async def _integrate(client: httpx.AsyncClient, company: CreatedCompany, fake: FakeHubSpot) -> str:
+    """Stop the local CRM creating contacts, integrate HubSpot on the fake; return its id."""
+    local = f"/integrations/{company.integration_id}"
+    assert (await client.patch(local, json={"creation_policy": "none"})).status_code == 200
+    config = {**ROOMY, "base_url": fake.url}
+    credentials = {"access_token": TOKEN}  # checked against the fake before saving
+    body = {"connector": "hubspot", "name": "HubSpot", "config": config}
+    created = await client.post("/integrations", json={**body, "credentials": credentials})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])

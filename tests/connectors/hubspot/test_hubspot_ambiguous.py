@@ -26,7 +26,7 @@ from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.errors import ConnectorError, RateLimited, Transient
 from callbridge.runtime import Runtime
 from callbridge.testing.contract import draft
-from conftest import ROOMY, TOKEN, MakeConnector, define_ours
+from tests.connectors.hubspot.hubspot_setup import ROOMY, TOKEN, MakeConnector, define_ours
 
 FIXTURES = [HealthCheck.function_scoped_fixture]
 KINDS = {"call": "calls", "deal": "deals", "task": "tasks", "note": "notes", "contact": "contacts"}

@@ -10,7 +10,7 @@ import pytest
 from callbridge.connectors.base import Connector
 from callbridge.connectors.hubspot.fake import FakeHubSpot, ManualClock
 from callbridge.testing.contract import ConnectorContract
-from conftest import MakeConnector
+from tests.connectors.hubspot.hubspot_setup import MakeConnector
 
 # Seconds HubSpot's search lags behind writes while a create's answer is lost (the fake's clock
 # stands still from then on, so nothing written after that is ever searchable in the test).

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from hubspot_server import HubSpotServer
 
 from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.testing.webhooks import call_sequence
+from tests.connectors.hubspot.hubspot_server import HubSpotServer
 
 pytestmark = pytest.mark.slow
 

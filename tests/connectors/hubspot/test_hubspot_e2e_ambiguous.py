@@ -13,12 +13,13 @@ import itertools
 import time
 
 import pytest
-from hubspot_server import ROOMY, HubSpotServer
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from callbridge.connectors.hubspot.fake import ManualClock
 from callbridge.testing.webhooks import call_sequence
+from tests.connectors.hubspot.hubspot_server import HubSpotServer
+from tests.connectors.hubspot.hubspot_setup import ROOMY
 
 pytestmark = pytest.mark.slow
 SEARCH = "/crm/v3/objects/contacts/search"

@@ -13,7 +13,7 @@ from callbridge.domain.phone import parse_e164
 from callbridge.domain.record import ContactDraft
 from callbridge.errors import AuthFailed, Permanent, RateLimited, Transient
 from callbridge.testing.contract import draft
-from conftest import MakeConnector
+from tests.connectors.hubspot.hubspot_setup import MakeConnector
 
 PHONE = parse_e164("+14155550134")
 

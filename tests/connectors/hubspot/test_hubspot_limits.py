@@ -37,7 +37,7 @@ from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage.integrations import create_integration
-from conftest import MakeConnector
+from tests.connectors.hubspot.hubspot_setup import MakeConnector
 
 PHONE = parse_e164("+14155550134")
 START = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)

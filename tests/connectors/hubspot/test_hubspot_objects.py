@@ -24,7 +24,7 @@ from callbridge.domain.phone import parse_e164
 from callbridge.domain.record import ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.testing.contract import draft
-from conftest import MakeConnector, define_ours
+from tests.connectors.hubspot.hubspot_setup import MakeConnector, define_ours
 
 PHONE = parse_e164("+14155550134")
 

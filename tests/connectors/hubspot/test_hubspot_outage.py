@@ -14,9 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hubspot_server import HubSpotServer, eventually, serving
 
 from callbridge.connectors.hubspot.fake import FakeHubSpot
+from callbridge.testing.servers import eventually
+from tests.connectors.hubspot.hubspot_server import HubSpotServer, serving
 
 pytestmark = pytest.mark.slow
 
@@ -55,13 +56,17 @@ async def test_every_call_is_synced_once_after_an_outage_and_none_is_dead(
         fake.state.force(502, times=1_000_000)  # HubSpot is down
         for call_id, number in calls.items():
             await server.send_call(client, call_id, "incoming", number, True)
-        await eventually(lambda: unreachable(server, client), 30, "the CRM to show unreachable")
+        await eventually(
+            lambda: unreachable(server, client), "the CRM to show unreachable", within=30
+        )
         shown = (await client.get(server.integration_path)).json()["crm_status"]
         assert shown["message"].startswith("CRM unreachable since ")
         waiting = await waiting_calls(server, client)
         assert waiting, "calls behind the open breaker say why they wait"
 
-        await eventually(lambda: quiet(fake), OUTAGE_SECONDS + 30, "the breaker to hold syncs")
+        await eventually(
+            lambda: quiet(fake), "the breaker to hold syncs", within=OUTAGE_SECONDS + 30
+        )
         requests_down = len(fake.state.requests)
         await asyncio.sleep(OUTAGE_SECONDS)
         during = len(fake.state.requests) - requests_down

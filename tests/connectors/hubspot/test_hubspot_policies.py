@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from hubspot_server import HubSpotServer, database, serving
 
 from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.rules.policy import CreationPolicy
 from callbridge.testing.webhooks import call_sequence, generic_event
+from tests.connectors.hubspot.hubspot_server import HubSpotServer, database, serving
 
 pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
@@ -143,7 +143,7 @@ async def test_a_policy_change_does_not_reach_back_to_a_call_already_decided(
 ) -> None:
     """Late data for a call decided under "none" makes no contact after the policy is "all"."""
     phone, call_id = "+14155550390", "decided-under-none"
-    caller = {"direction": "incoming", "from": phone, "to": "+14155550100"}
+    caller: dict[str, Any] = {"direction": "incoming", "from": phone, "to": "+14155550100"}
     async with server.client() as client:
         await client.patch(server.integration_path, json={"creation_policy": "none"})
         await server.send(client, events(call_id, "incoming", phone, "missed"))

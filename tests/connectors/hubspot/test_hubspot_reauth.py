@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hubspot_server import HubSpotServer, eventually
 
 from callbridge.connectors.hubspot.fake import FakeHubSpot
+from callbridge.testing.servers import eventually
+from tests.connectors.hubspot.hubspot_server import HubSpotServer
 
 pytestmark = pytest.mark.slow
 
@@ -134,7 +135,7 @@ async def pause_with(
     async def paused() -> bool:
         return bool((await client.get(server.integration_path)).json()["status"] == "paused")
 
-    await eventually(paused, 30, "the integration to pause")
+    await eventually(paused, "the integration to pause", within=30)
 
 
 async def call_ids(client: httpx.AsyncClient, calls: dict[str, Any]) -> dict[str, str]:
@@ -148,7 +149,7 @@ async def call_ids(client: httpx.AsyncClient, calls: dict[str, Any]) -> dict[str
         )
         return len(found) == len(calls)
 
-    await eventually(folded, 30, f"{len(calls)} calls to be folded")
+    await eventually(folded, f"{len(calls)} calls to be folded", within=30)
     return found
 
 
@@ -178,7 +179,7 @@ async def wait_waiting(
         )
 
     try:
-        await eventually(all_waiting, 30, f"the syncs of {len(calls)} calls to wait")
+        await eventually(all_waiting, f"the syncs of {len(calls)} calls to wait", within=30)
     except AssertionError as err:  # say where they were
         raise AssertionError(f"{err}: {seen}") from None
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from generic_rules import AHEAD, DURATION_MAX, TAGS_LIMIT
 from hypothesis import strategies as st
+
+from tests.telephony.generic.generic_rules import AHEAD, DURATION_MAX, TAGS_LIMIT
 
 KINDS = [
     "call.ringing",

@@ -20,8 +20,6 @@ from typing import Any
 import httpx
 import hypothesis
 import pytest
-from generic_events import FINAL_KINDS, call_deliveries
-from generic_rules import refused, server_now
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +30,8 @@ from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.testing.webhooks import signed
+from tests.telephony.generic.generic_events import FINAL_KINDS, call_deliveries
+from tests.telephony.generic.generic_rules import refused, server_now
 
 NOW = server_now()
 FINAL_SYNC = {"done", "skipped", "no_match"}

@@ -14,8 +14,15 @@ from datetime import UTC
 from typing import Any
 
 import hypothesis
-from generic_events import event as generated_event
-from generic_rules import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from callbridge.domain.event import CallEvent
+from callbridge.errors import PayloadError
+from callbridge.telephony.generic import GenericAdapter
+from callbridge.telephony.limits import check_delivery_id
+from tests.telephony.generic.generic_events import event as generated_event
+from tests.telephony.generic.generic_rules import (
     AHEAD,
     DURATION_MAX,
     EARLIEST,
@@ -25,13 +32,6 @@ from generic_rules import (
     refused,
     server_now,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from callbridge.domain.event import CallEvent
-from callbridge.errors import PayloadError
-from callbridge.telephony.generic import GenericAdapter
-from callbridge.telephony.limits import check_delivery_id
 
 NOW = server_now()
 
