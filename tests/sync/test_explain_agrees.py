@@ -15,15 +15,17 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from callbridge.api.explain import explain_call, explain_stored_call, explained_decision, shown
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import Choice, How
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
-from callbridge.storage import agent_choices
+from callbridge.storage import accounts, agent_choices, user_links
+from callbridge.storage.tables import dial_intents
 from callbridge.sync import run as sync_run
 from callbridge.sync.decide import Decision, Source, decide
-from tests.sync.sync_world import SyncWorld, sync_world
+from tests.sync.sync_world import T0, SyncWorld, sync_world
 
 __all__ = ["sync_world"]
 
@@ -151,3 +153,52 @@ async def _choose(world: SyncWorld, call_id: str, record_id: str) -> None:
             user_id=world.users["Ann"],
             now=world.runtime.clock(),
         )
+
+
+async def test_explaining_a_stored_call_writes_nothing(sync_world: SyncWorld) -> None:
+    world = sync_world
+    company_id, integration_id = world.company.company_id, world.company.integration_id
+    async with world.runtime.sessions.begin() as session:  # an employee not mapped yet
+        zoe = await accounts.create_user(
+            session, company_id, name="Zoe", email="zoe@acme.test", role="agent"
+        )
+    number = world.new_number()
+    record = await world.record(number)
+    intent = {
+        "company_id": company_id,
+        "user_id": world.users["Ann"],
+        "phone_e164": number,
+        "how": How.PRE_CALL.value,
+        "choices": agent_choices.choices_json(
+            (Choice(integration_id, record.id, ObjectType.CONTACT, record.name),)
+        ),
+        "window_seconds": 600,
+        "created_at": T0,
+    }
+    async with world.runtime.sessions.begin() as session:
+        intent_id = await agent_choices.create_intent(session, intent)
+    ann, _, _ = await world.call("outgoing", True, number, agent_email="ann@acme.test")
+    theirs, _, _ = await world.call("incoming", True, number, agent_email="zoe@acme.test")
+    for call_id in (ann, theirs):
+        await explain_stored_call(world.runtime, await world.integration(), call_id)
+    assert await _bound(world, intent_id) is None
+    assert zoe not in await _links(world)
+    for call_id in (ann, theirs):
+        await world.sync(call_id)
+    assert await _bound(world, intent_id) == ann
+    assert zoe in await _links(world)
+
+
+async def _bound(world: SyncWorld, intent_id: str) -> str | None:
+    query = select(dial_intents.c.call_id).where(
+        dial_intents.c.company_id == world.company.company_id, dial_intents.c.id == intent_id
+    )
+    async with world.runtime.reads() as session:
+        bound: str | None = (await session.execute(query)).scalar_one()
+    return bound
+
+
+async def _links(world: SyncWorld) -> dict[str, Any]:
+    ids = (world.company.company_id, world.company.integration_id)
+    async with world.runtime.reads() as session:
+        return await session.run_sync(user_links.links, *ids)
