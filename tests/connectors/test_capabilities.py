@@ -1,10 +1,19 @@
-"""One table from capability to protocol: `supports` is declared and implemented, not one alone."""
+"""One table from capability to protocol: `supports` is declared and implemented, not one alone.
+
+And the contract suites a connector runs are chosen from that declaration: one per capability,
+none of a capability it does not declare, and a declaration its protocols do not back fails.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
-from typing import Any
+import pkgutil
+from importlib import import_module
+from types import SimpleNamespace
+from typing import Any, cast
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +21,15 @@ from callbridge.connectors.base import PROTOCOLS, Capability, supported, support
 from callbridge.connectors.bottlecrm.connector import BottleCrmConnector
 from callbridge.connectors.hubspot.connector import HubSpotConnector
 from callbridge.connectors.local.connector import LocalConnector
+from callbridge.testing import contract
+from callbridge.testing.contract import (
+    SUITES,
+    ContractHarness,
+    contract_suites,
+    contract_test_class,
+)
+from callbridge.testing.contract.core import CORE, CoreContract, declaration_errors
+from callbridge.testing.contract.selection import SelectionContract, suites_of
 
 BUILT_IN = (LocalConnector, HubSpotConnector, BottleCrmConnector)
 
@@ -31,6 +49,14 @@ def _connector(declared: frozenset[Capability], implemented: frozenset[Capabilit
     for capability in implemented:
         body.update(dict.fromkeys(_methods(PROTOCOLS[capability]), _method))
     return type("Generated", (), body)()
+
+
+def _tests(suite: type) -> set[str]:
+    """Return the test methods a suite defines itself (not those it inherits)."""
+    return {name for name in vars(suite) if name.startswith("test_")}
+
+
+DECLARATIONS = st.frozensets(st.sampled_from(Capability))
 
 
 def test_every_capability_has_a_protocol_of_its_own() -> None:
@@ -63,3 +89,52 @@ def test_built_in_connectors_declare_exactly_what_they_implement() -> None:
         assert kind.capabilities == implemented, kind.__name__
     assert not supports(object.__new__(HubSpotConnector), Capability.ACTIVITY_REMOVAL)
     assert supports(object.__new__(BottleCrmConnector), Capability.RECORD_LOOKUP)
+
+
+def test_every_capability_is_tested_by_the_core_or_a_suite_of_its_own() -> None:
+    optional = [suite.requires for suite in SUITES if suite.requires]
+    assert CORE | set().union(*optional) == set(Capability)
+    assert not CORE & set().union(*optional)  # the core suite runs whatever is declared
+    names = [name for suite in (*SUITES, SelectionContract) for name in _tests(suite)]
+    assert len(names) == len(set(names))  # no test hides another of the same name
+
+
+@settings(max_examples=100, deadline=None)
+@given(declared=DECLARATIONS)
+def test_a_connector_runs_the_suites_of_what_it_declares_and_no_other(
+    declared: frozenset[Capability],
+) -> None:
+    test_class = contract_test_class(declared)
+    selected = suites_of(test_class)
+    assert selected == contract_suites(declared)
+    assert CoreContract in selected
+    covered = set().union(*(suite.requires for suite in selected))
+    assert covered == declared - CORE  # every optional capability declared, and only those
+    expected = set().union(*map(_tests, selected)) | _tests(SelectionContract)
+    assert {name for name in dir(test_class) if name.startswith("test_")} == expected
+
+
+def test_no_suite_skips_at_run_time() -> None:
+    """A capability not declared leaves its suite uncollected; nothing asks whether to skip."""
+    for module in pkgutil.iter_modules(contract.__path__, f"{contract.__name__}."):
+        source = inspect.getsource(import_module(module.name))
+        assert ".skip" not in source and "skipif" not in source, module.name
+
+
+@settings(max_examples=100, deadline=None)
+@given(declared=DECLARATIONS, implemented=DECLARATIONS)
+def test_a_declaration_its_protocols_do_not_back_fails_the_core_suite(
+    declared: frozenset[Capability], implemented: frozenset[Capability]
+) -> None:
+    connector = _connector(declared, implemented)
+    harness = cast(ContractHarness, SimpleNamespace(connector=connector))
+    check = CoreContract().test_declares_exactly_the_capabilities_it_implements
+    if declared == implemented and declared >= CORE:
+        asyncio.run(check(harness))
+        assert declaration_errors(connector) == []
+    else:
+        with pytest.raises(AssertionError):
+            asyncio.run(check(harness))
+        wrong = (declared ^ implemented) | (CORE - declared)
+        named = {error.split()[0] for error in declaration_errors(connector)}
+        assert named == {str(capability) for capability in wrong}  # each wrong one, by name

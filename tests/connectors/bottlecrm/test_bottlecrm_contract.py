@@ -1,4 +1,4 @@
-"""BottleCRM passes the connector contract suite, against a real BottleCRM server."""
+"""BottleCRM passes the suites of every capability it declares, against a real BottleCRM server."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from callbridge.connectors.base import Connector
+from callbridge.connectors.bottlecrm.connector import BottleCrmConnector
 from callbridge.connectors.bottlecrm.mapping import call_from_body, split_name
 from callbridge.testing.bottlecrm_server import BottleCrm, BottleCrmOrg
-from callbridge.testing.contract import ConnectorContract
+from callbridge.testing.contract import contract_test_class
 from callbridge.testing.fakes.lost_answers import LosingTransport
 from tests.connectors.bottlecrm.bottlecrm_setup import bottlecrm_connector, store_contact
 
@@ -29,6 +30,7 @@ class BottleCrmHarness:
     connector: Connector
     api: httpx.AsyncClient
     transport: LosingTransport
+    org: BottleCrmOrg
 
     async def store_record(self, name: str, raw_phone: str) -> str:
         """Create a contact with its phone typed as given."""
@@ -58,6 +60,35 @@ class BottleCrmHarness:
         """Let the next create reach BottleCRM, then lose its answer (a read timeout)."""
         self.transport.lose(*CREATES[kind])
 
+    async def known_users(self) -> dict[str, str | None]:
+        """Return the org's admin and agent profiles."""
+        org = self.org
+        return {org.admin_profile_id: org.admin_email, org.agent_profile_id: org.agent_email}
+
+    async def deals_on(self, record_id: str) -> list[str]:
+        """Return the opportunities naming the contact."""
+        return [str(d["id"]) for d in (await self._contact(record_id))["opportunities"]]
+
+    async def deal_owner(self, deal_id: str) -> str | None:
+        """Return the opportunity's first assignee."""
+        answer = await self.api.get(f"/api/opportunities/{deal_id}/")
+        answer.raise_for_status()
+        owners = answer.json()["opportunity_obj"]["assigned_to"]
+        return str(owners[0]["id"]) if owners else None
+
+    async def tasks_on(self, record_id: str) -> list[str]:
+        """Return the tasks linked to the contact."""
+        return [str(t["id"]) for t in (await self._contact(record_id))["tasks"]]
+
+    async def notes_on(self, record_id: str) -> list[str]:
+        """Return the comments on the contact."""
+        return [str(c["id"]) for c in (await self._contact(record_id))["comments"]]
+
+    async def _contact(self, record_id: str) -> dict[str, Any]:
+        answer = await self.api.get(f"/api/contacts/{record_id}/")
+        answer.raise_for_status()
+        return dict(answer.json())
+
 
 @pytest.fixture
 async def losing_http() -> AsyncIterator[tuple[httpx.AsyncClient, LosingTransport]]:
@@ -67,17 +98,19 @@ async def losing_http() -> AsyncIterator[tuple[httpx.AsyncClient, LosingTranspor
         yield client, transport
 
 
-class TestBottleCrmConnector(ConnectorContract):
-    """The shared contract, each test on a fresh org of the real server."""
+@pytest.fixture
+def harness(
+    bottlecrm: BottleCrm,
+    bottlecrm_org: BottleCrmOrg,
+    bottlecrm_api: httpx.AsyncClient,
+    losing_http: tuple[httpx.AsyncClient, LosingTransport],
+) -> BottleCrmHarness:
+    """The connector on a fresh org of the real server (an admin and an agent)."""
+    http, transport = losing_http
+    connector = bottlecrm_connector(http, bottlecrm.url, bottlecrm_org.token)
+    return BottleCrmHarness(connector, bottlecrm_api, transport, bottlecrm_org)
 
-    @pytest.fixture
-    def harness(
-        self,
-        bottlecrm: BottleCrm,
-        bottlecrm_org: BottleCrmOrg,
-        bottlecrm_api: httpx.AsyncClient,
-        losing_http: tuple[httpx.AsyncClient, LosingTransport],
-    ) -> BottleCrmHarness:
-        http, transport = losing_http
-        connector = bottlecrm_connector(http, bottlecrm.url, bottlecrm_org.token)
-        return BottleCrmHarness(connector, bottlecrm_api, transport)
+
+TestBottleCrmConnector = contract_test_class(
+    BottleCrmConnector.capabilities, name="TestBottleCrmConnector"
+)

@@ -1,4 +1,4 @@
-"""HubSpot, over HTTP against the fake, passes the shared connector contract suite."""
+"""HubSpot, over HTTP against the fake, passes the suites of every capability it declares."""
 
 from __future__ import annotations
 
@@ -8,13 +8,19 @@ from typing import Any, Literal
 import pytest
 
 from callbridge.connectors.base import Connector
+from callbridge.connectors.hubspot.connector import HubSpotConnector
 from callbridge.connectors.hubspot.fake import FakeHubSpot, ManualClock
-from callbridge.testing.contract import ConnectorContract
+from callbridge.testing.contract import contract_test_class
 from tests.connectors.hubspot.hubspot_setup import MakeConnector
 
 # Seconds HubSpot's search lags behind writes while a create's answer is lost (the fake's clock
 # stands still from then on, so nothing written after that is ever searchable in the test).
 INDEX_DELAY = 5.0
+# The portal's owners: deals are given to them, employees are mapped to them by e-mail.
+OWNERS = [
+    {"id": "77", "email": "ann@example.com", "firstName": "Ann", "lastName": "Admin"},
+    {"id": "78", "email": "bob@example.com", "firstName": "Bob", "lastName": "Agent"},
+]
 
 
 @dataclass
@@ -31,9 +37,7 @@ class HubSpotHarness:
     async def read_call(self, record_id: str, activity_id: str) -> dict[str, Any]:
         """Return the calls engagement's properties under the suite's names."""
         props = self.fake.state.objects["calls"][activity_id]["properties"]
-        assert (record_id, activity_id) in {
-            (a[3], a[1]) for a in self.fake.state.associations if a[0] == "calls"
-        }
+        assert activity_id in await self.calls_on(record_id)
         return {"recording_url": props.get("hs_call_recording_url"), "notes": props["hs_call_body"]}
 
     async def calls_on(self, record_id: str) -> list[str]:
@@ -51,10 +55,35 @@ class HubSpotHarness:
         self.fake.state.search_delay = INDEX_DELAY
         self.fake.state.fail_after_commit(f"{kind}s", 502)
 
+    async def known_users(self) -> dict[str, str | None]:
+        """Return the portal's owners."""
+        return {str(owner["id"]): owner.get("email") for owner in self.fake.state.owners}
 
-class TestHubSpotConnector(ConnectorContract):
-    """The shared contract, against HubSpot on the fake."""
+    async def deals_on(self, record_id: str) -> list[str]:
+        """Return the deals associated with the contact."""
+        return self.fake.state.associated("contacts", record_id, "deals")
 
-    @pytest.fixture
-    def harness(self, make_connector: MakeConnector, fake: FakeHubSpot) -> HubSpotHarness:
-        return HubSpotHarness(make_connector(), fake)
+    async def deal_owner(self, deal_id: str) -> str | None:
+        """Return the deal's ``hubspot_owner_id``."""
+        owner = self.fake.state.objects["deals"][deal_id]["properties"].get("hubspot_owner_id")
+        return str(owner) if owner else None
+
+    async def tasks_on(self, record_id: str) -> list[str]:
+        """Return the tasks associated with the contact."""
+        return self.fake.state.associated("contacts", record_id, "tasks")
+
+    async def notes_on(self, record_id: str) -> list[str]:
+        """Return the notes associated with the contact."""
+        return self.fake.state.associated("contacts", record_id, "notes")
+
+
+@pytest.fixture
+def harness(make_connector: MakeConnector, fake: FakeHubSpot) -> HubSpotHarness:
+    """HubSpot on a fresh fake portal with two owners."""
+    fake.state.owners = [{**owner, "type": "PERSON", "archived": False} for owner in OWNERS]
+    return HubSpotHarness(make_connector(), fake)
+
+
+TestHubSpotConnector = contract_test_class(
+    HubSpotConnector.capabilities, name="TestHubSpotConnector"
+)
