@@ -16,10 +16,11 @@ The tree::
     │   ├── UnknownSource          ingest: the webhook URL names no source → 404
     │   ├── MatrixError            rules/matrix.parse_matrix: a matrix that cannot be used; the
     │   │                          matrix API answers 422 ``invalid_matrix`` at its JSON path
-    │   ├── ChoiceConflict         rules/agent_choice: two records of one type, or a record that does
-    │   │                          not match the number; the dialer API answers 422 on ``choices``
-    │   └── NotFound               service/bootstrap: the operator named no company or key, or several;
-    │                              the CLI prints the message and exits with status 1
+    │   ├── ChoiceConflict         rules/agent_choice: two records of one type, or a record that
+    │   │                          does not match the number; the dialer API answers 422 on
+    │   │                          ``choices``
+    │   └── NotFound               service/bootstrap: the operator named no company or key, or
+    │                              several; the CLI prints the message and exits with status 1
     ├── ConnectorError             a CRM call failed; raised only in connectors/, with ``from err``;
     │   │                          the sync records it on the call and the queue decides
     │   ├── AuthFailed             credentials refused: pause the integration, tell the admin
