@@ -11,8 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from callbridge.telephony.standard_webhooks import sign
-from callbridge.testing.webhooks import call_sequence, generic_event, signed
+from callbridge.testing.webhooks import call_sequence, generic_event, signed, signed_headers
 from tests.e2e.e2e_server import Server, make_server, wait_synced
 
 pytestmark = pytest.mark.slow
@@ -28,13 +27,7 @@ def _post(server: Server, body: bytes, headers: dict[str, str], source: str | No
 
 
 def _signed_raw(server: Server, body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    stamp = int(time.time()) if timestamp is None else timestamp
-    return {
-        "content-type": "application/json",
-        "webhook-id": "msg_raw",
-        "webhook-timestamp": str(stamp),
-        "webhook-signature": sign(server.company.source_secret, "msg_raw", stamp, body),
-    }
+    return signed_headers(server.company.source_secret, body, msg_id="msg_raw", timestamp=timestamp)
 
 
 def _cases(server: Server) -> list[tuple[str, int, bytes, dict[str, str], str | None]]:

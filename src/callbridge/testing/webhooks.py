@@ -34,15 +34,21 @@ def signed(
 ) -> tuple[bytes, dict[str, str]]:
     """Return the body and the Standard Webhooks headers for ``payload``."""
     body = json.dumps(payload).encode()
+    return body, signed_headers(secret, body, msg_id=msg_id, timestamp=timestamp)
+
+
+def signed_headers(
+    secret: str, body: bytes, *, msg_id: str | None = None, timestamp: int | None = None
+) -> dict[str, str]:
+    """Return the Standard Webhooks headers of a delivery of ``body``, JSON or not."""
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     timestamp = int(time.time()) if timestamp is None else timestamp
-    headers = {
+    return {
         "content-type": "application/json",
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secret, msg_id, timestamp, body),
     }
-    return body, headers
 
 
 def call_sequence(
