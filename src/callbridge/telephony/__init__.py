@@ -6,11 +6,15 @@ module name and the docs page (``docs/telephony/{name}.md``) to the adapter.
 
 from __future__ import annotations
 
+from callbridge.telephony.aircall import AircallAdapter
 from callbridge.telephony.base import ParsedDelivery, TelephonyAdapter
 from callbridge.telephony.generic import GenericAdapter
+from callbridge.telephony.ringover import RingoverAdapter
 
 __all__ = ["PROVIDERS", "ParsedDelivery", "TelephonyAdapter"]
 
 PROVIDERS: dict[str, TelephonyAdapter] = {
     "generic": GenericAdapter(),
+    "aircall": AircallAdapter(),
+    "ringover": RingoverAdapter(),
 }
