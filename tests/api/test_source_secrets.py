@@ -13,12 +13,10 @@ ROTATIONS = 4
 
 
 async def _verifies(tenant: Tenant, source_id: str, secret: str) -> bool:
-    body, headers = signed(
-        secret, generic_event("call.ringing", "rot-1", **{"from": "+14155550134"})
-    )
-    answer = await tenant.client.post(
-        f"/webhooks/generic/{source_id}", content=body, headers=headers
-    )
+    event = generic_event("call.ringing", "rot-1", direction="incoming", to="+14155550100")
+    body, headers = signed(secret, event)
+    path = f"/webhooks/generic/{source_id}"
+    answer = await tenant.client.post(path, content=body, headers=headers)
     assert answer.status_code in (200, 401), answer.text
     if answer.status_code == 401:
         assert answer.json()["error"] == "invalid_signature"
