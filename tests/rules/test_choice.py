@@ -78,10 +78,10 @@ def test_gate_says_which_condition_is_missing(
         (True, False, {"selection_grace_seconds": "x"}, 60.0),
     ],
 )
-def test_sync_waits_for_the_grace_window_only_while_undecided(
+def test_the_grace_window_is_open_only_while_undecided(
     enabled: bool, decided: bool, config: dict[str, object], delay: float
 ) -> None:
-    assert agent_choice.sync_delay(enabled, decided, config) == delay
+    assert agent_choice.choice_window(enabled, decided, config) == delay
 
 
 W = timedelta(seconds=120)

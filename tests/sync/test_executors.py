@@ -24,6 +24,7 @@ from callbridge.storage.agent_choices import Chosen
 from callbridge.sync import inputs
 from callbridge.sync.decide import decide
 from callbridge.sync.executors import EXECUTORS, Run, Stage, deal_to_link, execute, open_deal
+from callbridge.sync.executors.contact import NO_OWNER
 from callbridge.sync.executors.recording import WAITING
 from tests.sync.sync_world import SyncWorld, sync_world
 
@@ -86,7 +87,12 @@ async def test_create_contact_makes_the_target_or_ends_without_one(
     if creation.create:
         [noted] = reported(run, "create_contact")
         assert [r.id for r in in_crm] == [r.id for r in run.targets] == [noted["result_id"]]
-        assert (noted["status"], noted["reason"]) == ("done", creation.reason)
+        owned_by = run.decision.contact_owner
+        owner = run.person(owned_by)
+        assert [r.owner for r in in_crm] == [owner]
+        unowned = owned_by is not None and owner is None
+        why = f"{creation.reason}; {NO_OWNER.format(owned_by)}" if unowned else creation.reason
+        assert (noted["status"], noted["reason"]) == ("done", why)
     else:  # the sync ends here: what it noted is written at once
         assert in_crm == [] and run.targets == []
         [noted] = await world.actions(call_id)
@@ -238,6 +244,6 @@ async def test_note_who_answered_only_when_someone_else_answered(sync_world: Syn
             )
     [note] = await world.rows("notes")
     assert (note["record_id"], note["deal_id"]) == (record_id, deal_id)
-    assert note["body"].startswith("Answered by Ann") and note["body"].endswith(world.users["Bob"])
+    assert note["body"].startswith("Answered by Ann") and note["body"].endswith("manager is Bob")
     assert noted["result_id"] == note["id"]
     assert run.record.object_type == ObjectType.CONTACT

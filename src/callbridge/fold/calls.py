@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
@@ -51,8 +51,12 @@ def _fold(
     for integration in integrations.list_integrations(db, company_id):
         number = external_number(call, integration["default_region"], company, extensions)
         e164 = number.e164 if isinstance(number, PhoneNumber) else None
-        delay = agent_choices.sync_delay(
+        window = agent_choices.choice_window(
             db, call_id, user_id, integration, e164, call.crm_record_id
         )
-        syncs.append(jobs.sync_job(company_id, call_id, integration["id"], e164, delay))
+        # The sync runs at once; it waits out the window only if it finds a choice to make.
+        until = now + timedelta(seconds=window) if window > 0 else None
+        syncs.append(
+            jobs.sync_job(company_id, call_id, integration["id"], e164, choice_until=until)
+        )
     return (call_id, user_id), syncs

@@ -11,10 +11,14 @@ Two kinds run a call through the pipeline:
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from callbridge.queue.base import NewJob
 
 FOLD = "fold"
 SYNC = "sync"
+# A sync payload's key: when the agent's grace window to choose the call's record(s) ends.
+CHOICE_UNTIL = "choice_until"
 
 
 def fold_job(company_id: str, source_id: str, provider_call_id: str) -> NewJob:
@@ -25,10 +29,21 @@ def fold_job(company_id: str, source_id: str, provider_call_id: str) -> NewJob:
 
 
 def sync_job(
-    company_id: str, call_id: str, integration_id: str, e164: str | None, delay: float = 0.0
+    company_id: str,
+    call_id: str,
+    integration_id: str,
+    e164: str | None,
+    delay: float = 0.0,
+    *,
+    choice_until: datetime | None = None,
 ) -> NewJob:
-    """Return the job that syncs a final call to one integration, locked on its number."""
+    """Return the job that syncs a final call to one integration, locked on its number.
+
+    ``choice_until``: the end of the agent's grace window to choose the call's record(s).
+    """
     payload = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
+    if choice_until is not None:
+        payload[CHOICE_UNTIL] = choice_until.isoformat()
     number = e164 if e164 is not None else f"call:{call_id}"
     return NewJob(
         SYNC,

@@ -95,9 +95,24 @@ def grace_seconds(config: dict[str, object]) -> float:
     return float(value) if isinstance(value, int | float) else DEFAULT_GRACE_SECONDS
 
 
-def sync_delay(enabled: bool, decided: bool, config: dict[str, object]) -> float:
-    """Return how long to wait before syncing a final call: the grace window, if still open."""
+def choice_window(enabled: bool, decided: bool, config: dict[str, object]) -> float:
+    """Return how long after a call is final its agent may still choose: the grace window.
+
+    Zero when selection is off for the agent or something was chosen already.
+    """
     return grace_seconds(config) if enabled and not decided else 0.0
+
+
+def wait_for_choice(until: datetime | None, now: datetime, undecided: bool, matches: int) -> float:
+    """Return how long a sync waits for the agent's choice (0: it goes on now).
+
+    It waits only while the grace window (ending ``until``) is open, nothing decided the
+    records yet (``undecided``: no choice, no click-to-dial, no earlier log) and there is a
+    choice to make: two records or more match the number in the integration.
+    """
+    if until is None or not undecided or matches < 2:
+        return 0.0
+    return max(0.0, (until - now).total_seconds())
 
 
 def binds(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from callbridge.domain.capability import Capability
-from callbridge.rules.matrix import Action, ActionType, ContactMode, Matrix
+from callbridge.rules.matrix import Action, ActionType, Assignee, ContactMode, Matrix
 from callbridge.rules.scenario import Client, Scenario
 
 # The capability each action type needs; a CRM without it skips the action, saying so.
@@ -89,6 +89,20 @@ def contact_step(cell: ContactCell) -> Step:
     """Return the create-contact step a cell decides: it runs, or is skipped for its reason."""
     action = Action(ActionType.CREATE_CONTACT)
     return Step(cell.source, 0, action, None if cell.create else cell.reason, cell.reason)
+
+
+def contact_owner(steps: Sequence[Step]) -> Assignee | None:
+    """Return who owns the contact created for a new client: whoever the plan gives its deal.
+
+    The owner of the first ``create_deal`` step (the one that makes the deal), even when the
+    CRM cannot create deals; a new client has no responsible manager yet, so ``responsible``
+    gives none. None: no step creates a deal, or it names no owner (docs/matrix.md).
+    """
+    for step in steps:
+        if step.action.type is ActionType.CREATE_DEAL:
+            owner = step.action.owner
+            return None if owner is Assignee.RESPONSIBLE else owner
+    return None
 
 
 def plan(matrix: Matrix, scenario: Scenario, capabilities: Set[str]) -> list[Step]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import OPTION, Choice, binds, gate
-from callbridge.rules.agent_choice import sync_delay as sync_delay_rule
+from callbridge.rules.agent_choice import choice_window as choice_window_rule
 from callbridge.storage.sql import Executes
 from callbridge.storage.tables import (
     activity_links,
@@ -275,7 +275,7 @@ async def history(session: AsyncSession, company_id: str, call_id: str) -> list[
     ]
 
 
-def sync_delay(
+def choice_window(
     session: Executes,
     call_id: str,
     user_id: str | None,
@@ -283,7 +283,12 @@ def sync_delay(
     e164: str | None,
     crm_record_id: str | None,
 ) -> float:
-    """Return how long to hold a final call's sync so its agent may still choose the record."""
+    """Return how long after a call is final its agent may still choose its record(s).
+
+    Zero when selection is off for the agent or the integration, the call is a click-to-dial,
+    or a choice (or a pending dial intent) already decided. The sync waits out this window only
+    when it finds a choice to make (``rules.agent_choice.wait_for_choice``).
+    """
     config = integration["config"] or {}
     if user_id is None or crm_record_id or not config.get(OPTION):
         return 0.0
@@ -294,4 +299,4 @@ def sync_delay(
     decided = has_choice(session, company_id, call_id) or has_intent(
         session, company_id, user_id, e164
     )
-    return sync_delay_rule(enabled, decided, config)
+    return choice_window_rule(enabled, decided, config)

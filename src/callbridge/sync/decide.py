@@ -18,8 +18,8 @@ from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.rules import agent_choice
 from callbridge.rules.automatic_pick import pick
-from callbridge.rules.matrix import Matrix, parse_matrix
-from callbridge.rules.plan import ContactCell, Step, decide_contact, plan
+from callbridge.rules.matrix import Assignee, Matrix, parse_matrix
+from callbridge.rules.plan import ContactCell, Step, contact_owner, decide_contact, plan
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Scenario, classify
 from callbridge.sync import record_lookup, writes
@@ -58,6 +58,8 @@ class Decision:
     targets: Targets
     creation: ContactCell | None  # when no record is found: is a contact created, and why
     steps: tuple[Step, ...]
+    # Who owns the contact created for the caller: whoever the plan gives its deal.
+    contact_owner: Assignee | None = None
 
 
 NOTHING = Targets((), "no record matches the number", Source.RULE)
@@ -99,6 +101,7 @@ def decide(loaded: Loaded, number: PhoneNumber, found: Found) -> Decision:
         targets,
         creation,
         steps,
+        contact_owner(steps) if creation is not None and creation.create else None,
     )
 
 

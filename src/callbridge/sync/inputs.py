@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,6 +18,7 @@ from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.queue import jobs
 from callbridge.queue.base import Payload
 from callbridge.rules import agent_choice
 from callbridge.rules.external_party import external_number
@@ -42,6 +44,7 @@ class Loaded:
     matrix_version: int
     matrix_json: dict[str, Any]
     may_have_choice: bool
+    choice_until: datetime | None = None  # the end of the agent's grace window, if it is open
 
 
 @dataclass(frozen=True)
@@ -96,9 +99,10 @@ def read_inputs(payload: Payload, db: Connection) -> Loaded | None:
     )
     directory = people.load_directory(db, company_id, integration["id"])
     ctx = SyncContext(company_id, row["id"], integration, call, links, claim)
+    until = payload.get(jobs.CHOICE_UNTIL)
     return Loaded(
         ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
-        matrix_json, may_choose,
+        matrix_json, may_choose, datetime.fromisoformat(until) if until else None,
     )  # fmt: skip
 
 

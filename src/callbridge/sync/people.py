@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select
@@ -16,17 +17,23 @@ from callbridge.storage.tables import users
 
 @dataclass(frozen=True)
 class People:
-    """The CRM user ids a call's actions may be assigned to, and the agent's name."""
+    """The CRM user ids a call's actions may be assigned to, and the names of the people."""
 
     agent_named: bool
     agent_crm_id: str | None
     agent_label: str
     top_manager_crm_id: str | None
+    # The name of the employee linked to each CRM user id (the company's users directory).
+    crm_names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def agent_mapped(self) -> bool | None:
         """Tell whether the agent is mapped (None: the call names no agent)."""
         return None if not self.agent_named else self.agent_crm_id is not None
+
+    def name_of(self, crm_user_id: str) -> str | None:
+        """Return the name of the employee linked to a CRM user; None when nobody is linked."""
+        return self.crm_names.get(crm_user_id)
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ async def resolve_for(
         agent_crm_id=_crm_id(links, user_id),
         agent_label=str(label),
         top_manager_crm_id=next((_crm_id(links, u) for u in top if u in links), None),
+        crm_names=_names_by_crm_id(links, names),
     )
 
 
@@ -116,6 +124,16 @@ def _remember_unmapped(integration_id: str, users: list[str], now: datetime) -> 
         _unmapped.clear()
     for user in users:
         _unmapped[(integration_id, user)] = now
+
+
+def _names_by_crm_id(links: dict[str, dict[str, object]], names: dict[str, str]) -> dict[str, str]:
+    """Name each linked CRM user after its employee (the first by name, if several share it)."""
+    named: dict[str, str] = {}
+    for user_id in sorted(links, key=lambda user: (names.get(user) or "", user)):
+        name = names.get(user_id)
+        if name:
+            named.setdefault(str(links[user_id]["crm_user_id"]), name)
+    return named
 
 
 def _crm_id(links: dict[str, dict[str, object]], user_id: str | None) -> str | None:

@@ -13,15 +13,17 @@ from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord
 from callbridge.errors import AuthFailed, ConnectorError, RateLimited
+from callbridge.queue import jobs
 from callbridge.queue.base import Payload
 from callbridge.queue.breaker import Breaker, BreakerPolicy
+from callbridge.rules import agent_choice
 from callbridge.rules.plan import contact_step
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage import agent_choices
 from callbridge.storage.agent_choices import Chosen
 from callbridge.sync import executors, inputs, writes
-from callbridge.sync.decide import Source, decide
+from callbridge.sync.decide import Decision, Source, decide
 from callbridge.sync.executors import Run, Stage
 from callbridge.sync.inputs import Loaded
 from callbridge.sync.writes import SyncContext, save_sync
@@ -83,6 +85,8 @@ async def _sync(
     if decision.scenario is None:
         await save_sync(runtime, ctx, status="skipped", reason="internal calls are not synced")
         return
+    if await _held_for_choice(runtime, loaded, decision, found.chosen, number):
+        return
     writes.note_sync(
         ctx,
         status="running",
@@ -98,6 +102,45 @@ async def _sync(
         return
     await _carry_out(run)
     await save_sync(runtime, ctx, status="done", reason=None)
+
+
+async def _held_for_choice(
+    runtime: Runtime, loaded: Loaded, decision: Decision, chosen: Chosen | None, number: PhoneNumber
+) -> bool:
+    """Wait out the agent's grace window when there is a choice to make; True: the sync waits.
+
+    Nothing is written to the CRM: the call's page says it waits, and the same sync is queued
+    again for the window's end, when a choice made meanwhile applies, else the automatic rule.
+    """
+    ctx = loaded.ctx
+    undecided = (
+        decision.targets.source is Source.RULE
+        and decision.created is None
+        and chosen is None
+        and ctx.call.crm_record_id is None
+    )
+    until, matches = loaded.choice_until, len(decision.matched)
+    seconds = agent_choice.wait_for_choice(until, runtime.clock(), undecided, matches)
+    if seconds <= 0 or until is None:
+        return False
+    job = jobs.sync_job(
+        ctx.company_id, ctx.call_id, ctx.integration_id, number.e164, seconds, choice_until=until
+    )
+    reason = (
+        f"waiting for the agent's choice: {matches} records match the number; "
+        f"the automatic rule decides at {until.isoformat(timespec='seconds')} unless they choose"
+    )
+    ctx.journal.counted = True  # waiting for the agent is not an attempt
+    writes.note_sync(
+        ctx,
+        status="waiting",
+        reason=reason,
+        external_number=number.e164,
+        matched=[_summary(c) for c in decision.matched],
+        attempts=0,
+    )
+    await writes.commit(runtime, ctx, jobs=[job])
+    return True
 
 
 async def _choice(runtime: Runtime, ctx: SyncContext, number: PhoneNumber) -> Chosen | None:

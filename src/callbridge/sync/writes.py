@@ -9,7 +9,7 @@ bookkeeping of a run that is then retried, and the retry writes it again.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from callbridge.domain.call import Call, CallState
 from callbridge.domain.event import Direction
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
+from callbridge.queue.base import NewJob
 from callbridge.rules.policy import contact_name
 from callbridge.runtime import Runtime
 from callbridge.storage import call_history, integrations, units
@@ -82,8 +83,9 @@ async def create_contact(
     connector: SupportsContactCreation,
     number: PhoneNumber,
     reason: str,
+    owner: str | None = None,
 ) -> CrmRecord:
-    """Create the contact under a claim, so a crash or a retry never creates a second one."""
+    """Create the contact (owned by ``owner``, a CRM user id) under a claim, exactly once."""
     name = _contact_name(ctx, number)
     claim = ctx.claim
     now = runtime.clock()
@@ -103,7 +105,7 @@ async def create_contact(
         functools.partial(call_history.write_claim, values={**values, "status": "pending"}),
     )
     key = f"callbridge:contact:{values['call_id']}"
-    draft = ContactDraft(name=name, phone_e164=number.e164, external_id=key)
+    draft = ContactDraft(name=name, phone_e164=number.e164, owner=owner, external_id=key)
     record = await connector.create_contact(draft)
     action(runtime, ctx, "create_contact", number.e164, "done", reason, record.id)
     # Written with the call's pending link, next: a retry in between finds the contact by phone.
@@ -304,9 +306,12 @@ async def save_sync(runtime: Runtime, ctx: SyncContext, **values: Any) -> None:
 
 
 async def commit(
-    runtime: Runtime, ctx: SyncContext, rows: Callable[[Connection], object] | None = None
+    runtime: Runtime,
+    ctx: SyncContext,
+    rows: Callable[[Connection], object] | None = None,
+    jobs: Sequence[NewJob] = (),
 ) -> None:
-    """Write ``rows`` (a claim, a link) and everything the run noted, in one transaction."""
+    """Write ``rows`` (a claim, a link), ``jobs`` and what the run noted, in one transaction."""
     journal = ctx.journal
     sync, noted, new_run = journal.sync, journal.actions, not journal.counted
     queued = [*journal.rows, *([rows] if rows is not None else [])]
@@ -322,7 +327,11 @@ async def commit(
         for (name, target), values in noted.items():
             call_history.save_action(db, *ids, name, target, **values)
 
-    await units.write(runtime.engine, work)
+    def with_jobs(db: Connection) -> tuple[None, list[NewJob]]:
+        work(db)
+        return None, list(jobs)
+
+    await units.write_with_jobs(runtime.engine, runtime.queue, with_jobs)
 
 
 async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:

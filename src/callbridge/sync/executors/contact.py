@@ -7,18 +7,26 @@ from callbridge.rules.plan import Step
 from callbridge.sync import writes
 from callbridge.sync.executors.base import Run
 
+NO_OWNER = "no CRM user mapped for its owner ({}); the CRM's default applies"
+
 
 async def create_contact(run: Run, step: Step) -> None:
     """Create the contact (under a claim), making it the call's target; or report why not.
+
+    The contact is owned by whoever the plan gives the call's deal (``Decision.contact_owner``).
 
     A caller left without a contact ends the sync as ``no_match``: a later run of the same call
     keeps that first decision (:func:`callbridge.rules.plan.decide_contact`).
     """
     e164 = run.number.e164
     if step.skip is None and supports(run.connector, Capability.CREATE_CONTACT):
+        owned_by = run.decision.contact_owner
+        owner = run.person(owned_by)
         reason = step.reason or step.rule
+        if owned_by is not None and owner is None:
+            reason = f"{reason}; {NO_OWNER.format(owned_by)}"
         record = await writes.create_contact(
-            run.runtime, run.ctx, run.connector, run.number, reason
+            run.runtime, run.ctx, run.connector, run.number, reason, owner
         )
         run.targets = [record]
         return

@@ -9,6 +9,8 @@ from callbridge.rules.plan import Step
 from callbridge.sync.executors.base import Outcome, Run, follow_up, render
 
 TEMPLATE = "Answered by {agent} on {started_at}; the responsible manager is "
+# When no employee is linked to the responsible manager's CRM user, the note says so.
+UNNAMED = "CRM user {} (no employee is linked to this CRM user, so their name is not known)"
 
 
 @follow_up
@@ -28,9 +30,14 @@ async def note_who_answered(run: Run, step: Step) -> Outcome:
     note_id = await run.connector.add_note(
         NoteDraft(
             external_id=f"{run.call_key}:{step.key}",
-            body=render(TEMPLATE, run.words) + responsible,
+            body=render(TEMPLATE, run.words) + who(run, responsible),
             record_id=run.record.id,
             deal_id=run.deal.id if run.deal else None,
         )
     )
     return Outcome("done", None, note_id)
+
+
+def who(run: Run, crm_user_id: str) -> str:
+    """Name a CRM user after their employee; only their CRM id when no employee is linked."""
+    return run.people.name_of(crm_user_id) or UNNAMED.format(crm_user_id)
