@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,11 @@ from callbridge.connectors import registry
 from callbridge.connectors.hubspot.spec import SPEC as HUBSPOT
 from callbridge.connectors.local.connector import build as build_local
 from callbridge.connectors.spec import ConnectorSpec
+from callbridge.domain.phone import stored_readings
+from callbridge.runtime import Runtime
 from callbridge.runtime.schema import alembic_config, metadata, migration_folders, upgrade
+from callbridge.service.bootstrap import create_company
+from callbridge.settings import Settings
 from callbridge.storage.engine import create_engine
 from callbridge.storage.migrate import CORE_VERSIONS, MIGRATIONS
 
@@ -41,6 +46,7 @@ APPLIED = [
     ("0007", "0006"),
     ("0008", "0007"),
     ("0009", "0008"),
+    ("0010", "0009"),
 ]
 #: The revisions that concern one connector only, and the folder each now lives in.
 MOVED = {"0003": HUBSPOT.migrations, "0009": HUBSPOT.migrations}
@@ -102,7 +108,7 @@ def test_the_applied_history_keeps_its_ids_and_chain() -> None:
     scripts = _scripts()
     found = [(s.revision, s.down_revision) for s in reversed(list(scripts.walk_revisions()))]
     assert found == APPLIED
-    assert scripts.get_heads() == ["0009"]
+    assert scripts.get_heads() == ["0010"]
     for revision, _ in APPLIED:
         script = scripts.get_revision(revision)
         assert script is not None
@@ -121,7 +127,7 @@ def test_every_registered_connector_folder_is_searched() -> None:
 async def test_the_migrations_build_the_declared_schema(database_url: str) -> None:
     await upgrade(database_url)
     assert await _differences(database_url) == []
-    assert await _current(database_url) == {"0009"}
+    assert await _current(database_url) == {"0010"}
 
 
 def _previous_layout(tmp_path: Path, url: str) -> Config:
@@ -144,9 +150,9 @@ async def test_a_database_at_the_previous_head_upgrades_unchanged(
     database_url: str, tmp_path: Path
 ) -> None:
     await asyncio.to_thread(command.upgrade, _previous_layout(tmp_path, database_url), "head")
-    assert await _current(database_url) == {"0009"}
+    assert await _current(database_url) == {"0010"}
     await upgrade(database_url)
-    assert await _current(database_url) == {"0009"}
+    assert await _current(database_url) == {"0010"}
     assert await _differences(database_url) == []
 
 
@@ -188,7 +194,7 @@ async def test_a_new_connector_brings_its_migrations_on_a_branch_of_its_own(
     acme = ConnectorSpec(key="acme", build=build_local, migrations=folder)
     monkeypatch.setitem(registry.specs(), "acme", acme)
     await upgrade(database_url)
-    assert await _current(database_url) == {"0009", "acme_0001"}
+    assert await _current(database_url) == {"0010", "acme_0001"}
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
@@ -196,3 +202,78 @@ async def test_a_new_connector_brings_its_migrations_on_a_branch_of_its_own(
     finally:
         await engine.dispose()
     assert "acme_marks" in names
+
+
+async def _store_phones_before_0010(url: str, integration_id: str, raws: list[str]) -> None:
+    """Write a local CRM record with these phones as revision 0009 left them: one reading each."""
+    records = sa.table(
+        "crm_records",
+        *(sa.column(name, sa.String) for name in ("id", "company_id", "integration_id")),
+        *(sa.column(name, sa.String) for name in ("object_type", "name")),
+        *(sa.column(name, sa.DateTime(timezone=True)) for name in ("created_at", "updated_at")),
+    )
+    phones = sa.table(
+        "crm_record_phones",
+        *(sa.column(name) for name in ("record_id", "integration_id", "raw", "e164")),
+    )
+    now = datetime.now(UTC)
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            company_id = (
+                await connection.execute(
+                    sa.text("SELECT company_id FROM integrations WHERE id = :id"),
+                    {"id": integration_id},
+                )
+            ).scalar_one()
+            await connection.execute(
+                sa.insert(records).values(
+                    id="record-1", company_id=company_id, integration_id=integration_id,
+                    object_type="contact", name="Before", created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+            for raw in raws:
+                usual = stored_readings(raw, "DE")[0].number.e164
+                await connection.execute(
+                    sa.insert(phones).values(
+                        record_id="record-1", integration_id=integration_id, raw=raw, e164=usual
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+async def test_0010_gives_the_phones_stored_before_it_their_second_reading(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Bare digits read also as international are indexed both ways once 0010 has run."""
+    await upgrade(database_url, "0009")
+    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=database_url))
+    try:
+        company = await create_company(runtime, "Before 0010", region="DE")
+    finally:
+        await runtime.close()
+    raws = ["33612345607", "4915123456109", "030 1234567", "+33612345607"]
+    await _store_phones_before_0010(database_url, company.integration_id, raws)
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    sa.text(
+                        "SELECT raw, e164, ambiguous_e164 FROM crm_record_phones "
+                        "WHERE integration_id = :id"
+                    ),
+                    {"id": company.integration_id},
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert {raw: (e164, second) for raw, e164, second in rows} == {
+        "33612345607": ("+4933612345607", "+33612345607"),
+        "4915123456109": ("+494915123456109", "+4915123456109"),
+        "030 1234567": ("+49301234567", None),
+        "+33612345607": ("+33612345607", None),
+    }
+    assert await _current(database_url) == {"0010"}

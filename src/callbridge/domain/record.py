@@ -27,6 +27,10 @@ class CrmRecord:
     phones: tuple[str, ...] = ()
     owner: str | None = None
     updated_at: datetime | None = None
+    # The stored number (as written, e.g. ``33612345607``) that matched the caller only when
+    # read as international digits whose "+" was dropped, though it also reads as a national
+    # number of the integration's region; None when the record matched by its usual reading.
+    matched_reading: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from callbridge.connectors.bottlecrm.mapping import (
     task_values,
     user_from_profile,
 )
+from callbridge.connectors.numbers import matched
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
@@ -84,7 +85,8 @@ class BottleCrmConnector:
         for kind, hits in zip(kinds, answers, strict=True):
             for hit in hits:
                 if same_number(hit.get("phone") or "", phone.e164, self._region):
-                    record = record_from_hit(hit, kind)
+                    found_record = record_from_hit(hit, kind)
+                    record = matched(found_record, phone, self._region) or found_record
                     self._homes[record.id] = kind.value
                     found.append(record)
         return found

@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from callbridge.connectors.numbers import reading_of
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
@@ -75,9 +76,11 @@ def same_number(raw: str, e164: str, region: str) -> bool:
 
     BottleCRM's lookup also matches on the last ten digits alone, which pairs numbers of
     different countries; re-reading the stored number with the integration's region drops those.
+    Every reading counts: ``33612345607`` stored in a German org is +33 6 12 34 56 07 too.
     """
-    parsed = normalize(raw, region)
-    return not isinstance(parsed, PhoneNumber) or parsed.e164 == e164
+    if not isinstance(normalize(raw, region), PhoneNumber):
+        return True
+    return reading_of(raw, e164, region) is not None
 
 
 def split_name(name: str) -> tuple[str, str]:

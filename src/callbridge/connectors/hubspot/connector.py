@@ -15,10 +15,11 @@ from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentia
 from callbridge.connectors.hubspot.creates import OnceCreator, Target
 from callbridge.connectors.hubspot.limits import RateBucket
 from callbridge.connectors.hubspot.store import PhoneCache, WrittenObjects
+from callbridge.connectors.numbers import matched, reading_of
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
-from callbridge.domain.phone import PhoneNumber
+from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
 from callbridge.errors import Permanent
@@ -33,18 +34,30 @@ LOOKUP_PREPAID = 1
 DEAL_LOOKUP_PREPAID = 3
 
 
-def phone_groups(phone: PhoneNumber, calculated: list[str], raw: list[str]) -> list[Any]:
+def phone_groups(
+    phone: PhoneNumber, calculated: list[str], raw: list[str], region: str
+) -> list[Any]:
     """Return the filter groups matching ``phone`` on HubSpot's searchable national digits.
 
     HubSpot standardizes phones into ``hs_searchable_calculated_*`` (area code and local number,
     no country code), so the national digits are searched there; the raw E.164 is searched too.
-    One group per property keeps us far below the 5 groups / 18 filters limit.
+    One group per property keeps us far below the 5 groups / 18 filters limit. A number typed
+    without its "+" that also reads as a national number of the portal's region (``33612345607``
+    in Germany) is standardized as that national number: its digits are one more value of the
+    same filter, so finding it costs no request.
     """
     digits = phone.national_digits()
-    values = sorted({digits, digits.lstrip("0")})
+    values = sorted({digits, digits.lstrip("0"), *bare_digits(phone, region)})
     groups = [[{"propertyName": n, "operator": "IN", "values": values}] for n in calculated]
     groups += [[{"propertyName": n, "operator": "EQ", "value": phone.e164}] for n in raw]
     return [{"filters": filters} for filters in groups]
+
+
+def bare_digits(phone: PhoneNumber, region: str) -> list[str]:
+    """Return the caller's digits without "+" if, stored so, they read as a national number too."""
+    digits = phone.e164.removeprefix("+")
+    reading = reading_of(digits, phone.e164, region)
+    return [digits] if reading is not None and reading.ambiguous else []
 
 
 class HubSpotConnector:
@@ -69,6 +82,9 @@ class HubSpotConnector:
         self.without_deals: set[str] = set()
         # Records a cached lookup showed without deals then: their lookup reserves no batch read.
         self.had_no_deals: set[str] = set()
+        # The deal this sync created or found on a record: the call logged on that record is
+        # associated with it even when the activity names no deal (a new caller's deal).
+        self.deal_of: dict[str, str] = {}
 
     @property
     def config(self) -> HubSpotConfig:
@@ -106,7 +122,9 @@ class HubSpotConnector:
         elif mode != "never":
             found += await self._search_records(
                 "companies",
-                phone_groups(phone, ["hs_searchable_calculated_phone_number"], ["phone"]),
+                phone_groups(
+                    phone, ["hs_searchable_calculated_phone_number"], ["phone"], self.region
+                ),
                 mapping.COMPANY_PROPERTIES,
             )
         matching = self._matching(found, phone)
@@ -123,6 +141,7 @@ class HubSpotConnector:
                 phone,
                 ["hs_searchable_calculated_phone_number", "hs_searchable_calculated_mobile_number"],
                 ["phone", "mobilephone"],
+                self.region,
             ),
             mapping.CONTACT_PROPERTIES,
         )
@@ -130,8 +149,13 @@ class HubSpotConnector:
     def _matching(
         self, found: list[tuple[CrmRecord, bool]], phone: PhoneNumber
     ) -> list[tuple[CrmRecord, bool]]:
-        """Keep the records found whose number really is ``phone``."""
-        return [(record, deals) for record, deals in found if self._same_number(record, phone)]
+        """Keep the records found whose number really is ``phone``, marked with how it is."""
+        kept = []
+        for record, deals in found:
+            marked = matched(record, phone, self.region)
+            if marked is not None or self._same_digits(record, phone):
+                kept.append((marked or record, deals))
+        return kept
 
     async def _note_without_deals(self, found: list[tuple[CrmRecord, bool]]) -> None:
         """Remember the records HubSpot counts no deal on, unless we created one on them.
@@ -144,12 +168,18 @@ class HubSpotConnector:
             ours = await self.written.records_with("deal", candidates)
             self.without_deals |= candidates - ours
 
-    def _same_number(self, record: CrmRecord, phone: PhoneNumber) -> bool:
-        """Drop national-digit matches of another country; keep numbers we cannot parse."""
-        if mapping.has_number(record, phone, self.region):
-            return True
+    def _same_digits(self, record: CrmRecord, phone: PhoneNumber) -> bool:
+        """Keep a number we cannot read when its digits are the caller's national digits.
+
+        National-digit matches of another country, which we can read, are dropped by
+        :func:`~callbridge.connectors.numbers.matched` before this.
+        """
         digits = phone.national_digits().lstrip("0")
-        return any(re.sub(r"\D", "", raw).lstrip("0") == digits for raw in record.phones)
+        return any(
+            re.sub(r"\D", "", raw).lstrip("0") == digits
+            for raw in record.phones
+            if not isinstance(normalize(raw, self.region), PhoneNumber)
+        )
 
     async def _search_records(
         self, kind: str, groups: list[Any], properties: list[str]
@@ -221,8 +251,11 @@ class HubSpotConnector:
         return await self.creator.create(target, {**props, mapping.RECORD_ID: record_id}, links)
 
     async def log_call(self, activity: ActivityDraft) -> str:
-        """Create the calls engagement with its record and deal associations, in one request."""
-        links = mapping.associations("calls", activity.record_id, activity.deal_id)
+        """Create the calls engagement with its record and deal associations, in one request.
+
+        The deal is the activity's, or else the one this sync created or found on the record.
+        """
+        links = mapping.associations("calls", activity.record_id, self._deal_for(activity))
         props = mapping.call_properties(activity)
         return await self._create_once(
             "call", activity.external_id, activity.record_id, props, links
@@ -232,8 +265,14 @@ class HubSpotConnector:
         """PATCH the engagement with the latest data; link the deal if one appeared since."""
         body = {"properties": mapping.call_properties(activity)}
         await self.client.request("PATCH", f"{OBJECTS}/calls/{activity_id}", json=body)
-        if activity.deal_id:
-            await self._associate("calls", activity_id, "deals", activity.deal_id, 206)
+        deal_id = self._deal_for(activity)
+        if deal_id:
+            type_id = mapping.ASSOCIATION["calls"]["deals"]
+            await self._associate("calls", activity_id, "deals", deal_id, type_id)
+
+    def _deal_for(self, activity: ActivityDraft) -> str | None:
+        """Return the deal a call engagement goes with: the activity's, or this sync's deal."""
+        return activity.deal_id or self.deal_of.get(activity.record_id)
 
     async def _associate(
         self, kind: str, object_id: str, to_type: str, to_id: str, type_id: int
@@ -263,13 +302,17 @@ class HubSpotConnector:
         body = {"properties": mapping.DEAL_PROPERTIES, "inputs": inputs}
         found = await self.client.request("POST", f"{OBJECTS}/deals/batch/read", json=body)
         deals = [d for d in map(mapping.deal_from, found.get("results") or []) if d.is_open]
-        return max(deals, key=lambda d: (d.updated_at is not None, d.updated_at), default=None)
+        deal = max(deals, key=lambda d: (d.updated_at is not None, d.updated_at), default=None)
+        if deal is not None:
+            self.deal_of[record_id] = deal.id
+        return deal
 
     async def create_deal(self, draft: DealDraft) -> Deal:
         """Create a deal on the record (pipeline, stage, owner, UTM), once per external id."""
         props = mapping.deal_properties(draft, self.config.deal_pipeline, self.config.deal_stage)
         links = mapping.associations("deals", draft.record_id, None)
         deal_id = await self._create_once("deal", draft.external_id, draft.record_id, props, links)
+        self.deal_of[draft.record_id] = deal_id
         return Deal(deal_id, draft.name, draft.owner, props["dealstage"])
 
     async def set_deal_owner(self, deal_id: str, owner: str) -> None:

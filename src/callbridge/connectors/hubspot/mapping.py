@@ -6,10 +6,11 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+from callbridge.connectors.numbers import reading_of
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
-from callbridge.domain.phone import PhoneNumber, normalize
+from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
 
@@ -108,12 +109,8 @@ def has_deals(found: dict[str, Any]) -> bool:
 
 
 def has_number(record: CrmRecord, phone: PhoneNumber, region: str) -> bool:
-    """Return whether one of the record's stored numbers is ``phone`` once normalized."""
-    for raw in record.phones:
-        parsed = normalize(raw, region)
-        if isinstance(parsed, PhoneNumber) and parsed.e164 == phone.e164:
-            return True
-    return False
+    """Return whether one of the record's stored numbers, under any reading, is ``phone``."""
+    return any(reading_of(raw, phone.e164, region) is not None for raw in record.phones)
 
 
 def record_to_json(record: CrmRecord, deals: bool) -> dict[str, Any]:
@@ -127,6 +124,7 @@ def record_to_json(record: CrmRecord, deals: bool) -> dict[str, Any]:
         "owner": record.owner,
         "updated_at": updated,
         "deals": deals,
+        "matched_reading": record.matched_reading,
     }
 
 
@@ -134,7 +132,8 @@ def record_from_json(data: dict[str, Any]) -> CrmRecord:
     """Read a record back from the lookup cache."""
     updated = datetime.fromisoformat(data["updated_at"]) if data["updated_at"] else None
     return CrmRecord(data["id"], ObjectType(data["object_type"]), data["name"],
-                     tuple(data["phones"]), data["owner"], updated)  # fmt: skip
+                     tuple(data["phones"]), data["owner"], updated,
+                     data.get("matched_reading"))  # fmt: skip
 
 
 def call_properties(activity: ActivityDraft) -> dict[str, str]:

@@ -7,39 +7,17 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
-from callbridge.connectors.local.mapping import activity_values, record_from_row
+from callbridge.connectors.local.mapping import activity_values
 from callbridge.connectors.local.phone_index import SqlitePhoneIndex, index_for
+from callbridge.connectors.local.phones import FIND_BY_E164, group_records, readings_of
 from callbridge.connectors.local.tables import crm_activities, crm_record_phones, crm_records
 from callbridge.domain.activity import ActivityDraft
-from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.storage import units
-
-
-def _find_by_e164_query() -> Any:
-    """Build once the lookup by number: it runs on every call, so it is not rebuilt each time."""
-    match = aliased(crm_record_phones)
-    every = aliased(crm_record_phones)
-    return (
-        select(crm_records, every.c.raw)
-        .select_from(match)
-        .join(crm_records, crm_records.c.id == match.c.record_id)
-        .join(every, every.c.record_id == crm_records.c.id)
-        .where(
-            crm_records.c.company_id == bindparam("company_id"),
-            match.c.integration_id == bindparam("integration_id"),
-            match.c.e164 == bindparam("e164"),
-        )
-        .order_by(crm_records.c.id, every.c.id)
-    )
-
-
-_FIND_BY_E164 = _find_by_e164_query()
 
 
 def _sqlite_index(reads: async_sessionmaker[AsyncSession]) -> SqlitePhoneIndex | None:
@@ -48,7 +26,7 @@ def _sqlite_index(reads: async_sessionmaker[AsyncSession]) -> SqlitePhoneIndex |
     url = getattr(bind, "url", None)
     if url is None or url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    return index_for(str(url.database), _FIND_BY_E164)
+    return index_for(str(url.database), FIND_BY_E164)
 
 
 class LocalCrmClient:
@@ -82,17 +60,24 @@ class LocalCrmClient:
 
     def e164_of(self, raw: str) -> str | None:
         """Return the E.164 form of a number as stored, using the integration's region."""
-        parsed = normalize(raw, self._region)
-        return parsed.e164 if isinstance(parsed, PhoneNumber) else None
+        return self.readings_of(raw)[0]
+
+    def readings_of(self, raw: str) -> tuple[str | None, str | None]:
+        """Return the usual E.164 reading of a stored number and its ambiguous one, if any."""
+        return readings_of(raw, self._region)
 
     async def find_by_e164(self, e164: str) -> list[CrmRecord]:
-        """Return the records having ``e164`` among their phones, in one indexed query."""
+        """Return the records having ``e164`` among their phones' readings, in one query.
+
+        A record found only through the ambiguous reading of a phone names that phone in
+        ``matched_reading``.
+        """
         params = {**self._scope(), "e164": e164}
         if self._fast is not None:
-            return _group(await self._fast.rows(params))
+            return group_records(await self._fast.rows(params), e164)
         async with self._reads() as session:
-            rows = (await session.execute(_FIND_BY_E164, params)).mappings().all()
-        return _group(rows)
+            rows = (await session.execute(FIND_BY_E164, params)).mappings().all()
+        return group_records(rows, e164)
 
     async def create_record(
         self,
@@ -126,15 +111,19 @@ class LocalCrmClient:
         return CrmRecord(record_id, object_type, name, tuple(phones), owner, now)
 
     def _phone_rows(self, record_id: str, phones: Sequence[str]) -> list[dict[str, Any]]:
-        return [
-            {
-                "record_id": record_id,
-                "integration_id": self._integration_id,
-                "raw": raw,
-                "e164": self.e164_of(raw),
-            }
-            for raw in phones
-        ]
+        rows = []
+        for raw in phones:
+            usual, ambiguous = readings_of(raw, self._region)
+            rows.append(
+                {
+                    "record_id": record_id,
+                    "integration_id": self._integration_id,
+                    "raw": raw,
+                    "e164": usual,
+                    "ambiguous_e164": ambiguous,
+                }
+            )
+        return rows
 
     async def get_record(self, record_id: str) -> CrmRecord | None:
         """Return one record with its phones, or None."""
@@ -146,7 +135,7 @@ class LocalCrmClient:
         )
         async with self._reads() as session:
             rows = (await session.execute(query)).mappings().all()
-        records = _group(rows)
+        records = group_records(rows)
         return records[0] if records else None
 
     def _where(self) -> list[Any]:
@@ -291,14 +280,3 @@ class LocalCrmClient:
                 )
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _group(rows: Sequence[Any]) -> list[CrmRecord]:
-    """Fold (record, phone) rows into records with all their phones."""
-    phones: dict[str, list[str]] = {}
-    first: dict[str, Any] = {}
-    for row in rows:
-        first.setdefault(row["id"], row)
-        if row["raw"] is not None:
-            phones.setdefault(row["id"], []).append(row["raw"])
-    return [record_from_row(row, phones.get(key, [])) for key, row in first.items()]

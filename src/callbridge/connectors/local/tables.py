@@ -51,7 +51,11 @@ crm_record_phones = Table(
     Column("integration_id", String(36), ForeignKey("integrations.id"), nullable=False),
     Column("raw", String(100), nullable=False),
     Column("e164", String(20), nullable=True),
+    # The second reading of bare digits that are also an international number without its "+"
+    # (``33612345607`` with region DE: ``e164`` +4933612345607, this +33612345607).
+    Column("ambiguous_e164", String(20), nullable=True),
     Index("ix_crm_record_phones_lookup", "integration_id", "e164"),
+    Index("ix_crm_record_phones_ambiguous", "integration_id", "ambiguous_e164"),
     Index("ix_crm_record_phones_record", "record_id"),
 )
 

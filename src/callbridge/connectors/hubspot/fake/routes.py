@@ -238,6 +238,9 @@ class Api:
         specs = await request.json()
         if kind is None or to_type is None or not isinstance(specs, list):
             return _invalid("the body must be an array of association types")
+        for object_kind, object_id in ((kind, params["id"]), (to_type, params["to_id"])):
+            if object_id not in self.state.objects.get(object_kind, {}):
+                return error(404, f"{object_kind} {object_id} not found", "OBJECT_NOT_FOUND")
         for spec in specs:
             type_id = int(spec["associationTypeId"])
             if type_id not in ASSOCIATION_TYPES.get((kind, to_type), set()):
