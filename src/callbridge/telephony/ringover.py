@@ -61,6 +61,8 @@ CALL_EVENTS: dict[str, EventKind] = {
     "missed": EventKind.MISSED,
     "voicemail": EventKind.VOICEMAIL,
 }
+_UNANSWERED = frozenset({EventKind.MISSED, EventKind.VOICEMAIL})
+_FINAL = _UNANSWERED | {EventKind.ENDED}
 AFTERCALL_EVENTS = frozenset(
     {"record_available", "voicemail_available", "comments_updated", "tags_updated"}
 )
@@ -205,7 +207,7 @@ def _check_times(claims: Mapping[str, Any], now: datetime) -> None:
 def _call_event(ids: str, envelope: RingoverEnvelope, call: RingoverCall) -> CallEvent:
     """Map a call event (ringing, answered, hangup, missed, voicemail) onto a CallEvent."""
     kind = CALL_EVENTS[envelope.event]
-    answered = call.answered_time if kind is not EventKind.MISSED else None
+    answered = call.answered_time if kind not in _UNANSWERED else None
     return CallEvent(
         event_id=ids,
         call_id=call.call_id,
@@ -218,7 +220,7 @@ def _call_event(ids: str, envelope: RingoverEnvelope, call: RingoverCall) -> Cal
         started_at=call.start_time,
         answered_at=answered,
         ended_at=call.hangup_time,
-        duration=_talk_time(call, answered),
+        duration=_talk_time(kind, call, answered),
         recording_url=str(call.record) if call.record else None,
         disposition=call.reason if kind in (EventKind.MISSED, EventKind.VOICEMAIL) else None,
     )
@@ -272,13 +274,16 @@ def _agent(user: RingoverUser | None) -> Agent | None:
     return Agent(id=user.user_id, email=user.email or None, name=shown)
 
 
-def _talk_time(call: RingoverCall, answered: datetime | None) -> int | None:
-    """Return the talk time: hang-up minus answer when both are known, else Ringover's own."""
-    if answered is not None and call.hangup_time is not None:
-        seconds = round((call.hangup_time - answered).total_seconds())
-        if seconds > DURATION_MAX:
-            raise PayloadError("data.hangup_time", f"is more than {DURATION_MAX} s after answered")
-        return max(seconds, 0)
-    if answered is None and call.hangup_time is not None:
-        return 0
-    return call.duration_in_seconds
+def _talk_time(kind: EventKind, call: RingoverCall, answered: datetime | None) -> int | None:
+    """Return the talk time: hang-up minus answer, else Ringover's own; 0 for unanswered calls.
+
+    ``duration_in_seconds`` of an unanswered call counts its ringing, so it is never used then.
+    """
+    if answered is None:
+        return 0 if kind in _FINAL or call.hangup_time is not None else None
+    if call.hangup_time is None:
+        return call.duration_in_seconds
+    seconds = round((call.hangup_time - answered).total_seconds())
+    if seconds > DURATION_MAX:
+        raise PayloadError("data.hangup_time", f"is more than {DURATION_MAX} s after answered")
+    return max(seconds, 0)

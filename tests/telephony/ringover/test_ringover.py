@@ -236,6 +236,20 @@ def test_an_answered_call_folds_the_same_in_any_order(names: list[str]) -> None:
     assert (call.answered_at, call.ended_at) == (seconds(8.25), seconds(121.5))
 
 
+@pytest.mark.parametrize("event", ["missed", "voicemail"])
+def test_an_unanswered_calls_duration_is_not_talk_time(event: str) -> None:
+    ringing = document("call_ringing.json")
+    doc = document(f"call_{event}.json")
+    doc["data"].update(answered_time=ringing["timestamp"] + 5, duration_in_seconds=30)
+    del doc["data"]["hangup_time"]
+    hangup = document("call_missed.json")
+    hangup["event"] = "hangup"
+    hangup["data"]["duration_in_seconds"] = 30
+    events = [parse(d).events[0] for d in (ringing, doc, hangup)]
+    assert [e.duration for e in events] == [None, 0, 0]
+    assert fold(events).state is not CallState.ENDED
+
+
 def test_a_voicemail_call_folds_to_voicemail_with_its_message() -> None:
     names = ["call_ringing.json", "call_voicemail.json", "aftercall_voicemail_available.json"]
     call = fold(only_event(name) for name in names)
