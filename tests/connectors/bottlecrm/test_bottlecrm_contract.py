@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,6 +31,11 @@ class BottleCrmHarness:
     api: httpx.AsyncClient
     transport: LosingTransport
     org: BottleCrmOrg
+    make: Callable[[str], Connector]
+
+    async def in_region(self, region: str) -> BottleCrmHarness:
+        """Return the same org with a connector reading numbers in ``region``."""
+        return BottleCrmHarness(self.make(region), self.api, self.transport, self.org, self.make)
 
     async def store_record(self, name: str, raw_phone: str) -> str:
         """Create a contact with its phone typed as given."""
@@ -107,8 +112,11 @@ def harness(
 ) -> BottleCrmHarness:
     """The connector on a fresh org of the real server (an admin and an agent)."""
     http, transport = losing_http
-    connector = bottlecrm_connector(http, bottlecrm.url, bottlecrm_org.token)
-    return BottleCrmHarness(connector, bottlecrm_api, transport, bottlecrm_org)
+
+    def make(region: str) -> Connector:
+        return bottlecrm_connector(http, bottlecrm.url, bottlecrm_org.token, region)
+
+    return BottleCrmHarness(make("US"), bottlecrm_api, transport, bottlecrm_org, make)
 
 
 TestBottleCrmConnector = contract_test_class(

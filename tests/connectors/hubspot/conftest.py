@@ -65,12 +65,13 @@ def make_connector(hs_runtime: Runtime, integration_id: str, fake: FakeHubSpot) 
     def make(
         credentials: dict[str, Any] | None = None,
         clock: Callable[[], datetime] = utc_now,
+        region: str = "US",
         **config: Any,
     ) -> HubSpotConnector:
         context = IntegrationContext(
             integration_id=integration_id,
             company_id="unused",
-            default_region="US",
+            default_region=region,
             config={**ROOMY, "base_url": fake.url, **config},
             credentials=credentials if credentials is not None else {"access_token": TOKEN},
             http=hs_runtime.http,

@@ -29,6 +29,12 @@ class HubSpotHarness:
 
     connector: Connector
     fake: FakeHubSpot
+    make: MakeConnector
+
+    async def in_region(self, region: str) -> HubSpotHarness:
+        """Return the same portal set in ``region``, and a connector reading numbers there."""
+        self.fake.state.region = region
+        return HubSpotHarness(self.make(region=region), self.fake, self.make)
 
     async def store_record(self, name: str, raw_phone: str) -> str:
         """Create a contact in the fake with its phone as typed."""
@@ -81,7 +87,7 @@ class HubSpotHarness:
 def harness(make_connector: MakeConnector, fake: FakeHubSpot) -> HubSpotHarness:
     """HubSpot on a fresh fake portal with two owners."""
     fake.state.owners = [{**owner, "type": "PERSON", "archived": False} for owner in OWNERS]
-    return HubSpotHarness(make_connector(), fake)
+    return HubSpotHarness(make_connector(), fake, make_connector)
 
 
 TestHubSpotConnector = contract_test_class(

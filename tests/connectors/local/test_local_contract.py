@@ -32,6 +32,7 @@ class LocalHarness:
     connector: Connector
     runtime: Runtime
     company_id: str
+    integration: dict[str, Any]
 
     @property
     def local(self) -> LocalConnector:
@@ -43,6 +44,12 @@ class LocalHarness:
         """Create a contact with a phone typed as given."""
         record = await self.local.client.create_record(ObjectType.CONTACT, name, [raw_phone])
         return record.id
+
+    async def in_region(self, region: str) -> LocalHarness:
+        """Return the same integration's local CRM read with another default region."""
+        integration = {**self.integration, "default_region": region}
+        connector = connector_for(self.runtime, integration)
+        return LocalHarness(connector, self.runtime, self.company_id, integration)
 
     async def read_call(self, record_id: str, activity_id: str) -> dict[str, Any]:
         """Return the stored activity."""
@@ -123,7 +130,7 @@ async def harness(local_runtime: Runtime) -> LocalHarness:
         )
     assert integration is not None
     connector = connector_for(local_runtime, integration)
-    return LocalHarness(connector, local_runtime, company.company_id)
+    return LocalHarness(connector, local_runtime, company.company_id, dict(integration))
 
 
 TestLocalConnector = contract_test_class(LocalConnector.capabilities, name="TestLocalConnector")

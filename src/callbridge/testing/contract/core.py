@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import ClassVar
 
 from hypothesis import given
+from hypothesis import strategies as st
 
 from callbridge.connectors.base import PROTOCOLS, Capability, supports
 from callbridge.domain.phone import PhoneNumber, parse_e164
 from callbridge.domain.record import ContactDraft
 from callbridge.testing.contract.explore import (
+    BARE_PAIRS,
     FEW,
     NAMES,
+    FreshBareNumbers,
     FreshNumbers,
     Numbers,
     draft,
@@ -46,8 +49,9 @@ class ContractSuite:
         return parse_e164(e164)
 
 
-class CoreContract(ContractSuite, FreshNumbers):
-    """What every connector must do. Harness hooks: ``store_record``, ``read_call``."""
+class CoreContract(ContractSuite, FreshNumbers, FreshBareNumbers):
+    """What every connector must do. Harness hooks: ``store_record``, ``read_call``,
+    ``in_region``."""
 
     async def test_declares_exactly_the_capabilities_it_implements(
         self, harness: ContractHarness
@@ -76,6 +80,21 @@ class CoreContract(ContractSuite, FreshNumbers):
         record_id = await harness.store_record(name, typed(number, layout))
         found = await harness.connector.find_by_phone(self.phone(number))
         assert [record.id for record in found] == [record_id]
+
+    @FEW
+    @given(pair=st.sampled_from(BARE_PAIRS), name=NAMES)
+    async def test_a_number_stored_without_its_plus_is_found_where_it_also_reads_as_national(
+        self, harness: ContractHarness, pair: tuple[str, str], name: str
+    ) -> None:
+        """``33612345607`` stored in a German CRM is the French caller's (and says how it
+        matched); a number ending with the same digits in another country is not."""
+        number = self.fresh_bare_number(*pair)
+        regional = await harness.in_region(number.region)
+        record_id = await regional.store_record(name, number.stored)
+        found = await regional.connector.find_by_phone(self.phone(number.e164))
+        assert [(r.id, r.matched_reading) for r in found] == [(record_id, number.stored)]
+        look_alike = await regional.connector.find_by_phone(self.phone(number.look_alike))
+        assert record_id not in [record.id for record in look_alike]
 
     async def test_an_unknown_number_finds_nothing(self, harness: ContractHarness) -> None:
         await harness.store_record("Jane Caller", self.numbers.national)

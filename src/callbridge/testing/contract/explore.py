@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import phonenumbers
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from callbridge.domain.activity import ActivityDraft
+from callbridge.domain.phone import stored_readings
 
 
 @dataclass(frozen=True)
@@ -105,3 +107,63 @@ class FreshNumbers:
         self.__dict__["_numbers_given"] = count + 1
         area = AREAS[count // 100 % len(AREAS)]
         return f"+1{area}5550{100 + count % 100}"
+
+
+# (integration's region, caller's country) pairs where the caller's mobile number typed without
+# its "+" is also a valid national number of the region (read so by libphonenumber's metadata):
+# ``33612345607`` in Germany. Regions with a fixed national length (FR, GB, US…) have none.
+BARE_PAIRS = (
+    ("DE", "FR"), ("DE", "GB"), ("DE", "IT"), ("DE", "ES"), ("DE", "CH"), ("DE", "PL"),
+    ("DE", "IN"), ("DE", "BR"), ("DE", "JP"), ("DE", "AU"), ("AT", "FR"), ("AT", "US"),
+    ("AT", "NL"), ("AT", "BR"), ("IT", "FR"), ("IT", "BE"), ("LU", "FR"), ("LU", "CH"),
+    ("LU", "SE"), ("CN", "RU"),
+)  # fmt: skip
+# Country codes a look-alike is given in front of the caller's last digits.
+LOOK_ALIKE_CODES = ("1", "44", "39", "61", "7", "81", "86", "55", "90", "27")
+
+
+@dataclass(frozen=True)
+class BareNumber:
+    """A caller's number stored without its "+" where those digits are also a national number."""
+
+    region: str  # the integration's region
+    stored: str  # the caller's digits with the country code, no "+"
+    e164: str  # the caller
+    look_alike: str  # another number ending with the caller's last nine or ten digits
+
+
+class FreshBareNumbers:
+    """Hand each case a bare-stored number of a drawn (region, country) pair, never used before.
+
+    The country and region are drawn by Hypothesis; the last digits count up, so replayed and
+    shrunk cases store numbers of their own too.
+    """
+
+    def fresh_bare_number(self, region: str, country: str) -> BareNumber:
+        """Return the next number of ``country`` ambiguous in ``region``, with a look-alike."""
+        example = phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.MOBILE)
+        assert example is not None, f"libphonenumber has no mobile example for {country}"
+        significant = str(example.national_number)
+        while True:
+            count: int = self.__dict__.get("_bare_given", 0)
+            self.__dict__["_bare_given"] = count + 1
+            e164 = f"+{example.country_code}{significant[:-4]}{count % 10_000:04d}"
+            found = _bare_number(region, e164)
+            if found is not None:
+                return found
+
+
+def _bare_number(region: str, e164: str) -> BareNumber | None:
+    """Return ``e164`` stored bare in ``region`` if both readings are valid, with a look-alike."""
+    readings = [r.number.e164 for r in stored_readings(e164[1:], region)]
+    if not phonenumbers.is_valid_number(phonenumbers.parse(e164)) or readings[-1:] != [e164]:
+        return None
+    if len(readings) < 2:  # the usual reading and the ambiguous one
+        return None
+    for code in LOOK_ALIKE_CODES:
+        for tail in (e164[-10:], e164[-9:]):
+            look_alike = f"+{code}{tail}"
+            number = phonenumbers.parse(look_alike)
+            if phonenumbers.is_valid_number(number) and look_alike not in readings:
+                return BareNumber(region, e164[1:], e164, look_alike)
+    return None

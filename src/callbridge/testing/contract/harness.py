@@ -28,6 +28,14 @@ class ContractHarness(Protocol):
         """Return the activity as the CRM holds it: at least ``recording_url`` and ``notes``."""
         ...
 
+    async def in_region(self, region: str) -> ContractHarness:
+        """Return a harness on the same CRM account as if the company were based in ``region``.
+
+        Its connector is built with ``region`` as the integration's default region, and the CRM's
+        own country setting is ``region`` too where it has one (a HubSpot portal's).
+        """
+        ...
+
 
 @runtime_checkable
 class CallsHarness(ContractHarness, Protocol):
