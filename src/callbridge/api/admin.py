@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
@@ -50,28 +50,21 @@ class UserIn(BaseModel):
 
 
 class SourceIn(BaseModel):
-    """A telephony platform sending webhooks."""
+    """A generic telephony source: Callbridge generates its signing secret."""
 
-    provider: Literal[tuple(sorted(PROVIDERS))] = "generic"  # type: ignore[valid-type]
+    provider: Literal["generic"] = "generic"
     name: Name
-    secret: Annotated[Storable, Field(min_length=8, max_length=1000)] | None = Field(
-        default=None,
-        description="The platform's own webhook secret, required for platforms that make it: "
-        "`aircall` (the webhook's token), `ringover` (the webhook's signature key). Left out "
-        "for `generic`, which gets a new `whsec_…` secret.",
-    )
 
-    @model_validator(mode="after")
-    def _secret_from_the_platform(self) -> SourceIn:
-        """Require the platform's secret for vendor providers; generic ones get a new one."""
-        if self.provider == "generic" and self.secret is not None:
-            raise ValueError("secret: leave it out for a generic source; one is generated")
-        if self.provider != "generic" and self.secret is None:
-            raise ValueError(
-                f"secret: required for provider {self.provider}: paste the webhook's token or "
-                "signature key from the platform's console"
-            )
-        return self
+
+class VendorSourceIn(BaseModel):
+    """A vendor's telephony source: the platform makes the webhook secret, pasted here."""
+
+    provider: Literal[tuple(sorted(set(PROVIDERS) - {"generic"}))]  # type: ignore[valid-type]
+    name: Name
+    secret: Annotated[Storable, Field(min_length=8, max_length=1000)] = Field(
+        description="The platform's webhook secret: Aircall's webhook token, Ringover's "
+        "signature key (docs/telephony/)"
+    )
 
 
 class CompanyShown(BaseModel):
@@ -242,9 +235,11 @@ async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[UserShown]:
 
 
 @router.post("/sources", status_code=201)
-async def create_source(body: SourceIn, who: PrincipalDep, runtime: RuntimeDep) -> SourceCreated:
+async def create_source(
+    body: SourceIn | VendorSourceIn, who: PrincipalDep, runtime: RuntimeDep
+) -> SourceCreated:
     """Register a telephony source; its signing secret is shown once, in this answer."""
-    secret = body.secret or generate_secret()
+    secret = body.secret if isinstance(body, VendorSourceIn) else generate_secret()
     async with runtime.sessions.begin() as session:
         source_id = await accounts.create_source(
             session,
