@@ -15,7 +15,7 @@ from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentia
 from callbridge.connectors.hubspot.creates import OnceCreator, Target
 from callbridge.connectors.hubspot.limits import RateBucket
 from callbridge.connectors.hubspot.store import PhoneCache, WrittenObjects
-from callbridge.connectors.numbers import matched, reading_of
+from callbridge.connectors.numbers import matched
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
@@ -32,32 +32,6 @@ LOOKUP_PREPAID = 1
 # Reserved by an open-deal lookup: the associations, the deals' batch read when the record has
 # deals, and the call log that follows it.
 DEAL_LOOKUP_PREPAID = 3
-
-
-def phone_groups(
-    phone: PhoneNumber, calculated: list[str], raw: list[str], region: str
-) -> list[Any]:
-    """Return the filter groups matching ``phone`` on HubSpot's searchable national digits.
-
-    HubSpot standardizes phones into ``hs_searchable_calculated_*`` (area code and local number,
-    no country code), so the national digits are searched there; the raw E.164 is searched too.
-    One group per property keeps us far below the 5 groups / 18 filters limit. A number typed
-    without its "+" that also reads as a national number of the portal's region (``33612345607``
-    in Germany) is standardized as that national number: its digits are one more value of the
-    same filter, so finding it costs no request.
-    """
-    digits = phone.national_digits()
-    values = sorted({digits, digits.lstrip("0"), *bare_digits(phone, region)})
-    groups = [[{"propertyName": n, "operator": "IN", "values": values}] for n in calculated]
-    groups += [[{"propertyName": n, "operator": "EQ", "value": phone.e164}] for n in raw]
-    return [{"filters": filters} for filters in groups]
-
-
-def bare_digits(phone: PhoneNumber, region: str) -> list[str]:
-    """Return the caller's digits without "+" if, stored so, they read as a national number too."""
-    digits = phone.e164.removeprefix("+")
-    reading = reading_of(digits, phone.e164, region)
-    return [digits] if reading is not None and reading.ambiguous else []
 
 
 class HubSpotConnector:
@@ -122,7 +96,7 @@ class HubSpotConnector:
         elif mode != "never":
             found += await self._search_records(
                 "companies",
-                phone_groups(
+                mapping.phone_groups(
                     phone, ["hs_searchable_calculated_phone_number"], ["phone"], self.region
                 ),
                 mapping.COMPANY_PROPERTIES,
@@ -137,7 +111,7 @@ class HubSpotConnector:
         """Search contacts by phone and mobile phone, in one request."""
         return await self._search_records(
             "contacts",
-            phone_groups(
+            mapping.phone_groups(
                 phone,
                 ["hs_searchable_calculated_phone_number", "hs_searchable_calculated_mobile_number"],
                 ["phone", "mobilephone"],

@@ -113,6 +113,32 @@ def has_number(record: CrmRecord, phone: PhoneNumber, region: str) -> bool:
     return any(reading_of(raw, phone.e164, region) is not None for raw in record.phones)
 
 
+def phone_groups(
+    phone: PhoneNumber, calculated: list[str], raw: list[str], region: str
+) -> list[Any]:
+    """Return the filter groups matching ``phone`` on HubSpot's searchable national digits.
+
+    HubSpot standardizes phones into ``hs_searchable_calculated_*`` (area code and local number,
+    no country code), so the national digits are searched there; the raw E.164 is searched too.
+    One group per property keeps us far below the 5 groups / 18 filters limit. A number typed
+    without its "+" that also reads as a national number of the portal's region (``33612345607``
+    in Germany) is standardized as that national number: its digits are one more value of the
+    same filter, so finding it costs no request.
+    """
+    digits = phone.national_digits()
+    values = sorted({digits, digits.lstrip("0"), *bare_digits(phone, region)})
+    groups = [[{"propertyName": n, "operator": "IN", "values": values}] for n in calculated]
+    groups += [[{"propertyName": n, "operator": "EQ", "value": phone.e164}] for n in raw]
+    return [{"filters": filters} for filters in groups]
+
+
+def bare_digits(phone: PhoneNumber, region: str) -> list[str]:
+    """Return the caller's digits without "+" if, stored so, they read as a national number too."""
+    digits = phone.e164.removeprefix("+")
+    reading = reading_of(digits, phone.e164, region)
+    return [digits] if reading is not None and reading.ambiguous else []
+
+
 def record_to_json(record: CrmRecord, deals: bool) -> dict[str, Any]:
     """Serialize a record for the lookup cache, with whether HubSpot counted deals on it."""
     updated = record.updated_at.isoformat() if record.updated_at else None
