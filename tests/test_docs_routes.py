@@ -24,6 +24,7 @@ FRAMEWORK_PATHS = {"/docs", "/redoc", "/openapi.json"}
 VENDOR_PREFIXES = {
     "docs/connectors/bottlecrm.md": ("/api/",),
     "docs/connectors/hubspot.md": ("/crm/", "/oauth/", "/account-info/", "/settings/"),
+    "docs/telephony/aircall.md": ("/v1/", "/voicemail/"),
 }
 
 
