@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
+from callbridge.api.call_matches import CallMatch, call_matches
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
 from callbridge.api.models import ChoiceShown, JsonShown
@@ -48,6 +49,10 @@ class CallShown(BaseModel):
     event_count: int
     created_at: datetime
     updated_at: datetime
+    matches: list[CallMatch] = Field(
+        description="In each integration: the record found automatically by the number, and the "
+        "record(s) the call was logged on, and why"
+    )
 
 
 class CallList(BaseModel):
@@ -155,7 +160,23 @@ async def list_calls(
     query = query.order_by(calls.c.created_at.desc(), calls.c.id).limit(limit).offset(offset)
     async with runtime.reads() as session:
         rows = (await session.execute(query)).mappings().all()
-    return CallList.model_validate({"calls": rows})
+        ids = [row["id"] for row in rows]
+        syncs = await _rows(session, _of_calls(call_syncs, who.company_id, ids))
+        links = await _rows(session, _of_calls(activity_links, who.company_id, ids))
+    shown = [
+        {**row, "matches": call_matches(_of(syncs, row["id"]), _of(links, row["id"]))}
+        for row in rows
+    ]
+    return CallList.model_validate({"calls": shown})
+
+
+def _of_calls(table: Any, company_id: str, call_ids: list[str]) -> Any:
+    """Select the rows of ``table`` for a page of the company's calls."""
+    return select(table).where(table.c.company_id == company_id, table.c.call_id.in_(call_ids))
+
+
+def _of(rows: list[dict[str, Any]], call_id: str) -> list[dict[str, Any]]:
+    return [row for row in rows if row["call_id"] == call_id]
 
 
 @router.get("/{call_id}", responses=NOT_FOUND)
@@ -212,6 +233,7 @@ async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> Cal
             "actions": actions,
             "activities": links,
             "selections": chosen,
+            "matches": call_matches(syncs, links),
         }
     )
 
