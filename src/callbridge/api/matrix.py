@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.api.explain import explain_call
+from callbridge.api.explain import explain_call, explain_stored_call
 from callbridge.api.fields import JsonObject, PathId, Reference
 from callbridge.api.models import JsonShown
 from callbridge.api.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, loc_of, refuse
@@ -193,6 +193,22 @@ async def explain(
     """Say what the matrix would do with this call: scenario, matches and plan; writes nothing."""
     row = await _integration(runtime, who.company_id, integration_id)
     return await explain_call(runtime, row, body.events)
+
+
+@router.get("/calls/{call_id}/explain", response_model=Explanation)
+async def explain_stored(
+    integration_id: PathId, call_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Say what the call's next sync in this integration decides, with its history; writes nothing.
+
+    The call's first scenario and matrix version, the records it was logged on and the agent's
+    choice count as they do for the sync itself: this is the sync's own decision.
+    """
+    row = await _integration(runtime, who.company_id, integration_id)
+    explained = await explain_stored_call(runtime, row, call_id)
+    if explained is None:
+        raise HTTPException(404, f"no call {call_id} in this company")
+    return explained
 
 
 class LinkIn(BaseModel):
