@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.fields import Email, Id, Name, PathId, Phone, Storable
 from callbridge.api.models import JsonShown
-from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
+from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND, refuse
 from callbridge.storage import accounts
 from callbridge.storage.tables import companies, teams, telephony_sources, users
 from callbridge.telephony import PROVIDERS
@@ -38,14 +38,48 @@ class TeamIn(BaseModel):
     permissions: list[Permission] = Field(default_factory=list, max_length=50)
 
 
+class TeamPatch(BaseModel):
+    """Fields of a team to change; a field left out (or null) stays as it is."""
+
+    name: Name | None = None
+    permissions: list[Permission] | None = Field(
+        default=None, max_length=50, description="The whole new list of permissions"
+    )
+    is_multicrm_sync: bool | None = Field(
+        default=None,
+        description="Grant (true) or revoke (false) the permission `is_multicrm_sync`, "
+        "after `permissions` if both are given",
+    )
+
+
+Extension = Annotated[Storable, Field(max_length=20)]
+TelephonyUserId = Annotated[Storable, Field(max_length=100)]
+Role = Literal["admin", "agent", "top_manager"]
+
+
 class UserIn(BaseModel):
     """An employee: mapped to call events by telephony user id, email or extension."""
 
     name: Name
     email: Email | None = None
-    extension: Annotated[Storable, Field(max_length=20)] | None = None
-    telephony_user_id: Annotated[Storable, Field(max_length=100)] | None = None
-    role: Literal["admin", "agent", "top_manager"] = "agent"
+    extension: Extension | None = None
+    telephony_user_id: TelephonyUserId | None = None
+    role: Role = "agent"
+    team_id: Id | None = None
+
+
+class UserPatch(BaseModel):
+    """Fields of an employee to change; a field left out stays as it is.
+
+    Null clears ``email``, ``extension``, ``telephony_user_id`` and ``team_id``; null for
+    ``name`` or ``role`` (which every user has) changes nothing.
+    """
+
+    name: Name | None = None
+    email: Email | None = None
+    extension: Extension | None = None
+    telephony_user_id: TelephonyUserId | None = None
+    role: Role | None = None
     team_id: Id | None = None
 
 
@@ -209,6 +243,54 @@ async def list_teams(who: PrincipalDep, runtime: RuntimeDep) -> list[TeamShown]:
     return [TeamShown.model_validate(row) for row in rows]
 
 
+@router.patch("/teams/{team_id}", responses={**NOT_FOUND, **CONFLICT})
+async def change_team(
+    team_id: PathId, body: TeamPatch, who: PrincipalDep, runtime: RuntimeDep
+) -> TeamShown:
+    """Rename a team or change its permissions; agents' next requests use the new ones."""
+    try:
+        async with runtime.sessions.begin() as session:
+            team = await accounts.get_row(session, teams, who.company_id, team_id)
+            if team is None:
+                raise HTTPException(404, f"no team {team_id} in this company")
+            values = _team_values(body, list(team["permissions"]))
+            await accounts.change_row(session, teams, who.company_id, team_id, values)
+    except IntegrityError as err:
+        raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
+    return TeamShown.model_validate({**team, **values})
+
+
+def _team_values(body: TeamPatch, permissions: list[str]) -> dict[str, object]:
+    """Return the columns a team patch changes."""
+    values: dict[str, object] = {}
+    if body.name is not None:
+        values["name"] = body.name
+    if body.permissions is not None:
+        permissions = list(dict.fromkeys(body.permissions))
+        values["permissions"] = permissions
+    if body.is_multicrm_sync is not None:
+        kept = [p for p in permissions if p != "is_multicrm_sync"]
+        values["permissions"] = [*kept, "is_multicrm_sync"] if body.is_multicrm_sync else kept
+    return values
+
+
+@router.delete("/teams/{team_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
+async def delete_team(team_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> Response:
+    """Delete a team that has no members."""
+    refusal = HTTPException(
+        409, f"team {team_id} has members: move them to another team or delete them first"
+    )
+    try:
+        async with runtime.sessions.begin() as session:
+            if await accounts.team_has_members(session, who.company_id, team_id):
+                raise refusal
+            if not await accounts.delete_team(session, who.company_id, team_id):
+                raise HTTPException(404, f"no team {team_id} in this company")
+    except IntegrityError as err:  # a member added meanwhile
+        raise refusal from err
+    return Response(status_code=204)
+
+
 @router.post("/users", status_code=201, responses={**NOT_FOUND, **CONFLICT})
 async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> UserCreated:
     """Create an employee."""
@@ -232,6 +314,40 @@ async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[UserShown]:
     async with runtime.reads() as session:
         rows = await accounts.list_rows(session, users, who.company_id)
     return [UserShown.model_validate(row) for row in rows]
+
+
+@router.patch("/users/{user_id}", responses={**NOT_FOUND, **CONFLICT})
+async def change_user(
+    user_id: PathId, body: UserPatch, who: PrincipalDep, runtime: RuntimeDep
+) -> UserShown:
+    """Change an employee's fields, e.g. move them to another team (``team_id``)."""
+    values = body.model_dump(exclude_unset=True)
+    values = {k: v for k, v in values.items() if v is not None or k not in {"name", "role"}}
+    if values.get("email"):
+        values["email"] = values["email"].lower()
+    try:
+        async with runtime.sessions.begin() as session:
+            user = await accounts.get_row(session, users, who.company_id, user_id)
+            if user is None:
+                raise HTTPException(404, f"no user {user_id} in this company")
+            team_id = values.get("team_id")
+            if team_id and not await accounts.get_row(session, teams, who.company_id, team_id):
+                raise refuse(("body", "team_id"), f"no team {team_id} in this company")
+            await accounts.change_row(session, users, who.company_id, user_id, values)
+    except IntegrityError as err:
+        raise HTTPException(
+            409, f"email: a user with {values.get('email')} already exists"
+        ) from err
+    return UserShown.model_validate({**user, **values})
+
+
+@router.delete("/users/{user_id}", status_code=204, responses=NOT_FOUND)
+async def delete_user(user_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> Response:
+    """Delete an employee: their agent tokens stop working; their calls stay, without them."""
+    async with runtime.sessions.begin() as session:
+        if not await accounts.delete_user(session, who.company_id, user_id):
+            raise HTTPException(404, f"no user {user_id} in this company")
+    return Response(status_code=204)
 
 
 @router.post("/sources", status_code=201)

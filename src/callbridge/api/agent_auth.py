@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callbridge.api.deps import PrincipalDep, RuntimeDep, get_runtime
 from callbridge.api.fields import Name, PathId
 from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
-from callbridge.storage.accounts import authenticate, hash_key
+from callbridge.storage.accounts import AGENT_TOKEN_PREFIX, authenticate, hash_key
 from callbridge.storage.tables import agent_tokens, teams, users
 
 router = APIRouter(tags=["agents"], responses={**AUTHENTICATED, **NOT_FOUND})
@@ -26,7 +26,7 @@ _bearer = HTTPBearer(
 )
 
 
-TOKEN_PREFIX = "cba_"
+TOKEN_PREFIX = AGENT_TOKEN_PREFIX
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from callbridge.runtime import Runtime
-from callbridge.storage.accounts import Principal, authenticate
+from callbridge.storage.accounts import Principal, authenticate, is_agent_token
 
 _bearer = HTTPBearer(auto_error=False, description="A company API key: `Bearer cb_…`")
 
@@ -28,7 +28,10 @@ async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the company API key, or answer 401 saying how to get one."""
+    """Authenticate the company API key, or answer 401 saying how to get one.
+
+    An agent token (``cba_…``) is known but not enough here: 403 says the route needs the key.
+    """
     if credentials is None:
         raise HTTPException(
             401,
@@ -38,6 +41,12 @@ async def get_principal(
     runtime = get_runtime(request)
     async with runtime.reads() as session:
         principal = await authenticate(session, credentials.credentials)
+        agent = principal is None and await is_agent_token(session, credentials.credentials)
+    if agent:
+        raise HTTPException(
+            403,
+            "this is an agent token: admin routes need the company API key (`Bearer cb_…`)",
+        )
     if principal is None:
         raise HTTPException(
             401,

@@ -9,13 +9,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.sql import Executes, rows_where
-from callbridge.storage.tables import api_keys, companies, teams, telephony_sources, users
+from callbridge.storage.tables import (
+    agent_tokens,
+    api_keys,
+    call_selections,
+    calls,
+    companies,
+    crm_user_links,
+    dial_intents,
+    teams,
+    telephony_sources,
+    users,
+)
 
 KEY_PREFIX = "cb_"
+#: The start of every agent token (an admin API key starts with ``KEY_PREFIX``).
+AGENT_TOKEN_PREFIX = "cba_"
 ROLES = ("admin", "agent", "top_manager")
 
 
@@ -132,6 +145,20 @@ async def authenticate(session: AsyncSession, raw: str) -> Principal | None:
     return Principal(company_id=row.company_id, key_id=row.id) if row else None
 
 
+async def is_agent_token(session: AsyncSession, raw: str) -> bool:
+    """Tell whether ``raw`` is an unrevoked agent token (to refuse it where a key is needed)."""
+    if not raw.startswith(AGENT_TOKEN_PREFIX):
+        return False
+    row = (
+        await session.execute(
+            select(agent_tokens.c.id)
+            .where(agent_tokens.c.token_hash == hash_key(raw), agent_tokens.c.revoked_at.is_(None))
+            .execution_options(tenant_entry="the token's hash finds its agent")
+        )
+    ).first()
+    return row is not None
+
+
 async def count_companies(session: AsyncSession) -> int:
     """Count the companies (zero means a fresh install)."""
     return len((await session.execute(select(companies.c.id).limit(1))).all())
@@ -161,6 +188,67 @@ async def create_user(session: AsyncSession, company_id: str, **fields: Any) -> 
     user_id = str(uuid.uuid4())
     await session.execute(insert(users).values(id=user_id, company_id=company_id, **fields))
     return user_id
+
+
+async def get_row(
+    session: AsyncSession, table: Any, company_id: str, row_id: str
+) -> dict[str, Any] | None:
+    """Return one row of a company-scoped table by id, None when the company has no such row."""
+    query = select(table).where(table.c.company_id == company_id, table.c.id == row_id)
+    row = (await session.execute(query)).first()
+    return dict(row._mapping) if row else None
+
+
+async def change_row(
+    session: AsyncSession, table: Any, company_id: str, row_id: str, values: dict[str, Any]
+) -> bool:
+    """Change the given columns of one company-scoped row; False when there is no such row."""
+    if not values:
+        return await get_row(session, table, company_id, row_id) is not None
+    result = await session.execute(
+        update(table).where(table.c.company_id == company_id, table.c.id == row_id).values(values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def team_has_members(session: AsyncSession, company_id: str, team_id: str) -> bool:
+    """Tell whether any user of the company belongs to the team."""
+    query = select(users.c.id).where(users.c.company_id == company_id, users.c.team_id == team_id)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
+async def delete_team(session: AsyncSession, company_id: str, team_id: str) -> bool:
+    """Delete a team without members; False when the company has no such team."""
+    result = await session.execute(
+        delete(teams).where(teams.c.company_id == company_id, teams.c.id == team_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_user(session: AsyncSession, company_id: str, user_id: str) -> bool:
+    """Delete a user; False when the company has no such user.
+
+    Their agent tokens, CRM user links and dial intents go with them; the calls they handled
+    and the choices they made stay, with no user (docs/api.md, "Deleting a user").
+    """
+    for table in (agent_tokens, crm_user_links, dial_intents):
+        await session.execute(
+            delete(table).where(table.c.company_id == company_id, table.c.user_id == user_id)
+        )
+    await session.execute(
+        update(calls)
+        .where(calls.c.company_id == company_id, calls.c.user_id == user_id)
+        .values(user_id=None)
+    )
+    await session.execute(
+        update(call_selections)
+        .where(call_selections.c.company_id == company_id, call_selections.c.chosen_by == user_id)
+        .values(chosen_by=None)
+    )
+    result = await session.execute(
+        delete(users).where(users.c.company_id == company_id, users.c.id == user_id)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def list_rows(session: AsyncSession, table: Any, company_id: str) -> list[dict[str, Any]]:
