@@ -216,6 +216,26 @@ async def test_a_choice_in_the_grace_window_is_honoured_before_the_sync(server: 
     assert "move_call" not in [a["action"] for a in detail["actions"]]
 
 
+async def test_a_choice_in_a_long_grace_window_is_applied_at_once(server: Server) -> None:
+    async with server.client() as client:
+        desk = await _desk(server, client, grace=600)  # ten minutes: the test would time out
+        events = call_sequence(
+            "grace-2", "incoming", NUMBER, answered=True, agent_email="ann@acme.test"
+        )
+        await _send(server, client, events)
+        call_id = await _call_id(client, "grace-2")
+        await eventually(lambda: _state_is(client, "grace-2", "ended"), what="the call to be over")
+        body = {"choices": _pick(server, desk.lead)}
+        chosen = await client.post(
+            f"/dialer/calls/{call_id}/selection", json=body, headers=desk.ann
+        )
+        assert chosen.status_code == 200 and chosen.json()["applies"].startswith("now")
+        [detail] = await wait_synced(client, "grace-2")
+        counts = [await _activities(server, client, r) for r in (desk.contact, desk.lead)]
+    assert counts == [0, 1]
+    assert detail["syncs"][0]["match_rule"] == "in-call: chosen by Ann during or after the call"
+
+
 async def _state_is(client: httpx.AsyncClient, provider_call_id: str, state: str) -> bool:
     detail = await call_detail(client, provider_call_id)
     return bool(detail) and detail is not None and detail["state"] == state

@@ -224,8 +224,9 @@ async def select(
             session, actor.company_id, call_id, chosen,
             how=agent_choice.How.IN_CALL.value, user_id=actor.user_id, now=runtime.clock(),
         )  # fmt: skip
-        if final:
-            await _resync(session, runtime.queue, call, scope, chosen, number)
+        woken = await _resync(session, runtime.queue, call, scope, chosen, number) if final else []
+    for lock_key in woken:  # a sync waiting out the grace window runs now, with the choice
+        await runtime.queue.wake(lock_key)
     if final:
         runtime.queue.notify()
     answer: dict[str, Any] = {"call_id": call_id, "confirmed": _confirmed(chosen)}
@@ -243,8 +244,13 @@ async def _resync(
     scope: list[dict[str, Any]],
     chosen: tuple[agent_choice.Choice, ...],
     raw: str,
-) -> None:
-    """Sync the finished call again in each integration whose choice changed (it moves)."""
+) -> list[str]:
+    """Sync the finished call again in each integration whose choice changed (it moves).
+
+    Return the lock keys of those syncs: one already waiting for the end of the agent's grace
+    window holds the queueing lock, so the new request is dropped and the waiting one is woken.
+    """
+    locks = []
     for integration in scope:
         if not any(c.integration_id == integration["id"] for c in chosen):
             continue
@@ -258,6 +264,9 @@ async def _resync(
             lock_key=job.lock_key,
             queueing_lock=job.queueing_lock,
         )
+        if job.lock_key:
+            locks.append(job.lock_key)
+    return locks
 
 
 @router.get(
