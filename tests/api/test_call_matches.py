@@ -81,3 +81,24 @@ async def test_a_click_to_dial_log_elsewhere_keeps_the_automatic_match_in_the_hi
         assert match["automatic_match"]["name"] == "Dana Contact"
         assert [r["id"] for r in match["logged_on"]] == [lead]
         assert "click-to-dial" in match["why"]
+
+
+async def test_a_match_through_digits_without_their_plus_is_named_on_the_call(
+    api_runtime: Runtime, acme: Tenant
+) -> None:
+    integration = f"/integrations/{acme.company.integration_id}"
+    assert (await acme.client.patch(integration, json={"default_region": "DE"})).status_code == 200
+    record = {"object_type": "contact", "name": "Claire", "phones": ["33612345607"]}
+    answer = await acme.client.post(f"{integration}/records", json=record)
+    assert answer.status_code == 201, answer.text
+    for event in call_sequence("c-plus", "incoming", "+33612345607", answered=True):
+        body, headers = signed(acme.company.source_secret, event)
+        await ingest(api_runtime, acme.company.source_id, headers, body)
+    await drain(api_runtime)
+
+    listed = (await acme.client.get("/calls")).json()["calls"]
+    call = next(c for c in listed if c["provider_call_id"] == "c-plus")
+    [match] = call["matches"]
+    assert match["automatic_match"]["id"] == answer.json()["id"]
+    assert match["automatic_match"]["matched_reading"] == "33612345607"
+    assert match["logged_on"][0]["matched_reading"] == "33612345607"

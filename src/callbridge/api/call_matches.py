@@ -23,6 +23,12 @@ class RecordSeen(BaseModel):
     id: str
     object_type: str
     name: str | None = None
+    matched_reading: str | None = Field(
+        default=None,
+        description="The stored number that matched only when read as international digits "
+        'whose "+" was dropped (it also reads as a national number of the region); None for a '
+        "usual match",
+    )
 
 
 class CallMatch(BaseModel):
@@ -49,10 +55,13 @@ def logged_on(
     links: Iterable[Mapping[str, Any]], matched: Sequence[Mapping[str, Any]] | None
 ) -> list[RecordSeen]:
     """Return the records the call's activities are on (named when the number matched them)."""
-    names = {str(found.get("id")): found.get("name") for found in matched or ()}
+    found = {str(record.get("id")): record for record in matched or ()}
     return [
         RecordSeen(
-            id=link["record_id"], object_type=link["object_type"], name=names.get(link["record_id"])
+            id=link["record_id"],
+            object_type=link["object_type"],
+            name=found.get(link["record_id"], {}).get("name"),
+            matched_reading=found.get(link["record_id"], {}).get("matched_reading"),
         )
         for link in links
     ]
@@ -89,10 +98,16 @@ def _record(found: Mapping[str, Any]) -> CrmRecord | None:
             name=str(found.get("name") or ""),
             owner=found.get("owner"),
             updated_at=datetime.fromisoformat(updated) if updated else None,
+            matched_reading=found.get("matched_reading"),
         )
     except (KeyError, ValueError, TypeError):
         return None
 
 
 def _seen(record: CrmRecord) -> RecordSeen:
-    return RecordSeen(id=record.id, object_type=record.object_type.value, name=record.name)
+    return RecordSeen(
+        id=record.id,
+        object_type=record.object_type.value,
+        name=record.name,
+        matched_reading=record.matched_reading,
+    )

@@ -210,4 +210,7 @@ def _summary(record: CrmRecord) -> dict[str, Any]:
         "name": record.name,
         "owner": record.owner,
         "updated_at": record.updated_at.isoformat() if record.updated_at else None,
+        # Set when the record matched only through a stored number's second reading (digits
+        # whose "+" was dropped): the call's page says so.
+        "matched_reading": record.matched_reading,
     }
