@@ -12,10 +12,16 @@ import pytest
 from sqlalchemy import Table
 
 from callbridge.storage.accounts import Company
-from callbridge.storage.call_history import CallRow
-from callbridge.storage.tables import calls, companies
+from callbridge.storage.call_history import CallRow, SyncRow
+from callbridge.storage.integrations import IntegrationRow
+from callbridge.storage.tables import call_syncs, calls, companies, integrations
 
-TYPED: list[tuple[Any, Table]] = [(CallRow, calls), (Company, companies)]
+TYPED: list[tuple[Any, Table]] = [
+    (CallRow, calls),
+    (Company, companies),
+    (IntegrationRow, integrations),
+    (SyncRow, call_syncs),
+]
 
 
 @pytest.mark.parametrize(("typed", "table"), TYPED, ids=[t.name for _, t in TYPED])

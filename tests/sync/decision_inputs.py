@@ -13,6 +13,7 @@ from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.storage.agent_choices import Chosen
+from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync.inputs import Found, Loaded
 from callbridge.sync.people import People
 from callbridge.sync.record_lookup import Resolved
@@ -37,15 +38,24 @@ def a_call(direction: str, answered: bool, **extra: Any) -> Call:
     return fold(GenericAdapter().parse(json.dumps(events).encode()).events)
 
 
-def integration(policy: str = "all") -> dict[str, Any]:
+def integration(policy: str = "all") -> IntegrationRow:
     """Return an integration row as a sync reads it."""
-    return {
-        "id": "integration-1",
-        "creation_policy": policy,
-        "language": "en",
-        "name_template": None,
-        "status": "active",
-    }
+    return IntegrationRow(
+        id="integration-1",
+        company_id="company-1",
+        connector="local",
+        name="CRM",
+        default_region="US",
+        language="en",
+        name_template=None,
+        creation_policy=policy,
+        config={},
+        credentials_encrypted=None,
+        status="active",
+        status_reason=None,
+        created_at=T0,
+        updated_at=T0,
+    )
 
 
 def loaded(

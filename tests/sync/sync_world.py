@@ -23,6 +23,8 @@ from callbridge.runtime.connectors import connector_for
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage import accounts, call_history, integrations, matrices
+from callbridge.storage.call_history import SyncRow
+from callbridge.storage.integrations import IntegrationRow
 from callbridge.storage.sql import Executes
 from callbridge.storage.tables import call_actions, calls
 from callbridge.sync import people
@@ -50,14 +52,14 @@ class SyncWorld:
             "integration_id": self.company.integration_id,
         }
 
-    async def integration(self) -> dict[str, Any]:
+    async def integration(self) -> IntegrationRow:
         """Return the integration's row."""
         async with self.runtime.reads() as session:
             row = await session.run_sync(
                 integrations.get_integration, self.company.company_id, self.company.integration_id
             )
         assert row is not None
-        return dict(row)
+        return row
 
     async def connector(self) -> LocalConnector:
         """Return the integration's local CRM connector."""
@@ -115,7 +117,7 @@ class SyncWorld:
         assert loaded is not None and isinstance(loaded.number, PhoneNumber)
         return loaded, loaded.number
 
-    async def sync_row(self, call_id: str) -> dict[str, Any] | None:
+    async def sync_row(self, call_id: str) -> SyncRow | None:
         """Return the call's sync row in the integration."""
         ids = (self.company.company_id, call_id, self.company.integration_id)
         async with self.runtime.reads() as session:

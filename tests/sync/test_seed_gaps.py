@@ -165,7 +165,7 @@ async def test_a_call_waits_for_the_agent_only_when_there_is_a_choice(
         assert [j for j in seen if j.task == jobs.SYNC] == [first]
         return
     assert (row["status"], row["attempts"], row["scenario"]) == ("waiting", 0, None)
-    assert f"{len(kinds)} records match" in row["reason"]
+    assert row["reason"] is not None and f"{len(kinds)} records match" in row["reason"]
     assert await _logged_on(world, ids) == [0] * len(kinds)
     [_, later] = [job for job in seen if job.task == jobs.SYNC]
     assert (later.payload, later.delay_seconds) == (first.payload, grace)
@@ -173,7 +173,7 @@ async def test_a_call_waits_for_the_agent_only_when_there_is_a_choice(
     await process(world.runtime.for_worker(), jobs.SYNC, later.payload)
     row = await world.sync_row(call_id)
     assert row is not None and (row["status"], row["attempts"]) == ("done", 1)
-    assert row["match_rule"].startswith("automatic")
+    assert row["match_rule"] is not None and row["match_rule"].startswith("automatic")
     assert sum(await _logged_on(world, ids)) == 1
 
 

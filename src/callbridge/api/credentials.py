@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import HTTPException
@@ -13,7 +14,7 @@ from callbridge.runtime import Runtime
 
 
 async def check_and_seal(
-    runtime: Runtime, integration: dict[str, Any], credentials: dict[str, SecretStr]
+    runtime: Runtime, integration: Mapping[str, Any], credentials: dict[str, SecretStr]
 ) -> bytes:
     """Build the connector with ``credentials``, call its check, and return them sealed.
 
@@ -37,7 +38,9 @@ async def check_and_seal(
     return sealed
 
 
-def check_config(runtime: Runtime, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+def check_config(
+    runtime: Runtime, before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> None:
     """Refuse settings the connector cannot be built with, when it could before (422 on config).
 
     Such an integration would fail every sync; one that could not be built before the change
@@ -50,7 +53,7 @@ def check_config(runtime: Runtime, before: dict[str, Any] | None, after: dict[st
         )
 
 
-def _unbuildable(runtime: Runtime, integration: dict[str, Any]) -> str | None:
+def _unbuildable(runtime: Runtime, integration: Mapping[str, Any]) -> str | None:
     """Return why the integration's connector cannot be built, or None when it can."""
     from callbridge.runtime.connectors import connector_for
 

@@ -42,13 +42,14 @@ from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage import agent_choices, call_history, integrations
+from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import record_lookup
 
 router = APIRouter(prefix="/dialer", tags=["dialer"], responses={**AUTHENTICATED, **FORBIDDEN})
 KEEPALIVE_SECONDS = 15.0
 
 
-async def _scope(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
+async def _scope(runtime: Runtime, actor: Actor) -> list[IntegrationRow]:
     """Return the integrations where the actor may choose, or answer 403 saying what is missing."""
     scope, reason = await selection_scope(
         runtime, actor.company_id, None if actor.permissions is None else list(actor.permissions)
@@ -58,7 +59,7 @@ async def _scope(runtime: Runtime, actor: Actor) -> list[dict[str, Any]]:
     return scope
 
 
-def _number(scope: list[dict[str, Any]], raw: str) -> PhoneNumber:
+def _number(scope: list[IntegrationRow], raw: str) -> PhoneNumber:
     parsed = normalize(raw, scope[0]["default_region"])
     if not isinstance(parsed, PhoneNumber):
         raise refuse(("body", "number"), f"{raw!r} is not an external phone number")
@@ -241,7 +242,7 @@ async def _resync(
     session: AsyncSession,
     queue: JobQueue,
     call: call_history.CallRow,
-    scope: list[dict[str, Any]],
+    scope: list[IntegrationRow],
     chosen: tuple[agent_choice.Choice, ...],
     raw: str,
 ) -> list[str]:

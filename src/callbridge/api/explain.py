@@ -21,6 +21,7 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage import accounts, agent_choices, matrices
 from callbridge.storage.agent_choices import Chosen
+from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import inputs
 from callbridge.sync.decide import Decision, decide
 from callbridge.sync.inputs import Loaded
@@ -32,7 +33,7 @@ UNSTORED = "explained"
 
 
 async def explain_call(
-    runtime: Runtime, integration: dict[str, Any], events: list[dict[str, Any]]
+    runtime: Runtime, integration: IntegrationRow, events: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Return the scenario, the matched records and the plan for a call's events."""
     try:
@@ -55,7 +56,7 @@ async def explain_call(
 
 
 async def explain_stored_call(
-    runtime: Runtime, integration: dict[str, Any], call_id: str
+    runtime: Runtime, integration: IntegrationRow, call_id: str
 ) -> dict[str, Any] | None:
     """Return what the call's next sync run in the integration would do; None: no such call.
 

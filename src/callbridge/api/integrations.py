@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import phonenumbers
@@ -27,6 +28,7 @@ from callbridge.queue import breaker, jobs
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
+from callbridge.storage.integrations import IntegrationRow
 
 router = APIRouter(tags=["integrations"], responses=AUTHENTICATED)
 #: Regions as the JSON Schema lists them: ISO 3166 codes phonenumbers knows, either case.
@@ -127,7 +129,7 @@ NO_CREATION = (
 )
 
 
-def present(row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
+def present(row: IntegrationRow, runtime: Runtime) -> dict[str, Any]:
     """Return an integration as the API shows it: never its credentials."""
     shown = {k: v for k, v in row.items() if k != "credentials_encrypted"}
     shown["has_credentials"] = row.get("credentials_encrypted") is not None
@@ -139,8 +141,11 @@ def present(row: dict[str, Any], runtime: Runtime) -> dict[str, Any]:
     return shown
 
 
-def _capabilities(runtime: Runtime, row: dict[str, Any]) -> frozenset[str]:
-    """Return what the integration's connector supports (nothing if it cannot be built)."""
+def _capabilities(runtime: Runtime, row: Mapping[str, Any]) -> frozenset[str]:
+    """Return what the integration's connector supports (nothing if it cannot be built).
+
+    ``row`` is a stored ``IntegrationRow`` or an unsaved trial of one.
+    """
     from callbridge.runtime.connectors import connector_for
 
     try:
@@ -193,7 +198,7 @@ async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[IntegrationSh
 
 
 def _shown(
-    row: dict[str, Any], runtime: Runtime, down: dict[str, dict[str, Any]]
+    row: IntegrationRow, runtime: Runtime, down: dict[str, dict[str, Any]]
 ) -> IntegrationShown:
     return IntegrationShown.model_validate(_with_crm_status(present(row, runtime), down))
 

@@ -25,7 +25,7 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage import matrices, user_links
 from callbridge.storage.accounts import list_rows
-from callbridge.storage.integrations import get_integration
+from callbridge.storage.integrations import IntegrationRow, get_integration
 from callbridge.storage.tables import users
 
 router = APIRouter(
@@ -94,9 +94,9 @@ class LinkSet(BaseModel):
     source: str
 
 
-async def _integration(runtime: Any, company_id: str, integration_id: str) -> dict[str, Any]:
+async def _integration(runtime: Any, company_id: str, integration_id: str) -> IntegrationRow:
     async with runtime.reads() as session:
-        row: dict[str, Any] | None = await session.run_sync(
+        row: IntegrationRow | None = await session.run_sync(
             get_integration, company_id, integration_id
         )
     if row is None:
@@ -252,7 +252,7 @@ async def set_link(
     return LinkSet(user_id=user_id, crm_user_id=body.crm_user_id, source="manual")
 
 
-async def _crm_user_exists(runtime: Runtime, integration: dict[str, Any], crm_user_id: str) -> None:
+async def _crm_user_exists(runtime: Runtime, integration: IntegrationRow, crm_user_id: str) -> None:
     """Refuse a CRM user the integration's CRM does not have (when it can list its users)."""
     connector = connector_for(runtime, integration)
     if not supports(connector, Capability.OWNERS):

@@ -26,6 +26,7 @@ from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage import agent_choices, call_history, integrations
+from callbridge.storage.integrations import IntegrationRow
 
 CHANNEL = "callbridge_dialer"
 QUEUE_SIZE = 100
@@ -142,11 +143,11 @@ def broker(engine: AsyncEngine) -> Broker:
 
 
 async def find_candidates(
-    runtime: Runtime, integrations: list[dict[str, Any]], raw: str
+    runtime: Runtime, integrations: list[IntegrationRow], raw: str
 ) -> dict[str, list[CrmRecord]]:
     """Return the records matching ``raw`` in each integration, searched concurrently."""
 
-    async def search(integration: dict[str, Any]) -> list[CrmRecord]:
+    async def search(integration: IntegrationRow) -> list[CrmRecord]:
         number = normalize(raw, integration["default_region"])
         if not isinstance(number, PhoneNumber) or integration["status"] != "active":
             return []
@@ -186,7 +187,7 @@ def summary(record: CrmRecord) -> dict[str, Any]:
 
 async def selection_scope(
     runtime: Runtime, company_id: str, permissions: list[str] | None
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[list[IntegrationRow], str | None]:
     """Return the integrations where manual selection is on, or why selection is disabled."""
     async with runtime.reads() as session:
         rows = await session.run_sync(integrations.list_integrations, company_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from callbridge.connectors.base import Connector, IntegrationContext
@@ -10,8 +11,11 @@ from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 
 
-def connector_for(runtime: Runtime, integration: dict[str, Any]) -> Connector:
-    """Build the connector of an integration with its decrypted credentials."""
+def connector_for(runtime: Runtime, integration: Mapping[str, Any]) -> Connector:
+    """Build the connector of an integration with its decrypted credentials.
+
+    A stored ``IntegrationRow``, or the API's unsaved trial of one (settings being checked).
+    """
     sealed = integration["credentials_encrypted"]
     credentials = runtime.box.open(sealed) if sealed else {}
     assert isinstance(credentials, dict)

@@ -50,6 +50,25 @@ class CallRow(TypedDict):
     updated_at: datetime
 
 
+class SyncRow(TypedDict):
+    """A call's sync in one integration as stored: how it was matched and how the run ended."""
+
+    id: int
+    company_id: str
+    call_id: str
+    integration_id: str
+    external_number: str | None
+    no_number_reason: str | None
+    matched: list[dict[str, Any]]
+    match_rule: str | None
+    scenario: str | None
+    matrix_version: int | None
+    status: str
+    attempts: int
+    reason: str | None
+    updated_at: datetime
+
+
 # Columns an upsert of a sync's bookkeeping never rewrites.
 _KEEP = ("id", "company_id", "attempts")
 
@@ -132,11 +151,11 @@ def get_call(session: Executes, company_id: str, call_id: str) -> CallRow | None
 
 def get_sync(
     session: Executes, company_id: str, call_id: str, integration_id: str
-) -> dict[str, Any] | None:
+) -> SyncRow | None:
     """Return the call's sync row in one integration, if it was ever synced there."""
     where = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
     row = session.execute(rows_where(call_syncs, *where), where).first()
-    return dict(row._mapping) if row else None
+    return cast(SyncRow, dict(row._mapping)) if row else None  # the table's columns
 
 
 def save_sync(

@@ -4,13 +4,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.sql import Executes, rows_where
 from callbridge.storage.tables import integrations
+
+
+class IntegrationRow(TypedDict):
+    """An integration as stored: one connected CRM of a company, with its settings."""
+
+    id: str
+    company_id: str
+    connector: str
+    name: str
+    default_region: str
+    language: str
+    name_template: str | None
+    creation_policy: str
+    config: dict[str, Any]
+    credentials_encrypted: bytes | None
+    status: str
+    status_reason: str | None
+    created_at: datetime
+    updated_at: datetime
 
 
 async def create_integration(
@@ -28,22 +47,22 @@ async def create_integration(
 
 def get_integration(
     session: Executes, company_id: str, integration_id: str
-) -> dict[str, Any] | None:
-    """Return one integration of the company as a dict."""
+) -> IntegrationRow | None:
+    """Return one integration of the company as stored."""
     where = {"id": integration_id, "company_id": company_id}
     row = session.execute(rows_where(integrations, *where), where).first()
-    return dict(row._mapping) if row else None
+    return cast(IntegrationRow, dict(row._mapping)) if row else None  # the table's columns
 
 
 def list_integrations(
     session: Executes, company_id: str, *, active_only: bool = False
-) -> list[dict[str, Any]]:
+) -> list[IntegrationRow]:
     """Return the company's integrations, oldest first."""
     query = select(integrations).where(integrations.c.company_id == company_id)
     if active_only:
         query = query.where(integrations.c.status == "active")
     rows = session.execute(query.order_by(integrations.c.created_at, integrations.c.id))
-    return [dict(row._mapping) for row in rows]
+    return [cast(IntegrationRow, dict(row._mapping)) for row in rows]
 
 
 async def update_integration(

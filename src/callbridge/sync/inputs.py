@@ -81,11 +81,11 @@ def read_inputs(payload: Payload, db: Connection) -> Loaded | None:
     number = external_number(call, integration["default_region"], company, extensions)
     e164 = number.e164 if isinstance(number, PhoneNumber) else None
     earlier = call_history.get_sync(db, company_id, row["id"], integration["id"])
-    decided, declined = None, None
+    declined = None
     if earlier is not None and earlier["status"] == "no_match":
         declined = earlier["reason"] or "no contact was created"
-    if earlier is not None and earlier["scenario"] is not None:
-        decided = (earlier["scenario"], earlier["matrix_version"])
+    decided = _decided(earlier)
+    if decided is not None:
         stored = matrices.version(db, company_id, integration["id"], decided[1])
         assert stored is not None
         version, matrix_json = decided[1], stored
@@ -104,6 +104,22 @@ def read_inputs(payload: Payload, db: Connection) -> Loaded | None:
         ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
         matrix_json, may_choose, datetime.fromisoformat(until) if until else None,
     )  # fmt: skip
+
+
+def _decided(earlier: call_history.SyncRow | None) -> tuple[str, int] | None:
+    """Return the scenario an earlier run decided and the matrix version it decided it by.
+
+    A run stores both at once (``run.note_sync``), so a scenario without its version is a
+    damaged row: the sync fails saying so rather than replay the scenario by another matrix.
+    """
+    if earlier is None or earlier["scenario"] is None:
+        return None
+    if earlier["matrix_version"] is None:
+        raise ValueError(
+            f"the stored sync {earlier['id']} has scenario {earlier['scenario']!r} "
+            "but no matrix version"
+        )
+    return earlier["scenario"], earlier["matrix_version"]
 
 
 async def find(

@@ -26,6 +26,7 @@ from callbridge.queue.base import NewJob
 from callbridge.rules.policy import contact_name
 from callbridge.runtime import Runtime
 from callbridge.storage import call_history, integrations, units
+from callbridge.storage.integrations import IntegrationRow
 
 # A contact we created is trusted for this long even if the CRM's search does not show it yet
 # (search indexes of hosted CRMs lag behind their writes by seconds).
@@ -65,7 +66,7 @@ class SyncContext:
 
     company_id: str
     call_id: str
-    integration: dict[str, Any]
+    integration: IntegrationRow
     call: Call
     links: dict[str, dict[str, Any]] = field(default_factory=dict)
     claim: dict[str, Any] | None = None

@@ -20,7 +20,7 @@ from callbridge.runtime.connectors import connector_for
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage import accounts
-from callbridge.storage.integrations import get_integration
+from callbridge.storage.integrations import IntegrationRow, get_integration
 from callbridge.storage.tables import users
 from callbridge.testing.contract import contract_test_class
 
@@ -32,7 +32,7 @@ class LocalHarness:
     connector: Connector
     runtime: Runtime
     company_id: str
-    integration: dict[str, Any]
+    integration: IntegrationRow
 
     @property
     def local(self) -> LocalConnector:
@@ -47,7 +47,7 @@ class LocalHarness:
 
     async def in_region(self, region: str) -> LocalHarness:
         """Return the same integration's local CRM read with another default region."""
-        integration = {**self.integration, "default_region": region}
+        integration: IntegrationRow = {**self.integration, "default_region": region}
         connector = connector_for(self.runtime, integration)
         return LocalHarness(connector, self.runtime, self.company_id, integration)
 
@@ -130,7 +130,7 @@ async def harness(local_runtime: Runtime) -> LocalHarness:
         )
     assert integration is not None
     connector = connector_for(local_runtime, integration)
-    return LocalHarness(connector, local_runtime, company.company_id, dict(integration))
+    return LocalHarness(connector, local_runtime, company.company_id, integration)
 
 
 TestLocalConnector = contract_test_class(LocalConnector.capabilities, name="TestLocalConnector")
