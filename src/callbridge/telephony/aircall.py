@@ -37,7 +37,7 @@ from callbridge.telephony.limits import (
     TagText,
     shorten,
 )
-from callbridge.telephony.vendor_json import (
+from callbridge.telephony.payloads import (
     UnixTime,
     VendorSchema,
     event_id,

@@ -11,13 +11,12 @@ Deliveries are signed with Standard Webhooks (see :mod:`callbridge.telephony.sta
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from callbridge.domain.event import Agent, CallEvent, Direction, EventKind, Utm
 from callbridge.errors import PayloadError
@@ -37,6 +36,7 @@ from callbridge.telephony.limits import (
     TagText,
     UtmText,
 )
+from callbridge.telephony.payloads import field_path, json_type, load_json, validate
 
 MAX_BATCH = 100
 # "user.created", "contact.updated": events of other resources, known kinds we skip with 2xx.
@@ -121,7 +121,7 @@ class GenericAdapter:
         server's time (the current time when not given).
         """
         context = {"now": now or datetime.now(UTC)}
-        document = _load_json(body)
+        document = load_json(body)
         if isinstance(document, dict):
             items, batch = [document], False
         elif isinstance(document, list):
@@ -129,7 +129,7 @@ class GenericAdapter:
             _check_batch_size(items)
         else:
             raise PayloadError(
-                "body", f"expected an event object or an array of them, got {_json_type(document)}"
+                "body", f"expected an event object or an array of them, got {json_type(document)}"
             )
         events: list[CallEvent] = []
         ignored: list[str] = []
@@ -141,25 +141,6 @@ class GenericAdapter:
             elif skipped not in ignored:
                 ignored.append(skipped)
         return ParsedDelivery(events=tuple(events), ignored=_ignored_reason(ignored))
-
-
-def _load_json(body: bytes) -> Any:
-    """Decode the body as JSON or raise PayloadError on field ``body``."""
-    try:
-        return json.loads(body, parse_constant=_refuse_constant)
-    except UnicodeDecodeError as err:
-        raise PayloadError("body", f"is not UTF-8 text: {err.reason}") from err
-    except json.JSONDecodeError as err:
-        raise PayloadError("body", f"is not valid JSON: {err}") from err
-    except ValueError as err:  # an integer of more than 4300 digits
-        raise PayloadError("body", f"is not usable JSON: {err}") from err
-    except RecursionError as err:
-        raise PayloadError("body", "is nested too deeply to be an event") from err
-
-
-def _refuse_constant(name: str) -> Any:
-    """Refuse NaN and Infinity, which Python's json reads but JSON does not define."""
-    raise PayloadError("body", f"is not valid JSON: {name} is not a JSON number")
 
 
 def _check_batch_size(items: list[Any]) -> None:
@@ -175,7 +156,7 @@ def _check_batch_size(items: list[Any]) -> None:
 def _ignored_type(item: Any, prefix: str) -> str | None:
     """Return the type of a well-formed event about another resource, or None to parse it."""
     if not isinstance(item, dict):
-        raise PayloadError(prefix or "body", f"expected an event object, got {_json_type(item)}")
+        raise PayloadError(prefix or "body", f"expected an event object, got {json_type(item)}")
     kind = item.get("type")
     if (
         not isinstance(kind, str)
@@ -198,26 +179,11 @@ def _ignored_reason(types: list[str]) -> str | None:
 
 def _validate(item: dict[str, Any], prefix: str, context: dict[str, Any]) -> GenericEvent:
     """Validate one event object, turning the first Pydantic error into a PayloadError."""
-    try:
-        event = GenericEvent.model_validate(item, context=context)
-    except ValidationError as err:
-        first = err.errors(include_url=False)[0]
-        problem = first["msg"]
-        if first["type"] == "model_type":  # Pydantic's message names our class, not the JSON type
-            problem = "Input should be an object"
-        if first["type"] != "missing":
-            problem += f" (got {_short_repr(first['input'])})"
-        raise PayloadError(_field_path(prefix, first["loc"]), problem) from err
+    event = validate(GenericEvent, item, context["now"], prefix)
     if event.type is EventKind.RECORDING and event.call.recording_url is None:
-        path = _field_path(prefix, ("call", "recording_url"))
+        path = field_path(prefix, ("call", "recording_url"))
         raise PayloadError(path, "Field required for call.recording events")
     return event
-
-
-def _field_path(prefix: str, loc: tuple[int | str, ...]) -> str:
-    """Spell a Pydantic error location as a JSON path: ``[2].call.tags[0]``."""
-    path = prefix + "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
-    return path.lstrip(".")
 
 
 def _to_call_event(event: GenericEvent) -> CallEvent:
@@ -248,17 +214,3 @@ def _to_call_event(event: GenericEvent) -> CallEvent:
 def _utc(moment: datetime | None) -> datetime | None:
     """Return an aware datetime converted to UTC (None stays None)."""
     return moment.astimezone(UTC) if moment is not None else None
-
-
-def _json_type(value: object) -> str:
-    """Name a decoded JSON value's type the way JSON does."""
-    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
-    if value is None:
-        return "null"
-    return names.get(type(value), "a number")
-
-
-def _short_repr(value: object) -> str:
-    """Return a repr of a bad input short enough for an error message."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."

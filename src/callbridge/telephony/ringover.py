@@ -39,7 +39,7 @@ from callbridge.telephony.limits import (
     TagText,
     shorten,
 )
-from callbridge.telephony.vendor_json import (
+from callbridge.telephony.payloads import (
     UnixTime,
     VendorSchema,
     event_id,

@@ -1,8 +1,9 @@
-"""What the vendor adapters (Aircall, Ringover) share: JSON bodies, UNIX times, errors, event ids.
+"""What the providers' parsers share: JSON bodies, validation errors naming the field, UNIX times.
 
-Vendors' webhooks carry no event id and send times as UNIX seconds; this module turns a body into
-validated models whose errors name the JSON field, and gives each event a stable id so a retried
-delivery is recognized as a duplicate.
+Every adapter decodes its body with :func:`load_json` and validates with :func:`validate`, so a
+malformed delivery is refused the same way whatever the provider. Vendors' webhooks often carry
+no event id and send times as UNIX seconds: :func:`event_id` gives each event a stable id (a
+retried delivery is recognized as a duplicate) and :data:`UnixTime` reads the seconds.
 """
 
 from __future__ import annotations
