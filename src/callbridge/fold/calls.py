@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -52,9 +51,8 @@ def _fold(
     for integration in integrations.list_integrations(db, company_id):
         number = external_number(call, integration["default_region"], company, extensions)
         e164 = number.e164 if isinstance(number, PhoneNumber) else None
-        settings: dict[str, Any] = dict(integration)  # choice_window still takes a plain dict
         window = agent_choices.choice_window(
-            db, call_id, user_id, settings, e164, call.crm_record_id
+            db, call_id, user_id, integration, e164, call.crm_record_id
         )
         # The sync runs at once; it waits out the window only if it finds a choice to make.
         until = now + timedelta(seconds=window) if window > 0 else None

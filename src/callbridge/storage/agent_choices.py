@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import OPTION, Choice, binds, gate
 from callbridge.rules.agent_choice import choice_window as choice_window_rule
+from callbridge.storage.integrations import IntegrationRow
 from callbridge.storage.sql import Executes
 from callbridge.storage.tables import (
     activity_links,
@@ -279,7 +280,7 @@ def choice_window(
     session: Executes,
     call_id: str,
     user_id: str | None,
-    integration: dict[str, Any],
+    integration: IntegrationRow,
     e164: str | None,
     crm_record_id: str | None,
 ) -> float:
