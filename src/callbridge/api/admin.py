@@ -11,13 +11,13 @@ from sqlalchemy import update
 
 from callbridge.api import staff
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.api.fields import Name, PathId, Phone, Storable
 from callbridge.api.models import JsonShown
-from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
 from callbridge.storage import accounts
 from callbridge.storage.tables import companies, telephony_sources
 from callbridge.telephony import PROVIDERS
 from callbridge.telephony.standard_webhooks import generate_secret
+from callbridge.web.fields import Name, PathId, Phone, Storable
+from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
 router = APIRouter(tags=["admin"], responses=AUTHENTICATED)
 

@@ -15,10 +15,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep, get_runtime
-from callbridge.api.fields import Name, PathId
-from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
 from callbridge.storage.accounts import AGENT_TOKEN_PREFIX, authenticate, hash_key
 from callbridge.storage.tables import agent_tokens, teams, users
+from callbridge.web.fields import Name, PathId
+from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
 router = APIRouter(tags=["agents"], responses={**AUTHENTICATED, **NOT_FOUND})
 _bearer = HTTPBearer(

@@ -23,21 +23,20 @@ from callbridge.api import (
     calls,
     deps,
     dialer,
-    fields,
     health,
     integrations,
     keys,
     matrix,
     metrics,
-    refusals,
     webhooks,
 )
 from callbridge.api.body_limit import BodyLimit
-from callbridge.api.refusals import allowed_methods, encodable, field_errors, unparsable_body
 from callbridge.connectors import registry
 from callbridge.connectors.spec import RouteHost
 from callbridge.errors import InputError, PayloadError, SignatureError, UnknownSource
 from callbridge.runtime import Runtime
+from callbridge.web import fields, refusals
+from callbridge.web.refusals import allowed_methods, encodable, field_errors, unparsable_body
 
 log = logging.getLogger("callbridge.api")
 

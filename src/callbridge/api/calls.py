@@ -11,14 +11,14 @@ from sqlalchemy import or_, select
 
 from callbridge.api.call_matches import CallMatch, call_matches
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.api.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
 from callbridge.api.models import ChoiceShown, JsonShown
-from callbridge.api.refusals import AUTHENTICATED, NOT_FOUND
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.queue import breaker
 from callbridge.storage import agent_choices
 from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
+from callbridge.web.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
+from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
 router = APIRouter(prefix="/calls", tags=["calls"], responses=AUTHENTICATED)
 

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import HTTPException
 from pydantic import SecretStr, ValidationError
 
-from callbridge.api.refusals import refuse
 from callbridge.errors import AuthFailed, ConnectorError, Permanent
 from callbridge.runtime import Runtime
+from callbridge.web.refusals import refuse
 
 
 async def check_and_seal(

@@ -22,16 +22,6 @@ from callbridge.api.dialer_models import (
     SelectionIn,
     SelectionMade,
 )
-from callbridge.api.fields import Id, PathId, Phone
-from callbridge.api.refusals import (
-    AUTHENTICATED,
-    BAD_GATEWAY,
-    CONFLICT,
-    FORBIDDEN,
-    NOT_FOUND,
-    in_json,
-    refuse,
-)
 from callbridge.dialer.events import broker, find_candidates, selection_scope, show
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord, ObjectType
@@ -44,6 +34,16 @@ from callbridge.runtime.connectors import connector_for
 from callbridge.storage import agent_choices, call_history, integrations
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import record_lookup
+from callbridge.web.fields import Id, PathId, Phone
+from callbridge.web.refusals import (
+    AUTHENTICATED,
+    BAD_GATEWAY,
+    CONFLICT,
+    FORBIDDEN,
+    NOT_FOUND,
+    in_json,
+    refuse,
+)
 
 router = APIRouter(prefix="/dialer", tags=["dialer"], responses={**AUTHENTICATED, **FORBIDDEN})
 KEEPALIVE_SECONDS = 15.0

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from callbridge.api.fields import Id, Phone, Reference
 from callbridge.api.models import ChoiceShown
+from callbridge.web.fields import Id, Phone, Reference
 
 #: One Server-Sent Event as the stream sends it: its type and its JSON data.
 SSE_EVENT = {

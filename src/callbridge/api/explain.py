@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from callbridge.api.refusals import loc_of, refuse
 from callbridge.domain.call import fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.errors import PayloadError
@@ -27,6 +26,7 @@ from callbridge.sync.decide import Decision, decide
 from callbridge.sync.inputs import Loaded
 from callbridge.sync.writes import SyncContext
 from callbridge.telephony.generic import GenericAdapter
+from callbridge.web.refusals import loc_of, refuse
 
 # The call id a call explained from its events has: no stored call (nor claim) has it.
 UNSTORED = "explained"

@@ -19,9 +19,7 @@ from pydantic import (
 
 from callbridge.api.credentials import check_and_seal, check_config
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.api.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
 from callbridge.api.integration_models import IntegrationShown
-from callbridge.api.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, refuse
 from callbridge.connectors.base import UNSAVED_ID, Capability, supported
 from callbridge.connectors.registry import connectors
 from callbridge.queue import breaker, jobs
@@ -29,6 +27,8 @@ from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
 from callbridge.storage.integrations import IntegrationRow
+from callbridge.web.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
+from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, refuse
 
 router = APIRouter(tags=["integrations"], responses=AUTHENTICATED)
 #: Regions as the JSON Schema lists them: ISO 3166 codes phonenumbers knows, either case.

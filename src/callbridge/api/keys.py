@@ -14,9 +14,9 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.api.fields import ID_LENGTH, Name, Storable
-from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 from callbridge.storage import accounts
+from callbridge.web.fields import ID_LENGTH, Name, Storable
+from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 
 router = APIRouter(tags=["api keys"], responses=AUTHENTICATED)
 KeyId = Annotated[

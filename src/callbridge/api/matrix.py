@@ -10,9 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call, explain_stored_call
-from callbridge.api.fields import JsonObject, PathId, Reference
 from callbridge.api.models import JsonShown
-from callbridge.api.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, loc_of, refuse
 from callbridge.connectors.base import Capability, supports
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
@@ -27,6 +25,8 @@ from callbridge.storage import matrices, user_links
 from callbridge.storage.accounts import list_rows
 from callbridge.storage.integrations import IntegrationRow, get_integration
 from callbridge.storage.tables import users
+from callbridge.web.fields import JsonObject, PathId, Reference
+from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, loc_of, refuse
 
 router = APIRouter(
     prefix="/integrations/{integration_id}",

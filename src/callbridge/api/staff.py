@@ -9,10 +9,10 @@ from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.api.fields import Email, Id, Name, PathId, Storable
-from callbridge.api.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 from callbridge.storage import accounts
 from callbridge.storage.tables import teams, users
+from callbridge.web.fields import Email, Id, Name, PathId, Storable
+from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 
 router = APIRouter(tags=["admin"], responses=AUTHENTICATED)
 #: A team permission: a short storable word such as ``is_multicrm_sync``.

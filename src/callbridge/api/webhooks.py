@@ -9,10 +9,10 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from callbridge.api.deps import get_runtime
-from callbridge.api.refusals import Message
 from callbridge.ingest import ingest
 from callbridge.runtime.metrics import WEBHOOKS
 from callbridge.telephony.generic import GenericEvent
+from callbridge.web.refusals import Message
 
 REF = "#/components/schemas/{model}"
 GENERIC_SCHEMA = GenericEvent.model_json_schema(ref_template=REF, mode="validation")

@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from callbridge.api import deps, fields, refusals
+from callbridge.api import deps
 from callbridge.connectors import registry
 from callbridge.connectors.spec import RouteHost
+from callbridge.web import fields, refusals
 
 RECORDS = "/integrations/{integration_id}/records"
 #: (method, path) → operation id, as published before the move.
