@@ -57,6 +57,13 @@ async def migrated_url(database_url: str) -> AsyncIterator[str]:
     yield database_url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the BottleCRM tests in one pytest-xdist process: they share one BottleCRM server."""
+    for item in items:
+        if "connectors/bottlecrm/" in item.path.as_posix():
+            item.add_marker(pytest.mark.xdist_group("bottlecrm"))
+
+
 @pytest.fixture(autouse=True)
 def statements_scoped_by_tenant() -> Iterator[None]:
     """Fail any test during which a statement touched a tenant's rows without naming its scope."""

@@ -15,6 +15,7 @@ The scripts it runs inside BottleCRM's venv are in the ``bottlecrm`` folder besi
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -80,6 +81,16 @@ def ensure_venv(python: Path, venv: Path | None = None) -> Path:
     venv = venv or default_venv()
     if _importable(venv):
         return venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # Parallel test processes (pytest-xdist) may all ask at once: one builds, the others wait.
+    with open(venv.with_name(f"{venv.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _importable(venv):
+            _build_venv(python, venv)
+    return venv
+
+
+def _build_venv(python: Path, venv: Path) -> None:
     # Built aside and renamed into place, so an interrupted install is never mistaken for a venv;
     # everything runs as ``venv/bin/python -m …``, which survives the rename (scripts would not).
     building = venv.with_name(f"{venv.name}.building-{os.getpid()}")
@@ -96,7 +107,6 @@ def ensure_venv(python: Path, venv: Path | None = None) -> Path:
             raise BottleCrmUnavailable(f"{' '.join(step)} failed:\n{done.stderr[-3000:]}")
     shutil.rmtree(venv, ignore_errors=True)
     building.rename(venv)
-    return venv
 
 
 def _importable(venv: Path) -> bool:
