@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -68,7 +69,8 @@ def create_app(runtime: Runtime, *, worker: Worker | None = None) -> FastAPI:
             if task is not None:
                 await task
 
-    app = FastAPI(
+    # Swagger UI and ReDoc load their scripts from the fastapi-offline package, not a CDN.
+    app = FastAPIOffline(
         title="Callbridge",
         version=__version__,
         description="Puts every phone call on the right CRM record, exactly once.",
