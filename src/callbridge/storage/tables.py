@@ -111,6 +111,23 @@ webhook_deliveries = Table(
     Column("body", LargeBinary, nullable=False),
     Column("ignored_reason", Text, nullable=True),
     UniqueConstraint("source_id", "delivery_id"),
+    Index("ix_webhook_deliveries_source_received", "source_id", "received_at"),
+)
+
+#: The last refused deliveries of each source (a bounded log: never a secret, a body excerpt).
+webhook_refusals = Table(
+    "webhook_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _company(),
+    Column("source_id", String(36), ForeignKey("telephony_sources.id"), nullable=False),
+    Column("received_at", UTC_TIME, nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("error", String(40), nullable=False),
+    Column("field", String(255), nullable=True),
+    Column("message", Text, nullable=False),
+    Column("body_excerpt", Text, nullable=False),
+    Index("ix_webhook_refusals_source_received", "source_id", "received_at"),
 )
 
 call_events = Table(
@@ -241,6 +258,7 @@ __all__ = [
     "telephony_sources",
     "users",
     "webhook_deliveries",
+    "webhook_refusals",
 ]
 
 matrix_versions = Table(
