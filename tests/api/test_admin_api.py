@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.api_tenant import Tenant
+from tests.api.api_tenant import Tenant, problems
 
 
 async def test_duplicate_team_and_user_are_conflicts(acme: Tenant) -> None:
@@ -18,7 +18,7 @@ async def test_duplicate_team_and_user_are_conflicts(acme: Tenant) -> None:
 async def test_unknown_team_is_refused(acme: Tenant, globex: Tenant) -> None:
     team = (await globex.client.post("/teams", json={"name": "Theirs"})).json()
     answer = await acme.client.post("/users", json={"name": "Ann", "team_id": team["id"]})
-    assert answer.status_code == 404 and answer.json()["detail"].startswith("team_id:")
+    assert problems(answer) == {"team_id": f"no team {team['id']} in this company"}
 
 
 async def test_company_patch_ignores_nulls(acme: Tenant) -> None:

@@ -8,7 +8,7 @@ from callbridge.ingest import ingest
 from callbridge.runtime import Runtime
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
-from tests.api.api_tenant import Tenant
+from tests.api.api_tenant import Tenant, problems
 from tests.api.tenancy_world import NUMBER
 
 
@@ -75,7 +75,7 @@ async def test_a_click_to_dial_record_of_the_integration_is_taken_as_it_is(
     assert page["syncs"][0]["match_rule"].startswith("click-to-dial")
 
 
-async def test_an_intent_naming_another_companys_record_is_404(
+async def test_an_intent_naming_another_companys_record_is_a_422_naming_it(
     acme: Tenant, globex: Tenant
 ) -> None:
     theirs = await _record(globex, "Globex's client")
@@ -87,5 +87,19 @@ async def test_an_intent_naming_another_companys_record_is_404(
         "user_id": user["id"],
     }
     answer = await acme.client.post("/dialer/intents", json=body)
-    assert answer.status_code == 404, answer.text
-    assert "crm_record_id" in answer.text
+    assert problems(answer) == {"crm_record_id": f"no record {theirs['id']} in this CRM"}
+
+
+async def test_unknown_ids_in_an_intent_are_422s_naming_the_field(
+    acme: Tenant, globex: Tenant
+) -> None:
+    theirs = (await globex.client.post("/users", json={"name": "Bob"})).json()
+    body = {"number": NUMBER, "crm_record_id": "r-1", "user_id": theirs["id"]}
+    answer = await acme.client.post("/dialer/intents", json=body)
+    assert problems(answer) == {"user_id": f"no user {theirs['id']} in this company"}
+    user = (await acme.client.post("/users", json={"name": "Ann"})).json()
+    body = {**body, "user_id": user["id"], "integration_id": "no-such-integration"}
+    answer = await acme.client.post("/dialer/intents", json=body)
+    assert problems(answer) == {"integration_id": "no integration no-such-integration"}
+    answer = await acme.client.get("/dialer/events", params={"user_id": theirs["id"]})
+    assert problems(answer) == {"user_id": f"no user {theirs['id']} in this company"}

@@ -49,3 +49,17 @@ async def test_bad_record_is_refused_naming_the_field(acme: Tenant) -> None:
     answer = await acme.client.post(path, json={"name": "", "object_type": "planet"})
     assert answer.status_code == 422
     assert {tuple(e["loc"][-1:]) for e in answer.json()["detail"]} == {("name",), ("object_type",)}
+
+
+async def test_a_deal_on_no_record_is_a_422_naming_record_id(acme: Tenant, globex: Tenant) -> None:
+    theirs = await globex.client.post(
+        f"/integrations/{globex.company.integration_id}/records", json={"name": "Theirs"}
+    )
+    path = f"/integrations/{acme.company.integration_id}/deals"
+    for record_id in (theirs.json()["id"], "no-such-record"):
+        answer = await acme.client.post(path, json={"record_id": record_id, "name": "D"})
+        assert problems(answer) == {"record_id": f"no record {record_id} in this integration"}
+    assert (await acme.client.get(path)).json() == []
+    missing = "/integrations/no-such-integration/deals"
+    answer = await acme.client.post(missing, json={"record_id": "r", "name": "D"})
+    assert answer.status_code == 404, answer.text

@@ -93,7 +93,7 @@ async def candidates(
     return Candidates.model_validate({"number": e164, **found})
 
 
-@router.post("/intents", status_code=201, responses={**NOT_FOUND, **BAD_GATEWAY})
+@router.post("/intents", status_code=201, responses=BAD_GATEWAY)
 async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) -> IntentMade:
     """Choose the record(s) before dialling; the choice binds to the agent's next such call."""
     user_id = await _agent_of(runtime, actor, body.user_id, ("body", "user_id"))
@@ -146,7 +146,7 @@ async def _agent_of(
         async with runtime.reads() as session:
             role = await session.run_sync(agent_choices.user_role, actor.company_id, user_id)
         if role is None:
-            raise HTTPException(404, f"user_id: no user {user_id} in this company")
+            raise refuse(loc, f"no user {user_id} in this company")
     return agent
 
 
@@ -158,7 +158,7 @@ async def _click_to_dial(
         rows = await session.run_sync(integrations.list_integrations, actor.company_id)
     wanted = [r for r in rows if body.integration_id in (None, r["id"])]
     if not wanted:
-        raise HTTPException(404, f"integration_id: no integration {body.integration_id}")
+        raise refuse(("body", "integration_id"), f"no integration {body.integration_id}")
     integration = wanted[0]
     e164 = _number([integration], body.number).e164
     found = (await find_candidates(runtime, [integration], body.number))[integration["id"]]
@@ -169,7 +169,7 @@ async def _click_to_dial(
     except ConnectorError as err:
         raise HTTPException(502, f"the CRM could not be asked for the record: {err}") from err
     if not resolved.records:
-        raise HTTPException(404, f"crm_record_id: no record {body.crm_record_id} in this CRM")
+        raise refuse(("body", "crm_record_id"), f"no record {body.crm_record_id} in this CRM")
     record = resolved.records[0]
     item = agent_choice.Choice(integration["id"], record.id, record.object_type, record.name)
     return (item,), e164
@@ -274,7 +274,7 @@ async def _resync(
     "/events",
     response_class=EventStream,
     responses={
-        **in_json({**AUTHENTICATED, **FORBIDDEN, **NOT_FOUND}),
+        **in_json({**AUTHENTICATED, **FORBIDDEN}),
         200: {"content": {"text/event-stream": {"schema": SSE_EVENT}}},
     },
 )

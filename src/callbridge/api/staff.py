@@ -12,7 +12,7 @@ from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.storage import accounts
 from callbridge.storage.tables import teams, users
 from callbridge.web.fields import Email, Id, Name, PathId, Storable
-from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
+from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND, refuse
 
 router = APIRouter(tags=["admin"], responses=AUTHENTICATED)
 #: A team permission: a short storable word such as ``is_multicrm_sync``.
@@ -182,7 +182,7 @@ async def delete_team(team_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -
     return Response(status_code=204)
 
 
-@router.post("/users", status_code=201, responses={**NOT_FOUND, **CONFLICT})
+@router.post("/users", status_code=201, responses=CONFLICT)
 async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> UserCreated:
     """Create an employee."""
     values = body.model_dump()
@@ -190,7 +190,7 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> U
     async with runtime.reads() as session:
         known_teams = {t["id"] for t in await accounts.list_rows(session, teams, who.company_id)}
     if values["team_id"] is not None and values["team_id"] not in known_teams:
-        raise HTTPException(404, f"team_id: no team {values['team_id']} in this company")
+        raise refuse(("body", "team_id"), f"no team {values['team_id']} in this company")
     try:
         async with runtime.sessions.begin() as session:
             user_id = await accounts.create_user(session, who.company_id, **values)
@@ -223,7 +223,7 @@ async def change_user(
                 raise HTTPException(404, f"no user {user_id} in this company")
             team_id = values.get("team_id")
             if team_id and not await accounts.get_row(session, teams, who.company_id, team_id):
-                raise HTTPException(404, f"team_id: no team {team_id} in this company")
+                raise refuse(("body", "team_id"), f"no team {team_id} in this company")
             await accounts.change_row(session, users, who.company_id, user_id, values)
     except IntegrityError as err:
         raise HTTPException(

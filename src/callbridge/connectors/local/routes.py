@@ -225,7 +225,9 @@ def _followups(host: RouteHost) -> APIRouter:
         """Create a deal on a record (stages ``won`` and ``lost`` close it)."""
         client = await _client(runtime, who.company_id, integration_id)
         if await client.get_record(body.record_id) is None:
-            raise HTTPException(404, f"record_id: no record {body.record_id} in this integration")
+            raise host.refusals.refuse(
+                ("body", "record_id"), f"no record {body.record_id} in this integration"
+            )
         store = LocalFollowUps(runtime.sessions, who.company_id, integration_id, runtime.clock)
         deal = await store.create_deal(
             DealDraft(
