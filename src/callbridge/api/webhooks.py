@@ -9,7 +9,8 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from callbridge.api.deps import get_runtime
-from callbridge.ingest import ingest
+from callbridge.api.public_url import public_url
+from callbridge.ingest import ingest, refuse_oversized
 from callbridge.runtime.metrics import WEBHOOKS
 from callbridge.telephony.generic import GenericEvent
 from callbridge.web.refusals import Message
@@ -136,8 +137,14 @@ async def receive(request: Request) -> Response:
     # answer's three fields; WebhookAnswer documents the same shape): each cost more than that.
     provider, source_id = request.path_params["provider"], request.path_params["source_id"]
     runtime = get_runtime(request)
-    body = await _read_limited(request, runtime.settings.max_body_bytes)
-    result = await ingest(runtime, source_id, request.headers, body, provider=provider)
+    limit = runtime.settings.max_body_bytes
+    try:
+        body = await _read_limited(request, limit)
+    except HTTPException:
+        await refuse_oversized(runtime, source_id, provider, limit)
+        raise
+    url = public_url(request.scope, request.headers, runtime.settings)
+    result = await ingest(runtime, source_id, request.headers, body, provider=provider, url=url)
     WEBHOOKS.labels(
         provider=provider, outcome="duplicate" if result.duplicate else "accepted"
     ).inc()

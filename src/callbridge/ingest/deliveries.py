@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from callbridge.domain.event import CallEvent
-from callbridge.errors import UnknownSource
+from callbridge.errors import PayloadError, SignatureError, UnknownSource
+from callbridge.ingest.refusals import Refused, remember
 from callbridge.queue import jobs
 from callbridge.queue.base import NewJob
 from callbridge.runtime import Runtime
@@ -39,21 +40,36 @@ async def ingest(
     headers: Mapping[str, str],
     body: bytes,
     provider: str | None = None,
+    url: str = "",
 ) -> IngestResult:
-    """Verify, parse and durably store one delivery with its jobs, before it is acknowledged."""
+    """Verify, parse and durably store one delivery with its jobs, before it is acknowledged.
+
+    ``url`` is the public URL the delivery was posted to (Twilio signs it).
+    """
     source = await runtime.sources.get(runtime.reads, runtime.box, source_id)
+    now = runtime.clock()
     if source is None or (provider is not None and source.provider != provider):
-        raise UnknownSource(
+        unknown = UnknownSource(
             f"no {provider or 'telephony'} source {source_id}: check the webhook URL"
         )
+        if source is not None:  # the right source at another provider's URL: tell its admin
+            await remember(runtime, source, Refused(404, "unknown_source", str(unknown)), body, now)
+        raise unknown
     adapter = PROVIDERS[source.provider]
-    now = runtime.clock()
-    adapter.verify(headers, body, source.secrets, now)
-    # Everything stored below fits its column and can be folded and synced: parse and the
-    # delivery id enforce the limits of telephony.limits before anything is acknowledged.
-    delivery = adapter.parse(body, now)
-    sent_id = headers.get("webhook-id")
-    delivery_id = check_delivery_id(sent_id) if sent_id else hashlib.sha256(body).hexdigest()
+    try:
+        adapter.verify(headers, body, source.secrets, now, url)
+        # Everything stored below fits its column and can be folded and synced: parse and the
+        # delivery id enforce the limits of telephony.limits before anything is acknowledged.
+        delivery = adapter.parse(body, now)
+        sent_id = headers.get("webhook-id")
+        delivery_id = check_delivery_id(sent_id) if sent_id else hashlib.sha256(body).hexdigest()
+    except SignatureError as err:
+        await remember(runtime, source, Refused(401, "invalid_signature", str(err)), body, now)
+        raise
+    except PayloadError as err:
+        refused = Refused(422, "invalid_payload", err.problem, err.field)
+        await remember(runtime, source, refused, body, now)
+        raise
     received = Received(source, delivery_id, body, delivery.ignored, now)
     store = functools.partial(_store, received, delivery.events)
     stored = await units.write_with_jobs(runtime.engine, runtime.queue, store)
@@ -62,6 +78,14 @@ async def ingest(
     if stored:
         runtime.queue.notify()
     return IngestResult(stored, stored == 0 and bool(delivery.events), delivery.ignored)
+
+
+async def refuse_oversized(runtime: Runtime, source_id: str, provider: str, limit: int) -> None:
+    """Log, on its source, a delivery refused with 413 for a body over ``limit`` bytes."""
+    source = await runtime.sources.get(runtime.reads, runtime.box, source_id)
+    if source is not None and source.provider == provider:
+        refused = Refused(413, "too_large", f"body is larger than {limit} bytes")
+        await remember(runtime, source, refused, b"", runtime.clock())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,156 @@
+"""A source's recent deliveries: the stored ones, and the bounded log of refused ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypedDict
+
+from sqlalchemy import Integer, String, and_, cast, delete, insert, literal, null, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callbridge.storage.tables import call_events, calls, webhook_deliveries, webhook_refusals
+
+#: Refusals kept per source: the newest ones, enough to debug a setup, never a growing table.
+KEPT_REFUSALS = 50
+
+
+class WebhookRefusalRow(TypedDict):
+    """A row of ``webhook_refusals``: what a refused sender was told, with a redacted excerpt."""
+
+    id: int
+    company_id: str
+    source_id: str
+    received_at: datetime
+    status: int
+    error: str
+    field: str | None
+    message: str
+    body_excerpt: str
+
+
+class DeliveryEventRow(TypedDict):
+    """An event a stored delivery brought, and the call it was folded into (None: not yet)."""
+
+    delivery_id: int
+    event_id: str
+    kind: str
+    provider_call_id: str
+    call_id: str | None
+
+
+async def record_refusal(session: AsyncSession, refusal: WebhookRefusalRow) -> None:
+    """Store a refusal (its ``id`` is ignored) and drop the source's refusals beyond the kept."""
+    values = {key: value for key, value in refusal.items() if key != "id"}
+    await session.execute(insert(webhook_refusals).values(**values))
+    scope = and_(
+        webhook_refusals.c.company_id == refusal["company_id"],
+        webhook_refusals.c.source_id == refusal["source_id"],
+    )
+    oldest_kept = (
+        await session.execute(
+            select(webhook_refusals.c.id)
+            .where(scope)
+            .order_by(webhook_refusals.c.id.desc())
+            .offset(KEPT_REFUSALS - 1)
+            .limit(1)
+        )
+    ).scalar()
+    if oldest_kept is not None:
+        await session.execute(
+            delete(webhook_refusals).where(scope, webhook_refusals.c.id < oldest_kept)
+        )
+
+
+def _stored(company_id: str, source_id: str, newest: int) -> Any:
+    """Select the source's newest stored deliveries, in the shape of the combined list."""
+    table = webhook_deliveries
+    return (
+        select(
+            literal("stored").label("origin"),
+            table.c.id,
+            table.c.received_at,
+            table.c.delivery_id,
+            table.c.ignored_reason,
+            cast(null(), Integer).label("status"),
+            cast(null(), String).label("error"),
+            cast(null(), String).label("field"),
+            cast(null(), String).label("message"),
+            cast(null(), String).label("body_excerpt"),
+        )
+        .where(table.c.company_id == company_id, table.c.source_id == source_id)
+        .order_by(table.c.received_at.desc(), table.c.id.desc())
+        .limit(newest)
+        .subquery()
+    )
+
+
+def _refused(company_id: str, source_id: str, newest: int) -> Any:
+    """Select the source's newest refusals, in the shape of the combined list."""
+    table = webhook_refusals
+    return (
+        select(
+            literal("refused").label("origin"),
+            table.c.id,
+            table.c.received_at,
+            cast(null(), String).label("delivery_id"),
+            cast(null(), String).label("ignored_reason"),
+            table.c.status,
+            table.c.error,
+            table.c.field,
+            table.c.message,
+            table.c.body_excerpt,
+        )
+        .where(table.c.company_id == company_id, table.c.source_id == source_id)
+        .order_by(table.c.received_at.desc(), table.c.id.desc())
+        .limit(newest)
+        .subquery()
+    )
+
+
+async def recent(
+    session: AsyncSession, company_id: str, source_id: str, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Return a page of the source's deliveries, stored and refused, newest first."""
+    newest = limit + offset
+    stored, refused = (
+        _stored(company_id, source_id, newest),
+        _refused(company_id, source_id, newest),
+    )
+    both = select(stored).union_all(select(refused)).subquery()
+    page = (
+        select(both)
+        .order_by(both.c.received_at.desc(), both.c.origin, both.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [dict(row) for row in (await session.execute(page)).mappings()]
+
+
+async def events_of(
+    session: AsyncSession, company_id: str, delivery_ids: list[int]
+) -> list[DeliveryEventRow]:
+    """Return the events stored from these deliveries, each with its call once folded."""
+    if not delivery_ids:
+        return []
+    joined = call_events.outerjoin(
+        calls,
+        and_(
+            calls.c.company_id == call_events.c.company_id,
+            calls.c.source_id == call_events.c.source_id,
+            calls.c.provider_call_id == call_events.c.provider_call_id,
+        ),
+    )
+    query = (
+        select(
+            call_events.c.delivery_id,
+            call_events.c.event_id,
+            call_events.c.kind,
+            call_events.c.provider_call_id,
+            calls.c.id.label("call_id"),
+        )
+        .select_from(joined)
+        .where(call_events.c.company_id == company_id, call_events.c.delivery_id.in_(delivery_ids))
+        .order_by(call_events.c.id)
+    )
+    rows = (await session.execute(query)).mappings()
+    return [DeliveryEventRow(**row) for row in rows]  # type: ignore[typeddict-item]
