@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +24,18 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
-    public_url: str | None = Field(default=None, description="URL printed for people to open.")
+    public_url: str | None = Field(
+        default=None,
+        description="The URL people and platforms reach Callbridge at (scheme, host, port, path "
+        "prefix): printed for people to open, and the base of the webhook URL that Twilio signs "
+        "(docs/telephony/twilio.md). Unset: the URL of each request, as received.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "X-Forwarded-Proto and X-Forwarded-Host are believed when public_url is unset (the URL "
+        "a webhook was signed for). Empty: no proxy is trusted, those headers are ignored.",
+    )
     embedded_worker: bool = Field(
         default=True,
         description="Run the job worker inside `serve`; off, `callbridge worker` runs the jobs.",
@@ -74,6 +86,14 @@ class Settings(BaseSettings):
     breaker_max_open_seconds: float = Field(
         default=900.0, gt=0, description="Longest wait of an open breaker between two probes."
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        """Refuse, at start-up, an entry of trusted_proxies that is no address or network."""
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            ipaddress.ip_network(item, strict=False)  # its ValueError names the entry
+        return value
 
     def resolved_database_url(self) -> str:
         """Return the async SQLAlchemy URL to use, defaulting to SQLite in the data directory."""

@@ -83,6 +83,9 @@ def serve(
         port=port,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        # Forwarded headers are read by Callbridge from CALLBRIDGE_TRUSTED_PROXIES alone
+        # (api/public_url.py): uvicorn's own rewriting would hide the proxy's address.
+        proxy_headers=False,
     )
 
 

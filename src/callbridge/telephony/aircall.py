@@ -134,7 +134,12 @@ class AircallAdapter:
     name = "aircall"
 
     def verify(
-        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        secrets: Sequence[str],
+        now: datetime,
+        url: str = "",
     ) -> None:
         """Compare the body's ``token`` with the source's tokens in constant time."""
         token = _token_of(body)

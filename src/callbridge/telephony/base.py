@@ -6,13 +6,14 @@ under the name that is also its URL segment (``POST /webhooks/{name}/{source_id}
     class AcmeAdapter:
         name = "acme"
 
-        def verify(self, headers, body, secrets, now) -> None:
+        def verify(self, headers, body, secrets, now, url="") -> None:
             ...  # raise SignatureError unless the delivery is signed with one of ``secrets``
 
         def parse(self, body: bytes, now: datetime | None = None) -> ParsedDelivery:
             ...  # raise PayloadError naming the bad field; ignore non-call events with a reason
 
-The API calls ``verify`` on the raw body before anything else, then ``parse``; both are pure and
+The API calls ``verify`` on the raw body before anything else (``url`` is the public URL the
+platform posted to, for platforms that sign it: Twilio), then ``parse``; both are pure and
 synchronous (no I/O), so they are tested on fixtures alone. ``parse`` enforces the limits of
 :mod:`callbridge.telephony.limits` (build the schema from its types), so whatever it returns can
 be stored, folded and synced: a delivery is acknowledged only after it.
@@ -43,9 +44,17 @@ class TelephonyAdapter(Protocol):
     name: str
 
     def verify(
-        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        secrets: Sequence[str],
+        now: datetime,
+        url: str = "",
     ) -> None:
-        """Raise SignatureError unless the delivery is authentic and fresh at ``now``."""
+        """Raise SignatureError unless the delivery is authentic and fresh at ``now``.
+
+        ``url`` is the public URL the delivery was posted to (scheme, host, path and query).
+        """
         ...
 
     def parse(self, body: bytes, now: datetime | None = None) -> ParsedDelivery:

@@ -109,7 +109,12 @@ class GenericAdapter:
         self.tolerance = tolerance
 
     def verify(
-        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        secrets: Sequence[str],
+        now: datetime,
+        url: str = "",
     ) -> None:
         """Check the Standard Webhooks signature; raise SignatureError if it does not hold."""
         standard_webhooks.verify(headers, body, secrets, now, tolerance=self.tolerance)

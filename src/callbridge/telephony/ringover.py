@@ -146,7 +146,12 @@ class RingoverAdapter:
     name = "ringover"
 
     def verify(
-        self, headers: Mapping[str, str], body: bytes, secrets: Sequence[str], now: datetime
+        self,
+        headers: Mapping[str, str],
+        body: bytes,
+        secrets: Sequence[str],
+        now: datetime,
+        url: str = "",
     ) -> None:
         """Check the JWT of ``X-Ringover-Webhook-Signature`` against the source's keys."""
         token = header(headers, SIGNATURE_HEADER)
