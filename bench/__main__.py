@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import bottlecrm, hubspot, ingest, latency, limiter, lookup, selection
+from bench import bottlecrm, hubspot, ingest, latency, limiter, lookup, selection, throughput
 from bench.harness import git_commit, machine, today
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, str]]] = {
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, str]]] = {
     "hubspot": hubspot.run,
     "limiter": limiter.run,
     "selection": selection.run,
+    "throughput": throughput.run,
 }
 RESULTS = Path(__file__).with_name("RESULTS.md")
 _HEADER = """# Benchmark results

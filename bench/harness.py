@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import signal
 import socket
 import sqlite3
 import statistics
@@ -106,6 +107,15 @@ class Process:
         fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def rss_bytes(self) -> int:
+        """Return the process's resident memory now (0 once it has exited)."""
+        try:
+            status = Path(f"/proc/{self.popen.pid}/status").read_text()
+        except OSError:
+            return 0
+        line = next((ln for ln in status.splitlines() if ln.startswith("VmRSS:")), "VmRSS: 0")
+        return int(line.split()[1]) * 1024
+
 
 def free_port() -> int:
     """Return a loopback port nobody listens on."""
@@ -115,11 +125,24 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def child(args: Sequence[str], env: dict[str, str], log: Path, url: str = "") -> Iterator[Process]:
-    """Run ``callbridge ARGS`` until the block ends; wait for /healthz when ``url`` is given."""
+def child(
+    args: Sequence[str],
+    env: dict[str, str],
+    log: Path,
+    url: str = "",
+    profile: Path | None = None,
+) -> Iterator[Process]:
+    """Run ``callbridge ARGS`` until the block ends; wait for /healthz when ``url`` is given.
+
+    With ``profile``, the process runs under cProfile and is stopped with SIGINT, so its
+    statistics are written to that file when it exits.
+    """
+    program = [str(BIN / "callbridge")]
+    if profile is not None:
+        program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "callbridge"]
     with log.open("ab") as output:
         popen = subprocess.Popen(
-            [str(BIN / "callbridge"), *args], env=env, stdout=output, stderr=subprocess.STDOUT
+            [*program, *args], env=env, stdout=output, stderr=subprocess.STDOUT
         )
     process = Process(popen, url, log)
     try:
@@ -136,19 +159,21 @@ def child(args: Sequence[str], env: dict[str, str], log: Path, url: str = "") ->
         print(f"--- {log.name}, last lines ---\n{text[-1500:]}", file=sys.stderr)
         raise
     finally:
-        popen.terminate()
+        popen.send_signal(signal.SIGINT if profile is not None else signal.SIGTERM)
         try:
-            popen.wait(timeout=15)
+            popen.wait(timeout=30 if profile is not None else 15)
         except subprocess.TimeoutExpired:
             popen.kill()
             popen.wait()
 
 
-def serve(env: dict[str, str], log: Path) -> contextlib.AbstractContextManager[Process]:
-    """Start ``callbridge serve`` on a free loopback port."""
+def serve(
+    env: dict[str, str], log: Path, profile: Path | None = None
+) -> contextlib.AbstractContextManager[Process]:
+    """Start ``callbridge serve`` on a free loopback port (under cProfile with ``profile``)."""
     port = free_port()
     args = ["serve", "--host", "127.0.0.1", "--port", str(port)]
-    return child(args, env, log, f"http://127.0.0.1:{port}")
+    return child(args, env, log, f"http://127.0.0.1:{port}", profile)
 
 
 def _wait_healthy(process: Process) -> None:

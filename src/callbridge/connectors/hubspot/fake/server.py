@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -24,6 +25,8 @@ def build_app(state: HubSpotState) -> Starlette:
     gate = Gate(state)
 
     async def guard(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if state.latency > 0:
+            await asyncio.sleep(state.latency)
         refused = gate.check(request)
         response: Response = refused or await call_next(request)
         gate.headers(response, request.url.path)

@@ -135,6 +135,8 @@ class HubSpotState:
     unique_limit: int = UNIQUE_LIMIT
     definitions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     faults: deque[CommitFault] = field(default_factory=deque)
+    # Seconds every request waits before it is handled: a CRM's round trip (benchmarks).
+    latency: float = 0.0
 
     def fail_after_commit(
         self, object_type: str, status: int | None = 502, times: int = 1, hold: float = 30.0
