@@ -10,6 +10,7 @@ from callbridge.telephony.aircall import AircallAdapter
 from callbridge.telephony.base import ParsedDelivery, TelephonyAdapter
 from callbridge.telephony.generic import GenericAdapter
 from callbridge.telephony.ringover import RingoverAdapter
+from callbridge.telephony.threecx import ThreeCxAdapter
 
 __all__ = ["PROVIDERS", "ParsedDelivery", "TelephonyAdapter"]
 
@@ -17,4 +18,5 @@ PROVIDERS: dict[str, TelephonyAdapter] = {
     "generic": GenericAdapter(),
     "aircall": AircallAdapter(),
     "ringover": RingoverAdapter(),
+    "3cx": ThreeCxAdapter(),
 }
