@@ -1,0 +1,61 @@
+"""Read posted forms and turn the API's refusals into messages a screen shows."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from callbridge.web.refusals import field_errors
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+class Refused(Exception):
+    """The API refused what a form asked: ``messages`` say which field and why."""
+
+    def __init__(self, messages: list[str], status: int = 422) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+        self.status = status
+
+
+def text(form: FormData, name: str) -> str | None:
+    """Return a text field of ``form`` stripped, None when absent or empty."""
+    value = form.get(name)
+    return value.strip() or None if isinstance(value, str) else None
+
+
+async def posted(request: Request) -> FormData:
+    """Return the request's form (parsed once; the CSRF check read it already)."""
+    return await request.form()
+
+
+def _messages(errors: list[dict[str, Any]]) -> list[str]:
+    shown = []
+    for error in errors:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",))
+        shown.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return shown
+
+
+def model(kind: type[M], values: dict[str, Any]) -> M:
+    """Build the API's request model from form values, or raise ``Refused`` naming the fields."""
+    try:
+        return kind.model_validate(values)
+    except ValidationError as err:
+        raise Refused(_messages(field_errors(err.errors()))) from err
+
+
+async def through_api(call: Awaitable[T]) -> T:
+    """Await an API route function; its HTTP refusal becomes ``Refused`` with its message."""
+    try:
+        return await call
+    except HTTPException as err:
+        detail = err.detail
+        messages = _messages(detail) if isinstance(detail, list) else [str(detail)]
+        raise Refused(messages, err.status_code) from err

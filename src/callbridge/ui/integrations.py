@@ -1,0 +1,133 @@
+"""Integrations: their health, and the edit page of their settings (applied on the next call)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from callbridge.api import integrations as api
+from callbridge.api.integration_models import IntegrationShown
+from callbridge.api.integrations import IntegrationSettings
+from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
+from callbridge.ui.forms import Refused, model, posted, text, through_api
+from callbridge.ui.render import page
+from callbridge.ui.session import AdminDep, FormAdminDep
+from callbridge.web.fields import PathId
+
+router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
+#: The number shown in the name template's preview.
+SAMPLE_PHONE = "+33612345678"
+TEMPLATE_LENGTH = 200
+
+
+@router.get("")
+async def listing(request: Request, admin: AdminDep) -> Response:
+    """List the company's integrations with their health."""
+    shown = await api.list_all(admin.principal, request.app.state.runtime)
+    return page(request, "integrations.html", admin, integrations=shown)
+
+
+async def _one(request: Request, integration_id: str, admin: Any) -> IntegrationShown | Response:
+    """Return the company's integration, or the 404 page (another company's id included)."""
+    try:
+        return await through_api(
+            api.read(integration_id, admin.principal, request.app.state.runtime)
+        )
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+
+
+@router.get("/{integration_id}")
+async def edit_form(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
+    """Show an integration's settings, editable."""
+    found = await _one(request, integration_id, admin)
+    if isinstance(found, Response):
+        return found
+    saved = request.query_params.get("saved") == "1"
+    return _edit_page(request, admin, found, saved=saved)
+
+
+def _edit_page(
+    request: Request,
+    admin: Any,
+    integration: IntegrationShown,
+    *,
+    saved: bool = False,
+    errors: list[str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> Response:
+    current = {
+        "name": integration.name,
+        "creation_policy": integration.creation_policy.value,
+        "name_template": integration.name_template or "",
+        "language": integration.language,
+        "default_region": integration.default_region,
+        **(values or {}),
+    }
+    return page(
+        request,
+        "integration_edit.html",
+        admin,
+        status=422 if errors else 200,
+        integration=integration,
+        current=current,
+        saved=saved,
+        errors=errors or [],
+        policies=[p.value for p in CreationPolicy],
+        languages_of_names=sorted(LANGUAGES),
+        regions=sorted(phonenumbers.SUPPORTED_REGIONS),
+        preview=contact_name(current["language"], current["name_template"], SAMPLE_PHONE),
+        sample_phone=SAMPLE_PHONE,
+    )
+
+
+@router.post("/{integration_id}")
+async def save(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Save the settings through the API's own model and route: its rules, its refusals."""
+    found = await _one(request, integration_id, admin)
+    if isinstance(found, Response):
+        return found
+    form = await posted(request)
+    values: dict[str, Any] = {
+        "name": text(form, "name"),
+        "creation_policy": text(form, "creation_policy"),
+        "name_template": text(form, "name_template"),
+        "language": text(form, "language"),
+        "default_region": text(form, "default_region"),
+    }
+    body = {k: v for k, v in values.items() if v is not None or k == "name_template"}
+    try:
+        settings = model(IntegrationSettings, body)
+        await through_api(
+            api.change(integration_id, settings, admin.principal, request.app.state.runtime)
+        )
+    except Refused as refused:
+        shown = {k: v or "" for k, v in values.items()}
+        return _edit_page(request, admin, found, errors=refused.messages, values=shown)
+    return RedirectResponse(f"/ui/integrations/{integration_id}?saved=1", status_code=303)
+
+
+@router.post("/{integration_id}/resume")
+async def resume(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Resume a paused integration, as POST /integrations/{id}/resume does."""
+    try:
+        await through_api(api.resume(integration_id, admin.principal, request.app.state.runtime))
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    return RedirectResponse("/ui/integrations", status_code=303)
+
+
+@router.get("/{integration_id}/preview")
+async def preview(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
+    """Render the name a created contact would get with the typed template (htmx fragment)."""
+    found = await _one(request, integration_id, admin)
+    if isinstance(found, Response):
+        return found
+    template = (request.query_params.get("name_template") or "")[:TEMPLATE_LENGTH]
+    language = request.query_params.get("language", found.language)
+    language = language if language in LANGUAGES else found.language
+    name = contact_name(language, template.strip() or None, SAMPLE_PHONE)
+    return page(request, "name_preview.html", admin, preview=name, sample_phone=SAMPLE_PHONE)

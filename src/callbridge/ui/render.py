@@ -1,0 +1,52 @@
+"""Render the UI's templates in the request's language."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from callbridge.ui.i18n import LANGUAGE_NAMES, environment, language_of, translations
+from callbridge.ui.session import Admin
+
+#: Headers of every UI page: no caching of a signed-in page, no framing, no foreign scripts.
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'"
+    ),
+    "Referrer-Policy": "same-origin",
+}
+
+
+def page(
+    request: Request,
+    template: str,
+    admin: Admin | None = None,
+    status: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Answer ``template`` rendered in the request's language, for ``admin`` if signed in."""
+    language = language_of(request)
+    html = (
+        environment(language)
+        .get_template(template)
+        .render(
+            request=request,
+            lang=language,
+            languages=LANGUAGE_NAMES,
+            admin=admin,
+            csrf=admin.csrf if admin else context.pop("csrf", ""),
+            here=request.url.path,
+            **context,
+        )
+    )
+    return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
+
+
+def gettext_of(request: Request) -> Any:
+    """Return the gettext function of the request's language, for messages built in Python."""
+    return translations(language_of(request)).gettext

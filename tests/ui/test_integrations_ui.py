@@ -1,0 +1,113 @@
+"""The integrations screens: health, the settings form saved through the API's rules, tenancy."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.ui.ui_client import UiTenant
+
+
+async def _stored(acme: UiTenant) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    answer = await acme.client.get(f"/integrations/{acme.company.integration_id}", headers=headers)
+    stored: dict[str, object] = answer.json()
+    return stored
+
+
+async def test_the_list_shows_each_integration_and_its_health(acme: UiTenant) -> None:
+    await acme.sign_in()
+    page = await acme.client.get("/ui/integrations")
+    assert page.status_code == 200
+    assert f"/ui/integrations/{acme.company.integration_id}" in page.text
+    assert "Active" in page.text
+
+
+async def test_a_paused_integration_shows_its_reason_the_fix_and_resumes(acme: UiTenant) -> None:
+    from callbridge.storage import integrations as repo
+
+    transport = acme.client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    runtime = transport.app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.sessions.begin() as session:
+        await repo.update_integration(
+            session,
+            acme.company.company_id,
+            acme.company.integration_id,
+            runtime.clock(),
+            status="paused",
+            status_reason="CRM refused the credentials: token expired",
+        )
+    csrf = await acme.sign_in()
+    page = await acme.client.get("/ui/integrations")
+    assert "Paused" in page.text
+    assert "token expired" in page.text
+    assert "resume" in page.text.lower()
+    answer = await acme.client.post(
+        f"/ui/integrations/{acme.company.integration_id}/resume", data={"csrf": csrf}
+    )
+    assert answer.status_code == 303
+    assert (await _stored(acme))["status"] == "active"
+
+
+async def test_saving_the_settings_stores_them(acme: UiTenant) -> None:
+    csrf = await acme.sign_in()
+    form = await acme.client.get(f"/ui/integrations/{acme.company.integration_id}")
+    for policy in ("all", "incoming", "outgoing", "missed", "answered", "none"):
+        assert f'value="{policy}"' in form.text
+    answer = await acme.client.post(
+        f"/ui/integrations/{acme.company.integration_id}",
+        data={
+            "csrf": csrf,
+            "name": "Sales CRM",
+            "creation_policy": "missed",
+            "name_template": "{default} {phone}",
+            "language": "fr",
+            "default_region": "FR",
+        },
+    )
+    assert answer.status_code == 303
+    saved = await acme.client.get(answer.headers["location"])
+    assert "Saved" in saved.text
+    stored = await _stored(acme)
+    assert stored["name"] == "Sales CRM"
+    assert stored["creation_policy"] == "missed"
+    assert stored["name_template"] == "{default} {phone}"
+    assert stored["language"] == "fr"
+    assert stored["default_region"] == "FR"
+
+
+async def test_the_apis_refusal_is_shown_and_nothing_is_saved(acme: UiTenant) -> None:
+    csrf = await acme.sign_in()
+    answer = await acme.client.post(
+        f"/ui/integrations/{acme.company.integration_id}",
+        data={"csrf": csrf, "name": "Renamed", "default_region": "ZZ", "language": "en"},
+    )
+    assert answer.status_code == 422
+    assert "unknown region" in answer.text
+    assert (await _stored(acme))["name"] != "Renamed"
+
+
+async def test_the_name_preview_follows_the_template_and_language(acme: UiTenant) -> None:
+    await acme.sign_in()
+    url = f"/ui/integrations/{acme.company.integration_id}/preview"
+    answer = await acme.client.get(
+        url, params={"name_template": "{default} ({phone})", "language": "es"}
+    )
+    assert answer.status_code == 200
+    assert "Nuevo contacto Callbridge (+33612345678)" in answer.text
+    empty = await acme.client.get(url, params={"name_template": "", "language": "fr"})
+    assert "Nouveau contacto" not in empty.text
+    assert "Nouveau contact Callbridge" in empty.text
+
+
+async def test_another_companys_integration_is_not_found(acme: UiTenant, globex: UiTenant) -> None:
+    csrf = await acme.sign_in()
+    foreign = globex.company.integration_id
+    for url in (f"/ui/integrations/{foreign}", f"/ui/integrations/{foreign}/preview"):
+        assert (await acme.client.get(url)).status_code == 404
+    posted = await acme.client.post(
+        f"/ui/integrations/{foreign}", data={"csrf": csrf, "name": "Taken over"}
+    )
+    assert posted.status_code == 404
+    resumed = await acme.client.post(f"/ui/integrations/{foreign}/resume", data={"csrf": csrf})
+    assert resumed.status_code == 404
