@@ -74,11 +74,14 @@ def serve(
     console.print(f"Callbridge on {base_url} (API docs: {base_url}/docs)")
     from callbridge.api.app import create_app
     from callbridge.service.worker import run_worker
+    from callbridge.ui.mount import mount
+
+    console.print(f"Admin screens: {base_url}/ui/ (sign in with an admin API key)")
 
     if not settings.embedded_worker:
         console.print("No embedded worker: jobs wait for `callbridge worker` processes.")
     uvicorn.run(
-        create_app(runtime, worker=run_worker if settings.embedded_worker else None),
+        mount(create_app(runtime, worker=run_worker if settings.embedded_worker else None)),
         host=host,
         port=port,
         log_level=settings.log_level,
