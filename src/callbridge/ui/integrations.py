@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from callbridge.api import integrations as api
+from callbridge.api.deps import get_runtime
 from callbridge.api.integration_models import IntegrationShown
 from callbridge.api.integrations import IntegrationSettings
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
@@ -26,16 +27,14 @@ TEMPLATE_LENGTH = 200
 @router.get("")
 async def listing(request: Request, admin: AdminDep) -> Response:
     """List the company's integrations with their health."""
-    shown = await api.list_all(admin.principal, request.app.state.runtime)
+    shown = await api.list_all(admin.principal, get_runtime(request))
     return page(request, "integrations.html", admin, integrations=shown)
 
 
 async def _one(request: Request, integration_id: str, admin: Any) -> IntegrationShown | Response:
     """Return the company's integration, or the 404 page (another company's id included)."""
     try:
-        return await through_api(
-            api.read(integration_id, admin.principal, request.app.state.runtime)
-        )
+        return await through_api(api.read(integration_id, admin.principal, get_runtime(request)))
     except Refused as refused:
         return page(request, "not_found.html", admin, status=refused.status, message=refused)
 
@@ -102,7 +101,7 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
     try:
         settings = model(IntegrationSettings, body)
         await through_api(
-            api.change(integration_id, settings, admin.principal, request.app.state.runtime)
+            api.change(integration_id, settings, admin.principal, get_runtime(request))
         )
     except Refused as refused:
         shown = {k: v or "" for k, v in values.items()}
@@ -114,7 +113,7 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
 async def resume(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
     """Resume a paused integration, as POST /integrations/{id}/resume does."""
     try:
-        await through_api(api.resume(integration_id, admin.principal, request.app.state.runtime))
+        await through_api(api.resume(integration_id, admin.principal, get_runtime(request)))
     except Refused as refused:
         return page(request, "not_found.html", admin, status=refused.status, message=refused)
     return RedirectResponse("/ui/integrations", status_code=303)
