@@ -16,14 +16,13 @@ NOT_YET_MODELLED = {
 }
 #: Refusals answered as ``{"detail": "<message>"}`` (docs/api.md, "Error shapes").
 MESSAGE_STATUSES = {"401", "403", "404", "409", "413", "502"}
-#: The telephony webhook answers its platform in shapes of its own (docs/telephony/).
+#: The telephony webhook and the platforms' caller lookups answer their platform in shapes of
+#: their own (docs/telephony/).
+_VENDOR = {"401": "SignatureRefused", "404": "SourceRefused", "422": "PayloadRefused"}
 OWN_REFUSALS = {
-    "/webhooks/{provider}/{source_id}": {
-        "401": "SignatureRefused",
-        "404": "SourceRefused",
-        "413": "Message",
-        "422": "PayloadRefused",
-    }
+    "/webhooks/{provider}/{source_id}": {**_VENDOR, "413": "Message"},
+    "/lookups/ringover/{source_id}": _VENDOR,
+    "/lookups/3cx/{source_id}": _VENDOR,
 }
 
 

@@ -27,8 +27,10 @@ from callbridge.api import (
     health,
     integrations,
     keys,
+    lookups,
     matrix,
     metrics,
+    threecx,
     webhooks,
 )
 from callbridge.api.body_limit import BodyLimit
@@ -89,6 +91,8 @@ def create_app(runtime: Runtime, *, worker: Worker | None = None) -> FastAPI:
     app.include_router(agent_auth.router)
     app.include_router(dialer.router)
     app.include_router(keys.router)
+    app.include_router(lookups.router)
+    app.include_router(threecx.router)
     app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes)
     _install_error_answers(app)
     _document_webhook_schema(app)
