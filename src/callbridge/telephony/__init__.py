@@ -11,6 +11,7 @@ from callbridge.telephony.base import ParsedDelivery, TelephonyAdapter
 from callbridge.telephony.generic import GenericAdapter
 from callbridge.telephony.ringover import RingoverAdapter
 from callbridge.telephony.threecx import ThreeCxAdapter
+from callbridge.telephony.twilio import TwilioAdapter
 
 __all__ = ["PROVIDERS", "ParsedDelivery", "TelephonyAdapter"]
 
@@ -18,5 +19,6 @@ PROVIDERS: dict[str, TelephonyAdapter] = {
     "generic": GenericAdapter(),
     "aircall": AircallAdapter(),
     "ringover": RingoverAdapter(),
+    "twilio": TwilioAdapter(),
     "3cx": ThreeCxAdapter(),
 }
