@@ -26,7 +26,7 @@ TRANSLATED = ("fr", "es")
 def _extracted() -> set[str]:
     """Return every message the templates and the UI's code ask to translate, read afresh."""
     with (UI / "babel.cfg").open() as config:
-        method_map, options_map = parse_mapping_cfg(config)
+        method_map, options_map = parse_mapping_cfg(config)  # type: ignore[no-untyped-call]
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(UI, method_map, options_map):
         found.add(message if isinstance(message, str) else message[0])
