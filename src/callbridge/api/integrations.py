@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 import phonenumbers
@@ -17,18 +16,24 @@ from pydantic import (
     field_validator,
 )
 
+from callbridge.api import integration_lifecycle
 from callbridge.api.credentials import check_and_seal, check_config
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.api.integration_models import IntegrationShown
-from callbridge.connectors.base import UNSAVED_ID, Capability, supported
+from callbridge.api.integration_models import (
+    NO_CREATION,
+    IntegrationShown,
+    capabilities_of,
+    show,
+    shown,
+)
+from callbridge.connectors.base import UNSAVED_ID, Capability
 from callbridge.connectors.registry import connectors
 from callbridge.queue import breaker, jobs
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
-from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
-from callbridge.storage.integrations import IntegrationRow
+from callbridge.storage.integrations import ACTIVE, DISABLED
 from callbridge.web.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
-from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, refuse
+from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, CONFLICT, NOT_FOUND, refuse
 
 router = APIRouter(tags=["integrations"], responses=AUTHENTICATED)
 #: Regions as the JSON Schema lists them: ISO 3166 codes phonenumbers knows, either case.
@@ -123,37 +128,6 @@ class IntegrationCreate(IntegrationSettings):
     creation_policy: CreationPolicy = CreationPolicy.ALL
 
 
-NO_CREATION = (
-    "this CRM connection cannot create contacts (the connector does not declare it, or its "
-    "token lacks the scope), so the only creation policy offered is 'none'"
-)
-
-
-def present(row: IntegrationRow, runtime: Runtime) -> dict[str, Any]:
-    """Return an integration as the API shows it: never its credentials."""
-    shown = {k: v for k, v in row.items() if k != "credentials_encrypted"}
-    shown["has_credentials"] = row.get("credentials_encrypted") is not None
-    capabilities = _capabilities(runtime, row)
-    shown["capabilities"] = sorted(capabilities)
-    creates = Capability.CREATE_CONTACT in capabilities
-    shown["creation_policy_options"] = [p.value for p in CreationPolicy] if creates else ["none"]
-    shown["creation_policy_note"] = None if creates else NO_CREATION
-    return shown
-
-
-def _capabilities(runtime: Runtime, row: Mapping[str, Any]) -> frozenset[str]:
-    """Return what the integration's connector supports (nothing if it cannot be built).
-
-    ``row`` is a stored ``IntegrationRow`` or an unsaved trial of one.
-    """
-    from callbridge.runtime.connectors import connector_for
-
-    try:
-        return supported(connector_for(runtime, row))
-    except Exception:  # a connector that is not installed any more, or bad stored settings
-        return frozenset()
-
-
 @router.post("/integrations", status_code=201, responses=BAD_GATEWAY)
 async def create(
     body: IntegrationCreate, who: PrincipalDep, runtime: RuntimeDep
@@ -178,7 +152,7 @@ async def create(
         "id": UNSAVED_ID,
         "company_id": who.company_id,
     }
-    creates = Capability.CREATE_CONTACT in _capabilities(runtime, trial)
+    creates = Capability.CREATE_CONTACT in capabilities_of(runtime, trial)
     if body.creation_policy is not CreationPolicy.NONE and not creates:
         raise refuse(("body", "creation_policy"), NO_CREATION)
     async with runtime.sessions.begin() as session:
@@ -194,31 +168,13 @@ async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[IntegrationSh
     async with runtime.reads() as session:
         rows = await session.run_sync(repo.list_integrations, who.company_id)
         down = await session.run_sync(breaker.states, who.company_id)
-    return [_shown(row, runtime, down) for row in rows]
-
-
-def _shown(
-    row: IntegrationRow, runtime: Runtime, down: dict[str, dict[str, Any]]
-) -> IntegrationShown:
-    return IntegrationShown.model_validate(_with_crm_status(present(row, runtime), down))
-
-
-def _with_crm_status(shown: dict[str, Any], down: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Add whether the integration's CRM answers ("CRM unreachable since …" when it does not)."""
-    reachable = {"state": "reachable", "since": None, "next_probe_at": None, "message": None}
-    shown["crm_status"] = down.get(shown["id"], reachable)
-    return shown
+    return [shown(row, runtime, down) for row in rows]
 
 
 @router.get("/integrations/{integration_id}", responses=NOT_FOUND)
 async def read(integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> IntegrationShown:
     """Show one integration."""
-    async with runtime.reads() as session:
-        row = await session.run_sync(repo.get_integration, who.company_id, integration_id)
-        down = await session.run_sync(breaker.states, who.company_id)
-    if row is None:
-        raise HTTPException(404, f"no integration {integration_id} in this company")
-    return _shown(row, runtime, down)
+    return await show(runtime, who.company_id, integration_id)
 
 
 @router.patch("/integrations/{integration_id}", responses={**NOT_FOUND, **BAD_GATEWAY})
@@ -258,21 +214,20 @@ async def change(
     return await read(integration_id, who, runtime)
 
 
-@router.post("/integrations/{integration_id}/resume", responses=NOT_FOUND)
+@router.post("/integrations/{integration_id}/resume", responses={**NOT_FOUND, **CONFLICT})
 async def resume(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> IntegrationShown:
-    """Resume a paused integration (after fixing its credentials)."""
-    async with runtime.sessions.begin() as session:
-        found = await repo.update_integration(
-            session,
-            who.company_id,
-            integration_id,
-            runtime.clock(),
-            status="active",
-            status_reason=None,
-        )
-    if not found:
-        raise HTTPException(404, f"no integration {integration_id} in this company")
+    """Resume a paused integration (after fixing its credentials); a disabled one is a 409."""
+    resumed = await integration_lifecycle.set_status(
+        runtime, who.company_id, integration_id, unless_status=DISABLED, status=ACTIVE,
+        status_reason=None,
+    )  # fmt: skip
+    current = await show(runtime, who.company_id, integration_id)
+    if not resumed:  # it exists (else show answered 404), so it is disabled
+        raise HTTPException(409, f"integration {integration_id} is {current.status_reason}")
     await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))  # its waiting calls
-    return await read(integration_id, who, runtime)
+    return current
+
+
+router.include_router(integration_lifecycle.router)

@@ -26,7 +26,7 @@ from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage import agent_choices, call_history, integrations
-from callbridge.storage.integrations import IntegrationRow
+from callbridge.storage.integrations import DISABLED, IntegrationRow
 
 CHANNEL = "callbridge_dialer"
 QUEUE_SIZE = 100
@@ -191,7 +191,11 @@ async def selection_scope(
     """Return the integrations where manual selection is on, or why selection is disabled."""
     async with runtime.reads() as session:
         rows = await session.run_sync(integrations.list_integrations, company_id)
-    enabled = [row for row in rows if (row["config"] or {}).get(agent_choice.OPTION)]
+    enabled = [
+        row
+        for row in rows
+        if (row["config"] or {}).get(agent_choice.OPTION) and row["status"] != DISABLED
+    ]
     reason = agent_choice.gate(permissions, bool(enabled))
     return (enabled, None) if reason is None else ([], reason)
 

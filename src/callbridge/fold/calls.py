@@ -19,7 +19,7 @@ from callbridge.storage import accounts, agent_choices, call_history, integratio
 
 
 async def fold_call(runtime: Runtime, payload: Payload) -> None:
-    """Fold a call's events; once it is final, enqueue its sync to every active integration."""
+    """Fold a call's events; once final, enqueue its sync to every integration not disabled."""
     folded = await units.write_with_jobs(
         runtime.engine, runtime.queue, functools.partial(_fold, payload, runtime.clock())
     )
@@ -49,6 +49,8 @@ def _fold(
     extensions = accounts.extensions(db, company_id)
     syncs = []
     for integration in integrations.list_integrations(db, company_id):
+        if integration["status"] == integrations.DISABLED:  # an admin turned it off
+            continue
         number = external_number(call, integration["default_region"], company, extensions)
         e164 = number.e164 if isinstance(number, PhoneNumber) else None
         window = agent_choices.choice_window(

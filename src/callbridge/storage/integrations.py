@@ -1,16 +1,24 @@
-"""Integrations: one connected CRM of a company, with its settings."""
+"""Integrations: one connected CRM of a company, with its settings, disabled or deleted."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.sql import Executes, rows_where
-from callbridge.storage.tables import integrations
+from callbridge.storage.tables import call_syncs, integrations
+
+#: ``status``: ``active``; ``paused`` by the sync when the CRM refuses the credentials (its calls
+#: wait); ``disabled`` by an admin (no call is synced to it, queued syncs end as skipped).
+ACTIVE, PAUSED, DISABLED = "active", "paused", "disabled"
+#: A sync marked running longer ago than this is not running: its worker died (the job is
+#: run again, or is in the dead letters), so it does not keep its integration from deletion.
+RUNNING_FOR_AT_MOST = timedelta(minutes=10)
 
 
 class IntegrationRow(TypedDict):
@@ -66,12 +74,73 @@ def list_integrations(
 
 
 async def update_integration(
-    session: AsyncSession, company_id: str, integration_id: str, now: datetime, **fields: Any
+    session: AsyncSession,
+    company_id: str,
+    integration_id: str,
+    now: datetime,
+    *,
+    if_status: str | None = None,
+    unless_status: str | None = None,
+    **fields: Any,
 ) -> bool:
-    """Change an integration's settings; False if it does not exist."""
-    result = await session.execute(
-        update(integrations)
-        .where(integrations.c.id == integration_id, integrations.c.company_id == company_id)
-        .values(updated_at=now, **fields)
+    """Change an integration's settings; False if it does not exist (or is not in the status).
+
+    ``if_status``/``unless_status`` change it only in (or not in) that status, in the statement
+    itself, so a concurrent change of status cannot slip in between.
+    """
+    query = update(integrations).where(
+        integrations.c.id == integration_id, integrations.c.company_id == company_id
     )
+    if if_status is not None:
+        query = query.where(integrations.c.status == if_status)
+    if unless_status is not None:
+        query = query.where(integrations.c.status != unless_status)
+    result = await session.execute(query.values(updated_at=now, **fields))
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def running_sync(
+    session: Executes, company_id: str, integration_id: str, now: datetime
+) -> str | None:
+    """Return the call id of a sync of the integration running now, if any."""
+    query = select(call_syncs.c.call_id).where(
+        call_syncs.c.company_id == company_id,
+        call_syncs.c.integration_id == integration_id,
+        call_syncs.c.status == "running",
+        call_syncs.c.updated_at > now - RUNNING_FOR_AT_MOST,
+    )
+    return session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def lock_integration(session: Executes, company_id: str, integration_id: str) -> bool:
+    """Lock the integration's row until the transaction ends; False if there is no such one.
+
+    On PostgreSQL a sync writing a row that refers to it waits (or fails) meanwhile.
+    """
+    mine = (integrations.c.id == integration_id, integrations.c.company_id == company_id)
+    return (
+        session.execute(select(integrations.c.id).where(*mine).with_for_update()).first()
+        is not None
+    )
+
+
+def delete_integration(
+    session: Executes, company_id: str, integration_id: str, owned: Sequence[Table]
+) -> dict[str, int]:
+    """Delete an integration and its rows in ``owned``; return how many went, by table.
+
+    ``owned`` are the tables with an ``integration_id`` column, each before the tables it
+    refers to (every statement names the integration, and the company where a table has it).
+    The calls stay: they belong to the company, not to one CRM.
+    """
+    mine = (integrations.c.id == integration_id, integrations.c.company_id == company_id)
+    removed: dict[str, int] = {}
+    for table in owned:
+        where = [table.c.integration_id == integration_id]
+        if "company_id" in table.c:
+            where.append(table.c.company_id == company_id)
+        count = session.execute(delete(table).where(*where)).rowcount  # type: ignore[attr-defined]
+        if count:
+            removed[table.name] = count
+    session.execute(delete(integrations).where(*mine))
+    return removed

@@ -20,7 +20,7 @@ from callbridge.rules import agent_choice
 from callbridge.rules.plan import contact_step
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import agent_choices
+from callbridge.storage import agent_choices, call_history, integrations, units
 from callbridge.storage.agent_choices import Chosen
 from callbridge.sync import executors, inputs, writes
 from callbridge.sync.decide import Decision, Source, decide
@@ -38,6 +38,9 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
     if loaded is None:  # the call or the integration was deleted meanwhile
         return
     ctx, number = loaded.ctx, loaded.number
+    if ctx.integration["status"] == integrations.DISABLED:  # queued before an admin disabled it
+        await _skip_disabled(runtime, ctx)
+        return
     if isinstance(number, NoExternalNumber):
         reason = f"no external number to match ({number.reason}: {number.raw!r})"
         await save_sync(
@@ -73,6 +76,17 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         why = "interrupted" if ctx.journal else f"internal error ({type(err).__name__})"
         await save_sync(runtime, ctx, status="failed", reason=f"{why}; retrying")
         raise
+
+
+async def _skip_disabled(runtime: Runtime, ctx: SyncContext) -> None:
+    """End a sync of a disabled integration: skipped, or still done if an earlier run was."""
+    ids = (ctx.company_id, ctx.call_id, ctx.integration_id)
+    earlier = await units.read(runtime.engine, lambda db: call_history.get_sync(db, *ids))
+    if earlier is not None and earlier["status"] == "done":
+        reason = "integration disabled: the call's later changes were not written to this CRM"
+        await save_sync(runtime, ctx, reason=reason)
+    else:
+        await save_sync(runtime, ctx, status="skipped", reason="integration disabled")
 
 
 async def _sync(

@@ -343,6 +343,7 @@ async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:
             ctx.company_id,
             ctx.integration_id,
             runtime.clock(),
+            unless_status=integrations.DISABLED,  # an admin's "off" outranks the CRM's refusal
             status="paused",
             status_reason=f"CRM refused the credentials: {reason}. "
             "Re-enter them: the waiting calls then sync.",

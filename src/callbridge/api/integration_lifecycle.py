@@ -1,0 +1,109 @@
+"""An integration's life: disabled and enabled by an admin, deleted.
+
+A disabled integration gets no new sync (the fold skips it), its queued syncs end as skipped
+("integration disabled"), and the dialer searches it no more; enabling it applies to the next
+call. Deleting it removes it and every row it owns (docs/operations.md, "Disabling and deleting
+an integration"); the calls stay, without its syncs.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from fastapi import APIRouter, HTTPException
+from sqlalchemy import Table
+
+from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.api.integration_models import IntegrationDeleted, IntegrationShown, show
+from callbridge.queue import jobs
+from callbridge.runtime import Runtime
+from callbridge.storage import integrations as repo
+from callbridge.storage.integrations import ACTIVE, DISABLED
+from callbridge.web.fields import PathId
+from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
+
+router = APIRouter(tags=["integrations"], responses=AUTHENTICATED)
+
+
+def disabled_reason(integration_id: str) -> str:
+    """Say why a disabled integration syncs nothing, and how to turn it back on."""
+    return (
+        "disabled by an admin: no call is synced to this CRM; "
+        f"enable it with POST /integrations/{integration_id}/enable"
+    )
+
+
+@functools.cache
+def owned_tables() -> list[Table]:
+    """Return every table with an ``integration_id`` column, each before those it refers to.
+
+    ``callbridge.runtime.schema`` puts the core's tables, the queue's and every registered
+    connector's (its ``ConnectorSpec.tables``) on one metadata.
+    """
+    from callbridge.runtime import schema
+
+    return [t for t in reversed(schema.metadata.sorted_tables) if "integration_id" in t.c]
+
+
+async def set_status(
+    runtime: Runtime, company_id: str, integration_id: str, **change: str | None
+) -> bool:
+    """Change the integration's status under a condition on it; False if it did not apply."""
+    async with runtime.sessions.begin() as session:
+        return await repo.update_integration(
+            session, company_id, integration_id, runtime.clock(), **change
+        )
+
+
+@router.post("/integrations/{integration_id}/disable", responses=NOT_FOUND)
+async def disable(
+    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> IntegrationShown:
+    """Stop syncing calls to the integration; its queued syncs end as skipped."""
+    reason = disabled_reason(integration_id)
+    if await set_status(
+        runtime, who.company_id, integration_id, unless_status=DISABLED, status=DISABLED,
+        status_reason=reason,
+    ):  # fmt: skip
+        # Its waiting syncs (paused, a grace window, a retry) end now rather than at their time.
+        await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
+    return await show(runtime, who.company_id, integration_id)
+
+
+@router.post("/integrations/{integration_id}/enable", responses=NOT_FOUND)
+async def enable(
+    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> IntegrationShown:
+    """Sync calls to a disabled integration again, from the next call that ends."""
+    await set_status(
+        runtime, who.company_id, integration_id, if_status=DISABLED, status=ACTIVE,
+        status_reason=None,
+    )  # fmt: skip
+    return await show(runtime, who.company_id, integration_id)
+
+
+@router.delete("/integrations/{integration_id}", responses={**NOT_FOUND, **CONFLICT})
+async def delete(
+    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+) -> IntegrationDeleted:
+    """Delete the integration and what it owns; the calls stay, without its syncs."""
+    company_id = who.company_id
+    async with runtime.sessions.begin() as session:
+        if not await session.run_sync(repo.lock_integration, company_id, integration_id):
+            raise HTTPException(404, f"no integration {integration_id} in this company")
+        running = await session.run_sync(
+            repo.running_sync, company_id, integration_id, runtime.clock()
+        )
+        if running is not None:
+            raise HTTPException(
+                409,
+                f"a sync of call {running} is running in integration {integration_id}: "
+                f"disable it (POST /integrations/{integration_id}/disable) so that no new sync "
+                "starts, then delete it again once that sync has ended (seconds, usually)",
+            )
+        removed = await session.run_sync(
+            repo.delete_integration, company_id, integration_id, owned_tables()
+        )
+    # Its queued syncs find it gone and end at once, writing nothing.
+    await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
+    return IntegrationDeleted(id=integration_id, removed=removed)
