@@ -11,11 +11,11 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import Table
 
-from callbridge.api.admin import SourceShown
 from callbridge.api.calls import ActionShown, ActivityShown, CallShown, SyncShown
 from callbridge.api.integration_models import IntegrationShown
 from callbridge.api.matrix import UserLink
 from callbridge.api.models import ChoiceShown
+from callbridge.api.sources import SourceShown
 from callbridge.api.staff import TeamShown, UserShown
 from callbridge.storage.tables import (
     activity_links,

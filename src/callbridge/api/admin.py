@@ -1,22 +1,20 @@
-"""Company administration: own numbers, telephony sources, dead jobs; staff in ``staff``."""
+"""Company administration: own numbers, dead jobs; staff in ``staff``, sources in ``sources``."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import update
 
-from callbridge.api import staff
+from callbridge.api import sources, staff
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import JsonShown
 from callbridge.storage import accounts
-from callbridge.storage.tables import companies, telephony_sources
-from callbridge.telephony import PROVIDERS
-from callbridge.telephony.standard_webhooks import generate_secret
-from callbridge.web.fields import Name, PathId, Phone, Storable
+from callbridge.storage.tables import companies
+from callbridge.web.fields import Name, Phone
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
 router = APIRouter(tags=["admin"], responses=AUTHENTICATED)
@@ -29,24 +27,6 @@ class CompanyPatch(BaseModel):
     own_numbers: list[Phone] | None = Field(default=None, max_length=1000)
 
 
-class SourceIn(BaseModel):
-    """A generic telephony source: Callbridge generates its signing secret."""
-
-    provider: Literal["generic"] = "generic"
-    name: Name
-
-
-class VendorSourceIn(BaseModel):
-    """A vendor's telephony source: the platform makes the webhook secret, pasted here."""
-
-    provider: Literal[tuple(sorted(set(PROVIDERS) - {"generic"}))]  # type: ignore[valid-type]
-    name: Name
-    secret: Annotated[Storable, Field(min_length=8, max_length=1000)] = Field(
-        description="The platform's webhook secret: Aircall's webhook token, Ringover's "
-        "signature key (docs/telephony/)"
-    )
-
-
 class CompanyShown(BaseModel):
     """The caller's company."""
 
@@ -54,35 +34,6 @@ class CompanyShown(BaseModel):
     name: str
     own_numbers: list[str] = Field(description="Numbers of the company, never matched to a CRM")
     created_at: datetime
-
-
-class SourceShown(BaseModel):
-    """A telephony source (never its signing secrets)."""
-
-    id: str
-    company_id: str
-    provider: str
-    name: str
-    created_at: datetime
-
-
-class SourceCreated(BaseModel):
-    """A new telephony source: ``secret`` is shown in this answer only."""
-
-    id: str
-    provider: str
-    name: str
-    secret: str = Field(
-        description="The signing secret (`whsec_…`, or the platform's as sent); not shown again"
-    )
-    webhook_path: str = Field(description="Where the platform sends its webhooks")
-
-
-class SecretRotated(BaseModel):
-    """A source's new signing secret, shown in this answer only."""
-
-    id: str
-    secret: str = Field(description="The new signing secret; the previous one keeps working")
 
 
 class DeadJobShown(BaseModel):
@@ -126,60 +77,6 @@ async def change_company(
     return await read_company(who, runtime)
 
 
-@router.post("/sources", status_code=201)
-async def create_source(
-    body: SourceIn | VendorSourceIn, who: PrincipalDep, runtime: RuntimeDep
-) -> SourceCreated:
-    """Register a telephony source; its signing secret is shown once, in this answer."""
-    secret = body.secret if isinstance(body, VendorSourceIn) else generate_secret()
-    async with runtime.sessions.begin() as session:
-        source_id = await accounts.create_source(
-            session,
-            who.company_id,
-            body.provider,
-            body.name,
-            runtime.box.seal([secret]),
-            runtime.clock(),
-        )
-    return SourceCreated(
-        id=source_id,
-        provider=body.provider,
-        name=body.name,
-        secret=secret,
-        webhook_path=f"/webhooks/{body.provider}/{source_id}",
-    )
-
-
-@router.post("/sources/{source_id}/secrets", status_code=201, responses=NOT_FOUND)
-async def rotate_secret(source_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> SecretRotated:
-    """Add a new signing secret; the previous one keeps working until the next rotation."""
-    async with runtime.sessions.begin() as session:
-        source = await accounts.get_source(session, source_id, who.company_id)
-        if source is None:
-            raise HTTPException(404, f"no source {source_id} in this company")
-        kept = runtime.box.open(source["secrets_encrypted"])
-        assert isinstance(kept, list)
-        secret = generate_secret()
-        await session.execute(
-            update(telephony_sources)
-            .where(
-                telephony_sources.c.company_id == who.company_id,
-                telephony_sources.c.id == source_id,
-            )
-            .values(secrets_encrypted=runtime.box.seal([secret, *kept[:1]]))
-        )
-    runtime.sources.forget(source_id)
-    return SecretRotated(id=source_id, secret=secret)
-
-
-@router.get("/sources")
-async def list_sources(who: PrincipalDep, runtime: RuntimeDep) -> list[SourceShown]:
-    """List telephony sources (never their secrets)."""
-    async with runtime.reads() as session:
-        rows = await accounts.list_rows(session, telephony_sources, who.company_id)
-    return [SourceShown.model_validate(row) for row in rows]
-
-
 @router.get("/jobs/dead")
 async def dead_jobs(who: PrincipalDep, runtime: RuntimeDep) -> list[DeadJobShown]:
     """List the company's jobs that failed for good, with their errors."""
@@ -198,3 +95,4 @@ async def replay(
 
 
 router.include_router(staff.router)
+router.include_router(sources.router)
