@@ -1,0 +1,72 @@
+"""Drive the UI in Debian's Chromium (Playwright) against a real ``callbridge serve``."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Chromium without its own calls home: anything leaving 127.0.0.1 would be the UI's doing.
+ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+
+
+@dataclass
+class Offline:
+    """Every URL the page asked for, and those refused for leaving the server."""
+
+    base: str
+    seen: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+    def route(self, route: Route) -> None:
+        """Let requests to the server through; abort and record any other."""
+        url = route.request.url
+        self.seen.append(url)
+        if url.startswith(self.base + "/") or url == self.base:
+            route.continue_()
+        else:
+            self.refused.append(url)
+            route.abort()
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Launch Debian's Chromium; fail (never skip) when it is not installed."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's Chromium "
+            "(`make test` installs it; by hand: `apt-get install -y chromium`)"
+        )
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def offline_page(
+    browser: Browser, base: str, language: str = "en-US"
+) -> Iterator[tuple[Page, Offline]]:
+    """Open a page whose every request is checked to stay on ``base``."""
+    context = browser.new_context(locale=language)
+    offline = Offline(base)
+    context.route("**/*", offline.route)
+    try:
+        yield context.new_page(), offline
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, base: str, key: str) -> None:
+    """Sign in through the form, as an admin would."""
+    page.goto(f"{base}/ui/")
+    page.get_by_label("Admin API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/ui/integrations")

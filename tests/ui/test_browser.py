@@ -1,0 +1,116 @@
+"""The admin screens in a real browser, against a real server, with nothing leaving 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.e2e.e2e_server import Server, make_server
+from tests.ui.browser import chromium, offline_page, sign_in
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """A running server with one company (SQLite and PostgreSQL)."""
+    # Playwright's sync API keeps an event loop running in this thread: set up in another one.
+    with ThreadPoolExecutor(1) as thread:
+        running = thread.submit(asyncio.run, make_server(database_url, tmp_path)).result()
+    running.start()
+    try:
+        yield running
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+def _stored(server: Server) -> dict[str, object]:
+    headers = {"Authorization": f"Bearer {server.company.api_key}"}
+    path = f"/integrations/{server.company.integration_id}"
+    answer: dict[str, object] = httpx.get(server.url + path, headers=headers).json()
+    return answer
+
+
+def test_an_admin_signs_in_edits_a_setting_and_signs_out_offline(
+    server: Server, browser: Browser
+) -> None:
+    base = server.url
+    with offline_page(browser, base) as (page, offline):
+        sign_in(page, base, server.company.api_key)
+        expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
+        page.get_by_role("link", name="Edit settings").first.click()
+
+        page.get_by_label("Missed calls").check()
+        template = page.get_by_label("Name of created contacts")
+        template.fill("{default} {phone}")
+        page.get_by_label("Language of created contacts").select_option("fr")
+        expect(page.locator("#preview")).to_have_text("Nouveau contact Callbridge +33612345678")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("p.saved")).to_contain_text("Saved")
+
+        stored = _stored(server)
+        assert stored["creation_policy"] == "missed"
+        assert stored["name_template"] == "{default} {phone}"
+        assert stored["language"] == "fr"
+
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{base}/ui/sign-in")
+        page.goto(f"{base}/ui/integrations")
+        page.wait_for_url(f"{base}/ui/sign-in")
+    assert offline.seen, "the route interception saw nothing"
+    assert any(url.endswith("/ui/static/htmx.min.js") for url in offline.seen)
+    assert not offline.refused, f"requests left 127.0.0.1: {offline.refused}"
+
+
+def test_a_form_without_the_sessions_token_is_refused(server: Server, browser: Browser) -> None:
+    base = server.url
+    with offline_page(browser, base) as (page, offline):
+        sign_in(page, base, server.company.api_key)
+        page.goto(f"{base}/ui/integrations/{server.company.integration_id}")
+        page.get_by_label("Name", exact=True).fill("Forged name")
+        page.locator("form[action^='/ui/integrations/'] input[name=csrf]").evaluate(
+            "input => { input.value = 'forged' }"
+        )
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_role("heading", name="This form was refused")).to_be_visible()
+        forged = page.request.post(
+            f"{base}/ui/integrations/{server.company.integration_id}",
+            form={"name": "Forged again"},
+        )
+        assert forged.status == 403
+    assert _stored(server)["name"] not in ("Forged name", "Forged again")
+    assert not offline.refused
+
+
+@pytest.mark.parametrize(
+    ("link", "heading", "setting"),
+    [
+        ("Français", "Intégrations", "Création de contacts pour les appels"),
+        ("Español", "Integraciones", "Creación de contactos para las llamadas"),
+    ],
+)
+def test_the_screens_switch_to_french_and_spanish(
+    server: Server, browser: Browser, link: str, heading: str, setting: str
+) -> None:
+    base = server.url
+    with offline_page(browser, base) as (page, offline):
+        sign_in(page, base, server.company.api_key)
+        page.get_by_role("link", name=link).click()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
+        page.goto(f"{base}/ui/integrations/{server.company.integration_id}")
+        expect(page.get_by_role("group", name=setting)).to_be_visible()
+        assert page.locator("html").get_attribute("lang") == link[:2].lower()
+    assert not offline.refused
