@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test check lint typecheck bench clean
+.PHONY: run test check lint typecheck bench clean browser
 
 $(BIN)/python:
 	@echo "First use: creating .venv and installing Callbridge's dependencies (about a minute)..."
@@ -34,7 +34,13 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+# The browser tests (tests/ui) drive Debian's Chromium and fail without it: install it if missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests..."; \
+	  $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
+
+test: lint typecheck browser
 	$(BIN)/pytest -q
 
 # Tests marked slow start real server processes (tests/e2e, BottleCRM, HubSpot end to end, the
