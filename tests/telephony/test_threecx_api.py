@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import xml.etree.ElementTree as ET
@@ -11,6 +12,11 @@ from typing import Any
 
 import pytest
 
+from callbridge.api import lookups
+from callbridge.connectors.local.connector import LocalConnector
+from callbridge.domain.phone import PhoneNumber
+from callbridge.domain.record import CrmRecord
+from callbridge.errors import AuthFailed
 from callbridge.runtime import Runtime
 from callbridge.testing.draining import drain
 from tests.telephony.lookup_tenants import CALLER, Company, company_with_source, runtime_on
@@ -191,3 +197,22 @@ async def test_the_template_downloads_with_the_sources_urls_and_key(
     generic = f"/sources/{acme.created.source_id}/3cx-template"
     assert (await acme.client.get(generic)).status_code == 404
     assert (await acme.client.get(path, headers={"Authorization": ""})).status_code == 401
+
+
+async def test_a_crm_that_fails_or_is_slow_counts_as_no_match(
+    acme: Company, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await acme.record("Dana Scully")
+
+    async def down(self: LocalConnector, phone: PhoneNumber) -> list[CrmRecord]:
+        raise AuthFailed("the CRM refused the credentials")
+
+    async def slow(self: LocalConnector, phone: PhoneNumber) -> list[CrmRecord]:
+        await asyncio.sleep(5)
+        return []
+
+    monkeypatch.setattr(lookups, "SEARCH_SECONDS", 0.2)
+    for broken in (down, slow):
+        monkeypatch.setattr(LocalConnector, "find_by_phone", broken)
+        answer = await lookup(acme, "0014155550134")
+        assert (answer.status_code, answer.json()) == (200, {"contacts": []})
