@@ -167,3 +167,10 @@ def test_any_request_gives_a_number_or_a_payload_error(
         assert err.field.split(".")[0] in {"body", "resource", "event", "timestamp", "data"}
     else:
         assert number is None or isinstance(number, str)
+
+
+async def test_a_body_over_the_limit_is_413(acme: Company) -> None:
+    doc = {**request(), "padding": "x" * (1024 * 1024)}
+    answer = await ask(acme, doc)
+    assert answer.status_code == 413
+    assert "larger than" in answer.json()["detail"]

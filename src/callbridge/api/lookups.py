@@ -36,6 +36,7 @@ from callbridge.telephony import PROVIDERS
 from callbridge.telephony.limits import Identifier, PhoneText
 from callbridge.telephony.payloads import VendorSchema, json_object, load_json, validate
 from callbridge.telephony.ringover import RingoverEnvelope
+from callbridge.web.refusals import Message
 
 log = logging.getLogger(__name__)
 # Phone systems wait on the answer while the phone rings: a slower CRM counts as no match.
@@ -144,7 +145,10 @@ def ringover_number(body: bytes, now: datetime) -> str | None:
     "/lookups/ringover/{source_id}",
     response_model=RingoverContact,
     response_model_exclude_none=True,
-    responses=VENDOR_REFUSALS,
+    responses={
+        **VENDOR_REFUSALS,
+        413: {"model": Message, "description": "body over CALLBRIDGE_MAX_BODY_BYTES"},
+    },
 )
 async def ringover_contact(source_id: str, request: Request) -> RingoverContact:
     """Answer Ringover's ``call/contact`` webhook with the caller's CRM record, or ``{}``."""
