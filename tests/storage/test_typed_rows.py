@@ -13,14 +13,22 @@ from sqlalchemy import Table
 
 from callbridge.storage.accounts import Company
 from callbridge.storage.call_history import CallRow, SyncRow
+from callbridge.storage.deliveries import WebhookRefusalRow
 from callbridge.storage.integrations import IntegrationRow
-from callbridge.storage.tables import call_syncs, calls, companies, integrations
+from callbridge.storage.tables import (
+    call_syncs,
+    calls,
+    companies,
+    integrations,
+    webhook_refusals,
+)
 
 TYPED: list[tuple[Any, Table]] = [
     (CallRow, calls),
     (Company, companies),
     (IntegrationRow, integrations),
     (SyncRow, call_syncs),
+    (WebhookRefusalRow, webhook_refusals),
 ]
 
 
