@@ -10,10 +10,6 @@ from callbridge.api.app import create_app
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
 
-#: Routes whose answers are not modelled yet, by their tag, and why.
-NOT_YET_MODELLED = {
-    "local CRM": "its routes move to connectors/local/ first (issue 13)",
-}
 #: Refusals answered as ``{"detail": "<message>"}`` (docs/api.md, "Error shapes").
 MESSAGE_STATUSES = {"401", "403", "404", "409", "413", "502"}
 #: The telephony webhook and the platforms' caller lookups answer their platform in shapes of
@@ -75,20 +71,13 @@ def _answers(document: dict[str, Any], method: str, path: str) -> list[tuple[str
 def test_every_answer_has_a_schema_that_says_what_it_holds(
     document: dict[str, Any],
 ) -> None:
-    vague, modelled_now = [], []
-    for method, path, tag in _operations(document):
+    vague = []
+    for method, path, _tag in _operations(document):
         answers = _answers(document, method, path)
-        good = all(_says_something(s, document) for _, _, s in answers)
-        if tag in NOT_YET_MODELLED:
-            modelled_now += [] if not good else [f"{method.upper()} {path}"]
-        elif not good:
+        if not all(_says_something(s, document) for _, _, s in answers):
             vague.append(f"{method.upper()} {path}: {answers}")
     assert len(_operations(document)) > 30, "the walk found (almost) no route"
     assert not vague, "answers without a schema that says what they hold:\n" + "\n".join(vague)
-    exempt = [tag for _, _, tag in _operations(document) if tag in NOT_YET_MODELLED]
-    assert len(modelled_now) < len(exempt) or not exempt, (
-        "every route tagged in NOT_YET_MODELLED has a schema now: drop the exemption"
-    )
 
 
 def test_every_refusal_has_the_documented_shape(

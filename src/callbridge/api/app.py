@@ -38,7 +38,6 @@ from callbridge.connectors import registry
 from callbridge.connectors.spec import RouteHost
 from callbridge.errors import InputError, PayloadError, SignatureError, UnknownSource
 from callbridge.runtime import Runtime
-from callbridge.web import fields, refusals
 from callbridge.web.refusals import allowed_methods, encodable, field_errors, unparsable_body
 
 log = logging.getLogger("callbridge.api")
@@ -84,7 +83,7 @@ def create_app(runtime: Runtime, *, worker: Worker | None = None) -> FastAPI:
     app.state.runtime = runtime
     for module in (webhooks, calls, integrations, matrix):
         app.include_router(module.router)
-    for router in registry.routers(RouteHost(deps=deps, fields=fields, refusals=refusals)):
+    for router in registry.routers(RouteHost(deps.get_principal, deps.runtime_of)):
         app.include_router(router)
     for module in (admin, health, metrics):
         app.include_router(module.router)

@@ -14,18 +14,20 @@ names, as a Home Assistant integration has its manifest::
 
 The registry reads it; the runtime gathers every connector's tables and migration folders from
 it; the API mounts its routers. The connectors room never imports the API: the API hands a
-connector's ``routers`` what they need from it as a :class:`RouteHost`.
+connector's ``routers`` its two request dependencies as a :class:`RouteHost`; field types and
+refusals come from :mod:`callbridge.web`, as for every other route.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from callbridge.connectors.base import ConnectorFactory
+from callbridge.storage.accounts import Principal
 
 if TYPE_CHECKING:  # only the type checker needs it: annotations are strings at run time
     from fastapi import APIRouter
@@ -33,16 +35,14 @@ if TYPE_CHECKING:  # only the type checker needs it: annotations are strings at 
 
 @dataclass(frozen=True)
 class RouteHost:
-    """What the API hands a connector's routes: its dependencies, field types and refusals.
+    """The API's request dependencies, handed to a connector's routes (``Depends(host.principal)``).
 
-    Each is one of the API's modules: ``deps`` (``PrincipalDep``, ``RuntimeDep``), ``fields``
-    (``PathId``, ``Limit``, ``RecordName``, …) and ``refusals`` (``refuse``, ``NOT_FOUND``, …),
-    so a connector's routes authenticate, validate and refuse exactly as every other route does.
+    ``principal`` authenticates the company API key and answers 401 or 403 as every route does;
+    ``runtime`` returns the process runtime (its ``sessions``, ``reads`` and ``clock``).
     """
 
-    deps: ModuleType
-    fields: ModuleType
-    refusals: ModuleType
+    principal: Callable[..., Awaitable[Principal]]
+    runtime: Callable[..., Awaitable[Any]]
 
 
 #: Build a connector's FastAPI routers with what the API hands them.

@@ -2,7 +2,7 @@
 
 They moved from ``api/local_crm.py`` to ``connectors/local/routes.py``: clients generated from the
 OpenAPI document name operations by id, so the ids are pinned here; the API's authentication and
-field limits are the ones handed in, not copies.
+field limits are the API's own (``callbridge.web.fields``), not copies.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from callbridge.api import deps
 from callbridge.connectors import registry
 from callbridge.connectors.spec import RouteHost
-from callbridge.web import fields, refusals
+from callbridge.web import fields
 
 RECORDS = "/integrations/{integration_id}/records"
 #: (method, path) → operation id, as published before the move.
@@ -46,7 +46,7 @@ OPERATIONS = {
 
 def _document() -> dict[str, Any]:
     app = FastAPI()
-    for router in registry.routers(RouteHost(deps=deps, fields=fields, refusals=refusals)):
+    for router in registry.routers(RouteHost(deps.get_principal, deps.runtime_of)):
         app.include_router(router)
     return app.openapi()
 
