@@ -183,7 +183,7 @@ def _start_fake(log: Path, port: int, latency_ms: float) -> subprocess.Popen[byt
 async def running(setup: str, latency_ms: float, profile: Path | None) -> AsyncIterator[Stack]:
     """Start one set-up (``sqlite`` or ``postgres-N``) with its HubSpot integration."""
     workers = int(setup.split("-")[1]) if setup.startswith("postgres") else 0
-    with contextlib.ExitStack() as stack, scratch_dir("throughput") as data_dir:
+    with scratch_dir("throughput") as data_dir, contextlib.ExitStack() as stack:
         url = stack.enter_context(postgres_database("throughput")) if workers else None
         settings = settings_for(data_dir, url)
         company = await new_company(settings)

@@ -347,7 +347,8 @@ async def test_a_found_number_is_served_from_the_cache(
 async def test_the_cache_expires(make_connector: MakeConnector, fake: FakeHubSpot) -> None:
     clock = Clock()
     fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
-    connector = make_connector(clock=clock, cache_seconds=60)
+    # A busy budget (each lookup takes 3 of 5): no speculative companies search.
+    connector = make_connector(clock=clock, cache_seconds=60, requests_per_10s=5)
     await connector.find_by_phone(PHONE)
     sent = len(fake.state.requests)
     clock.now += timedelta(seconds=61)
@@ -371,17 +372,40 @@ SEARCHES["companies"] = "/crm/v3/objects/companies/search"
 async def test_companies_are_searched_as_the_setting_says(
     make_connector: MakeConnector, fake: FakeHubSpot, mode: str, contact: bool, searched: list[str]
 ) -> None:
-    """By default a known contact costs one search; companies are looked at when none has it."""
+    """By default a known contact costs one search; companies are looked at when none has it.
+
+    The budget here is more than half used by the lookup (3 of 5), so nothing is speculative.
+    """
     company = fake.state.add("companies", {"name": "Switchboard", "phone": "+14155550134"})
     if contact:
         fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
-    connector = make_connector(company_search=mode, requests_per_10s=100, clock=Clock())
+    connector = make_connector(company_search=mode, requests_per_10s=5, clock=Clock())
     found = await connector.find_by_phone(PHONE)
     assert [path for _, path in fake.state.requests] == [SEARCHES[kind] for kind in searched]
     # Paid up front: the searches made and the request that follows; nothing more is kept.
     assert connector.client.taken == len(searched) + 1
     assert await logged(connector, "general") == len(searched) + 1
     assert (f"company:{company['id']}" in [r.id for r in found]) == ("companies" in searched)
+
+
+@pytest.mark.parametrize("contact", [True, False])
+async def test_with_room_in_the_budget_both_searches_go_at_once(
+    make_connector: MakeConnector, fake: FakeHubSpot, contact: bool
+) -> None:
+    """Less than half the budget used: contacts and companies are searched together.
+
+    The companies found are dropped when a contact has the number (as if never searched), and
+    the search is not given back: HubSpot counted it.
+    """
+    company = fake.state.add("companies", {"name": "Switchboard", "phone": "+14155550134"})
+    if contact:
+        fake.state.add("contacts", {"firstname": "Jane", "phone": "+14155550134"})
+    connector = make_connector(requests_per_10s=100, clock=Clock())
+    found = await connector.find_by_phone(PHONE)
+    assert sorted(path for _, path in fake.state.requests) == sorted(SEARCHES.values())
+    assert connector.client.taken == 3
+    assert await logged(connector, "general") == 3
+    assert (f"company:{company['id']}" in [r.id for r in found]) == (not contact)
 
 
 def test_settings_saved_with_search_companies_are_still_read() -> None:

@@ -93,6 +93,11 @@ class HubSpotClient:
             raise Transient(f"HubSpot unreachable ({type(err).__name__}: {err})") from err
         return dict(response.json()) if response.content else {}
 
+    @property
+    def roomy(self) -> bool:
+        """Tell whether the budget was at most half used after this sync's last take."""
+        return self.bucket.roomy
+
     async def prepay(self, searches: int, later: int) -> None:
         """Reserve a sync's first searches and its next ``later`` requests in one take.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from typing import Any
@@ -90,17 +91,14 @@ class HubSpotConnector:
         # Both searches are paid up front (a sync refused between them would search again when
         # retried); the companies search is given back when a contact has the number.
         await self.client.prepay(1 if mode == "never" else 2, LOOKUP_PREPAID)
-        found = await self._search_contacts(phone)
-        if mode == "when_no_contact" and self._matching(found, phone):
-            await self.client.refund_search()
-        elif mode != "never":
-            found += await self._search_records(
-                "companies",
-                mapping.phone_groups(
-                    phone, ["hs_searchable_calculated_phone_number"], ["phone"], self.region
-                ),
-                mapping.COMPANY_PROPERTIES,
-            )
+        if mode == "always" or (mode == "when_no_contact" and self.client.roomy):
+            found = await self._search_both(phone, mode)
+        else:
+            found = await self._search_contacts(phone)
+            if mode == "when_no_contact" and self._matching(found, phone):
+                await self.client.refund_search()
+            elif mode != "never":
+                found += await self._search_companies(phone)
         matching = self._matching(found, phone)
         await self._note_without_deals(matching)
         if matching:  # misses are not cached: a contact typed in HubSpot must be found next call
@@ -118,6 +116,30 @@ class HubSpotConnector:
                 self.region,
             ),
             mapping.CONTACT_PROPERTIES,
+        )
+
+    async def _search_both(self, phone: PhoneNumber, mode: str) -> list[tuple[CrmRecord, bool]]:
+        """Search contacts and companies at once: one round trip instead of two.
+
+        With ``when_no_contact`` this is done only while the budget is less than half used
+        (``client.roomy``): the companies found are then dropped when a contact has the number,
+        and the search it cost is not given back (HubSpot counted it).
+        """
+        contacts, companies = await asyncio.gather(
+            self._search_contacts(phone), self._search_companies(phone)
+        )
+        if mode == "when_no_contact" and self._matching(contacts, phone):
+            return contacts
+        return contacts + companies
+
+    async def _search_companies(self, phone: PhoneNumber) -> list[tuple[CrmRecord, bool]]:
+        """Search companies by phone."""
+        return await self._search_records(
+            "companies",
+            mapping.phone_groups(
+                phone, ["hs_searchable_calculated_phone_number"], ["phone"], self.region
+            ),
+            mapping.COMPANY_PROPERTIES,
         )
 
     def _matching(

@@ -20,19 +20,21 @@ count of our own requests can foresee it. Its 429 ``DAILY`` makes the sync wait 
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callbridge.connectors.base import UNSAVED_ID
 from callbridge.connectors.hubspot.tables import hubspot_rate_buckets as buckets
 from callbridge.errors import RateLimited
-from callbridge.storage.sql import insert_ignore
+from callbridge.storage import units
+from callbridge.storage.sql import ignoring_insert, upsert
 
 # Added to every window: a request reaches HubSpot a little after its take (the requests before
 # it in the sync, the event loop, the network), and not every request by the same lag. Two takes
@@ -96,6 +98,11 @@ def room(log: Sequence[Take], now: datetime, demand: Demand) -> bool:
     return sum(take.count for take in live(log, now, demand)) + demand.count <= demand.budget
 
 
+def half_free(log: Sequence[Take], now: datetime, demand: Demand) -> bool:
+    """Tell whether the window that ends ``now`` stays at most half used after ``demand``."""
+    return sum(take.count for take in live(log, now, demand)) + demand.count <= demand.budget / 2
+
+
 def due(log: Sequence[Take], now: datetime, line_end: datetime | None, demand: Demand) -> datetime:
     """Return when a refused ``demand`` will find its tokens, after the takes already waiting.
 
@@ -116,7 +123,12 @@ def due(log: Sequence[Take], now: datetime, line_end: datetime | None, demand: D
 
 
 class RateBucket:
-    """Take tokens before requests, or raise RateLimited with the wait; never sleep."""
+    """Take tokens before requests, or raise RateLimited with the wait; never sleep.
+
+    Each take and give-back is one unit of work (``storage.units``): on SQLite a few statements
+    on a plain connection, group-committed with the process's other writes; on PostgreSQL one
+    blocking transaction in a unit thread, the limit's line rows locked ``FOR UPDATE``.
+    """
 
     def __init__(
         self,
@@ -125,30 +137,19 @@ class RateBucket:
         clock: Callable[[], datetime],
     ) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._integration_id = integration_id
         self._clock = clock
         self._mine: dict[str, list[str]] = {}  # limit → rows of this bucket's takes, newest last
+        # Whether the last take left every limit it took from at most half used: requests that
+        # may turn out unneeded (a speculative search) are worth their latency then.
+        self.roomy = False
 
     async def take(self, *demands: Demand) -> None:
         """Take every demand's tokens at once, or none and raise RateLimited with the wait."""
         if self._integration_id == UNSAVED_ID:  # a credentials check before the integration exists
             return
-        async with self._sessions.begin() as session:
-            rows = await self._locked_rows(session, [d.name for d in demands])
-            now = self._clock()
-            refused = [
-                (d, due(_log(rows, d.name), now, _line_end(rows, d.name), d))
-                for d in demands
-                if not room(_log(rows, d.name), now, d)
-            ]
-            # A refusal books the take's place in the line; nothing enters the log.
-            for demand, when in refused:
-                await self._write(session, demand.name + LINE, 0.0, when)
-            if not refused:
-                for demand in demands:
-                    slot = _free_slot(rows, demand, now)
-                    await self._write(session, slot, float(demand.count), now)
-                    self._mine.setdefault(demand.name, []).append(slot)
+        now, refused = await units.write(self._engine, functools.partial(self._take, demands))
         if refused:
             demand, when = max(refused, key=lambda item: item[1])
             jitter = random.random() * JITTER * demand.wanted * demand.spacing
@@ -157,24 +158,48 @@ class RateBucket:
                 (when - now).total_seconds() + jitter,
             )
 
+    def _take(
+        self, demands: Sequence[Demand], conn: Connection
+    ) -> tuple[datetime, list[tuple[Demand, datetime]]]:
+        """Log the takes, or book the refused ones' places in their lines; say which."""
+        rows = self._locked_rows(conn, [d.name for d in demands])
+        now = self._clock()
+        refused = [
+            (d, due(_log(rows, d.name), now, _line_end(rows, d.name), d))
+            for d in demands
+            if not room(_log(rows, d.name), now, d)
+        ]
+        # A refusal books the take's place in the line; nothing enters the log.
+        for demand, when in refused:
+            self._write(conn, demand.name + LINE, 0.0, when)
+        if not refused:
+            self.roomy = all(half_free(_log(rows, d.name), now, d) for d in demands)
+            for demand in demands:
+                slot = _free_slot(rows, demand, now)
+                self._write(conn, slot, float(demand.count), now)
+                self._mine.setdefault(demand.name, []).append(slot)
+        return now, refused
+
     async def give_back(self, *demands: Demand) -> None:
         """Return unused tokens of this bucket's own takes (for requests not sent after all)."""
         if self._integration_id == UNSAVED_ID:
             return
-        async with self._sessions.begin() as session:
-            rows = await self._locked_rows(session, [demand.name for demand in demands])
-            for demand in demands:
-                left, mine = demand.count, self._mine.get(demand.name, [])
-                # Only this bucket's own takes: lowering another worker's would let it through.
-                for slot in reversed(mine):
-                    row = rows.get(slot)
-                    if left <= 0 or row is None or row.tokens <= 0:
-                        continue
-                    back = min(left, row.tokens)
-                    left -= back
-                    await self._write(session, slot, row.tokens - back, row.updated_at)
+        await units.write(self._engine, functools.partial(self._give_back, demands))
 
-    async def _locked_rows(self, session: AsyncSession, names: Sequence[str]) -> dict[str, Any]:
+    def _give_back(self, demands: Sequence[Demand], conn: Connection) -> None:
+        rows = self._locked_rows(conn, [demand.name for demand in demands])
+        for demand in demands:
+            left, mine = demand.count, self._mine.get(demand.name, [])
+            # Only this bucket's own takes: lowering another worker's would let it through.
+            for slot in reversed(mine):
+                row = rows.get(slot)
+                if left <= 0 or row is None or row.tokens <= 0:
+                    continue
+                back = min(left, row.tokens)
+                left -= back
+                self._write(conn, slot, row.tokens - back, row.updated_at)
+
+    def _locked_rows(self, conn: Connection, names: Sequence[str]) -> dict[str, Any]:
         """Lock the limits' lines (created if missing), then read every row of the limits.
 
         The line rows serialize the takers of a limit across processes (SQLite has one writer
@@ -182,29 +207,32 @@ class RateBucket:
         taker that held the lock before us added.
         """
         lines = [name + LINE for name in names]
+        insert = ignoring_insert(buckets, conn.dialect.name)
+        start = {"integration_id": self._integration_id, "tokens": 0.0}
         for line in lines:
-            start = {"integration_id": self._integration_id, "bucket": line, "tokens": 0.0}
-            await insert_ignore(session, buckets, {**start, "updated_at": self._clock()})
-        await session.execute(
-            select(buckets.c.bucket)
-            .where(buckets.c.integration_id == self._integration_id, buckets.c.bucket.in_(lines))
-            .with_for_update()
-        )
-        query = select(buckets.c.bucket, buckets.c.tokens, buckets.c.updated_at).where(
-            buckets.c.integration_id == self._integration_id
-        )
-        rows = {row.bucket: row for row in (await session.execute(query)).all()}
+            conn.execute(insert, {**start, "bucket": line, "updated_at": self._clock()})
+        conn.execute(_LOCK_LINES, {"integration_id": self._integration_id, "lines": lines})
+        found = conn.execute(_ROWS, {"integration_id": self._integration_id})
+        rows = {row.bucket: row for row in found.all()}
         return {key: row for key, row in rows.items() if key.split(SLOT)[0].split(":")[0] in names}
 
-    async def _write(self, session: AsyncSession, name: str, tokens: float, when: datetime) -> None:
-        values = {"tokens": tokens, "updated_at": when}
-        row = {"integration_id": self._integration_id, "bucket": name, **values}
-        if not await insert_ignore(session, buckets, row):
-            await session.execute(
-                update(buckets)
-                .where(buckets.c.integration_id == self._integration_id, buckets.c.bucket == name)
-                .values(**values)
-            )
+    def _write(self, conn: Connection, name: str, tokens: float, when: datetime) -> None:
+        row = {"integration_id": self._integration_id, "bucket": name}
+        upsert(conn, buckets, {**row, "tokens": tokens, "updated_at": when}, _KEYS)
+
+
+_KEYS = ("integration_id", "bucket")
+_LOCK_LINES = (
+    select(buckets.c.bucket)
+    .where(
+        buckets.c.integration_id == bindparam("integration_id"),
+        buckets.c.bucket.in_(bindparam("lines", expanding=True)),
+    )
+    .with_for_update()
+)
+_ROWS = select(buckets.c.bucket, buckets.c.tokens, buckets.c.updated_at).where(
+    buckets.c.integration_id == bindparam("integration_id")
+)
 
 
 def _log(rows: dict[str, Any], name: str) -> list[Take]:

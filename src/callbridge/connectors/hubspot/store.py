@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callbridge.connectors.hubspot.tables import hubspot_objects, hubspot_phone_cache
-from callbridge.storage.sql import insert_ignore
+from callbridge.storage import units
+from callbridge.storage.sql import ignoring_insert, upsert
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -23,33 +24,26 @@ class PhoneCache:
         self, sessions: Sessions, integration_id: str, clock: Callable[[], datetime], ttl: float
     ) -> None:
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._integration_id = integration_id
         self._clock = clock
         self._ttl = timedelta(seconds=ttl)
 
-    def _key(self, phone: str) -> list[Any]:
-        table = hubspot_phone_cache
-        return [table.c.integration_id == self._integration_id, table.c.phone_e164 == phone]
-
     async def get(self, phone: str) -> list[dict[str, Any]] | None:
         """Return the cached records of ``phone`` if still fresh."""
-        table = hubspot_phone_cache
-        query = select(table.c.records, table.c.cached_at).where(*self._key(phone))
-        async with self._sessions() as session:
-            row = (await session.execute(query)).first()
+        key = {"integration_id": self._integration_id, "phone": phone}
+        row = await units.read(self._engine, lambda conn: conn.execute(_CACHED, key).first())
         if row is None or self._clock() - row.cached_at > self._ttl:
             return None
         return list(row.records)
 
     async def put(self, phone: str, records: list[dict[str, Any]]) -> None:
         """Remember the records found for ``phone``."""
-        values = {"records": records, "cached_at": self._clock()}
-        async with self._sessions.begin() as session:
-            row = {"integration_id": self._integration_id, "phone_e164": phone, **values}
-            if not await insert_ignore(session, hubspot_phone_cache, row):
-                await session.execute(
-                    update(hubspot_phone_cache).where(*self._key(phone)).values(**values)
-                )
+        row: dict[str, Any] = {"integration_id": self._integration_id, "phone_e164": phone}
+        row |= {"records": records, "cached_at": self._clock()}
+        await units.write(
+            self._engine, lambda conn: upsert(conn, hubspot_phone_cache, row, _CACHE_KEYS)
+        )
 
 
 @dataclass(frozen=True)
@@ -62,14 +56,18 @@ class Claim:
 
 
 class WrittenObjects:
-    """The claim rows of objects we create: pending before the create, with the id after it."""
+    """The claim rows of objects we create: pending before the create, with the id after it.
+
+    Each read and write is one unit of work (``storage.units``), its statement built once.
+    """
 
     def __init__(self, sessions: Sessions, integration_id: str, clock: Callable[[], datetime]):
         self._sessions = sessions
+        self._engine: AsyncEngine = sessions.kw["bind"]
         self._integration_id = integration_id
         self._clock = clock
 
-    def _key(self, kind: str, external_id: str, record_id: str) -> dict[str, str]:
+    def _key(self, kind: str, external_id: str, record_id: str) -> dict[str, Any]:
         return {
             "integration_id": self._integration_id,
             "kind": kind,
@@ -77,18 +75,11 @@ class WrittenObjects:
             "record_id": record_id,
         }
 
-    def _where(self, kind: str, external_id: str, record_id: str) -> list[Any]:
-        key = self._key(kind, external_id, record_id)
-        return [hubspot_objects.c[name] == value for name, value in key.items()]
-
     async def get(self, kind: str, external_id: str, record_id: str) -> Claim | None:
         """Return the claim of an object: its HubSpot id, or None while its create is unsure."""
-        table = hubspot_objects
-        query = select(table.c.object_id, table.c.created_at, table.c.keyed).where(
-            *self._where(kind, external_id, record_id)
-        )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).first()
+        key = self._key(kind, external_id, record_id)
+        bound = _bound(key)
+        row = await units.read(self._engine, lambda conn: conn.execute(_CLAIM, bound).first())
         return Claim(row.object_id, row.created_at, row.keyed) if row else None
 
     async def claim(self, kind: str, external_id: str, record_id: str, keyed: bool) -> None:
@@ -98,50 +89,69 @@ class WrittenObjects:
         once HubSpot's search index has had time to show it (counted from that moment). ``keyed``
         says whether that create carries the unique key it can be read back by.
         """
-        now = self._clock()
-        values: dict[str, Any] = {**self._key(kind, external_id, record_id), "keyed": keyed}
-        values |= {"object_id": None, "created_at": now}
-        async with self._sessions.begin() as session:
-            if not await insert_ignore(session, hubspot_objects, values):
-                await session.execute(
-                    update(hubspot_objects)
-                    .where(
-                        *self._where(kind, external_id, record_id),
-                        hubspot_objects.c.object_id.is_(None),
-                    )
-                    .values(created_at=now, keyed=keyed)
-                )
+        key = self._key(kind, external_id, record_id)
+        values = {**key, "keyed": keyed, "object_id": None, "created_at": self._clock()}
+
+        def work(conn: Connection) -> None:
+            insert = ignoring_insert(hubspot_objects, conn.dialect.name)
+            if conn.execute(insert, values).first() is None:
+                conn.execute(_RESTAMP, _bound(values))
+
+        await units.write(self._engine, work)
 
     async def save(self, kind: str, external_id: str, record_id: str, object_id: str) -> None:
         """Complete the claim with the created (or found) object's id."""
-        values = {**self._key(kind, external_id, record_id), "object_id": object_id}
-        async with self._sessions.begin() as session:
-            if not await insert_ignore(
-                session, hubspot_objects, {**values, "created_at": self._clock()}
-            ):
-                await session.execute(
-                    update(hubspot_objects)
-                    .where(*self._where(kind, external_id, record_id))
-                    .values(object_id=object_id)
-                )
+        key = self._key(kind, external_id, record_id)
+        values = {**key, "object_id": object_id, "created_at": self._clock(), "keyed": False}
+
+        def work(conn: Connection) -> None:
+            insert = ignoring_insert(hubspot_objects, conn.dialect.name)
+            if conn.execute(insert, values).first() is None:
+                conn.execute(_SAVE, _bound(values))
+
+        await units.write(self._engine, work)
 
     async def drop(self, kind: str, external_id: str, record_id: str) -> None:
         """Drop a pending claim whose create was refused: nothing was made."""
-        async with self._sessions.begin() as session:
-            await session.execute(
-                delete(hubspot_objects).where(
-                    *self._where(kind, external_id, record_id),
-                    hubspot_objects.c.object_id.is_(None),
-                )
-            )
+        key = self._key(kind, external_id, record_id)
+        bound = _bound(key)
+        await units.write(self._engine, lambda conn: conn.execute(_DROP, bound))
 
     async def records_with(self, kind: str, record_ids: set[str]) -> set[str]:
         """Return which of ``record_ids`` we created (or started creating) a ``kind`` on."""
-        table = hubspot_objects
-        query = select(table.c.record_id).where(
-            table.c.integration_id == self._integration_id,
-            table.c.kind == kind,
-            table.c.record_id.in_(sorted(record_ids)),
-        )
-        async with self._sessions() as session:
-            return {row.record_id for row in await session.execute(query)}
+        key = {"integration_id": self._integration_id, "kind": kind, "ids": sorted(record_ids)}
+        rows = await units.read(self._engine, lambda conn: conn.execute(_WITH, key).all())
+        return {row.record_id for row in rows}
+
+
+_CACHE_KEYS = ("integration_id", "phone_e164")
+_CACHED = select(hubspot_phone_cache.c.records, hubspot_phone_cache.c.cached_at).where(
+    hubspot_phone_cache.c.integration_id == bindparam("integration_id"),
+    hubspot_phone_cache.c.phone_e164 == bindparam("phone"),
+)
+# Bound as ``b_<column>``: an UPDATE may not bind a parameter named after one of its columns.
+_OBJECT = [
+    hubspot_objects.c[name] == bindparam(f"b_{name}")
+    for name in ("integration_id", "kind", "external_id", "record_id")
+]
+_CLAIM = select(
+    hubspot_objects.c.object_id, hubspot_objects.c.created_at, hubspot_objects.c.keyed
+).where(*_OBJECT)
+_PENDING = hubspot_objects.c.object_id.is_(None)
+_RESTAMP = (
+    update(hubspot_objects)
+    .where(*_OBJECT, _PENDING)
+    .values(created_at=bindparam("b_created_at"), keyed=bindparam("b_keyed"))
+)
+_SAVE = update(hubspot_objects).where(*_OBJECT).values(object_id=bindparam("b_object_id"))
+_DROP = delete(hubspot_objects).where(*_OBJECT, _PENDING)
+_WITH = select(hubspot_objects.c.record_id).where(
+    hubspot_objects.c.integration_id == bindparam("integration_id"),
+    hubspot_objects.c.kind == bindparam("kind"),
+    hubspot_objects.c.record_id.in_(bindparam("ids", expanding=True)),
+)
+
+
+def _bound(values: dict[str, Any]) -> dict[str, Any]:
+    """Return the values as the statements' ``b_`` parameters."""
+    return {f"b_{name}": value for name, value in values.items()}
