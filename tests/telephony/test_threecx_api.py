@@ -18,6 +18,7 @@ from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import CrmRecord
 from callbridge.errors import AuthFailed
 from callbridge.runtime import Runtime
+from callbridge.storage.integrations import update_integration
 from callbridge.testing.draining import drain
 from tests.telephony.lookup_tenants import CALLER, Company, company_with_source, runtime_on
 
@@ -216,3 +217,31 @@ async def test_a_crm_that_fails_or_is_slow_counts_as_no_match(
         monkeypatch.setattr(LocalConnector, "find_by_phone", broken)
         answer = await lookup(acme, "0014155550134")
         assert (answer.status_code, answer.json()) == (200, {"contacts": []})
+
+
+async def test_every_active_integration_is_searched_in_its_own_region(
+    runtime: Runtime, acme: Company
+) -> None:
+    made = await acme.client.post(
+        "/integrations", json={"connector": "local", "name": "French CRM", "default_region": "FR"}
+    )
+    assert made.status_code == 201, made.text
+    french = made.json()["id"]
+    us_record = await acme.record("Claire International", phone="+33 6 12 34 56 78")
+    added = await acme.client.post(
+        f"/integrations/{french}/records",
+        json={"name": "Claire Nationale", "object_type": "contact", "phones": ["06 12 34 56 78"]},
+    )
+    fr_record = added.json()["id"]
+    both = (await lookup(acme, "0033612345678")).json()["contacts"]
+    assert {c["id"] for c in both} == {us_record, fr_record}
+    # A national number means +33… only in the French CRM's region; in the US one it is nothing.
+    national = (await lookup(acme, "0612345678")).json()["contacts"]
+    assert [c["id"] for c in national] == [fr_record]
+    async with runtime.sessions.begin() as session:
+        await update_integration(
+            session, acme.created.company_id, french, runtime.clock(), status="paused"
+        )
+    assert [c["id"] for c in (await lookup(acme, "0033612345678")).json()["contacts"]] == [
+        us_record
+    ]
