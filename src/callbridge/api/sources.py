@@ -37,7 +37,7 @@ class VendorSourceIn(BaseModel):
     name: Name
     secret: VendorSecret = Field(
         description="The platform's webhook secret: Aircall's webhook token, Ringover's "
-        "signature key (docs/telephony/)"
+        "signature key, the Twilio account's Auth Token (docs/telephony/)"
     )
 
 
