@@ -157,3 +157,22 @@ async def test_refusals_store_nothing(migrated_url: str, tmp_path: Path) -> None
     assert ignored.status_code == 200
     assert ignored.json()["ignored"].startswith("Twilio's recording status 'absent'")
     assert stored == [other["CallSid"]]  # nothing of the refused call
+
+
+async def test_the_source_says_what_to_paste_where_in_twilio(
+    migrated_url: str, tmp_path: Path
+) -> None:
+    async with twilio_app(migrated_url, tmp_path, public_url="https://cb.example.org") as (
+        _,
+        client,
+        path,
+    ):
+        source_id = path.rsplit("/", 1)[1]
+        shown = (await client.get(f"/sources/{source_id}")).json()["setup"]
+    url = f"https://cb.example.org{path}"
+    assert (shown["webhook_url"], shown["docs"]) == (url, "docs/telephony/twilio.md")
+    steps = "\n".join(shown["steps"])
+    assert f'statusCallback="{url}"' in steps
+    assert 'statusCallbackEvent="initiated ringing answered completed"' in steps
+    assert f'recordingStatusCallback="{url}"' in steps
+    assert "Auth Token" in steps and f"POST /sources/{source_id}/secrets" in steps
