@@ -65,10 +65,10 @@ def _rfc2822(value: object) -> object:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-Optional = BeforeValidator(_absent)
-TwilioTime = Annotated[EventTime | None, BeforeValidator(_rfc2822), Optional]
+EmptyIsNone = BeforeValidator(_absent)
+TwilioTime = Annotated[EventTime | None, BeforeValidator(_rfc2822), EmptyIsNone]
 # A party: an E.164 number, "client:<identity>" or a SIP URI ("" when unknown).
-Party = Annotated[ExtensionText | None, Optional]
+Party = Annotated[ExtensionText | None, EmptyIsNone]
 
 
 class TwilioCall(VendorSchema):
@@ -77,13 +77,13 @@ class TwilioCall(VendorSchema):
     AccountSid: Identifier
     CallSid: Identifier
     CallStatus: Identifier
-    ParentCallSid: Annotated[Identifier | None, Optional] = None
-    Direction: Annotated[Identifier | None, Optional] = None
+    ParentCallSid: Annotated[Identifier | None, EmptyIsNone] = None
+    Direction: Annotated[Identifier | None, EmptyIsNone] = None
     From: Party = None
     To: Party = None
     Timestamp: TwilioTime = None
-    CallDuration: Annotated[Duration | None, Optional] = None
-    RecordingUrl: Annotated[HttpUrl | None, Optional] = None
+    CallDuration: Annotated[Duration | None, EmptyIsNone] = None
+    RecordingUrl: Annotated[HttpUrl | None, EmptyIsNone] = None
 
 
 class TwilioRecordingStatus(VendorSchema):
@@ -98,12 +98,12 @@ class TwilioRecording(TwilioRecordingStatus):
     """A completed recording's parameters."""
 
     RecordingStatus: Literal["completed"]
-    ParentCallSid: Annotated[Identifier | None, Optional] = None
+    ParentCallSid: Annotated[Identifier | None, EmptyIsNone] = None
     RecordingSid: Identifier
     RecordingUrl: HttpUrl
-    RecordingDuration: Annotated[Duration | None, Optional] = None
+    RecordingDuration: Annotated[Duration | None, EmptyIsNone] = None
     RecordingStartTime: TwilioTime = None
-    RecordingSource: Annotated[Identifier | None, Optional] = None
+    RecordingSource: Annotated[Identifier | None, EmptyIsNone] = None
 
     def finished_at(self) -> datetime | None:
         """Return when the recording ended, if Twilio said when it started and how long it is."""
