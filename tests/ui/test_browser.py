@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.e2e_server import Server, make_server
+from callbridge.testing.webhooks import call_sequence
+from tests.e2e.e2e_server import Server, make_server, records, wait_synced
 from tests.ui.browser import chromium, offline_page, sign_in
 
 pytestmark = pytest.mark.slow
+T = TypeVar("T")
 
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     """A running server with one company (SQLite and PostgreSQL)."""
-    # Playwright's sync API keeps an event loop running in this thread: set up in another one.
-    with ThreadPoolExecutor(1) as thread:
-        running = thread.submit(asyncio.run, make_server(database_url, tmp_path)).result()
+    running = _in_thread(make_server(database_url, tmp_path))
     running.start()
     try:
         yield running
@@ -44,6 +45,26 @@ def _stored(server: Server) -> dict[str, object]:
     return answer
 
 
+def _in_thread(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` on its own event loop (Playwright's sync API keeps one in this thread)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
+async def _calls_from_unknown_numbers(server: Server) -> list[dict[str, Any]]:
+    """Send an answered and a missed call from unknown numbers; return the CRM's records.
+
+    Under the policy saved on the screen ("missed"), only the missed call creates a contact.
+    """
+    async with server.client() as client:
+        answered = call_sequence("ui-answered", "incoming", "+33612345670", answered=True)
+        missed = call_sequence("ui-missed", "incoming", "+33612345679", answered=False)
+        for event in [*answered, *missed]:
+            assert (await server.send(client, event)).status_code in (200, 202)
+        await wait_synced(client, "ui-answered", "ui-missed")
+        return await records(server, client)
+
+
 def test_an_admin_signs_in_edits_a_setting_and_signs_out_offline(
     server: Server, browser: Browser
 ) -> None:
@@ -57,7 +78,9 @@ def test_an_admin_signs_in_edits_a_setting_and_signs_out_offline(
         template = page.get_by_label("Name of created contacts")
         template.fill("{default} {phone}")
         page.get_by_label("Language of created contacts").select_option("fr")
-        expect(page.locator("#preview")).to_have_text("Nouveau contact Callbridge +33612345678")
+        expect(page.locator("#preview")).to_have_text(
+            "Nouveau contact Callbridge +33 6 12 34 56 78"
+        )
         page.get_by_role("button", name="Save").click()
         expect(page.locator("p.saved")).to_contain_text("Saved")
 
@@ -65,6 +88,8 @@ def test_an_admin_signs_in_edits_a_setting_and_signs_out_offline(
         assert stored["creation_policy"] == "missed"
         assert stored["name_template"] == "{default} {phone}"
         assert stored["language"] == "fr"
+        created = _in_thread(_calls_from_unknown_numbers(server))
+        assert [r["name"] for r in created] == ["Nouveau contact Callbridge +33 6 12 34 56 79"]
 
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(f"{base}/ui/sign-in")

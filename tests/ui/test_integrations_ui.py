@@ -94,7 +94,7 @@ async def test_the_name_preview_follows_the_template_and_language(acme: UiTenant
         url, params={"name_template": "{default} ({phone})", "language": "es"}
     )
     assert answer.status_code == 200
-    assert "Nuevo contacto Callbridge (+33612345678)" in answer.text
+    assert "Nuevo contacto Callbridge (+33 6 12 34 56 78)" in answer.text
     empty = await acme.client.get(url, params={"name_template": "", "language": "fr"})
     assert "Nouveau contacto" not in empty.text
     assert "Nouveau contact Callbridge" in empty.text

@@ -12,6 +12,7 @@ from callbridge.api import integrations as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.integration_models import IntegrationShown
 from callbridge.api.integrations import IntegrationSettings
+from callbridge.domain.phone import parse_e164
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
 from callbridge.ui.forms import Refused, model, posted, text, through_api
 from callbridge.ui.render import page
@@ -19,8 +20,8 @@ from callbridge.ui.session import AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
 
 router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
-#: The number shown in the name template's preview.
-SAMPLE_PHONE = "+33612345678"
+#: The number shown in the name template's preview, written as created contacts' names write it.
+SAMPLE_PHONE = parse_e164("+33612345678").international()
 TEMPLATE_LENGTH = 200
 
 
