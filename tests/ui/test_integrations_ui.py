@@ -111,3 +111,25 @@ async def test_another_companys_integration_is_not_found(acme: UiTenant, globex:
     assert posted.status_code == 404
     resumed = await acme.client.post(f"/ui/integrations/{foreign}/resume", data={"csrf": csrf})
     assert resumed.status_code == 404
+
+
+async def test_manual_selection_is_offered_once_a_team_has_the_permission(acme: UiTenant) -> None:
+    csrf = await acme.sign_in()
+    url = f"/ui/integrations/{acme.company.integration_id}"
+    before = await acme.client.get(url)
+    assert 'name="select_contact_manually"' not in before.text
+    assert "grant it in Teams and users" in before.text
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    team = {"name": "Sales", "permissions": ["is_multicrm_sync"]}
+    assert (await acme.client.post("/teams", json=team, headers=headers)).status_code == 201
+    offered = await acme.client.get(url)
+    assert 'name="select_contact_manually"' in offered.text
+    form = {"csrf": csrf, "name": "Local CRM", "manual_offered": "1"}
+    on = await acme.client.post(url, data={**form, "select_contact_manually": "1"})
+    assert on.status_code == 303
+    config = (await _stored(acme))["config"]
+    assert isinstance(config, dict) and config["select_contact_manually"] is True
+    assert "checked" in (await acme.client.get(url)).text.split('id="manual"')[1][:80]
+    assert (await acme.client.post(url, data=form)).status_code == 303
+    config = (await _stored(acme))["config"]
+    assert isinstance(config, dict) and config["select_contact_manually"] is False

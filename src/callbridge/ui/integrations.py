@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from callbridge.api import integrations as api
+from callbridge.api import staff as staff_api
 from callbridge.api.deps import get_runtime
 from callbridge.api.integration_models import IntegrationShown
 from callbridge.api.integrations import IntegrationSettings
@@ -16,13 +17,16 @@ from callbridge.domain.phone import parse_e164
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
 from callbridge.ui.forms import Refused, model, posted, text, through_api
 from callbridge.ui.render import page
-from callbridge.ui.session import AdminDep, FormAdminDep
+from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
 
 router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
 #: The number shown in the name template's preview, written as created contacts' names write it.
 SAMPLE_PHONE = parse_e164("+33612345678").international()
 TEMPLATE_LENGTH = 200
+#: The integration option letting agents choose records (docs/selection.md), in its config.
+MANUAL = "select_contact_manually"
+MULTICRM = "is_multicrm_sync"
 
 
 @router.get("")
@@ -32,7 +36,7 @@ async def listing(request: Request, admin: AdminDep) -> Response:
     return page(request, "integrations.html", admin, integrations=shown)
 
 
-async def _one(request: Request, integration_id: str, admin: Any) -> IntegrationShown | Response:
+async def _one(request: Request, integration_id: str, admin: Admin) -> IntegrationShown | Response:
     """Return the company's integration, or the 404 page (another company's id included)."""
     try:
         return await through_api(api.read(integration_id, admin.principal, get_runtime(request)))
@@ -47,12 +51,18 @@ async def edit_form(request: Request, integration_id: PathId, admin: AdminDep) -
     if isinstance(found, Response):
         return found
     saved = request.query_params.get("saved") == "1"
-    return _edit_page(request, admin, found, saved=saved)
+    return await _edit_page(request, admin, found, saved=saved)
 
 
-def _edit_page(
+async def _manual_choice_offered(request: Request, admin: Admin) -> bool:
+    """Tell whether a team may choose records (so the integration option means something)."""
+    teams = await staff_api.list_teams(admin.principal, get_runtime(request))
+    return any(MULTICRM in team.permissions for team in teams)
+
+
+async def _edit_page(
     request: Request,
-    admin: Any,
+    admin: Admin,
     integration: IntegrationShown,
     *,
     saved: bool = False,
@@ -65,6 +75,7 @@ def _edit_page(
         "name_template": integration.name_template or "",
         "language": integration.language,
         "default_region": integration.default_region,
+        "manual": integration.config.get(MANUAL) is True,
         **(values or {}),
     }
     return page(
@@ -81,6 +92,7 @@ def _edit_page(
         regions=sorted(phonenumbers.SUPPORTED_REGIONS),
         preview=contact_name(current["language"], current["name_template"], SAMPLE_PHONE),
         sample_phone=SAMPLE_PHONE,
+        manual_offered=await _manual_choice_offered(request, admin),
     )
 
 
@@ -99,14 +111,17 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
         "default_region": text(form, "default_region"),
     }
     body = {k: v for k, v in values.items() if v is not None or k == "name_template"}
+    if "manual_offered" in form and (MANUAL in form) != (found.config.get(MANUAL) is True):
+        body["config"] = {**found.config, MANUAL: MANUAL in form}
     try:
         settings = model(IntegrationSettings, body)
         await through_api(
             api.change(integration_id, settings, admin.principal, get_runtime(request))
         )
     except Refused as refused:
-        shown = {k: v or "" for k, v in values.items()}
-        return _edit_page(request, admin, found, errors=refused.messages, values=shown)
+        shown: dict[str, Any] = {k: v or "" for k, v in values.items()}
+        shown["manual"] = MANUAL in form
+        return await _edit_page(request, admin, found, errors=refused.messages, values=shown)
     return RedirectResponse(f"/ui/integrations/{integration_id}?saved=1", status_code=303)
 
 
