@@ -180,9 +180,11 @@ async def test_a_disabled_integration_gets_no_sync_and_the_others_theirs(
     assert set(syncs_of(await call_page(acme, "c-off"))) == {second}  # enabling is not a replay
 
 
-async def _folded_not_synced(runtime: Runtime, tenant: Tenant, call_id: str) -> None:
+async def folded_not_synced(
+    runtime: Runtime, tenant: Tenant, call_id: str, number: str = "+14155550122"
+) -> None:
     """Deliver a call and fold it: its syncs are queued, none has run."""
-    await deliver(runtime, tenant, call_id, "+14155550122")
+    await deliver(runtime, tenant, call_id, number)
     company = tenant.company
     await fold_call(runtime, jobs.fold_job(company.company_id, company.source_id, call_id).payload)
 
@@ -191,7 +193,7 @@ async def test_syncs_queued_before_disabling_end_as_skipped(
     api_runtime: Runtime, acme: Tenant
 ) -> None:
     first, second = acme.company.integration_id, await second_integration(acme)
-    await _folded_not_synced(api_runtime, acme, "c-queued")
+    await folded_not_synced(api_runtime, acme, "c-queued")
     ok(await acme.client.post(f"/integrations/{first}/disable"))
     await drain(api_runtime)
     syncs = syncs_of(await call_page(acme, "c-queued"))
@@ -205,7 +207,7 @@ async def test_a_synced_call_stays_done_when_its_late_resync_meets_a_disabled_in
     api_runtime: Runtime, acme: Tenant
 ) -> None:
     integration = acme.company.integration_id
-    await _folded_not_synced(api_runtime, acme, "c-late")
+    await folded_not_synced(api_runtime, acme, "c-late")
     await drain(api_runtime)
     page = await call_page(acme, "c-late")
     ok(await acme.client.post(f"/integrations/{integration}/disable"))
@@ -255,7 +257,7 @@ async def test_syncs_queued_for_a_deleted_integration_end_quietly(
     api_runtime: Runtime, acme: Tenant
 ) -> None:
     first, second = acme.company.integration_id, await second_integration(acme)
-    await _folded_not_synced(api_runtime, acme, "c-orphan")
+    await folded_not_synced(api_runtime, acme, "c-orphan")
     ok(await acme.client.delete(f"/integrations/{first}"))
     ran = await drain(api_runtime)
     assert "sync" in ran
