@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from callbridge.connectors.hubspot import leases
 from callbridge.connectors.hubspot.config import HubSpotConfig
 from callbridge.connectors.hubspot.connector import HubSpotConnector
 from callbridge.connectors.hubspot.fake import FakeHubSpot
@@ -196,6 +197,109 @@ async def test_the_database_limits_hold_in_every_rolling_window(
         general[-1] = (clock.now, requests)
     assert worst_window(searches, 1.0) <= 4
     assert worst_window(general, 10.0) <= 10
+
+
+LEASED_STEPS = st.lists(
+    st.tuples(
+        st.floats(min_value=0, max_value=0.4),  # seconds since the previous arrival
+        st.integers(min_value=1, max_value=40),  # general requests
+        st.integers(min_value=0, max_value=3),  # of which given back
+    ),
+    min_size=1,
+    max_size=60,
+)
+
+
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=LEASED_STEPS)
+async def test_leased_tokens_keep_every_rolling_window_within_the_budget(
+    shared: tuple[Runtime, str], steps: list[tuple[float, int, int]]
+) -> None:
+    """A limit large enough to lease (1,000 / 10 s, leases of 20): the bound holds all the same.
+
+    Takes served from a lease are counted at the moment they were served, as a request sent
+    then; the arrivals fill the window past half, so both regimes (leased, then taken one
+    transaction at a time) are crossed.
+    """
+    runtime, integration_id = shared
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            delete(hubspot_rate_buckets).where(
+                hubspot_rate_buckets.c.integration_id == integration_id
+            )
+        )
+    leases.forget_all()
+    clock = Clock()
+    granted: list[tuple[datetime, int]] = []
+    for gap, requests, back in steps:
+        clock.now += timedelta(seconds=gap)
+        bucket = RateBucket(runtime.sessions, integration_id, clock)
+        try:
+            await bucket.take(Demand("general", 1000, 10.0, requests))
+        except RateLimited:
+            continue
+        if back:
+            await bucket.give_back(Demand("general", 1000, 10.0, back))
+        granted.append((clock.now, requests - back))
+    assert worst_window(granted, 10.0) <= 1000
+
+
+async def test_a_roomy_limit_is_leased_so_most_takes_need_no_transaction(
+    shared: tuple[Runtime, str],
+) -> None:
+    """A lease is logged twice (its start and its end); its takes write nothing until it ends."""
+    runtime, integration_id = shared
+    leases.forget_all()
+    clock = Clock()
+    demand = Demand("general", 10_000, 10.0, 1)  # leases of 200 tokens
+
+    async def log() -> list[float]:
+        async with runtime.sessions() as session:
+            rows = await session.execute(
+                select(hubspot_rate_buckets.c.tokens).where(
+                    hubspot_rate_buckets.c.integration_id == integration_id,
+                    hubspot_rate_buckets.c.bucket.like("general#%"),
+                )
+            )
+        return sorted(row.tokens for row in rows)
+
+    bucket = RateBucket(runtime.sessions, integration_id, clock)
+    await bucket.take(demand)
+    assert await log() == [201, 201]
+    for _ in range(150):
+        await RateBucket(runtime.sessions, integration_id, clock).take(demand)
+    await bucket.give_back(demand)  # back to the lease: the log is not touched
+    assert await log() == [201, 201]
+    assert bucket.roomy
+    clock.now += timedelta(seconds=leases.LEASE_SECONDS)  # the lease has ended
+    await bucket.take(demand)
+    assert await log() == [201, 201, 201, 201]
+
+
+async def test_a_small_limit_is_never_leased(shared: tuple[Runtime, str]) -> None:
+    """HubSpot's own limits (100 / 10 s, 5 searches / s) are taken one transaction at a time."""
+    runtime, integration_id = shared
+    leases.forget_all()
+    clock = Clock()
+    for _ in range(3):
+        await RateBucket(runtime.sessions, integration_id, clock).take(
+            Demand("general", 100, 10.0, 1)
+        )
+    assert await logged_tokens(runtime, integration_id, "general") == 3
+
+
+async def logged_tokens(runtime: Runtime, integration_id: str, name: str) -> float:
+    """Return the tokens in a limit's log."""
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(hubspot_rate_buckets.c.tokens).where(
+                hubspot_rate_buckets.c.integration_id == integration_id,
+                hubspot_rate_buckets.c.bucket.like(f"{name}#%"),
+            )
+        )
+    return float(sum(row.tokens for row in rows))
 
 
 async def test_concurrent_workers_share_one_limit(shared: tuple[Runtime, str]) -> None:

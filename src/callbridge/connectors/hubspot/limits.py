@@ -20,17 +20,19 @@ count of our own requests can foresee it. Its 429 ``DAILY`` makes the sync wait 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callbridge.connectors.base import UNSAVED_ID
+from callbridge.connectors.hubspot import leases
 from callbridge.connectors.hubspot.tables import hubspot_rate_buckets as buckets
 from callbridge.errors import RateLimited
 from callbridge.storage import units
@@ -141,6 +143,8 @@ class RateBucket:
         self._integration_id = integration_id
         self._clock = clock
         self._mine: dict[str, list[str]] = {}  # limit → rows of this bucket's takes, newest last
+        # limit → (lease, tokens) this bucket drew from a lease, newest last (see ``leases``)
+        self._drawn: dict[str, list[tuple[leases.Lease, int]]] = {}
         # Whether the last take left every limit it took from at most half used: requests that
         # may turn out unneeded (a speculative search) are worth their latency then.
         self.roomy = False
@@ -149,7 +153,14 @@ class RateBucket:
         """Take every demand's tokens at once, or none and raise RateLimited with the wait."""
         if self._integration_id == UNSAVED_ID:  # a credentials check before the integration exists
             return
-        now, refused = await units.write(self._engine, functools.partial(self._take, demands))
+        if self._from_leases(demands):
+            return
+        now, refused, granted = await units.write(
+            self._engine, functools.partial(self._take, demands)
+        )
+        for demand, lease in granted:
+            leases.keep(self._lease_key(demand), lease)
+            self._drawn.setdefault(demand.name, []).append((lease, demand.count))
         if refused:
             demand, when = max(refused, key=lambda item: item[1])
             jitter = random.random() * JITTER * demand.wanted * demand.spacing
@@ -158,10 +169,33 @@ class RateBucket:
                 (when - now).total_seconds() + jitter,
             )
 
+    def _lease_key(self, demand: Demand) -> tuple[str, str, str]:
+        return (str(self._engine.url), self._integration_id, demand.name)
+
+    def _from_leases(self, demands: Sequence[Demand]) -> bool:
+        """Serve every demand from this process's live leases, or none of them."""
+        now = self._clock()
+        found = [leases.current(self._lease_key(demand)) for demand in demands]
+        served = [
+            lease
+            for lease, d in zip(found, demands, strict=True)
+            if lease and lease.serves(d.count, now)
+        ]
+        if len(served) < len(demands):
+            return False
+        for lease, demand in zip(served, demands, strict=True):
+            lease.used += demand.count
+            self._drawn.setdefault(demand.name, []).append((lease, demand.count))
+        self.roomy = True  # a lease is granted only while its limit is at most half used
+        return True
+
     def _take(
         self, demands: Sequence[Demand], conn: Connection
-    ) -> tuple[datetime, list[tuple[Demand, datetime]]]:
-        """Log the takes, or book the refused ones' places in their lines; say which."""
+    ) -> tuple[datetime, list[tuple[Demand, datetime]], list[tuple[Demand, leases.Lease]]]:
+        """Log the takes, or book the refused ones' places in their lines; say which.
+
+        A take that leaves its limit at most half used, counting a lease twice, takes one.
+        """
         rows = self._locked_rows(conn, [d.name for d in demands])
         now = self._clock()
         refused = [
@@ -172,19 +206,41 @@ class RateBucket:
         # A refusal books the take's place in the line; nothing enters the log.
         for demand, when in refused:
             self._write(conn, demand.name + LINE, 0.0, when)
+        granted: list[tuple[Demand, leases.Lease]] = []
         if not refused:
             self.roomy = all(half_free(_log(rows, d.name), now, d) for d in demands)
             for demand in demands:
+                logged = sum(take.count for take in live(_log(rows, demand.name), now, demand))
+                if leases.may_lease(logged, demand):
+                    lease = leases.grant(demand, now)
+                    for when in (now, lease.until):  # logged at its start and at its end
+                        self._write(conn, _free_slot(rows, demand, now), lease.granted, when)
+                    granted.append((demand, lease))
+                    continue
                 slot = _free_slot(rows, demand, now)
                 self._write(conn, slot, float(demand.count), now)
                 self._mine.setdefault(demand.name, []).append(slot)
-        return now, refused
+        return now, refused, granted
 
     async def give_back(self, *demands: Demand) -> None:
         """Return unused tokens of this bucket's own takes (for requests not sent after all)."""
         if self._integration_id == UNSAVED_ID:
             return
-        await units.write(self._engine, functools.partial(self._give_back, demands))
+        rest = [d for d in map(self._to_leases, demands) if d.count > 0]
+        if rest:
+            await units.write(self._engine, functools.partial(self._give_back, rest))
+
+    def _to_leases(self, demand: Demand) -> Demand:
+        """Return drawn tokens to their leases; return the demand for what is left to give."""
+        left, drawn = demand.count, self._drawn.get(demand.name, [])
+        while left > 0 and drawn:
+            lease, tokens = drawn.pop()
+            back = min(left, tokens)
+            lease.used -= back  # a lease that has ended keeps nothing: no harm done
+            left -= back
+            if tokens > back:
+                drawn.append((lease, tokens - back))
+        return dataclasses.replace(demand, count=left)
 
     def _give_back(self, demands: Sequence[Demand], conn: Connection) -> None:
         rows = self._locked_rows(conn, [demand.name for demand in demands])
@@ -247,14 +303,26 @@ def _line_end(rows: dict[str, Any], name: str) -> datetime | None:
 
 
 def _free_slot(rows: dict[str, Any], demand: Demand, now: datetime) -> str:
-    """Return a row of the log to write this take in: one out of the window, or a new one."""
+    """Return a row of the log to write this take in: one out of the window, or a new one.
+
+    The row is marked taken in ``rows``, so a second slot asked for in the same take (a lease
+    is logged in two) is another row.
+    """
     prefix, start = demand.name + SLOT, now - demand.span
     used = {key: row for key, row in rows.items() if key.startswith(prefix)}
-    for key, row in used.items():
-        if row.updated_at <= start or row.tokens <= 0:
-            del rows[key]  # taken now: not free for the next demand of this take
-            return key
-    index = 0
-    while f"{prefix}{index}" in used:
-        index += 1
-    return f"{prefix}{index}"
+    free = (key for key, row in used.items() if row.updated_at <= start or row.tokens <= 0)
+    chosen = next(free, None)
+    if chosen is None:
+        index = 0
+        while f"{prefix}{index}" in used:
+            index += 1
+        chosen = f"{prefix}{index}"
+    rows[chosen] = _Taken(float("inf"), now + demand.span)  # not free for the rest of this take
+    return chosen
+
+
+class _Taken(NamedTuple):
+    """A row this take writes, as the rest of the take sees it."""
+
+    tokens: float
+    updated_at: datetime

@@ -1,0 +1,77 @@
+"""Tokens a process leases from a roomy limit, so most takes need no transaction.
+
+Where a limit is large (HubSpot's raised limits, or the searches of a big portal) and less than
+half used, a take that goes to the database also takes a lease: ``size`` more tokens, for this
+process only, usable for LEASE_SECONDS. The takes after it in that time are served from the
+lease in memory. A lease is logged twice, at its start and at its end, each row carrying all
+its tokens: any rolling window that holds a moment the lease was drawn on holds one of the two
+rows, so the log still bounds every window HubSpot counts (the price is counting the lease
+twice, which is why only a limit at most half used leases). Limits too small to lease
+(``size`` below LEASE_MIN) are taken one transaction at a time, exactly as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from callbridge.connectors.hubspot.limits import Demand
+
+LEASE_SECONDS = 1.0
+# Tokens leased at once: this share of the limit's budget, if that is at least LEASE_MIN.
+LEASE_SHARE = 0.02
+LEASE_MIN = 20
+
+
+@dataclass
+class Lease:
+    """Tokens this process may take from a limit until ``until``."""
+
+    granted: float
+    used: float
+    until: datetime
+
+    def serves(self, count: int, now: datetime) -> bool:
+        """Tell whether the lease is live and holds ``count`` more tokens."""
+        return now < self.until and self.granted - self.used >= count
+
+
+# (database, integration, limit) → this process's lease.
+_LEASES: dict[tuple[str, str, str], Lease] = {}
+
+
+def size(demand: Demand) -> int:
+    """Return how many tokens a lease of this limit holds (0: the limit is too small)."""
+    tokens = int(demand.budget * LEASE_SHARE)
+    return tokens if tokens >= max(LEASE_MIN, demand.count) else 0
+
+
+def may_lease(logged: float, demand: Demand) -> bool:
+    """Tell whether the take and a lease, counted twice, keep the window at most half used."""
+    tokens = size(demand)
+    return tokens > 0 and logged + 2 * (demand.count + tokens) <= demand.budget / 2
+
+
+def grant(demand: Demand, now: datetime) -> Lease:
+    """Return the lease a take makes: its own tokens already drawn from it."""
+    tokens = demand.count + size(demand)
+    return Lease(tokens, demand.count, now + timedelta(seconds=LEASE_SECONDS))
+
+
+def current(key: tuple[str, str, str]) -> Lease | None:
+    """Return this process's lease of a limit, live or not."""
+    return _LEASES.get(key)
+
+
+def keep(key: tuple[str, str, str], lease: Lease) -> None:
+    """Make ``lease`` this process's lease of the limit (what was left of the last is lost)."""
+    if len(_LEASES) > 1024:  # integrations and test databases gone since
+        _LEASES.clear()
+    _LEASES[key] = lease
+
+
+def forget_all() -> None:
+    """Drop every lease of this process (for tests that rewrite the log under a lease)."""
+    _LEASES.clear()
