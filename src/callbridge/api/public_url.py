@@ -25,14 +25,19 @@ def public_url(scope: Mapping[str, Any], headers: Mapping[str, str], settings: S
     path = _raw_path(scope)
     query = scope.get("query_string", b"").decode("latin-1")
     tail = f"{path}?{query}" if query else path
+    return public_base(scope, headers, settings) + tail
+
+
+def public_base(scope: Mapping[str, Any], headers: Mapping[str, str], settings: Settings) -> str:
+    """Return the address the request reached Callbridge at (``scheme://host``, no slash)."""
     if settings.public_url:
-        return settings.public_url.rstrip("/") + tail
+        return settings.public_url.rstrip("/")
     scheme, host = scope.get("scheme", "http"), headers.get("host") or _server(scope)
     if _trusted(scope, settings.trusted_proxies):
         forwarded_scheme = _last(headers.get("x-forwarded-proto"))
         scheme = forwarded_scheme if forwarded_scheme in _SCHEMES else scheme
         host = _last(headers.get("x-forwarded-host")) or host
-    return f"{scheme}://{host}{tail}"
+    return f"{scheme}://{host}"
 
 
 def _raw_path(scope: Mapping[str, Any]) -> str:

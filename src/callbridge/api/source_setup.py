@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 from pydantic import BaseModel, Field
 
+from callbridge.api.public_url import public_base
 from callbridge.settings import Settings
 from callbridge.telephony import PROVIDERS
 
@@ -74,8 +75,12 @@ class SourceSetup(BaseModel):
 
 
 def base_url(request: Request, settings: Settings) -> str:
-    """Return the address platforms reach Callbridge at: the setting, else this request's."""
-    return (settings.public_url or str(request.base_url)).rstrip("/")
+    """Return the address platforms reach Callbridge at: the setting, else this request's.
+
+    The same address webhook signatures are checked against (a trusted proxy's forwarded
+    scheme and host included: ``api/public_url.py``).
+    """
+    return public_base(request.scope, request.headers, settings)
 
 
 def setup(provider: str, source_id: str, base: str) -> SourceSetup:

@@ -92,6 +92,9 @@ async def test_a_trusted_proxys_forwarded_url_verifies(migrated_url: str, tmp_pa
         path,
     ):
         public = f"https://calls.example.com{path}"
+        source_id = path.rsplit("/", 1)[1]
+        shown = await client.get(f"/sources/{source_id}", headers=forwarded)
+        assert shown.json()["setup"]["webhook_url"] == public  # the URL to paste is the one checked
         answer = await post(client, path, values, {**forwarded, **signature(values, public)})
         assert answer.status_code == 200, answer.text
         await drain(runtime)

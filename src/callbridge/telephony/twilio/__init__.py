@@ -85,8 +85,9 @@ class TwilioAdapter:
         'new one with POST /sources/{source_id}/secrets {{"secret": "<the token>"}}.',
         "Twilio signs the exact URL it posts to: {url} must be the address Twilio reaches "
         "(set CALLBRIDGE_PUBLIC_URL; {docs}#behind-a-reverse-proxy).",
-        "Map each Client identity or SIP user to its user: PATCH /users/{{user_id}} "
-        '{{"telephony_user_id": "client:alice"}} ({docs}#agents).',
+        "Map each Client identity or SIP user to its user: set that user's telephony_user_id "
+        'to it, exactly as Twilio writes it ("client:alice"), with PATCH /users/<user id> '
+        "({docs}#agents).",
         "Make a test call, then read GET /sources/{source_id}/deliveries: every delivery, "
         "accepted, ignored or refused, with the reason (a bad signature is a refused 401).",
     )
