@@ -70,6 +70,8 @@ def _trusted(scope: Mapping[str, Any], proxies: str) -> bool:
         peer = ipaddress.ip_address(client[0])
     except ValueError:
         return False
+    if isinstance(peer, ipaddress.IPv6Address) and peer.ipv4_mapped is not None:
+        peer = peer.ipv4_mapped  # an IPv4 proxy seen through a dual-stack socket
     return any(peer in network for network in networks)
 
 

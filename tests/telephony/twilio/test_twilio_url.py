@@ -70,6 +70,13 @@ def test_an_untrusted_peers_forwarded_headers_are_ignored(trusted: str) -> None:
     assert url == f"http://10.0.0.2:8000{PATH}"
 
 
+def test_an_ipv4_proxy_seen_through_a_dual_stack_socket_is_trusted() -> None:
+    url = public_url(
+        scope(peer="::ffff:10.0.0.7"), {**HOST, **FORWARDED}, settings(trusted_proxies="10.0.0.7")
+    )
+    assert url == f"https://cb.example.com{PATH}"
+
+
 def test_the_last_entry_is_the_one_our_proxy_wrote() -> None:
     headers = {
         **HOST,
