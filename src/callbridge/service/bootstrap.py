@@ -24,30 +24,71 @@ class CreatedCompany:
     integration_id: str
 
 
+@dataclass(frozen=True)
+class OpenedCompany:
+    """A company as ``callbridge company create`` made it: its first source, a CRM or none."""
+
+    company_id: str
+    api_key: str
+    source_id: str
+    provider: str
+    source_secret: str
+    integration_id: str | None
+
+
 async def create_company(runtime: Runtime, name: str, *, region: str = "US") -> CreatedCompany:
     """Create a company with an admin key, a generic telephony source and a local CRM."""
+    opened = await open_company(runtime, name, region=region)
+    assert opened.integration_id is not None
+    return CreatedCompany(
+        opened.company_id,
+        opened.api_key,
+        opened.source_id,
+        opened.source_secret,
+        opened.integration_id,
+    )
+
+
+async def open_company(
+    runtime: Runtime,
+    name: str,
+    *,
+    region: str = "US",
+    provider: str = "generic",
+    secret: str | None = None,
+    local_crm: bool = True,
+) -> OpenedCompany:
+    """Create a company with an admin key, its first source and, unless told not to, a local CRM.
+
+    A generic source's secret is generated; any other provider's is the platform's ``secret``.
+    """
     now = runtime.clock()
-    secret = generate_secret()
+    if secret is None:
+        assert provider == "generic", "a vendor source takes the platform's secret"
+        secret = generate_secret()
+    label = "Generic webhook" if provider == "generic" else provider.title()
     async with runtime.sessions.begin() as session:
         company_id = await accounts.create_company(session, name, now)
         key = await accounts.create_api_key(session, company_id, "admin", now)
         source_id = await accounts.create_source(
-            session, company_id, "generic", "Generic webhook", runtime.box.seal([secret]), now
+            session, company_id, provider, label, runtime.box.seal([secret]), now
         )
-        integration_id = await create_integration(
-            session,
-            company_id,
-            now,
-            connector="local",
-            name="Local CRM",
-            default_region=region,
-            language="en",
-            name_template=None,
-            creation_policy="all",
-            config={},
-            status="active",
-        )
-    return CreatedCompany(company_id, key, source_id, secret, integration_id)
+        integration_id = None
+        if local_crm:
+            integration_id = await create_integration(
+                session,
+                company_id,
+                now,
+                connector="local",
+                name="Local CRM",
+                default_region=region,
+                language="en",
+                name_template=None,
+                creation_policy="all",
+                config={},
+                status="active",
+            )
+    return OpenedCompany(company_id, key, source_id, provider, secret, integration_id)
 
 
 def demo_on_first_start(settings: Settings) -> bool:

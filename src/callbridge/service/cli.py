@@ -7,6 +7,7 @@ never to a logger: a log handler may ship them anywhere.
 from __future__ import annotations
 
 import asyncio
+import enum
 import gc
 import shlex
 import signal
@@ -21,8 +22,8 @@ from rich.console import Console
 from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
-from callbridge.service import bootstrap
-from callbridge.service.bootstrap import CreatedCompany, create_company, ensure_demo_company
+from callbridge.service import bootstrap, source_commands
+from callbridge.service.bootstrap import CreatedCompany, ensure_demo_company
 from callbridge.settings import Settings
 from callbridge.storage.accounts import IssuedKey
 
@@ -32,10 +33,21 @@ app = typer.Typer(
 db = typer.Typer(help="Database maintenance.")
 company = typer.Typer(help="Companies (tenants).")
 key = typer.Typer(help="A company's admin API keys: issue one when a key is lost, revoke one.")
+source = source_commands.source
 app.add_typer(db, name="db")
 app.add_typer(company, name="company")
 company.add_typer(key, name="key")
+app.add_typer(source, name="source")
 T = TypeVar("T")
+
+
+class CrmChoice(enum.StrEnum):
+    """The CRM integration ``company create`` adds."""
+
+    local = "local"
+    none = "none"
+
+
 # Keys, URLs and commands must stay on one line to be copied, whatever the terminal's width.
 console = Console(soft_wrap=True)
 
@@ -191,10 +203,44 @@ def db_upgrade() -> None:
 def company_create(
     name: str,
     region: Annotated[str, typer.Option(help="Default region of its local CRM")] = "US",
+    provider: Annotated[
+        str, typer.Option(help="Its first telephony source: generic, aircall, ringover, …")
+    ] = "generic",
+    secret: Annotated[
+        str | None,
+        typer.Option(help="A vendor source's webhook secret (the platform's; asked when left out)"),
+    ] = None,
+    crm: Annotated[
+        CrmChoice, typer.Option(help="local: add a local CRM integration; none: no integration")
+    ] = CrmChoice.local,
 ) -> None:
-    """Create a company with an admin API key, a generic source and a local CRM integration."""
-    created = _with_runtime(lambda runtime: create_company(runtime, name, region=region.upper()))
-    _show(created, _base_url(Settings()), f"Created company {name!r}.")
+    """Create a company with an admin API key, its first telephony source and a CRM."""
+    vendor = source_commands.vendor_secret(provider, secret)
+    opened = _with_runtime(
+        lambda runtime: bootstrap.open_company(
+            runtime,
+            name,
+            region=region.upper(),
+            provider=provider,
+            secret=vendor,
+            local_crm=crm is CrmChoice.local,
+        )
+    )
+    console.print(f"[bold green]Created company {name!r}.[/]")
+    source_commands.show_opened(console, opened, _base_url(Settings()), _command())
+
+
+@source.command("deliveries")
+def source_deliveries(
+    source_id: Annotated[str, typer.Argument(help="The source's id")],
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first")] = 20,
+) -> None:
+    """Show a source's newest deliveries: accepted, ignored and refused, with the reason."""
+    rows = _with_runtime(lambda runtime: source_commands.deliveries(runtime, source_id, limit))
+    for row in rows:
+        console.print(source_commands.delivery_line(row), markup=False)
+    if not rows:
+        console.print("no delivery yet")
 
 
 @company.command("list")
