@@ -1,16 +1,21 @@
 """The dry run of the matrix: the sync's own decision for a call, computed without writing.
 
 Both entries read as the sync reads (:mod:`callbridge.sync.inputs`) and decide with the sync's
-:func:`~callbridge.sync.decide.decide`, only without writing: the people are mapped with the
-links already made, and a dial intent is not bound to the call.
+:func:`~callbridge.sync.decide.decide`, only without writing. What the sync writes before it
+decides is read instead: the links by e-mail its people mapping would make
+(:func:`callbridge.sync.people.with_email_links`) and the pending dial intent it would bind
+(:func:`callbridge.storage.agent_choices.choice_before_sync`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from callbridge.domain.call import fold
+from callbridge.api.explain_models import Explanation
+from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.errors import PayloadError
 from callbridge.fold.agents import agent_user
@@ -18,12 +23,12 @@ from callbridge.rules.external_party import external_number
 from callbridge.rules.matrix import ActionType
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import accounts, agent_choices, matrices
+from callbridge.storage import accounts, agent_choices, call_history, matrices
 from callbridge.storage.agent_choices import Chosen
 from callbridge.storage.integrations import IntegrationRow
-from callbridge.sync import inputs
+from callbridge.sync import inputs, people
 from callbridge.sync.decide import Decision, decide
-from callbridge.sync.inputs import Loaded
+from callbridge.sync.inputs import Found, Loaded
 from callbridge.sync.writes import SyncContext
 from callbridge.telephony.generic import GenericAdapter
 from callbridge.web.refusals import loc_of, refuse
@@ -32,9 +37,19 @@ from callbridge.web.refusals import loc_of, refuse
 UNSTORED = "explained"
 
 
+@dataclass(frozen=True)
+class Explained:
+    """The sync's decision, with what it read and what it would write before deciding."""
+
+    decision: Decision
+    found: Found
+    email_links: dict[str, str]  # employee → CRM user, linked by e-mail before deciding
+    dial_intent: str | None  # the pending dial intent the sync would bind to the call
+
+
 async def explain_call(
     runtime: Runtime, integration: IntegrationRow, events: list[dict[str, Any]]
-) -> dict[str, Any]:
+) -> Explanation:
     """Return the scenario, the matched records and the plan for a call's events."""
     try:
         delivery = GenericAdapter().parse(json.dumps(events).encode())
@@ -47,17 +62,33 @@ async def explain_call(
         extensions = await session.run_sync(accounts.extensions, company_id)
         version, data = await session.run_sync(matrices.current, company_id, integration["id"])
         user_id = await session.run_sync(agent_user, company_id, call)
-    assert company is not None
-    number = external_number(call, integration["default_region"], company, extensions)
+        assert company is not None
+        number = external_number(call, integration["default_region"], company, extensions)
+        e164 = number.e164 if isinstance(number, PhoneNumber) else None
+        intent = await session.run_sync(agent_choices.has_intent, company_id, user_id, e164)
     ctx = SyncContext(company_id, UNSTORED, integration, call)
     agent = vars(call.agent) if call.agent else None
-    loaded = Loaded(ctx, number, user_id, agent, None, None, None, version, data, False)
-    return await _explain(runtime, loaded)
+    may_choose = call.crm_record_id is None and intent
+    loaded = Loaded(ctx, number, user_id, agent, None, None, None, version, data, may_choose)
+    return await _explain(runtime, loaded, _unstored(call, company_id, user_id, runtime))
+
+
+def _unstored(call: Call, company_id: str, user_id: str | None, runtime: Runtime) -> dict[str, Any]:
+    """Return the call's row as a dial intent is bound to it, were it stored now."""
+    now = runtime.clock()
+    return {
+        "id": None,
+        "company_id": company_id,
+        "user_id": user_id,
+        "provider_call_id": call.call_id,
+        "started_at": call.started_at,
+        "created_at": now,
+    }
 
 
 async def explain_stored_call(
     runtime: Runtime, integration: IntegrationRow, call_id: str
-) -> dict[str, Any] | None:
+) -> Explanation | None:
     """Return what the call's next sync run in the integration would do; None: no such call.
 
     The call's history counts as it does for the sync: the first run's scenario and matrix
@@ -69,67 +100,108 @@ async def explain_stored_call(
         "integration_id": integration["id"],
     }
     loaded = await inputs.load(runtime, payload)
-    return None if loaded is None else await _explain(runtime, loaded)
+    if loaded is None:
+        return None
+    async with runtime.reads() as session:
+        row = await session.run_sync(call_history.get_call, integration["company_id"], call_id)
+    return None if row is None else await _explain(runtime, loaded, dict(row))
 
 
-async def _explain(runtime: Runtime, loaded: Loaded) -> dict[str, Any]:
+async def _explain(runtime: Runtime, loaded: Loaded, call: dict[str, Any]) -> Explanation:
     number = loaded.number
     if isinstance(number, NoExternalNumber):
-        return {
-            "scenario": None,
-            "matrix_version": loaded.matrix_version,
-            "external_number": None,
-            "reason": f"no external number to match ({number.reason})",
-            "plan": [],
-        }
-    decision = await explained_decision(runtime, loaded, number)
-    return shown(decision, number)
+        return Explanation(
+            scenario=None,
+            matrix_version=loaded.matrix_version,
+            scenario_from=None,
+            reason=f"no external number to match ({number.reason})",
+            external_number=None,
+            matched=[],
+            selection=None,
+            contact_creation=None,
+            people=None,
+            plan=[],
+        )
+    return shown(await explained(runtime, loaded, number, call), number)
 
 
-async def explained_decision(runtime: Runtime, loaded: Loaded, number: PhoneNumber) -> Decision:
+async def explained_decision(
+    runtime: Runtime, loaded: Loaded, number: PhoneNumber, call: dict[str, Any]
+) -> Decision:
     """Read as the sync reads, without writing, and return the sync's decision."""
+    return (await explained(runtime, loaded, number, call)).decision
+
+
+async def explained(
+    runtime: Runtime, loaded: Loaded, number: PhoneNumber, call: dict[str, Any]
+) -> Explained:
+    """Read as the sync reads, without writing, and decide; ``call`` is the call's row."""
     ctx = loaded.ctx
+    connector = connector_for(runtime, ctx.integration)
+    directory, made = await people.with_email_links(
+        runtime, ctx.company_id, ctx.integration_id, loaded.user_id, connector, loaded.directory
+    )
+    intent: list[str | None] = [None]
 
     async def choice() -> Chosen | None:
         async with runtime.reads() as session:
-            return await agent_choices.current(
-                session, ctx.company_id, ctx.call_id, ctx.integration_id
+            chosen, intent[0] = await agent_choices.choice_before_sync(
+                session, call, number.e164, ctx.integration_id
             )
+        return chosen
 
-    connector = connector_for(runtime, ctx.integration)
+    loaded = dataclasses.replace(loaded, directory=directory)
     found = await inputs.find(runtime, loaded, connector, number, choice, refresh=False)
-    return decide(loaded, number, found)
+    return Explained(decide(loaded, number, found), found, made, intent[0])
 
 
-def shown(decision: Decision, number: PhoneNumber) -> dict[str, Any]:
+def shown(explained: Explained, number: PhoneNumber) -> Explanation:
     """Return a decision as explain answers it."""
+    decision = explained.decision
     if decision.scenario is None:
         version = decision.matrix_version
-        return {"scenario": None, "matrix_version": version, "reason": "internal call", "plan": []}
-    targets = decision.targets
-    return {
-        "scenario": decision.scenario.key,
-        "matrix_version": decision.matrix_version,
-        "scenario_from": "the call's first run" if decision.reused else "this run",
-        "external_number": number.e164,
-        "matched": [
-            {"id": c.id, "object_type": c.object_type, "name": c.name} for c in decision.matched
-        ],
-        "selection": {
-            "records": [r.id for r in targets.records],
-            "rule": targets.rule,
-            "source": targets.source.value,
-            "moves": list(targets.moves),
-            "created_earlier": decision.created.id if decision.created else None,
-        },
-        "contact_creation": vars(decision.creation) if decision.creation else None,
-        "plan": [
-            {
-                "rule": s.rule,
-                "action": s.action.type,
-                "skip": s.skip,
-                "assignee": s.action.assignee if s.action.type is ActionType.CREATE_TASK else None,
-            }
-            for s in decision.steps
-        ],
-    }
+        return Explanation.model_validate(
+            {"scenario": None, "matrix_version": version, "scenario_from": None}
+            | {"reason": "internal call", "external_number": number.e164, "matched": []}
+            | {"selection": None, "contact_creation": None, "people": None, "plan": []}
+        )
+    targets, who = decision.targets, explained.found.people
+    return Explanation.model_validate(
+        {
+            "scenario": decision.scenario.key,
+            "matrix_version": decision.matrix_version,
+            "scenario_from": "the call's first run" if decision.reused else "this run",
+            "reason": None,
+            "external_number": number.e164,
+            "matched": [vars(c) for c in decision.matched],
+            "selection": {
+                "records": [r.id for r in targets.records],
+                "rule": targets.rule,
+                "source": targets.source,
+                "moves": list(targets.moves),
+                "created_earlier": decision.created.id if decision.created else None,
+                "dial_intent": explained.dial_intent,
+            },
+            "contact_creation": vars(decision.creation) if decision.creation else None,
+            "people": {
+                "agent": who.agent_label,
+                "agent_crm_user_id": who.agent_crm_id,
+                "top_manager_crm_user_id": who.top_manager_crm_id,
+                "email_links": [
+                    {"user_id": user, "crm_user_id": crm}
+                    for user, crm in explained.email_links.items()
+                ],
+            },
+            "plan": [
+                {
+                    "rule": s.rule,
+                    "action": s.action.type,
+                    "skip": s.skip,
+                    "assignee": s.action.assignee
+                    if s.action.type is ActionType.CREATE_TASK
+                    else None,
+                }
+                for s in decision.steps
+            ],
+        }
+    )

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call, explain_stored_call
+from callbridge.api.explain_models import Explanation
 from callbridge.api.models import JsonShown
 from callbridge.connectors.base import Capability, supports
 from callbridge.domain.call import CallType
@@ -58,20 +59,6 @@ class MatrixVersion(BaseModel):
 
     version: int
     created_at: datetime
-
-
-class Explanation(BaseModel):
-    """What the matrix would do with a call: its scenario, matches, selection and plan.
-
-    Only the first two fields are fixed here; the rest of the dry run's answer (``reason``,
-    ``external_number``, ``matched``, ``selection``, ``contact_creation``, ``plan``) is kept
-    as :mod:`callbridge.api.explain` builds it, in its order.
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    scenario: str | None = Field(description="None: no external number, or an internal call")
-    matrix_version: int
 
 
 class UserLink(BaseModel):
@@ -186,19 +173,19 @@ class ExplainIn(BaseModel):
     events: list[JsonObject] = Field(min_length=1, max_length=100)
 
 
-@router.post("/explain", response_model=Explanation)
+@router.post("/explain")
 async def explain(
     integration_id: PathId, body: ExplainIn, who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> Explanation:
     """Say what the matrix would do with this call: scenario, matches and plan; writes nothing."""
     row = await _integration(runtime, who.company_id, integration_id)
     return await explain_call(runtime, row, body.events)
 
 
-@router.get("/calls/{call_id}/explain", response_model=Explanation)
+@router.get("/calls/{call_id}/explain")
 async def explain_stored(
     integration_id: PathId, call_id: PathId, who: PrincipalDep, runtime: RuntimeDep
-) -> dict[str, Any]:
+) -> Explanation:
     """Say what the call's next sync in this integration decides, with its history; writes nothing.
 
     The call's first scenario and matrix version, the records it was logged on and the agent's

@@ -106,8 +106,32 @@ async def bind_intent(
     session: AsyncSession, call: dict[str, Any], e164: str, now: datetime
 ) -> None:
     """Bind the agent's latest matching dial intent to the call, copying its choices once."""
-    if call["user_id"] is None:
+    intent = await fitting_intent(session, call, e164)
+    if intent is None:
         return
+    won = await session.execute(
+        update(dial_intents)
+        .where(
+            dial_intents.c.company_id == call["company_id"],
+            dial_intents.c.id == intent["id"],
+            dial_intents.c.call_id.is_(None),
+        )
+        .values(call_id=call["id"])
+    )
+    if won.rowcount:  # type: ignore[attr-defined]
+        choices = tuple(_from_json(item) for item in intent["choices"])
+        await replace_choices(
+            session, call["company_id"], call["id"], choices,
+            how=intent["how"], user_id=intent["user_id"], now=intent["created_at"],
+        )  # fmt: skip
+
+
+async def fitting_intent(
+    session: AsyncSession, call: dict[str, Any], e164: str
+) -> dict[str, Any] | None:
+    """Return the agent's latest unbound dial intent for the number that binds to the call."""
+    if call["user_id"] is None:
+        return None
     query = (
         select(dial_intents)
         .where(
@@ -118,33 +142,46 @@ async def bind_intent(
         )
         .order_by(dial_intents.c.created_at.desc())
     )
+    started = call["started_at"] or call["created_at"]
     for intent in (await session.execute(query)).mappings().all():
         window = timedelta(seconds=intent["window_seconds"])
-        started = call["started_at"] or call["created_at"]
-        if not binds(
-            intent["provider_call_id"],
-            intent["created_at"],
-            window,
-            call["provider_call_id"],
-            started,
-        ):
-            continue
-        won = await session.execute(
-            update(dial_intents)
-            .where(
-                dial_intents.c.company_id == call["company_id"],
-                dial_intents.c.id == intent["id"],
-                dial_intents.c.call_id.is_(None),
-            )
-            .values(call_id=call["id"])
-        )
-        if won.rowcount:  # type: ignore[attr-defined]
-            choices = tuple(_from_json(item) for item in intent["choices"])
-            await replace_choices(
-                session, call["company_id"], call["id"], choices,
-                how=intent["how"], user_id=intent["user_id"], now=intent["created_at"],
-            )  # fmt: skip
-        return
+        if binds(
+            intent["provider_call_id"], intent["created_at"], window,
+            call["provider_call_id"], started,
+        ):  # fmt: skip
+            return dict(intent)
+    return None
+
+
+async def choice_before_sync(
+    session: AsyncSession, call: dict[str, Any], e164: str, integration_id: str
+) -> tuple[Chosen | None, str | None]:
+    """Return the choice the call's sync would read, without binding anything; and the intent.
+
+    As :func:`choices_for_sync` but read-only: a call with no choice yet gets the choice of the
+    dial intent its sync would bind (whose id is returned beside it), in this integration.
+    """
+    if call["id"] is not None and await session.run_sync(
+        has_choice, call["company_id"], call["id"]
+    ):
+        return await current(session, call["company_id"], call["id"], integration_id), None
+    intent = await fitting_intent(session, call, e164)
+    if intent is None:
+        return None, None
+    choices = tuple(
+        _from_json(item) for item in intent["choices"] if item["integration_id"] == integration_id
+    )
+    if not choices:
+        return None, intent["id"]
+    who = await session.run_sync(user_name, call["company_id"], intent["user_id"])
+    return Chosen(choices, intent["how"], who), intent["id"]
+
+
+def user_name(session: Executes, company_id: str, user_id: str) -> str | None:
+    """Return a user's name, None when the company has no such user."""
+    query = select(users.c.name).where(users.c.company_id == company_id, users.c.id == user_id)
+    name: str | None = session.execute(query).scalar()
+    return name
 
 
 def _from_json(item: dict[str, str]) -> Choice:

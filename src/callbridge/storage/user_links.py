@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -59,11 +59,21 @@ async def link_by_email(
     now: datetime,
 ) -> None:
     """Link every employee whose e-mail a CRM user has (case-insensitive)."""
-    by_email = {u.email.lower(): u.id for u in crm_users if u.email}
-    rows = await session.execute(
+    employees = await session.run_sync(employee_emails, company_id)
+    for user_id, crm_id in by_email(employees, crm_users).items():
+        await set_link(session, company_id, integration_id, user_id, crm_id, "email", now)
+
+
+def employee_emails(session: Executes, company_id: str) -> dict[str, str | None]:
+    """Return the company's employees' e-mail addresses by user id."""
+    rows = session.execute(
         select(users.c.id, users.c.email).where(users.c.company_id == company_id)
     )
-    for row in rows.all():
-        crm_id = by_email.get((row.email or "").lower())
-        if crm_id is not None:
-            await set_link(session, company_id, integration_id, row.id, crm_id, "email", now)
+    return {row.id: row.email for row in rows}
+
+
+def by_email(employees: Mapping[str, str | None], crm_users: Sequence[CrmUser]) -> dict[str, str]:
+    """Return the CRM user id of each employee whose e-mail a CRM user has (case-insensitive)."""
+    crm_ids = {u.email.lower(): u.id for u in crm_users if u.email}
+    found = {user_id: crm_ids.get((email or "").lower()) for user_id, email in employees.items()}
+    return {user_id: crm_id for user_id, crm_id in found.items() if crm_id is not None}

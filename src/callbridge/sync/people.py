@@ -103,6 +103,40 @@ async def resolve_for(
     )
 
 
+async def with_email_links(
+    runtime: Runtime,
+    company_id: str,
+    integration_id: str,
+    user_id: str | None,
+    connector: Connector,
+    directory: Directory | None = None,
+) -> tuple[Directory, dict[str, str]]:
+    """Return the directory with the links by e-mail a sync would make now, and those links.
+
+    What :func:`resolve_for` with ``refresh`` would write (when it would read the CRM's users at
+    all), computed without writing: explain shows the mapping the call's sync will make.
+    """
+    if directory is None:
+        async with runtime.reads() as session:
+            directory = await session.run_sync(load_directory, company_id, integration_id)
+    links = dict(directory.links)
+    missing = [user for user in (user_id, *directory.top[:1]) if user and user not in links]
+    if not supports(connector, Capability.OWNERS) or not _worth_listing(
+        integration_id, missing, runtime.clock()
+    ):
+        return directory, {}
+    crm_users = await connector.list_users()
+    async with runtime.reads() as session:
+        employees = await session.run_sync(user_links.employee_emails, company_id)
+    made: dict[str, str] = {}
+    for employee, crm_id in user_links.by_email(employees, crm_users).items():
+        link = links.get(employee)
+        if link is None or (link["source"] != "manual" and link["crm_user_id"] != crm_id):
+            links[employee] = {**(link or {}), "crm_user_id": crm_id, "source": "email"}
+            made[employee] = crm_id
+    return Directory(directory.top, directory.names, links), made
+
+
 # Employees the CRM's user list did not contain, per (integration, user), and when it was read.
 # Their next calls do not read the list again for a while: an agent without a CRM account would
 # otherwise cost one request to the CRM on every call. A new employee, or a link made by hand,
