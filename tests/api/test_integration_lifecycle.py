@@ -311,3 +311,35 @@ async def test_the_dialer_offers_no_choice_in_a_disabled_integration(
     ok(await acme.client.post(f"/integrations/{integration}/disable"))
     scope, reason = await selection_scope(api_runtime, acme.company.company_id, permissions)
     assert scope == [] and reason is not None
+
+
+async def test_an_agents_pending_choice_in_a_deleted_integration_does_not_block_the_others(
+    api_runtime: Runtime, acme: Tenant
+) -> None:
+    client, number = acme.client, "+14155550151"
+    first, second = acme.company.integration_id, await second_integration(acme)
+    team = {"name": "Sales", "permissions": [agent_choice.PERMISSION]}
+    team_id = ok(await client.post("/teams", json=team), 201)["id"]
+    user = {"name": "Ann", "email": "ann@acme.test", "team_id": team_id}
+    user_id = ok(await client.post("/users", json=user), 201)["id"]
+    choices = []
+    for integration in (first, second):
+        config = {"config": {agent_choice.OPTION: True, agent_choice.GRACE_OPTION: 0}}
+        ok(await client.patch(f"/integrations/{integration}", json=config))
+        record = {"name": "Client", "phones": [number]}
+        path = f"/integrations/{integration}/records"
+        made = ok(await client.post(path, json=record), 201)
+        choices.append({"integration_id": integration, "record_id": made["id"]})
+    intent = {"number": number, "choices": choices, "user_id": user_id}
+    ok(await client.post("/dialer/intents", json=intent), 201)
+    ok(await client.delete(f"/integrations/{first}"))
+    events = call_sequence("c-chosen", "outgoing", number, answered=True, agent_email=user["email"])
+    for event in events:
+        body, headers = signed(acme.company.source_secret, event)
+        await ingest(api_runtime, acme.company.source_id, headers, body)
+    await drain(api_runtime)
+    assert ok(await client.get("/jobs/dead")) == []
+    page = await call_page(acme, "c-chosen")
+    assert {k: v["status"] for k, v in syncs_of(page).items()} == {second: "done"}
+    chosen = choices[1]["record_id"]
+    assert [a["record_id"] for a in page["activities"]] == [chosen], page["activities"]

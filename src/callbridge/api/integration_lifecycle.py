@@ -89,6 +89,8 @@ async def delete(
     """Delete the integration and what it owns; the calls stay, without its syncs."""
     company_id = who.company_id
     async with runtime.sessions.begin() as session:
+        # Before the integration's lock, in the order a sync binding an intent takes them.
+        await session.run_sync(repo.forget_in_intents, company_id, integration_id)
         if not await session.run_sync(repo.lock_integration, company_id, integration_id):
             raise HTTPException(404, f"no integration {integration_id} in this company")
         running = await session.run_sync(

@@ -11,7 +11,7 @@ from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.sql import Executes, rows_where
-from callbridge.storage.tables import call_syncs, integrations
+from callbridge.storage.tables import call_syncs, dial_intents, integrations
 
 #: ``status``: ``active``; ``paused`` by the sync when the CRM refuses the credentials (its calls
 #: wait); ``disabled`` by an admin (no call is synced to it, queued syncs end as skipped).
@@ -110,6 +110,23 @@ def running_sync(
         call_syncs.c.updated_at > now - RUNNING_FOR_AT_MOST,
     )
     return session.execute(query.limit(1)).scalar_one_or_none()
+
+
+def forget_in_intents(session: Executes, company_id: str, integration_id: str) -> int:
+    """Drop the integration's records from the choices of dial intents not yet bound to a call.
+
+    Binding one to a call later copies its choices into ``call_selections``, which refers to
+    the integration. Return how many intents changed.
+    """
+    unbound = (dial_intents.c.company_id == company_id, dial_intents.c.call_id.is_(None))
+    changed = 0
+    for row in session.execute(select(dial_intents.c.id, dial_intents.c.choices).where(*unbound)):
+        kept = [c for c in row.choices if c.get("integration_id") != integration_id]
+        if len(kept) < len(row.choices):
+            mine = dial_intents.c.id == row.id
+            session.execute(update(dial_intents).where(*unbound, mine).values(choices=kept))
+            changed += 1
+    return changed
 
 
 def lock_integration(session: Executes, company_id: str, integration_id: str) -> bool:
