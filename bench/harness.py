@@ -134,15 +134,15 @@ def child(
 ) -> Iterator[Process]:
     """Run ``callbridge ARGS`` until the block ends; wait for /healthz when ``url`` is given.
 
-    With ``profile``, the process runs under cProfile and is stopped with SIGINT, so its
-    statistics are written to that file when it exits.
+    With ``profile``, the process runs under cProfile (``bench.profiled``: CPU time of its
+    event loop's thread) and is stopped with SIGINT, so the statistics are written when it exits.
     """
     program = [str(BIN / "callbridge")]
     if profile is not None:
-        program = [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "callbridge"]
+        program = [sys.executable, "-m", "bench.profiled", str(profile)]
     with log.open("ab") as output:
         popen = subprocess.Popen(
-            [*program, *args], env=env, stdout=output, stderr=subprocess.STDOUT
+            [*program, *args], env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT
         )
     process = Process(popen, url, log)
     try:

@@ -63,6 +63,7 @@ class Cell:
     rss_peak: int
     load_average: float
     requests: int
+    local_crm: str
 
     @property
     def rate(self) -> float:
@@ -155,6 +156,7 @@ async def measure(stack: Stack, numbers: Numbers, setup: str, matrix: str, load:
         stack.rss_peak,
         average,
         await stack.request_count() - base_requests,
+        stack.local_crm,
     )
 
 
@@ -195,7 +197,8 @@ def row(c: Cell) -> list[object]:
         target, ok = "≥ 150 calls/s", c.rate >= 150
     load = f"burst of {c.calls}" if c.load == "burst" else f"{c.load} in flight"
     return [
-        c.setup, c.matrix, load, f"{c.calls} ({c.logged}, {c.duplicates})", f"{c.rate:.1f}",
+        f"{c.setup} (local CRM {c.local_crm})", c.matrix, load,
+        f"{c.calls} ({c.logged}, {c.duplicates})", f"{c.rate:.1f}",
         f"{percentile(lat, 0.5):.0f} / {percentile(lat, 0.95):.0f} / {lat[-1]:.0f}",
         f"{c.cpu_seconds / max(c.logged, 1) * 1000:.1f}", f"{c.rss_peak / 2**20:.0f}",
         f"{c.requests / max(c.logged, 1):.2f}", f"{c.load_average:.2f}",

@@ -67,6 +67,7 @@ class Stack:
         self.duplicates = 0
         self.rss_peak = 0
         self.integration_id = ""
+        self.local_crm = ""  # what became of the company's local CRM integration
         self._waiters: dict[str, asyncio.Future[float]] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._crm = httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
@@ -153,11 +154,17 @@ class Stack:
         return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
 
     async def connect(self, runtime: Runtime) -> None:
-        """Make the local CRM create nothing; add HubSpot (policy ``all``) with its token."""
+        """Delete the local CRM (or, where it cannot be, make it create nothing); add HubSpot.
+
+        HubSpot's integration has the creation policy ``all`` and the fake's token.
+        """
         company = self.company
         async with self._api() as api:
             local = f"/integrations/{company.integration_id}"
-            (await api.patch(local, json={"creation_policy": "none"})).raise_for_status()
+            self.local_crm = "deleted"
+            if (await api.delete(local)).status_code >= 400:  # a version that cannot delete it
+                self.local_crm = "kept, policy none"
+                (await api.patch(local, json={"creation_policy": "none"})).raise_for_status()
             config = {"base_url": self.fake_url, "create_custom_properties": True, **RAISED}
             body = {"connector": "hubspot", "name": "HubSpot", "config": config}
             body["creation_policy"] = "all"
