@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from callbridge.domain.capability import Capability
 from callbridge.domain.event import Direction
 from callbridge.errors import MatrixError
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON, default_matrix
@@ -11,7 +12,7 @@ from callbridge.rules.matrix import matrix_to_json, parse_matrix
 from callbridge.rules.plan import contact_cell, plan
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 
-ALL = {"create_contact", "log_call", "deals", "tasks", "notes", "owners"}
+ALL = frozenset(Capability)
 IN, OUT = Direction.INCOMING, Direction.OUTGOING
 NEW, OLD = Client.NEW, Client.EXISTING
 ANS, MISS = Outcome.ANSWERED, Outcome.MISSED
@@ -45,11 +46,17 @@ def test_missed_tasks_are_due_in_four_hours() -> None:
 
 
 def test_missing_capabilities_are_skipped_with_a_reason() -> None:
-    steps = plan(default_matrix(), Scenario(NEW, IN, MISS, Employee.NONE), {"log_call"})
+    steps = plan(default_matrix(), Scenario(NEW, IN, MISS, Employee.NONE), {Capability.LOG_CALL})
     assert [s.skip for s in steps] == [
         "the CRM cannot do this (no 'deals' capability)",
         "the CRM cannot do this (no 'tasks' capability)",
     ]
+
+
+def test_capabilities_spelled_as_strings_are_refused() -> None:
+    scenario = Scenario(NEW, IN, MISS, Employee.NONE)
+    with pytest.raises(TypeError, match="'deals'"):
+        plan(default_matrix(), scenario, {Capability.LOG_CALL, "deals"})  # type: ignore[arg-type]
 
 
 def test_contact_cells_follow_the_policy_unless_overridden() -> None:

@@ -105,13 +105,17 @@ def contact_owner(steps: Sequence[Step]) -> Assignee | None:
     return None
 
 
-def plan(matrix: Matrix, scenario: Scenario, capabilities: Set[str]) -> list[Step]:
+def plan(matrix: Matrix, scenario: Scenario, capabilities: Set[Capability]) -> list[Step]:
     """Return the steps of every rule matching ``scenario``, in order, skips explained.
 
-    ``capabilities`` are the CRM's (:class:`Capability` members are their own names).
+    ``capabilities`` are the CRM's, as :class:`Capability` members: a set of their names
+    (``{"deals"}``) is refused, so one spelling of a capability reaches the plan.
 
     Contact creation is decided by :func:`contact_cell` and is not part of the steps.
     """
+    strays = sorted(repr(c) for c in capabilities if not isinstance(c, Capability))
+    if strays:
+        raise TypeError(f"capabilities must be Capability members, not {', '.join(strays)}")
     steps: list[Step] = []
     index = 0
     for rule in matrix.rules:
@@ -125,7 +129,7 @@ def plan(matrix: Matrix, scenario: Scenario, capabilities: Set[str]) -> list[Ste
     return steps
 
 
-def _skip(action: Action, scenario: Scenario, capabilities: Set[str]) -> str | None:
+def _skip(action: Action, scenario: Scenario, capabilities: Set[Capability]) -> str | None:
     needed = NEEDS[action.type]
     if needed not in capabilities:
         return f"the CRM cannot do this (no '{needed.value}' capability)"
