@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
+from callbridge.api import webhook_docs
 from callbridge.api.deps import get_runtime
 from callbridge.api.public_url import public_url
 from callbridge.ingest import ingest, refuse_oversized
@@ -19,35 +20,9 @@ REF = "#/components/schemas/{model}"
 GENERIC_SCHEMA = GenericEvent.model_json_schema(ref_template=REF, mode="validation")
 
 
-def _string_parameters(where: str, described: dict[str, str]) -> list[dict[str, Any]]:
-    """Return OpenAPI parameter objects: required strings ``where`` (path, header), by name."""
-    return [
-        {
-            "name": name,
-            "in": where,
-            "required": True,
-            "schema": {"type": "string"},
-            "description": text,
-        }
-        for name, text in described.items()
-    ]
-
-
-PATH_PARAMETERS = _string_parameters(
-    "path",
-    {
-        "provider": "The telephony provider: `generic`, or a provider adapter's name.",
-        "source_id": "The telephony source, as `POST /sources` returned it.",
-    },
-)
-SIGNATURE_HEADERS = _string_parameters(
-    "header",
-    {
-        "webhook-id": "Unique delivery id (1-255 characters); a repeated id is a duplicate.",
-        "webhook-timestamp": "UNIX seconds; refused when more than 5 minutes away.",
-        "webhook-signature": "Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>`.",
-    },
-)
+#: Documented on the route by ``api/app.py`` (the handler reads the raw request itself).
+PATH_PARAMETERS = webhook_docs.path_parameters()
+SIGNATURE_HEADERS = webhook_docs.signature_headers()
 
 router = APIRouter(tags=["webhooks"])
 
@@ -100,8 +75,14 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     "/webhooks/{provider}/{source_id}",
     response_model=WebhookAnswer,
     responses={
-        401: {"model": SignatureRefused, "description": "bad or missing signature"},
-        404: {"model": SourceRefused, "description": "unknown source"},
+        401: {
+            "model": SignatureRefused,
+            "description": "bad or missing signature (Aircall: token; 3CX: API key)",
+        },
+        404: {
+            "model": SourceRefused,
+            "description": "no source of this provider has this id",
+        },
         413: {"model": Message, "description": "body over 1 MiB"},
         422: {
             "model": PayloadRefused,
@@ -109,26 +90,8 @@ async def _read_limited(request: Request, limit: int) -> bytes:
             "documented limit (docs/telephony/generic.md#limits); `field` names it",
         },
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "oneOf": [
-                            {"$ref": REF.format(model="GenericEvent")},
-                            {
-                                "type": "array",
-                                "items": {"$ref": REF.format(model="GenericEvent")},
-                                "minItems": 1,
-                                "maxItems": 100,
-                            },
-                        ]
-                    },
-                }
-            },
-        }
-    },
+    description=webhook_docs.description(),
+    openapi_extra={"requestBody": webhook_docs.request_body()},
 )
 async def receive(request: Request) -> Response:
     """Accept a telephony webhook; 200 only once it and its processing job are committed."""
