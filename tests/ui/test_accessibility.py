@@ -57,6 +57,8 @@ def test_every_screen_passes_axe(server: Server) -> None:
             f"/ui/integrations/{server.company.integration_id}",
             "/ui/teams",
             "/ui/calls",
+            "/ui/sources",
+            f"/ui/sources/{server.company.source_id}",
         ):
             page.goto(base + screen)
             report[screen] = _violations(page)

@@ -1,0 +1,72 @@
+"""Telephony sources: webhook URL and setup steps, secret rotation, recent deliveries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from callbridge.api import source_deliveries as deliveries_api
+from callbridge.api import sources as api
+from callbridge.api.deps import get_runtime
+from callbridge.api.sources import SecretRotation
+from callbridge.ui.forms import Refused, model, posted, text, through_api
+from callbridge.ui.render import page
+from callbridge.ui.session import Admin, AdminDep, FormAdminDep
+from callbridge.web.fields import PathId
+
+router = APIRouter(prefix="/ui/sources", include_in_schema=False)
+RECENT = 20
+
+
+@router.get("")
+async def listing(request: Request, admin: AdminDep) -> Response:
+    """List the company's telephony sources."""
+    shown = await api.list_sources(admin.principal, get_runtime(request))
+    return page(request, "sources.html", admin, sources=shown)
+
+
+async def _source_page(
+    request: Request, admin: Admin, source_id: str, status: int = 200, **context: Any
+) -> Response:
+    runtime = get_runtime(request)
+    try:
+        source = await through_api(api.read_source(source_id, request, admin.principal, runtime))
+        recent = await through_api(
+            deliveries_api.list_deliveries(source_id, admin.principal, runtime, RECENT, 0)
+        )
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    return page(
+        request,
+        "source.html",
+        admin,
+        status=status,
+        source=source,
+        deliveries=recent.deliveries,
+        **context,
+    )
+
+
+@router.get("/{source_id}")
+async def source_page(request: Request, source_id: PathId, admin: AdminDep) -> Response:
+    """Show a source: where the platform sends webhooks, its setup steps, recent deliveries."""
+    return await _source_page(request, admin, source_id)
+
+
+@router.post("/{source_id}/secret")
+async def rotate(request: Request, source_id: PathId, admin: FormAdminDep) -> Response:
+    """Rotate the source's secret through the API's route; a generated one is shown once."""
+    form = await posted(request)
+    values: dict[str, Any] = {"keep_previous": "keep_previous" in form}
+    if text(form, "secret") is not None:
+        values["secret"] = text(form, "secret")
+    runtime = get_runtime(request)
+    try:
+        body = model(SecretRotation, values)
+        rotated = await through_api(api.rotate_secret(source_id, admin.principal, runtime, body))
+    except Refused as refused:
+        if refused.status == 404:
+            return page(request, "not_found.html", admin, status=404, message=refused)
+        return await _source_page(request, admin, source_id, 422, errors=refused.messages)
+    return await _source_page(request, admin, source_id, rotated=rotated)
