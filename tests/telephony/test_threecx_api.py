@@ -67,7 +67,7 @@ async def test_a_known_caller_is_found_however_3cx_writes_the_number(
     assert answer.json() == {
         "contacts": [
             {"id": record, "first_name": "Dana", "last_name": "Scully", "company": "",
-             "email": "", "phone": CALLER if sent.startswith(("00", "+")) else sent,
+             "email": "", "phone": CALLER,
              "url": "", "type": "contact"}
         ]
     }  # fmt: skip

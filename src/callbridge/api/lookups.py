@@ -56,6 +56,7 @@ class Match:
 
     integration: IntegrationRow
     record: CrmRecord
+    number: str  # the caller's number in E.164, as read in the integration's region
 
 
 async def vendor_source(runtime: Runtime, source_id: str, provider: str) -> Source:
@@ -79,19 +80,20 @@ async def caller_matches(runtime: Runtime, company_id: str, raw: str | None) -> 
 
     rows, own, extensions = await units.read(runtime.engine, read)
 
-    async def search(row: IntegrationRow) -> list[CrmRecord]:
+    async def search(row: IntegrationRow) -> list[Match]:
         number = normalize(raw, row["default_region"], own_numbers=own, extensions=extensions)
         if not isinstance(number, PhoneNumber):
             return []
         try:
             async with asyncio.timeout(SEARCH_SECONDS):
-                return await connector_for(runtime, row).find_by_phone(number)
+                records = await connector_for(runtime, row).find_by_phone(number)
         except (ConnectorError, TimeoutError):  # one CRM down must not hide the others
             log.warning("caller lookup failed in integration %s", row["id"], exc_info=True)
             return []
+        return [Match(row, record, number.e164) for record in records]
 
     found = await asyncio.gather(*(search(row) for row in rows))
-    matches = [Match(row, r) for row, records in zip(rows, found, strict=True) for r in records]
+    matches = [match for in_one in found for match in in_one]
     best = pick([m.record for m in matches]).records
     first = [m for m in matches if best and m.record is best[0]]
     return first[:1] + [m for m in matches if not first or m is not first[0]]

@@ -81,7 +81,7 @@ async def threecx_contacts(
                 last_name=last,
                 company=record.name if account else "",
                 email="",
-                phone=raw or "",
+                phone=match.number,
                 url="",
                 type=record.object_type.value,
             )
