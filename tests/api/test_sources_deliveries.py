@@ -173,3 +173,14 @@ async def test_a_foreign_source_shows_nothing(acme: Tenant, globex: Tenant) -> N
             assert answer.status_code == 404, answer.text
             assert answer.json() == {"detail": f"no source {unknown} in this company"}
     assert len(await _deliveries(globex, source_id)) == 1
+
+
+async def test_a_body_over_the_limit_is_shown_refused(acme: Tenant, api_runtime: Runtime) -> None:
+    source_id, _ = await _generic(acme)
+    limit = api_runtime.settings.max_body_bytes
+    answer = await acme.client.post(f"/webhooks/generic/{source_id}", content=b"x" * (limit + 1))
+    assert answer.status_code == 413, answer.text
+    [shown] = await _deliveries(acme, source_id)
+    assert (shown["outcome"], shown["status"], shown["error"]) == ("refused", 413, "too_large")
+    assert shown["reason"] == answer.json()["detail"]
+    assert shown["body_excerpt"] == ""
