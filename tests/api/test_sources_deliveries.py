@@ -184,3 +184,50 @@ async def test_a_body_over_the_limit_is_shown_refused(acme: Tenant, api_runtime:
     assert (shown["outcome"], shown["status"], shown["error"]) == ("refused", 413, "too_large")
     assert shown["reason"] == answer.json()["detail"]
     assert shown["body_excerpt"] == ""
+
+
+KINDS = ["accepted", "duplicate", "ignored", "bad_signature", "bad_field", "wrong_provider"]
+EXPECTED = {
+    "accepted": ("accepted", 200),
+    "duplicate": ("duplicate", 200),
+    "ignored": ("ignored", 200),
+    "bad_signature": ("refused", 401),
+    "bad_field": ("refused", 422),
+    "wrong_provider": ("refused", 404),
+}
+
+
+async def _deliver(tenant: Tenant, source_id: str, secret: str, kind: str, number: int) -> None:
+    """Send one delivery of ``kind`` to a generic source (``duplicate`` repeats call g-0's)."""
+    call = "g-0" if kind == "duplicate" else f"g-{number}"
+    event = generic_event("call.ringing", call, direction="incoming", event_id=f"e-{call}")
+    if kind == "bad_field":
+        event["call"]["direction"] = "sideways"
+    if kind == "ignored":
+        event["type"] = "user.created"
+    body, headers = signed(secret, event)
+    if kind == "bad_signature":
+        headers["webhook-signature"] = "v1,AAAA"
+    provider = "aircall" if kind == "wrong_provider" else "generic"
+    await _send(tenant.client, f"/webhooks/{provider}/{source_id}", body, headers)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=6))
+async def test_any_sequence_is_listed_newest_first(
+    acme: Tenant, api_runtime: Runtime, kinds: list[str]
+) -> None:
+    _stepping_clock(api_runtime)
+    source_id, secret = await _generic(acme)
+    first = ["accepted", *kinds]  # call g-0 is stored first, so a duplicate repeats it
+    for number, kind in enumerate(first):
+        await _deliver(acme, source_id, secret, kind, number)
+    shown = await _deliveries(acme, source_id)
+    assert [(d["outcome"], d["status"]) for d in shown] == [EXPECTED[k] for k in reversed(first)]
+    for delivery in shown:
+        assert bool(delivery["events"]) == (delivery["outcome"] == "accepted")
+        assert (delivery["body_excerpt"] is None) == (delivery["outcome"] != "refused")
