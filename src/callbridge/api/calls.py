@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import or_, select
 
 from callbridge.api.call_matches import CallMatch, call_matches
 from callbridge.api.deps import PrincipalDep, RuntimeDep
@@ -15,8 +14,7 @@ from callbridge.api.models import ChoiceShown, JsonShown
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.queue import breaker
-from callbridge.storage import agent_choices
-from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
+from callbridge.storage import agent_choices, call_pages
 from callbridge.web.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
@@ -147,93 +145,31 @@ async def list_calls(
     offset: Offset = 0,
 ) -> CallList:
     """List the company's calls, newest first, with optional filters."""
-    query = select(calls).where(calls.c.company_id == who.company_id)
-    if state:
-        query = query.where(calls.c.state == state)
-    if direction:
-        query = query.where(calls.c.direction == direction)
-    if number:
-        pattern = f"%{number}%"
-        query = query.where(or_(calls.c.from_number.like(pattern), calls.c.to_number.like(pattern)))
-    if since:
-        query = query.where(calls.c.created_at >= since)
-    query = query.order_by(calls.c.created_at.desc(), calls.c.id).limit(limit).offset(offset)
+    wanted = call_pages.CallFilter(state, direction, number, since)
     async with runtime.reads() as session:
-        rows = (await session.execute(query)).mappings().all()
-        ids = [row["id"] for row in rows]
-        syncs = await _rows(session, _of_calls(call_syncs, who.company_id, ids))
-        links = await _rows(session, _of_calls(activity_links, who.company_id, ids))
-    shown = [
-        {**row, "matches": call_matches(_of(syncs, row["id"]), _of(links, row["id"]))}
-        for row in rows
-    ]
+        found = await session.run_sync(call_pages.page, who.company_id, wanted, limit, offset)
+    shown = [{**c.call, "matches": call_matches(c.syncs, c.links)} for c in found]
     return CallList.model_validate({"calls": shown})
-
-
-def _of_calls(table: Any, company_id: str, call_ids: list[str]) -> Any:
-    """Select the rows of ``table`` for a page of the company's calls."""
-    return select(table).where(table.c.company_id == company_id, table.c.call_id.in_(call_ids))
-
-
-def _of(rows: list[dict[str, Any]], call_id: str) -> list[dict[str, Any]]:
-    return [row for row in rows if row["call_id"] == call_id]
 
 
 @router.get("/{call_id}", responses=NOT_FOUND)
 async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> CallDetail:
     """Show a call: its events, the record found by number and why, and every action taken."""
     async with runtime.reads() as session:
-        row = (
-            (
-                await session.execute(
-                    select(calls).where(calls.c.id == call_id, calls.c.company_id == who.company_id)
-                )
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
+        found = await session.run_sync(call_pages.record, who.company_id, call_id)
+        if found is None:
             raise HTTPException(404, f"no call {call_id} in this company")
-        events = await _rows(
-            session,
-            select(call_events.c.event_id, call_events.c.kind, call_events.c.occurred_at)
-            .where(
-                call_events.c.company_id == who.company_id,
-                call_events.c.source_id == row["source_id"],
-                call_events.c.provider_call_id == row["provider_call_id"],
-            )
-            .order_by(call_events.c.occurred_at),
-        )
-        syncs = await _rows(
-            session,
-            select(call_syncs).where(
-                call_syncs.c.company_id == who.company_id, call_syncs.c.call_id == call_id
-            ),
-        )
-        actions = await _rows(
-            session,
-            select(call_actions)
-            .where(call_actions.c.company_id == who.company_id, call_actions.c.call_id == call_id)
-            .order_by(call_actions.c.id),
-        )
-        links = await _rows(
-            session,
-            select(activity_links).where(
-                activity_links.c.company_id == who.company_id,
-                activity_links.c.call_id == call_id,
-            ),
-        )
         down = await session.run_sync(breaker.states, who.company_id)
         chosen = await agent_choices.history(session, who.company_id, call_id)
     return CallDetail.model_validate(
         {
-            **dict(row),
-            "events": events,
-            "syncs": [_with_crm_status(sync, down) for sync in syncs],
-            "actions": actions,
-            "activities": links,
+            **found.call,
+            "events": found.events,
+            "syncs": [_with_crm_status(sync, down) for sync in found.syncs],
+            "actions": found.actions,
+            "activities": found.links,
             "selections": chosen,
-            "matches": call_matches(syncs, links),
+            "matches": call_matches(found.syncs, found.links),
         }
     )
 
@@ -248,7 +184,3 @@ def _with_crm_status(sync: dict[str, Any], down: dict[str, dict[str, Any]]) -> d
 
 # Sync statuses of a call still to be written to its CRM.
 UNSETTLED = frozenset({"running", "failed", "waiting"})
-
-
-async def _rows(session: Any, query: Any) -> list[dict[str, Any]]:
-    return [dict(r) for r in (await session.execute(query)).mappings().all()]
