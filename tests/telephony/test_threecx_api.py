@@ -245,3 +245,15 @@ async def test_every_active_integration_is_searched_in_its_own_region(
     assert [c["id"] for c in (await lookup(acme, "0033612345678")).json()["contacts"]] == [
         us_record
     ]
+
+
+async def test_a_new_3cx_source_says_to_download_and_upload_its_template(acme: Company) -> None:
+    body = {"provider": "3cx", "name": "Second PBX", "secret": KEY_B}
+    created = (await acme.client.post("/sources", json=body)).json()
+    setup = created["setup"]
+    assert setup["webhook_url"] == f"http://callbridge.test/webhooks/3cx/{created['id']}"
+    assert f"GET /sources/{created['id']}/3cx-template" in setup["steps"][0]
+    assert setup["webhook_url"] in setup["steps"][0]
+    assert "docs/telephony/3cx.md#setup-step-by-step" in setup["steps"][1]
+    template = await acme.client.get(f"/sources/{created['id']}/3cx-template")
+    assert setup["webhook_url"].encode() in template.content

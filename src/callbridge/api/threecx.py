@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep, get_runtime
 from callbridge.api.lookups import VENDOR_REFUSALS, caller_matches, split_name, vendor_source
+from callbridge.api.source_setup import base_url
 from callbridge.domain.record import ObjectType
 from callbridge.errors import PayloadError
 from callbridge.storage import accounts
@@ -123,7 +124,7 @@ async def threecx_template(
         raise HTTPException(404, f"no 3cx source {source_id} in this company")
     keys = runtime.box.open(source["secrets_encrypted"])
     assert isinstance(keys, list) and keys
-    base = (runtime.settings.public_url or str(request.base_url)).rstrip("/")
+    base = base_url(request, runtime.settings)  # as the source's setup shows its URL
     template = TemplateFor(
         name=source["name"],
         lookup_url=f"{base}/lookups/3cx/{source_id}",

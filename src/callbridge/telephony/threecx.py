@@ -133,6 +133,18 @@ class ThreeCxAdapter:
     """3CX's CRM-template requests: the source's API key, then one journal per call."""
 
     name = "3cx"
+    # What to do in 3CX, shown with the source (api/source_setup.py fills the placeholders).
+    setup_steps = (
+        "Download this source's CRM template: GET /sources/{source_id}/3cx-template (its contact "
+        "lookup URL, its journal URL {url} and its API key are filled in).",
+        "In the 3CX management console's CRM integration settings (server side), add the "
+        "template file and keep call journaling enabled ({docs}#setup-step-by-step).",
+        "The template's API key is this source's secret: to change it, send the new key with "
+        'POST /sources/{source_id}/secrets {{"secret": "<the key>"}}, then download the '
+        "template again and upload it into 3CX.",
+        "Make a test call, then read GET /sources/{source_id}/deliveries: every journal, "
+        "accepted, ignored or refused, with the reason (a wrong API key is a refused 401).",
+    )
 
     def verify(
         self,
