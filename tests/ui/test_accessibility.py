@@ -54,6 +54,7 @@ def test_every_screen_passes_axe(server: Server) -> None:
         sign_in(page, base, server.company.api_key)
         for screen in (
             "/ui/integrations",
+            "/ui/integrations/new",
             f"/ui/integrations/{server.company.integration_id}",
             "/ui/teams",
             "/ui/calls",

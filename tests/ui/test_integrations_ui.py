@@ -133,3 +133,39 @@ async def test_manual_selection_is_offered_once_a_team_has_the_permission(acme: 
     assert (await acme.client.post(url, data=form)).status_code == 303
     config = (await _stored(acme))["config"]
     assert isinstance(config, dict) and config["select_contact_manually"] is False
+
+
+async def test_a_crm_is_connected_from_the_screen(acme: UiTenant) -> None:
+    csrf = await acme.sign_in()
+    assert (await acme.client.get("/ui/integrations/new")).status_code == 200
+    form = {"csrf": csrf, "connector": "local", "name": "Second CRM", "language": "es"}
+    made = await acme.client.post("/ui/integrations/new", data={**form, "default_region": "ES"})
+    assert made.status_code == 303, made.text
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    listed = (await acme.client.get("/integrations", headers=headers)).json()
+    [second] = [i for i in listed if i["name"] == "Second CRM"]
+    assert (second["connector"], second["language"], second["default_region"]) == (
+        "local",
+        "es",
+        "ES",
+    )
+    assert made.headers["location"] == f"/ui/integrations/{second['id']}?saved=1"
+    unknown = await acme.client.post(
+        "/ui/integrations/new", data={**form, "connector": "nocrm", "name": "X"}
+    )
+    assert unknown.status_code == 422
+    assert "connector" in unknown.text
+
+
+async def test_credentials_typed_on_the_settings_page_are_stored_never_shown(
+    acme: UiTenant,
+) -> None:
+    csrf = await acme.sign_in()
+    url = f"/ui/integrations/{acme.company.integration_id}"
+    secret = "s3cret-value-typed-once"
+    form = {"csrf": csrf, "name": "Local CRM", "credential_name_1": "token"}
+    answer = await acme.client.post(url, data={**form, "credential_value_1": secret})
+    assert answer.status_code == 303, answer.text  # the local CRM's check accepts any
+    assert (await _stored(acme))["has_credentials"] is True
+    assert secret not in (await acme.client.get(url)).text
+    assert secret not in answer.text

@@ -30,6 +30,16 @@ def text(form: FormData, name: str) -> str | None:
     return value.strip() or None if isinstance(value, str) else None
 
 
+def credentials_of(form: FormData, rows: int = 5) -> dict[str, str]:
+    """Return the credential pairs typed in the form's name/value rows (empty rows left out)."""
+    pairs = {}
+    for n in range(1, rows + 1):
+        name, value = text(form, f"credential_name_{n}"), form.get(f"credential_value_{n}")
+        if name is not None and isinstance(value, str) and value:
+            pairs[name] = value
+    return pairs
+
+
 async def posted(request: Request) -> FormData:
     """Return the request's form (parsed once; the CSRF check read it already)."""
     return await request.form()

@@ -12,10 +12,11 @@ from callbridge.api import integrations as api
 from callbridge.api import staff as staff_api
 from callbridge.api.deps import get_runtime
 from callbridge.api.integration_models import IntegrationShown
-from callbridge.api.integrations import IntegrationSettings
+from callbridge.api.integrations import IntegrationCreate, IntegrationSettings
+from callbridge.connectors.registry import connectors
 from callbridge.domain.phone import parse_e164
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
-from callbridge.ui.forms import Refused, model, posted, text, through_api
+from callbridge.ui.forms import Refused, credentials_of, model, posted, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -42,6 +43,46 @@ async def _one(request: Request, integration_id: str, admin: Admin) -> Integrati
         return await through_api(api.read(integration_id, admin.principal, get_runtime(request)))
     except Refused as refused:
         return page(request, "not_found.html", admin, status=refused.status, message=refused)
+
+
+@router.get("/new")
+async def new_form(request: Request, admin: AdminDep) -> Response:
+    """Show the form connecting a CRM."""
+    return _new_page(request, admin, {}, [])
+
+
+def _new_page(
+    request: Request, admin: Admin, values: dict[str, Any], errors: list[str]
+) -> Response:
+    current = {"connector": "", "name": "", "language": "en", "default_region": "US", **values}
+    return page(
+        request,
+        "integration_new.html",
+        admin,
+        status=422 if errors else 200,
+        current=current,
+        errors=errors,
+        connectors=sorted(connectors()),
+        languages_of_names=sorted(LANGUAGES),
+        regions=sorted(phonenumbers.SUPPORTED_REGIONS),
+    )
+
+
+@router.post("/new")
+async def create(request: Request, admin: FormAdminDep) -> Response:
+    """Connect a CRM through the API's own model and route (credentials tested first)."""
+    form = await posted(request)
+    values = {k: text(form, k) for k in ("connector", "name", "language", "default_region")}
+    body: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
+    if credentials_of(form):
+        body["credentials"] = credentials_of(form)
+    try:
+        made = await through_api(
+            api.create(model(IntegrationCreate, body), admin.principal, get_runtime(request))
+        )
+    except Refused as refused:
+        return _new_page(request, admin, {k: v or "" for k, v in values.items()}, refused.messages)
+    return RedirectResponse(f"/ui/integrations/{made.id}?saved=1", status_code=303)
 
 
 @router.get("/{integration_id}")
@@ -111,6 +152,8 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
         "default_region": text(form, "default_region"),
     }
     body = {k: v for k, v in values.items() if v is not None or k == "name_template"}
+    if credentials_of(form):
+        body["credentials"] = credentials_of(form)
     if "manual_offered" in form and (MANUAL in form) != (found.config.get(MANUAL) is True):
         body["config"] = {**found.config, MANUAL: MANUAL in form}
     try:
