@@ -68,7 +68,9 @@ AFTERCALL_EVENTS = frozenset(
 )
 # Known deliveries that are not call events, and why they are skipped (answered 2xx).
 SKIPPED = {
-    ("call", "contact"): "Ringover's call/contact lookup is not answered by Callbridge yet",
+    ("call", "contact"): "Ringover's call/contact lookup is answered at "
+    "/lookups/ringover/{source_id}, not at the webhook URL: point the contact webhook there "
+    "(docs/telephony/ringover.md#caller-lookup)",
     ("search", "contact"): "Ringover's search/contact lookup is not answered by Callbridge",
 }
 
