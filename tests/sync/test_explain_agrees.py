@@ -23,8 +23,8 @@ from callbridge.api.explain import Explained, explain_call, explain_stored_call,
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import Choice, How
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
-from callbridge.storage import accounts, agent_choices, call_history, user_links
-from callbridge.storage.tables import dial_intents
+from callbridge.storage import accounts, agent_choices, call_history, dial_intents, user_links
+from callbridge.storage.tables import dial_intents as intents_table
 from callbridge.sync import run as sync_run
 from callbridge.sync.decide import Decision, Source, decide
 from tests.sync.sync_world import T0, SyncWorld, sync_world
@@ -132,7 +132,7 @@ async def _intend(world: SyncWorld, user_id: str, number: str, record_id: str) -
         "created_at": T0,
     }
     async with world.runtime.sessions.begin() as session:
-        return await agent_choices.create_intent(session, intent)
+        return await dial_intents.create_intent(session, intent)
 
 
 @settings(
@@ -227,7 +227,7 @@ async def test_explaining_a_stored_call_writes_nothing(sync_world: SyncWorld) ->
         "created_at": T0,
     }
     async with world.runtime.sessions.begin() as session:
-        intent_id = await agent_choices.create_intent(session, intent)
+        intent_id = await dial_intents.create_intent(session, intent)
     ann, _, _ = await world.call("outgoing", True, number, agent_email="ann@acme.test")
     theirs, _, _ = await world.call("incoming", True, number, agent_email="zoe@acme.test")
     integration = await world.integration()
@@ -253,8 +253,8 @@ async def test_explaining_a_stored_call_writes_nothing(sync_world: SyncWorld) ->
 
 
 async def _bound(world: SyncWorld, intent_id: str) -> str | None:
-    query = select(dial_intents.c.call_id).where(
-        dial_intents.c.company_id == world.company.company_id, dial_intents.c.id == intent_id
+    query = select(intents_table.c.call_id).where(
+        intents_table.c.company_id == world.company.company_id, intents_table.c.id == intent_id
     )
     async with world.runtime.reads() as session:
         bound: str | None = (await session.execute(query)).scalar_one()

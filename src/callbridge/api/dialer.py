@@ -31,7 +31,7 @@ from callbridge.queue.base import JobQueue
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import agent_choices, call_history, integrations
+from callbridge.storage import agent_choices, call_history, dial_intents, integrations
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import record_lookup
 from callbridge.web.fields import Id, PathId, Phone
@@ -108,7 +108,7 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
         chosen = _resolve(body, await find_candidates(runtime, scope, body.number))
         how = agent_choice.How.PRE_CALL
     async with runtime.sessions.begin() as session:
-        intent_id = await agent_choices.create_intent(
+        intent_id = await dial_intents.create_intent(
             session,
             {
                 "company_id": actor.company_id,

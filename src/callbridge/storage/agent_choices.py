@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.domain.record import ObjectType
-from callbridge.rules.agent_choice import OPTION, Choice, binds, gate
+from callbridge.rules.agent_choice import OPTION, Choice, gate
 from callbridge.rules.agent_choice import choice_window as choice_window_rule
+from callbridge.storage.dial_intents import fitting_intent
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.storage.sql import Executes
 from callbridge.storage.tables import (
@@ -50,13 +50,6 @@ def user_permissions(session: Executes, company_id: str, user_id: str) -> list[s
         .where(users.c.id == user_id, users.c.company_id == company_id)
     )
     return list((session.execute(query)).scalar_one_or_none() or [])
-
-
-async def create_intent(session: AsyncSession, values: dict[str, Any]) -> str:
-    """Store a dial intent (an agent's choice before dialling) and return its id."""
-    intent_id = str(uuid.uuid4())
-    await session.execute(insert(dial_intents).values(id=intent_id, **values))
-    return intent_id
 
 
 def _choice_json(choice: Choice) -> dict[str, str]:
@@ -124,33 +117,6 @@ async def bind_intent(
             session, call["company_id"], call["id"], choices,
             how=intent["how"], user_id=intent["user_id"], now=intent["created_at"],
         )  # fmt: skip
-
-
-async def fitting_intent(
-    session: AsyncSession, call: dict[str, Any], e164: str
-) -> dict[str, Any] | None:
-    """Return the agent's latest unbound dial intent for the number that binds to the call."""
-    if call["user_id"] is None:
-        return None
-    query = (
-        select(dial_intents)
-        .where(
-            dial_intents.c.company_id == call["company_id"],
-            dial_intents.c.user_id == call["user_id"],
-            dial_intents.c.phone_e164 == e164,
-            dial_intents.c.call_id.is_(None),
-        )
-        .order_by(dial_intents.c.created_at.desc())
-    )
-    started = call["started_at"] or call["created_at"]
-    for intent in (await session.execute(query)).mappings().all():
-        window = timedelta(seconds=intent["window_seconds"])
-        if binds(
-            intent["provider_call_id"], intent["created_at"], window,
-            call["provider_call_id"], started,
-        ):  # fmt: skip
-            return dict(intent)
-    return None
 
 
 async def choice_before_sync(
