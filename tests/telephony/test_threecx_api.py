@@ -11,12 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from callbridge.api import lookups
+from callbridge.api import threecx as threecx_api
 from callbridge.connectors.local.connector import LocalConnector
-from callbridge.domain.phone import PhoneNumber
+from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord
-from callbridge.errors import AuthFailed
+from callbridge.errors import AuthFailed, PayloadError
 from callbridge.runtime import Runtime
 from callbridge.storage.integrations import update_integration
 from callbridge.testing.draining import drain
@@ -257,3 +260,14 @@ async def test_a_new_3cx_source_says_to_download_and_upload_its_template(acme: C
     assert "docs/telephony/3cx.md#setup-step-by-step" in setup["steps"][1]
     template = await acme.client.get(f"/sources/{created['id']}/3cx-template")
     assert setup["webhook_url"].encode() in template.content
+
+
+@given(st.text(max_size=120))
+def test_any_number_3cx_sends_is_looked_up_or_refused_naming_it(sent: str) -> None:
+    try:
+        read = threecx_api._number(sent)
+    except PayloadError as err:
+        assert err.field == "number"
+    else:
+        assert read.strip() and len(read) <= 100 and read.isprintable()
+        normalize(read, "US")  # each integration reads it in its region: this never raises
