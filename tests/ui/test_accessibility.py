@@ -43,6 +43,15 @@ def _violations(page: Page) -> list[dict[str, Any]]:
     ]
 
 
+def _user_pages(page: Page, base: str) -> list[str]:
+    """Create a user through the screen and return their page (their agent tokens)."""
+    page.goto(f"{base}/ui/teams")
+    page.get_by_label("Name", exact=True).last.fill("Ana")
+    page.get_by_role("button", name="Create user").click()
+    link = page.get_by_role("link", name="Agent tokens Ana")
+    return [str(link.get_attribute("href"))]
+
+
 def test_every_screen_passes_axe(server: Server) -> None:
     base = server.url
     with chromium() as browser:
@@ -57,6 +66,7 @@ def test_every_screen_passes_axe(server: Server) -> None:
             "/ui/integrations/new",
             f"/ui/integrations/{server.company.integration_id}",
             "/ui/teams",
+            *_user_pages(page, base),
             "/ui/calls",
             "/ui/sources",
             f"/ui/sources/{server.company.source_id}",
