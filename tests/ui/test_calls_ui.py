@@ -56,6 +56,17 @@ async def test_history_and_call_page(ui_runtime: Runtime, acme: UiTenant) -> Non
     assert f"/ui/calls/{call_id}" not in filtered.text
     kept = await acme.client.get("/ui/calls", params={"number": "612345", "state": "missed"})
     assert f"/ui/calls/{call_id}" in kept.text
+    outgoing = await acme.client.get("/ui/calls", params={"direction": "outgoing"})
+    assert f"/ui/calls/{call_id}" not in outgoing.text
+    incoming = await acme.client.get("/ui/calls", params={"direction": "incoming"})
+    assert f"/ui/calls/{call_id}" in incoming.text
+    later = await acme.client.get("/ui/calls", params={"since": "2999-01-01"})
+    assert f"/ui/calls/{call_id}" not in later.text
+    earlier = await acme.client.get("/ui/calls", params={"since": "2000-01-01"})
+    assert f"/ui/calls/{call_id}" in earlier.text
+    odd = await acme.client.get("/ui/calls", params={"since": "not a day", "direction": "up"})
+    assert odd.status_code == 200
+    assert f"/ui/calls/{call_id}" in odd.text
     page = await acme.client.get(f"/ui/calls/{call_id}")
     assert page.status_code == 200
     for heading in ("Events", "Records", "Syncs", "CRM actions"):

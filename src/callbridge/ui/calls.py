@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -13,6 +14,7 @@ from callbridge.api import calls as api
 from callbridge.api import integrations as integrations_api
 from callbridge.api.deps import get_runtime
 from callbridge.domain.call import CallState
+from callbridge.domain.event import Direction
 from callbridge.ui.forms import Refused, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
@@ -32,10 +34,12 @@ async def _integration_names(request: Request, admin: Admin) -> dict[str, str]:
 
 @router.get("")
 async def history(request: Request, admin: AdminDep) -> Response:
-    """List the company's calls, newest first, filtered by number and state."""
+    """List the company's calls, newest first, filtered by number, state, direction and day."""
     query = request.query_params
     number = NUMBER_CHARS.sub("", query.get("number", ""))[:PHONE_LENGTH] or None
     state = query.get("state") if query.get("state") in set(CallState) else None
+    direction = query.get("direction") if query.get("direction") in set(Direction) else None
+    since = _day(query.get("since", ""))
     try:
         at = max(0, min(int(query.get("page", "0")), 10_000))
     except ValueError:
@@ -44,7 +48,9 @@ async def history(request: Request, admin: AdminDep) -> Response:
         admin.principal,
         get_runtime(request),
         state=CallState(state) if state else None,
+        direction=Direction(direction) if direction else None,
         number=number,
+        since=since,
         limit=PAGE_SIZE,
         offset=at * PAGE_SIZE,
     )
@@ -56,10 +62,22 @@ async def history(request: Request, admin: AdminDep) -> Response:
         number=number or "",
         state=state or "",
         states=[s.value for s in CallState],
+        direction=direction or "",
+        directions=[d.value for d in Direction],
+        since=since.date().isoformat() if since else "",
         page_number=at,
         more=len(found.calls) == PAGE_SIZE,
         integrations=await _integration_names(request, admin),
     )
+
+
+def _day(value: str) -> datetime | None:
+    """Return the start (UTC) of a day typed as YYYY-MM-DD, None when empty or not a day."""
+    try:
+        day = date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @router.get("/{call_id}")
