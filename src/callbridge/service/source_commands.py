@@ -95,7 +95,7 @@ async def deliveries(runtime: Runtime, source_id: str, limit: int) -> list[dict[
 
 def delivery_line(row: dict[str, Any]) -> str:
     """Return one delivery as a line: time, outcome and status, then why or what it brought."""
-    at = f"{row['received_at']:%Y-%m-%d %H:%M:%S}"
+    at = f"{row['received_at']:%Y-%m-%d %H:%M:%S}Z"
     if row["origin"] == "refused":
         field = f" {row['field']}:" if row["field"] else ""
         return f"{at}  refused {row['status']}  {row['error']}{field} {row['message']}"
