@@ -55,18 +55,67 @@ async def set_status(
         )
 
 
+class SyncRunning(Exception):
+    """A sync of the integration runs: deleting it now would race with its writes."""
+
+    def __init__(self, integration_id: str, call_id: str) -> None:
+        super().__init__(f"a sync of call {call_id} is running in integration {integration_id}")
+        self.call_id = call_id
+
+    def advice(self, disable: str) -> str:
+        """Say what to do, ``disable`` naming how to disable it where the caller is."""
+        return (
+            f"{self}: disable it ({disable}) so that no new sync starts, then delete it again "
+            "once that sync has ended (seconds, usually)"
+        )
+
+
+async def switch(runtime: Runtime, company_id: str, integration_id: str, *, on: bool) -> bool:
+    """Enable (``on``) or disable the integration; True if its status changed."""
+    if on:
+        return await set_status(
+            runtime, company_id, integration_id, if_status=DISABLED, status=ACTIVE,
+            status_reason=None,
+        )  # fmt: skip
+    if not await set_status(
+        runtime, company_id, integration_id, unless_status=DISABLED, status=DISABLED,
+        status_reason=disabled_reason(integration_id),
+    ):  # fmt: skip
+        return False
+    # Its waiting syncs (paused, a grace window, a retry) end now rather than at their time.
+    await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
+    return True
+
+
+async def remove(runtime: Runtime, company_id: str, integration_id: str) -> dict[str, int] | None:
+    """Delete the integration and what it owns; count it by table (None: no such integration).
+
+    Raise :class:`SyncRunning` naming the call while one of its syncs runs.
+    """
+    async with runtime.sessions.begin() as session:
+        # Before the integration's lock, in the order a sync binding an intent takes them.
+        await session.run_sync(repo.forget_in_intents, company_id, integration_id)
+        if not await session.run_sync(repo.lock_integration, company_id, integration_id):
+            return None
+        running = await session.run_sync(
+            repo.running_sync, company_id, integration_id, runtime.clock()
+        )
+        if running is not None:
+            raise SyncRunning(integration_id, running)
+        removed = await session.run_sync(
+            repo.delete_integration, company_id, integration_id, owned_tables()
+        )
+    # Its queued syncs find it gone and end at once, writing nothing.
+    await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
+    return removed
+
+
 @router.post("/integrations/{integration_id}/disable", responses=NOT_FOUND)
 async def disable(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> IntegrationShown:
     """Stop syncing calls to the integration; its queued syncs end as skipped."""
-    reason = disabled_reason(integration_id)
-    if await set_status(
-        runtime, who.company_id, integration_id, unless_status=DISABLED, status=DISABLED,
-        status_reason=reason,
-    ):  # fmt: skip
-        # Its waiting syncs (paused, a grace window, a retry) end now rather than at their time.
-        await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
+    await switch(runtime, who.company_id, integration_id, on=False)
     return await show(runtime, who.company_id, integration_id)
 
 
@@ -75,10 +124,7 @@ async def enable(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> IntegrationShown:
     """Sync calls to a disabled integration again, from the next call that ends."""
-    await set_status(
-        runtime, who.company_id, integration_id, if_status=DISABLED, status=ACTIVE,
-        status_reason=None,
-    )  # fmt: skip
+    await switch(runtime, who.company_id, integration_id, on=True)
     return await show(runtime, who.company_id, integration_id)
 
 
@@ -87,25 +133,11 @@ async def delete(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> IntegrationDeleted:
     """Delete the integration and what it owns; the calls stay, without its syncs."""
-    company_id = who.company_id
-    async with runtime.sessions.begin() as session:
-        # Before the integration's lock, in the order a sync binding an intent takes them.
-        await session.run_sync(repo.forget_in_intents, company_id, integration_id)
-        if not await session.run_sync(repo.lock_integration, company_id, integration_id):
-            raise HTTPException(404, f"no integration {integration_id} in this company")
-        running = await session.run_sync(
-            repo.running_sync, company_id, integration_id, runtime.clock()
-        )
-        if running is not None:
-            raise HTTPException(
-                409,
-                f"a sync of call {running} is running in integration {integration_id}: "
-                f"disable it (POST /integrations/{integration_id}/disable) so that no new sync "
-                "starts, then delete it again once that sync has ended (seconds, usually)",
-            )
-        removed = await session.run_sync(
-            repo.delete_integration, company_id, integration_id, owned_tables()
-        )
-    # Its queued syncs find it gone and end at once, writing nothing.
-    await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
+    try:
+        removed = await remove(runtime, who.company_id, integration_id)
+    except SyncRunning as err:
+        how = f"POST /integrations/{integration_id}/disable"
+        raise HTTPException(409, err.advice(how)) from err
+    if removed is None:
+        raise HTTPException(404, f"no integration {integration_id} in this company")
     return IntegrationDeleted(id=integration_id, removed=removed)

@@ -22,7 +22,7 @@ from rich.console import Console
 from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
-from callbridge.service import bootstrap, source_commands
+from callbridge.service import bootstrap, integration_commands, source_commands
 from callbridge.service.bootstrap import CreatedCompany, ensure_demo_company
 from callbridge.settings import Settings
 from callbridge.storage.accounts import IssuedKey
@@ -38,6 +38,7 @@ app.add_typer(db, name="db")
 app.add_typer(company, name="company")
 company.add_typer(key, name="key")
 app.add_typer(source, name="source")
+app.add_typer(integration_commands.integration, name="integration")
 T = TypeVar("T")
 
 
