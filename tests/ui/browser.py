@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: Where the browser tests leave the screenshots docs/ui.md and the README show.
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
 #: Chromium without its own calls home: anything leaving 127.0.0.1 would be the UI's doing.
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 
@@ -55,7 +57,7 @@ def offline_page(
     browser: Browser, base: str, language: str = "en-US"
 ) -> Iterator[tuple[Page, Offline]]:
     """Open a page whose every request is checked to stay on ``base``."""
-    context = browser.new_context(locale=language)
+    context = browser.new_context(locale=language, viewport={"width": 1100, "height": 760})
     offline = Offline(base)
     context.route("**/*", offline.route)
     try:
@@ -70,3 +72,9 @@ def sign_in(page: Page, base: str, key: str) -> None:
     page.get_by_label("Admin API key").fill(key)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base}/ui/integrations")
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save the page as docs/images/<name>.png, so the docs show the screens as they are."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)

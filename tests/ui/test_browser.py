@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, expect
 
 from callbridge.testing.webhooks import call_sequence
 from tests.e2e.e2e_server import Server, make_server, records, wait_synced
-from tests.ui.browser import chromium, offline_page, sign_in
+from tests.ui.browser import chromium, offline_page, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 T = TypeVar("T")
@@ -72,6 +72,7 @@ def test_an_admin_signs_in_edits_a_setting_and_signs_out_offline(
     with offline_page(browser, base) as (page, offline):
         sign_in(page, base, server.company.api_key)
         expect(page.get_by_role("heading", name="Integrations")).to_be_visible()
+        screenshot(page, "ui-integrations")
         page.get_by_role("link", name="Edit settings").first.click()
 
         page.get_by_label("Missed calls").check()
@@ -83,6 +84,7 @@ def test_an_admin_signs_in_edits_a_setting_and_signs_out_offline(
         )
         page.get_by_role("button", name="Save").click()
         expect(page.locator("p.saved")).to_contain_text("Saved")
+        screenshot(page, "ui-integration-settings")
 
         stored = _stored(server)
         assert stored["creation_policy"] == "missed"
