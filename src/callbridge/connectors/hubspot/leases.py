@@ -14,10 +14,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from callbridge.connectors.hubspot.limits import Demand
+
+class Demand(Protocol):
+    """What a lease needs of a take (``limits.Demand``): the limit's budget and the count."""
+
+    @property
+    def budget(self) -> int:
+        """Return the tokens the limit allows in its window."""
+
+    @property
+    def count(self) -> int:
+        """Return the tokens this take draws."""
+
 
 LEASE_SECONDS = 1.0
 # Tokens leased at once: this share of the limit's budget, if that is at least LEASE_MIN.
