@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import RowMapping, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.integration_lifecycle import owned_tables
 from callbridge.connectors.registry import specs
@@ -16,8 +20,10 @@ from callbridge.ingest import ingest
 from callbridge.queue import jobs
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
+from callbridge.runtime.connectors import connector_for
 from callbridge.runtime.schema import metadata
 from callbridge.storage.tables import call_syncs
+from callbridge.sync import run as run_module
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
 from tests.api.api_tenant import Tenant
@@ -343,3 +349,38 @@ async def test_an_agents_pending_choice_in_a_deleted_integration_does_not_block_
     assert {k: v["status"] for k, v in syncs_of(page).items()} == {second: "done"}
     chosen = choices[1]["record_id"]
     assert [a["record_id"] for a in page["activities"]] == [chosen], page["activities"]
+
+
+async def test_a_sync_caught_mid_run_by_the_deletion_writes_nothing_and_its_retry_ends(
+    api_runtime: Runtime, acme: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sync not yet marked running when its integration is deleted: the foreign keys stop it."""
+    integration, number = acme.company.integration_id, "+14155550161"
+    await folded_not_synced(api_runtime, acme, "c-midway", number)
+    page = await call_page(acme, "c-midway")
+    searching, go_on = asyncio.Event(), asyncio.Event()
+    build = connector_for
+
+    def held(runtime: Runtime, row: Mapping[str, Any]) -> Any:
+        connector = build(runtime, row)
+        find = connector.find_by_phone
+
+        async def find_by_phone(phone: Any) -> Any:
+            found = await find(phone)
+            searching.set()
+            await go_on.wait()
+            return found
+
+        connector.find_by_phone = find_by_phone  # type: ignore[method-assign]
+        return connector
+
+    monkeypatch.setattr(run_module, "connector_for", held)
+    job = jobs.sync_job(acme.company.company_id, page["id"], integration, number).payload
+    midway = asyncio.create_task(run_module.sync_call(api_runtime, job))
+    await asyncio.wait_for(searching.wait(), 30)
+    ok(await acme.client.delete(f"/integrations/{integration}"))
+    go_on.set()
+    with pytest.raises(IntegrityError):  # its first write names the integration: refused
+        await midway
+    await run_module.sync_call(api_runtime, job)  # the retry finds it gone and ends
+    assert not any((await owned_rows(api_runtime, acme, integration)).values())
