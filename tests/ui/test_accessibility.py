@@ -69,6 +69,7 @@ def test_every_screen_passes_axe(server: Server) -> None:
             *_user_pages(page, base),
             "/ui/calls",
             "/ui/sources",
+            "/ui/dialer/sign-in",
             f"/ui/sources/{server.company.source_id}",
         ):
             page.goto(base + screen)

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from callbridge.ui import agents, auth, calls, integrations, sources, staff
+from callbridge.ui import agents, auth, calls, dialer, integrations, sources, staff
 from callbridge.ui.render import page
 from callbridge.ui.session import CsrfRefused, SignInNeeded
 
@@ -17,7 +17,7 @@ STATIC = Path(__file__).parent / "static"
 
 def mount(app: FastAPI) -> FastAPI:
     """Add the UI to ``app`` and return it (the process calls this on the app it serves)."""
-    for module in (auth, integrations, staff, agents, calls, sources):
+    for module in (auth, integrations, staff, agents, calls, sources, dialer):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
@@ -29,6 +29,12 @@ def mount(app: FastAPI) -> FastAPI:
     async def csrf_refused(request: Request, _err: Exception) -> Response:
         return page(request, "refused.html", status=403)
 
+    async def agent_sign_in_needed(request: Request, _err: Exception) -> Response:
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": "/ui/dialer/sign-in"})
+        return RedirectResponse("/ui/dialer/sign-in", status_code=303)
+
     app.add_exception_handler(SignInNeeded, sign_in_needed)
+    app.add_exception_handler(dialer.AgentSignInNeeded, agent_sign_in_needed)
     app.add_exception_handler(CsrfRefused, csrf_refused)
     return app

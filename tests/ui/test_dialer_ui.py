@@ -1,0 +1,115 @@
+"""The agent's dialer before a call: token sign-in, records grouped by type, choice confirmed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.ui.ui_client import UiTenant, csrf_of
+
+NUMBER = "+14155550134"
+
+
+async def _agent(tenant: UiTenant, *, permission: bool = True) -> str:
+    return (await _agent_token(tenant, permission=permission))["token"]
+
+
+async def _agent_token(tenant: UiTenant, *, permission: bool = True) -> dict[str, str]:
+    """Create an agent in a team (with is_multicrm_sync or not), turn the option on; a token."""
+    headers = {"Authorization": f"Bearer {tenant.company.api_key}"}
+    post, patch = tenant.client.post, tenant.client.patch
+    grants = ["is_multicrm_sync"] if permission else []
+    team = await post("/teams", json={"name": "Sales", "permissions": grants}, headers=headers)
+    user = await post("/users", json={"name": "Ann", "team_id": team.json()["id"]}, headers=headers)
+    token = await post(f"/users/{user.json()['id']}/tokens", headers=headers)
+    config = {"config": {"select_contact_manually": True}}
+    await patch(f"/integrations/{tenant.company.integration_id}", json=config, headers=headers)
+    issued: dict[str, str] = token.json()
+    return issued
+
+
+async def _record(tenant: UiTenant, name: str, kind: str) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {tenant.company.api_key}"}
+    path = f"/integrations/{tenant.company.integration_id}/records"
+    body = {"name": name, "object_type": kind, "phones": ["(415) 555-0134"]}
+    answer: dict[str, Any] = (await tenant.client.post(path, json=body, headers=headers)).json()
+    return answer
+
+
+async def _sign_in(tenant: UiTenant, token: str) -> str:
+    form = await tenant.client.get("/ui/dialer/sign-in")
+    answer = await tenant.client.post(
+        "/ui/dialer/sign-in", data={"csrf": csrf_of(form.text), "token": token}
+    )
+    assert answer.status_code == 303, answer.text
+    return csrf_of((await tenant.client.get("/ui/dialer")).text)
+
+
+async def test_an_agent_picks_a_contact_and_a_lead_before_a_call(acme: UiTenant) -> None:
+    token = await _agent(acme)
+    ann = await _record(acme, "Ann Contact", "contact")
+    lead = await _record(acme, "Ann Lead", "lead")
+    other = await _record(acme, "Other Lead", "lead")
+    csrf = await _sign_in(acme, token)
+    found = await acme.client.get("/ui/dialer/candidates", params={"number": NUMBER})
+    assert "<strong>+3</strong>" in found.text
+    for name in ("Ann Contact", "Ann Lead", "Other Lead"):
+        assert name in found.text
+    integration = acme.company.integration_id
+    two_leads = [f"{integration}|{lead['id']}", f"{integration}|{other['id']}"]
+    refused = await acme.client.post(
+        "/ui/dialer/intents", data={"csrf": csrf, "number": NUMBER, "choice": two_leads}
+    )
+    assert refused.status_code == 422
+    assert "lead" in refused.text
+    picks = [f"{integration}|{ann['id']}", f"{integration}|{lead['id']}"]
+    made = await acme.client.post(
+        "/ui/dialer/intents", data={"csrf": csrf, "number": NUMBER, "choice": picks}
+    )
+    assert made.status_code == 200, made.text
+    assert made.text.count("✓") == 2
+    assert "Ann Contact" in made.text and "Ann Lead" in made.text
+
+
+async def test_choosing_off_says_why(acme: UiTenant) -> None:
+    token = await _agent(acme, permission=False)
+    await _sign_in(acme, token)
+    found = await acme.client.get("/ui/dialer", params={"number": NUMBER})
+    assert "Choosing is off" in found.text
+    assert "is_multicrm_sync" in found.text
+
+
+async def test_bad_or_revoked_tokens_and_forged_forms_are_refused(acme: UiTenant) -> None:
+    assert (await acme.client.get("/ui/dialer")).status_code == 303
+    form = await acme.client.get("/ui/dialer/sign-in")
+    bad = await acme.client.post(
+        "/ui/dialer/sign-in", data={"csrf": csrf_of(form.text), "token": "cba_nope"}
+    )
+    assert bad.status_code == 401
+    issued = await _agent_token(acme)
+    await _sign_in(acme, issued["token"])
+    forged = await acme.client.post("/ui/dialer/intents", data={"csrf": "x", "number": NUMBER})
+    assert forged.status_code == 403
+    cookie = acme.client.cookies.get("cb_agent")
+    assert cookie and issued["token"] not in cookie  # sealed, not merely signed
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    path = f"/users/{issued['user_id']}/tokens/{issued['id']}"
+    assert (await acme.client.delete(path, headers=headers)).status_code == 204
+    assert (await acme.client.get("/ui/dialer")).status_code == 303
+
+
+async def test_click_to_dial_from_a_crm_page_binds_that_record(acme: UiTenant) -> None:
+    token = await _agent(acme)
+    lead = await _record(acme, "Clicked Lead", "lead")
+    await _record(acme, "Not This One", "contact")
+    csrf = await _sign_in(acme, token)
+    integration = acme.company.integration_id
+    params = {"number": NUMBER, "record": lead["id"], "integration": integration}
+    page = await acme.client.get("/ui/dialer", params=params)
+    assert lead["id"] in page.text
+    made = await acme.client.post(
+        "/ui/dialer/intents",
+        data={"csrf": csrf, "number": NUMBER, "record": lead["id"], "integration": integration},
+    )
+    assert made.status_code == 200, made.text
+    assert "Clicked Lead" in made.text
+    assert "Not This One" not in made.text
