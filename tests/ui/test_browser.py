@@ -24,7 +24,7 @@ T = TypeVar("T")
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     """A running server with one company (SQLite and PostgreSQL)."""
-    running = _in_thread(make_server(database_url, tmp_path))
+    running = in_thread(make_server(database_url, tmp_path))
     running.start()
     try:
         yield running
@@ -45,7 +45,7 @@ def _stored(server: Server) -> dict[str, object]:
     return answer
 
 
-def _in_thread(work: Coroutine[Any, Any, T]) -> T:
+def in_thread(work: Coroutine[Any, Any, T]) -> T:
     """Run ``work`` on its own event loop (Playwright's sync API keeps one in this thread)."""
     with ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, work).result()
@@ -90,7 +90,7 @@ def test_an_admin_signs_in_edits_a_setting_and_signs_out_offline(
         assert stored["creation_policy"] == "missed"
         assert stored["name_template"] == "{default} {phone}"
         assert stored["language"] == "fr"
-        created = _in_thread(_calls_from_unknown_numbers(server))
+        created = in_thread(_calls_from_unknown_numbers(server))
         assert [r["name"] for r in created] == ["Nouveau contact Callbridge +33 6 12 34 56 79"]
 
         page.get_by_role("button", name="Sign out").click()

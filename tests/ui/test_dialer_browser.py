@@ -1,0 +1,97 @@
+"""The agent's dialer in Chromium against a real server: a contact and a lead chosen before a
+call, and the call's log lands on both."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from callbridge.testing.webhooks import call_sequence
+from tests.e2e.e2e_server import Server, make_server, wait_synced
+from tests.ui.browser import chromium, offline_page, screenshot
+from tests.ui.test_browser import in_thread
+
+pytestmark = pytest.mark.slow
+NUMBER = "+14155550134"
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """A running server with one company (SQLite and PostgreSQL)."""
+    running = in_thread(make_server(database_url, tmp_path))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+async def _desk(server: Server) -> tuple[str, list[dict[str, Any]]]:
+    """An agent allowed to choose, and three records matching NUMBER: its token, the records."""
+    async with server.client() as client:
+        team = await client.post(
+            "/teams", json={"name": "Sales", "permissions": ["is_multicrm_sync"]}
+        )
+        body = {"name": "Ann", "email": "ann@acme.test", "team_id": team.json()["id"]}
+        user = (await client.post("/users", json=body)).json()
+        token = (await client.post(f"/users/{user['id']}/tokens")).json()["token"]
+        config = {"select_contact_manually": True, "selection_grace_seconds": 30}
+        await client.patch(
+            f"/integrations/{server.company.integration_id}", json={"config": config}
+        )
+        made = []
+        for name, kind in (("Jane", "contact"), ("Jane bis", "contact"), ("Jane Lead", "lead")):
+            record = {"name": name, "object_type": kind, "phones": ["(415) 555-0134"]}
+            made.append((await client.post(server.records_path, json=record)).json())
+    return str(token), made
+
+
+async def _call_and_count(server: Server, records: list[dict[str, Any]]) -> list[int]:
+    """Send Ann's outgoing call to NUMBER; return each record's number of activities."""
+    async with server.client() as client:
+        events = call_sequence(
+            "ui-pre", "outgoing", NUMBER, answered=True, agent_email="ann@acme.test"
+        )
+        for event in events:
+            assert (await server.send(client, event)).status_code == 200
+        await wait_synced(client, "ui-pre")
+        counts = []
+        for record in records:
+            found = (await client.get(f"{server.records_path}/{record['id']}")).json()
+            counts.append(len(found["activities"]))
+    return counts
+
+
+def test_an_agent_picks_a_contact_and_a_lead_and_the_log_lands_on_both(
+    server: Server, browser: Browser
+) -> None:
+    token, records = in_thread(_desk(server))
+    base = server.url
+    with offline_page(browser, base) as (page, offline):
+        page.goto(f"{base}/ui/dialer")
+        page.get_by_label("Agent token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/ui/dialer")
+        page.get_by_label("Number").fill(NUMBER)
+        page.get_by_role("button", name="Find records").click()
+        expect(page.get_by_text("+3", exact=True)).to_be_visible()
+        page.get_by_label("Jane bis").check()
+        page.get_by_label("Jane Lead").check()
+        page.get_by_role("button", name="Log my next call there").click()
+        expect(page.locator("#result li")).to_have_count(2)
+        expect(page.locator("#result")).to_contain_text("✓ Jane bis (contact)")
+        expect(page.locator("#result")).to_contain_text("✓ Jane Lead (lead)")
+        screenshot(page, "ui-dialer")
+    assert not offline.refused, f"requests left 127.0.0.1: {offline.refused}"
+    assert in_thread(_call_and_count(server, records)) == [0, 1, 1]
