@@ -15,7 +15,7 @@ from tests.ui.ui_client import UiTenant
 NUMBER = "+33612345678"
 
 
-async def _call(runtime: Runtime, tenant: UiTenant, provider_call_id: str) -> str:
+async def synced_call(runtime: Runtime, tenant: UiTenant, provider_call_id: str) -> str:
     """Deliver a missed call from NUMBER, sync it, and return its id."""
     for event in call_sequence(provider_call_id, "incoming", NUMBER, answered=False):
         body, headers = signed(tenant.company.source_secret, event)
@@ -46,7 +46,7 @@ async def _dead_sync(runtime: Runtime, tenant: UiTenant, call_id: str) -> None:
 
 
 async def test_history_and_call_page(ui_runtime: Runtime, acme: UiTenant) -> None:
-    call_id = await _call(ui_runtime, acme, "c-ui-1")
+    call_id = await synced_call(ui_runtime, acme, "c-ui-1")
     await acme.sign_in()
     listed = await acme.client.get("/ui/calls")
     assert listed.status_code == 200
@@ -77,7 +77,7 @@ async def test_history_and_call_page(ui_runtime: Runtime, acme: UiTenant) -> Non
 async def test_a_dead_sync_is_replayed_from_the_calls_page(
     ui_runtime: Runtime, acme: UiTenant
 ) -> None:
-    call_id = await _call(ui_runtime, acme, "c-ui-dead")
+    call_id = await synced_call(ui_runtime, acme, "c-ui-dead")
     await _dead_sync(ui_runtime, acme, call_id)
     csrf = await acme.sign_in()
     page = await acme.client.get(f"/ui/calls/{call_id}")
@@ -92,7 +92,7 @@ async def test_a_dead_sync_is_replayed_from_the_calls_page(
 async def test_another_companys_call_and_job_are_not_found(
     ui_runtime: Runtime, acme: UiTenant, globex: UiTenant
 ) -> None:
-    theirs = await _call(ui_runtime, globex, "c-ui-theirs")
+    theirs = await synced_call(ui_runtime, globex, "c-ui-theirs")
     await _dead_sync(ui_runtime, globex, theirs)
     [dead] = await ui_runtime.queue.dead_letters(company_id=globex.company.company_id)
     csrf = await acme.sign_in()

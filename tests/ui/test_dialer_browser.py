@@ -95,3 +95,46 @@ def test_an_agent_picks_a_contact_and_a_lead_and_the_log_lands_on_both(
         screenshot(page, "ui-dialer")
     assert not offline.refused, f"requests left 127.0.0.1: {offline.refused}"
     assert in_thread(_call_and_count(server, records)) == [0, 1, 1]
+
+
+async def _send(server: Server, events: list[dict[str, Any]]) -> None:
+    async with server.client() as client:
+        for event in events:
+            assert (await server.send(client, event)).status_code == 200
+
+
+async def _synced_counts(server: Server, records: list[dict[str, Any]]) -> list[int]:
+    async with server.client() as client:
+        await wait_synced(client, "ui-live")
+        counts = []
+        for record in records:
+            found = (await client.get(f"{server.records_path}/{record['id']}")).json()
+            counts.append(len(found["activities"]))
+    return counts
+
+
+def test_a_ringing_call_shows_its_matches_live_and_the_agents_pick_gets_the_log(
+    server: Server, browser: Browser
+) -> None:
+    token, records = in_thread(_desk(server))
+    base = server.url
+    ringing, *rest = call_sequence(
+        "ui-live", "incoming", NUMBER, answered=True, agent_email="ann@acme.test"
+    )
+    with offline_page(browser, base) as (page, offline):
+        page.goto(f"{base}/ui/dialer")
+        page.get_by_label("Agent token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/ui/dialer")
+        page.wait_for_selector("#incoming[data-ready]", state="attached")  # the stream is open
+        in_thread(_send(server, [ringing]))
+        incoming = page.locator("#incoming")
+        expect(incoming.locator(".badge")).to_have_text("+3", timeout=15_000)
+        incoming.get_by_label("Object type").select_option("lead")
+        expect(incoming.get_by_label("Jane", exact=True)).to_have_count(0)
+        incoming.get_by_label("Jane Lead").check()
+        incoming.get_by_role("button", name="Log this call there").click()
+        expect(page.locator("#result")).to_contain_text("✓ Jane Lead (lead)")
+    assert not offline.refused, f"requests left 127.0.0.1: {offline.refused}"
+    in_thread(_send(server, rest))
+    assert in_thread(_synced_counts(server, records)) == [0, 0, 1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from callbridge.runtime import Runtime
+from tests.ui.test_calls_ui import synced_call
 from tests.ui.ui_client import UiTenant, csrf_of
 
 NUMBER = "+14155550134"
@@ -113,3 +115,23 @@ async def test_click_to_dial_from_a_crm_page_binds_that_record(acme: UiTenant) -
     assert made.status_code == 200, made.text
     assert "Clicked Lead" in made.text
     assert "Not This One" not in made.text
+
+
+async def test_another_companys_call_is_not_found_in_the_dialer(
+    ui_runtime: Runtime, acme: UiTenant, globex: UiTenant
+) -> None:
+    theirs = await synced_call(ui_runtime, globex, "c-dialer-theirs")
+    issued = await _agent_token(acme)
+    csrf = await _sign_in(acme, issued["token"])
+    shown = await acme.client.get(f"/ui/dialer/calls/{theirs}")
+    assert shown.status_code == 404
+    assert "no call" in shown.text
+    assert "badge" not in shown.text
+    picked = await acme.client.post(
+        f"/ui/dialer/calls/{theirs}/selection",
+        data={"csrf": csrf, "choice": f"{globex.company.integration_id}|x"},
+    )
+    assert picked.status_code == 422
+    assert "no call" in picked.text
+    forged = await acme.client.post(f"/ui/dialer/calls/{theirs}/selection", data={"csrf": "x"})
+    assert forged.status_code == 403
