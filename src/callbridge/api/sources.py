@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy import update
 
 from callbridge.api import source_deliveries
@@ -50,7 +50,7 @@ class SecretRotation(BaseModel):
         "token, Ringover's signature key, …); refused for a generic source, whose new secret "
         "Callbridge generates",
     )
-    keep_previous: bool = Field(
+    keep_previous: StrictBool = Field(
         default=True,
         description="Keep the previous secret working until the next rotation, while the "
         "platform switches; false: only the new secret works from now on",
