@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from callbridge.connectors.local.connector import LocalConnector
+from callbridge.domain.phone import PhoneNumber
+from callbridge.domain.record import CrmRecord
+from callbridge.errors import Transient
 from callbridge.ingest import ingest
 from callbridge.runtime import Runtime
 from callbridge.testing.draining import drain
@@ -45,3 +51,22 @@ async def test_a_stored_call_is_explained_as_its_sync_decided(
     assert foreign.status_code == 404
     missing = await acme.client.get(f"/integrations/{integration}/calls/no-such-call/explain")
     assert missing.status_code == 404 and "no call" in missing.json()["detail"]
+
+
+async def test_a_crm_failing_during_explain_is_a_502_saying_to_try_again(
+    api_runtime: Runtime, acme: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = await _synced_call(api_runtime, acme, "c-crm-down")
+    integration = acme.company.integration_id
+
+    async def down(self: LocalConnector, phone: PhoneNumber) -> list[CrmRecord]:
+        raise Transient("connection reset")
+
+    monkeypatch.setattr(LocalConnector, "find_by_phone", down)
+    stored = await acme.client.get(f"/integrations/{integration}/calls/{page['id']}/explain")
+    events = call_sequence("c-crm-down-2", "incoming", NUMBER, answered=True)
+    dry = await acme.client.post(f"/integrations/{integration}/explain", json={"events": events})
+    for answer in (stored, dry):
+        assert answer.status_code == 502, answer.text
+        assert "connection reset" in answer.json()["detail"]
+        assert "try again" in answer.json()["detail"]

@@ -173,16 +173,19 @@ class ExplainIn(BaseModel):
     events: list[JsonObject] = Field(min_length=1, max_length=100)
 
 
-@router.post("/explain")
+@router.post("/explain", responses=BAD_GATEWAY)
 async def explain(
     integration_id: PathId, body: ExplainIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> Explanation:
     """Say what the matrix would do with this call: scenario, matches and plan; writes nothing."""
     row = await _integration(runtime, who.company_id, integration_id)
-    return await explain_call(runtime, row, body.events)
+    try:
+        return await explain_call(runtime, row, body.events)
+    except ConnectorError as err:
+        raise _unreachable(err) from err
 
 
-@router.get("/calls/{call_id}/explain")
+@router.get("/calls/{call_id}/explain", responses=BAD_GATEWAY)
 async def explain_stored(
     integration_id: PathId, call_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> Explanation:
@@ -192,10 +195,18 @@ async def explain_stored(
     choice count as they do for the sync itself: this is the sync's own decision.
     """
     row = await _integration(runtime, who.company_id, integration_id)
-    explained = await explain_stored_call(runtime, row, call_id)
+    try:
+        explained = await explain_stored_call(runtime, row, call_id)
+    except ConnectorError as err:
+        raise _unreachable(err) from err
     if explained is None:
         raise HTTPException(404, f"no call {call_id} in this company")
     return explained
+
+
+def _unreachable(err: ConnectorError) -> HTTPException:
+    """Answer a CRM that failed while explain searched it or listed its users: 502, try again."""
+    return HTTPException(502, f"the CRM could not be asked about the call ({err}); try again")
 
 
 class LinkIn(BaseModel):
