@@ -65,6 +65,7 @@ def test_every_screen_passes_axe(server: Server) -> None:
             "/ui/integrations",
             "/ui/integrations/new",
             f"/ui/integrations/{server.company.integration_id}",
+            f"/ui/integrations/{server.company.integration_id}/people",
             "/ui/teams",
             *_user_pages(page, base),
             "/ui/calls",

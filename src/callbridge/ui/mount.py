@@ -8,7 +8,17 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from callbridge.ui import agents, auth, calls, dialer, dialer_live, integrations, sources, staff
+from callbridge.ui import (
+    agents,
+    auth,
+    calls,
+    dialer,
+    dialer_live,
+    integrations,
+    people,
+    sources,
+    staff,
+)
 from callbridge.ui.render import page
 from callbridge.ui.session import CsrfRefused, SignInNeeded
 
@@ -17,7 +27,7 @@ STATIC = Path(__file__).parent / "static"
 
 def mount(app: FastAPI) -> FastAPI:
     """Add the UI to ``app`` and return it (the process calls this on the app it serves)."""
-    for module in (auth, integrations, staff, agents, calls, sources, dialer_live, dialer):
+    for module in (auth, integrations, people, staff, agents, calls, sources, dialer_live, dialer):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
