@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from callbridge.api.app import create_app
+from callbridge.runtime import Runtime
+from callbridge.settings import Settings
+from callbridge.ui.mount import mount
 from tests.ui.ui_client import UiTenant, csrf_of
 
 
@@ -80,3 +88,12 @@ async def test_revoking_the_key_signs_its_sessions_out(acme: UiTenant) -> None:
     first = next(k for k in keys if not k["current"])
     assert (await acme.client.delete(f"/api-keys/{first['id']}", headers=other)).status_code == 204
     assert (await acme.client.get("/ui/integrations")).status_code == 303
+
+
+def test_cookies_are_secure_when_the_server_is_public_over_https(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=None, public_url="https://cb.example")
+    client = TestClient(mount(create_app(Runtime.create(settings))))
+    answer = client.get("/ui/sign-in")
+    assert "secure" in answer.headers["set-cookie"].lower()
+    plain = TestClient(mount(create_app(Runtime.create(Settings(data_dir=tmp_path / "p")))))
+    assert "secure" not in plain.get("/ui/sign-in").headers["set-cookie"].lower()

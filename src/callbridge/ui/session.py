@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from callbridge.api.deps import get_runtime
+from callbridge.api.public_url import public_base
 from callbridge.crypto import load_keys
 from callbridge.runtime import Runtime
 from callbridge.storage import accounts
@@ -94,9 +95,18 @@ def cookie_options(request: Request, max_age: int) -> dict[str, Any]:
         "max_age": max_age,
         "httponly": True,
         "samesite": "lax",
-        "secure": request.url.scheme == "https",
+        "secure": _over_https(request),
         "path": "/ui",
     }
+
+
+def _over_https(request: Request) -> bool:
+    """Tell whether the browser reached Callbridge over HTTPS, as webhooks' URLs are computed.
+
+    ``CALLBRIDGE_PUBLIC_URL``, else the request's scheme or a trusted proxy's forwarded one.
+    """
+    settings = get_runtime(request).settings
+    return public_base(request.scope, request.headers, settings).startswith("https://")
 
 
 async def signed_in(request: Request) -> Admin:
