@@ -66,6 +66,7 @@ def test_every_screen_passes_axe(server: Server) -> None:
             "/ui/integrations/new",
             f"/ui/integrations/{server.company.integration_id}",
             f"/ui/integrations/{server.company.integration_id}/people",
+            f"/ui/integrations/{server.company.integration_id}/matrix",
             "/ui/teams",
             *_user_pages(page, base),
             "/ui/calls",

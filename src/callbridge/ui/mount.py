@@ -15,6 +15,7 @@ from callbridge.ui import (
     dialer,
     dialer_live,
     integrations,
+    matrix,
     people,
     sources,
     staff,
@@ -27,7 +28,19 @@ STATIC = Path(__file__).parent / "static"
 
 def mount(app: FastAPI) -> FastAPI:
     """Add the UI to ``app`` and return it (the process calls this on the app it serves)."""
-    for module in (auth, integrations, people, staff, agents, calls, sources, dialer_live, dialer):
+    modules = (
+        auth,
+        integrations,
+        people,
+        matrix,
+        staff,
+        agents,
+        calls,
+        sources,
+        dialer_live,
+        dialer,
+    )
+    for module in modules:
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 
