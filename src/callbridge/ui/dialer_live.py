@@ -46,6 +46,7 @@ async def call_records(request: Request, call_id: PathId, session: AgentDep) -> 
         call_id=call_id,
         found=found,
         kind=kind or "",
+        total=_total(request.query_params.get("total")),
         kinds=[k.value for k in ObjectType],
     )
 
@@ -64,3 +65,8 @@ async def choose(request: Request, call_id: PathId, session: FormAgentDep) -> Re
     except Refused as refused:
         return page(request, "dialer_result.html", csrf=csrf, errors=refused.messages, status=422)
     return page(request, "dialer_result.html", csrf=csrf, selected=made)
+
+
+def _total(value: str | None) -> int | None:
+    """Return the unfiltered count the page carried over a filter (shown in the "+N" badge)."""
+    return int(value) if value and value.isdigit() and len(value) < 6 else None
