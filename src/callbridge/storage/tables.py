@@ -174,6 +174,8 @@ calls = Table(
     Column("updated_at", UTC_TIME, nullable=False),
     UniqueConstraint("source_id", "provider_call_id"),
     Index("ix_calls_company_started", "company_id", "started_at"),
+    # The call history's order (newest first, then id): a page reads 50 rows, not all of them.
+    Index("ix_calls_company_created", "company_id", "created_at", "id"),
 )
 
 call_syncs = Table(
