@@ -13,11 +13,23 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bench import bottlecrm, hubspot, ingest, latency, limiter, lookup, selection, throughput
+from bench import (
+    bottlecrm,
+    hubspot,
+    ingest,
+    ingest_providers,
+    latency,
+    limiter,
+    lookup,
+    selection,
+    throughput,
+    ui,
+)
 from bench.harness import git_commit, machine, today
 
 BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, str]]] = {
     "ingest": ingest.run,
+    "ingest-providers": ingest_providers.run,
     "latency": latency.run,
     "lookup": lookup.run,
     "bottlecrm": bottlecrm.run,
@@ -25,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, str]]] = {
     "limiter": limiter.run,
     "selection": selection.run,
     "throughput": throughput.run,
+    "ui": ui.run,
 }
 RESULTS = Path(__file__).with_name("RESULTS.md")
 _HEADER = """# Benchmark results
