@@ -37,12 +37,23 @@ The tree::
     └── DemoError                  tools/demo: the server refused a request the demo
                                    needs; ``callbridge demo`` prints it and exits with status 1
 
-Outside the tree, never seen by a user of the service:
+Outside the tree, signals caught in the module that raises them or by one handler beside it,
+each turned there into the answer the user sees:
 
 - ``storage/units.py: _Busy(Exception)`` — private signal that SQLite's write lock is taken;
   caught in the same module, which waits and retries.
 - ``testing/bottlecrm_server.py: BottleCrmUnavailable(RuntimeError)`` — the test harness cannot
   start a real BottleCRM; it fails the test run, never skips it.
+- ``api/integration_lifecycle.py: SyncRunning(Exception)`` — a sync of the integration runs;
+  the delete route (and the CLI) answer 409 saying to disable first and delete again.
+- ``ui/session.py: SignInNeeded(Exception)`` — no valid admin session; the UI answers with its
+  sign-in page.
+- ``ui/session.py: CsrfRefused(Exception)`` — a form posted without its session's token; the UI
+  answers 403 with a page saying to reload the form.
+- ``ui/dialer.py: AgentSignInNeeded(Exception)`` — no valid agent session; the dialer answers with
+  its sign-in page.
+- ``ui/forms.py: Refused(Exception)`` — the API refused what a form asked; the page is shown again
+  with the API's messages beside the fields.
 """
 
 from __future__ import annotations
