@@ -60,14 +60,17 @@ def _command() -> str:
 
 
 def _show(created: CreatedCompany, base_url: str, title: str) -> None:
-    console.print(f"[bold green]{title}[/]")
-    console.print(f"  API key (shown once):      [bold]{created.api_key}[/]")
+    # highlight=False where a secret is printed: rich would colour a run like "-42-" inside it
+    # on a terminal and split the key a user copies.
+    console.print(f"[bold green]{title}[/]", highlight=False)
+    console.print(f"  API key (shown once):      [bold]{created.api_key}[/]", highlight=False)
     console.print(f"  Webhook URL:               {base_url}/webhooks/generic/{created.source_id}")
-    console.print(f"  Webhook secret (shown once): {created.source_secret}")
+    console.print(f"  Webhook secret (shown once): {created.source_secret}", highlight=False)
     console.print(f"  Local CRM integration:     {created.integration_id}")
     console.print(
         f"  Try it: {_command()} demo --url {base_url} --api-key {created.api_key} "
-        f"--source {created.source_id} --secret {created.source_secret}"
+        f"--source {created.source_id} --secret {created.source_secret}",
+        highlight=False,
     )
 
 
@@ -267,7 +270,7 @@ def key_create(
 
     found, issued = _with_runtime(issue)
     console.print(f"[bold green]Issued API key {name!r} for {found['name']} ({found['id']}).[/]")
-    console.print(f"  API key (shown once): [bold]{issued.key}[/]")
+    console.print(f"  API key (shown once): [bold]{issued.key}[/]", highlight=False)
     console.print(f"  Key id: {issued.id} (revoke with: {_command()} company key revoke …)")
 
 

@@ -55,10 +55,10 @@ def vendor_secret(provider: str, given: str | None) -> str | None:
 def show_opened(console: Console, opened: OpenedCompany, base_url: str, command: str) -> None:
     """Print what ``company create`` made: the key and secret once, what to paste where."""
     shown = setup(opened.provider, opened.source_id, base_url)
-    console.print(f"  API key (shown once):      [bold]{opened.api_key}[/]")
+    console.print(f"  API key (shown once):      [bold]{opened.api_key}[/]", highlight=False)
     console.print(f"  Webhook URL:               {shown.webhook_url}")
     if opened.provider == "generic":
-        console.print(f"  Webhook secret (shown once): {opened.source_secret}")
+        console.print(f"  Webhook secret (shown once): {opened.source_secret}", highlight=False)
     else:
         console.print(f"  Webhook secret:            as given ({secret_name(opened.provider)})")
     console.print(f"  Setup ({shown.docs}):")
