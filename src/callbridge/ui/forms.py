@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
@@ -13,6 +13,8 @@ from callbridge.web.refusals import field_errors
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+#: What a screen answers: a response, or a coroutine rendering one.
+Answer = Response | Awaitable[Response]
 
 
 class Refused(Exception):
@@ -69,3 +71,25 @@ async def through_api(call: Awaitable[T]) -> T:
         detail = err.detail
         messages = _messages(detail) if isinstance(detail, list) else [str(detail)]
         raise Refused(messages, err.status_code) from err
+
+
+async def _answered(answer: Answer) -> Response:
+    return answer if isinstance(answer, Response) else await answer
+
+
+async def submit(
+    request: Request,
+    kind: type[M],
+    values: Callable[[FormData], dict[str, Any]],
+    act: Callable[[M], Awaitable[T]],
+    *,
+    refused: Callable[[Refused, FormData], Answer],
+    done: Callable[[T], Answer],
+) -> Response:
+    """Build ``kind`` from the posted form, ``act``; answer ``done``, or ``refused`` if refused."""
+    form = await posted(request)
+    try:
+        result = await through_api(act(model(kind, values(form))))
+    except Refused as err:
+        return await _answered(refused(err, form))
+    return await _answered(done(result))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import phonenumbers
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
 from callbridge.api import integrations as api
 from callbridge.api import staff as staff_api
@@ -16,7 +18,7 @@ from callbridge.api.integrations import IntegrationCreate, IntegrationSettings
 from callbridge.connectors.registry import connectors
 from callbridge.domain.phone import parse_e164
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
-from callbridge.ui.forms import Refused, credentials_of, model, posted, text, through_api
+from callbridge.ui.forms import Answer, Refused, credentials_of, submit, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -28,6 +30,9 @@ TEMPLATE_LENGTH = 200
 #: The integration option letting agents choose records (docs/selection.md), in its config.
 MANUAL = "select_contact_manually"
 MULTICRM = "is_multicrm_sync"
+#: The fields of the form connecting a CRM, and of the settings form, as the API names them.
+NEW_FIELDS = ("connector", "name", "language", "default_region")
+SETTINGS_FIELDS = ("name", "creation_policy", "name_template", "language", "default_region")
 
 
 @router.get("")
@@ -68,21 +73,27 @@ def _new_page(
     )
 
 
-@router.post("/new")
-async def create(request: Request, admin: FormAdminDep) -> Response:
-    """Connect a CRM through the API's own model and route (credentials tested first)."""
-    form = await posted(request)
-    values = {k: text(form, k) for k in ("connector", "name", "language", "default_region")}
+def _create_values(form: FormData) -> dict[str, Any]:
+    values = {k: text(form, k) for k in NEW_FIELDS}
     body: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
     if credentials_of(form):
         body["credentials"] = credentials_of(form)
-    try:
-        made = await through_api(
-            api.create(model(IntegrationCreate, body), admin.principal, get_runtime(request))
-        )
-    except Refused as refused:
-        return _new_page(request, admin, {k: v or "" for k, v in values.items()}, refused.messages)
-    return RedirectResponse(f"/ui/integrations/{made.id}?saved=1", status_code=303)
+    return body
+
+
+@router.post("/new")
+async def create(request: Request, admin: FormAdminDep) -> Response:
+    """Connect a CRM through the API's own model and route (credentials tested first)."""
+    return await submit(
+        request,
+        IntegrationCreate,
+        _create_values,
+        lambda body: api.create(body, admin.principal, get_runtime(request)),
+        refused=lambda refused, form: _new_page(
+            request, admin, {k: text(form, k) or "" for k in NEW_FIELDS}, refused.messages
+        ),
+        done=lambda made: RedirectResponse(f"/ui/integrations/{made.id}?saved=1", status_code=303),
+    )
 
 
 @router.get("/{integration_id}")
@@ -137,35 +148,42 @@ async def _edit_page(
     )
 
 
+def _settings_values(form: FormData) -> dict[str, Any]:
+    return {k: text(form, k) for k in SETTINGS_FIELDS}
+
+
+def _settings_body(found: IntegrationShown, form: FormData) -> dict[str, Any]:
+    values = _settings_values(form)
+    body = {k: v for k, v in values.items() if v is not None or k == "name_template"}
+    if credentials_of(form):
+        body["credentials"] = credentials_of(form)
+    if "manual_offered" in form and (MANUAL in form) != (found.config.get(MANUAL) is True):
+        body["config"] = {**found.config, MANUAL: MANUAL in form}
+    return body
+
+
 @router.post("/{integration_id}")
 async def save(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
     """Save the settings through the API's own model and route: its rules, its refusals."""
     found = await _one(request, integration_id, admin)
     if isinstance(found, Response):
         return found
-    form = await posted(request)
-    values: dict[str, Any] = {
-        "name": text(form, "name"),
-        "creation_policy": text(form, "creation_policy"),
-        "name_template": text(form, "name_template"),
-        "language": text(form, "language"),
-        "default_region": text(form, "default_region"),
-    }
-    body = {k: v for k, v in values.items() if v is not None or k == "name_template"}
-    if credentials_of(form):
-        body["credentials"] = credentials_of(form)
-    if "manual_offered" in form and (MANUAL in form) != (found.config.get(MANUAL) is True):
-        body["config"] = {**found.config, MANUAL: MANUAL in form}
-    try:
-        settings = model(IntegrationSettings, body)
-        await through_api(
-            api.change(integration_id, settings, admin.principal, get_runtime(request))
-        )
-    except Refused as refused:
-        shown: dict[str, Any] = {k: v or "" for k, v in values.items()}
+
+    def refused(refused: Refused, form: FormData) -> Answer:
+        shown: dict[str, Any] = {k: v or "" for k, v in _settings_values(form).items()}
         shown["manual"] = MANUAL in form
-        return await _edit_page(request, admin, found, errors=refused.messages, values=shown)
-    return RedirectResponse(f"/ui/integrations/{integration_id}?saved=1", status_code=303)
+        return _edit_page(request, admin, found, errors=refused.messages, values=shown)
+
+    return await submit(
+        request,
+        IntegrationSettings,
+        functools.partial(_settings_body, found),
+        lambda body: api.change(integration_id, body, admin.principal, get_runtime(request)),
+        refused=refused,
+        done=lambda _shown: RedirectResponse(
+            f"/ui/integrations/{integration_id}?saved=1", status_code=303
+        ),
+    )
 
 
 @router.post("/{integration_id}/resume")

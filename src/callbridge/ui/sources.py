@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from starlette.datastructures import FormData
 
 from callbridge.api import source_deliveries as deliveries_api
 from callbridge.api import sources as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.sources import SecretRotation
-from callbridge.ui.forms import Refused, model, posted, text, through_api
+from callbridge.ui.forms import Answer, Refused, submit, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -54,19 +55,28 @@ async def source_page(request: Request, source_id: PathId, admin: AdminDep) -> R
     return await _source_page(request, admin, source_id)
 
 
-@router.post("/{source_id}/secret")
-async def rotate(request: Request, source_id: PathId, admin: FormAdminDep) -> Response:
-    """Rotate the source's secret through the API's route; a generated one is shown once."""
-    form = await posted(request)
+def _rotation(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {"keep_previous": "keep_previous" in form}
     if text(form, "secret") is not None:
         values["secret"] = text(form, "secret")
+    return values
+
+
+@router.post("/{source_id}/secret")
+async def rotate(request: Request, source_id: PathId, admin: FormAdminDep) -> Response:
+    """Rotate the source's secret through the API's route; a generated one is shown once."""
     runtime = get_runtime(request)
-    try:
-        body = model(SecretRotation, values)
-        rotated = await through_api(api.rotate_secret(source_id, admin.principal, runtime, body))
-    except Refused as refused:
+
+    def refused(refused: Refused, _form: FormData) -> Answer:
         if refused.status == 404:
             return page(request, "not_found.html", admin, status=404, message=refused)
-        return await _source_page(request, admin, source_id, 422, errors=refused.messages)
-    return await _source_page(request, admin, source_id, rotated=rotated)
+        return _source_page(request, admin, source_id, 422, errors=refused.messages)
+
+    return await submit(
+        request,
+        SecretRotation,
+        _rotation,
+        lambda body: api.rotate_secret(source_id, admin.principal, runtime, body),
+        refused=refused,
+        done=lambda rotated: _source_page(request, admin, source_id, rotated=rotated),
+    )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
+from starlette.datastructures import FormData
 
 from callbridge.api import staff as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.staff import TeamIn, TeamPatch, UserIn, UserPatch
-from callbridge.ui.forms import Refused, model, posted, text, through_api
+from callbridge.runtime import Runtime
+from callbridge.storage.accounts import Principal
+from callbridge.ui.forms import Refused, submit, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -19,6 +24,7 @@ from callbridge.web.fields import PathId
 router = APIRouter(prefix="/ui", include_in_schema=False)
 SCREEN = "/ui/teams"
 MULTICRM = "is_multicrm_sync"
+M = TypeVar("M", bound=BaseModel)
 
 
 async def _screen(request: Request, admin: Admin, errors: list[str], status: int) -> Response:
@@ -50,7 +56,11 @@ async def _apply(request: Request, admin: Admin, change: Awaitable[Any]) -> Resp
     try:
         await through_api(change)
     except Refused as refused:
-        return await _screen(request, admin, refused.messages, refused.status)
+        return await _refused(request, admin, refused)
+    return _done()
+
+
+def _done() -> Response:
     return RedirectResponse(f"{SCREEN}?done=1", status_code=303)
 
 
@@ -58,35 +68,62 @@ def _refused(request: Request, admin: Admin, refused: Refused) -> Awaitable[Resp
     return _screen(request, admin, refused.messages, refused.status)
 
 
-@router.post("/teams")
-async def create_team(request: Request, admin: FormAdminDep) -> Response:
-    """Create a team, as POST /teams does."""
-    form = await posted(request)
-    try:
-        body = model(TeamIn, {"name": text(form, "name")})
-    except Refused as refused:
-        return await _refused(request, admin, refused)
-    return await _apply(
-        request, admin, api.create_team(body, admin.principal, get_runtime(request))
+def _submit(
+    request: Request,
+    admin: Admin,
+    kind: type[M],
+    values: Callable[[FormData], dict[str, Any]],
+    act: Callable[[M, Principal, Runtime], Awaitable[Any]],
+) -> Awaitable[Response]:
+    """Build ``kind`` from the form, run the API's ``act``; back to the screen either way."""
+    return submit(
+        request,
+        kind,
+        values,
+        lambda body: act(body, admin.principal, get_runtime(request)),
+        refused=lambda refused, _form: _refused(request, admin, refused),
+        done=lambda _result: _done(),
     )
 
 
-@router.post("/teams/{team_id}")
-async def change_team(request: Request, team_id: PathId, admin: FormAdminDep) -> Response:
-    """Rename a team, or grant (``grant=1``) or revoke (``grant=0``) is_multicrm_sync."""
-    form = await posted(request)
+def _new_team_values(form: FormData) -> dict[str, Any]:
+    return {"name": text(form, "name")}
+
+
+def _team_values(form: FormData) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if text(form, "name") is not None:
         values["name"] = text(form, "name")
     if text(form, "grant") in ("0", "1"):
         values[MULTICRM] = text(form, "grant") == "1"
-    try:
-        body = model(TeamPatch, values)
-    except Refused as refused:
-        return await _refused(request, admin, refused)
-    return await _apply(
-        request, admin, api.change_team(team_id, body, admin.principal, get_runtime(request))
-    )
+    return values
+
+
+def _new_user_values(form: FormData) -> dict[str, Any]:
+    values = {k: text(form, k) for k in ("name", "email", "role", "team_id")}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _user_values(form: FormData) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if text(form, "name") is not None:
+        values["name"] = text(form, "name")
+    if "team_id" in form:
+        values["team_id"] = text(form, "team_id")
+    return values
+
+
+@router.post("/teams")
+async def create_team(request: Request, admin: FormAdminDep) -> Response:
+    """Create a team, as POST /teams does."""
+    return await _submit(request, admin, TeamIn, _new_team_values, api.create_team)
+
+
+@router.post("/teams/{team_id}")
+async def change_team(request: Request, team_id: PathId, admin: FormAdminDep) -> Response:
+    """Rename a team, or grant (``grant=1``) or revoke (``grant=0``) is_multicrm_sync."""
+    act = functools.partial(api.change_team, team_id)
+    return await _submit(request, admin, TeamPatch, _team_values, act)
 
 
 @router.post("/teams/{team_id}/delete")
@@ -100,33 +137,14 @@ async def delete_team(request: Request, team_id: PathId, admin: FormAdminDep) ->
 @router.post("/users")
 async def create_user(request: Request, admin: FormAdminDep) -> Response:
     """Create an employee, as POST /users does."""
-    form = await posted(request)
-    values = {k: text(form, k) for k in ("name", "email", "role", "team_id")}
-    try:
-        body = model(UserIn, {k: v for k, v in values.items() if v is not None})
-    except Refused as refused:
-        return await _refused(request, admin, refused)
-    return await _apply(
-        request, admin, api.create_user(body, admin.principal, get_runtime(request))
-    )
+    return await _submit(request, admin, UserIn, _new_user_values, api.create_user)
 
 
 @router.post("/users/{user_id}")
 async def change_user(request: Request, user_id: PathId, admin: FormAdminDep) -> Response:
     """Rename an employee or move them to another team (empty: no team)."""
-    form = await posted(request)
-    values: dict[str, Any] = {}
-    if text(form, "name") is not None:
-        values["name"] = text(form, "name")
-    if "team_id" in form:
-        values["team_id"] = text(form, "team_id")
-    try:
-        body = model(UserPatch, values)
-    except Refused as refused:
-        return await _refused(request, admin, refused)
-    return await _apply(
-        request, admin, api.change_user(user_id, body, admin.principal, get_runtime(request))
-    )
+    act = functools.partial(api.change_user, user_id)
+    return await _submit(request, admin, UserPatch, _user_values, act)
 
 
 @router.post("/users/{user_id}/delete")
