@@ -108,6 +108,29 @@ async def test_grouped_units_share_a_commit_and_keep_their_own_errors(
     assert await queue.pending_count() == 20
 
 
+async def test_a_unit_failing_after_its_writes_leaves_none_of_them_in_its_group(
+    database: tuple[AsyncEngine, JobQueue],
+) -> None:
+    """A grouped unit that raises after inserting keeps none of its rows; the others keep theirs."""
+    engine, queue = database
+
+    def store(index: int, db: Connection) -> tuple[int, list[NewJob]]:
+        db.execute(insert(companies), _company(f"c{index}"))
+        db.execute(insert(companies), _company(f"d{index}"))
+        if index % 3 == 0:
+            raise RuntimeError(f"unit {index} fails after its inserts")
+        return index, [NewJob("fold", {"company": f"c{index}"})]
+
+    async def submit(index: int) -> int:
+        return await units.write_with_jobs(engine, queue, lambda db: store(index, db))
+
+    outcomes = await asyncio.gather(*(submit(i) for i in range(30)), return_exceptions=True)
+    kept = [i for i in range(30) if i % 3]
+    assert [o for o in outcomes if not isinstance(o, Exception)] == kept
+    assert await units.read(engine, _count) == 2 * len(kept)
+    assert await queue.pending_count() == len(kept)
+
+
 async def test_a_worker_write_waits_in_a_thread_while_another_process_holds_the_lock(
     sqlite_url: str,
 ) -> None:

@@ -253,12 +253,27 @@ def _in_group(twin: Engine, works: list[Callable[[Connection], Any]]) -> list[tu
     outcomes: list[tuple[bool, Any]] = []
     with _transaction(twin) as conn:
         for work in works:
-            try:
-                with conn.begin_nested():
-                    outcomes.append((True, work(conn)))
-            except Exception as error:
-                outcomes.append((False, error))
+            outcomes.append(_in_savepoint(conn, work))
     return outcomes
+
+
+def _in_savepoint(conn: Connection, work: Callable[[Connection], Any]) -> tuple[bool, Any]:
+    """Run one unit of a group in its own savepoint; undo only its rows if it fails.
+
+    The savepoint is set on the sqlite3 connection itself: through SQLAlchemy each ``SAVEPOINT``
+    and ``RELEASE`` cost a statement's Python (~40 µs, a quarter of a call's statements), here a
+    few µs. The connection is in autocommit mode (``tune_sqlite``), so sqlite3 adds nothing.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("SAVEPOINT unit")
+    try:
+        outcome: tuple[bool, Any] = (True, work(conn))
+    except Exception as error:
+        raw.execute("ROLLBACK TO unit")
+        outcome = (False, error)
+    raw.execute("RELEASE unit")
+    return outcome
 
 
 _GROUPS: weakref.WeakKeyDictionary[Engine, dict[int, GroupCommit]] = weakref.WeakKeyDictionary()
