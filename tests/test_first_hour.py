@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from callbridge.service import cli
+from callbridge.service import cli, terminal
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -33,7 +33,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
     """Run ``callbridge serve`` up to the web server (not started) and return its output."""
     output = io.StringIO()
-    monkeypatch.setattr(cli, "console", Console(file=output, force_terminal=True, width=300))
+    monkeypatch.setattr(terminal, "console", Console(file=output, force_terminal=True, width=300))
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
     result = CliRunner().invoke(cli.app, ["serve", *args])
     assert result.exit_code == 0, result.output
@@ -60,7 +60,7 @@ def test_company_create_prints_the_url_serve_answers_on(port: int) -> None:
                 monkeypatch.delenv(name)
         _serve(monkeypatch, "--port", str(port))
         output = io.StringIO()
-        monkeypatch.setattr(cli, "console", Console(file=output, width=300))
+        monkeypatch.setattr(terminal, "console", Console(file=output, width=300))
         result = CliRunner().invoke(cli.app, ["company", "create", "ACME"])
         assert result.exit_code == 0, result.output
         urls = re.findall(r"https?://[^/\s]+/webhooks/generic/", output.getvalue())
@@ -74,7 +74,7 @@ def test_the_public_url_wins_over_the_noted_one(
     _serve(monkeypatch, "--port", "9123")
     monkeypatch.setenv("CALLBRIDGE_PUBLIC_URL", "https://calls.example.com")
     output = io.StringIO()
-    monkeypatch.setattr(cli, "console", Console(file=output, width=300))
+    monkeypatch.setattr(terminal, "console", Console(file=output, width=300))
     assert CliRunner().invoke(cli.app, ["company", "create", "ACME"]).exit_code == 0
     assert "https://calls.example.com/webhooks/generic/" in output.getvalue()
 

@@ -26,6 +26,7 @@ from typer.testing import CliRunner, Result
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service import cli
+from callbridge.service import terminal as cli_terminal
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
 from callbridge.storage import accounts
@@ -75,7 +76,9 @@ async def _owner(settings: Settings, raw: str) -> str | None:
 def _serve(monkeypatch: pytest.MonkeyPatch, terminal: bool) -> str:
     """Run ``callbridge serve`` up to the web server (not started) and return its output."""
     output = io.StringIO()
-    monkeypatch.setattr(cli, "console", Console(file=output, force_terminal=terminal, width=300))
+    monkeypatch.setattr(
+        cli_terminal, "console", Console(file=output, force_terminal=terminal, width=300)
+    )
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
     result = run("serve")
     assert result.exit_code == 0, result.output

@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from callbridge.api.integration_lifecycle import SyncRunning, remove, switch
 from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
-from callbridge.runtime.schema import upgrade
+from callbridge.service import terminal
 from callbridge.service.bootstrap import find_company
-from callbridge.settings import Settings
 from callbridge.storage import integrations as repo
 from callbridge.storage.integrations import IntegrationRow
 
 integration = typer.Typer(help="A company's integrations (CRMs): list, disable, enable, delete.")
-console = Console(soft_wrap=True)
-T = TypeVar("T")
 Company = Annotated[str, typer.Argument(metavar="COMPANY", help="Company id or name")]
 Integration = Annotated[str, typer.Argument(metavar="INTEGRATION", help="Integration id")]
-
-
-def _run(work: Callable[[Runtime], Awaitable[T]]) -> T:
-    """Run ``work`` on the migrated database; a NotFound is printed and exits with 1."""
-    settings = Settings()
-
-    async def main() -> T:
-        runtime = Runtime.create(settings)
-        await upgrade(settings.resolved_database_url())
-        try:
-            return await work(runtime)
-        finally:
-            await runtime.close()
-
-    try:
-        return asyncio.run(main())
-    except NotFound as err:
-        console.print(f"[red]{err}[/]")
-        raise typer.Exit(1) from err
 
 
 async def _company_integrations(runtime: Runtime, company_ref: str) -> list[IntegrationRow]:
@@ -60,11 +35,13 @@ async def _one(runtime: Runtime, company_ref: str, integration_id: str) -> Integ
 @integration.command("list")
 def integration_list(company_ref: Company) -> None:
     """List a company's integrations: id, connector, status, name."""
-    rows = _run(lambda runtime: _company_integrations(runtime, company_ref))
+    rows = terminal.with_runtime(lambda runtime: _company_integrations(runtime, company_ref))
     for row in rows:
-        console.print(f"{row['id']}  {row['connector']:<10} {row['status']:<8}  {row['name']}")
+        terminal.console.print(
+            f"{row['id']}  {row['connector']:<10} {row['status']:<8}  {row['name']}"
+        )
     if not rows:
-        console.print("no integration")
+        terminal.console.print("no integration")
 
 
 def _switch(company_ref: str, integration_id: str, *, on: bool) -> None:
@@ -74,7 +51,7 @@ def _switch(company_ref: str, integration_id: str, *, on: bool) -> None:
         return "now" if changed else "already"
 
     word = "enabled" if on else "disabled"
-    console.print(f"Integration {integration_id} is {_run(work)} {word}.")
+    terminal.console.print(f"Integration {integration_id} is {terminal.with_runtime(work)} {word}.")
 
 
 @integration.command("disable")
@@ -98,10 +75,10 @@ def integration_delete(company_ref: Company, integration_id: Integration) -> Non
         return await remove(runtime, row["company_id"], integration_id)
 
     try:
-        removed = _run(work) or {}
+        removed = terminal.with_runtime(work) or {}
     except SyncRunning as err:
         how = f"callbridge integration disable {company_ref} {integration_id}"
-        console.print(err.advice(how), style="red", markup=False)
+        terminal.console.print(err.advice(how), style="red", markup=False)
         raise typer.Exit(1) from err
     counts = ", ".join(f"{table} {count}" for table, count in sorted(removed.items()))
-    console.print(f"Deleted integration {integration_id} ({counts or 'nothing else'}).")
+    terminal.console.print(f"Deleted integration {integration_id} ({counts or 'nothing else'}).")

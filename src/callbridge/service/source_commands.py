@@ -5,7 +5,7 @@ Secrets go to the terminal through the console, once, never to a logger.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -16,6 +16,7 @@ from callbridge.api.source_setup import secret_name, setup
 from callbridge.api.sources import VendorSourceIn
 from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
+from callbridge.service import terminal
 from callbridge.service.bootstrap import OpenedCompany
 from callbridge.storage import accounts
 from callbridge.storage.deliveries import events_of, recent
@@ -75,6 +76,19 @@ def show_opened(console: Console, opened: OpenedCompany, base_url: str, command:
             f"  Try it: {command} demo --url {base_url} --api-key {opened.api_key} "
             f"--source {opened.source_id} --secret {opened.source_secret}"
         )
+
+
+@source.command("deliveries")
+def source_deliveries(
+    source_id: Annotated[str, typer.Argument(help="The source's id")],
+    limit: Annotated[int, typer.Option(min=1, max=500, help="How many, newest first")] = 20,
+) -> None:
+    """Show a source's newest deliveries: accepted, ignored and refused, with the reason."""
+    rows = terminal.with_runtime(lambda runtime: deliveries(runtime, source_id, limit))
+    for row in rows:
+        terminal.console.print(delivery_line(row), markup=False)
+    if not rows:
+        terminal.console.print("no delivery yet")
 
 
 async def deliveries(runtime: Runtime, source_id: str, limit: int) -> list[dict[str, Any]]:
