@@ -59,6 +59,26 @@ CONTRACTS = {
 UNKNOWN = Contract(JSON, "see its docs page", "see its docs page")
 
 _OBJECT = {"type": "object", "description": "The call, as the platform documents it"}
+_TOKEN = {"type": "string", "description": "The webhook's token"}
+
+
+def _envelope(title: str, event: str, timestamp: str, **fields: Any) -> dict[str, Any]:
+    """Return the schema of a vendor's envelope: resource, event, timestamp, ``fields``, data."""
+    properties = {
+        "resource": {"type": "string", "example": "call"},
+        "event": {"type": "string", "example": event},
+        "timestamp": {"type": timestamp, "description": "UNIX seconds"},
+        **fields,
+        "data": _OBJECT,
+    }
+    return {
+        "title": title,
+        "type": "object",
+        "required": list(properties),
+        "properties": properties,
+    }
+
+
 BODIES: dict[str, list[dict[str, Any]]] = {
     "generic": [
         {"$ref": REF.format(model="GenericEvent")},
@@ -69,33 +89,8 @@ BODIES: dict[str, list[dict[str, Any]]] = {
             "maxItems": 100,
         },
     ],
-    "aircall": [
-        {
-            "title": "Aircall webhook",
-            "type": "object",
-            "required": ["resource", "event", "timestamp", "token", "data"],
-            "properties": {
-                "resource": {"type": "string", "example": "call"},
-                "event": {"type": "string", "example": "call.ended"},
-                "timestamp": {"type": "integer", "description": "UNIX seconds"},
-                "token": {"type": "string", "description": "The webhook's token"},
-                "data": _OBJECT,
-            },
-        }
-    ],
-    "ringover": [
-        {
-            "title": "Ringover webhook",
-            "type": "object",
-            "required": ["resource", "event", "timestamp", "data"],
-            "properties": {
-                "resource": {"type": "string", "example": "call"},
-                "event": {"type": "string", "example": "hangup"},
-                "timestamp": {"type": "number", "description": "UNIX seconds"},
-                "data": _OBJECT,
-            },
-        }
-    ],
+    "aircall": [_envelope("Aircall webhook", "call.ended", "integer", token=_TOKEN)],
+    "ringover": [_envelope("Ringover webhook", "hangup", "number")],
     "3cx": [
         {
             "title": "3CX call journal",
