@@ -115,8 +115,7 @@ async def disable(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> IntegrationShown:
     """Stop syncing calls to the integration; its queued syncs end as skipped."""
-    await switch(runtime, who.company_id, integration_id, on=False)
-    return await show(runtime, who.company_id, integration_id)
+    return await _switched(runtime, who.company_id, integration_id, on=False)
 
 
 @router.post("/integrations/{integration_id}/enable", responses=NOT_FOUND)
@@ -124,8 +123,15 @@ async def enable(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> IntegrationShown:
     """Sync calls to a disabled integration again, from the next call that ends."""
-    await switch(runtime, who.company_id, integration_id, on=True)
-    return await show(runtime, who.company_id, integration_id)
+    return await _switched(runtime, who.company_id, integration_id, on=True)
+
+
+async def _switched(
+    runtime: Runtime, company_id: str, integration_id: str, *, on: bool
+) -> IntegrationShown:
+    """Switch the integration on or off; return it as it now is."""
+    await switch(runtime, company_id, integration_id, on=on)
+    return await show(runtime, company_id, integration_id)
 
 
 @router.delete("/integrations/{integration_id}", responses={**NOT_FOUND, **CONFLICT})
