@@ -9,6 +9,8 @@ from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from callbridge.ui.render import page
+from callbridge.ui.session import Admin
 from callbridge.web.refusals import field_errors
 
 T = TypeVar("T")
@@ -93,3 +95,16 @@ async def submit(
     except Refused as err:
         return await _answered(refused(err, form))
     return await _answered(done(result))
+
+
+def or_not_found(
+    request: Request, admin: Admin, on_form: Callable[[list[str]], Answer]
+) -> Callable[[Refused, FormData], Answer]:
+    """Answer a refusal with the 404 page if the thing is not the company's, else ``on_form``."""
+
+    def refused(refused: Refused, _form: FormData) -> Answer:
+        if refused.status == 404:
+            return page(request, "not_found.html", admin, status=404, message=refused)
+        return on_form(refused.messages)
+
+    return refused

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import FormData
 
 from callbridge.api import integrations as integrations_api
 from callbridge.api import matrix as api
 from callbridge.api import staff as staff_api
 from callbridge.api.deps import get_runtime
 from callbridge.api.matrix import LinkIn
-from callbridge.ui.forms import Answer, Refused, submit, text, through_api
+from callbridge.ui.forms import Refused, or_not_found, submit, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -56,18 +55,14 @@ async def set_link(
 ) -> Response:
     """Map an employee to a CRM user by hand, through the API's route (it checks the CRM)."""
     runtime = get_runtime(request)
-
-    def refused(refused: Refused, _form: FormData) -> Answer:
-        if refused.status == 404:
-            return page(request, "not_found.html", admin, status=404, message=refused)
-        return _people_page(request, admin, integration_id, refused.messages, 422)
-
     return await submit(
         request,
         LinkIn,
         lambda form: {"crm_user_id": text(form, "crm_user_id")},
         lambda body: api.set_link(integration_id, user_id, body, admin.principal, runtime),
-        refused=refused,
+        refused=or_not_found(
+            request, admin, lambda errors: _people_page(request, admin, integration_id, errors, 422)
+        ),
         done=lambda _link: RedirectResponse(
             f"/ui/integrations/{integration_id}/people?done=1", status_code=303
         ),

@@ -11,7 +11,7 @@ from callbridge.api import source_deliveries as deliveries_api
 from callbridge.api import sources as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.sources import SecretRotation
-from callbridge.ui.forms import Answer, Refused, submit, text, through_api
+from callbridge.ui.forms import Refused, or_not_found, submit, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -66,17 +66,15 @@ def _rotation(form: FormData) -> dict[str, Any]:
 async def rotate(request: Request, source_id: PathId, admin: FormAdminDep) -> Response:
     """Rotate the source's secret through the API's route; a generated one is shown once."""
     runtime = get_runtime(request)
-
-    def refused(refused: Refused, _form: FormData) -> Answer:
-        if refused.status == 404:
-            return page(request, "not_found.html", admin, status=404, message=refused)
-        return _source_page(request, admin, source_id, 422, errors=refused.messages)
-
     return await submit(
         request,
         SecretRotation,
         _rotation,
         lambda body: api.rotate_secret(source_id, admin.principal, runtime, body),
-        refused=refused,
+        refused=or_not_found(
+            request,
+            admin,
+            lambda errors: _source_page(request, admin, source_id, 422, errors=errors),
+        ),
         done=lambda rotated: _source_page(request, admin, source_id, rotated=rotated),
     )
