@@ -233,7 +233,9 @@ class EgressTransport(httpx.AsyncHTTPTransport):
     """httpx's transport, checking each request's URL and each new connection's peer."""
 
     def __init__(self, policy: EgressPolicy, limits: httpx.Limits | None = None) -> None:
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
+        # Every connection may stay open: at 50 calls in flight (two searches each) a keep-alive
+        # cap of 20 closed most of them after each request and opened new ones for the next.
+        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100)
         super().__init__(limits=limits)
         self.policy = policy
         # httpx has no parameter for httpcore's network backend: this is the pool httpx builds
