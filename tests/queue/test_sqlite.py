@@ -110,3 +110,42 @@ async def test_a_claim_walks_waiting_jobs_in_order_instead_of_sorting_the_backlo
         details = " | ".join(str(row[-1]) for row in plan)
     assert "SCAN jobs USING INDEX ix_jobs_todo_in_order" in details, details
     assert "TEMP B-TREE" not in details, details
+
+
+async def test_a_slot_that_keeps_finding_work_still_takes_over_abandoned_jobs(
+    engine: AsyncEngine,
+) -> None:
+    """A slot settles each job where it claims the next; abandoned jobs are not starved by it."""
+    queue = SQLiteJobQueue(engine, poll_seconds=0.02)
+    async with engine.begin() as conn:
+        await queue.enqueue(conn, "orphan", {})
+        # Its worker, on another host, stopped: the lease runs out once the chain is under way.
+        await conn.execute(
+            jobs.update().values(
+                status="doing",
+                worker_id="elsewhere:1:dead",
+                lease_until=datetime.now(UTC) + timedelta(seconds=0.5),
+            )
+        )
+        await queue.enqueue(conn, "chain", {"left": 80})
+    order: list[str] = []
+
+    async def chain(payload: Payload) -> None:
+        order.append("chain")
+        await asyncio.sleep(0.02)
+        if payload["left"]:
+            async with engine.begin() as conn:
+                await queue.enqueue(conn, "chain", {"left": payload["left"] - 1})
+
+    async def orphan(payload: Payload) -> None:
+        order.append("orphan")
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        queue.work({"chain": chain, "orphan": orphan}, stop=stop, concurrency=1)
+    )
+    await eventually(lambda: settled(queue), "the chain and the orphan to run")
+    stop.set()
+    await worker
+    assert order.count("chain") == 81
+    assert "orphan" in order[:-20], "the orphan waited for the chain to end"

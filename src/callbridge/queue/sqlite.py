@@ -15,13 +15,14 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Executable,
     Row,
     TextualSelect,
     Update,
@@ -211,7 +212,7 @@ class SQLiteJobQueue:
                     slots.release()
                     await self._idle(stop)
                     continue
-                task = asyncio.create_task(self._run(job, handlers, worker_id))
+                task = asyncio.create_task(self._run(job, handlers, worker_id, stop))
                 running.add(task)
                 task.add_done_callback(finished)
         finally:
@@ -335,12 +336,16 @@ class SQLiteJobQueue:
             await asyncio.sleep(1.0)
             return None
 
+    def _abandoned_due(self) -> bool:
+        """Tell whether to look for abandoned jobs (their lease ran out): once a second."""
+        due = time.monotonic() >= self._next_abandoned_check
+        if due:
+            self._next_abandoned_check = time.monotonic() + ABANDONED_CHECK_SECONDS
+        return due
+
     async def _claim(self, worker_id: str) -> _Claimed | None:
         """Take the lease of the next runnable job in one short write transaction."""
-        # Abandoned jobs (their lease ran out) are looked for once a second, not on every claim.
-        abandoned = time.monotonic() >= self._next_abandoned_check
-        if abandoned:
-            self._next_abandoned_check = time.monotonic() + ABANDONED_CHECK_SECONDS
+        abandoned = self._abandoned_due()
         # An idle worker whose writes wait in a thread looks first without the write lock:
         # polling must not make webhooks and other writers queue behind empty claims. A busy
         # one, or one that writes in the event loop (where nobody waits behind it), goes
@@ -391,24 +396,53 @@ class SQLiteJobQueue:
         )
         return _Claimed(row.id, row.task, row.payload, attempts, row.first_failed_at)
 
-    async def _run(self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str) -> None:
-        """Run one job's handler under a renewed lease, then record its outcome."""
+    async def _run(
+        self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str, stop: Any
+    ) -> None:
+        """Run jobs in one slot, one after another: each settled where the next is claimed.
+
+        Settling a job and claiming the next in one transaction saves a transaction per job;
+        once the worker stops, or no job is runnable, the slot is given back.
+        """
+        next_job: _Claimed | None = job
+        while next_job is not None:
+            error = await self._handle(next_job, handlers, worker_id)
+            take = not stop.is_set()
+            next_job = await self._settle_and_take(next_job, worker_id, error, take)
+
+    async def _handle(
+        self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str
+    ) -> Exception | None:
+        """Run one job's handler under a renewed lease; return its error, if any."""
         heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
-        error: Exception | None = None
         try:
             handler = handlers.get(job.task)
             if handler is None:
                 raise Permanent(f"no handler for task {job.task!r}")
             await handler(job.payload)
         except Exception as err:
-            error = err
+            return err
         finally:
             heartbeat.cancel()
+        return None
+
+    async def _settle_and_take(
+        self, job: _Claimed, worker_id: str, error: Exception | None, take: bool
+    ) -> _Claimed | None:
+        """Record a job's outcome and, when ``take``, claim the next job in the same transaction."""
+        settle = self._settlement(job, worker_id, error)
+        abandoned = take and self._abandoned_due()
+
+        def work(conn: Connection) -> _Claimed | None:
+            settle(conn)
+            return self._take(worker_id, abandoned, conn) if take else None
+
         try:
-            await self._settle(job, worker_id, error)
+            return await units.write(self._engine, work)
         except Exception:
             # The lease will run out and another claim will run the job again.
             logger.exception("recording the outcome of job %s failed", job.id)
+            return None
 
     async def _keep_lease(self, job_id: int, worker_id: str) -> None:
         """Extend the lease while the handler runs, so no other worker takes the job."""
@@ -428,12 +462,13 @@ class SQLiteJobQueue:
                 logger.warning("job %s lost its lease to another worker", job_id)
                 return
 
-    async def _settle(self, job: _Claimed, worker_id: str, error: Exception | None) -> None:
-        """Delete a succeeded job, or retry, reschedule or bury a failed one."""
+    def _settlement(
+        self, job: _Claimed, worker_id: str, error: Exception | None
+    ) -> Callable[[Connection], object]:
+        """Return the write that deletes a succeeded job, or retries, reschedules or buries it."""
         mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
         if error is None:
-            await units.write(self._engine, lambda conn: conn.execute(delete(jobs).where(mine)))
-            return
+            return _executing(delete(jobs).where(mine))
         now = _utcnow()
         attempts = job.attempts + 1
         first = job.first_failed_at
@@ -456,8 +491,12 @@ class SQLiteJobQueue:
                 values |= {"status": "dead", "attempts": attempts, "finished_at": now}
                 values["last_error"] = reason
                 logger.error("job %s is dead: %s (%s)", job.id, reason, error)
-        statement = update(jobs).where(mine).values(**values)
-        await units.write(self._engine, lambda conn: conn.execute(statement))
+        return _executing(update(jobs).where(mine).values(**values))
+
+
+def _executing(statement: Executable) -> Callable[[Connection], object]:
+    """Return a write that runs ``statement`` on the unit's connection."""
+    return lambda conn: conn.execute(statement)
 
 
 def _bury_lost(conn: Connection, job_id: int, attempts: int, lost: int, now: datetime) -> None:
