@@ -39,10 +39,13 @@ SETTINGS_FIELDS = ("name", "creation_policy", "name_template", "language", "defa
 async def listing(request: Request, admin: AdminDep) -> Response:
     """List the company's integrations with their health."""
     shown = await api.list_all(admin.principal, get_runtime(request))
-    return page(request, "integrations.html", admin, integrations=shown)
+    done = {k: request.query_params.get(k) == "1" for k in ("deleted", "switched")}
+    return page(request, "integrations.html", admin, integrations=shown, **done)
 
 
-async def _one(request: Request, integration_id: str, admin: Admin) -> IntegrationShown | Response:
+async def one_of_company(
+    request: Request, integration_id: str, admin: Admin
+) -> IntegrationShown | Response:
     """Return the company's integration, or the 404 page (another company's id included)."""
     try:
         return await through_api(api.read(integration_id, admin.principal, get_runtime(request)))
@@ -99,7 +102,7 @@ async def create(request: Request, admin: FormAdminDep) -> Response:
 @router.get("/{integration_id}")
 async def edit_form(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
     """Show an integration's settings, editable."""
-    found = await _one(request, integration_id, admin)
+    found = await one_of_company(request, integration_id, admin)
     if isinstance(found, Response):
         return found
     saved = request.query_params.get("saved") == "1"
@@ -165,7 +168,7 @@ def _settings_body(found: IntegrationShown, form: FormData) -> dict[str, Any]:
 @router.post("/{integration_id}")
 async def save(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
     """Save the settings through the API's own model and route: its rules, its refusals."""
-    found = await _one(request, integration_id, admin)
+    found = await one_of_company(request, integration_id, admin)
     if isinstance(found, Response):
         return found
 
@@ -199,7 +202,7 @@ async def resume(request: Request, integration_id: PathId, admin: FormAdminDep) 
 @router.get("/{integration_id}/preview")
 async def preview(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
     """Render the name a created contact would get with the typed template (htmx fragment)."""
-    found = await _one(request, integration_id, admin)
+    found = await one_of_company(request, integration_id, admin)
     if isinstance(found, Response):
         return found
     template = (request.query_params.get("name_template") or "")[:TEMPLATE_LENGTH]

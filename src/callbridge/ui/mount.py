@@ -14,6 +14,7 @@ from callbridge.ui import (
     calls,
     dialer,
     dialer_live,
+    integration_lifecycle,
     integrations,
     matrix,
     people,
@@ -31,6 +32,7 @@ def mount(app: FastAPI) -> FastAPI:
     modules = (
         auth,
         integrations,
+        integration_lifecycle,
         people,
         matrix,
         staff,

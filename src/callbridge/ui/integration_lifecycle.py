@@ -1,0 +1,61 @@
+"""An integration's life in the UI: disable, enable, and delete it after a confirmation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from callbridge.api import integration_lifecycle as api
+from callbridge.api.deps import get_runtime
+from callbridge.ui.forms import Refused, through_api
+from callbridge.ui.integrations import one_of_company
+from callbridge.ui.render import page
+from callbridge.ui.session import AdminDep, FormAdminDep
+from callbridge.web.fields import PathId
+
+router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
+
+
+@router.post("/{integration_id}/disable")
+async def disable(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Stop syncing calls to the integration, as POST /integrations/{id}/disable does."""
+    try:
+        await through_api(api.disable(integration_id, admin.principal, get_runtime(request)))
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    return RedirectResponse("/ui/integrations?switched=1", status_code=303)
+
+
+@router.post("/{integration_id}/enable")
+async def enable(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Sync calls to a disabled integration again, from the next call that ends."""
+    try:
+        await through_api(api.enable(integration_id, admin.principal, get_runtime(request)))
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    return RedirectResponse("/ui/integrations?switched=1", status_code=303)
+
+
+@router.get("/{integration_id}/delete")
+async def confirm(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
+    """Ask to confirm the deletion, saying what goes with the integration and what stays."""
+    found = await one_of_company(request, integration_id, admin)
+    if isinstance(found, Response):
+        return found
+    return page(request, "integration_delete.html", admin, integration=found, errors=[])
+
+
+@router.post("/{integration_id}/delete")
+async def delete(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Delete the integration and what it owns, as DELETE /integrations/{id} does."""
+    found = await one_of_company(request, integration_id, admin)
+    if isinstance(found, Response):
+        return found
+    try:
+        await through_api(api.delete(integration_id, admin.principal, get_runtime(request)))
+    except Refused as refused:  # a sync of it runs: the page says to disable it first
+        errors = refused.messages
+        return page(
+            request, "integration_delete.html", admin, status=409, integration=found, errors=errors
+        )
+    return RedirectResponse("/ui/integrations?deleted=1", status_code=303)
