@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call, explain_stored_call
 from callbridge.api.explain_models import Explanation
+from callbridge.api.matrix_dry_run import DryRun, DryRunIn, dry_run
+from callbridge.api.matrix_history import MatrixVersion, versions_shown
 from callbridge.api.models import JsonShown
 from callbridge.connectors.base import Capability, supports
 from callbridge.domain.call import CallType
@@ -52,13 +54,6 @@ class MatrixShown(BaseModel):
     version: int = Field(description="0 is the default matrix")
     matrix: JsonShown = Field(description="The whole matrix (see docs/matrix.md)")
     contact_creation: list[CreationCell]
-
-
-class MatrixVersion(BaseModel):
-    """One stored version of the matrix."""
-
-    version: int
-    created_at: datetime
 
 
 class UserLink(BaseModel):
@@ -151,7 +146,12 @@ async def replace_matrix(
         raise refuse(("body", *loc_of(err.path)), err.problem, "invalid_matrix") from err
     async with runtime.sessions.begin() as session:
         await matrices.save(
-            session, who.company_id, integration_id, matrix_to_json(matrix), runtime.clock()
+            session,
+            who.company_id,
+            integration_id,
+            matrix_to_json(matrix),
+            runtime.clock(),
+            who.key_id,
         )
     return await read_matrix(integration_id, who, runtime)
 
@@ -160,11 +160,33 @@ async def replace_matrix(
 async def versions(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> list[MatrixVersion]:
-    """List the stored versions of the matrix, newest first (version 0 is the default)."""
+    """List the stored versions, newest first: who saved each and what it changed.
+
+    Version 0, the default matrix, is not listed; version 1's changes are from it.
+    """
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
         rows = await matrices.history(session, who.company_id, integration_id)
-    return [MatrixVersion.model_validate(row) for row in rows]
+    return versions_shown(rows)
+
+
+@router.post("/matrix/dry-run", responses=BAD_GATEWAY)
+async def try_draft(
+    integration_id: PathId, body: DryRunIn, who: PrincipalDep, runtime: RuntimeDep
+) -> DryRun:
+    """Say what a draft matrix would do with a past call, beside the saved one; saves nothing."""
+    row = await _integration(runtime, who.company_id, integration_id)
+    try:
+        draft = matrix_to_json(parse_matrix(body.matrix))
+    except MatrixError as err:
+        raise refuse(("body", "matrix", *loc_of(err.path)), err.problem, "invalid_matrix") from err
+    try:
+        found = await dry_run(runtime, row, body.call_id, draft)
+    except ConnectorError as err:
+        raise _unreachable(err) from err
+    if found is None:
+        raise HTTPException(404, f"no call {body.call_id} in this company")
+    return found
 
 
 class ExplainIn(BaseModel):

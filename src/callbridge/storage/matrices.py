@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.storage.sql import Executes
-from callbridge.storage.tables import matrix_versions
+from callbridge.storage.tables import api_keys, matrix_versions
 
 DEFAULT_VERSION = 0
 
@@ -56,8 +56,9 @@ async def save(
     integration_id: str,
     matrix: dict[str, Any],
     now: datetime,
+    key_id: str | None = None,
 ) -> int:
-    """Store a new version of the matrix and return its number."""
+    """Store a new version of the matrix, saved with the API key ``key_id``; return its number."""
     newest = await session.execute(
         select(func.max(matrix_versions.c.version)).where(
             matrix_versions.c.company_id == company_id,
@@ -65,6 +66,11 @@ async def save(
         )
     )
     number = int(newest.scalar() or DEFAULT_VERSION) + 1
+    key_name = (
+        select(api_keys.c.name)
+        .where(api_keys.c.company_id == company_id, api_keys.c.id == key_id)
+        .scalar_subquery()
+    )
     await session.execute(
         insert(matrix_versions).values(
             company_id=company_id,
@@ -72,6 +78,8 @@ async def save(
             version=number,
             matrix=matrix,
             created_at=now,
+            saved_by_key_id=key_id,
+            saved_by=key_name,
         )
     )
     return number
@@ -80,9 +88,15 @@ async def save(
 async def history(
     session: AsyncSession, company_id: str, integration_id: str
 ) -> list[dict[str, Any]]:
-    """Return every stored version, newest first."""
+    """Return every stored version with who saved it and its JSON, newest first."""
     rows = await session.execute(
-        select(matrix_versions.c.version, matrix_versions.c.created_at)
+        select(
+            matrix_versions.c.version,
+            matrix_versions.c.created_at,
+            matrix_versions.c.saved_by_key_id,
+            matrix_versions.c.saved_by,
+            matrix_versions.c.matrix,
+        )
         .where(
             matrix_versions.c.company_id == company_id,
             matrix_versions.c.integration_id == integration_id,

@@ -272,6 +272,9 @@ matrix_versions = Table(
     Column("version", Integer, nullable=False),
     Column("matrix", JSON, nullable=False),
     Column("created_at", UTC_TIME, nullable=False),
+    # The API key that saved the version and its name then (null: saved before 0013).
+    Column("saved_by_key_id", String(36), nullable=True),
+    Column("saved_by", String(200), nullable=True),
     UniqueConstraint("integration_id", "version"),
 )
 

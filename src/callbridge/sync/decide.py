@@ -152,10 +152,14 @@ def _by_number(matched: Sequence[CrmRecord], missing: Sequence[str], how: str) -
 
 # Matrix versions never change once saved, so each is parsed once per process.
 _MATRICES: dict[tuple[str, int], Matrix] = {}
+#: The version number of a matrix not saved yet (the dry run of a draft): parsed every time.
+DRAFT_VERSION = -1
 
 
 def parsed(integration_id: str, version: int, data: dict[str, Any]) -> Matrix:
-    """Return a stored matrix version, parsed (once per process)."""
+    """Return a stored matrix version, parsed (once per process); a draft is never cached."""
+    if version == DRAFT_VERSION:
+        return parse_matrix(data)
     key = (integration_id, version)
     matrix = _MATRICES.get(key)
     if matrix is None:
