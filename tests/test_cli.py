@@ -14,7 +14,7 @@ from callbridge.ingest import ingest
 from callbridge.runtime import Runtime
 from callbridge.service.cli import app
 from callbridge.settings import Settings
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.integrations import list_integrations
 from callbridge.storage.tables import telephony_sources
 from callbridge.testing.webhooks import generic_event, signed
@@ -59,7 +59,7 @@ def _companies(data: Path) -> list[tuple[str, list[str], list[tuple[str, str]]]]
             found = []
             async with runtime.reads() as session:
                 for company in await accounts.list_companies(session):
-                    crms = await session.run_sync(list_integrations, company["id"])
+                    crms = await sql.run(session, list_integrations, company["id"])
                     sources = await accounts.list_rows(session, telephony_sources, company["id"])
                     found.append(
                         (

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
+from callbridge.storage import sql
 from callbridge.storage.integrations import get_integration
 from tests.api.api_tenant import Tenant
 
@@ -203,6 +204,6 @@ async def test_an_accepted_config_builds_the_connector(
         return
     assert answer.status_code == 200, answer.text
     async with api_runtime.reads() as session:
-        stored = await session.run_sync(get_integration, acme.company.company_id, integration)
+        stored = await sql.run(session, get_integration, acme.company.company_id, integration)
     assert stored is not None and stored["config"] == config
     connector_for(api_runtime, stored)  # every sync of the integration builds it so

@@ -15,6 +15,7 @@ from callbridge.service import cli
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
 from callbridge.storage import integrations as repo
+from callbridge.storage import sql
 
 
 def run(*args: str) -> Result:
@@ -51,7 +52,7 @@ def _statuses(settings: Settings, company_id: str) -> list[str]:
         runtime = Runtime.create(settings)
         try:
             async with runtime.reads() as session:
-                rows = await session.run_sync(repo.list_integrations, company_id)
+                rows = await sql.run(session, repo.list_integrations, company_id)
         finally:
             await runtime.close()
         return [row["status"] for row in rows]

@@ -21,6 +21,7 @@ from callbridge.queue.jobs import sync_lock_prefix
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from callbridge.storage import sql
 from callbridge.storage.integrations import create_integration
 
 POLICY = BreakerPolicy(failures=3, open_seconds=10.0, max_open_seconds=40.0, probe_seconds=30.0)
@@ -95,7 +96,7 @@ async def fail(world: World, admission: Admission, times: int = 1) -> None:
 async def shown(world: World, ids: tuple[str, str]) -> dict[str, Any] | None:
     """Return what the API would show of an integration's CRM (None: reachable)."""
     async with world.runtime.reads() as session:
-        found = await session.run_sync(states, ids[0])
+        found = await sql.run(session, states, ids[0])
     return found.get(ids[1])
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Table, select
+from sqlalchemy import Connection, Table, select
 
 from callbridge.connectors.local.connector import LocalConnector
 from callbridge.connectors.local.tables import crm_deals, crm_notes, crm_tasks
@@ -22,10 +22,9 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
-from callbridge.storage import accounts, call_history, integrations, matrices
+from callbridge.storage import accounts, call_history, integrations, matrices, sql
 from callbridge.storage.call_history import SyncRow
 from callbridge.storage.integrations import IntegrationRow
-from callbridge.storage.sql import Executes
 from callbridge.storage.tables import call_actions, calls
 from callbridge.sync import people
 from callbridge.sync.inputs import Loaded, load
@@ -55,8 +54,11 @@ class SyncWorld:
     async def integration(self) -> IntegrationRow:
         """Return the integration's row."""
         async with self.runtime.reads() as session:
-            row = await session.run_sync(
-                integrations.get_integration, self.company.company_id, self.company.integration_id
+            row = await sql.run(
+                session,
+                integrations.get_integration,
+                self.company.company_id,
+                self.company.integration_id,
             )
         assert row is not None
         return row
@@ -104,7 +106,7 @@ class SyncWorld:
         }
         await process(self.runtime.for_worker(), "fold", fold)
         async with self.runtime.reads() as session:
-            found = await session.run_sync(_call_id, self.company.company_id, provider_id)
+            found = await sql.run(session, _call_id, self.company.company_id, provider_id)
         return found, number, events
 
     async def sync(self, call_id: str) -> None:
@@ -121,7 +123,7 @@ class SyncWorld:
         """Return the call's sync row in the integration."""
         ids = (self.company.company_id, call_id, self.company.integration_id)
         async with self.runtime.reads() as session:
-            return await session.run_sync(lambda db: call_history.get_sync(db, *ids))
+            return await sql.run(session, lambda db: call_history.get_sync(db, *ids))
 
     async def actions(self, call_id: str) -> list[dict[str, Any]]:
         """Return the actions written for the call's page."""
@@ -138,7 +140,7 @@ class SyncWorld:
         return await (await self.connector()).followups.rows(table)
 
 
-def _call_id(db: Executes, company_id: str, provider_id: str) -> str:
+def _call_id(db: Connection, company_id: str, provider_id: str) -> str:
     query = select(calls.c.id).where(
         calls.c.company_id == company_id, calls.c.provider_call_id == provider_id
     )

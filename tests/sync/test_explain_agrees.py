@@ -23,7 +23,7 @@ from callbridge.api.explain import Explained, explain_call, explain_stored_call,
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import Choice, How
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
-from callbridge.storage import accounts, agent_choices, call_history, dial_intents, user_links
+from callbridge.storage import accounts, agent_choices, call_history, dial_intents, sql, user_links
 from callbridge.storage.tables import dial_intents as intents_table
 from callbridge.sync import run as sync_run
 from callbridge.sync.decide import Decision, Source, decide
@@ -102,7 +102,7 @@ def used(monkeypatch: pytest.MonkeyPatch) -> Decisions:
 async def _explained(world: SyncWorld, call_id: str) -> Explained:
     loaded, number = await world.loaded(call_id)
     async with world.runtime.reads() as session:
-        row = await session.run_sync(call_history.get_call, world.company.company_id, call_id)
+        row = await sql.run(session, call_history.get_call, world.company.company_id, call_id)
     assert row is not None
     return await explained(world.runtime, loaded, number, dict(row))
 
@@ -264,4 +264,4 @@ async def _bound(world: SyncWorld, intent_id: str) -> str | None:
 async def _links(world: SyncWorld) -> dict[str, Any]:
     ids = (world.company.company_id, world.company.integration_id)
     async with world.runtime.reads() as session:
-        return await session.run_sync(user_links.links, *ids)
+        return await sql.run(session, user_links.links, *ids)

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from callbridge.api import sources, staff
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import JsonShown
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.tables import companies
 from callbridge.web.fields import Name, Phone
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
@@ -58,7 +58,7 @@ class Replayed(BaseModel):
 async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> CompanyShown:
     """Show the caller's company."""
     async with runtime.reads() as session:
-        company = await session.run_sync(accounts.get_company, who.company_id)
+        company = await sql.run(session, accounts.get_company, who.company_id)
     assert company is not None
     return CompanyShown.model_validate(company)
 

@@ -14,7 +14,7 @@ from callbridge.api.models import ChoiceShown, JsonShown
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.queue import breaker
-from callbridge.storage import agent_choices, call_pages
+from callbridge.storage import agent_choices, call_pages, sql
 from callbridge.web.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
@@ -147,7 +147,7 @@ async def list_calls(
     """List the company's calls, newest first, with optional filters."""
     wanted = call_pages.CallFilter(state, direction, number, since)
     async with runtime.reads() as session:
-        found = await session.run_sync(call_pages.page, who.company_id, wanted, limit, offset)
+        found = await sql.run(session, call_pages.page, who.company_id, wanted, limit, offset)
     shown = [{**c.call, "matches": call_matches(c.syncs, c.links)} for c in found]
     return CallList.model_validate({"calls": shown})
 
@@ -156,10 +156,10 @@ async def list_calls(
 async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> CallDetail:
     """Show a call: its events, the record found by number and why, and every action taken."""
     async with runtime.reads() as session:
-        found = await session.run_sync(call_pages.record, who.company_id, call_id)
+        found = await sql.run(session, call_pages.record, who.company_id, call_id)
         if found is None:
             raise HTTPException(404, f"no call {call_id} in this company")
-        down = await session.run_sync(breaker.states, who.company_id)
+        down = await sql.run(session, breaker.states, who.company_id)
         chosen = await agent_choices.history(session, who.company_id, call_id)
     return CallDetail.model_validate(
         {

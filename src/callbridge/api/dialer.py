@@ -31,7 +31,7 @@ from callbridge.queue.base import JobQueue
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import agent_choices, call_history, dial_intents, integrations
+from callbridge.storage import agent_choices, call_history, dial_intents, integrations, sql
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import record_lookup
 from callbridge.web.fields import Id, PathId, Phone
@@ -144,7 +144,7 @@ async def _agent_of(
         raise refuse(loc, "the company API key must name the agent")
     if user_id is not None:
         async with runtime.reads() as session:
-            role = await session.run_sync(agent_choices.user_role, actor.company_id, user_id)
+            role = await sql.run(session, agent_choices.user_role, actor.company_id, user_id)
         if role is None:
             raise refuse(loc, f"no user {user_id} in this company")
     return agent
@@ -155,7 +155,7 @@ async def _click_to_dial(
 ) -> tuple[tuple[agent_choice.Choice, ...], str]:
     """Take the CRM page's record, once found in that CRM: no gating, no question asked."""
     async with runtime.reads() as session:
-        rows = await session.run_sync(integrations.list_integrations, actor.company_id)
+        rows = await sql.run(session, integrations.list_integrations, actor.company_id)
     wanted = [r for r in rows if body.integration_id in (None, r["id"])]
     if not wanted:
         raise refuse(("body", "integration_id"), f"no integration {body.integration_id}")
@@ -177,7 +177,7 @@ async def _click_to_dial(
 
 async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> call_history.CallRow:
     async with runtime.reads() as session:
-        call = await session.run_sync(call_history.get_call, actor.company_id, call_id)
+        call = await sql.run(session, call_history.get_call, actor.company_id, call_id)
     if call is None or not actor.may_act_on(call["user_id"]):  # the query names the company
         raise HTTPException(404, f"no call {call_id} of yours")
     return call

@@ -23,7 +23,7 @@ from callbridge.rules.external_party import external_number
 from callbridge.rules.matrix import ActionType
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import accounts, agent_choices, call_history, matrices
+from callbridge.storage import accounts, agent_choices, call_history, matrices, sql
 from callbridge.storage.agent_choices import Chosen
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import inputs, people
@@ -58,14 +58,14 @@ async def explain_call(
     call = fold(delivery.events)
     company_id = integration["company_id"]
     async with runtime.reads() as session:
-        company = await session.run_sync(accounts.get_company, company_id)
-        extensions = await session.run_sync(accounts.extensions, company_id)
-        version, data = await session.run_sync(matrices.current, company_id, integration["id"])
-        user_id = await session.run_sync(agent_user, company_id, call)
+        company = await sql.run(session, accounts.get_company, company_id)
+        extensions = await sql.run(session, accounts.extensions, company_id)
+        version, data = await sql.run(session, matrices.current, company_id, integration["id"])
+        user_id = await sql.run(session, agent_user, company_id, call)
         assert company is not None
         number = external_number(call, integration["default_region"], company, extensions)
         e164 = number.e164 if isinstance(number, PhoneNumber) else None
-        intent = await session.run_sync(agent_choices.has_intent, company_id, user_id, e164)
+        intent = await sql.run(session, agent_choices.has_intent, company_id, user_id, e164)
     ctx = SyncContext(company_id, UNSTORED, integration, call)
     agent = vars(call.agent) if call.agent else None
     may_choose = call.crm_record_id is None and intent
@@ -103,7 +103,7 @@ async def explain_stored_call(
     if loaded is None:
         return None
     async with runtime.reads() as session:
-        row = await session.run_sync(call_history.get_call, integration["company_id"], call_id)
+        row = await sql.run(session, call_history.get_call, integration["company_id"], call_id)
     return None if row is None else await _explain(runtime, loaded, dict(row))
 
 

@@ -18,6 +18,7 @@ from callbridge.api.integration_models import IntegrationDeleted, IntegrationSho
 from callbridge.queue import jobs
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
+from callbridge.storage import sql
 from callbridge.storage.integrations import ACTIVE, DISABLED
 from callbridge.web.fields import PathId
 from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
@@ -94,16 +95,16 @@ async def remove(runtime: Runtime, company_id: str, integration_id: str) -> dict
     """
     async with runtime.sessions.begin() as session:
         # Before the integration's lock, in the order a sync binding an intent takes them.
-        await session.run_sync(repo.forget_in_intents, company_id, integration_id)
-        if not await session.run_sync(repo.lock_integration, company_id, integration_id):
+        await sql.run(session, repo.forget_in_intents, company_id, integration_id)
+        if not await sql.run(session, repo.lock_integration, company_id, integration_id):
             return None
-        running = await session.run_sync(
-            repo.running_sync, company_id, integration_id, runtime.clock()
+        running = await sql.run(
+            session, repo.running_sync, company_id, integration_id, runtime.clock()
         )
         if running is not None:
             raise SyncRunning(integration_id, running)
-        removed = await session.run_sync(
-            repo.delete_integration, company_id, integration_id, owned_tables()
+        removed = await sql.run(
+            session, repo.delete_integration, company_id, integration_id, owned_tables()
         )
     # Its queued syncs find it gone and end at once, writing nothing.
     await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))

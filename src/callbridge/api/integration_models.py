@@ -15,6 +15,7 @@ from callbridge.queue import breaker
 from callbridge.rules.policy import CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
+from callbridge.storage import sql
 from callbridge.storage.integrations import IntegrationRow
 
 NO_CREATION = (
@@ -106,8 +107,8 @@ def shown(
 async def show(runtime: Runtime, company_id: str, integration_id: str) -> IntegrationShown:
     """Return one integration of the company as the API shows it; 404 if it has none such."""
     async with runtime.reads() as session:
-        row = await session.run_sync(repo.get_integration, company_id, integration_id)
-        down = await session.run_sync(breaker.states, company_id)
+        row = await sql.run(session, repo.get_integration, company_id, integration_id)
+        down = await sql.run(session, breaker.states, company_id)
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
     return shown(row, runtime, down)

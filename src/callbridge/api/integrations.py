@@ -31,6 +31,7 @@ from callbridge.connectors.registry import connectors
 from callbridge.queue import breaker, jobs
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.storage import integrations as repo
+from callbridge.storage import sql
 from callbridge.storage.integrations import ACTIVE, DISABLED
 from callbridge.web.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
 from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, CONFLICT, NOT_FOUND, refuse
@@ -166,8 +167,8 @@ async def create(
 async def list_all(who: PrincipalDep, runtime: RuntimeDep) -> list[IntegrationShown]:
     """List the company's integrations."""
     async with runtime.reads() as session:
-        rows = await session.run_sync(repo.list_integrations, who.company_id)
-        down = await session.run_sync(breaker.states, who.company_id)
+        rows = await sql.run(session, repo.list_integrations, who.company_id)
+        down = await sql.run(session, breaker.states, who.company_id)
     return [shown(row, runtime, down) for row in rows]
 
 
@@ -190,7 +191,7 @@ async def change(
     }
     if "config" in values:
         async with runtime.reads() as session:
-            stored = await session.run_sync(repo.get_integration, who.company_id, integration_id)
+            stored = await sql.run(session, repo.get_integration, who.company_id, integration_id)
         if stored is not None:
             check_config(runtime, stored, {**stored, **values})
     if values.get("creation_policy") not in (None, CreationPolicy.NONE):

@@ -24,7 +24,7 @@ from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import matrices, user_links
+from callbridge.storage import matrices, sql, user_links
 from callbridge.storage.accounts import list_rows
 from callbridge.storage.integrations import IntegrationRow, get_integration
 from callbridge.storage.tables import users
@@ -78,8 +78,8 @@ class LinkSet(BaseModel):
 
 async def _integration(runtime: Any, company_id: str, integration_id: str) -> IntegrationRow:
     async with runtime.reads() as session:
-        row: IntegrationRow | None = await session.run_sync(
-            get_integration, company_id, integration_id
+        row: IntegrationRow | None = await sql.run(
+            session, get_integration, company_id, integration_id
         )
     if row is None:
         raise HTTPException(404, f"no integration {integration_id} in this company")
@@ -120,7 +120,7 @@ async def read_matrix(
     """Show the matrix in force, its version, and the create-contact cell of each scenario."""
     row = await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        version, data = await session.run_sync(matrices.current, who.company_id, integration_id)
+        version, data = await sql.run(session, matrices.current, who.company_id, integration_id)
     matrix = parse_matrix(data)
     return MatrixShown.model_validate(
         {
@@ -244,7 +244,7 @@ async def list_links(
     """List how the company's employees map to the CRM's users."""
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        found = await session.run_sync(user_links.links, who.company_id, integration_id)
+        found = await sql.run(session, user_links.links, who.company_id, integration_id)
     return [UserLink.model_validate(row) for row in found.values()]
 
 

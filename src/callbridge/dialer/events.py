@@ -25,7 +25,7 @@ from callbridge.errors import ConnectorError
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import agent_choices, call_history, integrations
+from callbridge.storage import agent_choices, call_history, integrations, sql
 from callbridge.storage.integrations import DISABLED, IntegrationRow
 
 CHANNEL = "callbridge_dialer"
@@ -190,7 +190,7 @@ async def selection_scope(
 ) -> tuple[list[IntegrationRow], str | None]:
     """Return the integrations where manual selection is on, or why selection is disabled."""
     async with runtime.reads() as session:
-        rows = await session.run_sync(integrations.list_integrations, company_id)
+        rows = await sql.run(session, integrations.list_integrations, company_id)
     enabled = [
         row
         for row in rows
@@ -203,13 +203,13 @@ async def selection_scope(
 async def announce(runtime: Runtime, company_id: str, call_id: str) -> None:
     """Tell the call's agent about it: ringing with its candidates, or over (grace window)."""
     async with runtime.reads() as session:
-        call = await session.run_sync(call_history.get_call, company_id, call_id)
+        call = await sql.run(session, call_history.get_call, company_id, call_id)
         if call is None or call["user_id"] is None:
             return
-        role = await session.run_sync(agent_choices.user_role, company_id, call["user_id"])
+        role = await sql.run(session, agent_choices.user_role, company_id, call["user_id"])
         admin = role == "admin"
-        permissions = await session.run_sync(
-            agent_choices.user_permissions, company_id, call["user_id"]
+        permissions = await sql.run(
+            session, agent_choices.user_permissions, company_id, call["user_id"]
         )
     event: dict[str, Any] = {
         "type": "call",

@@ -12,6 +12,7 @@ from callbridge.runtime import Runtime
 from callbridge.service import terminal
 from callbridge.service.bootstrap import find_company
 from callbridge.storage import integrations as repo
+from callbridge.storage import sql
 from callbridge.storage.integrations import IntegrationRow
 
 integration = typer.Typer(help="A company's integrations (CRMs): list, disable, enable, delete.")
@@ -22,7 +23,7 @@ Integration = Annotated[str, typer.Argument(metavar="INTEGRATION", help="Integra
 async def _company_integrations(runtime: Runtime, company_ref: str) -> list[IntegrationRow]:
     company = await find_company(runtime, company_ref)
     async with runtime.reads() as session:
-        return await session.run_sync(repo.list_integrations, company["id"])
+        return await sql.run(session, repo.list_integrations, company["id"])
 
 
 async def _one(runtime: Runtime, company_ref: str, integration_id: str) -> IntegrationRow:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callbridge.storage.sql import Executes, rows_where
+from callbridge.storage.sql import rows_where
 from callbridge.storage.tables import (
     agent_tokens,
     api_keys,
@@ -164,9 +164,9 @@ async def count_companies(session: AsyncSession) -> int:
     return len((await session.execute(select(companies.c.id).limit(1))).all())
 
 
-def get_company(session: Executes, company_id: str) -> Company | None:
+def get_company(db: Connection, company_id: str) -> Company | None:
     """Return a company, None when there is no such company."""
-    row = session.execute(rows_where(companies, "id"), {"id": company_id}).first()
+    row = db.execute(rows_where(companies, "id"), {"id": company_id}).first()
     if row is None:
         return None
     return Company(id=row.id, name=row.name, own_numbers=row.own_numbers, created_at=row.created_at)
@@ -292,9 +292,9 @@ async def get_source(
     return dict(row._mapping) if row else None
 
 
-def extensions(session: Executes, company_id: str) -> list[str]:
+def extensions(db: Connection, company_id: str) -> list[str]:
     """Return the internal extensions of the company's users."""
-    rows = session.execute(_EXTENSIONS, {"company_id": company_id})
+    rows = db.execute(_EXTENSIONS, {"company_id": company_id})
     return [str(value) for value in rows.scalars()]
 
 

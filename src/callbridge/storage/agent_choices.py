@@ -6,15 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import OPTION, Choice, gate
 from callbridge.rules.agent_choice import choice_window as choice_window_rule
+from callbridge.storage import sql
 from callbridge.storage.dial_intents import fitting_intent
 from callbridge.storage.integrations import IntegrationRow
-from callbridge.storage.sql import Executes
 from callbridge.storage.tables import (
     activity_links,
     call_selections,
@@ -34,14 +34,14 @@ class Chosen:
     who: str | None
 
 
-def user_role(session: Executes, company_id: str, user_id: str) -> str | None:
+def user_role(db: Connection, company_id: str, user_id: str) -> str | None:
     """Return a user's role in the company, None when the company has no such user."""
     query = select(users.c.role).where(users.c.company_id == company_id, users.c.id == user_id)
-    role: str | None = session.execute(query).scalar()
+    role: str | None = db.execute(query).scalar()
     return role
 
 
-def user_permissions(session: Executes, company_id: str, user_id: str) -> list[str]:
+def user_permissions(db: Connection, company_id: str, user_id: str) -> list[str]:
     """Return the permissions of a user's team (empty without a team)."""
     query = (
         select(teams.c.permissions)
@@ -49,7 +49,7 @@ def user_permissions(session: Executes, company_id: str, user_id: str) -> list[s
         .join(teams, teams.c.id == users.c.team_id)
         .where(users.c.id == user_id, users.c.company_id == company_id)
     )
-    return list((session.execute(query)).scalar_one_or_none() or [])
+    return list((db.execute(query)).scalar_one_or_none() or [])
 
 
 def _choice_json(choice: Choice) -> dict[str, str]:
@@ -127,8 +127,8 @@ async def choice_before_sync(
     As :func:`choices_for_sync` but read-only: a call with no choice yet gets the choice of the
     dial intent its sync would bind (whose id is returned beside it), in this integration.
     """
-    if call["id"] is not None and await session.run_sync(
-        has_choice, call["company_id"], call["id"]
+    if call["id"] is not None and await sql.run(
+        session, has_choice, call["company_id"], call["id"]
     ):
         return await current(session, call["company_id"], call["id"], integration_id), None
     intent = await fitting_intent(session, call, e164)
@@ -139,14 +139,14 @@ async def choice_before_sync(
     )
     if not choices:
         return None, intent["id"]
-    who = await session.run_sync(user_name, call["company_id"], intent["user_id"])
+    who = await sql.run(session, user_name, call["company_id"], intent["user_id"])
     return Chosen(choices, intent["how"], who), intent["id"]
 
 
-def user_name(session: Executes, company_id: str, user_id: str) -> str | None:
+def user_name(db: Connection, company_id: str, user_id: str) -> str | None:
     """Return a user's name, None when the company has no such user."""
     query = select(users.c.name).where(users.c.company_id == company_id, users.c.id == user_id)
-    name: str | None = session.execute(query).scalar()
+    name: str | None = db.execute(query).scalar()
     return name
 
 
@@ -191,15 +191,15 @@ async def choices_for_sync(
         call = (await session.execute(select(calls).where(*mine))).mappings().first()
         if call is None:
             return None
-        if not await session.run_sync(has_choice, company_id, call_id):
+        if not await sql.run(session, has_choice, company_id, call_id):
             await bind_intent(session, dict(call), e164, now)
         return await current(session, company_id, call_id, integration_id)
 
 
-def has_choice(session: Executes, company_id: str, call_id: str) -> bool:
+def has_choice(db: Connection, company_id: str, call_id: str) -> bool:
     """Tell whether any record was ever chosen for the call."""
     scope = {"company_id": company_id, "call_id": call_id}
-    return session.execute(_ANY_CHOICE, scope).first() is not None
+    return db.execute(_ANY_CHOICE, scope).first() is not None
 
 
 _ANY_CHOICE = select(call_selections.c.id).where(
@@ -208,12 +208,12 @@ _ANY_CHOICE = select(call_selections.c.id).where(
 )
 
 
-def has_intent(session: Executes, company_id: str, user_id: str | None, e164: str | None) -> bool:
+def has_intent(db: Connection, company_id: str, user_id: str | None, e164: str | None) -> bool:
     """Tell whether the agent has an unbound dial intent for the number."""
     if user_id is None or e164 is None:
         return False
     scope = {"company_id": company_id, "user_id": user_id, "e164": e164}
-    return session.execute(_OPEN_INTENT, scope).first() is not None
+    return db.execute(_OPEN_INTENT, scope).first() is not None
 
 
 _OPEN_INTENT = select(dial_intents.c.id).where(
@@ -280,7 +280,7 @@ async def history(session: AsyncSession, company_id: str, call_id: str) -> list[
 
 
 def choice_window(
-    session: Executes,
+    db: Connection,
     call_id: str,
     user_id: str | None,
     integration: IntegrationRow,
@@ -297,10 +297,8 @@ def choice_window(
     if user_id is None or crm_record_id or not config.get(OPTION):
         return 0.0
     company_id = integration["company_id"]
-    role = user_role(session, company_id, user_id)
-    permissions = user_permissions(session, company_id, user_id)
+    role = user_role(db, company_id, user_id)
+    permissions = user_permissions(db, company_id, user_id)
     enabled = gate(None if role == "admin" else permissions, True) is None
-    decided = has_choice(session, company_id, call_id) or has_intent(
-        session, company_id, user_id, e164
-    )
+    decided = has_choice(db, company_id, call_id) or has_intent(db, company_id, user_id, e164)
     return choice_window_rule(enabled, decided, config)

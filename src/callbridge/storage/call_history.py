@@ -6,12 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from callbridge.domain.call import Call
 from callbridge.domain.event import CallEvent
 from callbridge.storage.codec import event_from_json
-from callbridge.storage.sql import Executes, rows_where, upsert
+from callbridge.storage.sql import rows_where, upsert
 from callbridge.storage.tables import (
     activity_links,
     call_actions,
@@ -73,12 +73,10 @@ class SyncRow(TypedDict):
 _KEEP = ("id", "company_id", "attempts")
 
 
-def load_events(
-    session: Executes, company_id: str, source_id: str, call_id: str
-) -> list[CallEvent]:
+def load_events(db: Connection, company_id: str, source_id: str, call_id: str) -> list[CallEvent]:
     """Return every stored event of one provider call."""
     scope = {"company_id": company_id, "source_id": source_id, "call_id": call_id}
-    rows = session.execute(_EVENTS, scope)
+    rows = db.execute(_EVENTS, scope)
     return [event_from_json(row.data) for row in rows]
 
 
@@ -113,7 +111,7 @@ def call_values(call: Call, user_id: str | None) -> dict[str, Any]:
 
 
 def save_call(
-    session: Executes,
+    db: Connection,
     company_id: str,
     source_id: str,
     call: Call,
@@ -136,30 +134,26 @@ def save_call(
     }
     keys = ("source_id", "provider_call_id")
     keep = ("id", "company_id", "created_at")
-    saved = upsert(
-        session, calls, values, keys, returning="id", keep=keep, unless_same="event_count"
-    )
+    saved = upsert(db, calls, values, keys, returning="id", keep=keep, unless_same="event_count")
     return None if saved is None else str(saved)
 
 
-def get_call(session: Executes, company_id: str, call_id: str) -> CallRow | None:
+def get_call(db: Connection, company_id: str, call_id: str) -> CallRow | None:
     """Return a call of the company by Callbridge's id."""
     where = {"company_id": company_id, "id": call_id}
-    row = session.execute(rows_where(calls, *where), where).first()
+    row = db.execute(rows_where(calls, *where), where).first()
     return cast(CallRow, dict(row._mapping)) if row else None  # the table's columns
 
 
-def get_sync(
-    session: Executes, company_id: str, call_id: str, integration_id: str
-) -> SyncRow | None:
+def get_sync(db: Connection, company_id: str, call_id: str, integration_id: str) -> SyncRow | None:
     """Return the call's sync row in one integration, if it was ever synced there."""
     where = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
-    row = session.execute(rows_where(call_syncs, *where), where).first()
+    row = db.execute(rows_where(call_syncs, *where), where).first()
     return cast(SyncRow, dict(row._mapping)) if row else None  # the table's columns
 
 
 def save_sync(
-    session: Executes,
+    db: Connection,
     company_id: str,
     call_id: str,
     integration_id: str,
@@ -177,11 +171,11 @@ def save_sync(
     row = {**ids, **defaults, "updated_at": now, "attempts": 1, **values}
     keep = _KEEP + tuple(name for name in defaults if name not in values)
     counter = ("attempts", 1 if new_run else 0)
-    upsert(session, call_syncs, row, ("call_id", "integration_id"), counter, keep=keep)
+    upsert(db, call_syncs, row, ("call_id", "integration_id"), counter, keep=keep)
 
 
 def save_action(
-    session: Executes,
+    db: Connection,
     company_id: str,
     call_id: str,
     integration_id: str,
@@ -193,34 +187,34 @@ def save_action(
     """Record one action's status, attempts, reason and result for a call."""
     key = {"call_id": call_id, "integration_id": integration_id, "action": action, "target": target}
     row = {"company_id": company_id, "updated_at": now, "attempts": 1, **key, **values}
-    upsert(session, call_actions, row, tuple(key), ("attempts", 1), keep=_KEEP)
+    upsert(db, call_actions, row, tuple(key), ("attempts", 1), keep=_KEEP)
 
 
 def get_claim(
-    session: Executes, company_id: str, integration_id: str, phone_e164: str
+    db: Connection, company_id: str, integration_id: str, phone_e164: str
 ) -> dict[str, Any] | None:
     """Return the contact-creation claim for a number in an integration."""
     where = {"company_id": company_id, "integration_id": integration_id, "phone_e164": phone_e164}
-    row = session.execute(rows_where(contact_claims, *where), where).first()
+    row = db.execute(rows_where(contact_claims, *where), where).first()
     return dict(row._mapping) if row else None
 
 
-def write_claim(session: Executes, values: dict[str, Any]) -> None:
+def write_claim(db: Connection, values: dict[str, Any]) -> None:
     """Write (or take over) the claim to create a contact for a number."""
     keys = ("integration_id", "phone_e164")
-    upsert(session, contact_claims, {"record_id": None, **values}, keys, keep=_KEEP)
+    upsert(db, contact_claims, {"record_id": None, **values}, keys, keep=_KEEP)
 
 
 def get_links(
-    session: Executes, company_id: str, call_id: str, integration_id: str
+    db: Connection, company_id: str, call_id: str, integration_id: str
 ) -> dict[str, dict[str, Any]]:
     """Return where the call was logged in one integration, by record id."""
     where = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
-    rows = session.execute(rows_where(activity_links, *where), where)
+    rows = db.execute(rows_where(activity_links, *where), where)
     return {row.record_id: dict(row._mapping) for row in rows}
 
 
-def save_link(session: Executes, values: dict[str, Any]) -> None:
+def save_link(db: Connection, values: dict[str, Any]) -> None:
     """Record (or complete) the link between a call and its activity on a record."""
     keys = ("call_id", "integration_id", "record_id")
-    upsert(session, activity_links, values, keys, keep=(*_KEEP, "object_type"))
+    upsert(db, activity_links, values, keys, keep=(*_KEEP, "object_type"))

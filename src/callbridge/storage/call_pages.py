@@ -1,7 +1,7 @@
 """The call history as the API shows it: a page of calls, and one call with all it left behind.
 
-Repositories like the others (an ``Executes`` and the company in every WHERE clause), run by the
-API through ``await session.run_sync(...)``. A page's syncs and activity links are read in one
+Repositories like the others (a ``Connection`` and the company in every WHERE clause), run by the
+API through ``await sql.run(session, ...)``. A page's syncs and activity links are read in one
 query each and grouped by call in one pass.
 """
 
@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, or_, select
+from sqlalchemy import Connection, Select, Table, or_, select
 
-from callbridge.storage.sql import Executes
 from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
 
 Row = dict[str, Any]
@@ -52,7 +51,7 @@ class CallRecord:
 
 
 def page(
-    session: Executes, company_id: str, wanted: CallFilter, limit: int, offset: int
+    db: Connection, company_id: str, wanted: CallFilter, limit: int, offset: int
 ) -> list[PagedCall]:
     """Return a page of the company's calls, newest first, each with its syncs and links."""
     query = select(calls).where(calls.c.company_id == company_id)
@@ -66,10 +65,10 @@ def page(
     if wanted.since:
         query = query.where(calls.c.created_at >= wanted.since)
     query = query.order_by(calls.c.created_at.desc(), calls.c.id).limit(limit).offset(offset)
-    rows = _rows(session, query)
+    rows = _rows(db, query)
     ids = [row["id"] for row in rows]
-    syncs = by_call(_rows(session, _of_calls(call_syncs, company_id, ids)))
-    links = by_call(_rows(session, _of_calls(activity_links, company_id, ids)))
+    syncs = by_call(_rows(db, _of_calls(call_syncs, company_id, ids)))
+    links = by_call(_rows(db, _of_calls(activity_links, company_id, ids)))
     return [PagedCall(row, syncs.get(row["id"], []), links.get(row["id"], [])) for row in rows]
 
 
@@ -81,11 +80,9 @@ def by_call(rows: Iterable[Row]) -> dict[str, list[Row]]:
     return dict(grouped)
 
 
-def record(session: Executes, company_id: str, call_id: str) -> CallRecord | None:
+def record(db: Connection, company_id: str, call_id: str) -> CallRecord | None:
     """Return one of the company's calls with all it left behind; None: no such call."""
-    found = _rows(
-        session, select(calls).where(calls.c.id == call_id, calls.c.company_id == company_id)
-    )
+    found = _rows(db, select(calls).where(calls.c.id == call_id, calls.c.company_id == company_id))
     if not found:
         return None
     call = found[0]
@@ -101,10 +98,10 @@ def record(session: Executes, company_id: str, call_id: str) -> CallRecord | Non
     actions = _of_call(call_actions, company_id, call_id).order_by(call_actions.c.id)
     return CallRecord(
         call,
-        _rows(session, events),
-        _rows(session, _of_call(call_syncs, company_id, call_id)),
-        _rows(session, actions),
-        _rows(session, _of_call(activity_links, company_id, call_id)),
+        _rows(db, events),
+        _rows(db, _of_call(call_syncs, company_id, call_id)),
+        _rows(db, actions),
+        _rows(db, _of_call(activity_links, company_id, call_id)),
     )
 
 
@@ -118,5 +115,5 @@ def _of_call(table: Table, company_id: str, call_id: str) -> Select[Any]:
     return select(table).where(table.c.company_id == company_id, table.c.call_id == call_id)
 
 
-def _rows(session: Executes, query: Select[Any]) -> list[Row]:
-    return [dict(row) for row in session.execute(query).mappings().all()]
+def _rows(db: Connection, query: Select[Any]) -> list[Row]:
+    return [dict(row) for row in db.execute(query).mappings().all()]

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callbridge.storage.sql import Executes, rows_where
+from callbridge.storage.sql import rows_where
 from callbridge.storage.tables import call_syncs, dial_intents, integrations
 
 #: ``status``: ``active``; ``paused`` by the sync when the CRM refuses the credentials (its calls
@@ -53,23 +53,21 @@ async def create_integration(
     return integration_id
 
 
-def get_integration(
-    session: Executes, company_id: str, integration_id: str
-) -> IntegrationRow | None:
+def get_integration(db: Connection, company_id: str, integration_id: str) -> IntegrationRow | None:
     """Return one integration of the company as stored."""
     where = {"id": integration_id, "company_id": company_id}
-    row = session.execute(rows_where(integrations, *where), where).first()
+    row = db.execute(rows_where(integrations, *where), where).first()
     return cast(IntegrationRow, dict(row._mapping)) if row else None  # the table's columns
 
 
 def list_integrations(
-    session: Executes, company_id: str, *, active_only: bool = False
+    db: Connection, company_id: str, *, active_only: bool = False
 ) -> list[IntegrationRow]:
     """Return the company's integrations, oldest first."""
     query = select(integrations).where(integrations.c.company_id == company_id)
     if active_only:
         query = query.where(integrations.c.status == "active")
-    rows = session.execute(query.order_by(integrations.c.created_at, integrations.c.id))
+    rows = db.execute(query.order_by(integrations.c.created_at, integrations.c.id))
     return [cast(IntegrationRow, dict(row._mapping)) for row in rows]
 
 
@@ -99,9 +97,7 @@ async def update_integration(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def running_sync(
-    session: Executes, company_id: str, integration_id: str, now: datetime
-) -> str | None:
+def running_sync(db: Connection, company_id: str, integration_id: str, now: datetime) -> str | None:
     """Return the call id of a sync of the integration running now, if any."""
     query = select(call_syncs.c.call_id).where(
         call_syncs.c.company_id == company_id,
@@ -109,10 +105,10 @@ def running_sync(
         call_syncs.c.status == "running",
         call_syncs.c.updated_at > now - RUNNING_FOR_AT_MOST,
     )
-    return session.execute(query.limit(1)).scalar_one_or_none()
+    return db.execute(query.limit(1)).scalar_one_or_none()
 
 
-def forget_in_intents(session: Executes, company_id: str, integration_id: str) -> int:
+def forget_in_intents(db: Connection, company_id: str, integration_id: str) -> int:
     """Drop the integration's records from the choices of dial intents not yet bound to a call.
 
     Binding one to a call later copies its choices into ``call_selections``, which refers to
@@ -120,29 +116,26 @@ def forget_in_intents(session: Executes, company_id: str, integration_id: str) -
     """
     unbound = (dial_intents.c.company_id == company_id, dial_intents.c.call_id.is_(None))
     changed = 0
-    for row in session.execute(select(dial_intents.c.id, dial_intents.c.choices).where(*unbound)):
+    for row in db.execute(select(dial_intents.c.id, dial_intents.c.choices).where(*unbound)):
         kept = [c for c in row.choices if c.get("integration_id") != integration_id]
         if len(kept) < len(row.choices):
             mine = dial_intents.c.id == row.id
-            session.execute(update(dial_intents).where(*unbound, mine).values(choices=kept))
+            db.execute(update(dial_intents).where(*unbound, mine).values(choices=kept))
             changed += 1
     return changed
 
 
-def lock_integration(session: Executes, company_id: str, integration_id: str) -> bool:
+def lock_integration(db: Connection, company_id: str, integration_id: str) -> bool:
     """Lock the integration's row until the transaction ends; False if there is no such one.
 
     On PostgreSQL a sync writing a row that refers to it waits (or fails) meanwhile.
     """
     mine = (integrations.c.id == integration_id, integrations.c.company_id == company_id)
-    return (
-        session.execute(select(integrations.c.id).where(*mine).with_for_update()).first()
-        is not None
-    )
+    return db.execute(select(integrations.c.id).where(*mine).with_for_update()).first() is not None
 
 
 def delete_integration(
-    session: Executes, company_id: str, integration_id: str, owned: Sequence[Table]
+    db: Connection, company_id: str, integration_id: str, owned: Sequence[Table]
 ) -> dict[str, int]:
     """Delete an integration and its rows in ``owned``; return how many went, by table.
 
@@ -156,8 +149,8 @@ def delete_integration(
         where = [table.c.integration_id == integration_id]
         if "company_id" in table.c:
             where.append(table.c.company_id == company_id)
-        count = session.execute(delete(table).where(*where)).rowcount  # type: ignore[attr-defined]
+        count = db.execute(delete(table).where(*where)).rowcount
         if count:
             removed[table.name] = count
-    session.execute(delete(integrations).where(*mine))
+    db.execute(delete(integrations).where(*mine))
     return removed

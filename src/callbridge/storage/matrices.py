@@ -5,20 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
-from callbridge.storage.sql import Executes
 from callbridge.storage.tables import api_keys, matrix_versions
 
 DEFAULT_VERSION = 0
 
 
-def current(session: Executes, company_id: str, integration_id: str) -> tuple[int, dict[str, Any]]:
+def current(db: Connection, company_id: str, integration_id: str) -> tuple[int, dict[str, Any]]:
     """Return the integration's newest matrix version and JSON (version 0: the default)."""
     scope = {"company_id": company_id, "integration_id": integration_id}
-    row = session.execute(_NEWEST, scope).first()
+    row = db.execute(_NEWEST, scope).first()
     return (row.version, row.matrix) if row else (DEFAULT_VERSION, DEFAULT_MATRIX_JSON)
 
 
@@ -34,12 +33,12 @@ _NEWEST = (
 
 
 def version(
-    session: Executes, company_id: str, integration_id: str, number: int
+    db: Connection, company_id: str, integration_id: str, number: int
 ) -> dict[str, Any] | None:
     """Return one version's JSON (0 is the default matrix)."""
     if number == DEFAULT_VERSION:
         return DEFAULT_MATRIX_JSON
-    row = session.execute(
+    row = db.execute(
         select(matrix_versions.c.matrix).where(
             matrix_versions.c.company_id == company_id,
             matrix_versions.c.integration_id == integration_id,

@@ -1,18 +1,37 @@
-"""Small SQL helpers that must differ between SQLite and PostgreSQL."""
+"""How a repository function reaches its connection, and SQL that differs between databases.
+
+A repository function is synchronous SQLAlchemy Core taking a :class:`~sqlalchemy.Connection`
+first. A unit of work (:mod:`callbridge.storage.units`) hands it its connection; an async
+session calls it with :func:`run`, on the session's own connection and transaction. Nothing
+else calls a repository function.
+"""
 
 from __future__ import annotations
 
 import functools
-from typing import Any, overload
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy import Connection, Insert, Select, Table, bindparam, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Session
 
-# What the synchronous storage functions run on: a Connection inside a unit of work, or the
-# Session an AsyncSession hands to ``run_sync`` (the API's way to call them).
-Executes = Connection | Session
+# What a repository function runs on; a name kept for the modules that still spell it so.
+Executes = Connection
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def run(
+    session: AsyncSession,
+    fn: Callable[Concatenate[Connection, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run a synchronous repository function on the session's connection, in its transaction."""
+    connection = await session.connection()
+    return await connection.run_sync(fn, *args, **kwargs)
 
 
 @overload
@@ -49,7 +68,7 @@ async def insert_ignore(
 
 
 def upsert(
-    db: Executes,
+    db: Connection,
     table: Table,
     values: dict[str, Any],
     keys: tuple[str, ...],
@@ -101,9 +120,9 @@ def _upsert_statement(table: Table, dialect: str, shape: Shape) -> Insert:
     return upsert_statement.returning(table.c[returning]) if returning else upsert_statement
 
 
-def dialect_of(db: Executes) -> str:
-    """Return the name of the database dialect behind a Connection or Session."""
-    return db.dialect.name if isinstance(db, Connection) else db.get_bind().dialect.name
+def dialect_of(db: Connection) -> str:
+    """Return the name of the database dialect behind a connection."""
+    return db.dialect.name
 
 
 @functools.cache

@@ -6,18 +6,19 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.domain.crm_user import CrmUser
-from callbridge.storage.sql import Executes, insert_ignore, rows_where
+from callbridge.storage import sql
+from callbridge.storage.sql import insert_ignore, rows_where
 from callbridge.storage.tables import crm_user_links, users
 
 
-def links(session: Executes, company_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
+def links(db: Connection, company_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
     """Return the integration's links by Callbridge user id."""
     where = {"company_id": company_id, "integration_id": integration_id}
-    rows = session.execute(rows_where(crm_user_links, *where), where)
+    rows = db.execute(rows_where(crm_user_links, *where), where)
     return {row.user_id: dict(row._mapping) for row in rows}
 
 
@@ -59,16 +60,14 @@ async def link_by_email(
     now: datetime,
 ) -> None:
     """Link every employee whose e-mail a CRM user has (case-insensitive)."""
-    employees = await session.run_sync(employee_emails, company_id)
+    employees = await sql.run(session, employee_emails, company_id)
     for user_id, crm_id in by_email(employees, crm_users).items():
         await set_link(session, company_id, integration_id, user_id, crm_id, "email", now)
 
 
-def employee_emails(session: Executes, company_id: str) -> dict[str, str | None]:
+def employee_emails(db: Connection, company_id: str) -> dict[str, str | None]:
     """Return the company's employees' e-mail addresses by user id."""
-    rows = session.execute(
-        select(users.c.id, users.c.email).where(users.c.company_id == company_id)
-    )
+    rows = db.execute(select(users.c.id, users.c.email).where(users.c.company_id == company_id))
     return {row.id: row.email for row in rows}
 
 

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 
 from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.runtime import Runtime
-from callbridge.storage import user_links
-from callbridge.storage.sql import Executes
+from callbridge.storage import sql, user_links
 from callbridge.storage.tables import users
 
 
@@ -45,12 +44,12 @@ class Directory:
     links: dict[str, dict[str, object]]
 
 
-def load_directory(session: Executes, company_id: str, integration_id: str) -> Directory:
+def load_directory(db: Connection, company_id: str, integration_id: str) -> Directory:
     """Read the company's TOP managers, user names and the integration's user links."""
-    rows = session.execute(_USERS, {"company_id": company_id}).all()
+    rows = db.execute(_USERS, {"company_id": company_id}).all()
     top = [row.id for row in sorted(rows, key=lambda r: r.name) if row.role == "top_manager"]
     names = {row.id: row.name for row in rows}
-    return Directory(top, names, user_links.links(session, company_id, integration_id))
+    return Directory(top, names, user_links.links(db, company_id, integration_id))
 
 
 _USERS = select(users.c.id, users.c.name, users.c.role).where(
@@ -72,7 +71,7 @@ async def resolve_for(
     """Map an agent (a user id or None) and the TOP manager; ``refresh`` may write links."""
     if directory is None:
         async with runtime.reads() as session:
-            directory = await session.run_sync(load_directory, company_id, integration_id)
+            directory = await sql.run(session, load_directory, company_id, integration_id)
     top, names, links = directory.top, directory.names, directory.links
     wanted = [user for user in (user_id, *top[:1]) if user]
     missing = [user for user in wanted if user not in links]
@@ -85,7 +84,7 @@ async def resolve_for(
         crm_users = await connector.list_users()
         async with runtime.sessions.begin() as session:
             await user_links.link_by_email(session, company_id, integration_id, crm_users, now)
-            links = await session.run_sync(user_links.links, company_id, integration_id)
+            links = await sql.run(session, user_links.links, company_id, integration_id)
         _remember_unmapped(integration_id, [user for user in missing if user not in links], now)
     agent = agent or {}
     label = (
@@ -118,7 +117,7 @@ async def with_email_links(
     """
     if directory is None:
         async with runtime.reads() as session:
-            directory = await session.run_sync(load_directory, company_id, integration_id)
+            directory = await sql.run(session, load_directory, company_id, integration_id)
     links = dict(directory.links)
     missing = [user for user in (user_id, *directory.top[:1]) if user and user not in links]
     if not supports(connector, Capability.OWNERS) or not _worth_listing(
@@ -127,7 +126,7 @@ async def with_email_links(
         return directory, {}
     crm_users = await connector.list_users()
     async with runtime.reads() as session:
-        employees = await session.run_sync(user_links.employee_emails, company_id)
+        employees = await sql.run(session, user_links.employee_emails, company_id)
     made: dict[str, str] = {}
     for employee, crm_id in user_links.by_email(employees, crm_users).items():
         link = links.get(employee)

@@ -19,7 +19,7 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.integrations import IntegrationRow, get_integration
 from callbridge.storage.tables import users
 from callbridge.testing.contract import contract_test_class
@@ -125,8 +125,8 @@ async def harness(local_runtime: Runtime) -> LocalHarness:
             await accounts.create_user(
                 session, company.company_id, name=name, email=email, role=role
             )
-        integration = await session.run_sync(
-            get_integration, company.company_id, company.integration_id
+        integration = await sql.run(
+            session, get_integration, company.company_id, company.integration_id
         )
     assert integration is not None
     connector = connector_for(local_runtime, integration)

@@ -13,6 +13,7 @@ from callbridge.runtime.connectors import connector_for
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from callbridge.storage import sql
 from callbridge.storage.integrations import get_integration
 from callbridge.testing.contract import draft
 
@@ -23,8 +24,8 @@ async def test_logging_on_a_missing_record_is_permanent(database_url: str, tmp_p
     try:
         company = await create_company(runtime, "Errors")
         async with runtime.reads() as session:
-            row = await session.run_sync(
-                get_integration, company.company_id, company.integration_id
+            row = await sql.run(
+                session, get_integration, company.company_id, company.integration_id
             )
         assert row is not None
         connector = connector_for(runtime, row)

@@ -43,6 +43,7 @@ from callbridge.connectors.spec import RouteHost
 from callbridge.domain.deal import DealDraft
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import ObjectType
+from callbridge.storage import sql
 from callbridge.storage.accounts import Principal
 from callbridge.storage.integrations import get_integration
 from callbridge.web.fields import Email, Id, Label, Limit, Name, Offset, PathId, Phone, RecordName
@@ -124,7 +125,7 @@ def _local(host: RouteHost) -> Callable[..., Awaitable[Local]]:
         runtime: _Runtime = Depends(host.runtime),
     ) -> Local:
         async with runtime.reads() as session:
-            row = await session.run_sync(get_integration, who.company_id, integration_id)
+            row = await sql.run(session, get_integration, who.company_id, integration_id)
         if row is None:
             raise HTTPException(404, f"no integration {integration_id} in this company")
         if row["connector"] != "local":
