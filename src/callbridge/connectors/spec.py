@@ -10,12 +10,16 @@ names, as a Home Assistant integration has its manifest::
         migrations=Path(__file__).parent / "migrations",  # its Alembic revisions
         routers=routes.routers,                         # routes.py, if it serves an API
         fake="callbridge.connectors.acme.fake",         # its fake CRM server, for tests
+        settings=AcmeConfig,                            # config.py: its settings' model
+        credentials=AcmeCredentials,                    # and its credentials' (SecretStr: secret)
     )
 
 The registry reads it; the runtime gathers every connector's tables and migration folders from
-it; the API mounts its routers. The connectors room never imports the API: the API hands a
-connector's ``routers`` its two request dependencies as a :class:`RouteHost`; field types and
-refusals come from :mod:`callbridge.web`, as for every other route.
+it; the API mounts its routers; the web UI renders the fields of its settings and credentials
+from their models (a ``SecretStr`` field is a password field, never shown back). The connectors
+room never imports the API: the API hands a connector's ``routers`` its two request dependencies
+as a :class:`RouteHost`; field types and refusals come from :mod:`callbridge.web`, as for every
+other route.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from callbridge.connectors.base import ConnectorFactory
 from callbridge.storage.accounts import Principal
@@ -56,7 +62,8 @@ class ConnectorSpec:
     ``tables`` is the module defining its tables on :data:`callbridge.storage.metadata.metadata`;
     ``migrations`` the folder of its Alembic revisions (searched as one of Alembic's
     ``version_locations``); ``routers`` builds its API routes; ``fake`` names the module of a fake
-    of the CRM's API that its tests run against.
+    of the CRM's API that its tests run against; ``settings`` and ``credentials`` the pydantic
+    models of its integration's ``config`` and credentials, whose fields the UI's forms show.
     """
 
     key: str
@@ -65,6 +72,8 @@ class ConnectorSpec:
     migrations: Path | None = None
     routers: RouterFactory | None = None
     fake: str | None = None
+    settings: type[BaseModel] | None = None
+    credentials: type[BaseModel] | None = None
 
 
 def spec_of(key: str, loaded: Any) -> ConnectorSpec:

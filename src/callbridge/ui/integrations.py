@@ -17,7 +17,10 @@ from callbridge.api.integration_models import IntegrationShown
 from callbridge.api.integrations import IntegrationCreate, IntegrationSettings
 from callbridge.connectors.registry import connectors
 from callbridge.domain.phone import parse_e164
+from callbridge.rules.agent_choice import DEFAULT_GRACE_SECONDS as DEFAULT_GRACE
+from callbridge.rules.agent_choice import GRACE_OPTION
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
+from callbridge.ui import connector_fields as fields
 from callbridge.ui.forms import Answer, Refused, credentials_of, submit, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
@@ -63,6 +66,7 @@ def _new_page(
     request: Request, admin: Admin, values: dict[str, Any], errors: list[str]
 ) -> Response:
     current = {"connector": "", "name": "", "language": "en", "default_region": "US", **values}
+    current["connector"] = current["connector"] or sorted(connectors())[0]
     return page(
         request,
         "integration_new.html",
@@ -73,15 +77,46 @@ def _new_page(
         connectors=sorted(connectors()),
         languages_of_names=sorted(LANGUAGES),
         regions=sorted(phonenumbers.SUPPORTED_REGIONS),
+        **_fields_context(current["connector"], {}, editing=False),
     )
+
+
+def _fields_context(connector: str, config: dict[str, Any], *, editing: bool) -> dict[str, Any]:
+    """Return what connector_fields.html shows: the connector's credentials and settings."""
+    return {
+        "connector": connector,
+        "credential_fields": fields.credential_fields(connector),
+        "setting_fields": fields.setting_fields(connector),
+        "setting_values": fields.shown_settings(connector, config),
+        "editing": editing,
+    }
+
+
+@router.get("/new/fields")
+async def new_fields(request: Request, admin: AdminDep) -> Response:
+    """Render the fields of the connector chosen on the form connecting a CRM (htmx fragment)."""
+    connector = request.query_params.get("connector", "")
+    connector = connector if connector in connectors() else sorted(connectors())[0]
+    context = _fields_context(connector, {}, editing=False)
+    return page(request, "connector_fields.html", admin, **context)
+
+
+def _connector_values(form: FormData, connector: str, config: dict[str, Any]) -> dict[str, Any]:
+    """Return the credentials and config typed in the connector's own fields, if any."""
+    body: dict[str, Any] = {}
+    declared = fields.credential_fields(connector)
+    typed = fields.credentials_from(form, connector) if declared else credentials_of(form)
+    if typed:
+        body["credentials"] = typed
+    if text(form, "settings_of") == connector:
+        body["config"] = fields.settings_from(form, connector, config)
+    return body
 
 
 def _create_values(form: FormData) -> dict[str, Any]:
     values = {k: text(form, k) for k in NEW_FIELDS}
     body: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
-    if credentials_of(form):
-        body["credentials"] = credentials_of(form)
-    return body
+    return {**body, **_connector_values(form, body.get("connector", ""), {})}
 
 
 @router.post("/new")
@@ -131,6 +166,7 @@ async def _edit_page(
         "language": integration.language,
         "default_region": integration.default_region,
         "manual": integration.config.get(MANUAL) is True,
+        "grace": integration.config.get(GRACE_OPTION, DEFAULT_GRACE),
         **(values or {}),
     }
     return page(
@@ -148,6 +184,7 @@ async def _edit_page(
         preview=contact_name(current["language"], current["name_template"], SAMPLE_PHONE),
         sample_phone=SAMPLE_PHONE,
         manual_offered=await _manual_choice_offered(request, admin),
+        **_fields_context(integration.connector, dict(integration.config), editing=True),
     )
 
 
@@ -158,11 +195,16 @@ def _settings_values(form: FormData) -> dict[str, Any]:
 def _settings_body(found: IntegrationShown, form: FormData) -> dict[str, Any]:
     values = _settings_values(form)
     body = {k: v for k, v in values.items() if v is not None or k == "name_template"}
-    if credentials_of(form):
-        body["credentials"] = credentials_of(form)
-    if "manual_offered" in form and (MANUAL in form) != (found.config.get(MANUAL) is True):
-        body["config"] = {**found.config, MANUAL: MANUAL in form}
-    return body
+    connector = _connector_values(form, found.connector, dict(found.config))
+    config: dict[str, Any] = connector.pop("config", dict(found.config))
+    if "manual_offered" in form and (MANUAL in form) != (config.get(MANUAL) is True):
+        config[MANUAL] = MANUAL in form
+    grace = text(form, GRACE_OPTION)
+    if grace is not None and fields.number(grace) != config.get(GRACE_OPTION, DEFAULT_GRACE):
+        config[GRACE_OPTION] = fields.number(grace)
+    if config != found.config:
+        body["config"] = config
+    return {**body, **connector}
 
 
 @router.post("/{integration_id}")
@@ -175,6 +217,7 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
     def refused(refused: Refused, form: FormData) -> Answer:
         shown: dict[str, Any] = {k: v or "" for k, v in _settings_values(form).items()}
         shown["manual"] = MANUAL in form
+        shown["grace"] = text(form, GRACE_OPTION) or ""
         return _edit_page(request, admin, found, errors=refused.messages, values=shown)
 
     return await submit(

@@ -8,7 +8,10 @@ its own yet; a later change to its tables goes in ``connectors/local/migrations/
 from __future__ import annotations
 
 from callbridge.connectors.local import routes, tables
+from callbridge.connectors.local.config import LocalConfig
 from callbridge.connectors.local.connector import build
 from callbridge.connectors.spec import ConnectorSpec
 
-SPEC = ConnectorSpec(key="local", build=build, tables=tables, routers=routes.routers)
+SPEC = ConnectorSpec(
+    key="local", build=build, tables=tables, routers=routes.routers, settings=LocalConfig
+)
