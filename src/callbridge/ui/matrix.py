@@ -1,19 +1,29 @@
-"""An integration's scenario matrix: its rules as a table, edited as JSON, and its versions."""
+"""An integration's scenario matrix: its rules as an editable table (or JSON), tried and saved.
+
+Every value goes to the API's routes (``PUT /integrations/{id}/matrix``, ``POST …/matrix/dry-run``,
+``GET …/matrix/versions``): their validator judges a draft, and its refusal is shown beside the
+table's field it names. A dry run decides a past call by the draft and by the saved matrix.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import FormData
 
+from callbridge.api import calls as calls_api
 from callbridge.api import integrations as integrations_api
 from callbridge.api import matrix as api
 from callbridge.api.deps import get_runtime
+from callbridge.api.matrix_dry_run import DryRun, DryRunIn
+from callbridge.ui import matrix_table as table
 from callbridge.ui.forms import Refused, posted, through_api
-from callbridge.ui.render import page
+from callbridge.ui.render import gettext_of, page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import JsonObject, PathId
 from callbridge.web.refusals import field_errors
@@ -22,62 +32,143 @@ router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
 #: The matrix body as the API reads it (its validators included).
 MATRIX_BODY: TypeAdapter[dict[str, Any]] = TypeAdapter(JsonObject)
 MATRIX_CHARS = 200_000
+#: How many past calls the dry run offers.
+PAST_CALLS = 25
+
+
+@dataclass
+class Draft:
+    """What the editor shows: the table's rows and settings, the JSON, and what was refused."""
+
+    rows: list[table.Row]
+    settings: dict[str, Any]
+    json: str
+    errors: list[str] = field(default_factory=list)  # refusals no table field can carry
+    fields: dict[str, str] = field(default_factory=dict)  # table field id → its refusal
+    advanced: bool = False  # the JSON editor was used
+
+
+def _shown(matrix: dict[str, Any]) -> Draft:
+    return Draft(table.rows_of(matrix), table.settings_of(matrix), json.dumps(matrix, indent=2))
 
 
 async def _matrix_page(
     request: Request,
     admin: Admin,
     integration_id: str,
-    *,
-    errors: list[str] | None = None,
-    draft: str | None = None,
+    draft: Draft | None = None,
+    tried: DryRun | None = None,
 ) -> Response:
-    runtime = get_runtime(request)
+    runtime, who = get_runtime(request), admin.principal
     try:
-        integration = await through_api(
-            integrations_api.read(integration_id, admin.principal, runtime)
-        )
-        shown = await through_api(api.read_matrix(integration_id, admin.principal, runtime))
-        history = await through_api(api.versions(integration_id, admin.principal, runtime))
+        integration = await through_api(integrations_api.read(integration_id, who, runtime))
+        shown = await through_api(api.read_matrix(integration_id, who, runtime))
+        history = await through_api(api.versions(integration_id, who, runtime))
+        past = await through_api(calls_api.list_calls(who, runtime, limit=PAST_CALLS))
     except Refused as refused:
         return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    wrong = draft is not None and bool(draft.errors or draft.fields)
+    editor = draft or _shown(shown.matrix)
+    if editor.advanced and not editor.rows:  # JSON that is not a matrix: the table stays saved
+        editor.rows, editor.settings = table.rows_of(shown.matrix), table.settings_of(shown.matrix)
+    wanted = "matrix_editor.html" if request.headers.get("hx-request") else "matrix.html"
     return page(
         request,
-        "matrix.html",
+        wanted,
         admin,
-        status=422 if errors else 200,
+        status=422 if wrong else 200,
         integration=integration,
         shown=shown,
         history=history,
-        errors=errors or [],
-        draft=draft if draft is not None else json.dumps(shown.matrix, indent=2),
+        draft=editor,
+        columns=table.COLUMNS,
+        parameters=table.PARAMETERS,
+        conditions=table.CONDITIONS,
+        choices=table.CHOICES,
+        past=past.calls,
+        tried=tried,
+        chosen_call=tried.call_id if tried else request.query_params.get("call"),
         saved=request.query_params.get("saved") == "1",
     )
 
 
 @router.get("/{integration_id}/matrix")
 async def matrix_page(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
-    """Show the matrix in force (rules, contact creation per scenario) and its versions."""
+    """Show the matrix in force as an editable table, its history and the dry run."""
     return await _matrix_page(request, admin, integration_id)
 
 
 @router.post("/{integration_id}/matrix")
 async def save(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
-    """Validate and store a new version through the API's route; its refusal names the path."""
+    """Save the table (or the JSON) as a new version through the API's route; or add a row."""
     form = await posted(request)
-    draft = form.get("matrix")
-    draft = draft if isinstance(draft, str) else ""
+    draft, body = _draft(form)
+    if form.get("do") == "add":
+        draft.rows.append(table.Row("", {}))
+        return await _matrix_page(request, admin, integration_id, draft)
+    if body is None:  # not JSON: the draft says why
+        return await _matrix_page(request, admin, integration_id, draft)
     try:
-        body = _parsed(draft)
-        runtime = get_runtime(request)
-        await through_api(api.replace_matrix(integration_id, admin.principal, runtime, body))
-    except Refused as refused:
-        if refused.status == 404:
-            return page(request, "not_found.html", admin, status=404, message=refused)
-        return await _matrix_page(
-            request, admin, integration_id, errors=refused.messages, draft=draft
-        )
+        await api.replace_matrix(integration_id, admin.principal, get_runtime(request), body)
+    except HTTPException as err:
+        if err.status_code == 404:
+            return page(request, "not_found.html", admin, status=404, message=err.detail)
+        _refused(draft, err, ())
+        return await _matrix_page(request, admin, integration_id, draft)
     return RedirectResponse(f"/ui/integrations/{integration_id}/matrix?saved=1", status_code=303)
+
+
+@router.post("/{integration_id}/matrix/dry-run")
+async def dry_run(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Decide a past call by the draft and by the saved matrix, through the API; save nothing."""
+    form = await posted(request)
+    draft, body = _draft(form)
+    call_id = form.get("call_id")
+    if not isinstance(call_id, str) or not call_id:
+        draft.errors.append(gettext_of(request)("Choose a past call to try the draft on."))
+    if body is None or draft.errors:
+        return await _matrix_page(request, admin, integration_id, draft)
+    runtime = get_runtime(request)
+    try:
+        wanted = DryRunIn.model_validate({"call_id": call_id, "matrix": body})
+        tried = await api.try_draft(integration_id, wanted, admin.principal, runtime)
+    except ValidationError as err:
+        draft.errors.extend(str(p["msg"]) for p in field_errors(err.errors()))
+        return await _matrix_page(request, admin, integration_id, draft)
+    except HTTPException as err:
+        if err.status_code == 404 and "integration" in str(err.detail):
+            return page(request, "not_found.html", admin, status=404, message=err.detail)
+        _refused(draft, err, ("matrix",))
+        return await _matrix_page(request, admin, integration_id, draft)
+    return await _matrix_page(request, admin, integration_id, draft, tried)
+
+
+def _draft(form: FormData) -> tuple[Draft, dict[str, Any] | None]:
+    """Return the posted draft (table or JSON) and its JSON body; None when it is not JSON."""
+    raw = form.get("matrix")
+    if isinstance(raw, str):
+        try:
+            body = _parsed(raw)
+        except Refused as refused:
+            return Draft([], table.settings_of({}), raw, refused.messages, advanced=True), None
+        return Draft([], table.settings_of({}), raw, advanced=True), body
+    rows, settings = table.rows_posted(form), table.settings_posted(form)
+    body = table.matrix_of(rows, settings)
+    return Draft(rows, settings, json.dumps(body, indent=2)), body
+
+
+def _refused(draft: Draft, err: HTTPException, prefix: tuple[str, ...]) -> None:
+    """Put each refusal beside the field it names, else above the editor."""
+    detail = err.detail if isinstance(err.detail, list) else [{"loc": [], "msg": str(err.detail)}]
+    for problem in detail:
+        loc = list(problem.get("loc", ()))[1 + len(prefix) :]
+        where = None if draft.advanced else table.field_of(loc, draft.rows)
+        message = str(problem.get("msg"))
+        if where is None:
+            path = ".".join(str(p) for p in loc)
+            draft.errors.append(f"{path}: {message}" if path else message)
+        else:
+            draft.fields[where] = message
 
 
 def _parsed(draft: str) -> dict[str, Any]:
