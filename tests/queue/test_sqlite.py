@@ -102,9 +102,9 @@ async def test_a_claim_walks_waiting_jobs_in_order_instead_of_sorting_the_backlo
     engine: AsyncEngine,
 ) -> None:
     """The claim's plan reads the partial index of waiting jobs in id order, with no sort."""
-    from callbridge.queue.sqlite import _WAITING
+    from callbridge.queue.sqlite_claims import WAITING
 
-    sql = str(_WAITING.compile(dialect=engine.dialect))
+    sql = str(WAITING.compile(dialect=engine.dialect))
     async with engine.connect() as conn:
         plan = await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", ("",) * sql.count("?"))
         details = " | ".join(str(row[-1]) for row in plan)

@@ -11,110 +11,31 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
-import socket
-import time
-import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import (
     Connection,
-    Executable,
-    Row,
-    TextualSelect,
-    Update,
     and_,
-    bindparam,
     case,
-    delete,
     func,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from callbridge.errors import Permanent
 from callbridge.queue.base import DeadJob, Handler, JobCounts, NewJob, Payload
 from callbridge.queue.retry import (
     DEFAULT_POLICY,
-    Dead,
-    Reschedule,
-    Retry,
     RetryPolicy,
-    lost_runs_error,
-    starts_the_clock,
 )
 from callbridge.queue.sqlite_table import jobs
+from callbridge.queue.sqlite_worker import SlotWorker, changes_one, utcnow
 from callbridge.storage import units
 
 logger = logging.getLogger(__name__)
-ABANDONED_CHECK_SECONDS = 1.0
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    """A job this worker holds the lease of."""
-
-    id: int
-    task: str
-    payload: Payload
-    attempts: int
-    first_failed_at: datetime | None = None
-
-
-# A job may start when no other job of its lock key runs (under a live lease) or waits before it.
-_KEY_FREE = """(jobs.lock_key IS NULL OR NOT EXISTS (
-    SELECT 1 FROM jobs AS other
-     WHERE other.lock_key = jobs.lock_key AND other.id != jobs.id
-       AND (other.status = 'doing' AND other.lease_until >= :now
-            OR other.status IN ('todo', 'doing') AND other.id < jobs.id)))"""
-
-
-def _claim_query(source: str, due: str) -> TextualSelect:
-    """Select the oldest job of ``source`` that is ``due`` and whose lock key is free."""
-    return (
-        text(
-            "SELECT id, task, payload, attempts, status, first_failed_at, lost_runs "
-            f"FROM {source} WHERE {due} AND {_KEY_FREE} ORDER BY id LIMIT 1"
-        )
-        .bindparams(bindparam("now", type_=jobs.c.scheduled_at.type))
-        .columns(
-            jobs.c.id,
-            jobs.c.task,
-            jobs.c.payload,
-            jobs.c.attempts,
-            jobs.c.status,
-            jobs.c.first_failed_at,
-            jobs.c.lost_runs,
-        )
-    )
-
-
-# Statements built once. Waiting jobs are walked in id order through their partial index, so a
-# claim stops at the first free one instead of sorting the whole backlog (which made each claim
-# slower as the queue grew). SQLite would pick the status index and sort unless told otherwise.
-_WAITING = _claim_query(
-    "jobs INDEXED BY ix_jobs_todo_in_order", "status = 'todo' AND scheduled_at <= :now"
-)
-# A lease that ran out means its worker died: the job is up for grabs again.
-_ABANDONED = _claim_query("jobs", "status = 'doing' AND lease_until < :now")
-
-
-def _claimable(conn: Connection, now: datetime, abandoned: bool = True) -> Row[Any] | None:
-    """Return the next job to run: an abandoned one first (if asked), else the oldest waiting."""
-    params = {"now": now}
-    if abandoned and (row := conn.execute(_ABANDONED, params).first()) is not None:
-        return row
-    return conn.execute(_WAITING, params).first()
 
 
 # A waiting job that ran before keeps its last error: it waits for a retry.
@@ -131,7 +52,7 @@ _INSERT_JOB = sqlite_insert(jobs).on_conflict_do_nothing()
 
 
 def _job_row(job: NewJob) -> dict[str, Any]:
-    now = _utcnow()
+    now = utcnow()
     return {
         "task": job.task,
         "payload": job.payload,
@@ -158,9 +79,7 @@ class SQLiteJobQueue:
         self._policy = policy
         self._lease = timedelta(seconds=lease_seconds)
         self._poll_seconds = poll_seconds
-        self._next_abandoned_check = 0.0
         self._wakeup = asyncio.Event()
-        self._busy = False  # the last claim found a job
 
     def notify(self) -> None:
         """Wake idle workers at once; call it after committing an enqueue, on the same loop."""
@@ -189,54 +108,10 @@ class SQLiteJobQueue:
         self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4
     ) -> None:
         """Run jobs with ``handlers`` until the ``stop`` asyncio.Event is set."""
-        worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        await self._expire_orphans()
-        slots = asyncio.Semaphore(concurrency)
-        running: set[asyncio.Task[None]] = set()
-
-        def finished(task: asyncio.Task[None]) -> None:
-            running.discard(task)
-            slots.release()
-            # A freed slot or lock key may make another job claimable right away.
-            self._wakeup.set()
-
-        try:
-            while not stop.is_set():
-                await slots.acquire()
-                if stop.is_set():  # stopped while every slot was busy
-                    slots.release()
-                    break
-                self._wakeup.clear()
-                job = await self._try_claim(worker_id)
-                if job is None:
-                    slots.release()
-                    await self._idle(stop)
-                    continue
-                task = asyncio.create_task(self._run(job, handlers, worker_id, stop))
-                running.add(task)
-                task.add_done_callback(finished)
-        finally:
-            # Graceful stop: running handlers finish and settle their jobs.
-            await asyncio.gather(*running, return_exceptions=True)
-
-    async def _expire_orphans(self) -> None:
-        """End at once the leases of jobs whose worker process on this host no longer exists.
-
-        After a crash and restart the jobs the dead process held need not wait for their lease.
-        """
-        host = socket.gethostname()
-
-        def expire(conn: Connection) -> None:
-            held = conn.execute(select(jobs.c.id, jobs.c.worker_id).where(jobs.c.status == "doing"))
-            orphans = [row.id for row in held if _dead_local_worker(row.worker_id, host)]
-            if orphans:
-                conn.execute(
-                    update(jobs)
-                    .where(jobs.c.id.in_(orphans), jobs.c.status == "doing")
-                    .values(lease_until=datetime.now(UTC))
-                )
-
-        await units.write(self._engine, expire)
+        worker = SlotWorker(
+            self._engine, self._policy, self._lease, self._poll_seconds, self._wakeup
+        )
+        await worker.run(handlers, stop=stop, concurrency=concurrency)
 
     async def dead_letters(self, limit: int = 100, company_id: str | None = None) -> list[DeadJob]:
         """List the jobs that failed for good, newest first; one company's when it is named."""
@@ -272,7 +147,7 @@ class SQLiteJobQueue:
             .values(
                 status="todo",
                 attempts=0,
-                scheduled_at=_utcnow(),
+                scheduled_at=utcnow(),
                 queueing_lock=None,
                 finished_at=None,
                 lease_until=None,
@@ -281,14 +156,14 @@ class SQLiteJobQueue:
                 lost_runs=0,
             )
         )
-        replayed = await units.write(self._engine, functools.partial(_changes_one, statement))
+        replayed = await units.write(self._engine, functools.partial(changes_one, statement))
         if replayed:
             self.notify()
         return replayed
 
     async def wake(self, lock_prefix: str) -> int:
         """Make the waiting jobs whose lock key starts with ``lock_prefix`` due now."""
-        now = _utcnow()
+        now = utcnow()
         statement = (
             update(jobs)
             .where(
@@ -314,217 +189,6 @@ class SQLiteJobQueue:
         """Count the jobs by task and state, in the database, for the metrics."""
         rows = await units.read(self._engine, lambda conn: conn.execute(_JOB_COUNTS).all())
         return {(row.task, row.state): int(row.jobs) for row in rows}
-
-    async def _idle(self, stop: asyncio.Event) -> None:
-        """Wait for a notify, the stop event, or the next poll, whichever comes first."""
-        waiters = [asyncio.ensure_future(self._wakeup.wait()), asyncio.ensure_future(stop.wait())]
-        try:
-            await asyncio.wait(
-                waiters, timeout=self._poll_seconds, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-
-    async def _try_claim(self, worker_id: str) -> _Claimed | None:
-        """Claim a job, or return None (also when the database is briefly unavailable)."""
-        try:
-            return await self._claim(worker_id)
-        except Exception:
-            logger.exception("claiming a job failed; trying again in a second")
-            # A database that keeps failing must not flood the log at the polling rate.
-            await asyncio.sleep(1.0)
-            return None
-
-    def _abandoned_due(self) -> bool:
-        """Tell whether to look for abandoned jobs (their lease ran out): once a second."""
-        due = time.monotonic() >= self._next_abandoned_check
-        if due:
-            self._next_abandoned_check = time.monotonic() + ABANDONED_CHECK_SECONDS
-        return due
-
-    async def _claim(self, worker_id: str) -> _Claimed | None:
-        """Take the lease of the next runnable job in one short write transaction."""
-        abandoned = self._abandoned_due()
-        # An idle worker whose writes wait in a thread looks first without the write lock:
-        # polling must not make webhooks and other writers queue behind empty claims. A busy
-        # one, or one that writes in the event loop (where nobody waits behind it), goes
-        # straight for the next job.
-        peek = not self._busy and not units.writes_in_loop(self._engine)
-        look = functools.partial(_claimable, now=_utcnow(), abandoned=abandoned)
-        if peek and not await units.read(self._engine, look):
-            return None
-        job = await units.write(self._engine, functools.partial(self._take, worker_id, abandoned))
-        self._busy = job is not None
-        return job
-
-    def _take(self, worker_id: str, abandoned: bool, conn: Connection) -> _Claimed | None:
-        now = _utcnow()
-        while (row := _claimable(conn, now, abandoned)) is not None:
-            # A reclaimed job (its worker died mid-run) counts that lost run as an attempt.
-            lost = row.status == "doing"
-            attempts, lost_runs = row.attempts + lost, row.lost_runs + lost
-            if lost_runs >= self._policy.max_lost_runs:
-                _bury_lost(conn, row.id, attempts, lost_runs, now)  # it may kill its workers
-                continue
-            return self._lease_to(worker_id, conn, row, (attempts, lost_runs), now)
-        return None
-
-    def _lease_to(
-        self,
-        worker_id: str,
-        conn: Connection,
-        row: Row[Any],
-        counts: tuple[int, int],
-        now: datetime,
-    ) -> _Claimed:
-        """Mark a job as run by ``worker_id`` under a fresh lease (``counts``: runs, lost runs)."""
-        attempts, lost_runs = counts
-        conn.execute(
-            update(jobs)
-            .where(jobs.c.id == row.id)
-            .values(
-                status="doing",
-                attempts=attempts,
-                lost_runs=lost_runs,
-                lease_until=now + self._lease,
-                worker_id=worker_id,
-                # The queueing lock only dedupes waiting jobs: once this one runs, a new one
-                # may wait, and this one must be able to go back to waiting on a retry.
-                queueing_lock=None,
-            )
-        )
-        return _Claimed(row.id, row.task, row.payload, attempts, row.first_failed_at)
-
-    async def _run(
-        self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str, stop: Any
-    ) -> None:
-        """Run jobs in one slot, one after another: each settled where the next is claimed.
-
-        Settling a job and claiming the next in one transaction saves a transaction per job;
-        once the worker stops, or no job is runnable, the slot is given back.
-        """
-        next_job: _Claimed | None = job
-        while next_job is not None:
-            error = await self._handle(next_job, handlers, worker_id)
-            take = not stop.is_set()
-            next_job = await self._settle_and_take(next_job, worker_id, error, take)
-
-    async def _handle(
-        self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str
-    ) -> Exception | None:
-        """Run one job's handler under a renewed lease; return its error, if any."""
-        heartbeat = asyncio.create_task(self._keep_lease(job.id, worker_id))
-        try:
-            handler = handlers.get(job.task)
-            if handler is None:
-                raise Permanent(f"no handler for task {job.task!r}")
-            await handler(job.payload)
-        except Exception as err:
-            return err
-        finally:
-            heartbeat.cancel()
-        return None
-
-    async def _settle_and_take(
-        self, job: _Claimed, worker_id: str, error: Exception | None, take: bool
-    ) -> _Claimed | None:
-        """Record a job's outcome and, when ``take``, claim the next job in the same transaction."""
-        settle = self._settlement(job, worker_id, error)
-        abandoned = take and self._abandoned_due()
-
-        def work(conn: Connection) -> _Claimed | None:
-            settle(conn)
-            return self._take(worker_id, abandoned, conn) if take else None
-
-        try:
-            return await units.write(self._engine, work)
-        except Exception:
-            # The lease will run out and another claim will run the job again.
-            logger.exception("recording the outcome of job %s failed", job.id)
-            return None
-
-    async def _keep_lease(self, job_id: int, worker_id: str) -> None:
-        """Extend the lease while the handler runs, so no other worker takes the job."""
-        while True:
-            await asyncio.sleep(self._lease.total_seconds() / 3)
-            statement = (
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
-                .values(lease_until=_utcnow() + self._lease)
-            )
-            try:
-                held = await units.write(self._engine, functools.partial(_changes_one, statement))
-            except Exception:
-                logger.exception("extending the lease of job %s failed", job_id)
-                continue
-            if not held:
-                logger.warning("job %s lost its lease to another worker", job_id)
-                return
-
-    def _settlement(
-        self, job: _Claimed, worker_id: str, error: Exception | None
-    ) -> Callable[[Connection], object]:
-        """Return the write that deletes a succeeded job, or retries, reschedules or buries it."""
-        mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
-        if error is None:
-            return _executing(delete(jobs).where(mine))
-        now = _utcnow()
-        attempts = job.attempts + 1
-        first = job.first_failed_at
-        failing_for = 0.0 if first is None else (now - first).total_seconds()
-        decision = self._policy.decide(error, attempts, failing_for)
-        values: dict[str, Any] = {
-            "last_error": f"{type(error).__name__}: {error}",
-            "lease_until": None,
-            "worker_id": None,
-        }
-        match decision:
-            case Retry(delay) | Reschedule(delay):
-                counted = attempts if isinstance(decision, Retry) else job.attempts
-                values |= {"status": "todo", "attempts": counted}
-                values["scheduled_at"] = now + timedelta(seconds=delay)
-                if first is None and starts_the_clock(decision):
-                    values["first_failed_at"] = now
-                logger.warning("job %s failed (%s); again in %.2fs", job.id, error, delay)
-            case Dead(reason):
-                values |= {"status": "dead", "attempts": attempts, "finished_at": now}
-                values["last_error"] = reason
-                logger.error("job %s is dead: %s (%s)", job.id, reason, error)
-        return _executing(update(jobs).where(mine).values(**values))
-
-
-def _executing(statement: Executable) -> Callable[[Connection], object]:
-    """Return a write that runs ``statement`` on the unit's connection."""
-    return lambda conn: conn.execute(statement)
-
-
-def _bury_lost(conn: Connection, job_id: int, attempts: int, lost: int, now: datetime) -> None:
-    """Dead-letter a job whose workers stopped during ``lost`` of its runs."""
-    error = lost_runs_error(lost)
-    values = {"status": "dead", "attempts": attempts, "lost_runs": lost, "finished_at": now}
-    values["last_error"] = error
-    conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
-    logger.error("job %s is dead: %s", job_id, error)
-
-
-def _changes_one(statement: Update, conn: Connection) -> bool:
-    """Run an UPDATE and tell whether it changed exactly one row."""
-    return bool(conn.execute(statement).rowcount == 1)
-
-
-def _dead_local_worker(worker_id: str | None, host: str) -> bool:
-    """Tell whether ``worker_id`` names a process of this host that is no longer running."""
-    parts = (worker_id or "").split(":")
-    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
-        return False
-    try:
-        os.kill(int(parts[1]), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:  # alive, owned by someone else
-        return False
-    return False
 
 
 def _of_company(company_id: str | None) -> list[Any]:
