@@ -47,6 +47,12 @@ class Row:
     when: dict[str, str]
     actions: dict[str, dict[str, Any]] = field(default_factory=dict)  # column → its parameters
     raw: str | None = None  # the rule's JSON, when it has two actions of one type
+    order: list[str] = field(default_factory=list)  # the rule's action types in its own order
+
+    def ordered(self) -> list[str]:
+        """Return the ticked columns: in the rule's own order, then new ones in column order."""
+        kept = [c for c in self.order if c in self.actions]
+        return kept + [c for c in COLUMNS if c in self.actions and c not in kept]
 
     def cell(self, column: str) -> dict[str, Any]:
         """Return the column's parameters: the rule's own, else the defaults (unticked)."""
@@ -72,6 +78,7 @@ def rows_of(matrix: dict[str, Any]) -> list[Row]:
             row.raw = json.dumps(rule)
         else:
             row.actions = {a["type"]: a for a in rule.get("actions", [])}
+            row.order = [str(t) for t in types]
         rows.append(row)
     return rows
 
@@ -90,6 +97,7 @@ def rows_posted(form: FormData) -> list[Row]:
             row.raw = raw
         else:
             row.actions = {c: _cell(form, prefix + c, c) for c in COLUMNS if form.get(prefix + c)}
+            row.order = str(form.get(prefix + "order") or "").split()
         rows.append(row)
     return rows
 
@@ -133,7 +141,7 @@ def matrix_of(rows: Sequence[Row], settings: dict[str, Any]) -> dict[str, Any]:
         if row.raw is not None:
             rules.append(_loaded(row.raw))
             continue
-        actions = [row.actions[c] for c in COLUMNS if c in row.actions]
+        actions = [row.actions[c] for c in row.ordered()]
         rules.append({"name": row.name, "when": row.when, "actions": actions})
     return {**settings, "rules": rules}
 
@@ -166,7 +174,7 @@ def _rule_field(at: int, rest: list[str | int], row: Row) -> str:
         case ["when", str(key), *_] if key in CONDITIONS:
             return f"r{at}-{key}"
         case ["actions", int(index), *tail] if index < len(row.actions):
-            column = [c for c in COLUMNS if c in row.actions][index]
-            key = tail[0] if tail and tail[0] in PARAMETERS[column] else ""
+            column = row.ordered()[index]
+            key = tail[0] if tail and tail[0] in PARAMETERS[ActionType(column)] else ""
             return f"r{at}-{column}" + (f"-{key}" if key else "")
     return f"r{at}-name"
