@@ -1,39 +1,55 @@
-"""An integration's life in the UI: disable, enable, and delete it after a confirmation."""
+"""An integration's life in the UI: resume, disable, enable, and delete it after a confirmation."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from callbridge.api import integration_lifecycle as api
+from callbridge.api import integrations as integrations_api
 from callbridge.api.deps import get_runtime
 from callbridge.ui.forms import Refused, through_api
 from callbridge.ui.integrations import one_of_company
 from callbridge.ui.render import page
-from callbridge.ui.session import AdminDep, FormAdminDep
+from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
 
 router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
+#: Where disabling or enabling goes back to: the list, saying it is done.
+SWITCHED = "/ui/integrations?switched=1"
+
+
+async def _switch(request: Request, admin: Admin, change: Awaitable[Any], done: str) -> Response:
+    """Run an API route changing the integration's status; back to the list (404: not found)."""
+    try:
+        await through_api(change)
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    return RedirectResponse(done, status_code=303)
+
+
+@router.post("/{integration_id}/resume")
+async def resume(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Resume a paused integration, as POST /integrations/{id}/resume does."""
+    change = integrations_api.resume(integration_id, admin.principal, get_runtime(request))
+    return await _switch(request, admin, change, "/ui/integrations")
 
 
 @router.post("/{integration_id}/disable")
 async def disable(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
     """Stop syncing calls to the integration, as POST /integrations/{id}/disable does."""
-    try:
-        await through_api(api.disable(integration_id, admin.principal, get_runtime(request)))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
-    return RedirectResponse("/ui/integrations?switched=1", status_code=303)
+    change = api.disable(integration_id, admin.principal, get_runtime(request))
+    return await _switch(request, admin, change, SWITCHED)
 
 
 @router.post("/{integration_id}/enable")
 async def enable(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
     """Sync calls to a disabled integration again, from the next call that ends."""
-    try:
-        await through_api(api.enable(integration_id, admin.principal, get_runtime(request)))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
-    return RedirectResponse("/ui/integrations?switched=1", status_code=303)
+    change = api.enable(integration_id, admin.principal, get_runtime(request))
+    return await _switch(request, admin, change, SWITCHED)
 
 
 @router.get("/{integration_id}/delete")

@@ -232,16 +232,6 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
     )
 
 
-@router.post("/{integration_id}/resume")
-async def resume(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
-    """Resume a paused integration, as POST /integrations/{id}/resume does."""
-    try:
-        await through_api(api.resume(integration_id, admin.principal, get_runtime(request)))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
-    return RedirectResponse("/ui/integrations", status_code=303)
-
-
 @router.get("/{integration_id}/preview")
 async def preview(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
     """Render the name a created contact would get with the typed template (htmx fragment)."""
