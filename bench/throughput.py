@@ -8,7 +8,10 @@ after LATENCY_MS, with no rate limit, restarted empty for each cell. Loads: clos
 10 and 50 calls in flight (a sender sends its next call once the last one is in the CRM), and an
 open-loop burst of BURST webhooks from 50 senders. Latency = when the fake stored the engagement
 minus when the webhook was sent; calls/s = calls / (last engagement - first webhook); CPU = user
-+ system seconds of the Callbridge processes over the cell, per call; RSS = their peak sum.
++ system seconds of the Callbridge processes over the cell, per call (the API process and the
+workers apart); RSS = their peak sum. On PostgreSQL, the database's side of each cell
+(``bench.throughput_pg``): transactions, rows written and backend CPU per call, what its
+backends waited on, and each lock wait's waiting and holding statements (printed under the row).
 
 Set-ups (``BENCH_THROUGHPUT_SETUPS``, default ``sqlite,postgres-1,postgres-2``): ``sqlite`` is
 ``callbridge serve`` with its embedded worker; ``postgres-N`` is ``serve`` without a worker and N
@@ -28,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import markdown_table, met, percentile
+from bench.throughput_pg import PgFigures
 from bench.throughput_setup import CONTACT_LOG, Stack, running
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.testing.webhooks import generic_event, signed
@@ -64,6 +68,8 @@ class Cell:
     load_average: float
     requests: int
     local_crm: str
+    server_cpu: float = 0.0
+    pg: PgFigures | None = None
 
     @property
     def rate(self) -> float:
@@ -136,11 +142,16 @@ async def measure(stack: Stack, numbers: Numbers, setup: str, matrix: str, load:
         await stack.logged_by(number[1:], WAIT_LIMIT)
     base_requests = await stack.request_count()
     average = os.getloadavg()[0]
-    cpu_before = stack.cpu_seconds()
+    if stack.pg is not None:
+        await stack.pg.start()
+    server_before, workers_before = stack.cpu_seconds()
     stack.rss_peak = 0
     sent, first = await drive(stack, numbers, load)
     await stack.all_logged(set(sent), WAIT_LIMIT)
-    cpu = stack.cpu_seconds() - cpu_before
+    server_after, workers_after = stack.cpu_seconds()
+    pg = await stack.pg.stop() if stack.pg is not None else None
+    server_cpu = server_after - server_before
+    cpu = server_cpu + workers_after - workers_before
     logged = {key: stack.logged[key] for key in sent if key in stack.logged}
     last = max(logged.values(), default=first)
     return Cell(
@@ -157,6 +168,8 @@ async def measure(stack: Stack, numbers: Numbers, setup: str, matrix: str, load:
         average,
         await stack.request_count() - base_requests,
         stack.local_crm,
+        server_cpu,
+        pg,
     )
 
 
@@ -170,6 +183,8 @@ async def run_setup(setup: str, profile: Path | None = None) -> list[Cell]:
             for load in _listed("BENCH_THROUGHPUT_LOADS", "1,10,50,burst"):
                 cells.append(await measure(stack, numbers, setup, matrix, load))
                 print(row(cells[-1]), flush=True)
+                for (waiting, holder), seen in (cells[-1].pg or PgFigures()).blocked.items():
+                    print(f"  lock wait x{seen}: {waiting!r} behind {holder!r}", flush=True)
     return cells
 
 
@@ -184,7 +199,9 @@ async def run() -> str:
 
 HEADERS = [
     "set-up", "matrix", "load", "calls (in CRM, dup)", "calls/s", "p50 / p95 / max ms",
-    "CPU ms/call", "RSS peak MiB", "HubSpot req/call", "load avg at start", "target",
+    "CPU ms/call (server + workers)", "RSS peak MiB", "HubSpot req/call", "load avg at start",
+    "PG xacts/call", "PG rows written/call", "PG backend CPU ms/call", "PG waits (share)",
+    "target",
 ]  # fmt: skip
 
 
@@ -196,13 +213,29 @@ def row(c: Cell) -> list[object]:
     else:
         target, ok = "≥ 150 calls/s", c.rate >= 150
     load = f"burst of {c.calls}" if c.load == "burst" else f"{c.load} in flight"
+    per_call = 1000 / max(c.logged, 1)
+    workers_cpu = c.cpu_seconds - c.server_cpu
     return [
         f"{c.setup} (local CRM {c.local_crm})", c.matrix, load,
         f"{c.calls} ({c.logged}, {c.duplicates})", f"{c.rate:.1f}",
         f"{percentile(lat, 0.5):.0f} / {percentile(lat, 0.95):.0f} / {lat[-1]:.0f}",
-        f"{c.cpu_seconds / max(c.logged, 1) * 1000:.1f}", f"{c.rss_peak / 2**20:.0f}",
+        f"{c.cpu_seconds * per_call:.1f} ({c.server_cpu * per_call:.1f}"
+        f" + {workers_cpu * per_call:.1f})", f"{c.rss_peak / 2**20:.0f}",
         f"{c.requests / max(c.logged, 1):.2f}", f"{c.load_average:.2f}",
+        *pg_columns(c.pg, c.logged),
         f"{target}: {met(ok and c.logged == c.calls and not c.duplicates)}",
+    ]  # fmt: skip
+
+
+def pg_columns(pg: PgFigures | None, logged: int) -> list[str]:
+    """Return the database's columns of a row (dashes on SQLite)."""
+    if pg is None:
+        return ["-"] * 4
+    per_call = 1 / max(logged, 1)
+    return [
+        f"{pg.transactions * per_call:.1f}", f"{pg.rows_written * per_call:.1f}",
+        f"{pg.backend_cpu * per_call * 1000:.1f}",
+        f"{pg.top_waits()} (max {pg.connections_max} conn.)",
     ]  # fmt: skip
 
 
@@ -214,7 +247,9 @@ def section(cells: list[Cell]) -> str:
         f"{LATENCY_MS:g} ms, no rate limit, restarted empty per cell after {WARMUP} warm-up "
         f"calls; {SINGLE_CALLS} calls at 1 in flight, {CALLS} at 10 and 50 (closed loop), a "
         f"burst of {BURST} from {BURST_SENDERS} senders. Latency = engagement stored in the "
-        "CRM - webhook sent. CPU and RSS: the Callbridge processes (server and workers)."
+        "CRM - webhook sent. CPU and RSS: the Callbridge processes (server and workers). PG: "
+        "the cell's database (transactions, rows written, CPU of its backends on this host, "
+        "states of its active backends sampled every 50 ms: CPU = active and not waiting)."
     )
     table = markdown_table(HEADERS, [row(c) for c in cells])
     return f"### Throughput: webhook → HubSpot engagement\n\n{intro}\n\n{table}"

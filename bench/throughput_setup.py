@@ -28,6 +28,7 @@ from bench.harness import (
 )
 from bench.latency import postgres_reader, wait_for_worker
 from bench.load import LoadClient
+from bench.throughput_pg import PgProbe
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
 from callbridge.storage.integrations import update_integration
@@ -61,7 +62,8 @@ class Stack:
         self.path = f"/webhooks/generic/{company.source_id}"
         self.secret = company.source_secret
         self.http = LoadClient(url, 200)
-        self.processes: list[Process] = []
+        self.processes: list[Process] = []  # the server first, then the workers
+        self.pg: PgProbe | None = None  # the database's side, on PostgreSQL
         self.fake: subprocess.Popen[bytes] | None = None
         self.logged: dict[str, float] = {}
         self.duplicates = 0
@@ -72,9 +74,10 @@ class Stack:
         self._tasks: list[asyncio.Task[None]] = []
         self._crm = httpx.AsyncClient(headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
 
-    def cpu_seconds(self) -> float:
-        """Return the CPU seconds the Callbridge processes have used."""
-        return sum(process.cpu_seconds() for process in self.processes)
+    def cpu_seconds(self) -> tuple[float, float]:
+        """Return the CPU seconds the server and the worker processes have used."""
+        server, *workers = self.processes
+        return server.cpu_seconds(), sum(process.cpu_seconds() for process in workers)
 
     async def restart_fake(self) -> None:
         """Start the fake empty (stopping the last one) and follow its engagements."""
@@ -162,9 +165,12 @@ class Stack:
         async with self._api() as api:
             local = f"/integrations/{company.integration_id}"
             self.local_crm = "deleted"
-            if (await api.delete(local)).status_code >= 400:  # a version that cannot delete it
-                self.local_crm = "kept, policy none"
-                (await api.patch(local, json={"creation_policy": "none"})).raise_for_status()
+            await api.delete(local)
+            if (await api.get(local)).status_code != 404:  # it could not be deleted
+                self.local_crm = "disabled"
+                if (await api.post(f"{local}/disable")).status_code >= 400:  # an older version
+                    self.local_crm = "kept, policy none"
+                    (await api.patch(local, json={"creation_policy": "none"})).raise_for_status()
             config = {"base_url": self.fake_url, "create_custom_properties": True, **RAISED}
             body = {"connector": "hubspot", "name": "HubSpot", "config": config}
             body["creation_policy"] = "all"
@@ -210,10 +216,13 @@ async def running(setup: str, latency_ms: float, profile: Path | None) -> AsyncI
         runtime = Runtime.create(settings)
         bench = Stack(server.url, company, data_dir, free_port(), latency_ms)
         bench.processes = processes
+        bench.pg = PgProbe(url) if url else None
         try:
             await bench.connect(runtime)
             yield bench
         finally:
+            if bench.pg is not None:
+                await bench.pg.close()
             bench.stop_fake()
             await bench.http.aclose()
             await runtime.close()
