@@ -177,3 +177,19 @@ async def test_another_companys_matrix_is_not_found(acme: UiTenant, globex: UiTe
     )
     assert tried.status_code == 404
     assert (await _matrix(globex))["version"] == 0
+
+
+async def test_the_json_view_tries_its_draft_too(ui_runtime: Runtime, acme: UiTenant) -> None:
+    call_id = await _past_call(ui_runtime, acme, "ui-json-dry-run")
+    csrf = await acme.sign_in()
+    page = await acme.client.get(_url(acme))
+    found = DRAFT.search(page.text)
+    assert found
+    matrix = json.loads(html.unescape(found.group(1)))
+    matrix["rules"][2]["actions"] = [{"type": "create_contact", "mode": "follow"}]
+    data = {"csrf": csrf, "matrix": json.dumps(matrix), "call_id": call_id}
+    tried = html.unescape((await acme.client.post(_url(acme, "/dry-run"), data=data)).text)
+    assert "The draft would do something else with this call." in tried
+    assert '"mode": "follow"}]' in tried  # the JSON typed is kept, the details open
+    assert '<details id="advanced" open>' in tried
+    assert (await _matrix(acme))["version"] == 0
