@@ -4,20 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
+from urllib.parse import urlencode
+
+import pytest
 
 from callbridge.ingest import ingest
 from callbridge.runtime import Runtime
 from callbridge.testing.draining import drain
 from callbridge.testing.servers import eventually
 from callbridge.testing.webhooks import call_sequence, signed
+from callbridge.ui import calls as calls_ui
 from tests.ui.ui_client import UiTenant
 
 NUMBER = "+33612345678"
+ID = re.compile(r'href="/ui/calls/([0-9a-f-]{36})"')
+OLDER = re.compile(r'href="(/ui/calls\?[^"]*)" rel="next"')
+NEWER = re.compile(r'href="(/ui/calls\?[^"]*)" rel="prev"')
 
 
-async def synced_call(runtime: Runtime, tenant: UiTenant, provider_call_id: str) -> str:
-    """Deliver a missed call from NUMBER, sync it, and return its id."""
-    for event in call_sequence(provider_call_id, "incoming", NUMBER, answered=False):
+async def synced_call(
+    runtime: Runtime,
+    tenant: UiTenant,
+    provider_call_id: str,
+    number: str = NUMBER,
+    agent_email: str | None = None,
+) -> str:
+    """Deliver a missed call from ``number`` (to an agent), sync it, and return its id."""
+    sequence = call_sequence(
+        provider_call_id, "incoming", number, answered=False, agent_email=agent_email
+    )
+    for event in sequence:
         body, headers = signed(tenant.company.source_secret, event)
         await ingest(runtime, tenant.company.source_id, headers, body)
     await drain(runtime)
@@ -54,7 +72,7 @@ async def test_history_and_call_page(ui_runtime: Runtime, acme: UiTenant) -> Non
     assert NUMBER in listed.text
     filtered = await acme.client.get("/ui/calls", params={"number": "999999", "state": "missed"})
     assert f"/ui/calls/{call_id}" not in filtered.text
-    kept = await acme.client.get("/ui/calls", params={"number": "612345", "state": "missed"})
+    kept = await acme.client.get("/ui/calls", params={"number": "+33 612", "state": "missed"})
     assert f"/ui/calls/{call_id}" in kept.text
     outgoing = await acme.client.get("/ui/calls", params={"direction": "outgoing"})
     assert f"/ui/calls/{call_id}" not in outgoing.text
@@ -101,3 +119,60 @@ async def test_another_companys_call_and_job_are_not_found(
     replay = await acme.client.post(f"/ui/calls/{theirs}/replay/{dead.id}", data={"csrf": csrf})
     assert replay.status_code == 404
     assert await ui_runtime.queue.dead_letters(company_id=globex.company.company_id) != []
+
+
+async def _agent(tenant: UiTenant, name: str) -> str:
+    """Create an employee with an e-mail address (calls name them by it); return their id."""
+    headers = {"Authorization": f"Bearer {tenant.company.api_key}"}
+    body = {"name": name, "email": f"{name.lower()}@example.com"}
+    answer = await tenant.client.post("/users", json=body, headers=headers)
+    return str(answer.json()["id"])
+
+
+async def test_the_filters_work_together_and_pages_follow_their_cursors(
+    ui_runtime: Runtime, acme: UiTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ann = await _agent(acme, "Ann")
+    await _agent(acme, "Bob")
+    anns = [
+        await synced_call(ui_runtime, acme, f"c-ann-{n}", f"+3361000000{n}", "ann@example.com")
+        for n in range(3)
+    ]
+    bobs = await synced_call(ui_runtime, acme, "c-bob", "+33610000009", "bob@example.com")
+    await acme.sign_in()
+    integration = acme.company.integration_id
+    wanted = {"agent": ann, "integration": integration, "status": "done", "number": "+336100"}
+    listed = (await acme.client.get("/ui/calls", params=wanted)).text
+    assert all(f"/ui/calls/{call}" in listed for call in anns)
+    assert f"/ui/calls/{bobs}" not in listed
+    assert ">Ann</td>" in listed
+    failed = await acme.client.get("/ui/calls", params={**wanted, "status": "failed"})
+    assert not any(f"/ui/calls/{call}" in failed.text for call in anns)
+    monkeypatch.setattr(calls_ui, "PAGE_SIZE", 2)
+    seen: list[str] = []
+    url = "/ui/calls?" + urlencode(wanted)
+    while url:
+        page = (await acme.client.get(url)).text
+        seen += ID.findall(page)
+        older = OLDER.search(page)
+        url = html.unescape(older.group(1)) if older else ""
+    assert seen == list(reversed(anns))
+    newer = NEWER.search(page)
+    assert newer, "the last page links back to newer calls"
+    back = (await acme.client.get(html.unescape(newer.group(1)))).text
+    assert ID.findall(back) == seen[:2]
+
+
+async def test_another_companys_agent_or_integration_in_a_filter_is_not_found(
+    ui_runtime: Runtime, acme: UiTenant, globex: UiTenant
+) -> None:
+    theirs = await _agent(globex, "Eve")
+    await synced_call(ui_runtime, globex, "c-eve", agent_email="eve@example.com")
+    await synced_call(ui_runtime, acme, "c-mine")
+    await acme.sign_in()
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    for foreign in ({"agent": theirs}, {"integration": globex.company.integration_id}):
+        assert (await acme.client.get("/ui/calls", params=foreign)).status_code == 404
+        answer = await acme.client.get("/calls", params=foreign, headers=headers)
+        assert answer.status_code == 404, answer.text
+        assert "calls" not in answer.json()

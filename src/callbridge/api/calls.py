@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Concatenate, Literal, ParamSpec, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.api.call_matches import CallMatch, call_matches
 from callbridge.api.deps import PrincipalDep, RuntimeDep
@@ -14,10 +17,13 @@ from callbridge.api.models import ChoiceShown, JsonShown
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.queue import breaker
-from callbridge.storage import agent_choices, call_pages, sql
-from callbridge.web.fields import PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
+from callbridge.runtime import Runtime
+from callbridge.storage import agent_choices, call_pages
+from callbridge.web.fields import ID_LENGTH, PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
+P = ParamSpec("P")
+T = TypeVar("T")
 router = APIRouter(prefix="/calls", tags=["calls"], responses=AUTHENTICATED)
 
 
@@ -54,9 +60,15 @@ class CallShown(BaseModel):
 
 
 class CallList(BaseModel):
-    """A page of the call history, newest first."""
+    """A page of the call history, newest first, with the cursors of the pages beside it."""
 
     calls: list[CallShown]
+    older: str | None = Field(
+        default=None, description="Pass as `after` for the next, older page (None: no more)"
+    )
+    newer: str | None = Field(
+        default=None, description="Pass as `before` for the previous, newer page (None: none)"
+    )
 
 
 class EventShown(BaseModel):
@@ -130,7 +142,15 @@ class CallDetail(CallShown):
     selections: list[ChoiceShown]
 
 
-@router.get("")
+SyncStatus = Literal["running", "waiting", "failed", "done", "skipped"]
+Cursor = Annotated[
+    Storable | None,
+    Query(max_length=200, description="A cursor from a page's `older` or `newer`"),
+]
+OurId = Annotated[Storable | None, Query(max_length=ID_LENGTH)]
+
+
+@router.get("", responses=NOT_FOUND)
 async def list_calls(
     who: PrincipalDep,
     runtime: RuntimeDep,
@@ -138,28 +158,80 @@ async def list_calls(
     direction: Direction | None = None,
     number: Annotated[
         Storable | None,
-        Query(max_length=PHONE_LENGTH, description="Substring of from/to"),
+        Query(max_length=PHONE_LENGTH, description="The start of the from or to number"),
     ] = None,
     since: Since | None = None,
+    until: Annotated[Since | None, Query(description="Calls created before this time")] = None,
+    agent: Annotated[OurId, Query(description="The id of the user who took or made it")] = None,
+    integration: Annotated[OurId, Query(description="Synced to this integration")] = None,
+    status: Annotated[
+        SyncStatus | None,
+        Query(description="A sync in this status (in `integration` when given, else in any)"),
+    ] = None,
+    after: Cursor = None,
+    before: Cursor = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> CallList:
-    """List the company's calls, newest first, with optional filters."""
-    wanted = call_pages.CallFilter(state, direction, number, since)
+    """List the company's calls, newest first, with optional filters that must all hold.
+
+    An agent or integration not of the company is a 404. Page on with the answer's `older`
+    cursor as `after`, back with its `newer` cursor as `before`.
+    """
+    wanted = call_pages.CallFilter(
+        state, direction, number, since, until, agent, integration, status
+    )
     async with runtime.reads() as session:
-        found = await sql.run(session, call_pages.page, who.company_id, wanted, limit, offset)
+        if not await _run(session, call_pages.owns, who.company_id, agent, integration):
+            raise HTTPException(404, "no such agent or integration in this company")
+    return await history(runtime, who.company_id, wanted, limit, offset, after, before)
+
+
+async def history(
+    runtime: Runtime,
+    company_id: str,
+    wanted: call_pages.CallFilter,
+    limit: int,
+    offset: int = 0,
+    after: str | None = None,
+    before: str | None = None,
+) -> CallList:
+    """Return a page of the company's calls with its cursors (the API's and the screens' read)."""
+    older_than, newer_than = call_pages.Cursor.read(after), call_pages.Cursor.read(before)
+    if newer_than is not None:
+        older_than = None
+    async with runtime.reads() as session:
+        found = await _run(
+            session,
+            call_pages.page,
+            company_id,
+            wanted,
+            limit + 1,
+            offset,
+            after=older_than,
+            before=newer_than,
+        )
+    more = len(found) > limit
+    found = (found[1:] if newer_than else found[:limit]) if more else found
+    ends: list[str | None] = [None, None]
+    if found:
+        ends = [call_pages.Cursor.of(c.call).token() for c in (found[0], found[-1])]
     shown = [{**c.call, "matches": call_matches(c.syncs, c.links)} for c in found]
-    return CallList.model_validate({"calls": shown})
+    return CallList(
+        calls=[CallShown.model_validate(call) for call in shown],
+        newer=ends[0] if (more if newer_than else older_than) else None,
+        older=ends[1] if (newer_than or more) else None,
+    )
 
 
 @router.get("/{call_id}", responses=NOT_FOUND)
 async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> CallDetail:
     """Show a call: its events, the record found by number and why, and every action taken."""
     async with runtime.reads() as session:
-        found = await sql.run(session, call_pages.record, who.company_id, call_id)
+        found = await _run(session, call_pages.record, who.company_id, call_id)
         if found is None:
             raise HTTPException(404, f"no call {call_id} in this company")
-        down = await sql.run(session, breaker.states, who.company_id)
+        down = await _run(session, breaker.states, who.company_id)
         chosen = await agent_choices.history(session, who.company_id, call_id)
     return CallDetail.model_validate(
         {
@@ -180,6 +252,17 @@ def _with_crm_status(sync: dict[str, Any], down: dict[str, dict[str, Any]]) -> d
     sync["crm_unreachable_since"] = crm["since"] if crm else None
     sync["crm_status"] = crm["message"] if crm else None
     return sync
+
+
+async def _run(
+    session: AsyncSession,
+    fn: Callable[Concatenate[Connection, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """Run a repository function on the session's connection, in its transaction."""
+    connection = await session.connection()
+    return await connection.run_sync(fn, *args, **kwargs)
 
 
 # Sync statuses of a call still to be written to its CRM.

@@ -7,27 +7,87 @@ query each and grouped by call in one pass.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    exists,
+    literal_column,
+    or_,
+    select,
+)
 
-from callbridge.storage.tables import activity_links, call_actions, call_events, call_syncs, calls
+from callbridge.storage.tables import (
+    activity_links,
+    call_actions,
+    call_events,
+    call_syncs,
+    calls,
+    integrations,
+    users,
+)
 
 Row = dict[str, Any]
+
+#: Where a call's sync can stand in an integration (``call_syncs.status``).
+SYNC_STATUSES = ("running", "waiting", "failed", "done", "skipped")
 
 
 @dataclass(frozen=True)
 class CallFilter:
-    """Which of the company's calls a page lists (None: any)."""
+    """Which of the company's calls a page lists (None: any); every filter given must hold."""
 
     state: str | None = None
     direction: str | None = None
-    number: str | None = None  # a substring of the from or to number
-    since: datetime | None = None
+    number: str | None = None  # the start of the from or to number, as stored
+    since: datetime | None = None  # created at or after
+    until: datetime | None = None  # created before
+    agent: str | None = None  # the user who took or made the call
+    integration: str | None = None  # synced to this integration
+    status: str | None = None  # a sync in this status (in ``integration`` when given)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A place in the history's order (newest first, then id): the key of a page's edge row."""
+
+    created_at: datetime
+    id: str
+
+    def token(self) -> str:
+        """Return the cursor as an opaque URL-safe string."""
+        raw = f"{self.created_at.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def read(cls, token: str | None) -> Cursor | None:
+        """Return the cursor a token stands for; None when empty or not one of ours."""
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            at, call_id = raw.split("|", 1)
+            created_at = datetime.fromisoformat(at)
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            return None
+        if created_at.tzinfo is None or not call_id or len(call_id) > 36:
+            return None
+        return cls(created_at, call_id)
+
+    @classmethod
+    def of(cls, call: Row) -> Cursor:
+        """Return the cursor at a call of a page."""
+        return cls(call["created_at"], call["id"])
 
 
 @dataclass(frozen=True)
@@ -51,25 +111,124 @@ class CallRecord:
 
 
 def page(
-    db: Connection, company_id: str, wanted: CallFilter, limit: int, offset: int
+    db: Connection,
+    company_id: str,
+    wanted: CallFilter,
+    limit: int,
+    offset: int = 0,
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
 ) -> list[PagedCall]:
-    """Return a page of the company's calls, newest first, each with its syncs and links."""
-    query = select(calls).where(calls.c.company_id == company_id)
-    if wanted.state:
-        query = query.where(calls.c.state == wanted.state)
-    if wanted.direction:
-        query = query.where(calls.c.direction == wanted.direction)
-    if wanted.number:
-        pattern = f"%{wanted.number}%"
-        query = query.where(or_(calls.c.from_number.like(pattern), calls.c.to_number.like(pattern)))
-    if wanted.since:
-        query = query.where(calls.c.created_at >= wanted.since)
-    query = query.order_by(calls.c.created_at.desc(), calls.c.id).limit(limit).offset(offset)
-    rows = _rows(db, query)
+    """Return a page of the company's calls, newest first, each with its syncs and links.
+
+    ``after`` pages on to older calls, ``before`` back to newer ones (keyset: the database
+    reads the page's rows from an index, however deep the page is).
+    """
+    query = select(calls).where(calls.c.company_id == company_id, *_conditions(company_id, wanted))
+    at = _sort_key(db, wanted)
+    order = (at.desc(), calls.c.id.desc())
+    if after is not None:
+        query = query.where(*_older(at, after))
+    if before is not None:
+        query = query.where(*_newer(at, before))
+        order = (at.asc(), calls.c.id.asc())
+    rows = _rows(db, query.order_by(*order).limit(limit).offset(offset))
+    if before is not None:
+        rows.reverse()
     ids = [row["id"] for row in rows]
     syncs = by_call(_rows(db, _of_calls(call_syncs, company_id, ids)))
     links = by_call(_rows(db, _of_calls(activity_links, company_id, ids)))
     return [PagedCall(row, syncs.get(row["id"], []), links.get(row["id"], [])) for row in rows]
+
+
+def _sort_key(db: Connection, wanted: CallFilter) -> ColumnElement[Any]:
+    """Return what the page is ordered by: ``created_at``, hidden from the index by a number.
+
+    A number's calls are read from its two index ranges and sorted: the history's order would
+    otherwise tempt the database to walk every call of the company, newest first, and test each
+    (the planner cannot tell how many calls a number has from an empty or unanalysed table).
+    """
+    if not wanted.number:
+        return calls.c.created_at
+    if db.dialect.name == "sqlite":
+        hidden = "+calls.created_at"  # unary plus: the same value, no longer the column
+    else:
+        hidden = "(calls.created_at + interval '0 seconds')"
+    return literal_column(hidden, type_=calls.c.created_at.type)
+
+
+def _conditions(company_id: str, wanted: CallFilter) -> list[ColumnElement[bool]]:
+    """Return the WHERE conditions of a filter (the company's own is the caller's)."""
+    found: list[ColumnElement[bool]] = []
+    for column, value in (
+        (calls.c.state, wanted.state),
+        (calls.c.direction, wanted.direction),
+        (calls.c.user_id, wanted.agent),
+    ):
+        if value:
+            found.append(column == value)
+    if wanted.number:
+        found.append(
+            or_(
+                _starts(calls.c.from_number, wanted.number),
+                _starts(calls.c.to_number, wanted.number),
+            )
+        )
+    if wanted.since:
+        found.append(calls.c.created_at >= wanted.since)
+    if wanted.until:
+        found.append(calls.c.created_at < wanted.until)
+    if wanted.integration or wanted.status:
+        found.append(_synced(company_id, wanted.integration, wanted.status))
+    return found
+
+
+def _starts(column: ColumnElement[str | None], prefix: str) -> ColumnElement[bool]:
+    """Match values starting with ``prefix``: a range an index reads, then the exact test.
+
+    The range is exact under a byte-wise collation (SQLite, PostgreSQL's C); LIKE keeps the
+    result exact under any other. A prefix ending past the Basic Multilingual Plane's usual
+    characters (no number does) is tested by LIKE alone.
+    """
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = column.like(escaped + "%", escape="\\")
+    if ord(prefix[-1]) >= 0xD7FF:
+        return like
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < upper, like)
+
+
+def _synced(company_id: str, integration: str | None, status: str | None) -> ColumnElement[bool]:
+    """Keep calls with a sync in ``integration`` (any when None) in ``status`` (any when None)."""
+    sync = call_syncs.c
+    query = select(sync.call_id).where(sync.company_id == company_id, sync.call_id == calls.c.id)
+    if integration:
+        query = query.where(sync.integration_id == integration)
+    if status:
+        query = query.where(sync.status == status)
+    return exists(query)
+
+
+def _older(at: ColumnElement[Any], cursor: Cursor) -> list[ColumnElement[bool]]:
+    """Keep calls after ``cursor`` in the history's order (written so an index range reads it)."""
+    return [at <= cursor.created_at, or_(at < cursor.created_at, calls.c.id < cursor.id)]
+
+
+def _newer(at: ColumnElement[Any], cursor: Cursor) -> list[ColumnElement[bool]]:
+    """Keep calls before ``cursor`` in the history's order."""
+    return [at >= cursor.created_at, or_(at > cursor.created_at, calls.c.id > cursor.id)]
+
+
+def owns(db: Connection, company_id: str, agent: str | None, integration: str | None) -> bool:
+    """Tell whether the company has the user ``agent`` and the integration named (when named)."""
+    for table, wanted in ((users, agent), (integrations, integration)):
+        if wanted is None:
+            continue
+        query = select(table.c.id).where(table.c.company_id == company_id, table.c.id == wanted)
+        if db.execute(query).first() is None:
+            return False
+    return True
 
 
 def by_call(rows: Iterable[Row]) -> dict[str, list[Row]]:

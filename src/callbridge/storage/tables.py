@@ -176,6 +176,10 @@ calls = Table(
     Index("ix_calls_company_started", "company_id", "started_at"),
     # The call history's order (newest first, then id): a page reads 50 rows, not all of them.
     Index("ix_calls_company_created", "company_id", "created_at", "id"),
+    # The history's filters by number (the start of either) and by agent, in the same order.
+    Index("ix_calls_company_from", "company_id", "from_number", "created_at", "id"),
+    Index("ix_calls_company_to", "company_id", "to_number", "created_at", "id"),
+    Index("ix_calls_company_user", "company_id", "user_id", "created_at", "id"),
 )
 
 call_syncs = Table(

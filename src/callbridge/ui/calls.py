@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import RedirectResponse
@@ -12,9 +14,11 @@ from fastapi.responses import RedirectResponse
 from callbridge.api import admin as admin_api
 from callbridge.api import calls as api
 from callbridge.api import integrations as integrations_api
+from callbridge.api import staff as staff_api
 from callbridge.api.deps import get_runtime
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
+from callbridge.storage import call_pages
 from callbridge.ui.forms import Refused, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
@@ -22,7 +26,7 @@ from callbridge.web.fields import PHONE_LENGTH, PathId
 
 router = APIRouter(prefix="/ui/calls", include_in_schema=False)
 PAGE_SIZE = 50
-#: What the number filter keeps of what is typed: digits, "+" and spaces.
+#: What the number filter keeps of what is typed: digits and "+" (spaces and dots go).
 NUMBER_CHARS = re.compile(r"[^0-9+]")
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
@@ -32,52 +36,86 @@ async def _integration_names(request: Request, admin: Admin) -> dict[str, str]:
     return {i.id: i.name for i in shown}
 
 
+async def _agent_names(request: Request, admin: Admin) -> dict[str, str]:
+    shown = await staff_api.list_users(admin.principal, get_runtime(request))
+    return {u.id: u.name for u in shown}
+
+
 @router.get("")
 async def history(request: Request, admin: AdminDep) -> Response:
-    """List the company's calls, newest first, filtered by number, state, direction and day."""
+    """List the company's calls, newest first, filtered as the form says, paged by cursor."""
+    agents = await _agent_names(request, admin)
+    integrations = await _integration_names(request, admin)
+    chosen = _chosen(request.query_params, agents, integrations)
+    if chosen is None:
+        message = "no such agent or integration in this company"
+        return page(request, "not_found.html", admin, status=404, message=message)
     query = request.query_params
-    number = NUMBER_CHARS.sub("", query.get("number", ""))[:PHONE_LENGTH] or None
-    state = query.get("state") if query.get("state") in set(CallState) else None
-    direction = query.get("direction") if query.get("direction") in set(Direction) else None
-    since = _day(query.get("since", ""))
-    try:
-        at = max(0, min(int(query.get("page", "0")), 10_000))
-    except ValueError:
-        at = 0
-    found = await api.list_calls(
-        admin.principal,
+    found = await api.history(
         get_runtime(request),
-        state=CallState(state) if state else None,
-        direction=Direction(direction) if direction else None,
-        number=number,
-        since=since,
-        limit=PAGE_SIZE,
-        offset=at * PAGE_SIZE,
+        admin.principal.company_id,
+        chosen,
+        PAGE_SIZE,
+        after=query.get("after", "")[:200] or None,
+        before=query.get("before", "")[:200] or None,
     )
     return page(
         request,
         "calls.html",
         admin,
         calls=found.calls,
-        number=number or "",
-        state=state or "",
+        wanted=_shown(chosen),
+        here_query=urlencode({k: v for k, v in _shown(chosen).items() if v}),
         states=[s.value for s in CallState],
-        direction=direction or "",
         directions=[d.value for d in Direction],
-        since=since.date().isoformat() if since else "",
-        page_number=at,
-        more=len(found.calls) == PAGE_SIZE,
-        integrations=await _integration_names(request, admin),
+        statuses=list(call_pages.SYNC_STATUSES),
+        agents=agents,
+        integrations=integrations,
+        older=found.older,
+        newer=found.newer,
     )
 
 
-def _day(value: str) -> datetime | None:
-    """Return the start (UTC) of a day typed as YYYY-MM-DD, None when empty or not a day."""
+def _chosen(
+    query: Mapping[str, str], agents: Mapping[str, str], integrations: Mapping[str, str]
+) -> call_pages.CallFilter | None:
+    """Read the filters of the page's URL; None when it names someone else's agent or CRM."""
+    agent, integration = query.get("agent") or None, query.get("integration") or None
+    if (agent and agent not in agents) or (integration and integration not in integrations):
+        return None
+    return call_pages.CallFilter(
+        state=_one_of(query.get("state"), [s.value for s in CallState]),
+        direction=_one_of(query.get("direction"), [d.value for d in Direction]),
+        number=NUMBER_CHARS.sub("", query.get("number", ""))[:PHONE_LENGTH] or None,
+        since=_day(query.get("since", "")),
+        until=_day(query.get("until", ""), next_day=True),
+        agent=agent,
+        integration=integration,
+        status=_one_of(query.get("status"), call_pages.SYNC_STATUSES),
+    )
+
+
+def _one_of(value: str | None, allowed: Sequence[str]) -> str | None:
+    """Return the value when it is one of those allowed (else no filter)."""
+    return value if value in allowed else None
+
+
+def _shown(chosen: call_pages.CallFilter) -> dict[str, str]:
+    """Return the filters as the form shows them (and the paging links carry them)."""
+    since = chosen.since.date().isoformat() if chosen.since else ""
+    until = (chosen.until - timedelta(days=1)).date().isoformat() if chosen.until else ""
+    values = {k: v for k, v in vars(chosen).items() if k not in ("since", "until")}
+    return {**{k: v or "" for k, v in values.items()}, "since": since, "until": until}
+
+
+def _day(value: str, *, next_day: bool = False) -> datetime | None:
+    """Return the start (UTC) of a day typed as YYYY-MM-DD (or of the next one), None if not."""
     try:
         day = date.fromisoformat(value.strip()[:10])
-    except ValueError:
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        return start + timedelta(days=1) if next_day else start
+    except (ValueError, OverflowError):
         return None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @router.get("/{call_id}")
