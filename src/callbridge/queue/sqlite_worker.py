@@ -25,6 +25,7 @@ from sqlalchemy import (
     Row,
     Update,
     and_,
+    bindparam,
     delete,
     select,
     update,
@@ -63,6 +64,27 @@ class _Claimed:
     payload: Payload
     attempts: int
     first_failed_at: datetime | None = None
+
+
+# The claim's and the success's statements, built once: a statement built per job costs its
+# cache key and compilation lookup every time (a claim's UPDATE was 3.7 % of the server's CPU).
+_LEASE = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("job"))
+    .values(
+        status="doing",
+        attempts=bindparam("runs"),
+        lost_runs=bindparam("lost"),
+        lease_until=bindparam("until"),
+        worker_id=bindparam("worker"),
+        # The queueing lock only dedupes waiting jobs: once this one runs, a new one may wait,
+        # and this one must be able to go back to waiting on a retry.
+        queueing_lock=None,
+    )
+)
+_DONE = delete(jobs).where(
+    jobs.c.id == bindparam("job"), jobs.c.worker_id == bindparam("worker"), jobs.c.status == "doing"
+)
 
 
 class SlotWorker:
@@ -202,20 +224,8 @@ class SlotWorker:
     ) -> _Claimed:
         """Mark a job as run by ``worker_id`` under a fresh lease (``counts``: runs, lost runs)."""
         attempts, lost_runs = counts
-        conn.execute(
-            update(jobs)
-            .where(jobs.c.id == row.id)
-            .values(
-                status="doing",
-                attempts=attempts,
-                lost_runs=lost_runs,
-                lease_until=now + self._lease,
-                worker_id=worker_id,
-                # The queueing lock only dedupes waiting jobs: once this one runs, a new one
-                # may wait, and this one must be able to go back to waiting on a retry.
-                queueing_lock=None,
-            )
-        )
+        lease = {"job": row.id, "runs": attempts, "lost": lost_runs, "worker": worker_id}
+        conn.execute(_LEASE, {**lease, "until": now + self._lease})
         return _Claimed(row.id, row.task, row.payload, attempts, row.first_failed_at)
 
     async def _run(
@@ -288,9 +298,9 @@ class SlotWorker:
         self, job: _Claimed, worker_id: str, error: Exception | None
     ) -> Callable[[Connection], object]:
         """Return the write that deletes a succeeded job, or retries, reschedules or buries it."""
-        mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
         if error is None:
-            return _executing(delete(jobs).where(mine))
+            return lambda conn: conn.execute(_DONE, {"job": job.id, "worker": worker_id})
+        mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
         now = utcnow()
         attempts = job.attempts + 1
         first = job.first_failed_at
