@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
+import pytest
+
 from callbridge.runtime import Runtime
+from callbridge.ui import dialer as dialer_ui
 from tests.ui.test_calls_ui import synced_call
 from tests.ui.ui_client import UiTenant, csrf_of
 
 NUMBER = "+14155550134"
+OLDER = re.compile(r'href="(/ui/dialer/my-calls\?[^"]*)" rel="next"')
 
 
 async def _agent(tenant: UiTenant, *, permission: bool = True) -> str:
@@ -135,3 +141,42 @@ async def test_another_companys_call_is_not_found_in_the_dialer(
     assert "no call" in picked.text
     forged = await acme.client.post(f"/ui/dialer/calls/{theirs}/selection", data={"csrf": "x"})
     assert forged.status_code == 403
+
+
+async def _agent_with_email(tenant: UiTenant, name: str) -> str:
+    """Create an agent named by an e-mail address (the calls name them so); return a token."""
+    headers = {"Authorization": f"Bearer {tenant.company.api_key}"}
+    body = {"name": name, "email": f"{name.lower()}@example.com"}
+    user = await tenant.client.post("/users", json=body, headers=headers)
+    token = await tenant.client.post(f"/users/{user.json()['id']}/tokens", headers=headers)
+    return str(token.json()["token"])
+
+
+async def test_my_calls_lists_the_agents_own_calls_with_their_records(
+    ui_runtime: Runtime, acme: UiTenant, globex: UiTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await _agent_with_email(acme, "Ann")
+    await _agent_with_email(acme, "Bob")
+    await _agent_with_email(globex, "Ann")  # the same address in another company
+    await _record(acme, "Ann Contact", "contact")
+    mine = [
+        await synced_call(ui_runtime, acme, f"c-my-{n}", NUMBER, "ann@example.com")
+        for n in range(3)
+    ]
+    bobs = await synced_call(ui_runtime, acme, "c-bob", "+14155550199", "bob@example.com")
+    theirs = await synced_call(ui_runtime, globex, "c-their", "+14155550177", "ann@example.com")
+    await _sign_in(acme, token)
+    listed = (await acme.client.get("/ui/dialer/my-calls")).text
+    assert listed.count(NUMBER) == 3
+    assert "+14155550199" not in listed and "+14155550177" not in listed
+    assert listed.count("Ann Contact (contact)") == 6  # found by number, and logged there
+    assert "/ui/calls/" not in listed  # nothing links to the admin's screens
+    for call in (*mine, bobs, theirs):
+        assert call not in listed
+    monkeypatch.setattr(dialer_ui, "MY_CALLS_PAGE", 2)
+    first = (await acme.client.get("/ui/dialer/my-calls")).text
+    assert first.count(NUMBER) == 2
+    older = OLDER.search(first)
+    assert older
+    second = (await acme.client.get(html.unescape(older.group(1)))).text
+    assert second.count(NUMBER) == 1 and 'rel="prev"' in second and 'rel="next"' not in second

@@ -16,10 +16,12 @@ from fastapi.responses import RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from itsdangerous import BadSignature
 
+from callbridge.api import calls as calls_api
 from callbridge.api import dialer as api
 from callbridge.api.agent_auth import Actor, get_actor
 from callbridge.api.deps import get_runtime
 from callbridge.api.dialer_models import IntentIn
+from callbridge.storage import call_pages, integrations
 from callbridge.ui.forms import Refused, model, posted, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import (
@@ -166,3 +168,41 @@ async def choose(request: Request, session: FormAgentDep) -> Response:
     except Refused as refused:
         return page(request, "dialer_result.html", csrf=csrf, errors=refused.messages, status=422)
     return page(request, "dialer_result.html", csrf=csrf, made=made)
+
+
+MY_CALLS_PAGE = 20
+
+
+@router.get("/my-calls")
+async def my_calls(request: Request, session: AgentDep) -> Response:
+    """List the agent's own calls: the record found by number, and where each log went."""
+    actor, csrf = session
+    runtime = get_runtime(request)
+    query = request.query_params
+    # Only the signed-in agent's calls of their company: the filter is theirs, not the URL's.
+    mine = call_pages.CallFilter(agent=actor.user_id or NOBODY)
+    found = await calls_api.history(
+        runtime,
+        actor.company_id,
+        mine,
+        MY_CALLS_PAGE,
+        after=query.get("after", "")[:200] or None,
+        before=query.get("before", "")[:200] or None,
+    )
+    async with runtime.reads() as reads:
+        connection = await reads.connection()
+        crms = await connection.run_sync(integrations.list_integrations, actor.company_id)
+    return page(
+        request,
+        "dialer_calls.html",
+        csrf=csrf,
+        agent=actor,
+        calls=found.calls,
+        integrations={crm["id"]: crm["name"] for crm in crms},
+        older=found.older,
+        newer=found.newer,
+    )
+
+
+#: No user has this id: an actor without one (an admin's token) has no calls of their own.
+NOBODY = "-"

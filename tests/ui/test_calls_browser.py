@@ -1,0 +1,126 @@
+"""The call history's filters and the agent's My calls in Chromium against a real server.
+
+An admin filters the history by agent and number (and pages on); the agent signs in to the
+dialer and opens My calls: their own calls only, with the record found by number and the record
+the log went to. Both pages pass axe-core's WCAG 2 A/AA checks, as filtered.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from callbridge.testing.webhooks import call_sequence
+from tests.e2e.e2e_server import Server, make_server, wait_synced
+from tests.ui.browser import chromium, offline_page, sign_in
+from tests.ui.test_accessibility import _violations
+from tests.ui.test_browser import in_thread
+
+pytestmark = pytest.mark.slow
+ANNS = ("+14155550134", "+14155550135")
+BOBS = "+14155550199"
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """A running server with one company (SQLite and PostgreSQL)."""
+    running = in_thread(make_server(database_url, tmp_path))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+async def _calls(server: Server) -> str:
+    """Two agents, a record for Ann's first number, Ann's two calls and Bob's; Ann's token."""
+    async with server.client() as client:
+        tokens = []
+        for name in ("Ann", "Bob"):
+            body = {"name": name, "email": f"{name.lower()}@acme.test"}
+            user = (await client.post("/users", json=body)).json()
+            tokens.append((await client.post(f"/users/{user['id']}/tokens")).json()["token"])
+        record = {"name": "Jane", "object_type": "contact", "phones": ["(415) 555-0134"]}
+        await client.post(server.records_path, json=record)
+        sent = [(f"b-{n}", number, "ann") for n, number in enumerate(ANNS)] + [
+            ("b-bob", BOBS, "bob")
+        ]
+        for call_id, number, agent in sent:
+            events = call_sequence(
+                call_id, "incoming", number, answered=True, agent_email=f"{agent}@acme.test"
+            )
+            for event in events:
+                assert (await server.send(client, event)).status_code == 200
+        await wait_synced(client, *(call_id for call_id, _, _ in sent))
+    return str(tokens[0])
+
+
+def test_an_admin_filters_calls_and_an_agent_sees_their_own(
+    server: Server, browser: Browser
+) -> None:
+    token = in_thread(_calls(server))
+    base = server.url
+    with offline_page(browser, base) as (page, offline):
+        sign_in(page, base, server.company.api_key)
+        page.goto(f"{base}/ui/calls")
+        rows = page.locator("tbody tr")
+        expect(rows).to_have_count(3)
+        page.get_by_label("Agent", exact=True).select_option(label="Ann")
+        page.get_by_role("button", name="Filter").click()
+        expect(rows).to_have_count(2)
+        expect(page.locator("tbody")).not_to_contain_text(BOBS)
+        page.get_by_label("Number starts with").fill("+1 415 555 0134")
+        page.get_by_role("button", name="Filter").click()
+        expect(rows).to_have_count(1)
+        expect(page.locator("tbody")).to_contain_text(ANNS[0])
+        expect(page.get_by_label("Agent", exact=True).locator("option:checked")).to_have_text("Ann")
+        page.get_by_label("Sync status").select_option("failed")
+        page.get_by_role("button", name="Filter").click()
+        expect(page.locator("tbody")).to_contain_text("No call matches.")
+    assert not offline.refused, f"requests left 127.0.0.1: {offline.refused}"
+    with offline_page(browser, base) as (page, offline):
+        page.goto(f"{base}/ui/dialer")
+        page.get_by_label("Agent token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/ui/dialer")
+        page.get_by_role("link", name="My calls").click()
+        page.wait_for_url(f"{base}/ui/dialer/my-calls")
+        rows = page.locator("tbody tr")
+        expect(rows).to_have_count(2)
+        expect(page.locator("tbody")).not_to_contain_text(BOBS)
+        expect(rows.filter(has_text=ANNS[0])).to_contain_text("Jane (contact)")
+        expect(page.locator("a[href^='/ui/calls']")).to_have_count(0)
+    assert not offline.refused, f"requests left 127.0.0.1: {offline.refused}"
+
+
+def test_the_filtered_history_and_my_calls_pass_axe(server: Server, browser: Browser) -> None:
+    token = in_thread(_calls(server))
+    base = server.url
+    # axe is injected inline: the pages' Content-Security-Policy would (rightly) block it.
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    try:
+        sign_in(page, base, server.company.api_key)
+        page.goto(f"{base}/ui/calls?number=%2B1415&status=done&since=2000-01-01&until=2999-01-01")
+        report = {"calls": _violations(page)}
+        page.goto(f"{base}/ui/dialer/sign-in")
+        page.get_by_label("Agent token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/ui/dialer")
+        report["dialer"] = _violations(page)
+        page.goto(f"{base}/ui/dialer/my-calls")
+        report["my calls"] = _violations(page)
+    finally:
+        context.close()
+    failing = {screen: found for screen, found in report.items() if found}
+    assert not failing, failing
