@@ -27,7 +27,7 @@ _ACTIONS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     ),
     "create_deal": st.fixed_dictionaries({}, optional={"owner": _WHO}),
     "attach_recording": st.fixed_dictionaries(
-        {"to": st.sampled_from([["contact"], ["deal"], ["contact", "deal"]])}
+        {"to": st.sampled_from([["contact"], ["deal"], ["contact", "deal"], ["deal", "contact"]])}
     ),
     "set_deal_owner": st.fixed_dictionaries({}, optional={"owner": _WHO}),
     "create_task": st.fixed_dictionaries(
