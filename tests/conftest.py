@@ -6,9 +6,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+
+if TYPE_CHECKING:
+    from callbridge.runtime import Runtime
 
 PG_ADMIN_DSN = os.environ.get("CALLBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -55,6 +59,15 @@ async def migrated_url(database_url: str) -> AsyncIterator[str]:
 
     await upgrade(database_url)
     yield database_url
+
+
+@pytest.fixture
+async def migrated_runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+    """A runtime on a migrated database (SQLite and PostgreSQL), closed after the test."""
+    from tests.in_process import runtime_on
+
+    async with runtime_on(migrated_url, tmp_path) as runtime:
+        yield runtime
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

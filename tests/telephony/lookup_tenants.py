@@ -1,21 +1,32 @@
-"""Two companies with a vendor source each and records in their local CRM, for lookup tests."""
+"""Two companies with a vendor source each and records in their local CRM, for lookup tests.
+
+A test module names its provider and the two sources' keys with a ``lookup_sources`` fixture;
+the ``acme`` and ``globex`` fixtures (``tests/telephony/conftest.py``) build the companies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 
-from callbridge.api.app import create_app
 from callbridge.runtime import Runtime
-from callbridge.service.bootstrap import CreatedCompany, create_company
-from callbridge.settings import Settings
+from callbridge.service.bootstrap import CreatedCompany
+from tests.in_process import company_client
 
 # One US caller, written as each platform sends it; every company's CRM may hold it.
 CALLER = "+14155550134"
 STORED = "(415) 555-0134"
+
+
+@dataclass(frozen=True)
+class LookupSources:
+    """The provider of both companies' sources, and the key of each."""
+
+    provider: str
+    acme_key: str
+    globex_key: str
 
 
 @dataclass
@@ -36,23 +47,11 @@ class Company:
         return str(answer.json()["id"])
 
 
-async def runtime_on(url: str, data: Path) -> AsyncIterator[Runtime]:
-    """A runtime on a migrated database."""
-    runtime = Runtime.create(Settings(data_dir=data, database_url=url))
-    yield runtime
-    await runtime.close()
-
-
 async def company_with_source(
     runtime: Runtime, name: str, provider: str, key: str
 ) -> AsyncIterator[Company]:
     """Create a company and a ``provider`` source keyed ``key``; yield it with its admin client."""
-    created = await create_company(runtime, name)
-    transport = httpx.ASGITransport(app=create_app(runtime))
-    headers = {"Authorization": f"Bearer {created.api_key}"}
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://callbridge.test", headers=headers
-    ) as client:
+    async with company_client(runtime, name) as (created, client):
         body = {"provider": provider, "name": f"{name} {provider}", "secret": key}
         answer = await client.post("/sources", json=body)
         assert answer.status_code == 201, answer.text

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,8 @@ from hypothesis import strategies as st
 
 from callbridge.api.lookups import ringover_number
 from callbridge.errors import PayloadError
-from callbridge.runtime import Runtime
 from callbridge.telephony.ringover import SIGNATURE_HEADER
-from tests.telephony.lookup_tenants import Company, company_with_source, runtime_on
+from tests.telephony.lookup_tenants import Company, LookupSources
 
 FIXTURE = Path(__file__).parent / "ringover" / "fixtures" / "call_contact.json"
 KEY_A, KEY_B = "rk_" + "a1" * 32, "rk_" + "b2" * 32
@@ -26,21 +24,9 @@ NOW = datetime(2025, 4, 11, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    async for made in runtime_on(migrated_url, tmp_path):
-        yield made
-
-
-@pytest.fixture
-async def acme(runtime: Runtime) -> AsyncIterator[Company]:
-    async for made in company_with_source(runtime, "ACME", "ringover", KEY_A):
-        yield made
-
-
-@pytest.fixture
-async def globex(runtime: Runtime) -> AsyncIterator[Company]:
-    async for made in company_with_source(runtime, "Globex", "ringover", KEY_B):
-        yield made
+def lookup_sources() -> LookupSources:
+    """Both companies' sources: Ringover's, keyed KEY_A and KEY_B."""
+    return LookupSources("ringover", KEY_A, KEY_B)
 
 
 def request(number: str = "14155550134", direction: str = "inbound") -> dict[str, Any]:

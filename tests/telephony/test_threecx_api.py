@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +22,16 @@ from callbridge.errors import AuthFailed, PayloadError
 from callbridge.runtime import Runtime
 from callbridge.storage.integrations import update_integration
 from callbridge.testing.draining import drain
-from tests.telephony.lookup_tenants import CALLER, Company, company_with_source, runtime_on
+from tests.telephony.lookup_tenants import CALLER, Company, LookupSources
 
 FIXTURES = Path(__file__).parent / "threecx_fixtures"
 KEY_A, KEY_B = "k3cx_" + "a1" * 24, "k3cx_" + "b2" * 24
 
 
 @pytest.fixture
-async def runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    async for made in runtime_on(migrated_url, tmp_path):
-        yield made
-
-
-@pytest.fixture
-async def acme(runtime: Runtime) -> AsyncIterator[Company]:
-    async for made in company_with_source(runtime, "ACME", "3cx", KEY_A):
-        yield made
-
-
-@pytest.fixture
-async def globex(runtime: Runtime) -> AsyncIterator[Company]:
-    async for made in company_with_source(runtime, "Globex", "3cx", KEY_B):
-        yield made
+def lookup_sources() -> LookupSources:
+    """Both companies' sources: 3CX's, keyed KEY_A and KEY_B."""
+    return LookupSources("3cx", KEY_A, KEY_B)
 
 
 def basic(key: str) -> dict[str, str]:
@@ -136,14 +123,14 @@ async def calls(company: Company) -> list[dict[str, Any]]:
     return listed
 
 
-async def test_a_journal_repeated_is_one_call(runtime: Runtime, acme: Company) -> None:
+async def test_a_journal_repeated_is_one_call(migrated_runtime: Runtime, acme: Company) -> None:
     record = await acme.record("Dana Scully", phone="+33612345678")
     first = await journal(acme, "journal_inbound.json")
     assert first.status_code == 200, first.text
     assert first.json() == {"accepted": 1, "duplicate": False, "ignored": None}
     again = await journal(acme, "journal_inbound.json")
     assert again.json()["duplicate"] is True
-    await drain(runtime)
+    await drain(migrated_runtime)
     [call] = await calls(acme)
     assert call["provider_call_id"].startswith("3cx-")
     assert (call["state"], call["direction"], call["duration"]) == ("ended", "incoming", 95)
@@ -154,17 +141,17 @@ async def test_a_journal_repeated_is_one_call(runtime: Runtime, acme: Company) -
 
 
 async def test_a_missed_call_and_an_outbound_call_are_two_more_calls(
-    runtime: Runtime, acme: Company
+    migrated_runtime: Runtime, acme: Company
 ) -> None:
     for name in ("journal_missed.json", "journal_notanswered.json", "journal_missed.json"):
         assert (await journal(acme, name)).status_code == 200
-    await drain(runtime)
+    await drain(migrated_runtime)
     states = sorted((c["state"], c["direction"]) for c in await calls(acme))
     assert states == [("missed", "incoming"), ("missed", "outgoing")]
 
 
 async def test_a_journal_with_a_bad_key_is_401_and_stores_nothing(
-    runtime: Runtime, acme: Company
+    migrated_runtime: Runtime, acme: Company
 ) -> None:
     assert (await journal(acme, "journal_inbound.json", key=KEY_B)).status_code == 401
     assert await calls(acme) == []
@@ -223,7 +210,7 @@ async def test_a_crm_that_fails_or_is_slow_counts_as_no_match(
 
 
 async def test_every_active_integration_is_searched_in_its_own_region(
-    runtime: Runtime, acme: Company
+    migrated_runtime: Runtime, acme: Company
 ) -> None:
     made = await acme.client.post(
         "/integrations", json={"connector": "local", "name": "French CRM", "default_region": "FR"}
@@ -241,9 +228,9 @@ async def test_every_active_integration_is_searched_in_its_own_region(
     # A national number means +33… only in the French CRM's region; in the US one it is nothing.
     national = (await lookup(acme, "0612345678")).json()["contacts"]
     assert [c["id"] for c in national] == [fr_record]
-    async with runtime.sessions.begin() as session:
+    async with migrated_runtime.sessions.begin() as session:
         await update_integration(
-            session, acme.created.company_id, french, runtime.clock(), status="paused"
+            session, acme.created.company_id, french, migrated_runtime.clock(), status="paused"
         )
     assert [c["id"] for c in (await lookup(acme, "0033612345678")).json()["contacts"]] == [
         us_record

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, sync_playwright
@@ -15,6 +18,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "images"
 #: Chromium without its own calls home: anything leaving 127.0.0.1 would be the UI's doing.
 ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
+T = TypeVar("T")
 
 
 @dataclass
@@ -78,3 +82,9 @@ def screenshot(page: Page, name: str) -> None:
     """Save the page as docs/images/<name>.png, so the docs show the screens as they are."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def in_thread(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` on its own event loop (Playwright's sync API keeps one in this thread)."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()

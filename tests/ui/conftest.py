@@ -1,45 +1,55 @@
-"""The UI in-process (ASGI transport) on a migrated database, with two companies."""
+"""The UI in-process (ASGI transport) on a migrated database, with two companies; for the
+browser tests, a real server and Debian's Chromium."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import signal
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+from playwright.sync_api import Browser
 
-from callbridge.api.app import create_app
 from callbridge.runtime import Runtime
-from callbridge.service.bootstrap import create_company
-from callbridge.settings import Settings
-from callbridge.ui.mount import mount
+from tests.e2e.e2e_server import Server, make_server
+from tests.in_process import company_client
+from tests.ui.browser import chromium, in_thread
 from tests.ui.ui_client import UiTenant
 
 
 @pytest.fixture
-async def ui_runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+def ui_runtime(migrated_runtime: Runtime) -> Runtime:
     """A runtime on a migrated database (SQLite and PostgreSQL)."""
-    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
-    yield runtime
-    await runtime.close()
-
-
-async def _tenant(runtime: Runtime, name: str) -> AsyncIterator[UiTenant]:
-    company = await create_company(runtime, name)
-    transport = httpx.ASGITransport(app=mount(create_app(runtime)))
-    async with httpx.AsyncClient(transport=transport, base_url="http://callbridge.test") as client:
-        yield UiTenant(company, client)
+    return migrated_runtime
 
 
 @pytest.fixture
 async def acme(ui_runtime: Runtime) -> AsyncIterator[UiTenant]:
     """The first company, signed out."""
-    async for tenant in _tenant(ui_runtime, "ACME"):
-        yield tenant
+    async with company_client(ui_runtime, "ACME", screens=True) as (company, client):
+        yield UiTenant(company, client)
 
 
 @pytest.fixture
 async def globex(ui_runtime: Runtime) -> AsyncIterator[UiTenant]:
     """A second company, whose ids the first must never reach."""
-    async for tenant in _tenant(ui_runtime, "Globex"):
-        yield tenant
+    async with company_client(ui_runtime, "Globex", screens=True) as (company, client):
+        yield UiTenant(company, client)
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """A running server with one company (SQLite and PostgreSQL)."""
+    running = in_thread(make_server(database_url, tmp_path))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one per test module."""
+    with chromium() as launched:
+        yield launched

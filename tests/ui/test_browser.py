@@ -2,40 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
 from callbridge.testing.webhooks import call_sequence
-from tests.e2e.e2e_server import Server, make_server, records, wait_synced
-from tests.ui.browser import chromium, offline_page, screenshot, sign_in
+from tests.e2e.e2e_server import Server, records, wait_synced
+from tests.ui.browser import in_thread as in_thread  # re-exported: test_dialer_browser's import
+from tests.ui.browser import offline_page, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
-T = TypeVar("T")
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    """A running server with one company (SQLite and PostgreSQL)."""
-    running = in_thread(make_server(database_url, tmp_path))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.kill(signal.SIGTERM)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def _stored(server: Server) -> dict[str, object]:
@@ -43,12 +21,6 @@ def _stored(server: Server) -> dict[str, object]:
     path = f"/integrations/{server.company.integration_id}"
     answer: dict[str, object] = httpx.get(server.url + path, headers=headers).json()
     return answer
-
-
-def in_thread(work: Coroutine[Any, Any, T]) -> T:
-    """Run ``work`` on its own event loop (Playwright's sync API keeps one in this thread)."""
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, work).result()
 
 
 async def _calls_from_unknown_numbers(server: Server) -> list[dict[str, Any]]:

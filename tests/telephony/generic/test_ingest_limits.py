@@ -14,7 +14,6 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,13 +22,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from callbridge.api.app import create_app
 from callbridge.pipeline import handlers
 from callbridge.queue.base import Payload
 from callbridge.runtime import Runtime
-from callbridge.service.bootstrap import CreatedCompany, create_company
-from callbridge.settings import Settings
+from callbridge.service.bootstrap import CreatedCompany
 from callbridge.testing.webhooks import signed
+from tests.in_process import company_client
 from tests.telephony.generic.generic_events import FINAL_KINDS, call_deliveries
 from tests.telephony.generic.generic_rules import refused, server_now
 
@@ -70,17 +68,15 @@ class Processed:
 
 
 @pytest.fixture
-async def processed(migrated_url: str, tmp_path: Path) -> AsyncIterator[Processed]:
+async def processed(migrated_runtime: Runtime) -> AsyncIterator[Processed]:
     """A runtime on a migrated database, its worker running in this event loop."""
-    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
-    worker = Processed(runtime)
+    worker = Processed(migrated_runtime)
     try:
         yield worker
     finally:
         worker.stop.set()
         with contextlib.suppress(asyncio.CancelledError):
             await worker.task
-        await runtime.close()
 
 
 @settings(
@@ -98,13 +94,7 @@ async def test_every_accepted_delivery_is_processed_and_every_refusal_names_its_
     processed: Processed, deliveries: list[dict[str, Any]], header_lengths: list[int]
 ) -> None:
     runtime = processed.runtime
-    company = await create_company(runtime, "Edge")
-    transport = httpx.ASGITransport(app=create_app(runtime))
-    async with httpx.AsyncClient(
-        transport=transport,
-        base_url="http://callbridge.test",
-        headers={"Authorization": f"Bearer {company.api_key}"},
-    ) as client:
+    async with company_client(runtime, "Edge") as (company, client):
         finals = 0
         for index, event in enumerate(deliveries):
             msg_id = f"msg-{index}-".ljust(header_lengths[index], "w")
