@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from email.utils import formatdate
 from urllib.parse import urlencode
@@ -12,7 +11,13 @@ import pytest
 from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
 
 from tests.e2e.e2e_server import Server, wait_synced
-from tests.e2e.vendor_webhooks import activities_by_phone, nothing_stored, wait_activity
+from tests.e2e.vendor_webhooks import (
+    activities_by_phone,
+    create_source,
+    deliver_all_twice,
+    nothing_stored,
+    wait_activity,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -118,16 +123,6 @@ def _outbound(n: int, number: str, start: float) -> list[dict[str, str]]:
     ]
 
 
-async def create_source(client: httpx.AsyncClient) -> str:
-    """Create a Twilio source with the account's Auth Token; return its webhook path."""
-    answer = await client.post(
-        "/sources", json={"provider": "twilio", "name": "Twilio", "secret": TOKEN}
-    )
-    assert answer.status_code == 201, answer.text
-    path: str = answer.json()["webhook_path"]
-    return path
-
-
 async def post(
     client: httpx.AsyncClient, server: Server, path: str, values: dict[str, str], token: str = TOKEN
 ) -> httpx.Response:
@@ -135,21 +130,6 @@ async def post(
     signature = RequestValidator(token).compute_signature(server.url + path, values)
     headers = {"content-type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
     return await client.post(path, content=urlencode(values).encode(), headers=headers)
-
-
-async def deliver_twice_shuffled(
-    client: httpx.AsyncClient,
-    server: Server,
-    path: str,
-    deliveries: list[dict[str, str]],
-    seed: int,
-) -> None:
-    """Deliver every callback twice, all shuffled; each answer must be a 200."""
-    twice = deliveries + deliveries
-    random.Random(seed).shuffle(twice)
-    answers = [await post(client, server, path, values) for values in twice]
-    assert [a.status_code for a in answers] == [200] * len(twice), [a.text for a in answers]
-    assert sum(a.json()["duplicate"] for a in answers) == len(deliveries)
 
 
 SCENARIOS = {
@@ -175,8 +155,8 @@ async def test_answered_missed_voicemail_transferred_and_outbound_calls(server: 
         alice = {"name": "Alice", "email": "alice@example.com", "telephony_user_id": "client:alice"}
         bob = {"name": "Bob", "telephony_user_id": "sip:bob@acme.sip.twilio.com"}
         users = [(await client.post("/users", json=u)).json()["id"] for u in (alice, bob)]
-        path = await create_source(client)
-        await deliver_twice_shuffled(client, server, path, deliveries, seed=15)
+        path = await create_source(client, "twilio", TOKEN)
+        await deliver_all_twice(lambda v: post(client, server, path, v), deliveries, seed=15)
         await wait_synced(client, *SCENARIOS)
         for phone, status in SCENARIOS.values():
             await wait_activity(server, client, phone, status=status)
@@ -207,10 +187,10 @@ async def test_a_late_recording_lands_on_the_same_activity(server: Server) -> No
     recording = next(values for values in legs if "RecordingStatus" in values)
     calls = [values for values in legs if values is not recording]
     async with server.client() as client:
-        path = await create_source(client)
-        await deliver_twice_shuffled(client, server, path, calls, seed=1)
+        path = await create_source(client, "twilio", TOKEN)
+        await deliver_all_twice(lambda v: post(client, server, path, v), calls, seed=1)
         await wait_synced(client, sid("CA", 600))
-        await deliver_twice_shuffled(client, server, path, [recording], seed=2)
+        await deliver_all_twice(lambda v: post(client, server, path, v), [recording], seed=2)
         activity = await wait_activity(
             server, client, "+14155550211", recording_url=RECORDINGS + sid("RE", 600)
         )
@@ -220,7 +200,7 @@ async def test_a_late_recording_lands_on_the_same_activity(server: Server) -> No
 async def test_a_bad_signature_is_401_and_stores_nothing(server: Server) -> None:
     legs = _inbound(700, "+14155550221", time.time() - 900, "answered")
     async with server.client() as client:
-        path = await create_source(client)
+        path = await create_source(client, "twilio", TOKEN)
         for values in legs:
             wrong = await post(client, server, path, values, token="0" * 32)
             unsigned = await client.post(path, content=urlencode(values).encode())

@@ -1,15 +1,19 @@
-"""Driving a vendor's webhooks (Aircall, Ringover) through a real server, shuffled and repeated."""
+"""Driving a vendor's webhooks (Aircall, Ringover, 3CX, Twilio) through a real server, shuffled and
+repeated."""
 
 from __future__ import annotations
 
 import json
 import random
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import httpx
 
 from callbridge.testing.servers import eventually
 from tests.e2e.e2e_server import Server, records
+
+D = TypeVar("D")
 
 
 async def create_source(client: httpx.AsyncClient, provider: str, secret: str) -> str:
@@ -42,12 +46,20 @@ async def deliver_twice_shuffled(
     headers: dict[str, str],
     seed: int,
 ) -> None:
-    """Deliver every document twice, all in a shuffled order; each answer must be a 2xx."""
-    deliveries = documents + documents
-    random.Random(seed).shuffle(deliveries)
-    answers = [await post(client, path, document, headers) for document in deliveries]
-    assert [a.status_code for a in answers] == [200] * len(deliveries), [a.text for a in answers]
-    assert sum(a.json()["duplicate"] for a in answers) == len(documents)
+    """Deliver every JSON document twice, all in a shuffled order; each answer must be a 2xx."""
+    await deliver_all_twice(lambda document: post(client, path, document, headers), documents, seed)
+
+
+async def deliver_all_twice(
+    send: Callable[[D], Awaitable[httpx.Response]], deliveries: list[D], seed: int
+) -> None:
+    """Send every delivery twice, all in a shuffled order; each answer must be a 200, and one
+    of each delivery's two a duplicate."""
+    twice = deliveries + deliveries
+    random.Random(seed).shuffle(twice)
+    answers = [await send(delivery) for delivery in twice]
+    assert [a.status_code for a in answers] == [200] * len(twice), [a.text for a in answers]
+    assert sum(a.json()["duplicate"] for a in answers) == len(deliveries)
 
 
 async def activities_by_phone(server: Server, client: httpx.AsyncClient) -> dict[str, list[Any]]:

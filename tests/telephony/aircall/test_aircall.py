@@ -18,6 +18,7 @@ from callbridge.telephony import PROVIDERS
 from callbridge.telephony.aircall import CALL_EVENTS, AircallAdapter
 from callbridge.telephony.base import ParsedDelivery
 from callbridge.telephony.limits import DURATION_MAX, NOTES_MAX
+from tests.telephony.event_facts import facts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADAPTER = AircallAdapter()
@@ -54,14 +55,6 @@ def only_event(name: str) -> CallEvent:
 def seconds(n: float) -> datetime:
     """Return the time ``n`` seconds after the fixtures' call started."""
     return T0 + timedelta(seconds=n)
-
-
-def facts(event: CallEvent) -> dict[str, Any]:
-    """Return an event's fields but its id, which is a digest tested on its own."""
-    shown = dict(vars(event))
-    shown.pop("event_id")
-    shown.pop("extra")
-    return shown
 
 
 def expected(kind: EventKind, at: float, **fields: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from callbridge.telephony import PROVIDERS
 from callbridge.telephony.base import ParsedDelivery
 from callbridge.telephony.twilio import TwilioAdapter
 from callbridge.telephony.twilio.legs import STATUSES, identity
+from tests.telephony.event_facts import facts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADAPTER = TwilioAdapter()
@@ -62,14 +63,6 @@ def only(name: str) -> CallEvent:
 def at(n: float) -> datetime:
     """Return the time ``n`` seconds after the fixtures' calls started."""
     return START + timedelta(seconds=n)
-
-
-def facts(event: CallEvent) -> dict[str, Any]:
-    """Return an event's fields but its id (a digest) and its extras."""
-    shown = dict(vars(event))
-    shown.pop("event_id")
-    shown.pop("extra")
-    return shown
 
 
 def expected(call_id: str, kind: EventKind, seconds: float, **fields: Any) -> dict[str, Any]:
