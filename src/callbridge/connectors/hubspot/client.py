@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from callbridge.connectors.egress import quote
+from callbridge.connectors.hubspot import pressure
 from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
 from callbridge.connectors.hubspot.limits import Demand, RateBucket
 from callbridge.errors import AuthFailed, ConnectorError, Permanent, RateLimited, Transient
@@ -133,7 +134,12 @@ class HubSpotClient:
         if searches:
             budget = self.config.searches_per_second
             demands.append(Demand("search", budget, 1.0, searches))
-        await self.bucket.take(*demands)
+        try:
+            await self.bucket.take(*demands)
+        except RateLimited:
+            pressure.press(self.integration_id)
+            raise
+        pressure.note(self.integration_id, self.bucket.roomy)
         self.taken += requests
 
     def _general(self, requests: int, need: int = 0) -> Demand:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from callbridge.connectors.base import Capability, Connector, IntegrationContext
-from callbridge.connectors.hubspot import mapping
+from callbridge.connectors.hubspot import batch_search, batching, mapping, pressure
 from callbridge.connectors.hubspot.client import HubSpotClient, HubSpotRejected
 from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
 from callbridge.connectors.hubspot.creates import OnceCreator, Target
@@ -23,7 +23,7 @@ from callbridge.domain.deal import Deal, DealDraft
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
 from callbridge.domain.task import NoteDraft, TaskDraft
-from callbridge.errors import Permanent
+from callbridge.errors import Permanent, RateLimited
 
 OBJECTS = "/crm/v3/objects"
 
@@ -33,6 +33,8 @@ LOOKUP_PREPAID = 1
 # Reserved by an open-deal lookup: the associations, the deals' batch read when the record has
 # deals, and the call log that follows it.
 DEAL_LOOKUP_PREPAID = 3
+# The batchers of coalesced searches (see ``batching``).
+SEARCHES = ("search:contacts", "search:companies")
 
 
 class HubSpotConnector:
@@ -82,28 +84,62 @@ class HubSpotConnector:
         also read ``num_associated_deals``, so a record without any deal needs no open-deal
         lookup in this sync.
         """
+        with pressure.inside(self.client.integration_id):
+            return await self._find(phone)
+
+    async def _find(self, phone: PhoneNumber) -> list[CrmRecord]:
         cached = await self.cache.get(phone.e164)
         if cached is not None:
             records = [mapping.record_from_json(item) for item in cached]
             self.had_no_deals |= {item["id"] for item in cached if not item.get("deals", True)}
             return records
+        alone = not batching.coalescing(self.client, *SEARCHES)
         mode = self.config.company_search
-        # Both searches are paid up front (a sync refused between them would search again when
-        # retried); the companies search is given back when a contact has the number.
-        await self.client.prepay(1 if mode == "never" else 2, LOOKUP_PREPAID)
-        if mode == "always" or (mode == "when_no_contact" and self.client.roomy):
-            found = await self._search_both(phone, mode)
+        if alone:
+            # Both searches are paid up front (a sync refused between them would search again
+            # when retried); the companies search is given back when a contact has the number.
+            try:
+                await self.client.prepay(1 if mode == "never" else 2, LOOKUP_PREPAID)
+            except RateLimited:  # the budget is the bottleneck: share searches, if others search
+                if not pressure.crowded(self.client.integration_id):
+                    raise
+                alone = False
+        if alone:
+            found = await self._search_alone(phone)
         else:
-            found = await self._search_contacts(phone)
-            if mode == "when_no_contact" and self._matching(found, phone):
-                await self.client.refund_search()
-            elif mode != "never":
-                found += await self._search_companies(phone)
+            found = await self._search_coalesced(phone)
         matching = self._matching(found, phone)
         await self._note_without_deals(matching)
         if matching:  # misses are not cached: a contact typed in HubSpot must be found next call
             await self.cache.put(phone.e164, [mapping.record_to_json(r, d) for r, d in matching])
         return [record for record, _ in matching]
+
+    async def _search_alone(self, phone: PhoneNumber) -> list[tuple[CrmRecord, bool]]:
+        """Search as one sync: its own searches, paid up front with its next request."""
+        mode = self.config.company_search
+        if mode == "always" or (mode == "when_no_contact" and self.client.roomy):
+            return await self._search_both(phone, mode)
+        found = await self._search_contacts(phone)
+        if mode == "when_no_contact" and self._matching(found, phone):
+            await self.client.refund_search()
+        elif mode != "never":
+            found += await self._search_companies(phone)
+        return found
+
+    async def _search_coalesced(self, phone: PhoneNumber) -> list[tuple[CrmRecord, bool]]:
+        """Search in one request with the other syncs waiting to search (``batch_search``).
+
+        The companies are searched as ``company_search`` says, after the contacts as alone.
+        """
+        mode, lookup = self.config.company_search, (phone, self.region)
+        contacts: batching.Batcher[batch_search.Lookup, batch_search.Found]
+        companies: batching.Batcher[batch_search.Lookup, batch_search.Found]
+        contacts = batching.batcher(self.client, SEARCHES[0], batch_search.contacts)
+        found = await contacts.submit(self.client, lookup)
+        if mode == "always" or (mode == "when_no_contact" and not self._matching(found, phone)):
+            companies = batching.batcher(self.client, SEARCHES[1], batch_search.companies)
+            found = found + await companies.submit(self.client, lookup)
+        return found
 
     async def _search_contacts(self, phone: PhoneNumber) -> list[tuple[CrmRecord, bool]]:
         """Search contacts by phone and mobile phone, in one request."""

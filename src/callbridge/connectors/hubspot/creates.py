@@ -18,13 +18,14 @@ handled without it: an unsure create is searched for, and an empty search is bel
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from callbridge.connectors.hubspot import mapping
+from callbridge.connectors.hubspot import batch_create, batching, mapping, pressure
 from callbridge.connectors.hubspot.client import HubSpotClient, HubSpotRejected
 from callbridge.connectors.hubspot.store import Claim, WrittenObjects
 from callbridge.errors import AuthFailed, Permanent, RateLimited
@@ -39,6 +40,7 @@ GROUPS |= {"tasks": "taskinformation", "notes": "noteinformation"}
 KEY_RETRY = timedelta(hours=1)
 # (integration, object type) → when the unique key was found unavailable, in this process.
 _NO_KEY: dict[tuple[str, str], datetime] = {}
+_BATCH = "create:"  # batchers of creates, by object type
 _EXISTING_ID = re.compile(r"Existing ID:\s*(\d+)")
 
 
@@ -78,16 +80,29 @@ class OnceCreator:
 
     async def create(self, target: Target, props: dict[str, str], links: list[Any]) -> str:
         """Create the object once: a retry returns the first one, found by its unique key."""
+        with pressure.inside(self.integration_id):
+            return await self._create(target, props, links)
+
+    async def _create(self, target: Target, props: dict[str, str], links: list[Any]) -> str:
         claim = await self.claim_of(target)
         if claim is not None and claim.object_id:
             return claim.object_id
         if claim is not None and (found := await self.recover(target, claim)):
             return found
-        # The create's token first: refused by our own budget, it leaves no claim to look up.
-        await self.client.ensure_prepaid(1)
+        # Under load, with no token of its own reserved, the create joins a batch (which pays
+        # and waits for its own token); else the create's token first: refused by our own
+        # budget, it leaves no claim to look up.
+        batched = self.client.prepaid == 0 and batching.coalescing(
+            self.client, _BATCH + target.object_type
+        )
+        if not batched:
+            await self.client.ensure_prepaid(1)
         await self._claim(target)
         try:
-            created = await self._post(target, props, links)
+            if batched:
+                created = await self._batched(target, props, links)
+            else:
+                created = await self._post(target, props, links)
         except (AuthFailed, Permanent, RateLimited):
             # Refused (by HubSpot, or by our budget after a 400) before anything was made; only
             # an unknown outcome (timeout, 5xx, crash) leaves the claim for a retry to look up.
@@ -95,6 +110,27 @@ class OnceCreator:
             raise
         await self.written.save(target.kind, target.external_id, target.record_id, created)
         return created
+
+    async def _batched(self, target: Target, props: dict[str, str], links: list[Any]) -> str:
+        """Create the object in a batch with other syncs' creates of its type.
+
+        A conflict on the key is an earlier create's object; any other refusal of the input is
+        left to the single create (it defines missing properties, tells a 400 from a 409).
+        """
+        sent = dict(props)
+        if self.has_key(target.object_type):
+            sent[mapping.UNIQUE_KEY] = target.key
+        kind = target.object_type
+        send = functools.partial(batch_create.create, kind)
+        batch: batching.Batcher[batch_create.Input, str]
+        batch = batching.batcher(self.client, _BATCH + kind, send)
+        try:
+            return await batch.submit(self.client, batch_create.Input(target.key, sent, links))
+        except HubSpotRejected as err:
+            if err.status == 409 and err.category == "CONFLICT":
+                return await self._holder(target, err)
+            await self.client.ensure_prepaid(1)
+            return await self._post(target, props, links)
 
     async def _claim(self, target: Target) -> None:
         """Claim (or restamp) the target, saying whether its create carries the key."""

@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from callbridge.connectors.hubspot.fake import batches
 from callbridge.connectors.hubspot.fake.gate import NOT_FOUND, error, property_error
 from callbridge.connectors.hubspot.fake.state import (
     ASSOCIATION_TYPES,
@@ -39,6 +40,7 @@ def routes(state: HubSpotState) -> list[tuple[str, Endpoint, list[str]]]:
         (base, api.create, ["POST"]),
         (base + "/search", api.search, ["POST"]),
         (base + "/batch/read", api.batch_read, ["POST"]),
+        (base + "/batch/create", api.batch_create, ["POST"]),
         (base + "/{id}", api.read, ["GET"]),
         (base + "/{id}", api.patch, ["PATCH"]),
         (v4, api.list_associations, ["GET"]),
@@ -76,7 +78,27 @@ class Api:
         kind = object_type(request.path_params["type"])
         if kind is None:
             return error(404, *NOT_FOUND)
-        body = await request.json()
+        checked = self.checked(kind, await request.json())
+        if isinstance(checked, Response):
+            return checked
+        stored = self.store(kind, *checked)
+        if isinstance(stored, Response):
+            return stored
+        fault = self.state.take_fault(kind)
+        if fault is not None and fault.status is not None:  # stored, and the answer is lost
+            return error(fault.status, "An upstream server did not answer in time", "ERROR")
+        if fault is not None:
+            await asyncio.sleep(fault.hold)
+        return JSONResponse(self._shown(kind, stored, list(checked[0])), status_code=201)
+
+    async def batch_create(self, request: Request) -> Response:
+        """POST /crm/v3/objects/{type}/batch/create: up to 100 inputs, 201 or 207."""
+        return await batches.create(self, request)
+
+    def checked(
+        self, kind: str, body: dict[str, Any]
+    ) -> tuple[dict[str, Any], list[tuple[str, str, int]]] | Response:
+        """Return a create input's properties and associations, or the answer refusing it."""
         props = body.get("properties") or {}
         if bad := self._unknown(kind, props):
             return property_error(bad)
@@ -92,17 +114,22 @@ class Api:
             if isinstance(refused, Response):
                 return refused
             links.append(refused)
+        return props, links
+
+    def store(
+        self, kind: str, props: dict[str, Any], links: list[tuple[str, str, int]]
+    ) -> dict[str, Any] | Response:
+        """Store a checked create with its associations; 409 when a unique value is taken."""
         stored, made = self.state.create(kind, {k: v for k, v in props.items() if v is not None})
         if not made:
             return conflict(kind, stored["id"])
         for to_type, to_id, type_id in links:
             self._link(kind, stored["id"], to_type, to_id, type_id)
-        fault = self.state.take_fault(kind)
-        if fault is not None and fault.status is not None:  # stored, and the answer is lost
-            return error(fault.status, "An upstream server did not answer in time", "ERROR")
-        if fault is not None:
-            await asyncio.sleep(fault.hold)
-        return JSONResponse(self._shown(kind, stored, list(props)), status_code=201)
+        return stored
+
+    def shown(self, kind: str, stored: dict[str, Any], wanted: list[str]) -> dict[str, Any]:
+        """Return an object as HubSpot answers it, with the ``wanted`` properties."""
+        return self._shown(kind, stored, wanted)
 
     def _check_link(self, kind: str, link: dict[str, Any]) -> tuple[str, str, int] | Response:
         to_id = str(link["to"]["id"])

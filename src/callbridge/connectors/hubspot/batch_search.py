@@ -1,0 +1,129 @@
+"""One phone search for many numbers: an ``IN`` filter per phone property, split back per number.
+
+A single lookup sends, per phone property, one filter group (``IN`` on the searchable national
+digits, ``EQ`` on the raw E.164). A coalesced one sends the same groups with every waiting
+number's values in one ``IN`` each, as many numbers as fit in HubSpot's 3,000-character body
+(and at most ``MAX_VALUES`` values a filter); the results are split back per number by the very
+filters its single search would have applied, so each lookup sees what it would have seen
+alone. Should HubSpot not return the calculated properties asked for, a record goes to every
+number of the batch and the connector's own check of its numbers (``_matching``) sorts them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from callbridge.connectors.hubspot import batching, mapping
+from callbridge.connectors.hubspot.client import HubSpotClient
+from callbridge.domain.phone import PhoneNumber
+from callbridge.domain.record import CrmRecord
+
+OBJECTS = "/crm/v3/objects"
+MAX_BODY = 3000  # characters of a search request's body [DOC search-the-crm]
+MAX_VALUES = 100  # values of one IN filter [UNVERIFIED: a conservative cap]
+PAGE = 200  # the largest page a search returns
+CALCULATED = {
+    "contacts": ["hs_searchable_calculated_phone_number", "hs_searchable_calculated_mobile_number"],
+    "companies": ["hs_searchable_calculated_phone_number"],
+}
+RAW = {"contacts": ["phone", "mobilephone"], "companies": ["phone"]}
+PROPERTIES = {"contacts": mapping.CONTACT_PROPERTIES, "companies": mapping.COMPANY_PROPERTIES}
+
+Lookup = tuple[PhoneNumber, str]  # the caller's number and the integration's default region
+Found = list[tuple[CrmRecord, bool]]
+
+
+def groups_of(kind: str, phone: PhoneNumber, region: str) -> list[Any]:
+    """Return the filter groups a single lookup of ``phone`` sends (``mapping.phone_groups``)."""
+    return mapping.phone_groups(phone, CALCULATED[kind], RAW[kind], region)
+
+
+def wanted(kind: str, lookups: Sequence[Lookup]) -> dict[str, list[str]]:
+    """Return, per property, the values the single lookups of ``lookups`` filter on."""
+    values: dict[str, set[str]] = {}
+    for phone, region in lookups:
+        for group in groups_of(kind, phone, region):
+            for rule in group["filters"]:
+                found = rule.get("values") or [rule["value"]]
+                values.setdefault(rule["propertyName"], set()).update(found)
+    return {name: sorted(found) for name, found in values.items()}
+
+
+def body(kind: str, lookups: Sequence[Lookup], after: int = 0) -> dict[str, Any]:
+    """Return the coalesced search: one ``IN`` filter group per phone property."""
+    groups = [
+        {"filters": [{"propertyName": name, "operator": "IN", "values": values}]}
+        for name, values in wanted(kind, lookups).items()
+    ]
+    props = PROPERTIES[kind] + CALCULATED[kind]
+    found: dict[str, Any] = {"filterGroups": groups, "properties": props, "limit": PAGE}
+    return found | ({"after": str(after)} if after else {})
+
+
+def fitting(kind: str, lookups: Sequence[Lookup]) -> int:
+    """Return how many of the first lookups fit in one search (at least one)."""
+    count = 1
+    while count < len(lookups):
+        trial = body(kind, lookups[: count + 1], after=10_000)
+        too_many = any(len(g["filters"][0]["values"]) > MAX_VALUES for g in trial["filterGroups"])
+        if too_many or len(json.dumps(trial)) > MAX_BODY:
+            break
+        count += 1
+    return count
+
+
+def belongs(item: dict[str, Any], kind: str, phone: PhoneNumber, region: str) -> bool:
+    """Tell whether the single search of ``phone`` would have returned this result."""
+    props = item.get("properties") or {}
+    if not all(name in props for name in CALCULATED[kind]):
+        return True  # not shown: the connector's check of the numbers decides
+    for group in groups_of(kind, phone, region):
+        rule = group["filters"][0]
+        value = props.get(rule["propertyName"])
+        if value is None:
+            continue
+        if rule["operator"] == "IN" and value in rule["values"]:
+            return True
+        if rule["operator"] == "EQ" and str(value).lower() == str(rule["value"]).lower():
+            return True
+    return False
+
+
+async def search(
+    kind: str, client: HubSpotClient, lookups: list[Lookup]
+) -> tuple[int, list[Found]]:
+    """Search the first lookups that fit in one body (every page); return them split back."""
+    taken = fitting(kind, lookups)
+    batch = lookups[:taken]
+    items: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        await batching.pay(client, searches=1)
+        page = await client.request(
+            "POST", f"{OBJECTS}/{kind}/search", json=body(kind, batch, after), paid=True
+        )
+        items += page.get("results") or []
+        after_raw = ((page.get("paging") or {}).get("next") or {}).get("after")
+        if not after_raw:
+            break
+        after = int(after_raw)
+    return taken, [
+        [
+            (mapping.record_from(kind, item), mapping.has_deals(item))
+            for item in items
+            if belongs(item, kind, phone, region)
+        ]
+        for phone, region in batch
+    ]
+
+
+async def contacts(client: HubSpotClient, lookups: list[Lookup]) -> tuple[int, list[Found]]:
+    """Send one coalesced contacts search."""
+    return await search("contacts", client, lookups)
+
+
+async def companies(client: HubSpotClient, lookups: list[Lookup]) -> tuple[int, list[Found]]:
+    """Send one coalesced companies search."""
+    return await search("companies", client, lookups)

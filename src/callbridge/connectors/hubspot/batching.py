@@ -1,0 +1,153 @@
+"""Coalescing under load: the syncs waiting for HubSpot share one request per batch.
+
+At HubSpot's low-tier limits (100 requests / 10 s, 5 searches / s) a backlog is bound by the
+budget, not by CPU or latency. While the budget is under pressure (a take was refused, or the
+last take left it more than half used), the searches and creates of concurrent syncs of one
+integration, in this process, go through a :class:`Batcher` per kind of request: the first
+item starts a flush at once; the items submitted while a flush waits for its tokens or for
+HubSpot's answer go out together in the next one. Nothing waits for a batching window, so a
+lone call is not delayed; at low load (roomy budget, nothing pending) the connector sends its
+single requests exactly as before.
+
+A flush takes its request's tokens for itself and, refused, waits for them (at most
+``PARK_SECONDS``; a longer wait fails the batch's items with ``RateLimited`` and their syncs
+are rescheduled). Each item's outcome is its own: a result, or the error that item's single
+request would have met.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from callbridge.connectors.hubspot import pressure
+from callbridge.connectors.hubspot.client import HubSpotClient
+from callbridge.connectors.hubspot.limits import Demand
+from callbridge.errors import RateLimited
+
+T = TypeVar("T")
+R = TypeVar("R")
+# A flush refused by the budget waits this long at most for its tokens; longer, it gives up.
+PARK_SECONDS = 15.0
+
+Send = Callable[[HubSpotClient, list[T]], Awaitable[tuple[int, Sequence[R | BaseException]]]]
+
+
+@dataclass
+class _Pending(Generic[T, R]):
+    item: T
+    done: asyncio.Future[R]
+
+
+@dataclass
+class Batcher(Generic[T, R]):
+    """Items of one kind of request, sent a batch at a time (see the module's docstring).
+
+    ``send`` sends the first items of a list in one request and returns how many it took and
+    their outcomes, in order; the rest wait for the next flush.
+    """
+
+    send: Send[T, R]
+    loop: asyncio.AbstractEventLoop | None = None
+    pending: list[_Pending[T, R]] = field(default_factory=list)
+    flushing: asyncio.Task[None] | None = None
+    client: HubSpotClient | None = None
+    sizes: list[int] = field(default_factory=list)  # items per flush, for benchmarks
+
+    @property
+    def busy(self) -> bool:
+        """Tell whether a flush is under way (a new item would join the next batch)."""
+        return self.flushing is not None and not self.flushing.done()
+
+    async def submit(self, client: HubSpotClient, item: T) -> R:
+        """Return the item's outcome once a flush has sent it."""
+        done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self.pending.append(_Pending(item, done))
+        self.client = client  # the latest sync's client: the same integration, fresh credentials
+        if not self.busy:
+            self.flushing = asyncio.create_task(self._flush())
+        return await done
+
+    async def _flush(self) -> None:
+        while self.pending:
+            waiting = [p for p in self.pending if not p.done.done()]  # cancelled syncs leave
+            self.pending = []
+            if not waiting:
+                return
+            assert self.client is not None
+            try:
+                taken, outcomes = await self.send(self.client, [p.item for p in waiting])
+            except BaseException as err:  # every item meets the batch's error
+                for entry in waiting:
+                    _settle(entry, err)
+                if not isinstance(err, Exception):
+                    raise
+                continue
+            self.sizes.append(taken)
+            for entry, outcome in zip(waiting[:taken], outcomes, strict=True):
+                _settle(entry, outcome)
+            self.pending = waiting[taken:] + self.pending
+
+
+def _settle(entry: _Pending[T, R], outcome: R | BaseException) -> None:
+    if entry.done.done():
+        return
+    if isinstance(outcome, BaseException):
+        entry.done.set_exception(outcome)
+    else:
+        entry.done.set_result(outcome)
+
+
+# (event loop, integration, kind) → its batcher
+_BATCHERS: dict[tuple[int, str, str], Batcher[object, object]] = {}
+
+
+def batcher(client: HubSpotClient, kind: str, send: Send[T, R]) -> Batcher[T, R]:
+    """Return this process's batcher of ``kind`` requests of the client's integration."""
+    key = (id(asyncio.get_running_loop()), client.integration_id, kind)
+    found = _BATCHERS.get(key)
+    if found is None or found.loop is not asyncio.get_running_loop():  # an id reused
+        if len(_BATCHERS) > 1024:  # integrations and event loops gone since
+            for old in [k for k, b in _BATCHERS.items() if not b.busy]:
+                del _BATCHERS[old]
+        loop = asyncio.get_running_loop()
+        found = _BATCHERS[key] = Batcher(send, loop)  # type: ignore[arg-type]
+    return found  # type: ignore[return-value]
+
+
+def coalescing(client: HubSpotClient, *kinds: str) -> bool:
+    """Tell whether requests of ``kinds`` go through their batchers now.
+
+    Yes while a batch of theirs is under way, or while the budget is under pressure and other
+    syncs of the integration are inside a lookup or a create (a lone sync gains nothing).
+    """
+    if pressure.pressed(client.integration_id) and pressure.crowded(client.integration_id):
+        return True
+    loop = id(asyncio.get_running_loop())
+    return any(
+        (b := _BATCHERS.get((loop, client.integration_id, kind))) is not None and b.busy
+        for kind in kinds
+    )
+
+
+async def pay(client: HubSpotClient, searches: int = 0) -> None:
+    """Take one request's tokens for a flush, waiting for them (at most PARK_SECONDS)."""
+    general = Demand("general", client.config.requests_per_10s, 10.0, 1)
+    demands = [general]
+    if searches:
+        demands.append(Demand("search", client.config.searches_per_second, 1.0, searches))
+    waited = 0.0
+    while True:
+        try:
+            await client.bucket.take(*demands)
+        except RateLimited as err:
+            pressure.press(client.integration_id)
+            if waited + err.retry_after > PARK_SECONDS:
+                raise
+            waited += err.retry_after
+            await asyncio.sleep(err.retry_after)
+            continue
+        pressure.note(client.integration_id, client.bucket.roomy)
+        return
