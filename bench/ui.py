@@ -3,7 +3,8 @@
 Run alone with ``python -m bench.ui``. CALLS calls (each with its sync in the local CRM) are
 bulk-inserted straight into the migrated tables of a SQLite file; then a real ``callbridge
 serve`` answers REQUESTS requests of each (first page, default limit) after WARM_UP ones: the
-API with the company's admin key, the page in a session signed in with that key. Times are
+API with the company's admin key, the page in a session signed in with that key; then the same
+for the filtered and deep pages of ``bench.ui_filters``. Times are
 wall-clock seen by the client (httpx on loopback). Targets (issue 16): the page < 300 ms.
 
 Then ``bench.ui_dialer`` times a ringing webhook → "+N" in the agent's dialer in Chromium
@@ -35,6 +36,7 @@ from bench.harness import (
     settings_for,
 )
 from bench.ui_dialer import measure
+from bench.ui_filters import timed_filters
 
 CALLS = 100_000
 REQUESTS = 20
@@ -46,6 +48,20 @@ _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 def _stamp(index: int) -> str:
     return (_START + timedelta(minutes=index)).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+#: The bench's two agents: the first took one call in a hundred, the second all the others.
+AGENTS = ("bench-agent-1", "bench-agent-2")
+
+
+def agent_of(index: int) -> str:
+    """Return the id of the agent who took the call ``index``."""
+    return AGENTS[0] if index % 100 == 0 else AGENTS[1]
+
+
+def status_of(index: int) -> str:
+    """Return the sync status of the call ``index`` (one in fifty failed)."""
+    return "failed" if index % 50 == 0 else "done"
 
 
 def _calls(company: str, source: str) -> Iterator[tuple[Any, ...]]:
@@ -62,6 +78,7 @@ def _calls(company: str, source: str) -> Iterator[tuple[Any, ...]]:
             direction,
             f"+336{index:08d}",
             "+33100000000",
+            agent_of(index),
             stamp,
             60 + index % 600,
             "[]",
@@ -74,7 +91,8 @@ def _calls(company: str, source: str) -> Iterator[tuple[Any, ...]]:
 def _syncs(company: str, integration: str) -> Iterator[tuple[Any, ...]]:
     for index in range(CALLS):
         call = str(uuid.UUID(int=index + 1))
-        yield (company, call, integration, f"+336{index:08d}", "[]", "done", 1, _stamp(index))
+        number = f"+336{index:08d}"
+        yield (company, call, integration, number, "[]", status_of(index), 1, _stamp(index))
 
 
 def seed(path: Path, company: str, source: str, integration: str) -> float:
@@ -84,9 +102,13 @@ def seed(path: Path, company: str, source: str, integration: str) -> float:
     try:
         with db:
             db.executemany(
+                "INSERT INTO users (id, company_id, name, role) VALUES (?, ?, ?, 'agent')",
+                [(agent, company, agent) for agent in AGENTS],
+            )
+            db.executemany(
                 "INSERT INTO calls (id, company_id, source_id, provider_call_id, state, direction,"
-                " from_number, to_number, started_at, duration, tags, event_count, created_at,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " from_number, to_number, user_id, started_at, duration, tags, event_count,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 _calls(company, source),
             )
             db.executemany(
@@ -142,12 +164,17 @@ async def run() -> str:
             api = timed(client, "/calls", authorization=f"Bearer {company.api_key}")
             sign_in(client, company.api_key)
             page = timed(client, "/ui/calls")
+            filtered = timed_filters(client, timed, company.api_key, company.integration_id)
         load_after = _load()
     dialer = await measure()
     load_dialer = _load()
     rows = [
         ("`GET /calls` (API key)", *_figures(api), "—"),
         ("`/ui/calls` (signed in)", *_figures(page), _target(page, TARGET_PAGE_MS)),
+        *[
+            (label, *_figures(times), _target(times, TARGET_PAGE_MS) if ui else "—")
+            for label, ui, times in filtered
+        ],
         ('ringing webhook → "+3" in the dialer', *_figures(dialer), _target(dialer, 200.0)),
     ]
     headers = ["measure", "median ms", "p95 ms", "max ms", "p95 target"]
