@@ -32,7 +32,7 @@ router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
 #: The matrix body as the API reads it (its validators included).
 MATRIX_BODY: TypeAdapter[dict[str, Any]] = TypeAdapter(JsonObject)
 MATRIX_CHARS = 200_000
-#: How many past calls the dry run offers.
+#: How many past calls the dry run offers (the integration's newest).
 PAST_CALLS = 25
 
 
@@ -64,7 +64,9 @@ async def _matrix_page(
         integration = await through_api(integrations_api.read(integration_id, who, runtime))
         shown = await through_api(api.read_matrix(integration_id, who, runtime))
         history = await through_api(api.versions(integration_id, who, runtime))
-        past = await through_api(calls_api.list_calls(who, runtime, limit=PAST_CALLS))
+        past = await through_api(
+            calls_api.list_calls(who, runtime, integration=integration_id, limit=PAST_CALLS)
+        )
     except Refused as refused:
         return page(request, "not_found.html", admin, status=refused.status, message=refused)
     wrong = draft is not None and bool(draft.errors or draft.fields)
