@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +10,6 @@ from callbridge.ingest import ingest
 from callbridge.pipeline import process
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany, create_company
-from callbridge.settings import Settings
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, generic_event, signed
 
@@ -20,11 +17,9 @@ NUMBER = "+14155550123"
 
 
 @pytest.fixture
-async def runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+def runtime(migrated_runtime: Runtime) -> Runtime:
     """A runtime on a migrated database (SQLite or PostgreSQL)."""
-    built = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
-    yield built
-    await built.close()
+    return migrated_runtime
 
 
 async def deliver(runtime: Runtime, company: CreatedCompany, event: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,11 +19,9 @@ from callbridge.testing.contract.explore import BARE_PAIRS, FEW, FreshBareNumber
 
 
 @pytest.fixture
-async def runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[Runtime]:
+def runtime(migrated_runtime: Runtime) -> Runtime:
     """A runtime on a migrated database (SQLite and PostgreSQL)."""
-    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
-    yield runtime
-    await runtime.close()
+    return migrated_runtime
 
 
 async def _client(runtime: Runtime, region: str) -> LocalCrmClient:
