@@ -16,6 +16,7 @@ from typing import Any
 from bench import (
     bottlecrm,
     hubspot,
+    hubspot_backlog,
     ingest,
     ingest_providers,
     latency,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], Coroutine[Any, Any, str]]] = {
     "lookup": lookup.run,
     "bottlecrm": bottlecrm.run,
     "hubspot": hubspot.run,
+    "hubspot-backlog": hubspot_backlog.run,
     "limiter": limiter.run,
     "selection": selection.run,
     "throughput": throughput.run,
