@@ -24,6 +24,7 @@ from callbridge.connectors.local.connector import build as build_local
 from callbridge.connectors.spec import ConnectorSpec, spec_of
 from callbridge.queue import breaker_table, sqlite_table
 from callbridge.runtime.schema import connector_tables, metadata, migration_folders
+from callbridge.storage import company_language
 from callbridge.storage import tables as core_tables
 
 CONNECTORS = Path(registry.__file__).parent
@@ -54,7 +55,13 @@ def test_a_spec_is_named_like_its_folder() -> None:
 
 def test_every_table_belongs_to_one_room() -> None:
     """The schema is storage's, the queues' and each connector's tables, none twice, no other."""
-    owners = [core_tables, sqlite_table, breaker_table, *connector_tables.values()]
+    owners = [
+        core_tables,
+        company_language,
+        sqlite_table,
+        breaker_table,
+        *connector_tables.values(),
+    ]
     declared = [_tables(module) for module in owners]
     assert sum(len(names) for names in declared) == len(set().union(*declared))
     assert set().union(*declared) == set(metadata.tables)

@@ -51,6 +51,7 @@ APPLIED = [
     ("0012", "0011"),
     ("0013", "0012"),
     ("0014", "0013"),
+    ("0015", "0014"),
 ]
 #: The revisions that concern one connector only, and the folder each now lives in.
 MOVED = {"0003": HUBSPOT.migrations, "0009": HUBSPOT.migrations}
@@ -112,7 +113,7 @@ def test_the_applied_history_keeps_its_ids_and_chain() -> None:
     scripts = _scripts()
     found = [(s.revision, s.down_revision) for s in reversed(list(scripts.walk_revisions()))]
     assert found == APPLIED
-    assert scripts.get_heads() == ["0014"]
+    assert scripts.get_heads() == ["0015"]
     for revision, _ in APPLIED:
         script = scripts.get_revision(revision)
         assert script is not None
@@ -131,7 +132,7 @@ def test_every_registered_connector_folder_is_searched() -> None:
 async def test_the_migrations_build_the_declared_schema(database_url: str) -> None:
     await upgrade(database_url)
     assert await _differences(database_url) == []
-    assert await _current(database_url) == {"0014"}
+    assert await _current(database_url) == {"0015"}
 
 
 def _previous_layout(tmp_path: Path, url: str) -> Config:
@@ -154,9 +155,9 @@ async def test_a_database_at_the_previous_head_upgrades_unchanged(
     database_url: str, tmp_path: Path
 ) -> None:
     await asyncio.to_thread(command.upgrade, _previous_layout(tmp_path, database_url), "head")
-    assert await _current(database_url) == {"0014"}
+    assert await _current(database_url) == {"0015"}
     await upgrade(database_url)
-    assert await _current(database_url) == {"0014"}
+    assert await _current(database_url) == {"0015"}
     assert await _differences(database_url) == []
 
 
@@ -198,7 +199,7 @@ async def test_a_new_connector_brings_its_migrations_on_a_branch_of_its_own(
     acme = ConnectorSpec(key="acme", build=build_local, migrations=folder)
     monkeypatch.setitem(registry.specs(), "acme", acme)
     await upgrade(database_url)
-    assert await _current(database_url) == {"0014", "acme_0001"}
+    assert await _current(database_url) == {"0015", "acme_0001"}
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
@@ -280,4 +281,4 @@ async def test_0010_gives_the_phones_stored_before_it_their_second_reading(
         "030 1234567": ("+49301234567", None),
         "+33612345607": ("+33612345607", None),
     }
-    assert await _current(database_url) == {"0014"}
+    assert await _current(database_url) == {"0015"}

@@ -91,6 +91,6 @@ def test_the_connectors_own_fields_follow_the_chosen_crm(server: Server, browser
         expect(page.get_by_label("access token")).to_have_count(0)
         page.goto(f"{base}/ui/integrations/{server.company.integration_id}/delete")
         assert not _axe(page), _axe(page)
-        for screen in ("", f"/{server.company.integration_id}"):
-            page.goto(f"{base}/ui/integrations{screen}")
+        for screen in ("integrations", f"integrations/{server.company.integration_id}", "company"):
+            page.goto(f"{base}/ui/{screen}")
             assert not _axe(page), _axe(page)

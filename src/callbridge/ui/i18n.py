@@ -56,11 +56,13 @@ def accepted(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
-def language_of(request: Request) -> str:
-    """Return the language to answer in: the one picked in the UI, else the browser's, else en."""
+def language_of(request: Request, company: str | None = None) -> str:
+    """Return the language to answer in: the UI's pick, the company's, the browser's, or en."""
     picked = request.cookies.get(LANG_COOKIE, "")
     if picked in LANGUAGES:
         return picked
+    if company in LANGUAGES:
+        return company
     preferred = accepted(request.headers.get("accept-language", "")[:500])
     found = negotiate_locale(preferred, list(LANGUAGES), sep="_")
     return found.split("_")[0] if found else "en"

@@ -12,6 +12,7 @@ from callbridge.ui import (
     agents,
     auth,
     calls,
+    company,
     dialer,
     dialer_live,
     integration_lifecycle,
@@ -39,6 +40,7 @@ def mount(app: FastAPI) -> FastAPI:
         agents,
         calls,
         sources,
+        company,
         dialer_live,
         dialer,
     )

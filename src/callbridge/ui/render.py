@@ -30,7 +30,7 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """Answer ``template`` rendered in the request's language, for ``admin`` if signed in."""
-    language = language_of(request)
+    language = language_of(request, admin.language if admin else None)
     html = (
         environment(language)
         .get_template(template)

@@ -20,7 +20,7 @@ from callbridge.api.deps import get_runtime
 from callbridge.api.public_url import public_base
 from callbridge.crypto import load_keys
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts
+from callbridge.storage import accounts, company_language, sql
 from callbridge.storage.accounts import Principal
 
 SESSION_COOKIE = "cb_session"
@@ -45,6 +45,8 @@ class Admin:
 
     principal: Principal
     csrf: str
+    #: The company's language for the screens, if it set one (the user's pick wins over it).
+    language: str | None = None
 
 
 def serializer(runtime: Runtime, purpose: str) -> URLSafeTimedSerializer:
@@ -122,9 +124,10 @@ async def signed_in(request: Request) -> Admin:
     principal = Principal(company_id=payload["c"], key_id=payload["k"])
     async with get_runtime(request).reads() as session:
         keys = await accounts.list_api_keys(session, principal.company_id)
+        language = await sql.run(session, company_language.get_language, principal.company_id)
     if not any(k["id"] == principal.key_id and k["revoked_at"] is None for k in keys):
         raise SignInNeeded
-    return Admin(principal=principal, csrf=payload["t"])
+    return Admin(principal=principal, csrf=payload["t"], language=language)
 
 
 async def checked_form(request: Request, admin: Annotated[Admin, Depends(signed_in)]) -> Admin:
