@@ -130,6 +130,12 @@ async def test_a_dry_run_on_a_past_call_shows_what_the_draft_changes(
     assert (await _matrix(acme))["version"] == 0  # nothing saved
     same = await acme.client.post(_url(acme, "/dry-run"), data=as_data(fields))
     assert "The draft decides this call as the saved matrix does." in html.unescape(same.text)
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    body = {"connector": "local", "name": "Second CRM"}
+    second = (await acme.client.post("/integrations", json=body, headers=headers)).json()["id"]
+    offered = await acme.client.get(f"/ui/integrations/{second}/matrix")
+    assert call_id not in offered.text  # only the integration's own calls are offered
+    assert "No call yet" in offered.text
 
 
 async def test_a_dry_run_needs_a_call_and_a_valid_draft(acme: UiTenant) -> None:
