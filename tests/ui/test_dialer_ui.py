@@ -173,6 +173,11 @@ async def test_my_calls_lists_the_agents_own_calls_with_their_records(
     assert "/ui/calls/" not in listed  # nothing links to the admin's screens
     for call in (*mine, bobs, theirs):
         assert call not in listed
+    as_agent = {"Authorization": f"Bearer {token}"}
+    listed_by_api = (await acme.client.get("/calls/mine", headers=as_agent)).json()["calls"]
+    assert sorted(c["id"] for c in listed_by_api) == sorted(mine)
+    as_admin = {"Authorization": f"Bearer {acme.company.api_key}"}
+    assert (await acme.client.get("/calls/mine", headers=as_admin)).json()["calls"] == []
     monkeypatch.setattr(dialer_ui, "MY_CALLS_PAGE", 2)
     first = (await acme.client.get("/ui/dialer/my-calls")).text
     assert first.count(NUMBER) == 2

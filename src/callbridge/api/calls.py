@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge.api.agent_auth import ActorDep
 from callbridge.api.call_matches import CallMatch, call_matches
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import ChoiceShown, JsonShown
@@ -222,6 +223,26 @@ async def history(
         newer=ends[0] if (more if newer_than else older_than) else None,
         older=ends[1] if (newer_than or more) else None,
     )
+
+
+@router.get("/mine")
+async def my_calls(
+    actor: ActorDep,
+    runtime: RuntimeDep,
+    after: Cursor = None,
+    before: Cursor = None,
+    limit: Limit = 20,
+) -> CallList:
+    """List the calls of the agent whose token asks (the dialer's My calls), newest first.
+
+    Only the agent's own calls of their company; an admin key, which is nobody's, gets none.
+    """
+    mine = call_pages.CallFilter(agent=actor.user_id or NOBODY)
+    return await history(runtime, actor.company_id, mine, limit, 0, after, before)
+
+
+#: No user has this id: an actor without one (an admin's key) has no calls of their own.
+NOBODY = "-"
 
 
 @router.get("/{call_id}", responses=NOT_FOUND)

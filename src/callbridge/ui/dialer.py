@@ -21,7 +21,7 @@ from callbridge.api import dialer as api
 from callbridge.api.agent_auth import Actor, get_actor
 from callbridge.api.deps import get_runtime
 from callbridge.api.dialer_models import IntentIn
-from callbridge.storage import call_pages, integrations
+from callbridge.storage import integrations
 from callbridge.ui.forms import Refused, model, posted, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import (
@@ -179,15 +179,13 @@ async def my_calls(request: Request, session: AgentDep) -> Response:
     actor, csrf = session
     runtime = get_runtime(request)
     query = request.query_params
-    # Only the signed-in agent's calls of their company: the filter is theirs, not the URL's.
-    mine = call_pages.CallFilter(agent=actor.user_id or NOBODY)
-    found = await calls_api.history(
+    # Only the signed-in agent's calls of their company, as the API's GET /calls/mine says.
+    found = await calls_api.my_calls(
+        actor,
         runtime,
-        actor.company_id,
-        mine,
-        MY_CALLS_PAGE,
         after=query.get("after", "")[:200] or None,
         before=query.get("before", "")[:200] or None,
+        limit=MY_CALLS_PAGE,
     )
     async with runtime.reads() as reads:
         connection = await reads.connection()
@@ -202,7 +200,3 @@ async def my_calls(request: Request, session: AgentDep) -> Response:
         older=found.older,
         newer=found.newer,
     )
-
-
-#: No user has this id: an actor without one (an admin's token) has no calls of their own.
-NOBODY = "-"
