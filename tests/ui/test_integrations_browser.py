@@ -1,37 +1,18 @@
-"""An integration's life and its connector's own fields, in Chromium against a real server."""
+"""An integration's life and its connector's own fields, in Chromium against a real server.
+
+The ``server`` and ``browser`` fixtures are tests/ui/conftest.py's."""
 
 from __future__ import annotations
-
-import signal
-from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.e2e_server import Server, make_server
-from tests.ui.browser import chromium, in_thread, offline_page, sign_in
+from tests.e2e.e2e_server import Server
+from tests.ui.browser import offline_page, sign_in
 from tests.ui.test_accessibility import AXE, RULES
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    """A running server with one company (SQLite and PostgreSQL)."""
-    running = in_thread(make_server(database_url, tmp_path))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.kill(signal.SIGTERM)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def _status(server: Server) -> int | str:
