@@ -13,9 +13,11 @@ the first part after ``callbridge.``.
 
 from __future__ import annotations
 
+import ast
 import sys
 from collections.abc import Iterable, Mapping
 from functools import cache
+from pathlib import Path
 
 import grimp
 from hypothesis import given, settings
@@ -39,6 +41,17 @@ IO_LIBRARIES = {
 }
 
 Graph = Mapping[str, Iterable[str]]
+
+SOURCE = Path(__file__).parents[1] / "src" / PACKAGE
+# The rooms that serve people (the API and the UI) reach the database through storage's
+# repository functions; of SQLAlchemy they may name only these types and its errors.
+NO_SQL_ROOMS = ("api", "ui")
+SQL_TYPES = {"Connection", "Row", "Table"}
+SQL_TYPE_MODULES = {"sqlalchemy.exc", "sqlalchemy.ext.asyncio"}
+# Modules that still build a query, and why; an entry goes when its query moves to storage.
+BUILDS_SQL = {
+    "api/metrics.py": "counts the queue's breakers; the query belongs in queue/breaker.py",
+}
 
 
 @cache
@@ -201,3 +214,48 @@ def test_cycles_finds_exactly_the_nodes_that_reach_each_other(edges: list[tuple[
     assert in_cycle == {n for n in nodes if _reaches(graph, n, n)}
     for component in cycles(graph):
         assert all(_reaches(graph, a, b) for a in component for b in component if a != b)
+
+
+def sql_builders(source: str) -> list[str]:
+    """Return what a module imports from SQLAlchemy beyond its types and errors."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "sqlalchemy"]
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "sqlalchemy":
+            if node.module in SQL_TYPE_MODULES:
+                continue
+            names = [a.name for a in node.names]
+            found += [
+                f"{node.module}.{n}"
+                for n in names
+                if node.module != "sqlalchemy" or n not in SQL_TYPES
+            ]
+    return found
+
+
+def test_api_and_ui_build_no_sql() -> None:
+    """SQL is written in storage: the API and the UI call its repository functions."""
+    wrong = []
+    for room_name in NO_SQL_ROOMS:
+        for path in sorted((SOURCE / room_name).rglob("*.py")):
+            name = str(path.relative_to(SOURCE))
+            if name not in BUILDS_SQL:
+                wrong += [f"{name} imports {b}" for b in sql_builders(path.read_text())]
+    stale = [name for name in BUILDS_SQL if not sql_builders((SOURCE / name).read_text())]
+    assert not wrong + stale, "\n".join(wrong + [f"{name} builds no SQL now" for name in stale])
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.sampled_from(["select", "insert", "update", "delete", "text", "func", "and_"]),
+    st.sampled_from(
+        ["from sqlalchemy import {}", "from sqlalchemy.sql import {}", "import sqlalchemy as {}"]
+    ),
+)
+def test_the_sql_guard_sees_a_query_builder(name: str, template: str) -> None:
+    """The guard flags a builder however it is imported, and leaves the types alone."""
+    assert sql_builders(template.format(name))
+    assert not sql_builders(
+        "from sqlalchemy import Connection, Table\nfrom sqlalchemy.exc import IntegrityError"
+    )

@@ -7,13 +7,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
-from sqlalchemy import update
 
 from callbridge.api import sources, staff
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import JsonShown
 from callbridge.storage import accounts, sql
-from callbridge.storage.tables import companies
 from callbridge.web.fields import Name, Phone
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
@@ -71,9 +69,7 @@ async def change_company(
     values = body.model_dump(exclude_unset=True, exclude_none=True)
     if values:
         async with runtime.sessions.begin() as session:
-            await session.execute(
-                update(companies).where(companies.c.id == who.company_id).values(**values)
-            )
+            await sql.run(session, accounts.change_company, who.company_id, values)
     return await read_company(who, runtime)
 
 

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep, get_runtime
-from callbridge.storage.accounts import AGENT_TOKEN_PREFIX, authenticate, hash_key
-from callbridge.storage.tables import agent_tokens, teams, users
+from callbridge.storage import accounts, agent_tokens, sql
+from callbridge.storage.accounts import AGENT_TOKEN_PREFIX, authenticate
+from callbridge.storage.tables import users
 from callbridge.web.fields import Name, PathId
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
@@ -27,69 +23,6 @@ _bearer = HTTPBearer(
 
 
 TOKEN_PREFIX = AGENT_TOKEN_PREFIX
-
-
-@dataclass(frozen=True)
-class Agent:
-    """Who an agent token belongs to."""
-
-    company_id: str
-    user_id: str
-    name: str
-    role: str
-    permissions: tuple[str, ...]
-
-
-async def create_token_row(
-    session: AsyncSession, company_id: str, user_id: str, name: str, now: datetime
-) -> tuple[str, str]:
-    """Create an agent token for a user; return its id and the raw token (only its hash is kept)."""
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token_id = str(uuid.uuid4())
-    await session.execute(
-        insert(agent_tokens).values(
-            id=token_id,
-            company_id=company_id,
-            user_id=user_id,
-            name=name,
-            prefix=raw[:10],
-            token_hash=hash_key(raw),
-            created_at=now,
-        )
-    )
-    return token_id, raw
-
-
-async def revoke_token_row(
-    session: AsyncSession, company_id: str, user_id: str, token_id: str, now: datetime
-) -> bool:
-    """Revoke an agent token; False if the user has no such token."""
-    result = await session.execute(
-        update(agent_tokens)
-        .where(
-            agent_tokens.c.id == token_id,
-            agent_tokens.c.user_id == user_id,
-            agent_tokens.c.company_id == company_id,
-        )
-        .values(revoked_at=now)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-async def authenticate_agent(session: AsyncSession, raw: str) -> Agent | None:
-    """Return the agent an unrevoked token belongs to, with the permissions of their team."""
-    query = (
-        select(users.c.id, users.c.company_id, users.c.name, users.c.role, teams.c.permissions)
-        .select_from(agent_tokens)
-        .join(users, users.c.id == agent_tokens.c.user_id)
-        .outerjoin(teams, teams.c.id == users.c.team_id)
-        .where(agent_tokens.c.token_hash == hash_key(raw), agent_tokens.c.revoked_at.is_(None))
-        .execution_options(tenant_entry="the token's hash finds its agent")
-    )
-    row = (await session.execute(query)).first()
-    if row is None:
-        return None
-    return Agent(row.company_id, row.id, row.name, row.role, tuple(row.permissions or ()))
 
 
 @dataclass(frozen=True)
@@ -137,7 +70,7 @@ async def get_actor(
     raw = credentials.credentials
     async with runtime.reads() as session:
         if raw.startswith(TOKEN_PREFIX):
-            agent = await authenticate_agent(session, raw)
+            agent = await sql.run(session, agent_tokens.agent_of, raw)
             if agent is not None:
                 admin = agent.role == "admin"
                 return Actor(
@@ -163,10 +96,8 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 async def _user_in_company(runtime: Any, company_id: str, user_id: str) -> None:
     async with runtime.reads() as session:
-        found = await session.execute(
-            select(users.c.id).where(users.c.id == user_id, users.c.company_id == company_id)
-        )
-    if found.first() is None:
+        found = await accounts.get_row(session, users, company_id, user_id)
+    if found is None:
         raise HTTPException(404, f"no user {user_id} in this company")
 
 
@@ -178,8 +109,8 @@ async def create_token(
     await _user_in_company(runtime, who.company_id, user_id)
     name = body.name if body else "dialer"
     async with runtime.sessions.begin() as session:
-        token_id, raw = await create_token_row(
-            session, who.company_id, user_id, name, runtime.clock()
+        token_id, raw = await sql.run(
+            session, agent_tokens.create_token, who.company_id, user_id, name, runtime.clock()
         )
     return TokenIssued(id=token_id, user_id=user_id, name=name, token=raw)
 
@@ -190,7 +121,9 @@ async def revoke_token(
 ) -> Response:
     """Revoke an agent token at once."""
     async with runtime.sessions.begin() as session:
-        found = await revoke_token_row(session, who.company_id, user_id, token_id, runtime.clock())
+        found = await sql.run(
+            session, agent_tokens.revoke_token, who.company_id, user_id, token_id, runtime.clock()
+        )
     if not found:
         raise HTTPException(404, f"no token {token_id} for user {user_id} in this company")
     return Response(status_code=204)

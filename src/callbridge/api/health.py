@@ -7,9 +7,9 @@ from typing import Literal
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from callbridge.api.deps import RuntimeDep
+from callbridge.storage.engine import ping
 
 router = APIRouter(tags=["health"])
 
@@ -48,8 +48,7 @@ async def healthz() -> Alive:
 async def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Answer 200 when the database answers and say how many jobs are waiting; 503 otherwise."""
     try:
-        async with runtime.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(runtime.engine)
         pending = await runtime.queue.pending_count()
     except Exception as err:  # readiness must report any failure, not raise it
         return JSONResponse({"status": "unavailable", "reason": str(err)}, 503)

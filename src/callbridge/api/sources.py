@@ -7,7 +7,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field, StrictBool
-from sqlalchemy import update
 
 from callbridge.api import source_deliveries
 from callbridge.api.deps import PrincipalDep, RuntimeDep
@@ -160,13 +159,9 @@ async def rotate_secret(
         kept = runtime.box.open(source["secrets_encrypted"])
         assert isinstance(kept, list)
         previous = [old for old in kept[:1] if old != secret] if rotation.keep_previous else []
-        await session.execute(
-            update(telephony_sources)
-            .where(
-                telephony_sources.c.company_id == who.company_id,
-                telephony_sources.c.id == source_id,
-            )
-            .values(secrets_encrypted=runtime.box.seal([secret, *previous]))
+        sealed = runtime.box.seal([secret, *previous])
+        await accounts.change_row(
+            session, telephony_sources, who.company_id, source_id, {"secrets_encrypted": sealed}
         )
     runtime.sources.forget(source_id)
     return SecretRotated(id=source_id, secret=secret, previous_kept=bool(previous))

@@ -172,6 +172,11 @@ def get_company(db: Connection, company_id: str) -> Company | None:
     return Company(id=row.id, name=row.name, own_numbers=row.own_numbers, created_at=row.created_at)
 
 
+def change_company(db: Connection, company_id: str, values: dict[str, Any]) -> None:
+    """Change the given columns (name, own numbers) of the company."""
+    db.execute(update(companies).where(companies.c.id == company_id).values(values))
+
+
 async def create_team(
     session: AsyncSession, company_id: str, name: str, permissions: list[str]
 ) -> str:

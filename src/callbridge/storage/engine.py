@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event, make_url, text
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -168,3 +168,9 @@ class _SerializedSessions(async_sessionmaker[AsyncSession]):
 def read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Return a factory of sessions that only read: on SQLite they never take the write lock."""
     return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Run a trivial query; raise whatever keeps the database from answering."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
