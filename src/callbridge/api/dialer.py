@@ -31,7 +31,7 @@ from callbridge.queue.base import JobQueue
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import agent_choices, call_history, dial_intents, integrations, sql
+from callbridge.storage import call_choices, call_history, dial_intents, integrations, sql, users
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import record_lookup
 from callbridge.web.fields import Id, PathId, Phone
@@ -76,7 +76,7 @@ def _resolve(
 
 
 def _confirmed(choices: tuple[agent_choice.Choice, ...]) -> list[dict[str, Any]]:
-    return [{**item, "check": True} for item in agent_choices.choices_json(choices)]
+    return [{**item, "check": True} for item in call_choices.choices_json(choices)]
 
 
 @router.get("/candidates")
@@ -116,7 +116,7 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
                 "phone_e164": e164,
                 "provider_call_id": body.provider_call_id,
                 "how": how.value,
-                "choices": agent_choices.choices_json(chosen),
+                "choices": call_choices.choices_json(chosen),
                 "window_seconds": body.window_seconds,
                 "created_at": runtime.clock(),
             },
@@ -144,7 +144,7 @@ async def _agent_of(
         raise refuse(loc, "the company API key must name the agent")
     if user_id is not None:
         async with runtime.reads() as session:
-            role = await sql.run(session, agent_choices.user_role, actor.company_id, user_id)
+            role = await sql.run(session, users.user_role, actor.company_id, user_id)
         if role is None:
             raise refuse(loc, f"no user {user_id} in this company")
     return agent
@@ -199,7 +199,7 @@ async def call_candidates(
     scope = await _scope(runtime, actor)
     found = await find_candidates(runtime, scope, _external(call))
     async with runtime.reads() as session:
-        chosen = await agent_choices.history(session, actor.company_id, call_id)
+        chosen = await call_choices.history(session, actor.company_id, call_id)
     return CallCandidates.model_validate(
         {
             "call_id": call_id,
@@ -221,7 +221,7 @@ async def select(
     chosen = _resolve(body, await find_candidates(runtime, scope, number))
     final = call["state"] in ("ended", "missed", "voicemail")
     async with runtime.sessions.begin() as session:
-        await agent_choices.replace_choices(
+        await call_choices.replace_choices(
             session, actor.company_id, call_id, chosen,
             how=agent_choice.How.IN_CALL.value, user_id=actor.user_id, now=runtime.clock(),
         )  # fmt: skip

@@ -23,8 +23,8 @@ from callbridge.rules.external_party import external_number
 from callbridge.rules.matrix import ActionType
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import accounts, agent_choices, call_history, matrices, sql
-from callbridge.storage.agent_choices import Chosen
+from callbridge.storage import accounts, agent_choices, call_history, dial_intents, matrices, sql
+from callbridge.storage.call_choices import Chosen
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import inputs, people
 from callbridge.sync.decide import Decision, decide
@@ -65,7 +65,7 @@ async def explain_call(
         assert company is not None
         number = external_number(call, integration["default_region"], company, extensions)
         e164 = number.e164 if isinstance(number, PhoneNumber) else None
-        intent = await sql.run(session, agent_choices.has_intent, company_id, user_id, e164)
+        intent = await sql.run(session, dial_intents.has_intent, company_id, user_id, e164)
     ctx = SyncContext(company_id, UNSTORED, integration, call)
     agent = vars(call.agent) if call.agent else None
     may_choose = call.crm_record_id is None and intent

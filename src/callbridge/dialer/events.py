@@ -25,7 +25,7 @@ from callbridge.errors import ConnectorError
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import agent_choices, call_history, integrations, sql
+from callbridge.storage import call_history, integrations, sql, users
 from callbridge.storage.integrations import DISABLED, IntegrationRow
 
 CHANNEL = "callbridge_dialer"
@@ -206,11 +206,9 @@ async def announce(runtime: Runtime, company_id: str, call_id: str) -> None:
         call = await sql.run(session, call_history.get_call, company_id, call_id)
         if call is None or call["user_id"] is None:
             return
-        role = await sql.run(session, agent_choices.user_role, company_id, call["user_id"])
+        role = await sql.run(session, users.user_role, company_id, call["user_id"])
         admin = role == "admin"
-        permissions = await sql.run(
-            session, agent_choices.user_permissions, company_id, call["user_id"]
-        )
+        permissions = await sql.run(session, users.user_permissions, company_id, call["user_id"])
     event: dict[str, Any] = {
         "type": "call",
         "call_id": call_id,

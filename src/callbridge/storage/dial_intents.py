@@ -1,18 +1,19 @@
 """Dial intents: a choice an agent makes before dialling, bound to their next call to the number.
 
-Binding one copies its choices onto the call (:func:`callbridge.storage.agent_choices.bind_intent`).
+Binding one copies its choices onto the call (:func:`bind_intent`).
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.rules.agent_choice import binds
+from callbridge.storage.call_choices import from_json, replace_choices
 from callbridge.storage.tables import dial_intents
 
 
@@ -48,3 +49,43 @@ async def fitting_intent(
         ):  # fmt: skip
             return dict(intent)
     return None
+
+
+async def bind_intent(
+    session: AsyncSession, call: dict[str, Any], e164: str, now: datetime
+) -> None:
+    """Bind the agent's latest matching dial intent to the call, copying its choices once."""
+    intent = await fitting_intent(session, call, e164)
+    if intent is None:
+        return
+    won = await session.execute(
+        update(dial_intents)
+        .where(
+            dial_intents.c.company_id == call["company_id"],
+            dial_intents.c.id == intent["id"],
+            dial_intents.c.call_id.is_(None),
+        )
+        .values(call_id=call["id"])
+    )
+    if won.rowcount:  # type: ignore[attr-defined]
+        choices = tuple(from_json(item) for item in intent["choices"])
+        await replace_choices(
+            session, call["company_id"], call["id"], choices,
+            how=intent["how"], user_id=intent["user_id"], now=intent["created_at"],
+        )  # fmt: skip
+
+
+def has_intent(db: Connection, company_id: str, user_id: str | None, e164: str | None) -> bool:
+    """Tell whether the agent has an unbound dial intent for the number."""
+    if user_id is None or e164 is None:
+        return False
+    scope = {"company_id": company_id, "user_id": user_id, "e164": e164}
+    return db.execute(_OPEN_INTENT, scope).first() is not None
+
+
+_OPEN_INTENT = select(dial_intents.c.id).where(
+    dial_intents.c.company_id == bindparam("company_id"),
+    dial_intents.c.user_id == bindparam("user_id"),
+    dial_intents.c.phone_e164 == bindparam("e164"),
+    dial_intents.c.call_id.is_(None),
+)
