@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Integer, String, and_, cast, delete, insert, literal, null, select
+from sqlalchemy import Integer, String, Table, and_, cast, delete, insert, literal, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.tables import call_events, calls, webhook_deliveries, webhook_refusals
@@ -61,45 +61,27 @@ async def record_refusal(session: AsyncSession, refusal: WebhookRefusalRow) -> N
         )
 
 
-def _stored(company_id: str, source_id: str, newest: int) -> Any:
-    """Select the source's newest stored deliveries, in the shape of the combined list."""
-    table = webhook_deliveries
-    return (
-        select(
-            literal("stored").label("origin"),
-            table.c.id,
-            table.c.received_at,
-            table.c.delivery_id,
-            table.c.ignored_reason,
-            cast(null(), Integer).label("status"),
-            cast(null(), String).label("error"),
-            cast(null(), String).label("field"),
-            cast(null(), String).label("message"),
-            cast(null(), String).label("body_excerpt"),
-        )
-        .where(table.c.company_id == company_id, table.c.source_id == source_id)
-        .order_by(table.c.received_at.desc(), table.c.id.desc())
-        .limit(newest)
-        .subquery()
-    )
+# The columns of the combined list after its origin, id and time, each with its type: a table
+# without one of them gives NULL there.
+_COMBINED = {
+    "delivery_id": String,
+    "ignored_reason": String,
+    "status": Integer,
+    "error": String,
+    "field": String,
+    "message": String,
+    "body_excerpt": String,
+}
 
 
-def _refused(company_id: str, source_id: str, newest: int) -> Any:
-    """Select the source's newest refusals, in the shape of the combined list."""
-    table = webhook_refusals
+def _newest(table: Table, origin: str, company_id: str, source_id: str, newest: int) -> Any:
+    """Select the source's newest rows of ``table`` in the shape of the combined list."""
+    columns = [
+        table.c[name] if name in table.c else cast(null(), kind).label(name)
+        for name, kind in _COMBINED.items()
+    ]
     return (
-        select(
-            literal("refused").label("origin"),
-            table.c.id,
-            table.c.received_at,
-            cast(null(), String).label("delivery_id"),
-            cast(null(), String).label("ignored_reason"),
-            table.c.status,
-            table.c.error,
-            table.c.field,
-            table.c.message,
-            table.c.body_excerpt,
-        )
+        select(literal(origin).label("origin"), table.c.id, table.c.received_at, *columns)
         .where(table.c.company_id == company_id, table.c.source_id == source_id)
         .order_by(table.c.received_at.desc(), table.c.id.desc())
         .limit(newest)
@@ -112,10 +94,8 @@ async def recent(
 ) -> list[dict[str, Any]]:
     """Return a page of the source's deliveries, stored and refused, newest first."""
     newest = limit + offset
-    stored, refused = (
-        _stored(company_id, source_id, newest),
-        _refused(company_id, source_id, newest),
-    )
+    stored = _newest(webhook_deliveries, "stored", company_id, source_id, newest)
+    refused = _newest(webhook_refusals, "refused", company_id, source_id, newest)
     both = select(stored).union_all(select(refused)).subquery()
     page = (
         select(both)
