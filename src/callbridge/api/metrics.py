@@ -20,13 +20,13 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
 from callbridge.api.deps import RuntimeDep
 from callbridge.queue.base import JobCounts
-from callbridge.queue.breaker_table import circuit_breakers as breakers
+from callbridge.queue.breaker import open_by_state
 from callbridge.runtime import Runtime
 from callbridge.runtime.metrics import process_registry
+from callbridge.storage import units
 
 log = logging.getLogger("callbridge.runtime.metrics")
 
@@ -37,15 +37,6 @@ _QUEUE_GAUGES = {
     "running": ("callbridge_jobs_running", "Jobs being run by a worker"),
     "dead": ("callbridge_dead_letters", "Jobs that failed for good (replay with the CLI)"),
 }
-
-# Integrations by breaker state, with the start of their outage, across companies: counts only,
-# no tenant's row leaves the database.
-_BREAKERS = (
-    select(breakers.c.state, func.count().label("integrations"), func.min(breakers.c.since))
-    .where(breakers.c.state != "closed")
-    .group_by(breakers.c.state)
-    .execution_options(tenant_entry="metrics: integrations counted by breaker state")
-)
 
 router = APIRouter(tags=["health"])
 
@@ -102,11 +93,10 @@ class QueueState(Collector):
 async def read_database(runtime: Runtime) -> DatabaseState:
     """Count the queue's jobs and the open breakers, now."""
     jobs = await runtime.queue.job_counts()
-    async with runtime.engine.connect() as conn:
-        rows = (await conn.execute(_BREAKERS)).all()
-    starts = [row[2] for row in rows if row[2] is not None]
+    rows = await units.read(runtime.engine, open_by_state)
+    starts = [since for _, _, since in rows if since is not None]
     longest = (runtime.clock() - min(starts)).total_seconds() if starts else 0.0
-    by_state = {row.state: int(row.integrations) for row in rows}
+    by_state = {state: count for state, count, _ in rows}
     return DatabaseState(jobs, by_state, max(longest, 0.0))
 
 

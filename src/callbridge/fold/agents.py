@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, or_, select
 
 from callbridge.domain.call import Call
-from callbridge.storage.sql import Executes
 from callbridge.storage.tables import users
 
 
-def agent_user(session: Executes, company_id: str, call: Call) -> str | None:
+def agent_user(session: Connection, company_id: str, call: Call) -> str | None:
     """Map the call's agent to a user of the company by telephony id, email or extension."""
     agent = call.agent
     if agent is None:

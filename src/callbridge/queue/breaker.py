@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.errors import ConnectorError, CrmUnreachable, RateLimited, Transient
@@ -30,7 +30,7 @@ from callbridge.queue.breaker_table import circuit_breakers as breakers
 from callbridge.queue.jobs import sync_lock_prefix
 from callbridge.settings import Settings
 from callbridge.storage import units
-from callbridge.storage.sql import Executes, ignoring_insert
+from callbridge.storage.sql import ignoring_insert
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def unreachable_message(since: datetime, error: str | None) -> str:
     return f"{shown} ({error})" if error else shown
 
 
-def states(db: Executes, company_id: str) -> dict[str, dict[str, Any]]:
+def states(db: Connection, company_id: str) -> dict[str, dict[str, Any]]:
     """Return the state of the company's integrations whose CRM is unreachable, by id."""
     query = select(breakers).where(
         breakers.c.company_id == company_id, breakers.c.state != "closed"
@@ -238,3 +238,22 @@ def _set(conn: Connection, ids: tuple[str, str], now: datetime, **values: Any) -
         .where(breakers.c.company_id == ids[0], breakers.c.integration_id == ids[1])
         .values(updated_at=now, **values)
     )
+
+
+# Integrations by breaker state, with the start of their outage, across companies: counts only,
+# no tenant's row leaves the database.
+_OPEN_BY_STATE = (
+    select(
+        breakers.c.state,
+        func.count().label("integrations"),
+        func.min(breakers.c.since).label("since"),
+    )
+    .where(breakers.c.state != "closed")
+    .group_by(breakers.c.state)
+    .execution_options(tenant_entry="metrics: integrations counted by breaker state")
+)
+
+
+def open_by_state(conn: Connection) -> list[tuple[str, int, datetime | None]]:
+    """Count the integrations whose breaker is not closed, by state, with their oldest outage."""
+    return [(row.state, int(row.integrations), row.since) for row in conn.execute(_OPEN_BY_STATE)]

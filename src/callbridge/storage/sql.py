@@ -16,9 +16,6 @@ from sqlalchemy import Connection, Insert, Select, Table, bindparam, literal_col
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-# What a repository function runs on; a name kept for the modules that still spell it so.
-Executes = Connection
-
 P = ParamSpec("P")
 T = TypeVar("T")
 
