@@ -176,3 +176,45 @@ async def test_another_companys_agent_or_integration_in_a_filter_is_not_found(
         answer = await acme.client.get("/calls", params=foreign, headers=headers)
         assert answer.status_code == 404, answer.text
         assert "calls" not in answer.json()
+
+
+async def test_the_api_takes_the_same_filters_and_cursors(
+    ui_runtime: Runtime, acme: UiTenant
+) -> None:
+    ann = await _agent(acme, "Ann")
+    anns = [
+        await synced_call(ui_runtime, acme, f"c-api-{n}", f"+3361000000{n}", "ann@example.com")
+        for n in range(3)
+    ]
+    await synced_call(ui_runtime, acme, "c-api-other", "+33610000009")
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    wanted = {
+        "agent": ann,
+        "integration": acme.company.integration_id,
+        "status": "done",
+        "number": "+336100",
+        "until": "2999-01-01T00:00:00Z",
+        "limit": "2",
+    }
+    first = (await acme.client.get("/calls", params=wanted, headers=headers)).json()
+    assert [c["id"] for c in first["calls"]] == anns[:0:-1]
+    assert first["newer"] is None and first["older"]
+    second = await acme.client.get(
+        "/calls", params={**wanted, "after": first["older"]}, headers=headers
+    )
+    assert [c["id"] for c in second.json()["calls"]] == [anns[0]]
+    assert second.json()["older"] is None and second.json()["newer"]
+    back = await acme.client.get(
+        "/calls", params={**wanted, "before": second.json()["newer"]}, headers=headers
+    )
+    assert back.json()["calls"] == first["calls"]
+    nearest = {**wanted, "before": second.json()["newer"], "limit": "1"}
+    one = (await acme.client.get("/calls", params=nearest, headers=headers)).json()
+    assert [c["id"] for c in one["calls"]] == [anns[1]]  # the page just before, not the newest
+    assert one["newer"] and one["older"]
+    before_all = {**wanted, "until": "2000-01-01T00:00:00Z"}
+    assert (await acme.client.get("/calls", params=before_all, headers=headers)).json()[
+        "calls"
+    ] == []
+    odd = await acme.client.get("/calls", params={"status": "lost"}, headers=headers)
+    assert odd.status_code == 422
