@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import func, select
 
-from bench.harness import environment, new_company, scratch_dir, serve, settings_for
+from bench.harness import Process, environment, new_company, scratch_dir, serve, settings_for
 from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
@@ -48,6 +48,8 @@ class Drained:
     duplicates: int
     kinds: Counter[str]
     load: float
+    cpu: float  # the server's CPU seconds during the drain
+    policies: dict[str, int]  # the fake's 429s by policyName
 
     @property
     def rate(self) -> float:
@@ -113,8 +115,11 @@ def duplicates(fake: FakeHubSpot) -> int:
     )
 
 
-async def drain(url: str, company: CreatedCompany, runtime: Runtime, fake: FakeHubSpot) -> Drained:
+async def drain(
+    server: Process, company: CreatedCompany, runtime: Runtime, fake: FakeHubSpot
+) -> Drained:
     """Form the backlog while paused, resume, and time the drain."""
+    url = server.url
     integration_id = await setup(url, company, runtime, fake)
     known = [f"+1212555{i:04d}" for i in range(BACKLOG // 2)]
     unknown = [f"+1646555{i:04d}" for i in range(BACKLOG - len(known))]
@@ -129,18 +134,28 @@ async def drain(url: str, company: CreatedCompany, runtime: Runtime, fake: FakeH
     await asyncio.sleep(11)  # the limits' windows are empty when the drain starts
     before, load = len(fake.state.requests), os.getloadavg()[0]
     headers = {"Authorization": f"Bearer {company.api_key}"}
-    started = time.monotonic()
+    started, cpu = time.monotonic(), server.cpu_seconds()
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         (await client.post(f"/integrations/{integration_id}/resume")).raise_for_status()
     while (done := await synced(runtime, integration_id)) < BACKLOG:
         if time.monotonic() - started > 3600:
             raise RuntimeError(f"only {done} of {BACKLOG} calls synced")
         await asyncio.sleep(0.2)
-    seconds = time.monotonic() - started
+    seconds, cpu = time.monotonic() - started, server.cpu_seconds() - cpu
     sent = fake.state.requests[before:]
     kinds = Counter(f"{method} {path.replace('/crm/v3/objects/', '…/')}" for method, path in sent)
     refused = fake.state.rejected_429
-    return Drained(BACKLOG, seconds, len(sent), refused, duplicates(fake), kinds, load)
+    return Drained(
+        BACKLOG,
+        seconds,
+        len(sent),
+        refused,
+        duplicates(fake),
+        kinds,
+        load,
+        cpu,
+        dict(getattr(fake.state, "rejected_by", {})),
+    )
 
 
 async def run() -> str:
@@ -152,7 +167,7 @@ async def run() -> str:
         env = environment(data_dir, None, log_level="warning", allowed_private_hosts="127.0.0.1")
         try:
             with serve(env, data_dir / "server.log") as server:
-                figures = await drain(server.url, company, runtime, fake)
+                figures = await drain(server, company, runtime, fake)
         finally:
             await runtime.close()
     return section(figures, env.get("CALLBRIDGE_WORKER_CONCURRENCY", "default"))
@@ -161,13 +176,16 @@ async def run() -> str:
 def section(f: Drained, concurrency: str) -> str:
     """Format the figures as a Markdown section."""
     which = ", ".join(f"{count} x `{kind}`" for kind, count in f.kinds.most_common())
+    policies = ", ".join(f"{n} x {policy}" for policy, n in sorted(f.policies.items()))
     return (
         "### HubSpot backlog at its low-tier limits (100 requests / 10 s, 5 searches / s)\n\n"
         "| backlog | worker concurrency | drain s | calls/s | 429s | requests/call | "
-        "duplicates | load avg at start |\n|---|---|---|---|---|---|---|---|\n"
+        "duplicates | server CPU ms/call | load avg at start |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
         f"| {f.calls} (half unknown) | {concurrency} | {f.seconds:.1f} | {f.rate:.1f} | "
-        f"{f.refused} | {f.requests / f.calls:.3f} | {f.duplicates} | {f.load:.1f} |\n\n"
-        f"Requests: {which}.\n"
+        f"{f.refused} | {f.requests / f.calls:.3f} | {f.duplicates} | "
+        f"{1000 * f.cpu / f.calls:.1f} | {f.load:.1f} |\n\n"
+        f"Requests: {which}.\n\n429s by policy: {policies or 'none'}.\n"
     )
 
 

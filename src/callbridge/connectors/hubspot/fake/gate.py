@@ -86,6 +86,7 @@ class Gate:
 
     def _limited(self, policy: str, wait: float = 1.0) -> JSONResponse:
         self.state.rejected_429 += 1
+        self.state.rejected_by[policy] = self.state.rejected_by.get(policy, 0) + 1
         response = error(
             429,
             f"You have reached your {policy.lower()} limit.",

@@ -125,6 +125,7 @@ class HubSpotState:
     searched_at: list[float] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     rejected_429: int = 0
+    rejected_by: dict[str, int] = field(default_factory=dict)  # 429s by policyName
     next_id: int = 100
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Search sees a write only ``search_delay`` seconds (on ``clock``) after it was made.
