@@ -83,7 +83,7 @@ class SyncWorld:
         async with self.runtime.sessions.begin() as session:
             await integrations.update_integration(session, *ids, now, creation_policy=policy)
             if matrix is not None:
-                await matrices.save(session, *ids, matrix, now)
+                await sql.run(session, matrices.save, *ids, matrix, now)
 
     def new_number(self) -> str:
         """Return a number no earlier call of the test used."""

@@ -145,8 +145,9 @@ async def replace_matrix(
     except MatrixError as err:
         raise refuse(("body", *loc_of(err.path)), err.problem, "invalid_matrix") from err
     async with runtime.sessions.begin() as session:
-        await matrices.save(
+        await sql.run(
             session,
+            matrices.save,
             who.company_id,
             integration_id,
             matrix_to_json(matrix),
@@ -166,7 +167,7 @@ async def versions(
     """
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        rows = await matrices.history(session, who.company_id, integration_id)
+        rows = await sql.run(session, matrices.history, who.company_id, integration_id)
     return versions_shown(rows)
 
 
@@ -260,8 +261,9 @@ async def set_link(
         raise HTTPException(404, f"no user {user_id} in this company")
     await _crm_user_exists(runtime, row, body.crm_user_id)
     async with runtime.sessions.begin() as session:
-        await user_links.set_link(
+        await sql.run(
             session,
+            user_links.set_link,
             who.company_id,
             integration_id,
             user_id,

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.storage.tables import api_keys, matrix_versions
@@ -49,8 +48,8 @@ def version(
     return found
 
 
-async def save(
-    session: AsyncSession,
+def save(
+    db: Connection,
     company_id: str,
     integration_id: str,
     matrix: dict[str, Any],
@@ -58,7 +57,7 @@ async def save(
     key_id: str | None = None,
 ) -> int:
     """Store a new version of the matrix, saved with the API key ``key_id``; return its number."""
-    newest = await session.execute(
+    newest = db.execute(
         select(func.max(matrix_versions.c.version)).where(
             matrix_versions.c.company_id == company_id,
             matrix_versions.c.integration_id == integration_id,
@@ -70,7 +69,7 @@ async def save(
         .where(api_keys.c.company_id == company_id, api_keys.c.id == key_id)
         .scalar_subquery()
     )
-    await session.execute(
+    db.execute(
         insert(matrix_versions).values(
             company_id=company_id,
             integration_id=integration_id,
@@ -84,11 +83,9 @@ async def save(
     return number
 
 
-async def history(
-    session: AsyncSession, company_id: str, integration_id: str
-) -> list[dict[str, Any]]:
+def history(db: Connection, company_id: str, integration_id: str) -> list[dict[str, Any]]:
     """Return every stored version with who saved it and its JSON, newest first."""
-    rows = await session.execute(
+    rows = db.execute(
         select(
             matrix_versions.c.version,
             matrix_versions.c.created_at,

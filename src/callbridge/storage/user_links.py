@@ -7,11 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.domain.crm_user import CrmUser
-from callbridge.storage import sql
-from callbridge.storage.sql import insert_ignore, rows_where
+from callbridge.storage.sql import dialect_of, ignoring_insert, rows_where
 from callbridge.storage.tables import crm_user_links, users
 
 
@@ -22,8 +20,8 @@ def links(db: Connection, company_id: str, integration_id: str) -> dict[str, dic
     return {row.user_id: dict(row._mapping) for row in rows}
 
 
-async def set_link(
-    session: AsyncSession,
+def set_link(
+    db: Connection,
     company_id: str,
     integration_id: str,
     user_id: str,
@@ -40,7 +38,7 @@ async def set_link(
         "source": source,
         "updated_at": now,
     }
-    if await insert_ignore(session, crm_user_links, values):
+    if db.execute(ignoring_insert(crm_user_links, dialect_of(db)), values).first() is not None:
         return
     query = update(crm_user_links).where(
         crm_user_links.c.company_id == company_id,
@@ -49,20 +47,20 @@ async def set_link(
     )
     if source != "manual":
         query = query.where(crm_user_links.c.source != "manual")
-    await session.execute(query.values(crm_user_id=crm_user_id, source=source, updated_at=now))
+    db.execute(query.values(crm_user_id=crm_user_id, source=source, updated_at=now))
 
 
-async def link_by_email(
-    session: AsyncSession,
+def link_by_email(
+    db: Connection,
     company_id: str,
     integration_id: str,
     crm_users: Sequence[CrmUser],
     now: datetime,
 ) -> None:
     """Link every employee whose e-mail a CRM user has (case-insensitive)."""
-    employees = await sql.run(session, employee_emails, company_id)
+    employees = employee_emails(db, company_id)
     for user_id, crm_id in by_email(employees, crm_users).items():
-        await set_link(session, company_id, integration_id, user_id, crm_id, "email", now)
+        set_link(db, company_id, integration_id, user_id, crm_id, "email", now)
 
 
 def employee_emails(db: Connection, company_id: str) -> dict[str, str | None]:

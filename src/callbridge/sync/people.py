@@ -83,7 +83,9 @@ async def resolve_for(
     ):
         crm_users = await connector.list_users()
         async with runtime.sessions.begin() as session:
-            await user_links.link_by_email(session, company_id, integration_id, crm_users, now)
+            await sql.run(
+                session, user_links.link_by_email, company_id, integration_id, crm_users, now
+            )
             links = await sql.run(session, user_links.links, company_id, integration_id)
         _remember_unmapped(integration_id, [user for user in missing if user not in links], now)
     agent = agent or {}
