@@ -18,6 +18,7 @@ from callbridge.queue.breaker_table import circuit_breakers
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from callbridge.storage import sql
 from callbridge.storage.integrations import create_integration
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -44,8 +45,8 @@ async def runtime(
     for index in range(BREAKERS):
         company = await create_company(built, f"Company {index % 2}")
         async with built.sessions.begin() as session:
-            integration = await create_integration(
-                session, company.company_id, NOW, connector="local", name="CRM",
+            integration = await sql.run(
+                session, create_integration, company.company_id, NOW, connector="local", name="CRM",
                 default_region="US", language="en", name_template=None, creation_policy="all",
                 config={}, status="active",
             )  # fmt: skip

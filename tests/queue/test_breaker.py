@@ -75,8 +75,9 @@ async def world(migrated_url: str, tmp_path: Path) -> AsyncIterator[World]:
     for name in ("Acme", "Globex"):
         company = await create_company(runtime, name)
         async with runtime.sessions.begin() as session:
-            integration = await create_integration(
-                session, company.company_id, runtime.clock(), connector="local", name="CRM",
+            integration = await sql.run(
+                session, create_integration, company.company_id, runtime.clock(),
+                connector="local", name="CRM",
                 default_region="US", language="en", creation_policy="all", config={},
                 status="active",
             )  # fmt: skip

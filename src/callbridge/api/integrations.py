@@ -157,8 +157,13 @@ async def create(
     if body.creation_policy is not CreationPolicy.NONE and not creates:
         raise refuse(("body", "creation_policy"), NO_CREATION)
     async with runtime.sessions.begin() as session:
-        integration_id = await repo.create_integration(
-            session, who.company_id, runtime.clock(), status="active", **values
+        integration_id = await sql.run(
+            session,
+            repo.create_integration,
+            who.company_id,
+            runtime.clock(),
+            status="active",
+            **values,
         )
     return await read(integration_id, who, runtime)
 

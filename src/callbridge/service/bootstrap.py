@@ -8,7 +8,7 @@ from typing import Any
 from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.integrations import create_integration
 from callbridge.telephony.standard_webhooks import generate_secret
 
@@ -75,8 +75,9 @@ async def open_company(
         )
         integration_id = None
         if local_crm:
-            integration_id = await create_integration(
+            integration_id = await sql.run(
                 session,
+                create_integration,
                 company_id,
                 now,
                 connector="local",

@@ -40,12 +40,10 @@ class IntegrationRow(TypedDict):
     updated_at: datetime
 
 
-async def create_integration(
-    session: AsyncSession, company_id: str, now: datetime, **fields: Any
-) -> str:
+def create_integration(db: Connection, /, company_id: str, now: datetime, **fields: Any) -> str:
     """Create an integration and return its id."""
     integration_id = str(uuid.uuid4())
-    await session.execute(
+    db.execute(
         insert(integrations).values(
             id=integration_id, company_id=company_id, created_at=now, updated_at=now, **fields
         )

@@ -17,6 +17,7 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from callbridge.storage import sql
 from callbridge.storage.integrations import create_integration
 from tests.connectors.hubspot.hubspot_server import HubSpotServer, serving
 from tests.connectors.hubspot.hubspot_setup import LOOPBACK, ROOMY, TOKEN, MakeConnector
@@ -44,8 +45,9 @@ async def integration_id(hs_runtime: Runtime) -> str:
     """The id of a HubSpot integration row (the tables reference it)."""
     company = await create_company(hs_runtime, "HubSpot tests")
     async with hs_runtime.sessions.begin() as session:
-        return await create_integration(
+        return await sql.run(
             session,
+            create_integration,
             company.company_id,
             hs_runtime.clock(),
             connector="hubspot",

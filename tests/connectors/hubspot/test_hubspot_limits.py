@@ -37,6 +37,7 @@ from callbridge.errors import RateLimited
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from callbridge.storage import sql
 from callbridge.storage.integrations import create_integration
 from tests.connectors.hubspot.hubspot_setup import MakeConnector
 
@@ -140,8 +141,9 @@ async def shared(migrated_url: str, tmp_path: Path) -> AsyncIterator[tuple[Runti
     runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
     company = await create_company(runtime, "Limits")
     async with runtime.sessions.begin() as session:
-        integration_id = await create_integration(
-            session, company.company_id, runtime.clock(), connector="hubspot", name="HubSpot",
+        integration_id = await sql.run(
+            session, create_integration, company.company_id, runtime.clock(),
+            connector="hubspot", name="HubSpot",
             default_region="US", language="en", creation_policy="all", config={},
             status="active",
         )  # fmt: skip
