@@ -132,7 +132,7 @@ async def _intend(world: SyncWorld, user_id: str, number: str, record_id: str) -
         "created_at": T0,
     }
     async with world.runtime.sessions.begin() as session:
-        return await dial_intents.create_intent(session, intent)
+        return await sql.run(session, dial_intents.create_intent, intent)
 
 
 @settings(
@@ -195,8 +195,9 @@ async def test_explain_and_sync_make_one_decision(
 async def _choose(world: SyncWorld, call_id: str, record_id: str) -> None:
     choice = Choice(world.company.integration_id, record_id, ObjectType.CONTACT, "Known Caller")
     async with world.runtime.sessions.begin() as session:
-        await agent_choices.replace_choices(
+        await sql.run(
             session,
+            agent_choices.replace_choices,
             world.company.company_id,
             call_id,
             (choice,),
@@ -227,7 +228,7 @@ async def test_explaining_a_stored_call_writes_nothing(sync_world: SyncWorld) ->
         "created_at": T0,
     }
     async with world.runtime.sessions.begin() as session:
-        intent_id = await dial_intents.create_intent(session, intent)
+        intent_id = await sql.run(session, dial_intents.create_intent, intent)
     ann, _, _ = await world.call("outgoing", True, number, agent_email="ann@acme.test")
     theirs, _, _ = await world.call("incoming", True, number, agent_email="zoe@acme.test")
     integration = await world.integration()

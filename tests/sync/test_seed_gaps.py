@@ -20,7 +20,7 @@ from callbridge.queue import jobs
 from callbridge.queue.base import NewJob
 from callbridge.rules.agent_choice import Choice
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
-from callbridge.storage import accounts, agent_choices, integrations
+from callbridge.storage import accounts, agent_choices, integrations, sql
 from callbridge.storage.tables import users
 from callbridge.sync.executors.note import UNNAMED
 from tests.sync.sync_world import SyncWorld, sync_world
@@ -207,8 +207,8 @@ async def test_a_choice_in_the_window_is_applied_by_the_sync_that_waited(
     world.runtime.clock = lambda: now + timedelta(seconds=30)  # inside the window
     choice = Choice(world.company.integration_id, lead, ObjectType.LEAD, "Jane 1")
     async with world.runtime.sessions.begin() as session:
-        await agent_choices.replace_choices(
-            session, world.company.company_id, call_id, (choice,),
+        await sql.run(
+            session, agent_choices.replace_choices, world.company.company_id, call_id, (choice,),
             how="in-call", user_id=cid, now=world.runtime.clock(),
         )  # fmt: skip
     await process(world.runtime.for_worker(), jobs.SYNC, seen[-1].payload)

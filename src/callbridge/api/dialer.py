@@ -108,8 +108,9 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
         chosen = _resolve(body, await find_candidates(runtime, scope, body.number))
         how = agent_choice.How.PRE_CALL
     async with runtime.sessions.begin() as session:
-        intent_id = await dial_intents.create_intent(
+        intent_id = await sql.run(
             session,
+            dial_intents.create_intent,
             {
                 "company_id": actor.company_id,
                 "user_id": user_id,
@@ -221,8 +222,8 @@ async def select(
     chosen = _resolve(body, await find_candidates(runtime, scope, number))
     final = call["state"] in ("ended", "missed", "voicemail")
     async with runtime.sessions.begin() as session:
-        await call_choices.replace_choices(
-            session, actor.company_id, call_id, chosen,
+        await sql.run(
+            session, call_choices.replace_choices, actor.company_id, call_id, chosen,
             how=agent_choice.How.IN_CALL.value, user_id=actor.user_id, now=runtime.clock(),
         )  # fmt: skip
         woken = await _resync(session, runtime.queue, call, scope, chosen, number) if final else []

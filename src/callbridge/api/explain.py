@@ -145,8 +145,8 @@ async def explained(
 
     async def choice() -> Chosen | None:
         async with runtime.reads() as session:
-            chosen, intent[0] = await agent_choices.choice_before_sync(
-                session, call, number.e164, ctx.integration_id
+            chosen, intent[0] = await sql.run(
+                session, agent_choices.choice_before_sync, call, number.e164, ctx.integration_id
             )
         return chosen
 

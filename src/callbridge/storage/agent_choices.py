@@ -52,19 +52,17 @@ __all__ = [
 ]
 
 
-async def choice_before_sync(
-    session: AsyncSession, call: dict[str, Any], e164: str, integration_id: str
+def choice_before_sync(
+    db: Connection, call: dict[str, Any], e164: str, integration_id: str
 ) -> tuple[Chosen | None, str | None]:
     """Return the choice the call's sync would read, without binding anything; and the intent.
 
     As :func:`choices_for_sync` but read-only: a call with no choice yet gets the choice of the
     dial intent its sync would bind (whose id is returned beside it), in this integration.
     """
-    if call["id"] is not None and await sql.run(
-        session, has_choice, call["company_id"], call["id"]
-    ):
-        return await current(session, call["company_id"], call["id"], integration_id), None
-    intent = await fitting_intent(session, call, e164)
+    if call["id"] is not None and has_choice(db, call["company_id"], call["id"]):
+        return current(db, call["company_id"], call["id"], integration_id), None
+    intent = fitting_intent(db, call, e164)
     if intent is None:
         return None, None
     choices = tuple(
@@ -72,7 +70,7 @@ async def choice_before_sync(
     )
     if not choices:
         return None, intent["id"]
-    who = await sql.run(session, user_name, call["company_id"], intent["user_id"])
+    who = user_name(db, call["company_id"], intent["user_id"])
     return Chosen(choices, intent["how"], who), intent["id"]
 
 
@@ -85,14 +83,23 @@ async def choices_for_sync(
     now: datetime,
 ) -> Chosen | None:
     """Bind a pending dial intent to the call if one fits, then return the call's choice."""
-    mine = (calls.c.company_id == company_id, calls.c.id == call_id)
     async with sessions.begin() as session:
-        call = (await session.execute(select(calls).where(*mine))).mappings().first()
-        if call is None:
-            return None
-        if not await sql.run(session, has_choice, company_id, call_id):
-            await bind_intent(session, dict(call), e164, now)
-        return await current(session, company_id, call_id, integration_id)
+        return await sql.run(
+            session, _bind_and_read, company_id, call_id, integration_id, e164, now
+        )
+
+
+def _bind_and_read(
+    db: Connection, company_id: str, call_id: str, integration_id: str, e164: str, now: datetime
+) -> Chosen | None:
+    """Bind a fitting dial intent to a call with no choice yet; return its choice in force."""
+    mine = (calls.c.company_id == company_id, calls.c.id == call_id)
+    call = db.execute(select(calls).where(*mine)).mappings().first()
+    if call is None:
+        return None
+    if not has_choice(db, company_id, call_id):
+        bind_intent(db, dict(call), e164, now)
+    return current(db, company_id, call_id, integration_id)
 
 
 async def drop_link(
@@ -104,14 +111,21 @@ async def drop_link(
 ) -> None:
     """Forget that the call was logged on a record it moved away from."""
     async with sessions.begin() as session:
-        await session.execute(
-            delete(activity_links).where(
-                activity_links.c.company_id == company_id,
-                activity_links.c.call_id == call_id,
-                activity_links.c.integration_id == integration_id,
-                activity_links.c.record_id == record_id,
-            )
+        await sql.run(session, _delete_link, company_id, call_id, integration_id, record_id)
+
+
+def _delete_link(
+    db: Connection, company_id: str, call_id: str, integration_id: str, record_id: str
+) -> None:
+    """Delete the link between the call and one record it was logged on."""
+    db.execute(
+        delete(activity_links).where(
+            activity_links.c.company_id == company_id,
+            activity_links.c.call_id == call_id,
+            activity_links.c.integration_id == integration_id,
+            activity_links.c.record_id == record_id,
         )
+    )
 
 
 def choice_window(

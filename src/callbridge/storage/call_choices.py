@@ -65,8 +65,8 @@ def from_json(item: dict[str, str]) -> Choice:
     )
 
 
-async def replace_choices(
-    session: AsyncSession,
+def replace_choices(
+    db: Connection,
     company_id: str,
     call_id: str,
     choices: tuple[Choice, ...],
@@ -77,7 +77,7 @@ async def replace_choices(
 ) -> None:
     """Make ``choices`` the call's choice in each integration they name; keep the old as history."""
     for integration_id in {choice.integration_id for choice in choices}:
-        await session.execute(
+        db.execute(
             update(call_selections)
             .where(
                 call_selections.c.company_id == company_id,
@@ -91,12 +91,10 @@ async def replace_choices(
     base |= {"chosen_by": user_id, "chosen_at": now}
     rows = [{**_choice_json(c), **base} for c in choices]
     if rows:
-        await session.execute(insert(call_selections), rows)
+        db.execute(insert(call_selections), rows)
 
 
-async def current(
-    session: AsyncSession, company_id: str, call_id: str, integration_id: str
-) -> Chosen | None:
+def current(db: Connection, company_id: str, call_id: str, integration_id: str) -> Chosen | None:
     """Return the call's current choice in one integration, if an agent made one."""
     query = (
         select(call_selections, users.c.name.label("who"))
@@ -109,7 +107,7 @@ async def current(
         )
         .order_by(call_selections.c.id)
     )
-    rows = (await session.execute(query)).mappings().all()
+    rows = db.execute(query).mappings().all()
     if not rows:
         return None
     return Chosen(tuple(from_json(dict(row)) for row in rows), rows[0]["how"], rows[0]["who"])

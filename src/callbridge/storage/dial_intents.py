@@ -10,23 +10,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.rules.agent_choice import binds
 from callbridge.storage.call_choices import from_json, replace_choices
 from callbridge.storage.tables import dial_intents
 
 
-async def create_intent(session: AsyncSession, values: dict[str, Any]) -> str:
+def create_intent(db: Connection, values: dict[str, Any]) -> str:
     """Store a dial intent (an agent's choice before dialling) and return its id."""
     intent_id = str(uuid.uuid4())
-    await session.execute(insert(dial_intents).values(id=intent_id, **values))
+    db.execute(insert(dial_intents).values(id=intent_id, **values))
     return intent_id
 
 
-async def fitting_intent(
-    session: AsyncSession, call: dict[str, Any], e164: str
-) -> dict[str, Any] | None:
+def fitting_intent(db: Connection, call: dict[str, Any], e164: str) -> dict[str, Any] | None:
     """Return the agent's latest unbound dial intent for the number that binds to the call."""
     if call["user_id"] is None:
         return None
@@ -41,7 +38,7 @@ async def fitting_intent(
         .order_by(dial_intents.c.created_at.desc())
     )
     started = call["started_at"] or call["created_at"]
-    for intent in (await session.execute(query)).mappings().all():
+    for intent in db.execute(query).mappings().all():
         window = timedelta(seconds=intent["window_seconds"])
         if binds(
             intent["provider_call_id"], intent["created_at"], window,
@@ -51,14 +48,12 @@ async def fitting_intent(
     return None
 
 
-async def bind_intent(
-    session: AsyncSession, call: dict[str, Any], e164: str, now: datetime
-) -> None:
+def bind_intent(db: Connection, call: dict[str, Any], e164: str, now: datetime) -> None:
     """Bind the agent's latest matching dial intent to the call, copying its choices once."""
-    intent = await fitting_intent(session, call, e164)
+    intent = fitting_intent(db, call, e164)
     if intent is None:
         return
-    won = await session.execute(
+    won = db.execute(
         update(dial_intents)
         .where(
             dial_intents.c.company_id == call["company_id"],
@@ -67,10 +62,10 @@ async def bind_intent(
         )
         .values(call_id=call["id"])
     )
-    if won.rowcount:  # type: ignore[attr-defined]
+    if won.rowcount:
         choices = tuple(from_json(item) for item in intent["choices"])
-        await replace_choices(
-            session, call["company_id"], call["id"], choices,
+        replace_choices(
+            db, call["company_id"], call["id"], choices,
             how=intent["how"], user_id=intent["user_id"], now=intent["created_at"],
         )  # fmt: skip
 
