@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
+from callbridge.storage import sql
 from callbridge.storage.deliveries import (
     KEPT_REFUSALS,
     WebhookRefusalRow,
@@ -43,12 +44,14 @@ async def test_only_the_newest_refusals_of_a_source_are_kept(
         acme = await create_company(runtime, "ACME")
         globex = await create_company(runtime, "Globex")
         async with runtime.sessions.begin() as session:
-            await record_refusal(session, _refusal(globex.company_id, globex.source_id, 0))
+            await sql.run(session, record_refusal, _refusal(globex.company_id, globex.source_id, 0))
             for number in range(KEPT_REFUSALS + 7):
-                await record_refusal(session, _refusal(acme.company_id, acme.source_id, number))
+                await sql.run(
+                    session, record_refusal, _refusal(acme.company_id, acme.source_id, number)
+                )
         async with runtime.reads() as session:
-            rows = await recent(session, acme.company_id, acme.source_id, 500, 0)
-            theirs = await recent(session, globex.company_id, globex.source_id, 500, 0)
+            rows = await sql.run(session, recent, acme.company_id, acme.source_id, 500, 0)
+            theirs = await sql.run(session, recent, globex.company_id, globex.source_id, 500, 0)
             both = webhook_refusals.c.company_id.in_([acme.company_id, globex.company_id])
             count = select(func.count()).select_from(webhook_refusals).where(both)
             total = (await session.execute(count)).scalar()

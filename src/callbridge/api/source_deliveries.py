@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.deliveries import DeliveryEventRow, events_of, recent
 from callbridge.web.fields import Limit, Offset, PathId
 from callbridge.web.refusals import NOT_FOUND
@@ -77,9 +77,9 @@ async def list_deliveries(
     async with runtime.reads() as session:
         if await accounts.get_source(session, source_id, who.company_id) is None:
             raise HTTPException(404, f"no source {source_id} in this company")
-        rows = await recent(session, who.company_id, source_id, limit, offset)
+        rows = await sql.run(session, recent, who.company_id, source_id, limit, offset)
         stored = [row["id"] for row in rows if row["origin"] == "stored"]
-        events = await events_of(session, who.company_id, stored)
+        events = await sql.run(session, events_of, who.company_id, stored)
     return DeliveryList(deliveries=[_shown(row, events) for row in rows])
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from callbridge.runtime import Runtime
+from callbridge.storage import sql
 from callbridge.storage.deliveries import WebhookRefusalRow, record_refusal
 from callbridge.storage.source_cache import Source
 
@@ -103,6 +104,6 @@ async def remember(
     )
     try:
         async with runtime.sessions.begin() as session:
-            await record_refusal(session, row)
+            await sql.run(session, record_refusal, row)
     except Exception:  # the sender's answer is what matters; the log is a convenience
         log.exception("could not log a refused delivery of source %s", source.id)

@@ -18,7 +18,7 @@ from callbridge.errors import NotFound
 from callbridge.runtime import Runtime
 from callbridge.service import terminal
 from callbridge.service.bootstrap import OpenedCompany
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.deliveries import events_of, recent
 from callbridge.telephony import PROVIDERS
 
@@ -97,9 +97,9 @@ async def deliveries(runtime: Runtime, source_id: str, limit: int) -> list[dict[
         found = await accounts.get_source(session, source_id)
         if found is None:
             raise NotFound(f"no source {source_id} (GET /sources lists a company's)")
-        rows = await recent(session, found["company_id"], source_id, limit, 0)
+        rows = await sql.run(session, recent, found["company_id"], source_id, limit, 0)
         stored = [row["id"] for row in rows if row["origin"] == "stored"]
-        events = await events_of(session, found["company_id"], stored)
+        events = await sql.run(session, events_of, found["company_id"], stored)
     for row in rows:
         row["events"] = [
             e for e in events if row["origin"] == "stored" and e["delivery_id"] == row["id"]

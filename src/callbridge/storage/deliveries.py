@@ -5,8 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Integer, String, Table, and_, cast, delete, insert, literal, null, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    Connection,
+    Integer,
+    String,
+    Table,
+    and_,
+    cast,
+    delete,
+    insert,
+    literal,
+    null,
+    select,
+)
 
 from callbridge.storage.tables import call_events, calls, webhook_deliveries, webhook_refusals
 
@@ -38,27 +49,23 @@ class DeliveryEventRow(TypedDict):
     call_id: str | None
 
 
-async def record_refusal(session: AsyncSession, refusal: WebhookRefusalRow) -> None:
+def record_refusal(db: Connection, refusal: WebhookRefusalRow) -> None:
     """Store a refusal (its ``id`` is ignored) and drop the source's refusals beyond the kept."""
     values = {key: value for key, value in refusal.items() if key != "id"}
-    await session.execute(insert(webhook_refusals).values(**values))
+    db.execute(insert(webhook_refusals).values(**values))
     scope = and_(
         webhook_refusals.c.company_id == refusal["company_id"],
         webhook_refusals.c.source_id == refusal["source_id"],
     )
-    oldest_kept = (
-        await session.execute(
-            select(webhook_refusals.c.id)
-            .where(scope)
-            .order_by(webhook_refusals.c.id.desc())
-            .offset(KEPT_REFUSALS - 1)
-            .limit(1)
-        )
+    oldest_kept = db.execute(
+        select(webhook_refusals.c.id)
+        .where(scope)
+        .order_by(webhook_refusals.c.id.desc())
+        .offset(KEPT_REFUSALS - 1)
+        .limit(1)
     ).scalar()
     if oldest_kept is not None:
-        await session.execute(
-            delete(webhook_refusals).where(scope, webhook_refusals.c.id < oldest_kept)
-        )
+        db.execute(delete(webhook_refusals).where(scope, webhook_refusals.c.id < oldest_kept))
 
 
 # The columns of the combined list after its origin, id and time, each with its type: a table
@@ -89,8 +96,8 @@ def _newest(table: Table, origin: str, company_id: str, source_id: str, newest: 
     )
 
 
-async def recent(
-    session: AsyncSession, company_id: str, source_id: str, limit: int, offset: int
+def recent(
+    db: Connection, company_id: str, source_id: str, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     """Return a page of the source's deliveries, stored and refused, newest first."""
     newest = limit + offset
@@ -103,12 +110,10 @@ async def recent(
         .limit(limit)
         .offset(offset)
     )
-    return [dict(row) for row in (await session.execute(page)).mappings()]
+    return [dict(row) for row in db.execute(page).mappings()]
 
 
-async def events_of(
-    session: AsyncSession, company_id: str, delivery_ids: list[int]
-) -> list[DeliveryEventRow]:
+def events_of(db: Connection, company_id: str, delivery_ids: list[int]) -> list[DeliveryEventRow]:
     """Return the events stored from these deliveries, each with its call once folded."""
     if not delivery_ids:
         return []
@@ -132,5 +137,5 @@ async def events_of(
         .where(call_events.c.company_id == company_id, call_events.c.delivery_id.in_(delivery_ids))
         .order_by(call_events.c.id)
     )
-    rows = (await session.execute(query)).mappings()
+    rows = db.execute(query).mappings()
     return [DeliveryEventRow(**row) for row in rows]  # type: ignore[typeddict-item]
