@@ -15,18 +15,31 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from callbridge.connectors.hubspot.fake.gate import NOT_FOUND, error
-from callbridge.connectors.hubspot.fake.state import now_iso, object_type
-
-if TYPE_CHECKING:
-    from callbridge.connectors.hubspot.fake.routes import Api
+from callbridge.connectors.hubspot.fake.state import HubSpotState, now_iso, object_type
 
 MAX_INPUTS = 100
+Links = list[tuple[str, str, int]]
+
+
+class Api(Protocol):
+    """What a batch needs of the fake's routes (``routes.Api``): one create's steps."""
+
+    state: HubSpotState
+
+    def checked(self, kind: str, body: dict[str, Any]) -> tuple[dict[str, Any], Links] | Response:
+        """Return a create input's properties and associations, or the answer refusing it."""
+
+    def store(self, kind: str, props: dict[str, Any], links: Links) -> dict[str, Any] | Response:
+        """Store a checked create; 409 when a unique value is taken."""
+
+    def shown(self, kind: str, stored: dict[str, Any], wanted: list[str]) -> dict[str, Any]:
+        """Return an object as HubSpot answers it."""
 
 
 async def create(api: Api, request: Request) -> Response:
