@@ -36,7 +36,7 @@ from bench.ingest import post_all, raw_commit_rate
 from bench.provider_deliveries import BUILDERS, SECRETS, Delivery
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.telephony import PROVIDERS
 
 DELIVERIES = 800
@@ -87,8 +87,14 @@ async def _sources(settings: Settings) -> dict[str, tuple[str, str]]:
         async with runtime.sessions.begin() as session:
             for provider, secret in SECRETS.items():
                 sealed = runtime.box.seal([secret])
-                source_id = await accounts.create_source(
-                    session, company.company_id, provider, provider, sealed, runtime.clock()
+                source_id = await sql.run(
+                    session,
+                    accounts.create_source,
+                    company.company_id,
+                    provider,
+                    provider,
+                    sealed,
+                    runtime.clock(),
                 )
                 sources[provider] = (source_id, secret)
     finally:

@@ -58,9 +58,11 @@ def _companies(data: Path) -> list[tuple[str, list[str], list[tuple[str, str]]]]
         try:
             found = []
             async with runtime.reads() as session:
-                for company in await accounts.list_companies(session):
+                for company in await sql.run(session, accounts.list_companies):
                     crms = await sql.run(session, list_integrations, company["id"])
-                    sources = await accounts.list_rows(session, telephony_sources, company["id"])
+                    sources = await sql.run(
+                        session, accounts.list_rows, telephony_sources, company["id"]
+                    )
                     found.append(
                         (
                             company["name"],

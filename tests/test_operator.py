@@ -29,7 +29,7 @@ from callbridge.service import cli
 from callbridge.service import terminal as cli_terminal
 from callbridge.service.bootstrap import create_company
 from callbridge.settings import Settings
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 
 KEY = re.compile(r"cb_[A-Za-z0-9_-]{40,}")
 SECRET = re.compile(r"whsec_\S+")
@@ -58,7 +58,7 @@ async def _companies(settings: Settings) -> list[dict[str, Any]]:
     runtime = Runtime.create(settings)
     try:
         async with runtime.reads() as session:
-            return await accounts.list_companies(session)
+            return await sql.run(session, accounts.list_companies)
     finally:
         await runtime.close()
 
@@ -67,7 +67,7 @@ async def _owner(settings: Settings, raw: str) -> str | None:
     runtime = Runtime.create(settings)
     try:
         async with runtime.reads() as session:
-            found = await accounts.authenticate(session, raw)
+            found = await sql.run(session, accounts.authenticate, raw)
         return found.company_id if found else None
     finally:
         await runtime.close()

@@ -155,8 +155,13 @@ async def sync_world(migrated_url: str, tmp_path: Path) -> AsyncIterator[SyncWor
     world = SyncWorld(runtime, company)
     async with runtime.sessions.begin() as session:
         for name, role in (("Ann", "agent"), ("Bob", "agent"), ("Tom", "top_manager")):
-            world.users[name] = await accounts.create_user(
-                session, company.company_id, name=name, email=f"{name.lower()}@acme.test", role=role
+            world.users[name] = await sql.run(
+                session,
+                accounts.create_user,
+                company.company_id,
+                name=name,
+                email=f"{name.lower()}@acme.test",
+                role=role,
             )
     await people.resolve_for(
         runtime,

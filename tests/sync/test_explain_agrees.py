@@ -112,8 +112,13 @@ async def _agent(world: SyncWorld, agent: str | None) -> tuple[str | None, str |
     if agent == NEWCOMER:
         email = f"new{next(_newcomers)}@acme.test"
         async with world.runtime.sessions.begin() as session:
-            user_id = await accounts.create_user(
-                session, world.company.company_id, name="New", email=email, role="agent"
+            user_id = await sql.run(
+                session,
+                accounts.create_user,
+                world.company.company_id,
+                name="New",
+                email=email,
+                role="agent",
             )
         return email, user_id
     return agent, world.users["Ann"] if agent == "ann@acme.test" else None
@@ -211,8 +216,13 @@ async def test_explaining_a_stored_call_writes_nothing(sync_world: SyncWorld) ->
     world = sync_world
     company_id, integration_id = world.company.company_id, world.company.integration_id
     async with world.runtime.sessions.begin() as session:  # an employee not mapped yet
-        zoe = await accounts.create_user(
-            session, company_id, name="Zoe", email="zoe@acme.test", role="agent"
+        zoe = await sql.run(
+            session,
+            accounts.create_user,
+            company_id,
+            name="Zoe",
+            email="zoe@acme.test",
+            role="agent",
         )
     number = world.new_number()
     record = await world.record(number)

@@ -100,9 +100,15 @@ async def _choosing_desk(world: SyncWorld, grace: int, option: bool = True) -> s
     company, integration = world.company.company_id, world.company.integration_id
     config = {"select_contact_manually": option, "selection_grace_seconds": grace}
     async with world.runtime.sessions.begin() as session:
-        team = await accounts.create_team(session, company, "Sales", ["is_multicrm_sync"])
-        cid = await accounts.create_user(
-            session, company, name="Cid", email="cid@acme.test", role="agent", team_id=team
+        team = await sql.run(session, accounts.create_team, company, "Sales", ["is_multicrm_sync"])
+        cid = await sql.run(
+            session,
+            accounts.create_user,
+            company,
+            name="Cid",
+            email="cid@acme.test",
+            role="agent",
+            team_id=team,
         )
         await integrations.update_integration(
             session, company, integration, world.runtime.clock(), config=config
@@ -180,7 +186,7 @@ async def test_a_call_waits_for_the_agent_only_when_there_is_a_choice(
 async def _choosing_desk_once(world: SyncWorld, grace: int) -> None:
     """Set the desk up once per world (Hypothesis reuses the world), with this grace."""
     async with world.runtime.reads() as session:
-        known = await accounts.list_rows(session, users, world.company.company_id)
+        known = await sql.run(session, accounts.list_rows, users, world.company.company_id)
     if not any(user["email"] == "cid@acme.test" for user in known):
         await _choosing_desk(world, grace)
         return

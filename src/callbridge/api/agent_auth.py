@@ -81,7 +81,7 @@ async def get_actor(
                     None if admin else agent.permissions,
                 )
         else:
-            principal = await authenticate(session, raw)
+            principal = await sql.run(session, authenticate, raw)
             if principal is not None:
                 return Actor(principal.company_id, None, "admin (API key)", True, None)
     raise HTTPException(
@@ -96,7 +96,7 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 
 async def _user_in_company(runtime: Any, company_id: str, user_id: str) -> None:
     async with runtime.reads() as session:
-        found = await accounts.get_row(session, users, company_id, user_id)
+        found = await sql.run(session, accounts.get_row, users, company_id, user_id)
     if found is None:
         raise HTTPException(404, f"no user {user_id} in this company")
 

@@ -8,6 +8,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from callbridge.runtime import Runtime
+from callbridge.storage import sql
 from callbridge.storage.accounts import Principal, authenticate, is_agent_token
 
 _bearer = HTTPBearer(auto_error=False, description="A company API key: `Bearer cb_…`")
@@ -40,8 +41,10 @@ async def get_principal(
         )
     runtime = get_runtime(request)
     async with runtime.reads() as session:
-        principal = await authenticate(session, credentials.credentials)
-        agent = principal is None and await is_agent_token(session, credentials.credentials)
+        principal = await sql.run(session, authenticate, credentials.credentials)
+        agent = principal is None and await sql.run(
+            session, is_agent_token, credentials.credentials
+        )
     if agent:
         raise HTTPException(
             403,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.web.fields import ID_LENGTH, Name, Storable
 from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
 
@@ -59,7 +59,7 @@ _CONFLICT[409] = {**CONFLICT[409], "description": "The key of the request cannot
 async def list_keys(who: PrincipalDep, runtime: RuntimeDep) -> list[KeyShown]:
     """List the company's API keys, revoked ones included, by prefix."""
     async with runtime.reads() as session:
-        rows = await accounts.list_api_keys(session, who.company_id)
+        rows = await sql.run(session, accounts.list_api_keys, who.company_id)
     return [KeyShown(**row, current=row["id"] == who.key_id) for row in rows]
 
 
@@ -68,7 +68,9 @@ async def issue_key(who: PrincipalDep, runtime: RuntimeDep, body: KeyIn | None =
     """Issue a new admin API key for the company; it is shown once, in this answer."""
     name = body.name if body else "admin"
     async with runtime.sessions.begin() as session:
-        issued = await accounts.issue_api_key(session, who.company_id, name, runtime.clock())
+        issued = await sql.run(
+            session, accounts.issue_api_key, who.company_id, name, runtime.clock()
+        )
     return KeyIssued(
         id=issued.id,
         name=issued.name,
@@ -86,7 +88,9 @@ async def revoke_key(key_id: KeyId, who: PrincipalDep, runtime: RuntimeDep) -> R
             409, "a key cannot revoke itself: issue a new key, then revoke this one with it"
         )
     async with runtime.sessions.begin() as session:
-        found = await accounts.revoke_api_key(session, who.company_id, key_id, runtime.clock())
+        found = await sql.run(
+            session, accounts.revoke_api_key, who.company_id, key_id, runtime.clock()
+        )
     if not found:
         raise HTTPException(404, f"no unrevoked API key {key_id} in this company")
     return Response(status_code=204)

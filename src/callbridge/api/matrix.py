@@ -256,7 +256,7 @@ async def set_link(
     """Map an employee to a CRM user by hand; automatic e-mail mapping never overrides it."""
     row = await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        known = {u["id"] for u in await list_rows(session, users, who.company_id)}
+        known = {u["id"] for u in await sql.run(session, list_rows, users, who.company_id)}
     if user_id not in known:
         raise HTTPException(404, f"no user {user_id} in this company")
     await _crm_user_exists(runtime, row, body.crm_user_id)

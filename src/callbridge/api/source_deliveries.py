@@ -75,7 +75,7 @@ async def list_deliveries(
     Refusals are the last 50 of the source (a flood is recorded a few a second).
     """
     async with runtime.reads() as session:
-        if await accounts.get_source(session, source_id, who.company_id) is None:
+        if await sql.run(session, accounts.get_source, source_id, who.company_id) is None:
             raise HTTPException(404, f"no source {source_id} in this company")
         rows = await sql.run(session, recent, who.company_id, source_id, limit, offset)
         stored = [row["id"] for row in rows if row["origin"] == "stored"]

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StrictBool
 from callbridge.api import source_deliveries
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.source_setup import SourceSetup, base_url, secret_name, setup
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.tables import telephony_sources
 from callbridge.telephony import PROVIDERS
 from callbridge.telephony.standard_webhooks import generate_secret
@@ -100,8 +100,9 @@ async def create_source(
     """Register a telephony source; its signing secret is shown once, in this answer."""
     secret = body.secret if isinstance(body, VendorSourceIn) else generate_secret()
     async with runtime.sessions.begin() as session:
-        source_id = await accounts.create_source(
+        source_id = await sql.run(
             session,
+            accounts.create_source,
             who.company_id,
             body.provider,
             body.name,
@@ -122,7 +123,7 @@ async def create_source(
 async def list_sources(who: PrincipalDep, runtime: RuntimeDep) -> list[SourceShown]:
     """List telephony sources (never their secrets)."""
     async with runtime.reads() as session:
-        rows = await accounts.list_rows(session, telephony_sources, who.company_id)
+        rows = await sql.run(session, accounts.list_rows, telephony_sources, who.company_id)
     return [SourceShown.model_validate(row) for row in rows]
 
 
@@ -132,7 +133,7 @@ async def read_source(
 ) -> SourceDetail:
     """Show a source and what to paste where in its platform's console (never its secrets)."""
     async with runtime.reads() as session:
-        row = await accounts.get_source(session, source_id, who.company_id)
+        row = await sql.run(session, accounts.get_source, source_id, who.company_id)
     if row is None:
         raise HTTPException(404, f"no source {source_id} in this company")
     shown = setup(row["provider"], source_id, base_url(request, runtime.settings))
@@ -152,7 +153,7 @@ async def rotate_secret(
     """
     rotation = body or SecretRotation()
     async with runtime.sessions.begin() as session:
-        source = await accounts.get_source(session, source_id, who.company_id)
+        source = await sql.run(session, accounts.get_source, source_id, who.company_id)
         if source is None:
             raise HTTPException(404, f"no source {source_id} in this company")
         secret = _new_secret(source["provider"], rotation)
@@ -160,8 +161,13 @@ async def rotate_secret(
         assert isinstance(kept, list)
         previous = [old for old in kept[:1] if old != secret] if rotation.keep_previous else []
         sealed = runtime.box.seal([secret, *previous])
-        await accounts.change_row(
-            session, telephony_sources, who.company_id, source_id, {"secrets_encrypted": sealed}
+        await sql.run(
+            session,
+            accounts.change_row,
+            telephony_sources,
+            who.company_id,
+            source_id,
+            {"secrets_encrypted": sealed},
         )
     runtime.sources.forget(source_id)
     return SecretRotated(id=source_id, secret=secret, previous_kept=bool(previous))

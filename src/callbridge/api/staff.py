@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.tables import teams, users
 from callbridge.web.fields import Email, Id, Name, PathId, Storable
 from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND, refuse
@@ -118,8 +118,8 @@ async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> T
     """Create a team."""
     try:
         async with runtime.sessions.begin() as session:
-            team_id = await accounts.create_team(
-                session, who.company_id, body.name, body.permissions
+            team_id = await sql.run(
+                session, accounts.create_team, who.company_id, body.name, body.permissions
             )
     except IntegrityError as err:
         raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
@@ -130,7 +130,7 @@ async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> T
 async def list_teams(who: PrincipalDep, runtime: RuntimeDep) -> list[TeamShown]:
     """List the company's teams."""
     async with runtime.reads() as session:
-        rows = await accounts.list_rows(session, teams, who.company_id)
+        rows = await sql.run(session, accounts.list_rows, teams, who.company_id)
     return [TeamShown.model_validate(row) for row in rows]
 
 
@@ -141,11 +141,11 @@ async def change_team(
     """Rename a team or change its permissions; agents' next requests use the new ones."""
     try:
         async with runtime.sessions.begin() as session:
-            team = await accounts.get_row(session, teams, who.company_id, team_id)
+            team = await sql.run(session, accounts.get_row, teams, who.company_id, team_id)
             if team is None:
                 raise HTTPException(404, f"no team {team_id} in this company")
             values = _team_values(body, list(team["permissions"]))
-            await accounts.change_row(session, teams, who.company_id, team_id, values)
+            await sql.run(session, accounts.change_row, teams, who.company_id, team_id, values)
     except IntegrityError as err:
         raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
     return TeamShown.model_validate({**team, **values})
@@ -173,9 +173,9 @@ async def delete_team(team_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -
     )
     try:
         async with runtime.sessions.begin() as session:
-            if await accounts.team_has_members(session, who.company_id, team_id):
+            if await sql.run(session, accounts.team_has_members, who.company_id, team_id):
                 raise refusal
-            if not await accounts.delete_team(session, who.company_id, team_id):
+            if not await sql.run(session, accounts.delete_team, who.company_id, team_id):
                 raise HTTPException(404, f"no team {team_id} in this company")
     except IntegrityError as err:  # a member added meanwhile
         raise refusal from err
@@ -188,12 +188,14 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> U
     values = body.model_dump()
     values["email"] = values["email"].lower() if values["email"] else None
     async with runtime.reads() as session:
-        known_teams = {t["id"] for t in await accounts.list_rows(session, teams, who.company_id)}
+        known_teams = {
+            t["id"] for t in await sql.run(session, accounts.list_rows, teams, who.company_id)
+        }
     if values["team_id"] is not None and values["team_id"] not in known_teams:
         raise refuse(("body", "team_id"), f"no team {values['team_id']} in this company")
     try:
         async with runtime.sessions.begin() as session:
-            user_id = await accounts.create_user(session, who.company_id, **values)
+            user_id = await sql.run(session, accounts.create_user, who.company_id, **values)
     except IntegrityError as err:
         raise HTTPException(409, f"email: a user with {values['email']} already exists") from err
     return UserCreated.model_validate({"id": user_id, **values})
@@ -203,7 +205,7 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> U
 async def list_users(who: PrincipalDep, runtime: RuntimeDep) -> list[UserShown]:
     """List the company's employees."""
     async with runtime.reads() as session:
-        rows = await accounts.list_rows(session, users, who.company_id)
+        rows = await sql.run(session, accounts.list_rows, users, who.company_id)
     return [UserShown.model_validate(row) for row in rows]
 
 
@@ -218,13 +220,15 @@ async def change_user(
         values["email"] = values["email"].lower()
     try:
         async with runtime.sessions.begin() as session:
-            user = await accounts.get_row(session, users, who.company_id, user_id)
+            user = await sql.run(session, accounts.get_row, users, who.company_id, user_id)
             if user is None:
                 raise HTTPException(404, f"no user {user_id} in this company")
             team_id = values.get("team_id")
-            if team_id and not await accounts.get_row(session, teams, who.company_id, team_id):
+            if team_id and not await sql.run(
+                session, accounts.get_row, teams, who.company_id, team_id
+            ):
                 raise refuse(("body", "team_id"), f"no team {team_id} in this company")
-            await accounts.change_row(session, users, who.company_id, user_id, values)
+            await sql.run(session, accounts.change_row, users, who.company_id, user_id, values)
     except IntegrityError as err:
         raise HTTPException(
             409, f"email: a user with {values.get('email')} already exists"
@@ -237,7 +241,7 @@ async def delete_user(user_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -
     """Delete an employee: their agent tokens stop working; their calls stay, without them."""
     try:
         async with runtime.sessions.begin() as session:
-            if not await accounts.delete_user(session, who.company_id, user_id):
+            if not await sql.run(session, accounts.delete_user, who.company_id, user_id):
                 raise HTTPException(404, f"no user {user_id} in this company")
     except IntegrityError as err:  # a call or token for them stored meanwhile
         raise HTTPException(

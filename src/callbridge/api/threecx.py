@@ -18,7 +18,7 @@ from callbridge.api.lookups import VENDOR_REFUSALS, caller_matches, split_name, 
 from callbridge.api.source_setup import base_url
 from callbridge.domain.record import ObjectType
 from callbridge.errors import PayloadError
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.telephony import PROVIDERS
 from callbridge.telephony.limits import NUMBER_MAX
 from callbridge.telephony.threecx import international
@@ -119,7 +119,7 @@ async def threecx_template(
 ) -> Response:
     """Download the 3CX CRM template of a 3CX source, its URLs and API key filled in."""
     async with runtime.reads() as session:
-        source = await accounts.get_source(session, source_id, who.company_id)
+        source = await sql.run(session, accounts.get_source, source_id, who.company_id)
     if source is None or source["provider"] != PROVIDER:
         raise HTTPException(404, f"no 3cx source {source_id} in this company")
     keys = runtime.box.open(source["secrets_encrypted"])

@@ -68,10 +68,16 @@ async def open_company(
         secret = generate_secret()
     label = "Generic webhook" if provider == "generic" else provider.title()
     async with runtime.sessions.begin() as session:
-        company_id = await accounts.create_company(session, name, now)
-        key = await accounts.create_api_key(session, company_id, "admin", now)
-        source_id = await accounts.create_source(
-            session, company_id, provider, label, runtime.box.seal([secret]), now
+        company_id = await sql.run(session, accounts.create_company, name, now)
+        key = await sql.run(session, accounts.create_api_key, company_id, "admin", now)
+        source_id = await sql.run(
+            session,
+            accounts.create_source,
+            company_id,
+            provider,
+            label,
+            runtime.box.seal([secret]),
+            now,
         )
         integration_id = None
         if local_crm:
@@ -104,7 +110,7 @@ def demo_on_first_start(settings: Settings) -> bool:
 async def ensure_demo_company(runtime: Runtime) -> CreatedCompany | None:
     """Create the demo company when the database has no company at all."""
     async with runtime.reads() as session:
-        if await accounts.count_companies(session):
+        if await sql.run(session, accounts.count_companies):
             return None
     return await create_company(runtime, "Demo company")
 
@@ -112,13 +118,13 @@ async def ensure_demo_company(runtime: Runtime) -> CreatedCompany | None:
 async def has_companies(runtime: Runtime) -> bool:
     """Tell whether the database holds any company yet."""
     async with runtime.reads() as session:
-        return bool(await accounts.count_companies(session))
+        return bool(await sql.run(session, accounts.count_companies))
 
 
 async def list_companies(runtime: Runtime) -> list[dict[str, Any]]:
     """Return every company's id, name and creation time."""
     async with runtime.reads() as session:
-        return await accounts.list_companies(session)
+        return await sql.run(session, accounts.list_companies)
 
 
 async def find_company(runtime: Runtime, ref: str) -> dict[str, Any]:
@@ -134,13 +140,13 @@ async def find_company(runtime: Runtime, ref: str) -> dict[str, Any]:
 async def issue_key(runtime: Runtime, company_id: str, name: str) -> accounts.IssuedKey:
     """Issue a new admin API key for a company."""
     async with runtime.sessions.begin() as session:
-        return await accounts.issue_api_key(session, company_id, name, runtime.clock())
+        return await sql.run(session, accounts.issue_api_key, company_id, name, runtime.clock())
 
 
 async def list_keys(runtime: Runtime, company_id: str) -> list[dict[str, Any]]:
     """Return a company's API keys: id, name, prefix and times, never the key."""
     async with runtime.reads() as session:
-        return await accounts.list_api_keys(session, company_id)
+        return await sql.run(session, accounts.list_api_keys, company_id)
 
 
 async def revoke_key(runtime: Runtime, company_id: str, ref: str) -> dict[str, Any]:
@@ -151,5 +157,5 @@ async def revoke_key(runtime: Runtime, company_id: str, ref: str) -> dict[str, A
         what = "several unrevoked keys have" if found else "no unrevoked key has"
         raise NotFound(f"{what} the id or prefix {ref!r} (`callbridge company key list`)")
     async with runtime.sessions.begin() as session:
-        await accounts.revoke_api_key(session, company_id, found[0]["id"], runtime.clock())
+        await sql.run(session, accounts.revoke_api_key, company_id, found[0]["id"], runtime.clock())
     return found[0]

@@ -94,7 +94,7 @@ def source_deliveries(
 async def deliveries(runtime: Runtime, source_id: str, limit: int) -> list[dict[str, Any]]:
     """Return a source's newest deliveries, each with its events; NotFound for no source."""
     async with runtime.reads() as session:
-        found = await accounts.get_source(session, source_id)
+        found = await sql.run(session, accounts.get_source, source_id)
         if found is None:
             raise NotFound(f"no source {source_id} (GET /sources lists a company's)")
         rows = await sql.run(session, recent, found["company_id"], source_id, limit, 0)

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.sql import rows_where
 from callbridge.storage.tables import (
@@ -54,12 +53,10 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-async def create_company(session: AsyncSession, name: str, now: datetime) -> str:
+def create_company(db: Connection, name: str, now: datetime) -> str:
     """Create a company (tenant) and return its id."""
     company_id = str(uuid.uuid4())
-    await session.execute(
-        insert(companies).values(id=company_id, name=name, own_numbers=[], created_at=now)
-    )
+    db.execute(insert(companies).values(id=company_id, name=name, own_numbers=[], created_at=now))
     return company_id
 
 
@@ -74,13 +71,11 @@ class IssuedKey:
     created_at: datetime
 
 
-async def issue_api_key(
-    session: AsyncSession, company_id: str, name: str, now: datetime
-) -> IssuedKey:
+def issue_api_key(db: Connection, company_id: str, name: str, now: datetime) -> IssuedKey:
     """Create an admin API key for the company; only its hash and prefix are stored."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     issued = IssuedKey(str(uuid.uuid4()), name, raw[:10], raw, now)
-    await session.execute(
+    db.execute(
         insert(api_keys).values(
             id=issued.id,
             company_id=company_id,
@@ -93,12 +88,12 @@ async def issue_api_key(
     return issued
 
 
-async def create_api_key(session: AsyncSession, company_id: str, name: str, now: datetime) -> str:
+def create_api_key(db: Connection, company_id: str, name: str, now: datetime) -> str:
     """Create an API key for the company and return it; only its hash is stored."""
-    return (await issue_api_key(session, company_id, name, now)).key
+    return issue_api_key(db, company_id, name, now).key
 
 
-async def list_api_keys(session: AsyncSession, company_id: str) -> list[dict[str, Any]]:
+def list_api_keys(db: Connection, company_id: str) -> list[dict[str, Any]]:
     """Return the company's API keys, oldest first: id, name, prefix, times; never a hash."""
     columns = (api_keys.c[name] for name in ("id", "name", "prefix", "created_at", "revoked_at"))
     query = (
@@ -106,14 +101,12 @@ async def list_api_keys(session: AsyncSession, company_id: str) -> list[dict[str
         .where(api_keys.c.company_id == company_id)
         .order_by(api_keys.c.created_at, api_keys.c.id)
     )
-    return [dict(row._mapping) for row in await session.execute(query)]
+    return [dict(row._mapping) for row in db.execute(query)]
 
 
-async def revoke_api_key(
-    session: AsyncSession, company_id: str, key_id: str, now: datetime
-) -> bool:
+def revoke_api_key(db: Connection, company_id: str, key_id: str, now: datetime) -> bool:
     """Revoke one of the company's keys at once; False when it has no such unrevoked key."""
-    result = await session.execute(
+    result = db.execute(
         update(api_keys)
         .where(
             api_keys.c.id == key_id,
@@ -122,46 +115,42 @@ async def revoke_api_key(
         )
         .values(revoked_at=now)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
-async def list_companies(session: AsyncSession) -> list[dict[str, Any]]:
+def list_companies(db: Connection) -> list[dict[str, Any]]:
     """Return every company's id, name and creation time: for the operator's CLI only."""
     query = select(companies.c.id, companies.c.name, companies.c.created_at).order_by(
         companies.c.created_at, companies.c.id
     )
-    return [dict(row._mapping) for row in await session.execute(query)]
+    return [dict(row._mapping) for row in db.execute(query)]
 
 
-async def authenticate(session: AsyncSession, raw: str) -> Principal | None:
+def authenticate(db: Connection, raw: str) -> Principal | None:
     """Return who owns an API key, or None when it is unknown or revoked."""
-    row = (
-        await session.execute(
-            select(api_keys.c.id, api_keys.c.company_id)
-            .where(api_keys.c.key_hash == hash_key(raw), api_keys.c.revoked_at.is_(None))
-            .execution_options(tenant_entry="the key's hash finds its company")
-        )
+    row = db.execute(
+        select(api_keys.c.id, api_keys.c.company_id)
+        .where(api_keys.c.key_hash == hash_key(raw), api_keys.c.revoked_at.is_(None))
+        .execution_options(tenant_entry="the key's hash finds its company")
     ).first()
     return Principal(company_id=row.company_id, key_id=row.id) if row else None
 
 
-async def is_agent_token(session: AsyncSession, raw: str) -> bool:
+def is_agent_token(db: Connection, raw: str) -> bool:
     """Tell whether ``raw`` is an unrevoked agent token (to refuse it where a key is needed)."""
     if not raw.startswith(AGENT_TOKEN_PREFIX):
         return False
-    row = (
-        await session.execute(
-            select(agent_tokens.c.id)
-            .where(agent_tokens.c.token_hash == hash_key(raw), agent_tokens.c.revoked_at.is_(None))
-            .execution_options(tenant_entry="the token's hash finds its agent")
-        )
+    row = db.execute(
+        select(agent_tokens.c.id)
+        .where(agent_tokens.c.token_hash == hash_key(raw), agent_tokens.c.revoked_at.is_(None))
+        .execution_options(tenant_entry="the token's hash finds its agent")
     ).first()
     return row is not None
 
 
-async def count_companies(session: AsyncSession) -> int:
+def count_companies(db: Connection) -> int:
     """Count the companies (zero means a fresh install)."""
-    return len((await session.execute(select(companies.c.id).limit(1))).all())
+    return len(db.execute(select(companies.c.id).limit(1)).all())
 
 
 def get_company(db: Connection, company_id: str) -> Company | None:
@@ -177,97 +166,93 @@ def change_company(db: Connection, company_id: str, values: dict[str, Any]) -> N
     db.execute(update(companies).where(companies.c.id == company_id).values(values))
 
 
-async def create_team(
-    session: AsyncSession, company_id: str, name: str, permissions: list[str]
-) -> str:
+def create_team(db: Connection, company_id: str, name: str, permissions: list[str]) -> str:
     """Create a team and return its id."""
     team_id = str(uuid.uuid4())
-    await session.execute(
+    db.execute(
         insert(teams).values(id=team_id, company_id=company_id, name=name, permissions=permissions)
     )
     return team_id
 
 
-async def create_user(session: AsyncSession, company_id: str, **fields: Any) -> str:
+def create_user(db: Connection, /, company_id: str, **fields: Any) -> str:
     """Create a user (name, email, extension, telephony_user_id, role, team_id); return its id."""
     user_id = str(uuid.uuid4())
-    await session.execute(insert(users).values(id=user_id, company_id=company_id, **fields))
+    db.execute(insert(users).values(id=user_id, company_id=company_id, **fields))
     return user_id
 
 
-async def get_row(
-    session: AsyncSession, table: Any, company_id: str, row_id: str
-) -> dict[str, Any] | None:
+def get_row(db: Connection, table: Any, company_id: str, row_id: str) -> dict[str, Any] | None:
     """Return one row of a company-scoped table by id, None when the company has no such row."""
     query = select(table).where(table.c.company_id == company_id, table.c.id == row_id)
-    row = (await session.execute(query)).first()
+    row = db.execute(query).first()
     return dict(row._mapping) if row else None
 
 
-async def change_row(
-    session: AsyncSession, table: Any, company_id: str, row_id: str, values: dict[str, Any]
+def change_row(
+    db: Connection, table: Any, company_id: str, row_id: str, values: dict[str, Any]
 ) -> bool:
     """Change the given columns of one company-scoped row; False when there is no such row."""
     if not values:
-        return await get_row(session, table, company_id, row_id) is not None
-    result = await session.execute(
+        return get_row(db, table, company_id, row_id) is not None
+    result = db.execute(
         update(table).where(table.c.company_id == company_id, table.c.id == row_id).values(values)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
-async def team_has_members(session: AsyncSession, company_id: str, team_id: str) -> bool:
+def team_has_members(db: Connection, company_id: str, team_id: str) -> bool:
     """Tell whether any user of the company belongs to the team."""
     query = select(users.c.id).where(users.c.company_id == company_id, users.c.team_id == team_id)
-    return (await session.execute(query.limit(1))).first() is not None
+    return db.execute(query.limit(1)).first() is not None
 
 
-async def delete_team(session: AsyncSession, company_id: str, team_id: str) -> bool:
+def delete_team(db: Connection, company_id: str, team_id: str) -> bool:
     """Delete a team without members; False when the company has no such team."""
-    result = await session.execute(
+    result = db.execute(
         delete(teams).where(teams.c.company_id == company_id, teams.c.id == team_id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
-async def delete_user(session: AsyncSession, company_id: str, user_id: str) -> bool:
+def delete_user(db: Connection, company_id: str, user_id: str) -> bool:
     """Delete a user; False when the company has no such user.
 
     Their agent tokens, CRM user links and dial intents go with them; the calls they handled
     and the choices they made stay, with no user (docs/api.md, "Deleting a user").
     """
     for table in (agent_tokens, crm_user_links, dial_intents):
-        await session.execute(
+        db.execute(
             delete(table).where(table.c.company_id == company_id, table.c.user_id == user_id)
         )
-    await session.execute(
+    db.execute(
         update(calls)
         .where(calls.c.company_id == company_id, calls.c.user_id == user_id)
         .values(user_id=None)
     )
-    await session.execute(
+    db.execute(
         update(call_selections)
         .where(call_selections.c.company_id == company_id, call_selections.c.chosen_by == user_id)
         .values(chosen_by=None)
     )
-    result = await session.execute(
+    result = db.execute(
         delete(users).where(users.c.company_id == company_id, users.c.id == user_id)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.rowcount)
 
 
-async def list_rows(session: AsyncSession, table: Any, company_id: str) -> list[dict[str, Any]]:
+def list_rows(db: Connection, table: Any, company_id: str) -> list[dict[str, Any]]:
     """Return every row of a company-scoped table for ``company_id``."""
-    rows = await session.execute(select(table).where(table.c.company_id == company_id))
+    rows = db.execute(select(table).where(table.c.company_id == company_id))
     return [dict(row._mapping) for row in rows]
 
 
-async def create_source(
-    session: AsyncSession, company_id: str, provider: str, name: str, sealed: bytes, now: datetime
+def create_source(
+    db: Connection, company_id: str, provider: str, name: str, sealed: bytes, now: datetime
 ) -> str:
     """Create a telephony source with its sealed secrets and return its id."""
     source_id = str(uuid.uuid4())
-    await session.execute(
+    db.execute(
         insert(telephony_sources).values(
             id=source_id,
             company_id=company_id,
@@ -280,8 +265,8 @@ async def create_source(
     return source_id
 
 
-async def get_source(
-    session: AsyncSession, source_id: str, company_id: str | None = None
+def get_source(
+    db: Connection, source_id: str, company_id: str | None = None
 ) -> dict[str, Any] | None:
     """Return a telephony source row; scoped by company when ``company_id`` is given.
 
@@ -293,7 +278,7 @@ async def get_source(
         query = query.where(telephony_sources.c.company_id == company_id)
     else:
         query = query.execution_options(tenant_entry="a webhook's source finds its company")
-    row = (await session.execute(query)).first()
+    row = db.execute(query).first()
     return dict(row._mapping) if row else None
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.crypto import SecretBox
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 
 TTL_SECONDS = 5.0
 MAX_ENTRIES = 10_000
@@ -45,7 +45,7 @@ class SourceCache:
         if cached is not None and now - cached[0] < TTL_SECONDS:
             return cached[1]
         async with reads() as session:
-            row = await accounts.get_source(session, source_id)
+            row = await sql.run(session, accounts.get_source, source_id)
         source = _source(row, box) if row else None
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from callbridge.api import agent_auth as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.staff import UserShown
-from callbridge.storage import accounts
+from callbridge.storage import accounts, sql
 from callbridge.storage.tables import agent_tokens, users
 from callbridge.ui.forms import Refused, through_api
 from callbridge.ui.render import page
@@ -24,8 +24,10 @@ async def _user_page(
     request: Request, admin: Admin, user_id: str, status: int = 200, **context: Any
 ) -> Response:
     async with get_runtime(request).reads() as session:
-        user = await accounts.get_row(session, users, admin.principal.company_id, user_id)
-        tokens = await accounts.list_rows(session, agent_tokens, admin.principal.company_id)
+        user = await sql.run(session, accounts.get_row, users, admin.principal.company_id, user_id)
+        tokens = await sql.run(
+            session, accounts.list_rows, agent_tokens, admin.principal.company_id
+        )
     if user is None:
         message = f"no user {user_id} in this company"
         return page(request, "not_found.html", admin, status=404, message=message)

@@ -123,7 +123,7 @@ async def signed_in(request: Request) -> Admin:
         raise SignInNeeded
     principal = Principal(company_id=payload["c"], key_id=payload["k"])
     async with get_runtime(request).reads() as session:
-        keys = await accounts.list_api_keys(session, principal.company_id)
+        keys = await sql.run(session, accounts.list_api_keys, principal.company_id)
         language = await sql.run(session, company_language.get_language, principal.company_id)
     if not any(k["id"] == principal.key_id and k["revoked_at"] is None for k in keys):
         raise SignInNeeded

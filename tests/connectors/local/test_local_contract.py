@@ -80,7 +80,7 @@ class LocalHarness:
     async def known_users(self) -> dict[str, str | None]:
         """Return the company's users: the local CRM's users are Callbridge's own."""
         async with self.runtime.sessions() as session:
-            rows = await accounts.list_rows(session, users, self.company_id)
+            rows = await sql.run(session, accounts.list_rows, users, self.company_id)
         return {row["id"]: row["email"] for row in rows}
 
     async def deals_on(self, record_id: str) -> list[str]:
@@ -122,8 +122,8 @@ async def harness(local_runtime: Runtime) -> LocalHarness:
     async with local_runtime.sessions.begin() as session:
         for name, role in (("Ann Admin", "admin"), ("Bob Agent", "agent")):
             email = f"{name.split()[0].lower()}@example.com"
-            await accounts.create_user(
-                session, company.company_id, name=name, email=email, role=role
+            await sql.run(
+                session, accounts.create_user, company.company_id, name=name, email=email, role=role
             )
         integration = await sql.run(
             session, get_integration, company.company_id, company.integration_id
