@@ -18,7 +18,7 @@ from callbridge.api.explain import Explained, explain_stored_call, explained, sh
 from callbridge.api.explain_models import Explanation, StepShown
 from callbridge.domain.phone import NoExternalNumber
 from callbridge.runtime import Runtime
-from callbridge.storage import call_history, matrices
+from callbridge.storage import call_history, matrices, sql
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import inputs
 from callbridge.sync.decide import DRAFT_VERSION, decide
@@ -52,9 +52,8 @@ async def dry_run(
     payload = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
     loaded = await inputs.load(runtime, payload)
     async with runtime.reads() as session:
-        db = await session.connection()
-        row = await db.run_sync(call_history.get_call, company_id, call_id)
-        version, data = await db.run_sync(matrices.current, company_id, integration_id)
+        row = await sql.run(session, call_history.get_call, company_id, call_id)
+        version, data = await sql.run(session, matrices.current, company_id, integration_id)
     if loaded is None or row is None:
         return None
     number = loaded.number
