@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from callbridge.api.app import create_app
 from callbridge.rules.policy import CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.settings import Settings
+from callbridge.ui.mount import mount
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -46,16 +49,31 @@ def _pattern(template: str) -> re.Pattern[str]:
     return re.compile("[^/]+".join(re.escape(p) for p in parts))
 
 
+def _leaves(routes: Sequence[BaseRoute]) -> Iterator[BaseRoute]:
+    """Yield the app's routes, those of the routers it includes among them (FastAPI nests them)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        yield from _leaves(included.routes) if included is not None else (route,)
+
+
 @pytest.fixture(scope="module")
 def routes(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, re.Pattern[str]]]:
     data = tmp_path_factory.mktemp("docs-routes")
     runtime = Runtime.create(Settings(data_dir=data, database_url=None))
-    document = create_app(runtime).openapi()
-    return [
+    app = mount(create_app(runtime))  # the API with the screens, as `callbridge serve` runs it
+    documented = [
         (method.upper(), _pattern(path))
-        for path, operations in document["paths"].items()
+        for path, operations in app.openapi()["paths"].items()
         for method in operations
     ]
+    # The screens (/ui/…) are left out of the OpenAPI document: they are read off the app itself.
+    screens = [
+        (method, _pattern(route.path))
+        for route in _leaves(app.routes)
+        if isinstance(route, APIRoute) and not route.include_in_schema
+        for method in route.methods or ()
+    ]
+    return documented + screens
 
 
 def _documented(path: str) -> str:
