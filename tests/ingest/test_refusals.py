@@ -28,7 +28,11 @@ def test_a_json_secret_never_reaches_the_excerpt(
         shown = excerpt(delivered, ())
         assert secret not in shown
         assert len(shown) <= EXCERPT_CHARS
-    assert REDACTED in excerpt(body, ())
+    # The marker shows wherever the first secret starts early enough for the marker to fit (a
+    # long filler, escaped six characters a control character, may push it out of the excerpt).
+    first = body.decode().find(json.dumps(secret))
+    if first + 1 + len(REDACTED) <= EXCERPT_CHARS:
+        assert REDACTED in excerpt(body, ())
 
 
 @settings(max_examples=100, deadline=None)
