@@ -26,6 +26,7 @@ import httpx
 from bench.harness import environment, markdown_table, new_company, scratch_dir, serve, settings_for
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
+from callbridge.storage import sql
 from callbridge.storage.integrations import update_integration
 from callbridge.testing.bottlecrm_server import (
     BottleCrm,
@@ -72,8 +73,9 @@ async def connect(
     runtime = Runtime.create(settings_for(data_dir, None))
     try:
         async with runtime.sessions.begin() as session:
-            await update_integration(
+            await sql.run(
                 session,
+                update_integration,
                 company.company_id,
                 company.integration_id,
                 runtime.clock(),

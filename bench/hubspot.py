@@ -35,6 +35,7 @@ from bench.harness import (
 from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
+from callbridge.storage import sql
 from callbridge.storage.integrations import update_integration
 from callbridge.storage.tables import call_syncs
 from callbridge.testing.webhooks import call_sequence, signed
@@ -109,8 +110,10 @@ async def connect(url: str, company: CreatedCompany, runtime: Runtime, fake: Fak
         body = {"connector": "hubspot", "name": "HubSpot", "config": config}
         integration_id = str((await client.post("/integrations", json=body)).json()["id"])
     async with runtime.sessions.begin() as session:
-        await update_integration(
-            session, company.company_id, integration_id, runtime.clock(),
+        await sql.run(
+            session,
+            update_integration,
+            company.company_id, integration_id, runtime.clock(),
             credentials_encrypted=runtime.box.seal({"access_token": "pat-na1-test"}),
         )  # fmt: skip
     return integration_id

@@ -27,6 +27,7 @@ from bench.harness import Process, environment, new_company, scratch_dir, serve,
 from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
+from callbridge.storage import sql
 from callbridge.storage.integrations import update_integration
 from callbridge.storage.tables import call_syncs
 from callbridge.testing.webhooks import call_sequence, signed
@@ -70,8 +71,10 @@ async def setup(url: str, company: CreatedCompany, runtime: Runtime, fake: FakeH
         answer.raise_for_status()
         integration_id = str(answer.json()["id"])
     async with runtime.sessions.begin() as session:
-        await update_integration(
-            session, company.company_id, integration_id, runtime.clock(),
+        await sql.run(
+            session,
+            update_integration,
+            company.company_id, integration_id, runtime.clock(),
             credentials_encrypted=runtime.box.seal({"access_token": "pat-na1-test"}),
             status="paused", status_reason="bench: the backlog forms",
         )  # fmt: skip

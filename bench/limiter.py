@@ -41,6 +41,7 @@ from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.connectors.hubspot.fake import gate as fake_module
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
+from callbridge.storage import sql
 from callbridge.storage.integrations import update_integration
 from callbridge.storage.tables import call_syncs
 from callbridge.testing.webhooks import call_sequence, signed
@@ -105,8 +106,10 @@ async def connect(url: str, company: CreatedCompany, runtime: Runtime, fake: Fak
         created.raise_for_status()
         integration_id = str(created.json()["id"])
     async with runtime.sessions.begin() as session:
-        await update_integration(
-            session, company.company_id, integration_id, runtime.clock(),
+        await sql.run(
+            session,
+            update_integration,
+            company.company_id, integration_id, runtime.clock(),
             credentials_encrypted=runtime.box.seal({"access_token": "pat-na1-test"}),
         )  # fmt: skip
     return integration_id

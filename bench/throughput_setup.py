@@ -31,6 +31,7 @@ from bench.load import LoadClient
 from bench.throughput_pg import PgProbe
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
+from callbridge.storage import sql
 from callbridge.storage.integrations import update_integration
 
 # "Create contact + log": the new caller's rule creates the contact (the policy decides), and
@@ -178,8 +179,10 @@ class Stack:
             answer.raise_for_status()
             self.integration_id = str(answer.json()["id"])
         async with runtime.sessions.begin() as session:
-            await update_integration(
-                session, company.company_id, self.integration_id, runtime.clock(),
+            await sql.run(
+                session,
+                update_integration,
+                company.company_id, self.integration_id, runtime.clock(),
                 credentials_encrypted=runtime.box.seal({"access_token": TOKEN}),
             )  # fmt: skip
 

@@ -22,6 +22,7 @@ from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.runtime.schema import metadata
+from callbridge.storage import sql
 from callbridge.storage.tables import call_syncs
 from callbridge.sync import run as run_module
 from callbridge.testing.draining import drain
@@ -129,8 +130,10 @@ async def test_enabling_leaves_a_paused_integration_paused(
     async with api_runtime.sessions.begin() as session:
         from callbridge.storage.integrations import update_integration
 
-        await update_integration(
-            session, acme.company.company_id, integration, api_runtime.clock(),
+        await sql.run(
+            session,
+            update_integration,
+            acme.company.company_id, integration, api_runtime.clock(),
             status="paused", status_reason="CRM refused the credentials",
         )  # fmt: skip
     shown = ok(await acme.client.post(f"/integrations/{integration}/enable"))

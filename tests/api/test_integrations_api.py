@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callbridge.runtime import Runtime
+from callbridge.storage import sql
 from callbridge.storage.integrations import update_integration
 from tests.api.api_tenant import Tenant, problems
 
@@ -135,8 +136,9 @@ async def test_accepted_credentials_resume_an_integration_paused_for_refused_one
 ) -> None:
     path = f"/integrations/{acme.company.integration_id}"
     async with api_runtime.sessions.begin() as session:
-        await update_integration(
+        await sql.run(
             session,
+            update_integration,
             acme.company.company_id,
             acme.company.integration_id,
             api_runtime.clock(),

@@ -81,7 +81,9 @@ class SyncWorld:
         now = self.runtime.clock()
         ids = (self.company.company_id, self.company.integration_id)
         async with self.runtime.sessions.begin() as session:
-            await integrations.update_integration(session, *ids, now, creation_policy=policy)
+            await sql.run(
+                session, integrations.update_integration, *ids, now, creation_policy=policy
+            )
             if matrix is not None:
                 await sql.run(session, matrices.save, *ids, matrix, now)
 

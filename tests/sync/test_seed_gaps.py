@@ -110,8 +110,13 @@ async def _choosing_desk(world: SyncWorld, grace: int, option: bool = True) -> s
             role="agent",
             team_id=team,
         )
-        await integrations.update_integration(
-            session, company, integration, world.runtime.clock(), config=config
+        await sql.run(
+            session,
+            integrations.update_integration,
+            company,
+            integration,
+            world.runtime.clock(),
+            config=config,
         )
     return cid
 
@@ -193,7 +198,9 @@ async def _choosing_desk_once(world: SyncWorld, grace: int) -> None:
     config = {"select_contact_manually": True, "selection_grace_seconds": grace}
     ids = (world.company.company_id, world.company.integration_id)
     async with world.runtime.sessions.begin() as session:
-        await integrations.update_integration(session, *ids, world.runtime.clock(), config=config)
+        await sql.run(
+            session, integrations.update_integration, *ids, world.runtime.clock(), config=config
+        )
 
 
 async def test_a_choice_in_the_window_is_applied_by_the_sync_that_waited(

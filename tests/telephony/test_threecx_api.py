@@ -20,6 +20,7 @@ from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import CrmRecord
 from callbridge.errors import AuthFailed, PayloadError
 from callbridge.runtime import Runtime
+from callbridge.storage import sql
 from callbridge.storage.integrations import update_integration
 from callbridge.testing.draining import drain
 from tests.telephony.lookup_tenants import CALLER, Company, LookupSources
@@ -229,8 +230,13 @@ async def test_every_active_integration_is_searched_in_its_own_region(
     national = (await lookup(acme, "0612345678")).json()["contacts"]
     assert [c["id"] for c in national] == [fr_record]
     async with migrated_runtime.sessions.begin() as session:
-        await update_integration(
-            session, acme.created.company_id, french, migrated_runtime.clock(), status="paused"
+        await sql.run(
+            session,
+            update_integration,
+            acme.created.company_id,
+            french,
+            migrated_runtime.clock(),
+            status="paused",
         )
     assert [c["id"] for c in (await lookup(acme, "0033612345678")).json()["contacts"]] == [
         us_record

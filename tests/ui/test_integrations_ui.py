@@ -24,13 +24,15 @@ async def test_the_list_shows_each_integration_and_its_health(acme: UiTenant) ->
 
 async def test_a_paused_integration_shows_its_reason_the_fix_and_resumes(acme: UiTenant) -> None:
     from callbridge.storage import integrations as repo
+    from callbridge.storage import sql
 
     transport = acme.client._transport
     assert isinstance(transport, httpx.ASGITransport)
     runtime = transport.app.state.runtime  # type: ignore[attr-defined]
     async with runtime.sessions.begin() as session:
-        await repo.update_integration(
+        await sql.run(
             session,
+            repo.update_integration,
             acme.company.company_id,
             acme.company.integration_id,
             runtime.clock(),

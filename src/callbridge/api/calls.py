@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Concatenate, Literal, ParamSpec, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.api.agent_auth import ActorDep
 from callbridge.api.call_matches import CallMatch, call_matches
@@ -19,12 +16,10 @@ from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.queue import breaker
 from callbridge.runtime import Runtime
-from callbridge.storage import agent_choices, call_pages
+from callbridge.storage import call_choices, call_pages, sql
 from callbridge.web.fields import ID_LENGTH, PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
-P = ParamSpec("P")
-T = TypeVar("T")
 router = APIRouter(prefix="/calls", tags=["calls"], responses=AUTHENTICATED)
 
 
@@ -183,7 +178,7 @@ async def list_calls(
         state, direction, number, since, until, agent, integration, status
     )
     async with runtime.reads() as session:
-        if not await _run(session, call_pages.owns, who.company_id, agent, integration):
+        if not await sql.run(session, call_pages.owns, who.company_id, agent, integration):
             raise HTTPException(404, "no such agent or integration in this company")
     return await history(runtime, who.company_id, wanted, limit, offset, after, before)
 
@@ -202,7 +197,7 @@ async def history(
     if newer_than is not None:
         older_than = None
     async with runtime.reads() as session:
-        found = await _run(
+        found = await sql.run(
             session,
             call_pages.page,
             company_id,
@@ -249,11 +244,11 @@ NOBODY = "-"
 async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> CallDetail:
     """Show a call: its events, the record found by number and why, and every action taken."""
     async with runtime.reads() as session:
-        found = await _run(session, call_pages.record, who.company_id, call_id)
+        found = await sql.run(session, call_pages.record, who.company_id, call_id)
         if found is None:
             raise HTTPException(404, f"no call {call_id} in this company")
-        down = await _run(session, breaker.states, who.company_id)
-        chosen = await agent_choices.history(session, who.company_id, call_id)
+        down = await sql.run(session, breaker.states, who.company_id)
+        chosen = await sql.run(session, call_choices.history, who.company_id, call_id)
     return CallDetail.model_validate(
         {
             **found.call,
@@ -273,17 +268,6 @@ def _with_crm_status(sync: dict[str, Any], down: dict[str, dict[str, Any]]) -> d
     sync["crm_unreachable_since"] = crm["since"] if crm else None
     sync["crm_status"] = crm["message"] if crm else None
     return sync
-
-
-async def _run(
-    session: AsyncSession,
-    fn: Callable[Concatenate[Connection, P], T],
-    *args: P.args,
-    **kwargs: P.kwargs,
-) -> T:
-    """Run a repository function on the session's connection, in its transaction."""
-    connection = await session.connection()
-    return await connection.run_sync(fn, *args, **kwargs)
 
 
 # Sync statuses of a call still to be written to its CRM.

@@ -200,7 +200,7 @@ async def call_candidates(
     scope = await _scope(runtime, actor)
     found = await find_candidates(runtime, scope, _external(call))
     async with runtime.reads() as session:
-        chosen = await call_choices.history(session, actor.company_id, call_id)
+        chosen = await sql.run(session, call_choices.history, actor.company_id, call_id)
     return CallCandidates.model_validate(
         {
             "call_id": call_id,

@@ -51,8 +51,8 @@ async def set_status(
 ) -> bool:
     """Change the integration's status under a condition on it; False if it did not apply."""
     async with runtime.sessions.begin() as session:
-        return await repo.update_integration(
-            session, company_id, integration_id, runtime.clock(), **change
+        return await sql.run(
+            session, repo.update_integration, company_id, integration_id, runtime.clock(), **change
         )
 
 

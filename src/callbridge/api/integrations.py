@@ -210,8 +210,13 @@ async def change(
         if current.status == "paused":  # only refused credentials pause; the CRM took these
             values |= {"status": "active", "status_reason": None}
     async with runtime.sessions.begin() as session:
-        found = await repo.update_integration(
-            session, who.company_id, integration_id, runtime.clock(), **values
+        found = await sql.run(
+            session,
+            repo.update_integration,
+            who.company_id,
+            integration_id,
+            runtime.clock(),
+            **values,
         )
     if not found:
         raise HTTPException(404, f"no integration {integration_id} in this company")

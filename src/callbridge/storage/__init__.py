@@ -15,8 +15,6 @@ with one purpose:
   (:func:`callbridge.storage.sql.run`), on the session's connection and in its transaction.
 
 New code on the pipeline's path uses a unit; new code serving a request or a connector uses a
-session and ``sql.run``. Neither opens connections by hand. Two older repositories are still
-``async`` functions taking the ``AsyncSession`` itself, until their callers in ``sync/writes.py``
-and ``api/calls.py`` move: ``integrations.update_integration`` and ``call_choices.history``; a
-new repository is a synchronous function taking a ``Connection``.
+session and ``sql.run``. Neither opens connections by hand. Every repository is a synchronous
+function taking a ``Connection`` first, whichever of the two runs it.
 """

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import Choice
@@ -125,7 +124,7 @@ _ANY_CHOICE = select(call_selections.c.id).where(
 )
 
 
-async def history(session: AsyncSession, company_id: str, call_id: str) -> list[ChoiceMade]:
+def history(db: Connection, company_id: str, call_id: str) -> list[ChoiceMade]:
     """Return every choice made for the call, oldest first, with who chose, when and how."""
     query = (
         select(call_selections, users.c.name.label("chosen_by_name"))
@@ -133,7 +132,7 @@ async def history(session: AsyncSession, company_id: str, call_id: str) -> list[
         .where(call_selections.c.company_id == company_id, call_selections.c.call_id == call_id)
         .order_by(call_selections.c.chosen_at, call_selections.c.id)
     )
-    rows = (await session.execute(query)).mappings().all()
+    rows = db.execute(query).mappings().all()
     return [
         ChoiceMade(**{k: v for k, v in row.items() if k not in ("company_id", "id")})
         for row in rows

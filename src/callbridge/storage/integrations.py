@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict, cast
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callbridge.storage.sql import rows_where
 from callbridge.storage.tables import call_syncs, dial_intents, integrations
@@ -69,11 +68,12 @@ def list_integrations(
     return [cast(IntegrationRow, dict(row._mapping)) for row in rows]
 
 
-async def update_integration(
-    session: AsyncSession,
+def update_integration(
+    db: Connection,
     company_id: str,
     integration_id: str,
     now: datetime,
+    /,
     *,
     if_status: str | None = None,
     unless_status: str | None = None,
@@ -91,8 +91,8 @@ async def update_integration(
         query = query.where(integrations.c.status == if_status)
     if unless_status is not None:
         query = query.where(integrations.c.status != unless_status)
-    result = await session.execute(query.values(updated_at=now, **fields))
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    result = db.execute(query.values(updated_at=now, **fields))
+    return bool(result.rowcount)
 
 
 def running_sync(db: Connection, company_id: str, integration_id: str, now: datetime) -> str | None:

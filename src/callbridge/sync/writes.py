@@ -25,7 +25,7 @@ from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
 from callbridge.queue.base import NewJob
 from callbridge.rules.policy import contact_name
 from callbridge.runtime import Runtime
-from callbridge.storage import call_history, integrations, units
+from callbridge.storage import call_history, integrations, sql, units
 from callbridge.storage.integrations import IntegrationRow
 
 # A contact we created is trusted for this long even if the CRM's search does not show it yet
@@ -338,8 +338,9 @@ async def commit(
 async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:
     """Pause the integration after the CRM refused its credentials."""
     async with runtime.sessions.begin() as session:
-        await integrations.update_integration(
+        await sql.run(
             session,
+            integrations.update_integration,
             ctx.company_id,
             ctx.integration_id,
             runtime.clock(),

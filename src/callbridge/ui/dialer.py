@@ -21,7 +21,7 @@ from callbridge.api import dialer as api
 from callbridge.api.agent_auth import Actor, get_actor
 from callbridge.api.deps import get_runtime
 from callbridge.api.dialer_models import IntentIn
-from callbridge.storage import integrations
+from callbridge.storage import integrations, sql
 from callbridge.ui.forms import Refused, model, posted, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import (
@@ -188,8 +188,7 @@ async def my_calls(request: Request, session: AgentDep) -> Response:
         limit=MY_CALLS_PAGE,
     )
     async with runtime.reads() as reads:
-        connection = await reads.connection()
-        crms = await connection.run_sync(integrations.list_integrations, actor.company_id)
+        crms = await sql.run(reads, integrations.list_integrations, actor.company_id)
     return page(
         request,
         "dialer_calls.html",
