@@ -10,8 +10,7 @@ from playwright.sync_api import Browser, expect
 
 from callbridge.testing.webhooks import call_sequence
 from tests.e2e.e2e_server import Server, records, wait_synced
-from tests.ui.browser import in_thread as in_thread  # re-exported: test_dialer_browser's import
-from tests.ui.browser import offline_page, screenshot, sign_in
+from tests.ui.browser import in_thread, offline_page, screenshot, sign_in
 
 pytestmark = pytest.mark.slow
 

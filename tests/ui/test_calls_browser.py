@@ -7,39 +7,17 @@ the log went to. Both pages pass axe-core's WCAG 2 A/AA checks, as filtered.
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, expect
 
 from callbridge.testing.webhooks import call_sequence
-from tests.e2e.e2e_server import Server, make_server, wait_synced
-from tests.ui.browser import chromium, offline_page, sign_in
+from tests.e2e.e2e_server import Server, wait_synced
+from tests.ui.browser import in_thread, offline_page, sign_in
 from tests.ui.test_accessibility import _violations
-from tests.ui.test_browser import in_thread
 
 pytestmark = pytest.mark.slow
 ANNS = ("+14155550134", "+14155550135")
 BOBS = "+14155550199"
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    """A running server with one company (SQLite and PostgreSQL)."""
-    running = in_thread(make_server(database_url, tmp_path))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.kill(signal.SIGTERM)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 async def _calls(server: Server) -> str:

@@ -3,38 +3,17 @@ call, and the call's log lands on both."""
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from callbridge.testing.webhooks import call_sequence
-from tests.e2e.e2e_server import Server, make_server, wait_synced
-from tests.ui.browser import chromium, offline_page, screenshot
-from tests.ui.test_browser import in_thread
+from tests.e2e.e2e_server import Server, wait_synced
+from tests.ui.browser import in_thread, offline_page, screenshot
 
 pytestmark = pytest.mark.slow
 NUMBER = "+14155550134"
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    """A running server with one company (SQLite and PostgreSQL)."""
-    running = in_thread(make_server(database_url, tmp_path))
-    running.start()
-    try:
-        yield running
-    finally:
-        running.kill(signal.SIGTERM)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 async def _desk(server: Server) -> tuple[str, list[dict[str, Any]]]:
