@@ -123,11 +123,12 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
 @router.post("/{integration_id}/matrix/dry-run")
 async def dry_run(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
     """Decide a past call by the draft and by the saved matrix, through the API; save nothing."""
+    _ = gettext_of(request, admin)
     form = await posted(request)
     draft, body = _draft(form)
     call_id = form.get("call_id")
     if not isinstance(call_id, str) or not call_id:
-        draft.errors.append(gettext_of(request)("Choose a past call to try the draft on."))
+        draft.errors.append(_("Choose a past call to try the draft on."))
     if body is None or draft.errors:
         return await _matrix_page(request, admin, integration_id, draft)
     runtime = get_runtime(request)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -47,6 +48,9 @@ def page(
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
 
 
-def gettext_of(request: Request) -> Any:
-    """Return the gettext function of the request's language, for messages built in Python."""
-    return translations(language_of(request)).gettext
+def gettext_of(request: Request, admin: Admin | None = None) -> Callable[[str], str]:
+    """Return the gettext of the language ``page`` would answer in, for messages built in Python.
+
+    The same order as the pages: the UI's pick, the signed-in ``admin``'s company, the browser, en.
+    """
+    return translations(language_of(request, admin.language if admin else None)).gettext
