@@ -76,6 +76,15 @@ class ConnectorSpec:
     credentials: type[BaseModel] | None = None
 
 
+def N_(text: str) -> str:
+    """Mark a field's label or hint for the web UI's catalogs (docs/ui.md, "Languages").
+
+    A spec lists its models' labels (the key, ``_`` as a space) and descriptions with it; the
+    UI shows their translation where the catalogs have one, else the English as declared.
+    """
+    return text
+
+
 def spec_of(key: str, loaded: Any) -> ConnectorSpec:
     """Return the spec an entry point loaded: a ``ConnectorSpec``, or a bare build function."""
     if isinstance(loaded, ConnectorSpec):

@@ -36,7 +36,11 @@ def environment(language: str) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    catalog = translations(language)
+    env.install_gettext_translations(catalog, newstyle=True)  # type: ignore[attr-defined]
+    # A text known only at run time (a connector's field label or hint): its translation if the
+    # catalog has one, else as given; escaped like any value, never %-formatted.
+    env.globals["translated"] = catalog.gettext
     return env
 
 
