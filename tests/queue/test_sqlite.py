@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callbridge.errors import Permanent
 from callbridge.queue import build_queue
 from callbridge.queue.base import Payload
+from callbridge.queue.slots import parked
 from callbridge.queue.sqlite import SQLiteJobQueue
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage.engine import create_engine
@@ -149,3 +150,41 @@ async def test_a_slot_that_keeps_finding_work_still_takes_over_abandoned_jobs(
     await worker
     assert order.count("chain") == 81
     assert "orphan" in order[:-20], "the orphan waited for the chain to end"
+
+
+async def test_a_parked_job_lends_its_slot_to_the_next_job(engine: AsyncEngine) -> None:
+    """A job waiting inside ``parked()`` lets another job run, even with one slot."""
+    queue = SQLiteJobQueue(engine, poll_seconds=0.02)
+    second_ran = asyncio.Event()
+    order: list[str] = []
+
+    async def first(payload: Payload) -> None:
+        order.append("first waits")
+        async with parked():
+            await asyncio.wait_for(second_ran.wait(), timeout=10)
+        order.append("first done")
+
+    async def second(payload: Payload) -> None:
+        order.append("second")
+        second_ran.set()
+
+    async with engine.begin() as conn:
+        await queue.enqueue(conn, "first", {})
+        await queue.enqueue(conn, "second", {})
+    stop = asyncio.Event()
+    worker = asyncio.create_task(
+        queue.work({"first": first, "second": second}, stop=stop, concurrency=1)
+    )
+    await eventually(lambda: settled(queue), "both jobs to run")
+    stop.set()
+    await worker
+    assert order == ["first waits", "second", "first done"]
+    async with engine.connect() as conn:
+        assert (await conn.execute(select(jobs.c.status))).all() == []
+
+
+async def test_parked_outside_a_worker_changes_nothing() -> None:
+    """Run outside a queue's slot (a test, Procrastinate), ``parked()`` just runs its block."""
+    async with parked():
+        ran = True
+    assert ran

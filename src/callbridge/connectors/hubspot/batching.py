@@ -26,6 +26,7 @@ from callbridge.connectors.hubspot import pressure
 from callbridge.connectors.hubspot.client import HubSpotClient
 from callbridge.connectors.hubspot.limits import Demand
 from callbridge.errors import RateLimited
+from callbridge.queue.slots import parked
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -73,7 +74,8 @@ class Batcher(Generic[T, R]):
         self.client = client  # the latest sync's client: the same integration, fresh credentials
         if not self.busy:
             self.flushing = asyncio.create_task(self._flush())
-        return await done
+        async with parked():  # waiting costs no CPU: the worker may run another job meanwhile
+            return await done
 
     async def _flush(self) -> None:
         while self.pending:
