@@ -6,7 +6,6 @@ import contextlib
 import os
 import platform
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
+from callbridge.loopback import free_port as free_port  # the benchmarks import it from here
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
 from callbridge.service.bootstrap import CreatedCompany, create_company
@@ -115,13 +115,6 @@ class Process:
             return 0
         line = next((ln for ln in status.splitlines() if ln.startswith("VmRSS:")), "VmRSS: 0")
         return int(line.split()[1]) * 1024
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextlib.contextmanager

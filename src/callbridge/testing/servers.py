@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import inspect
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,16 +23,12 @@ from pathlib import Path
 
 import httpx
 
-LOOPBACK = "127.0.0.1"
+# Re-exported: tests start servers on this module's LOOPBACK and free_port (CONTRIBUTING.md).
+from callbridge.loopback import LOOPBACK as LOOPBACK
+from callbridge.loopback import free_port as free_port
+
 # How tests run the command line: this interpreter's package, whatever is on PATH.
 PROGRAM = (sys.executable, "-m", "callbridge")
-
-
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as probe:
-        probe.bind((LOOPBACK, 0))
-        return int(probe.getsockname()[1])
 
 
 async def eventually(

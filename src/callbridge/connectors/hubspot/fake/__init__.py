@@ -15,8 +15,9 @@ through its :class:`HubSpotState`.
 
 from __future__ import annotations
 
-from callbridge.connectors.hubspot.fake.server import FakeHubSpot, build_app, free_port, serve
+from callbridge.connectors.hubspot.fake.server import FakeHubSpot, build_app, serve
 from callbridge.connectors.hubspot.fake.state import CommitFault, HubSpotState, ManualClock
+from callbridge.loopback import free_port
 
 __all__ = [
     "CommitFault",

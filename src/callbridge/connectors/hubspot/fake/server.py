@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 
@@ -18,6 +17,7 @@ from starlette.routing import Route
 from callbridge.connectors.hubspot.fake.gate import Gate
 from callbridge.connectors.hubspot.fake.routes import routes
 from callbridge.connectors.hubspot.fake.state import HubSpotState
+from callbridge.loopback import LOOPBACK, free_port
 
 
 def build_app(state: HubSpotState) -> Starlette:
@@ -39,13 +39,6 @@ def build_app(state: HubSpotState) -> Starlette:
     return app
 
 
-def free_port() -> int:
-    """Return a loopback port nobody listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class FakeHubSpot:
     """Run the fake on loopback in a background thread; ``with FakeHubSpot() as fake: fake.url``."""
 
@@ -53,7 +46,7 @@ class FakeHubSpot:
         self.state = state or HubSpotState()
         self.port = port or free_port()
         config = uvicorn.Config(
-            build_app(self.state), host="127.0.0.1", port=self.port, log_level="warning"
+            build_app(self.state), host=LOOPBACK, port=self.port, log_level="warning"
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -61,7 +54,7 @@ class FakeHubSpot:
     @property
     def url(self) -> str:
         """Return the base URL to configure as the connector's ``base_url``."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{LOOPBACK}:{self.port}"
 
     def __enter__(self) -> FakeHubSpot:
         self.thread.start()
@@ -77,7 +70,7 @@ class FakeHubSpot:
         self.thread.join(timeout=10)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8111, token: str = "pat-na1-test") -> None:
+def serve(host: str = LOOPBACK, port: int = 8111, token: str = "pat-na1-test") -> None:
     """Serve the fake in the foreground until interrupted (``callbridge fake-crm hubspot``)."""
     state = HubSpotState(tokens={token})
     print(f"fake HubSpot on http://{host}:{port} — bearer token {token}", flush=True)
