@@ -24,7 +24,6 @@ from callbridge.connectors.local.connector import build as build_local
 from callbridge.connectors.spec import ConnectorSpec, spec_of
 from callbridge.queue import breaker_table, sqlite_table
 from callbridge.runtime.schema import connector_tables, metadata, migration_folders
-from callbridge.storage import company_language
 from callbridge.storage import tables as core_tables
 
 CONNECTORS = Path(registry.__file__).parent
@@ -57,7 +56,6 @@ def test_every_table_belongs_to_one_room() -> None:
     """The schema is storage's, the queues' and each connector's tables, none twice, no other."""
     owners = [
         core_tables,
-        company_language,
         sqlite_table,
         breaker_table,
         *connector_tables.values(),

@@ -52,7 +52,10 @@ APPLIED = [
     ("0013", "0012"),
     ("0014", "0013"),
     ("0015", "0014"),
+    ("0016", "0015"),
 ]
+#: The core's last revision: where ``upgrade`` leaves a database.
+HEAD = APPLIED[-1][0]
 #: The revisions that concern one connector only, and the folder each now lives in.
 MOVED = {"0003": HUBSPOT.migrations, "0009": HUBSPOT.migrations}
 
@@ -113,7 +116,7 @@ def test_the_applied_history_keeps_its_ids_and_chain() -> None:
     scripts = _scripts()
     found = [(s.revision, s.down_revision) for s in reversed(list(scripts.walk_revisions()))]
     assert found == APPLIED
-    assert scripts.get_heads() == ["0015"]
+    assert scripts.get_heads() == [HEAD]
     for revision, _ in APPLIED:
         script = scripts.get_revision(revision)
         assert script is not None
@@ -132,7 +135,7 @@ def test_every_registered_connector_folder_is_searched() -> None:
 async def test_the_migrations_build_the_declared_schema(database_url: str) -> None:
     await upgrade(database_url)
     assert await _differences(database_url) == []
-    assert await _current(database_url) == {"0015"}
+    assert await _current(database_url) == {HEAD}
 
 
 def _previous_layout(tmp_path: Path, url: str) -> Config:
@@ -155,9 +158,9 @@ async def test_a_database_at_the_previous_head_upgrades_unchanged(
     database_url: str, tmp_path: Path
 ) -> None:
     await asyncio.to_thread(command.upgrade, _previous_layout(tmp_path, database_url), "head")
-    assert await _current(database_url) == {"0015"}
+    assert await _current(database_url) == {HEAD}
     await upgrade(database_url)
-    assert await _current(database_url) == {"0015"}
+    assert await _current(database_url) == {HEAD}
     assert await _differences(database_url) == []
 
 
@@ -199,7 +202,7 @@ async def test_a_new_connector_brings_its_migrations_on_a_branch_of_its_own(
     acme = ConnectorSpec(key="acme", build=build_local, migrations=folder)
     monkeypatch.setitem(registry.specs(), "acme", acme)
     await upgrade(database_url)
-    assert await _current(database_url) == {"0015", "acme_0001"}
+    assert await _current(database_url) == {HEAD, "acme_0001"}
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
@@ -281,4 +284,39 @@ async def test_0010_gives_the_phones_stored_before_it_their_second_reading(
         "030 1234567": ("+49301234567", None),
         "+33612345607": ("+33612345607", None),
     }
-    assert await _current(database_url) == {"0015"}
+    assert await _current(database_url) == {HEAD}
+
+
+async def _company_languages(url: str, sql: str, values: dict[str, Any]) -> list[Any]:
+    """Run one statement on the database at ``url``; return the rows it answers, if any."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            result = await connection.execute(sa.text(sql), values)
+            return list(result.all()) if result.returns_rows else []
+    finally:
+        await engine.dispose()
+
+
+async def test_0016_moves_each_companys_language_onto_its_row_and_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    """0015's table of languages becomes ``companies.language``; a downgrade puts it back."""
+    await upgrade(database_url, "0015")
+    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=database_url))
+    try:
+        french = (await create_company(runtime, "French")).company_id
+        unset = (await create_company(runtime, "Unset")).company_id
+    finally:
+        await runtime.close()
+    insert = "INSERT INTO company_languages (company_id, language) VALUES (:id, 'fr')"
+    await _company_languages(database_url, insert, {"id": french})
+    await upgrade(database_url)
+    read = "SELECT id, language FROM companies WHERE id IN (:a, :b)"
+    rows = await _company_languages(database_url, read, {"a": french, "b": unset})
+    assert dict(rows) == {french: "fr", unset: None}
+    await asyncio.to_thread(command.downgrade, alembic_config(database_url), "0015")
+    back = "SELECT company_id, language FROM company_languages"
+    assert await _company_languages(database_url, back, {}) == [(french, "fr")]
+    await upgrade(database_url)
+    assert await _differences(database_url) == []

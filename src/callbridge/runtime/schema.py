@@ -16,7 +16,7 @@ from alembic.config import Config
 
 from callbridge.connectors.registry import specs
 from callbridge.queue import breaker_table, sqlite_table
-from callbridge.storage import company_language, migrate, tables
+from callbridge.storage import migrate, tables
 from callbridge.storage.metadata import metadata
 
 #: Each registered connector's tables module by registry key (importing it added its tables).
@@ -27,7 +27,6 @@ connector_tables: dict[str, ModuleType] = {
 __all__ = [
     "alembic_config",
     "breaker_table",
-    "company_language",
     "connector_tables",
     "metadata",
     "migration_folders",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from callbridge.storage.sql import rows_where
 from callbridge.storage.tables import (
@@ -40,12 +40,13 @@ class Principal:
 
 
 class Company(TypedDict):
-    """A company as stored: its name and the numbers that are its own."""
+    """A company as stored: its name, the numbers that are its own, its screens' language."""
 
     id: str
     name: str
     own_numbers: list[str]
     created_at: datetime
+    language: str | None
 
 
 def hash_key(raw: str) -> str:
@@ -153,16 +154,46 @@ def count_companies(db: Connection) -> int:
     return len(db.execute(select(companies.c.id).limit(1)).all())
 
 
+def _company(row: Row[Any]) -> Company:
+    return Company(
+        id=row.id,
+        name=row.name,
+        own_numbers=row.own_numbers,
+        created_at=row.created_at,
+        language=row.language,
+    )
+
+
 def get_company(db: Connection, company_id: str) -> Company | None:
     """Return a company, None when there is no such company."""
     row = db.execute(rows_where(companies, "id"), {"id": company_id}).first()
-    if row is None:
-        return None
-    return Company(id=row.id, name=row.name, own_numbers=row.own_numbers, created_at=row.created_at)
+    return None if row is None else _company(row)
+
+
+def signed_in_company(db: Connection, company_id: str, key_id: str) -> Company | None:
+    """Return the company of a live admin key in one query; None once the key is revoked."""
+    query = (
+        select(companies)
+        .join(api_keys, api_keys.c.company_id == companies.c.id)
+        .where(
+            companies.c.id == company_id,
+            api_keys.c.company_id == company_id,
+            api_keys.c.id == key_id,
+            api_keys.c.revoked_at.is_(None),
+        )
+    )
+    row = db.execute(query).first()
+    return None if row is None else _company(row)
+
+
+def get_company_language(db: Connection, company_id: str) -> str | None:
+    """Return the company's language (en, fr, es), None when it set none."""
+    query = select(companies.c.language).where(companies.c.id == company_id)
+    return db.execute(query).scalar_one_or_none()
 
 
 def change_company(db: Connection, company_id: str, values: dict[str, Any]) -> None:
-    """Change the given columns (name, own numbers) of the company."""
+    """Change the given columns (name, own numbers, language: None sets none) in one UPDATE."""
     db.execute(update(companies).where(companies.c.id == company_id).values(values))
 
 

@@ -32,6 +32,8 @@ companies = Table(
     Column("name", String(200), nullable=False),
     Column("own_numbers", JSON, nullable=False, default=list),
     Column("created_at", UTC_TIME, nullable=False),
+    # The screens' default language (en, fr, es) when the user picked none; None: the browser's.
+    Column("language", String(5), nullable=True),
 )
 
 teams = Table(

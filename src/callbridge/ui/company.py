@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from callbridge.api.deps import get_runtime
-from callbridge.storage import company_language, sql
+from callbridge.storage import accounts, sql
 from callbridge.ui.forms import posted, text
 from callbridge.ui.i18n import LANGUAGE_NAMES, LANGUAGES
 from callbridge.ui.render import page
@@ -40,5 +40,6 @@ async def save(request: Request, admin: FormAdminDep) -> Response:
             current=admin.language or "", errors=errors, done=False,
         )  # fmt: skip
     async with get_runtime(request).sessions.begin() as session:
-        await sql.run(session, company_language.set_language, admin.principal.company_id, language)
+        values = {"language": language}
+        await sql.run(session, accounts.change_company, admin.principal.company_id, values)
     return RedirectResponse("/ui/company?done=1", status_code=303)

@@ -20,7 +20,7 @@ from callbridge.api.deps import get_runtime
 from callbridge.api.public_url import public_base
 from callbridge.crypto import load_keys
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, company_language, sql
+from callbridge.storage import accounts, sql
 from callbridge.storage.accounts import Principal
 
 SESSION_COOKIE = "cb_session"
@@ -123,11 +123,12 @@ async def signed_in(request: Request) -> Admin:
         raise SignInNeeded
     principal = Principal(company_id=payload["c"], key_id=payload["k"])
     async with get_runtime(request).reads() as session:
-        keys = await sql.run(session, accounts.list_api_keys, principal.company_id)
-        language = await sql.run(session, company_language.get_language, principal.company_id)
-    if not any(k["id"] == principal.key_id and k["revoked_at"] is None for k in keys):
+        company = await sql.run(
+            session, accounts.signed_in_company, principal.company_id, principal.key_id
+        )
+    if company is None:
         raise SignInNeeded
-    return Admin(principal=principal, csrf=payload["t"], language=language)
+    return Admin(principal=principal, csrf=payload["t"], language=company["language"])
 
 
 async def checked_form(request: Request, admin: Annotated[Admin, Depends(signed_in)]) -> Admin:
