@@ -13,6 +13,7 @@ from enum import StrEnum
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import ChoiceConflict
 from callbridge.rules.automatic_pick import TYPE_PRIORITY
+from callbridge.rules.match_reason import MatchReason, Why
 
 PERMISSION = "is_multicrm_sync"
 OPTION = "select_contact_manually"
@@ -145,14 +146,17 @@ def stale(linked: Iterable[str], targets: Sequence[CrmRecord]) -> list[str]:
     return [record_id for record_id in linked if record_id not in wanted]
 
 
+_WHY = {How.PRE_CALL: Why.PRE_CALL, How.IN_CALL: Why.IN_CALL, How.CLICK_TO_DIAL: Why.CLICK_TO_DIAL}
+
+
+def reason(how: str, who: str | None) -> MatchReason:
+    """Say, for the call's page, who chose the records and how."""
+    return MatchReason(_WHY.get(How(how), Why.CHOSEN), who=who or None)
+
+
 def rule(how: str, who: str | None) -> str:
-    """Describe, for the call's page, who chose the records and how."""
-    by = f" by {who}" if who else ""
-    return {
-        How.PRE_CALL: f"pre-call: chosen{by} before dialling",
-        How.IN_CALL: f"in-call: chosen{by} during or after the call",
-        How.CLICK_TO_DIAL: f"click-to-dial: the record the call was placed from{by}",
-    }.get(How(how), f"chosen{by}")
+    """Describe, in English, who chose the records and how."""
+    return reason(how, who).text
 
 
 def group(

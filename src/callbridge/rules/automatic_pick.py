@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.rules.match_reason import AUTOMATIC_RULE, MatchReason, Why
+
+__all__ = ["AUTOMATIC_RULE", "TYPE_PRIORITY", "Selection", "pick"]
 
 TYPE_PRIORITY = (
     ObjectType.CONTACT,
@@ -20,18 +23,18 @@ TYPE_PRIORITY = (
 )
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
-AUTOMATIC_RULE = (
-    "automatic: object type priority (contact > lead > account > candidate > deal), "
-    "then most recently updated"
-)
-
 
 @dataclass(frozen=True)
 class Selection:
     """The record(s) a call is logged on, and the rule that chose them."""
 
     records: tuple[CrmRecord, ...]
-    rule: str
+    reason: MatchReason
+
+    @property
+    def rule(self) -> str:
+        """Return the rule in English, as the API says it."""
+        return self.reason.text
 
 
 def pick(candidates: Sequence[CrmRecord], crm_record_id: str | None = None) -> Selection:
@@ -39,13 +42,13 @@ def pick(candidates: Sequence[CrmRecord], crm_record_id: str | None = None) -> S
     if crm_record_id is not None:
         chosen = [record for record in candidates if record.id == crm_record_id]
         if chosen:
-            return Selection(tuple(chosen), "click-to-dial: the record the call was placed from")
+            return Selection(tuple(chosen), MatchReason(Why.CLICK_TO_DIAL))
     if not candidates:
-        return Selection((), "no record matches the number")
+        return Selection((), MatchReason(Why.NO_MATCH))
     best = min(candidates, key=_rank)
     if len(candidates) == 1:
-        return Selection((best,), "the only record matching the number")
-    return Selection((best,), AUTOMATIC_RULE)
+        return Selection((best,), MatchReason(Why.ONLY_MATCH))
+    return Selection((best,), MatchReason(Why.AUTOMATIC))
 
 
 def _rank(record: CrmRecord) -> tuple[int, float, str]:

@@ -16,13 +16,14 @@ from typing import Any
 from callbridge.domain.capability import Capability
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
-from callbridge.rules import agent_choice
+from callbridge.rules import agent_choice, match_reason
 from callbridge.rules.automatic_pick import pick
+from callbridge.rules.match_reason import MatchReason, Why
 from callbridge.rules.matrix import Assignee, Matrix, parse_matrix
 from callbridge.rules.plan import ContactCell, Step, contact_owner, decide_contact, plan
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Scenario, classify
-from callbridge.sync import record_lookup, writes
+from callbridge.sync import writes
 from callbridge.sync.inputs import Found, Loaded
 
 
@@ -40,9 +41,14 @@ class Targets:
     """The records the call is logged on, what chose them, and the links it moves away from."""
 
     records: tuple[CrmRecord, ...]
-    rule: str
+    reason: MatchReason
     source: Source
     moves: tuple[str, ...] = ()  # records the call was logged on that the agent's choice drops
+
+    @property
+    def rule(self) -> str:
+        """Return why, in English, as the API says it."""
+        return self.reason.text
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class Decision:
     contact_owner: Assignee | None = None
 
 
-NOTHING = Targets((), "no record matches the number", Source.RULE)
+NOTHING = Targets((), MatchReason(Why.NO_MATCH), Source.RULE)
 
 
 def decide(loaded: Loaded, number: PhoneNumber, found: Found) -> Decision:
@@ -122,32 +128,32 @@ def _targets(loaded: Loaded, found: Found, matched: tuple[CrmRecord, ...]) -> Ta
     ctx, given = loaded.ctx, found.given
     if found.chosen is not None and given is not None:
         if not given.records:
-            return _by_number(matched, given.missing, "chosen")
+            return _by_number(matched, given.missing, Why.CHOSEN_NOT_IN_CRM)
         moves = agent_choice.stale(ctx.links, given.records)
-        rule = agent_choice.rule(found.chosen.how, found.chosen.who)
-        return Targets(tuple(given.records), rule, Source.CHOICE, tuple(moves))
+        reason = agent_choice.reason(found.chosen.how, found.chosen.who)
+        return Targets(tuple(given.records), reason, Source.CHOICE, tuple(moves))
     if ctx.links:
         known = {c.id: c for c in found.candidates}
         kept = tuple(
             known.get(record_id) or CrmRecord(record_id, ObjectType(row["object_type"]), "")
             for record_id, row in ctx.links.items()
         )
-        return Targets(kept, "kept: the records this call was already logged on", Source.KEPT)
+        return Targets(kept, MatchReason(Why.KEPT), Source.KEPT)
     clicked = ctx.call.crm_record_id
     if clicked is not None and given is not None:
         if not given.records:
-            return _by_number(matched, given.missing, "click-to-dial")
-        rule = pick(given.records, clicked).rule
-        return Targets(tuple(given.records), rule, Source.CLICK_TO_DIAL)
+            return _by_number(matched, given.missing, Why.CLICKED_NOT_IN_CRM)
+        reason = pick(given.records, clicked).reason
+        return Targets(tuple(given.records), reason, Source.CLICK_TO_DIAL)
     selection = pick(matched)
-    return Targets(selection.records, selection.rule, Source.RULE)
+    return Targets(selection.records, selection.reason, Source.RULE)
 
 
-def _by_number(matched: Sequence[CrmRecord], missing: Sequence[str], how: str) -> Targets:
+def _by_number(matched: Sequence[CrmRecord], missing: Sequence[str], given: Why) -> Targets:
     """Fall back to the automatic rule when the records given by id are not in the CRM."""
     selection = pick(matched)
-    rule = record_lookup.fallback_rule(missing, how, selection.rule)
-    return Targets(selection.records, rule, Source.RULE)
+    reason = match_reason.fallback(given, tuple(missing), selection.reason)
+    return Targets(selection.records, reason, Source.RULE)
 
 
 # Matrix versions never change once saved, so each is parsed once per process.

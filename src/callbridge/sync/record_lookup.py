@@ -47,9 +47,3 @@ async def _look_up(connector: Connector, record: CrmRecord) -> CrmRecord | None:
     # An external CRM answers only for the account its credentials open: an id from elsewhere
     # fails there (and is reported), it cannot reach another company's data.
     return record
-
-
-def fallback_rule(missing: Sequence[str], how: str, rule: str) -> str:
-    """Say, for the call's page, that given records were not found and what chose instead."""
-    ids = ", ".join(missing)
-    return f"{how} record {ids} is not in this CRM (deleted, or never one of its records): {rule}"

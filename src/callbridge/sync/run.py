@@ -187,7 +187,7 @@ async def _target(run: Run) -> bool:
     """Settle the records the call goes to, creating its contact if the decision says so."""
     decision, ctx = run.decision, run.ctx
     run.targets = list(decision.targets.records)
-    rule = decision.targets.rule
+    reason = decision.targets.reason
     if not run.targets:
         if decision.created is not None:  # an interrupted run created it: this call's contact
             run.targets = [writes.adopt_contact(run.runtime, ctx, decision.created, run.number)]
@@ -195,12 +195,12 @@ async def _target(run: Run) -> bool:
             await executors.execute(run, contact_step(decision.creation))
         if not run.targets:
             return False
-        rule = writes.creation_rule(ctx, run.targets[0])
+        reason = writes.creation_reason(ctx, run.targets[0])
     # A later run keeps the records of the first: the call's page keeps the first run's reason.
     # It is noted before the writes, so it is written with the run's first link even if the
     # run stops before its end.
     if decision.targets.source is not Source.KEPT:
-        writes.note_sync(ctx, match_rule=rule)
+        writes.note_sync(ctx, match_rule=reason.text)
     return True
 
 

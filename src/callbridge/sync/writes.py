@@ -23,6 +23,7 @@ from callbridge.domain.event import Direction
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
 from callbridge.queue.base import NewJob
+from callbridge.rules.match_reason import MatchReason, Why
 from callbridge.rules.policy import contact_name
 from callbridge.runtime import Runtime
 from callbridge.storage import call_history, integrations, sql, units
@@ -149,12 +150,12 @@ def adopt_contact(
     return record
 
 
-def creation_rule(ctx: SyncContext, record: CrmRecord) -> str:
+def creation_reason(ctx: SyncContext, record: CrmRecord) -> MatchReason:
     """Say on the call's page why the call went to the contact ``create_contact`` returned."""
     claim = ctx.claim
     if claim and claim["record_id"] == record.id and claim["call_id"] != ctx.call_id:
-        return "the contact Callbridge created for an earlier call from this number"
-    return "created a contact for the unknown caller"
+        return MatchReason(Why.CREATED_EARLIER)
+    return MatchReason(Why.CREATED)
 
 
 def _contact_name(ctx: SyncContext, number: PhoneNumber) -> str:
