@@ -23,16 +23,12 @@ from callbridge.tools.demo_day import (
     EMPLOYEES,
     SEED_RECORDS,
     TOP_MANAGER,
-    CrmState,
     Delivery,
     DemoCall,
-    FollowUps,
-    Report,
-    Tally,
-    judge,
     plan_day,
 )
 from callbridge.tools.demo_day import unknown_numbers as candidate_numbers
+from callbridge.tools.demo_report import CrmState, FollowUps, Report, Tally, judge
 
 MIN_CALLS = 8
 _SETTLED = frozenset({"done", "no_match", "skipped"})
