@@ -15,7 +15,8 @@ The tree::
     │   │                          missing, mistyped or over its limit → 422 naming the field
     │   ├── UnknownSource          ingest: the webhook URL names no source → 404
     │   ├── MatrixError            rules/matrix.parse_matrix: a matrix that cannot be used; the
-    │   │                          matrix API answers 422 ``invalid_matrix`` at its JSON path
+    │   │                          matrix API answers 422 ``invalid_matrix``, one entry per
+    │   │                          problem at its JSON path
     │   ├── ChoiceConflict         rules/agent_choice: two records of one type, or a record that
     │   │                          does not match the number; the dialer API answers 422 on
     │   │                          ``choices``
@@ -85,10 +86,14 @@ class UnknownSource(InputError):
 
 
 class MatrixError(InputError):
-    """A matrix that cannot be used, with the JSON path of the problem."""
+    """A matrix that cannot be used: its first problem's JSON path and every (path, problem)."""
 
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+    def __init__(
+        self, path: str, problem: str, problems: list[tuple[str, str]] | None = None
+    ) -> None:
+        self.problems = tuple(problems or [(path, problem)])
+        more = len(self.problems) - 1
+        super().__init__(f"{path}: {problem}" + (f" (and {more} more problems)" if more else ""))
         self.path = path
         self.problem = problem
 

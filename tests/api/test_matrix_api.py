@@ -120,3 +120,24 @@ async def test_manual_user_link(acme: Tenant, globex: Tenant) -> None:
         path(globex, f"user-links/{user['id']}"), json={"crm_user_id": "x"}
     )
     assert foreign.status_code == 404
+
+
+async def test_every_problem_of_a_matrix_is_listed_at_once(acme: Tenant) -> None:
+    matrix = copy.deepcopy(DEFAULT_MATRIX_JSON)
+    matrix["rules"][0]["when"]["outcome"] = "maybe"
+    matrix["rules"][3]["actions"][0]["assignee"] = "intern"
+    matrix["deal"]["pipeline"] = 7
+    matrix["colour"] = "red"
+    wanted = {
+        "rules.0.when.outcome",
+        "rules.3.actions.0.assignee",
+        "deal.pipeline",
+        "colour",
+    }
+    saved = await acme.client.put(path(acme, "matrix"), json=matrix)
+    assert set(problems(saved)) == wanted and len(saved.json()["detail"]) == 4
+    assert {p["type"] for p in saved.json()["detail"]} == {"invalid_matrix"}
+    body = {"call_id": "no-such-call", "matrix": matrix}
+    tried = await acme.client.post(path(acme, "matrix/dry-run"), json=body)
+    assert set(problems(tried)) == {f"matrix.{where}" for where in wanted}
+    assert (await acme.client.get(path(acme, "matrix"))).json()["version"] == 0

@@ -79,6 +79,25 @@ async def test_a_wrong_cell_is_refused_beside_its_field_and_nothing_is_saved(
     assert re.search(r'id="r1-attach_recording-to-error">[^<]*non-empty list', second.text)
 
 
+async def test_every_refusal_is_shown_beside_its_field_at_once(acme: UiTenant) -> None:
+    await acme.sign_in()
+    wrong = {
+        "r3-create_task-due_in_minutes": "soon",
+        "r1-attach_recording-to": None,
+        "r0-create_task": "1",
+        "r0-create_task-title": " ",
+    }
+    refused = await acme.client.post(_url(acme), data=as_data(replaced(await _table(acme), wrong)))
+    assert refused.status_code == 422
+    shown = set(re.findall(r'id="([a-z0-9_-]+)-error"', refused.text))
+    assert shown == {
+        "r3-create_task-due_in_minutes",
+        "r1-attach_recording-to",
+        "r0-create_task-title",
+    }
+    assert (await _matrix(acme))["version"] == 0
+
+
 async def test_a_rule_is_added_and_removed_in_the_table(acme: UiTenant) -> None:
     await acme.sign_in()
     fields = await _table(acme)

@@ -86,6 +86,17 @@ async def _integration(runtime: Any, company_id: str, integration_id: str) -> In
     return row
 
 
+def invalid_matrix(prefix: tuple[str, ...], err: MatrixError) -> HTTPException:
+    """Return the 422 listing every problem of a matrix, each at its field's ``loc``."""
+    return HTTPException(
+        422,
+        [
+            {"loc": [*prefix, *loc_of(path)], "msg": problem, "type": "invalid_matrix"}
+            for path, problem in err.problems
+        ],
+    )
+
+
 def contact_creation(matrix: Any, policy: CreationPolicy) -> list[dict[str, Any]]:
     """Return, per new-client scenario, whether a contact is created and what decides it."""
     cells = []
@@ -143,7 +154,7 @@ async def replace_matrix(
     try:
         matrix = parse_matrix(body)
     except MatrixError as err:
-        raise refuse(("body", *loc_of(err.path)), err.problem, "invalid_matrix") from err
+        raise invalid_matrix(("body",), err) from err
     async with runtime.sessions.begin() as session:
         await sql.run(
             session,
@@ -180,7 +191,7 @@ async def try_draft(
     try:
         draft = matrix_to_json(parse_matrix(body.matrix))
     except MatrixError as err:
-        raise refuse(("body", "matrix", *loc_of(err.path)), err.problem, "invalid_matrix") from err
+        raise invalid_matrix(("body", "matrix"), err) from err
     try:
         found = await dry_run(runtime, row, body.call_id, draft)
     except ConnectorError as err:

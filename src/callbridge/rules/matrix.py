@@ -1,7 +1,9 @@
 """The scenario matrix: for each call scenario, the actions to take (docs/matrix.md).
 
-A matrix is JSON edited through the API; :func:`parse_matrix` is the one validator, and names the
-path of the first problem (``rules.2.actions.0.assignee``).
+A matrix is JSON edited through the API; :func:`parse_matrix` is the one validator, and names
+every problem it finds, each by its path (``rules.2.actions.0.assignee``): a field's problem does
+not hide another field's, except inside what cannot be read at all (an action of an unknown type,
+a rule or a list that is not one).
 """
 
 from __future__ import annotations
@@ -128,99 +130,143 @@ _ACTION_KEYS = {
 
 
 def parse_matrix(data: Any) -> Matrix:
-    """Validate matrix JSON and return it; raise MatrixError naming the path of a problem."""
-    obj = _object(data, "", {"rules", "deal", "voicemail_is_missed"})
-    rules = _list(obj.get("rules"), "rules")
-    deal = _object(obj.get("deal", {}), "deal", set(vars(DealSettings())))
+    """Validate matrix JSON and return it; raise MatrixError listing every problem by its path."""
+    found: list[Problem] = []
+    matrix = _matrix(data, found)
+    if found or matrix is None:
+        raise MatrixError(*found[0], problems=found)
+    return matrix
+
+
+#: A problem of a matrix: the JSON path of the field (``rules.2.actions.0.assignee``) and what.
+Problem = tuple[str, str]
+
+
+def _matrix(data: Any, found: list[Problem]) -> Matrix | None:
+    obj = _object(data, "", {"rules", "deal", "voicemail_is_missed"}, found)
+    if obj is None:
+        return None
+    before = len(found)
+    items = _list(obj.get("rules"), "rules", found) or []
+    rules = [_rule(item, f"rules.{i}", found) for i, item in enumerate(items)]
+    deal = _deal(obj.get("deal", {}), found)
     voicemail = obj.get("voicemail_is_missed", True)
     if not isinstance(voicemail, bool):
-        raise MatrixError("voicemail_is_missed", "must be true or false")
+        found.append(("voicemail_is_missed", "must be true or false"))
+    if len(found) > before or deal is None:
+        return None
     return Matrix(
-        rules=tuple(_rule(item, f"rules.{i}") for i, item in enumerate(rules)),
-        deal=_deal(deal),
+        rules=tuple(rule for rule in rules if rule is not None),
+        deal=deal,
         voicemail_is_missed=voicemail,
     )
 
 
-def _object(data: Any, path: str, allowed: set[str]) -> Mapping[str, Any]:
+def _object(
+    data: Any, path: str, allowed: set[str], found: list[Problem]
+) -> Mapping[str, Any] | None:
+    """Return ``data`` when it is an object; note each field it has that is not ``allowed``."""
     if not isinstance(data, Mapping):
-        raise MatrixError(path or "$", "must be an object")
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        where = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise MatrixError(where, f"unknown field; expected one of {sorted(allowed)}")
+        found.append((path or "$", "must be an object"))
+        return None
+    for unknown in sorted(set(data) - allowed, key=str):
+        where = f"{path}.{unknown}" if path else str(unknown)
+        found.append((where, f"unknown field; expected one of {sorted(allowed)}"))
     return data
 
 
-def _list(data: Any, path: str) -> list[Any]:
+def _list(data: Any, path: str, found: list[Problem]) -> list[Any] | None:
     if not isinstance(data, list):
-        raise MatrixError(path, "must be a list")
+        found.append((path, "must be a list"))
+        return None
     return data
 
 
-def _enum(name: str, value: Any, path: str) -> StrEnum:
+def _enum(name: str, value: Any, path: str, found: list[Problem]) -> StrEnum | None:
     kind = _ENUMS[name]
     try:
         return kind(value)
     except ValueError:
-        raise MatrixError(
-            path, f"unknown {name} {value!r}; expected one of {[m.value for m in kind]}"
-        ) from None
+        found.append((path, f"unknown {name} {value!r}; expected one of {[m.value for m in kind]}"))
+        return None
 
 
-def _rule(data: Any, path: str) -> Rule:
-    obj = _object(data, path, {"name", "when", "actions"})
-    when = _object(obj.get("when", {}), f"{path}.when", set(vars(Condition())))
+def _rule(data: Any, path: str, found: list[Problem]) -> Rule | None:
+    obj = _object(data, path, {"name", "when", "actions"}, found)
+    if obj is None:
+        return None
+    before = len(found)
+    keys = set(vars(Condition()))
+    when = _object(obj.get("when", {}), f"{path}.when", keys, found) or {}
     fields: dict[str, Any] = {
-        key: _enum(key, value, f"{path}.when.{key}") for key, value in when.items()
+        key: _enum(key, value, f"{path}.when.{key}", found)
+        for key, value in when.items()
+        if key in keys
     }
-    condition = Condition(**fields)
-    actions = _list(obj.get("actions"), f"{path}.actions")
+    items = _list(obj.get("actions"), f"{path}.actions", found) or []
+    actions = [_action(a, f"{path}.actions.{i}", found) for i, a in enumerate(items)]
+    if len(found) > before:
+        return None
     return Rule(
         name=str(obj.get("name") or path),
-        when=condition,
-        actions=tuple(_action(a, f"{path}.actions.{i}") for i, a in enumerate(actions)),
+        when=Condition(**fields),
+        actions=tuple(action for action in actions if action is not None),
     )
 
 
-def _action(data: Any, path: str) -> Action:
+def _action(data: Any, path: str, found: list[Problem]) -> Action | None:
     if not isinstance(data, Mapping) or "type" not in data:
-        raise MatrixError(path, "must be an object with a type")
-    kind = ActionType(_enum("type", data["type"], f"{path}.type"))
-    obj = _object(data, path, {"type"} | _ACTION_KEYS[kind])
+        found.append((path, "must be an object with a type"))
+        return None
+    kind = _enum("type", data["type"], f"{path}.type", found)
+    if kind is None:  # the other fields depend on the type: nothing more can be said of them
+        return None
+    before = len(found)
+    allowed = _ACTION_KEYS[ActionType(kind)]
+    _object(data, path, {"type"} | allowed, found)
     values: dict[str, Any] = {"type": kind}
-    for key, value in obj.items():
-        if key in _ENUMS and key != "type":
-            values[key] = _enum(key, value, f"{path}.{key}")
-        elif key == "to":
-            values[key] = _targets(value, f"{path}.to")
-        elif key == "due_in_minutes":
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 525_600:
-                raise MatrixError(f"{path}.{key}", "must be a whole number of minutes, 0 to 525600")
-            values[key] = value
-        elif key in ("title", "body"):
-            if not isinstance(value, str) or not value.strip() or len(value) > 2000:
-                raise MatrixError(
-                    f"{path}.{key}", "must be a non-empty text of 2000 characters at most"
-                )
-            values[key] = value
-    return Action(**values)
+    for key in sorted(allowed & set(data)):
+        values[key] = _parameter(key, data[key], f"{path}.{key}", found)
+    return None if len(found) > before else Action(**values)
 
 
-def _targets(value: Any, path: str) -> tuple[str, ...]:
+def _parameter(key: str, value: Any, path: str, found: list[Problem]) -> Any:
+    """Return an action's parameter as read; note the problem when it is not one."""
+    if key in _ENUMS:
+        return _enum(key, value, path, found)
+    if key == "to":
+        return _targets(value, path, found)
+    if key == "due_in_minutes":
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 525_600:
+            found.append((path, "must be a whole number of minutes, 0 to 525600"))
+        return value
+    if not isinstance(value, str) or not value.strip() or len(value) > 2000:  # title, body
+        found.append((path, "must be a non-empty text of 2000 characters at most"))
+    return value
+
+
+def _targets(value: Any, path: str, found: list[Problem]) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not set(value) <= {"contact", "deal"}:
-        raise MatrixError(path, "must be a non-empty list of 'contact' and 'deal'")
+        found.append((path, "must be a non-empty list of 'contact' and 'deal'"))
+        return ()
     return tuple(dict.fromkeys(value))
 
 
-def _deal(obj: Mapping[str, Any]) -> DealSettings:
+def _deal(data: Any, found: list[Problem]) -> DealSettings | None:
+    keys = set(vars(DealSettings()))
+    obj = _object(data, "deal", keys, found)
+    if obj is None:
+        return None
+    before = len(found)
     for key in ("name_template", "pipeline", "stage"):
         if key in obj and obj[key] is not None and not isinstance(obj[key], str):
-            raise MatrixError(f"deal.{key}", "must be a text or null")
+            found.append((f"deal.{key}", "must be a text or null"))
     flag = obj.get("create_for_existing_without_open_deal", False)
     if not isinstance(flag, bool):
-        raise MatrixError("deal.create_for_existing_without_open_deal", "must be true or false")
-    return DealSettings(**obj)
+        found.append(("deal.create_for_existing_without_open_deal", "must be true or false"))
+    if len(found) > before:
+        return None
+    return DealSettings(**{key: value for key, value in obj.items() if key in keys})
 
 
 def matrix_to_json(matrix: Matrix) -> dict[str, Any]:

@@ -161,7 +161,7 @@ def _draft(form: FormData) -> tuple[Draft, dict[str, Any] | None]:
 
 
 def _refused(draft: Draft, err: HTTPException, prefix: tuple[str, ...]) -> None:
-    """Put each refusal beside the field it names, else above the editor."""
+    """Put every refusal beside the field it names, else above the editor; all at once."""
     detail = err.detail if isinstance(err.detail, list) else [{"loc": [], "msg": str(err.detail)}]
     for problem in detail:
         loc = list(problem.get("loc", ()))[1 + len(prefix) :]
@@ -170,6 +170,8 @@ def _refused(draft: Draft, err: HTTPException, prefix: tuple[str, ...]) -> None:
         if where is None:
             path = ".".join(str(p) for p in loc)
             draft.errors.append(f"{path}: {message}" if path else message)
+        elif where in draft.fields:  # two problems on one field (or a raw rule's): both shown
+            draft.fields[where] += f"; {message}"
         else:
             draft.fields[where] = message
 
