@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import Table
 
+from callbridge.api.admin import CompanyShown
 from callbridge.api.calls import ActionShown, ActivityShown, CallShown, SyncShown
 from callbridge.api.integration_models import IntegrationShown
 from callbridge.api.matrix import UserLink
@@ -23,6 +24,7 @@ from callbridge.storage.tables import (
     call_selections,
     call_syncs,
     calls,
+    companies,
     crm_user_links,
     integrations,
     teams,
@@ -32,6 +34,7 @@ from callbridge.storage.tables import (
 
 #: (answer, table, columns it must not show): the secrets, and a choice's row keys.
 ROWS: list[tuple[type[BaseModel], Table, set[str]]] = [
+    (CompanyShown, companies, set()),
     (CallShown, calls, set()),
     (SyncShown, call_syncs, set()),
     (ActionShown, call_actions, set()),

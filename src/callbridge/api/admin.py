@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
@@ -16,13 +16,19 @@ from callbridge.web.fields import Name, Phone
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
 
 router = APIRouter(tags=["admin"], responses=AUTHENTICATED)
+#: The languages of the screens (``callbridge.ui.i18n.LANGUAGES``).
+ScreenLanguage = Literal["en", "fr", "es"]
+#: The settings a null leaves as they are (every company has them); a null language clears it.
+KEPT_ON_NULL = ("name", "own_numbers")
+LANGUAGE_HELP = "The screens' language when the user picked none; null: the browser's"
 
 
 class CompanyPatch(BaseModel):
-    """Company settings: its own numbers never match a CRM record."""
+    """Company settings: its own numbers never match a CRM record; its screens' language."""
 
     name: Name | None = None
     own_numbers: list[Phone] | None = Field(default=None, max_length=1000)
+    language: ScreenLanguage | None = Field(default=None, description=LANGUAGE_HELP)
 
 
 class CompanyShown(BaseModel):
@@ -32,6 +38,7 @@ class CompanyShown(BaseModel):
     name: str
     own_numbers: list[str] = Field(description="Numbers of the company, never matched to a CRM")
     created_at: datetime
+    language: ScreenLanguage | None = Field(description=LANGUAGE_HELP)
 
 
 class DeadJobShown(BaseModel):
@@ -65,8 +72,9 @@ async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> CompanyShown:
 async def change_company(
     body: CompanyPatch, who: PrincipalDep, runtime: RuntimeDep
 ) -> CompanyShown:
-    """Change the company's name or own numbers."""
-    values = body.model_dump(exclude_unset=True, exclude_none=True)
+    """Change the company's name, own numbers or language; only the fields given change."""
+    given = body.model_dump(exclude_unset=True)
+    values = {k: v for k, v in given.items() if v is not None or k not in KEPT_ON_NULL}
     if values:
         async with runtime.sessions.begin() as session:
             await sql.run(session, accounts.change_company, who.company_id, values)

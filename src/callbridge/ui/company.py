@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.datastructures import FormData
 
+from callbridge.api import admin as admin_api
 from callbridge.api.deps import get_runtime
-from callbridge.storage import accounts, sql
-from callbridge.ui.forms import posted, text
-from callbridge.ui.i18n import LANGUAGE_NAMES, LANGUAGES
+from callbridge.ui.forms import Refused, submit, text
+from callbridge.ui.i18n import LANGUAGE_NAMES
 from callbridge.ui.render import page
 from callbridge.ui.session import AdminDep, FormAdminDep
 
@@ -31,15 +32,20 @@ async def screen(request: Request, admin: AdminDep) -> Response:
 
 @router.post("")
 async def save(request: Request, admin: FormAdminDep) -> Response:
-    """Set the company's language (empty: none, the browser's is followed)."""
-    language = text(await posted(request), "language")
-    if language is not None and language not in LANGUAGES:
-        errors = [f"language: use one of {', '.join(LANGUAGES)}, or none"]
+    """Set the company's language (empty: none, the browser's is followed), as PATCH /company."""
+    runtime = get_runtime(request)
+
+    def refused(refused: Refused, _form: FormData) -> Response:
         return page(
-            request, "company.html", admin, status=422, choices=LANGUAGE_NAMES,
-            current=admin.language or "", errors=errors, done=False,
+            request, "company.html", admin, status=refused.status, choices=LANGUAGE_NAMES,
+            current=admin.language or "", errors=refused.messages, done=False,
         )  # fmt: skip
-    async with get_runtime(request).sessions.begin() as session:
-        values = {"language": language}
-        await sql.run(session, accounts.change_company, admin.principal.company_id, values)
-    return RedirectResponse("/ui/company?done=1", status_code=303)
+
+    return await submit(
+        request,
+        admin_api.CompanyPatch,
+        lambda form: {"language": text(form, "language")},
+        lambda patch: admin_api.change_company(patch, admin.principal, runtime),
+        refused=refused,
+        done=lambda _company: RedirectResponse("/ui/company?done=1", status_code=303),
+    )
