@@ -56,7 +56,10 @@ async def _dead_sync(runtime: Runtime, tenant: UiTenant, call_id: str) -> None:
     stop = asyncio.Event()
     worker = asyncio.create_task(runtime.queue.work({}, stop=stop, concurrency=1))
     try:
-        await eventually(lambda: runtime.queue.dead_letters(), "the job to die", within=20)
+        company = tenant.company.company_id
+        await eventually(
+            lambda: runtime.queue.dead_letters(company_id=company), "the job to die", within=20
+        )
     finally:
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):

@@ -137,7 +137,7 @@ async def test_another_companys_call_is_not_found_in_the_dialer(
         f"/ui/dialer/calls/{theirs}/selection",
         data={"csrf": csrf, "choice": f"{globex.company.integration_id}|x"},
     )
-    assert picked.status_code == 422
+    assert picked.status_code == 404
     assert "no call" in picked.text
     forged = await acme.client.post(f"/ui/dialer/calls/{theirs}/selection", data={"csrf": "x"})
     assert forged.status_code == 403

@@ -63,7 +63,9 @@ async def choose(request: Request, call_id: PathId, session: FormAgentDep) -> Re
             api.select(call_id, model(SelectionIn, body), actor, get_runtime(request))
         )
     except Refused as refused:
-        return page(request, "dialer_result.html", csrf=csrf, errors=refused.messages, status=422)
+        status = 404 if refused.status == 404 else 422  # another company's call is not found
+        errors = refused.messages
+        return page(request, "dialer_result.html", csrf=csrf, errors=errors, status=status)
     return page(request, "dialer_result.html", csrf=csrf, selected=made)
 
 
