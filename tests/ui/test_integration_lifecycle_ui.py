@@ -2,6 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import uuid
+
+import pytest
+from sqlalchemy import update
+
+from callbridge.api import integration_lifecycle as lifecycle_api
+from callbridge.ingest import ingest
+from callbridge.runtime import Runtime
+from callbridge.storage.tables import call_syncs
+from callbridge.testing.draining import drain
+from callbridge.testing.webhooks import call_sequence, signed
 from tests.ui.ui_client import UiTenant
 
 
@@ -63,3 +75,51 @@ async def test_another_companys_integration_is_not_found(acme: UiTenant, globex:
         answer = await acme.client.post(f"{foreign}/{action}", data={"csrf": csrf})
         assert answer.status_code == 404, action
     assert await _status(globex) == "active"
+
+
+async def test_deleting_a_missing_integration_shows_the_apis_404(acme: UiTenant) -> None:
+    csrf = await acme.sign_in()
+    missing = str(uuid.uuid4())
+    answer = await acme.client.post(f"/ui/integrations/{missing}/delete", data={"csrf": csrf})
+    assert answer.status_code == 404
+    assert f"no integration {missing} in this company" in answer.text
+    assert "Nothing was deleted" not in answer.text, "not the confirmation's conflict"
+
+
+async def test_an_integration_deleted_meanwhile_shows_the_apis_404_not_a_conflict(
+    acme: UiTenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another admin deleted it after this one's confirmation: the route answers 404."""
+    csrf = await acme.sign_in()
+    integration = acme.company.integration_id
+
+    async def gone(*_args: object) -> None:
+        return None  # what remove() answers once the integration is no more
+
+    monkeypatch.setattr(lifecycle_api, "remove", gone)
+    answer = await acme.client.post(f"/ui/integrations/{integration}/delete", data={"csrf": csrf})
+    assert answer.status_code == 404
+    assert f"no integration {integration} in this company" in answer.text
+
+
+async def test_deleting_while_a_sync_runs_shows_the_apis_409_and_what_to_do(
+    ui_runtime: Runtime, acme: UiTenant
+) -> None:
+    csrf = await acme.sign_in()
+    company, integration = acme.company.company_id, acme.company.integration_id
+    for event in call_sequence("c-run", "incoming", "+14155550141", answered=True):
+        body, headers = signed(acme.company.source_secret, event)
+        await ingest(ui_runtime, acme.company.source_id, headers, body)
+    await drain(ui_runtime)
+    mine = (call_syncs.c.company_id == company, call_syncs.c.integration_id == integration)
+    async with ui_runtime.sessions.begin() as session:
+        running = (
+            update(call_syncs).where(*mine).values(status="running", updated_at=ui_runtime.clock())
+        )
+        await session.execute(running)
+    base = f"/ui/integrations/{integration}"
+    answer = await acme.client.post(f"{base}/delete", data={"csrf": csrf})
+    assert answer.status_code == 409
+    assert "Nothing was deleted" in answer.text
+    assert html.escape(f"POST /integrations/{integration}/disable") in answer.text
+    assert await _status(acme) == "active"

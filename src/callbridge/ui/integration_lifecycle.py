@@ -63,15 +63,21 @@ async def confirm(request: Request, integration_id: PathId, admin: AdminDep) -> 
 
 @router.post("/{integration_id}/delete")
 async def delete(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
-    """Delete the integration and what it owns, as DELETE /integrations/{id} does."""
-    found = await one_of_company(request, integration_id, admin)
-    if isinstance(found, Response):
-        return found
+    """Delete the integration and what it owns, as DELETE /integrations/{id} does.
+
+    A refusal shows the status and message the route answered: 404 (not the company's, or gone)
+    on the not-found page, 409 (one of its syncs runs) on the confirmation, saying what to do.
+    """
     try:
         await through_api(api.delete(integration_id, admin.principal, get_runtime(request)))
-    except Refused as refused:  # a sync of it runs: the page says to disable it first
-        errors = refused.messages
+    except Refused as refused:
+        if refused.status == 404:
+            return page(request, "not_found.html", admin, status=404, message=refused)
+        found = await one_of_company(request, integration_id, admin)
+        if isinstance(found, Response):
+            return found
         return page(
-            request, "integration_delete.html", admin, status=409, integration=found, errors=errors
-        )
+            request, "integration_delete.html", admin, status=refused.status,
+            integration=found, errors=refused.messages,
+        )  # fmt: skip
     return RedirectResponse("/ui/integrations?deleted=1", status_code=303)
