@@ -220,11 +220,13 @@ async def assert_true_history(
         resumed = "create_contact" in unrecorded and reason == RESUMED_CREATE
         assert reason.startswith("policy") or resumed, told
         assert synced["match_rule"] == CREATED
+        assert synced["match_reason"]["code"] == "created"
         assert synced["matched"] == [], "the contact it created is not a record it found"
     else:
         assert record["id"] == known
         assert "create_contact" not in actions
         assert synced["match_rule"] == "the only record matching the number"
+        assert synced["match_reason"]["code"] == "only_match"
         assert [m["id"] for m in synced["matched"]] == [known]
     for name, row in actions.items():  # every step is reported once, done or skipped
         assert row["status"] in {"done", "skipped", "waiting"}, (name, row)

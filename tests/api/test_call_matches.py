@@ -12,11 +12,13 @@ from callbridge.api.call_matches import call_matches
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.ingest import ingest
 from callbridge.rules.automatic_pick import pick
+from callbridge.rules.match_reason import MatchReason, loaded
 from callbridge.runtime import Runtime
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
 from tests.api.api_tenant import Tenant
 from tests.api.tenancy_world import NUMBER
+from tests.rules.test_match_reason import reasons
 
 _RECORDS = st.builds(
     CrmRecord,
@@ -52,6 +54,24 @@ def test_the_automatic_match_is_the_rules_pick_whatever_the_log(
     )
     assert [seen.id for seen in match.logged_on] == logged
     assert match.why == "chosen by Ann"
+
+
+@settings(max_examples=100, deadline=None)
+@given(reason=reasons())
+def test_the_answer_carries_the_reasons_code_beside_its_english(reason: MatchReason) -> None:
+    sync = {"integration_id": "i1", "status": "done", "match_rule": reason.text,
+            "match_reason": reason.stored(), "matched": []}  # fmt: skip
+    [match] = call_matches([sync], [])
+    assert match.why == reason.text
+    assert match.match_reason is not None
+    assert loaded(match.match_reason.model_dump()) == reason
+
+
+def test_a_sync_stored_before_the_codes_has_its_text_only() -> None:
+    sync = {"integration_id": "i1", "status": "done", "match_rule": "chosen by Ann", "matched": []}
+    unknown = {**sync, "match_reason": {"code": "a code of a later version"}}
+    for match in call_matches([sync, unknown], []):
+        assert (match.why, match.match_reason) == ("chosen by Ann", None)
 
 
 async def _record(tenant: Tenant, object_type: str, name: str) -> str:

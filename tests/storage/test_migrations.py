@@ -53,6 +53,7 @@ APPLIED = [
     ("0014", "0013"),
     ("0015", "0014"),
     ("0016", "0015"),
+    ("0017", "0016"),
 ]
 #: The core's last revision: where ``upgrade`` leaves a database.
 HEAD = APPLIED[-1][0]

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.rules.automatic_pick import pick
+from callbridge.rules.match_reason import Why, loaded
 
 
 class RecordSeen(BaseModel):
@@ -31,6 +32,27 @@ class RecordSeen(BaseModel):
     )
 
 
+class MatchReasonShown(BaseModel):
+    """Why the log went where it did, as a stable code and its parameters (for translation)."""
+
+    code: str = Field(
+        description="One of: " + ", ".join(why.value for why in Why) + " (docs/api.md)"
+    )
+    who: str | None = Field(default=None, description="The agent who chose, when one did")
+    records: list[str] = Field(
+        default_factory=list, description="The record ids given that the CRM does not have"
+    )
+    then: str | None = Field(
+        default=None, description="What chose instead of them: no_match, only_match, automatic"
+    )
+
+
+def match_reason(stored: object) -> MatchReasonShown | None:
+    """Return a sync's stored reason as answered; None before migration 0017 or if unknown."""
+    reason = loaded(stored)
+    return None if reason is None else MatchReasonShown.model_validate(reason.stored())
+
+
 class CallMatch(BaseModel):
     """One integration's match of a call: found automatically by number, and logged on."""
 
@@ -42,6 +64,11 @@ class CallMatch(BaseModel):
     )
     logged_on: list[RecordSeen] = Field(description="The record(s) the call was logged on")
     why: str | None = Field(description="Why the log went there: the rule, choice or click")
+    match_reason: MatchReasonShown | None = Field(
+        default=None,
+        description="The same reason as a code and its parameters (None for syncs stored "
+        "before it was kept): what a client translates",
+    )
 
 
 def automatic_match(matched: Sequence[Mapping[str, Any]] | None) -> RecordSeen | None:
@@ -83,6 +110,7 @@ def call_matches(
                 by_integration.get(sync["integration_id"], []), sync.get("matched")
             ),
             why=sync.get("match_rule"),
+            match_reason=match_reason(sync.get("match_reason")),
         )
         for sync in syncs
     ]

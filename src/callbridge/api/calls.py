@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from callbridge.api.agent_auth import ActorDep
-from callbridge.api.call_matches import CallMatch, call_matches
+from callbridge.api.call_matches import CallMatch, MatchReasonShown, call_matches
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import ChoiceShown, JsonShown
 from callbridge.domain.call import CallState
@@ -85,7 +85,10 @@ class SyncShown(BaseModel):
     external_number: str | None
     no_number_reason: str | None
     matched: list[JsonShown] = Field(description="The records the number matched")
-    match_rule: str | None
+    match_rule: str | None = Field(description="Why the log went where it did, in English")
+    match_reason: MatchReasonShown | None = Field(
+        description="The same as a code and its parameters (None for syncs stored before it)"
+    )
     scenario: str | None
     matrix_version: int | None
     status: str

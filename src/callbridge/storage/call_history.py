@@ -61,6 +61,7 @@ class SyncRow(TypedDict):
     no_number_reason: str | None
     matched: list[dict[str, Any]]
     match_rule: str | None
+    match_reason: dict[str, Any] | None
     scenario: str | None
     matrix_version: int | None
     status: str

@@ -195,6 +195,9 @@ call_syncs = Table(
     Column("no_number_reason", String(30), nullable=True),
     Column("matched", JSON, nullable=False, default=list),
     Column("match_rule", Text, nullable=True),
+    # The same reason as a code and its parameters (callbridge.rules.match_reason), which the
+    # screens translate; None for syncs written before migration 0017.
+    Column("match_reason", JSON, nullable=True),
     Column("scenario", String(80), nullable=True),
     Column("matrix_version", Integer, nullable=True),
     Column("status", String(12), nullable=False),

@@ -200,7 +200,7 @@ async def _target(run: Run) -> bool:
     # It is noted before the writes, so it is written with the run's first link even if the
     # run stops before its end.
     if decision.targets.source is not Source.KEPT:
-        writes.note_sync(ctx, match_rule=reason.text)
+        writes.note_sync(ctx, match_rule=reason.text, match_reason=reason.stored())
     return True
 
 
