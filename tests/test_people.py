@@ -15,7 +15,8 @@ from callbridge.domain.crm_user import CrmUser
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
-from callbridge.storage import accounts, sql
+from callbridge.storage import sql
+from callbridge.storage.users import create_user
 from callbridge.sync.people import UNMAPPED_RETRY, resolve_for
 
 START = datetime(2026, 11, 22, 9, tzinfo=UTC)
@@ -55,7 +56,7 @@ async def company(
 async def _employee(runtime: Runtime, company: CreatedCompany, email: str) -> str:
     async with runtime.sessions.begin() as session:
         return await sql.run(
-            session, accounts.create_user, company.company_id, name=email, email=email, role="agent"
+            session, create_user, company.company_id, name=email, email=email, role="agent"
         )
 
 

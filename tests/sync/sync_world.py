@@ -22,10 +22,11 @@ from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.service.bootstrap import CreatedCompany, create_company
 from callbridge.settings import Settings
-from callbridge.storage import accounts, call_history, integrations, matrices, sql
+from callbridge.storage import call_history, integrations, matrices, sql
 from callbridge.storage.call_history import SyncRow
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.storage.tables import call_actions, calls
+from callbridge.storage.users import create_user
 from callbridge.sync import people
 from callbridge.sync.inputs import Loaded, load
 from callbridge.testing.webhooks import call_sequence, signed
@@ -159,7 +160,7 @@ async def sync_world(migrated_url: str, tmp_path: Path) -> AsyncIterator[SyncWor
         for name, role in (("Ann", "agent"), ("Bob", "agent"), ("Tom", "top_manager")):
             world.users[name] = await sql.run(
                 session,
-                accounts.create_user,
+                create_user,
                 company.company_id,
                 name=name,
                 email=f"{name.lower()}@acme.test",

@@ -23,8 +23,9 @@ from callbridge.api.explain import Explained, explain_call, explain_stored_call,
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import Choice, How
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
-from callbridge.storage import accounts, agent_choices, call_history, dial_intents, sql, user_links
+from callbridge.storage import agent_choices, call_history, dial_intents, sql, user_links
 from callbridge.storage.tables import dial_intents as intents_table
+from callbridge.storage.users import create_user
 from callbridge.sync import run as sync_run
 from callbridge.sync.decide import Decision, Source, decide
 from tests.sync.sync_world import T0, SyncWorld, sync_world
@@ -114,7 +115,7 @@ async def _agent(world: SyncWorld, agent: str | None) -> tuple[str | None, str |
         async with world.runtime.sessions.begin() as session:
             user_id = await sql.run(
                 session,
-                accounts.create_user,
+                create_user,
                 world.company.company_id,
                 name="New",
                 email=email,
@@ -218,7 +219,7 @@ async def test_explaining_a_stored_call_writes_nothing(sync_world: SyncWorld) ->
     async with world.runtime.sessions.begin() as session:  # an employee not mapped yet
         zoe = await sql.run(
             session,
-            accounts.create_user,
+            create_user,
             company_id,
             name="Zoe",
             email="zoe@acme.test",

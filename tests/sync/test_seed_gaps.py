@@ -22,6 +22,7 @@ from callbridge.rules.agent_choice import Choice
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.storage import accounts, agent_choices, integrations, sql
 from callbridge.storage.tables import users
+from callbridge.storage.users import create_team, create_user
 from callbridge.sync.executors.note import UNNAMED
 from tests.sync.sync_world import SyncWorld, sync_world
 
@@ -100,10 +101,10 @@ async def _choosing_desk(world: SyncWorld, grace: int, option: bool = True) -> s
     company, integration = world.company.company_id, world.company.integration_id
     config = {"select_contact_manually": option, "selection_grace_seconds": grace}
     async with world.runtime.sessions.begin() as session:
-        team = await sql.run(session, accounts.create_team, company, "Sales", ["is_multicrm_sync"])
+        team = await sql.run(session, create_team, company, "Sales", ["is_multicrm_sync"])
         cid = await sql.run(
             session,
-            accounts.create_user,
+            create_user,
             company,
             name="Cid",
             email="cid@acme.test",

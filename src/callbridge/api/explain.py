@@ -23,7 +23,15 @@ from callbridge.rules.external_party import external_number
 from callbridge.rules.matrix import ActionType
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import accounts, agent_choices, call_history, dial_intents, matrices, sql
+from callbridge.storage import (
+    accounts,
+    agent_choices,
+    call_history,
+    dial_intents,
+    matrices,
+    sql,
+    users,
+)
 from callbridge.storage.call_choices import Chosen
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import inputs, people
@@ -59,7 +67,7 @@ async def explain_call(
     company_id = integration["company_id"]
     async with runtime.reads() as session:
         company = await sql.run(session, accounts.get_company, company_id)
-        extensions = await sql.run(session, accounts.extensions, company_id)
+        extensions = await sql.run(session, users.extensions, company_id)
         version, data = await sql.run(session, matrices.current, company_id, integration["id"])
         user_id = await sql.run(session, agent_user, company_id, call)
         assert company is not None

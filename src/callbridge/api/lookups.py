@@ -29,7 +29,7 @@ from callbridge.errors import ConnectorError, PayloadError, UnknownSource
 from callbridge.rules.automatic_pick import pick
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
-from callbridge.storage import accounts, integrations, units
+from callbridge.storage import accounts, integrations, units, users
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.storage.source_cache import Source
 from callbridge.telephony import PROVIDERS
@@ -76,7 +76,7 @@ async def caller_matches(runtime: Runtime, company_id: str, raw: str | None) -> 
         rows = integrations.list_integrations(db, company_id, active_only=True)
         company = accounts.get_company(db, company_id)
         own = list(company["own_numbers"] or []) if company is not None else []
-        return rows, own, accounts.extensions(db, company_id)
+        return rows, own, users.extensions(db, company_id)
 
     rows, own, extensions = await units.read(runtime.engine, read)
 

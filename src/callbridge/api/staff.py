@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.storage import accounts, sql
+from callbridge.storage import users as user_store
 from callbridge.storage.tables import teams, users
 from callbridge.web.fields import Email, Id, Name, PathId, Storable
 from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND, refuse
@@ -119,7 +120,7 @@ async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> T
     try:
         async with runtime.sessions.begin() as session:
             team_id = await sql.run(
-                session, accounts.create_team, who.company_id, body.name, body.permissions
+                session, user_store.create_team, who.company_id, body.name, body.permissions
             )
     except IntegrityError as err:
         raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
@@ -173,9 +174,9 @@ async def delete_team(team_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -
     )
     try:
         async with runtime.sessions.begin() as session:
-            if await sql.run(session, accounts.team_has_members, who.company_id, team_id):
+            if await sql.run(session, user_store.team_has_members, who.company_id, team_id):
                 raise refusal
-            if not await sql.run(session, accounts.delete_team, who.company_id, team_id):
+            if not await sql.run(session, user_store.delete_team, who.company_id, team_id):
                 raise HTTPException(404, f"no team {team_id} in this company")
     except IntegrityError as err:  # a member added meanwhile
         raise refusal from err
@@ -195,7 +196,7 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> U
         raise refuse(("body", "team_id"), f"no team {values['team_id']} in this company")
     try:
         async with runtime.sessions.begin() as session:
-            user_id = await sql.run(session, accounts.create_user, who.company_id, **values)
+            user_id = await sql.run(session, user_store.create_user, who.company_id, **values)
     except IntegrityError as err:
         raise HTTPException(409, f"email: a user with {values['email']} already exists") from err
     return UserCreated.model_validate({"id": user_id, **values})
@@ -241,7 +242,7 @@ async def delete_user(user_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -
     """Delete an employee: their agent tokens stop working; their calls stay, without them."""
     try:
         async with runtime.sessions.begin() as session:
-            if not await sql.run(session, accounts.delete_user, who.company_id, user_id):
+            if not await sql.run(session, user_store.delete_user, who.company_id, user_id):
                 raise HTTPException(404, f"no user {user_id} in this company")
     except IntegrityError as err:  # a call or token for them stored meanwhile
         raise HTTPException(

@@ -15,7 +15,7 @@ from callbridge.queue import jobs
 from callbridge.queue.base import NewJob, Payload
 from callbridge.rules.external_party import external_number
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, agent_choices, call_history, integrations, units
+from callbridge.storage import accounts, agent_choices, call_history, integrations, units, users
 
 
 async def fold_call(runtime: Runtime, payload: Payload) -> None:
@@ -46,7 +46,7 @@ def _fold(
         return (call_id, user_id), []
     company = accounts.get_company(db, company_id)
     assert company is not None
-    extensions = accounts.extensions(db, company_id)
+    extensions = users.extensions(db, company_id)
     syncs = []
     for integration in integrations.list_integrations(db, company_id):
         if integration["status"] == integrations.DISABLED:  # an admin turned it off

@@ -1,4 +1,7 @@
-"""Companies, teams, users, API keys and telephony sources; every query scoped by company."""
+"""Companies, API keys and telephony sources; every query scoped by company.
+
+Users and teams are ``storage/users.py``'s.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Row, insert, select, update
 
 from callbridge.storage.sql import rows_where
 from callbridge.storage.tables import (
     agent_tokens,
     api_keys,
-    call_selections,
-    calls,
     companies,
-    crm_user_links,
-    dial_intents,
-    teams,
     telephony_sources,
-    users,
 )
 
 KEY_PREFIX = "cb_"
 #: The start of every agent token (an admin API key starts with ``KEY_PREFIX``).
 AGENT_TOKEN_PREFIX = "cba_"
-ROLES = ("admin", "agent", "top_manager")
 
 
 @dataclass(frozen=True)
@@ -197,22 +193,6 @@ def change_company(db: Connection, company_id: str, values: dict[str, Any]) -> N
     db.execute(update(companies).where(companies.c.id == company_id).values(values))
 
 
-def create_team(db: Connection, company_id: str, name: str, permissions: list[str]) -> str:
-    """Create a team and return its id."""
-    team_id = str(uuid.uuid4())
-    db.execute(
-        insert(teams).values(id=team_id, company_id=company_id, name=name, permissions=permissions)
-    )
-    return team_id
-
-
-def create_user(db: Connection, /, company_id: str, **fields: Any) -> str:
-    """Create a user (name, email, extension, telephony_user_id, role, team_id); return its id."""
-    user_id = str(uuid.uuid4())
-    db.execute(insert(users).values(id=user_id, company_id=company_id, **fields))
-    return user_id
-
-
 def get_row(db: Connection, table: Any, company_id: str, row_id: str) -> dict[str, Any] | None:
     """Return one row of a company-scoped table by id, None when the company has no such row."""
     query = select(table).where(table.c.company_id == company_id, table.c.id == row_id)
@@ -228,46 +208,6 @@ def change_row(
         return get_row(db, table, company_id, row_id) is not None
     result = db.execute(
         update(table).where(table.c.company_id == company_id, table.c.id == row_id).values(values)
-    )
-    return bool(result.rowcount)
-
-
-def team_has_members(db: Connection, company_id: str, team_id: str) -> bool:
-    """Tell whether any user of the company belongs to the team."""
-    query = select(users.c.id).where(users.c.company_id == company_id, users.c.team_id == team_id)
-    return db.execute(query.limit(1)).first() is not None
-
-
-def delete_team(db: Connection, company_id: str, team_id: str) -> bool:
-    """Delete a team without members; False when the company has no such team."""
-    result = db.execute(
-        delete(teams).where(teams.c.company_id == company_id, teams.c.id == team_id)
-    )
-    return bool(result.rowcount)
-
-
-def delete_user(db: Connection, company_id: str, user_id: str) -> bool:
-    """Delete a user; False when the company has no such user.
-
-    Their agent tokens, CRM user links and dial intents go with them; the calls they handled
-    and the choices they made stay, with no user (docs/api.md, "Deleting a user").
-    """
-    for table in (agent_tokens, crm_user_links, dial_intents):
-        db.execute(
-            delete(table).where(table.c.company_id == company_id, table.c.user_id == user_id)
-        )
-    db.execute(
-        update(calls)
-        .where(calls.c.company_id == company_id, calls.c.user_id == user_id)
-        .values(user_id=None)
-    )
-    db.execute(
-        update(call_selections)
-        .where(call_selections.c.company_id == company_id, call_selections.c.chosen_by == user_id)
-        .values(chosen_by=None)
-    )
-    result = db.execute(
-        delete(users).where(users.c.company_id == company_id, users.c.id == user_id)
     )
     return bool(result.rowcount)
 
@@ -311,14 +251,3 @@ def get_source(
         query = query.execution_options(tenant_entry="a webhook's source finds its company")
     row = db.execute(query).first()
     return dict(row._mapping) if row else None
-
-
-def extensions(db: Connection, company_id: str) -> list[str]:
-    """Return the internal extensions of the company's users."""
-    rows = db.execute(_EXTENSIONS, {"company_id": company_id})
-    return [str(value) for value in rows.scalars()]
-
-
-_EXTENSIONS = select(users.c.extension).where(
-    users.c.company_id == bindparam("company_id"), users.c.extension.is_not(None)
-)

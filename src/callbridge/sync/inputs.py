@@ -23,7 +23,15 @@ from callbridge.queue.base import Payload
 from callbridge.rules import agent_choice
 from callbridge.rules.external_party import external_number
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, agent_choices, call_history, integrations, matrices, units
+from callbridge.storage import (
+    accounts,
+    agent_choices,
+    call_history,
+    integrations,
+    matrices,
+    units,
+    users,
+)
 from callbridge.storage.agent_choices import Chosen
 from callbridge.sync import people, record_lookup
 from callbridge.sync.record_lookup import Resolved
@@ -77,7 +85,7 @@ def read_inputs(payload: Payload, db: Connection) -> Loaded | None:
     call = fold(call_history.load_events(db, company_id, row["source_id"], row["provider_call_id"]))
     company = accounts.get_company(db, company_id)
     assert company is not None
-    extensions = accounts.extensions(db, company_id)
+    extensions = users.extensions(db, company_id)
     number = external_number(call, integration["default_region"], company, extensions)
     e164 = number.e164 if isinstance(number, PhoneNumber) else None
     earlier = call_history.get_sync(db, company_id, row["id"], integration["id"])

@@ -22,6 +22,7 @@ from callbridge.settings import Settings
 from callbridge.storage import accounts, sql
 from callbridge.storage.integrations import IntegrationRow, get_integration
 from callbridge.storage.tables import users
+from callbridge.storage.users import create_user
 from callbridge.testing.contract import contract_test_class
 
 
@@ -123,7 +124,7 @@ async def harness(local_runtime: Runtime) -> LocalHarness:
         for name, role in (("Ann Admin", "admin"), ("Bob Agent", "agent")):
             email = f"{name.split()[0].lower()}@example.com"
             await sql.run(
-                session, accounts.create_user, company.company_id, name=name, email=email, role=role
+                session, create_user, company.company_id, name=name, email=email, role=role
             )
         integration = await sql.run(
             session, get_integration, company.company_id, company.integration_id
