@@ -18,7 +18,7 @@ from callbridge.telephony import PROVIDERS
 from callbridge.telephony.aircall import CALL_EVENTS, AircallAdapter
 from callbridge.telephony.base import ParsedDelivery
 from callbridge.telephony.limits import DURATION_MAX, NOTES_MAX
-from tests.telephony.event_facts import facts
+from tests.telephony.event_facts import facts, stated
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADAPTER = AircallAdapter()
@@ -58,18 +58,9 @@ def seconds(n: float) -> datetime:
 
 
 def expected(kind: EventKind, at: float, **fields: Any) -> dict[str, Any]:
-    """Return the facts of an incoming call's event of this kind, with ``fields`` changed."""
-    event = CallEvent(
-        event_id="",
-        call_id="1987654321",
-        kind=kind,
-        occurred_at=seconds(at),
-        direction=Direction.INCOMING,
-        from_number=CALLER,
-        to_number=LINE,
-        started_at=T0,
-    )
-    return {**facts(event), **fields}
+    """Return the facts an incoming call's event of this kind must have, ``fields`` changed."""
+    incoming = {"direction": Direction.INCOMING, "from_number": CALLER, "to_number": LINE}
+    return stated("1987654321", kind, seconds(at), **(incoming | {"started_at": T0} | fields))
 
 
 ANSWERED = {"agent": CLAIRE, "answered_at": seconds(9)}

@@ -20,7 +20,7 @@ from callbridge.telephony import PROVIDERS
 from callbridge.telephony.base import ParsedDelivery
 from callbridge.telephony.limits import TAGS_MAX
 from callbridge.telephony.ringover import CALL_EVENTS, SIGNATURE_HEADER, RingoverAdapter
-from tests.telephony.event_facts import facts
+from tests.telephony.event_facts import facts, stated
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADAPTER = RingoverAdapter()
@@ -59,24 +59,15 @@ def seconds(n: float) -> datetime:
 
 
 def expected(kind: EventKind, at: float, **fields: Any) -> dict[str, Any]:
-    """Return the facts of the fixtures' incoming call event of this kind, ``fields`` changed."""
-    event = CallEvent(
-        event_id="",
-        call_id=CALL_ID,
-        kind=kind,
-        occurred_at=seconds(at),
-        direction=Direction.INCOMING,
-        from_number=CALLER,
-        to_number=LINE,
-        agent=JEAN,
-        started_at=START,
-    )
-    return {**facts(event), **fields}
+    """Return the facts the fixtures' incoming call event of this kind must have, ``fields`` set."""
+    incoming: dict[str, Any] = {"direction": Direction.INCOMING, "agent": JEAN}
+    incoming |= {"from_number": CALLER, "to_number": LINE, "started_at": START}
+    return stated(CALL_ID, kind, seconds(at), **(incoming | fields))
 
 
 def after_call(kind: EventKind, at: float, **fields: Any) -> dict[str, Any]:
-    """Return the facts of an after-call event: the call id, the time and ``fields``."""
-    return facts(CallEvent("", CALL_ID, kind, seconds(at), **fields))
+    """Return the facts an after-call event must have: the call id, the time and ``fields``."""
+    return stated(CALL_ID, kind, seconds(at), **fields)
 
 
 def signature(key: str = KEY, **claims: Any) -> dict[str, str]:

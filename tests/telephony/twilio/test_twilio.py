@@ -19,7 +19,7 @@ from callbridge.telephony import PROVIDERS
 from callbridge.telephony.base import ParsedDelivery
 from callbridge.telephony.twilio import TwilioAdapter
 from callbridge.telephony.twilio.legs import STATUSES, identity
-from tests.telephony.event_facts import facts
+from tests.telephony.event_facts import facts, stated
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ADAPTER = TwilioAdapter()
@@ -66,8 +66,8 @@ def at(n: float) -> datetime:
 
 
 def expected(call_id: str, kind: EventKind, seconds: float, **fields: Any) -> dict[str, Any]:
-    """Return the facts of an event of ``call_id``, ``fields`` set."""
-    return facts(CallEvent("", call_id, kind, at(seconds), **fields))
+    """Return the facts an event of ``call_id`` must have, ``fields`` set, the others unstated."""
+    return stated(call_id, kind, at(seconds), **fields)
 
 
 INBOUND = {"direction": Direction.INCOMING, "from_number": CUSTOMER, "to_number": LINE}
