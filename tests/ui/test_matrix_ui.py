@@ -146,6 +146,9 @@ async def test_a_dry_run_on_a_past_call_shows_what_the_draft_changes(
     assert "The draft would do something else with this call." in shown
     assert re.search(r'class="changed">incoming, new client, missed: <strong>create_task', shown)
     assert "not in the draft" in shown
+    # The call created its contact: each side's cell is shown, said to be already created.
+    assert shown.count("already created (") == 2
+    assert "Scenario: incoming.new.missed.none (the call as it stands, classified now)" in shown
     assert (await _matrix(acme))["version"] == 0  # nothing saved
     same = await acme.client.post(_url(acme, "/dry-run"), data=as_data(fields))
     assert "The draft decides this call as the saved matrix does." in html.unescape(same.text)

@@ -1,27 +1,36 @@
 """The dry run of a draft matrix on a past call: what the draft would do, beside the saved one.
 
-Both sides are the sync's own decision (:func:`callbridge.sync.decide.decide`), made once from
-the same readings (:func:`callbridge.api.explain.explained`: the call, the CRM's records, the
-people), only with the matrix substituted: the saved matrix in force, then the draft. The call's
-first run's scenario is kept when it had one (a past call is not reclassified), and a contact
-creation it declined does not count: the dry run shows each matrix's own cell. Writes nothing.
+Both sides are the sync's own decision (:func:`callbridge.sync.decide.decide`), made from the
+same readings (:func:`callbridge.api.explain.explained`: the call, the CRM's records, the people;
+the database's part read in one transaction), only with the matrix substituted: the saved matrix
+in force, then the draft. The call is decided as it stands: classified afresh by each matrix (so
+a draft's ``voicemail_is_missed`` shows), not by the scenario its first sync kept, which the
+answer names beside, saying which scenario each side used and why. A contact creation the first
+run declined does not count, and a contact the call already created is shown with the cell each
+matrix gives it (``already_created``): each side shows its own cell. Writes nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 
-from callbridge.api.explain import Explained, explain_stored_call, explained, shown
+from callbridge.api.explain import Explained, explained, shown
 from callbridge.api.explain_models import Explanation, StepShown
+from callbridge.domain.capability import Capability
 from callbridge.domain.phone import NoExternalNumber
+from callbridge.rules.plan import decide_contact
+from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.runtime import Runtime
-from callbridge.storage import call_history, matrices, sql
+from callbridge.storage import call_history, matrices, units
 from callbridge.storage.integrations import IntegrationRow
 from callbridge.sync import inputs
-from callbridge.sync.decide import DRAFT_VERSION, decide
+from callbridge.sync.decide import DRAFT_VERSION, Decision, decide
+from callbridge.sync.inputs import Loaded
 from callbridge.web.fields import JsonObject, Reference
 
 
@@ -32,57 +41,170 @@ class DryRunIn(BaseModel):
     matrix: JsonObject = Field(description="The whole draft matrix (see docs/matrix.md)")
 
 
+class ContactCellShown(BaseModel):
+    """The create-contact cell a matrix gives the call, and the contact it already created."""
+
+    create: bool
+    source: str = Field(description="policy, override (the matrix cell) or capability")
+    reason: str
+    already_created: str | None = Field(
+        description="The contact this call created earlier (its id): the cell says what the "
+        "matrix decides for such a call; nothing is created again"
+    )
+
+
 class DryRun(BaseModel):
     """What the saved matrix and the draft each decide for the call, and how they differ."""
 
     call_id: str
+    scenario_why: str = Field(description="Which scenario each side decided the call by, and why")
+    first_scenario: str | None = Field(
+        description="The scenario the call's first sync decided, which its own re-runs keep "
+        "(null: no sync classified it); the dry run classifies the call as it stands"
+    )
     saved: Explanation = Field(description="The decision by the matrix in force")
     draft: Explanation = Field(description="The decision by the draft (matrix_version -1)")
     only_saved: list[StepShown] = Field(description="Steps of the saved plan the draft drops")
     only_draft: list[StepShown] = Field(description="Steps the draft adds or changes")
+    saved_contact: ContactCellShown | None = Field(
+        description="The saved matrix's create-contact cell (null: a record found takes the call)"
+    )
+    draft_contact: ContactCellShown | None = Field(description="The draft's create-contact cell")
     contact_creation_differs: bool
     same: bool = Field(description="Both decide the same plan and contact creation")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Read:
+    """The call's inputs, its row and the matrix in force, read in one transaction."""
+
+    loaded: Loaded
+    row: call_history.CallRow
+    version: int
+    matrix: dict[str, Any]
+
+
+def _read(payload: dict[str, Any], db: Connection) -> _Read | None:
+    loaded = inputs.read_inputs(payload, db)
+    if loaded is None:
+        return None
+    row = call_history.get_call(db, payload["company_id"], payload["call_id"])
+    if row is None:
+        return None
+    if loaded.decided is None:  # the inputs hold the matrix in force already
+        return _Read(loaded, row, loaded.matrix_version, loaded.matrix_json)
+    version, data = matrices.current(db, payload["company_id"], payload["integration_id"])
+    return _Read(loaded, row, version, data)
 
 
 async def dry_run(
     runtime: Runtime, integration: IntegrationRow, call_id: str, draft: dict[str, Any]
 ) -> DryRun | None:
-    """Decide the call by the saved matrix and by ``draft``; None: no such call."""
+    """Decide the call as it stands by the saved matrix and by ``draft``; None: no such call."""
     company_id, integration_id = integration["company_id"], integration["id"]
     payload = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
-    loaded = await inputs.load(runtime, payload)
-    async with runtime.reads() as session:
-        row = await sql.run(session, call_history.get_call, company_id, call_id)
-        version, data = await sql.run(session, matrices.current, company_id, integration_id)
-    if loaded is None or row is None:
+    read = await units.read(runtime.engine, functools.partial(_read, payload))
+    if read is None:
         return None
-    number = loaded.number
+    first = read.loaded.decided[0] if read.loaded.decided else None
+    number = read.loaded.number
     if isinstance(number, NoExternalNumber):
-        nothing = await explain_stored_call(runtime, integration, call_id)
-        return None if nothing is None else _compared(call_id, nothing, nothing)
-    first = (loaded.decided[0], version) if loaded.decided else None
-    saved_inputs = dataclasses.replace(
-        loaded, decided=first, declined=None, matrix_version=version, matrix_json=data
+        nothing = _no_number(read.version, number)
+        why = f"no scenario: no external number to match ({number.reason})"
+        return _compared(call_id, (nothing, None), (nothing, None), why, first)
+    now = dataclasses.replace(
+        read.loaded,
+        decided=None,
+        declined=None,
+        matrix_version=read.version,
+        matrix_json=read.matrix,
     )
-    by_saved: Explained = await explained(runtime, saved_inputs, number, dict(row))
-    draft_first = (first[0], DRAFT_VERSION) if first else None
-    draft_inputs = dataclasses.replace(
-        saved_inputs, decided=draft_first, matrix_version=DRAFT_VERSION, matrix_json=draft
+    by_saved: Explained = await explained(runtime, now, number, dict(read.row))
+    as_draft = dataclasses.replace(now, matrix_version=DRAFT_VERSION, matrix_json=draft)
+    by_draft = dataclasses.replace(by_saved, decision=decide(as_draft, number, by_saved.found))
+    return _compared(
+        call_id,
+        (shown(by_saved, number), _contact(by_saved, now)),
+        (shown(by_draft, number), _contact(by_draft, now)),
+        _why(by_saved.decision, by_draft.decision, first),
+        first,
     )
-    by_draft = dataclasses.replace(by_saved, decision=decide(draft_inputs, number, by_saved.found))
-    return _compared(call_id, shown(by_saved, number), shown(by_draft, number))
 
 
-def _compared(call_id: str, saved: Explanation, draft: Explanation) -> DryRun:
-    only_saved = [step for step in saved.plan if step not in draft.plan]
-    only_draft = [step for step in draft.plan if step not in saved.plan]
-    differs = saved.contact_creation != draft.contact_creation
+def _no_number(version: int, number: NoExternalNumber) -> Explanation:
+    return Explanation(
+        scenario=None,
+        matrix_version=version,
+        scenario_from=None,
+        reason=f"no external number to match ({number.reason})",
+        external_number=None,
+        matched=[],
+        selection=None,
+        contact_creation=None,
+        people=None,
+        plan=[],
+    )
+
+
+def _contact(side: Explained, loaded: Loaded) -> ContactCellShown | None:
+    """Return the side's create-contact cell; for a contact already created, the matrix's own."""
+    decision = side.decision
+    if decision.creation is not None:
+        return ContactCellShown(**vars(decision.creation), already_created=None)
+    if decision.created is None or decision.scenario is None:
+        return None
+    call = loaded.ctx.call
+    policy = decide_creation(
+        CreationPolicy(loaded.ctx.integration["creation_policy"]), call.call_types()
+    )
+    cell = decide_contact(
+        decision.matrix,
+        decision.scenario,
+        (policy.create, policy.reason),
+        declined=None,
+        can_create=Capability.CREATE_CONTACT in side.found.capabilities,
+    )
+    return ContactCellShown(**vars(cell), already_created=decision.created.id)
+
+
+def _why(saved: Decision, draft: Decision, first: str | None) -> str:
+    """Say which scenario each side used, and why: the call as it stands, classified now."""
+    ours, theirs = (d.scenario.key if d.scenario else "internal" for d in (saved, draft))
+    if ours == theirs:
+        said = f"{ours}: the call as it stands, classified now by both matrices"
+    else:
+        said = (
+            f"{ours} by the saved matrix, {theirs} by the draft: the call as it stands, classified "
+            "now by each (their voicemail_is_missed differ)"
+        )
+    if first is None:
+        return said + "; no sync classified it before"
+    if first == ours:
+        return said + "; its first sync classified it so too"
+    return said + f"; its first sync classified it as {first}, which its own re-runs keep"
+
+
+def _compared(
+    call_id: str,
+    saved: tuple[Explanation, ContactCellShown | None],
+    draft: tuple[Explanation, ContactCellShown | None],
+    why: str,
+    first: str | None,
+) -> DryRun:
+    (by_saved, saved_cell), (by_draft, draft_cell) = saved, draft
+    only_saved = [step for step in by_saved.plan if step not in by_draft.plan]
+    only_draft = [step for step in by_draft.plan if step not in by_saved.plan]
+    differs = saved_cell != draft_cell
     return DryRun(
         call_id=call_id,
-        saved=saved,
-        draft=draft,
+        scenario_why=why,
+        first_scenario=first,
+        saved=by_saved,
+        draft=by_draft,
         only_saved=only_saved,
         only_draft=only_draft,
+        saved_contact=saved_cell,
+        draft_contact=draft_cell,
         contact_creation_differs=differs,
         same=not (only_saved or only_draft or differs),
     )
