@@ -2,17 +2,18 @@
 
 An admin filters the history by agent and number (and pages on); the agent signs in to the
 dialer and opens My calls: their own calls only, with the record found by number and the record
-the log went to. Both pages pass axe-core's WCAG 2 A/AA checks, as filtered.
+the log went to. Both pages pass axe-core's WCAG 2 A/AA checks, as filtered. The first test writes
+docs/images/ui-calls.png (the history filtered by agent) and ui-call.png (a call's page).
 """
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from callbridge.testing.webhooks import call_sequence
 from tests.e2e.e2e_server import Server, wait_synced
-from tests.ui.browser import in_thread, offline_page, sign_in
+from tests.ui.browser import in_thread, offline_page, screenshot, sign_in
 from tests.ui.test_accessibility import _violations
 
 pytestmark = pytest.mark.slow
@@ -43,6 +44,20 @@ async def _calls(server: Server) -> str:
     return str(tokens[0])
 
 
+def _open_the_call(page: Page, base: str) -> None:
+    """Open the one listed call's page: its events, Jane found and logged on, its CRM actions."""
+    filtered = page.url
+    page.locator("tbody tr a").click()
+    page.wait_for_url(f"{base}/ui/calls/*")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(ANNS[0])
+    expect(page.locator("ol li").first).to_be_visible()
+    records = page.get_by_role("table").first
+    expect(records).to_contain_text("Jane (contact)")
+    expect(page.locator("td.status-done").first).to_be_visible()
+    screenshot(page, "ui-call")
+    page.goto(filtered)
+
+
 def test_an_admin_filters_calls_and_an_agent_sees_their_own(
     server: Server, browser: Browser
 ) -> None:
@@ -57,11 +72,13 @@ def test_an_admin_filters_calls_and_an_agent_sees_their_own(
         page.get_by_role("button", name="Filter").click()
         expect(rows).to_have_count(2)
         expect(page.locator("tbody")).not_to_contain_text(BOBS)
+        screenshot(page, "ui-calls")
         page.get_by_label("Number starts with").fill("+1 415 555 0134")
         page.get_by_role("button", name="Filter").click()
         expect(rows).to_have_count(1)
         expect(page.locator("tbody")).to_contain_text(ANNS[0])
         expect(page.get_by_label("Agent", exact=True).locator("option:checked")).to_have_text("Ann")
+        _open_the_call(page, base)
         page.get_by_label("Sync status").select_option("failed")
         page.get_by_role("button", name="Filter").click()
         expect(page.locator("tbody")).to_contain_text("No call matches.")
