@@ -7,6 +7,7 @@ reaches none of them except through the runtime (it imports no connector).
 
 from __future__ import annotations
 
+from dataclasses import fields
 from importlib import import_module
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -16,6 +17,7 @@ import grimp
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 from sqlalchemy import Table
 
 from callbridge.connectors import registry
@@ -27,6 +29,16 @@ from callbridge.runtime.schema import connector_tables, metadata, migration_fold
 from callbridge.storage import tables as core_tables
 
 CONNECTORS = Path(registry.__file__).parent
+#: The connectors Callbridge ships, each with the parts its spec declares besides ``build``:
+#: a connector that leaves the registry, or a part its spec stops declaring, fails here.
+SHIPPED = {
+    "bottlecrm": {"settings", "credentials"},
+    "hubspot": {"tables", "migrations", "fake", "settings", "credentials"},
+    "local": {"tables", "routers", "settings"},
+}
+PARTS = tuple(f.name for f in fields(ConnectorSpec) if f.name not in {"key", "build"})
+#: The files every connector folder has (CONTRIBUTING.md, "add a CRM connector").
+FURNITURE = ("spec.py", "connector.py", "client.py", "mapping.py", "config.py")
 
 
 def _tables(module: ModuleType) -> set[str]:
@@ -36,11 +48,13 @@ def _tables(module: ModuleType) -> set[str]:
 def test_every_built_in_is_installed_by_its_spec() -> None:
     """Stale metadata (``pip install -e .`` not rerun) would hide a connector's parts."""
     installed = {entry.name: entry.value for entry in entry_points(group=registry.GROUP)}
+    assert set(registry.BUILT_IN) == set(SHIPPED)
     for key, module in registry.BUILT_IN.items():
         assert installed.get(key) == f"{module}:SPEC", "rerun `.venv/bin/pip install -e .`"
 
 
 def test_a_spec_is_named_like_its_folder() -> None:
+    assert set(SHIPPED) <= set(registry.specs())
     for key, spec in registry.specs().items():
         assert spec.key == key
         if key in registry.BUILT_IN:
@@ -50,6 +64,28 @@ def test_a_spec_is_named_like_its_folder() -> None:
             assert spec.tables.__name__.startswith(f"callbridge.connectors.{key}.")
         if spec.migrations is not None:
             assert spec.migrations.is_relative_to(CONNECTORS / key)
+
+
+@pytest.mark.parametrize("key", sorted(SHIPPED))
+def test_a_shipped_connector_declares_its_parts_and_each_loads(key: str) -> None:
+    spec = registry.specs()[key]
+    assert {part for part in PARTS if getattr(spec, part) is not None} == SHIPPED[key]
+    assert all((CONNECTORS / key / name).is_file() for name in FURNITURE)
+    home = f"callbridge.connectors.{key}"
+    assert callable(spec.build) and spec.build.__module__ == f"{home}.connector"
+    if spec.tables is not None:
+        assert _tables(spec.tables), "its tables module defines no table"
+        assert _tables(spec.tables) <= set(metadata.tables)
+    if spec.migrations is not None:
+        assert list(spec.migrations.glob("*.py")), "its migrations folder holds no revision"
+    if spec.routers is not None:
+        assert callable(spec.routers) and spec.routers.__module__.startswith(home)
+    if spec.fake is not None:
+        assert spec.fake.startswith(home) and callable(import_module(spec.fake).serve)
+    for model in (spec.settings, spec.credentials):
+        if model is not None:
+            assert issubclass(model, BaseModel) and model.__module__ == f"{home}.config"
+            assert model.model_json_schema()["type"] == "object"  # a model pydantic can build
 
 
 def test_every_table_belongs_to_one_room() -> None:
