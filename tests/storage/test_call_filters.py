@@ -23,14 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.storage.call_pages import SYNC_STATUSES, CallFilter, Cursor, page
 from callbridge.storage.engine import create_engine
-from callbridge.storage.tables import (
-    call_syncs,
-    calls,
-    companies,
-    integrations,
-    telephony_sources,
-    users,
-)
+from callbridge.storage.tables import call_syncs, calls
+from tests.storage.tenant_rows import store_tenant
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 NUMBERS = ["+33611111111", "+33611112222", "+33622222222", "+14155550000", None]
@@ -118,33 +112,15 @@ async def _world(engine: AsyncEngine) -> World:
     )
     async with engine.begin() as conn:
         for c, company in enumerate(world.companies):
-            own = {"company_id": company}
-            await conn.execute(
-                insert(companies), [{"id": company, "name": "c", "created_at": START}]
-            )
-            source = {"id": company, "provider": "generic", "name": "s", "secrets_encrypted": b""}
-            await conn.execute(insert(telephony_sources), [{**own, **source, "created_at": START}])
-            people = [{**own, "id": a, "name": "a", "role": "agent"} for a in world.agents[c]]
-            await conn.execute(insert(users), people)
-            await conn.execute(
-                insert(integrations), [_integration(company, i) for i in world.integrations[c]]
+            await store_tenant(
+                conn,
+                company,
+                source=company,
+                agents=world.agents[c],
+                integration_ids=world.integrations[c],
+                at=START,
             )
     return world
-
-
-def _integration(company: str, integration: str) -> dict[str, Any]:
-    return {
-        "company_id": company,
-        "id": integration,
-        "connector": "local",
-        "name": "i",
-        "default_region": "FR",
-        "language": "en",
-        "creation_policy": "off",
-        "config": {},
-        "created_at": START,
-        "updated_at": START,
-    }
 
 
 async def _store(engine: AsyncEngine, world: World, made: list[Made]) -> list[dict[str, Any]]:

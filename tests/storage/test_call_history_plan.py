@@ -18,14 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from callbridge.storage.call_pages import CallFilter, Cursor, page
 from callbridge.storage.engine import create_engine
-from callbridge.storage.tables import (
-    call_syncs,
-    calls,
-    companies,
-    integrations,
-    telephony_sources,
-    users,
-)
+from callbridge.storage.tables import call_syncs, calls
+from tests.storage.tenant_rows import store_tenant
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 DEEP = Cursor(START + timedelta(minutes=2000), "c" * 36)
@@ -36,41 +30,13 @@ async def _fill(connection: AsyncConnection, analysed: bool) -> None:
     """Store CALLS calls of company-1 (400 numbers, 2 agents, a sync each), maybe analysed."""
     draw = random.Random(7)
     common = {"company_id": "company-1"}
-    await connection.execute(
-        insert(companies), [{"id": "company-1", "name": "c", "created_at": START}]
-    )
-    await connection.execute(
-        insert(telephony_sources),
-        [
-            {
-                **common,
-                "id": "s",
-                "provider": "generic",
-                "name": "s",
-                "secrets_encrypted": b"",
-                "created_at": START,
-            }
-        ],
-    )
-    await connection.execute(
-        insert(users), [{**common, "id": f"user-{n}", "name": "u", "role": "agent"} for n in (1, 2)]
-    )
-    await connection.execute(
-        insert(integrations),
-        [
-            {
-                **common,
-                "id": "integration-1",
-                "connector": "local",
-                "name": "i",
-                "default_region": "FR",
-                "language": "en",
-                "creation_policy": "off",
-                "config": {},
-                "created_at": START,
-                "updated_at": START,
-            }
-        ],
+    await store_tenant(
+        connection,
+        "company-1",
+        source="s",
+        agents=["user-1", "user-2"],
+        integration_ids=["integration-1"],
+        at=START,
     )
     rows = [
         {
