@@ -6,6 +6,7 @@ from callbridge.fold import fold_call
 from callbridge.queue import jobs
 from callbridge.queue.base import Handler, Payload
 from callbridge.runtime import Runtime
+from callbridge.storage import units
 from callbridge.sync import sync_call
 
 
@@ -16,7 +17,9 @@ def handlers(runtime: Runtime) -> dict[str, Handler]:
         await fold_call(runtime, payload)
 
     async def sync_job(payload: Payload) -> None:
-        await sync_call(runtime, payload)
+        # A create's object id and a lookup's cache entry ride with the sync's next write.
+        async with units.deferring(runtime.engine):
+            await sync_call(runtime, payload)
 
     return {jobs.FOLD: fold_job, jobs.SYNC: sync_job}
 

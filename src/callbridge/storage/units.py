@@ -15,12 +15,15 @@ registers and unregisters the socket each time), and the GIL is released while P
 A unit that asks for jobs returns them (:class:`~callbridge.queue.base.NewJob`); they are
 enqueued in the same transaction, so rows and jobs commit together or not at all. Storage knows
 the queue only as :class:`Enqueues` (the queues are built on storage, not the other way round).
+Inside :func:`deferring`, a :func:`later` write rides with the task's next unit (``deferred``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import logging
 import weakref
 from collections.abc import Callable, Iterator
@@ -31,6 +34,7 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callbridge.storage import deferred
 from callbridge.storage.engine import (
     READ_ONLY,
     SYNCHRONOUS,
@@ -124,9 +128,21 @@ def writes_in_loop(engine: AsyncEngine) -> bool:
 
 async def write(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     """Run ``work`` in one write transaction (on SQLite, maybe shared) and return its result."""
+    work = deferred.carrying(work)  # with the writes waiting for this task's next unit
     if engine.dialect.name != "sqlite":
         return await _in_thread(_in_write, engine, work)
     return await _group_for(engine).submit(work)
+
+
+async def later(engine: AsyncEngine, work: deferred.Write) -> None:
+    """Write ``work`` with the task's next unit inside :func:`deferring`, else at once."""
+    if not deferred.postpone(work):
+        await write(engine, work)
+
+
+def deferring(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[None]:
+    """Let :func:`later` writes wait for the block's next unit; write the rest at its end."""
+    return deferred.collecting(functools.partial(write, engine))
 
 
 async def read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
@@ -137,12 +153,17 @@ async def read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
 
 
 async def write_with_jobs(engine: AsyncEngine, queue: Enqueues[Job], work: WithJobs[T, Job]) -> T:
-    """Run ``work`` and enqueue the jobs it returns, all in one transaction."""
+    """Run ``work`` and enqueue the jobs it returns, all in one transaction.
+
+    The jobs are enqueued in the context of the task that asked for them (the unit itself may
+    run in another task or thread): the queue may see which job is running there.
+    """
+    asking = contextvars.copy_context()
 
     def run(conn: Connection) -> T:
         result, jobs = work(conn)
         for job in jobs:
-            queue.enqueue_blocking(conn, job)
+            asking.run(queue.enqueue_blocking, conn, job)
         return result
 
     return await write(engine, run)

@@ -38,10 +38,14 @@ class PhoneCache:
         return list(row.records)
 
     async def put(self, phone: str, records: list[dict[str, Any]]) -> None:
-        """Remember the records found for ``phone``."""
+        """Remember the records found for ``phone`` (with the sync's next write, in a sync).
+
+        A lost entry costs a search, never a duplicate: a contact created under a claim is
+        found by the claim (``sync.writes``) until HubSpot's search shows it.
+        """
         row: dict[str, Any] = {"integration_id": self._integration_id, "phone_e164": phone}
         row |= {"records": records, "cached_at": self._clock()}
-        await units.write(
+        await units.later(
             self._engine, lambda conn: upsert(conn, hubspot_phone_cache, row, _CACHE_KEYS)
         )
 
@@ -58,7 +62,8 @@ class Claim:
 class WrittenObjects:
     """The claim rows of objects we create: pending before the create, with the id after it.
 
-    Each read and write is one unit of work (``storage.units``), its statement built once.
+    Each read and write is one unit of work (``storage.units``), its statement built once; an
+    id saved during a sync rides with the sync's next unit.
     """
 
     def __init__(self, sessions: Sessions, integration_id: str, clock: Callable[[], datetime]):
@@ -100,7 +105,12 @@ class WrittenObjects:
         await units.write(self._engine, work)
 
     async def save(self, kind: str, external_id: str, record_id: str, object_id: str) -> None:
-        """Complete the claim with the created (or found) object's id."""
+        """Complete the claim with the created (or found) object's id.
+
+        In a sync it is written with the sync's next transaction (``units.later``): if the run
+        stops first, the claim stays without its id, and a retry looks the object up by its
+        unique key (or search) instead of creating it again.
+        """
         key = self._key(kind, external_id, record_id)
         values = {**key, "object_id": object_id, "created_at": self._clock(), "keyed": False}
 
@@ -109,7 +119,7 @@ class WrittenObjects:
             if conn.execute(insert, values).first() is None:
                 conn.execute(_SAVE, _bound(values))
 
-        await units.write(self._engine, work)
+        await units.later(self._engine, work)
 
     async def drop(self, kind: str, external_id: str, record_id: str) -> None:
         """Drop a pending claim whose create was refused: nothing was made."""
