@@ -101,11 +101,8 @@ async def create_contact(
         # Its create may have reached the CRM, its answer lost: every retry, by any call from
         # the number, keeps the first call's id, which keys the contact in the CRM.
         values["call_id"] = claim["call_id"]
-    await commit(
-        runtime,
-        ctx,
-        functools.partial(call_history.write_claim, values={**values, "status": "pending"}),
-    )
+    pending = functools.partial(call_history.write_claim, values={**values, "status": "pending"})
+    await commit_before_create(runtime, ctx, connector, pending)
     key = f"callbridge:contact:{values['call_id']}"
     draft = ContactDraft(name=name, phone_e164=number.e164, owner=owner, external_id=key)
     record = await connector.create_contact(draft)
@@ -203,7 +200,8 @@ async def log_call(
         if known is None or known["activity_id"] != activity_id:
             note_link(runtime, ctx, record, activity_id)
         return str(activity_id)
-    await link(runtime, ctx, record, None)
+    note_link(runtime, ctx, record, None)  # pending until the activity is written
+    await commit_before_create(runtime, ctx, connector)
     activity_id = await connector.log_call(draft)
     action(runtime, ctx, "log_call", record.id, "done", None, activity_id)
     # Written with the run's next commit: a retry in between finds the activity by its id.
@@ -250,14 +248,6 @@ def activity_draft(
         deal_id=deal_id,
         agent_crm_id=agent_crm_id,
     )
-
-
-async def link(
-    runtime: Runtime, ctx: SyncContext, record: CrmRecord, activity_id: str | None
-) -> None:
-    """Record where the call's activity on ``record`` went, now (pending until written)."""
-    note_link(runtime, ctx, record, activity_id)
-    await commit(runtime, ctx)
 
 
 def note_link(
@@ -307,6 +297,24 @@ async def save_sync(runtime: Runtime, ctx: SyncContext, **values: Any) -> None:
     await commit(runtime, ctx)
 
 
+async def commit_before_create(
+    runtime: Runtime,
+    ctx: SyncContext,
+    connector: object,
+    rows: Callable[[Connection], object] | None = None,
+) -> None:
+    """Write ``rows`` and what the run noted before ``connector`` creates a CRM object.
+
+    A connector that writes its own claim before each create (``claims_before_creates``:
+    HubSpot) takes them into that claim's transaction: both are stored before its request, in
+    one transaction instead of two. Any other connector's create waits for them here.
+    """
+    if getattr(connector, "claims_before_creates", False):
+        await units.later(runtime.engine, _journal_work(runtime, ctx, rows))
+    else:
+        await commit(runtime, ctx, rows)
+
+
 async def commit(
     runtime: Runtime,
     ctx: SyncContext,
@@ -314,6 +322,19 @@ async def commit(
     jobs: Sequence[NewJob] = (),
 ) -> None:
     """Write ``rows`` (a claim, a link), ``jobs`` and what the run noted, in one transaction."""
+    work = _journal_work(runtime, ctx, rows)
+
+    def with_jobs(db: Connection) -> tuple[None, list[NewJob]]:
+        work(db)
+        return None, list(jobs)
+
+    await units.write_with_jobs(runtime.engine, runtime.queue, with_jobs)
+
+
+def _journal_work(
+    runtime: Runtime, ctx: SyncContext, rows: Callable[[Connection], object] | None
+) -> Callable[[Connection], None]:
+    """Take what the run noted (and ``rows``) off its journal as one write."""
     journal = ctx.journal
     sync, noted, new_run = journal.sync, journal.actions, not journal.counted
     queued = [*journal.rows, *([rows] if rows is not None else [])]
@@ -329,11 +350,7 @@ async def commit(
         for (name, target), values in noted.items():
             call_history.save_action(db, *ids, name, target, **values)
 
-    def with_jobs(db: Connection) -> tuple[None, list[NewJob]]:
-        work(db)
-        return None, list(jobs)
-
-    await units.write_with_jobs(runtime.engine, runtime.queue, with_jobs)
+    return work
 
 
 async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:

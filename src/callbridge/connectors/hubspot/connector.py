@@ -41,6 +41,9 @@ class HubSpotConnector:
     """Connector over HubSpot's v3 objects and v4 associations, within the shared budget."""
 
     capabilities = frozenset(Capability) - {Capability.ACTIVITY_REMOVAL}
+    # Every create writes its claim row before its request (``creates.OnceCreator``): the sync's
+    # own claim and bookkeeping ride in that transaction (``sync.writes.commit_before_create``).
+    claims_before_creates = True
 
     def __init__(
         self,
