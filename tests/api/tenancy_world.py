@@ -12,6 +12,7 @@ from callbridge.ingest import ingest
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import metadata
+from callbridge.storage.tables import companies
 from callbridge.testing.draining import drain
 from callbridge.testing.webhooks import call_sequence, signed
 from tests.api.api_tenant import Tenant
@@ -142,6 +143,10 @@ async def snapshot(
                 continue
             found = (await session.execute(select(table).where(*where))).mappings().all()
             rows[table.name] = sorted(repr(sorted(_plain(row).items())) for row in found)
+        if integration_id is None:  # the company's own row: its name, numbers, language
+            own = select(companies).where(companies.c.id == company)
+            found = (await session.execute(own)).mappings().all()
+            rows[companies.name] = [repr(sorted(_plain(row).items())) for row in found]
     return rows
 
 

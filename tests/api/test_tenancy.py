@@ -7,7 +7,9 @@ with company A's admin key and A's agent token:
 - on A's path with B's ids in the query or body: 403/404, or 422 naming the field.
 After every request B's rows are compared with their state before, and no answer may carry
 one of B's ids. Bodies are built from each operation's JSON schema, so a request is refused
-for the foreign id it carries, not for a malformed body.
+for the foreign id it carries, not for a malformed body. The routes that take no id at all
+(``PATCH /company``, ``POST /teams``…) are called once with every field of their body: they act on
+the caller's company, so B's rows, its company row included, must not move.
 """
 
 from __future__ import annotations
@@ -206,6 +208,67 @@ async def test_no_route_lets_one_company_reach_anothers_rows(
                 failures.append(f"{attempt.method} {attempt.path} {attempt.query} "
                                 f"{attempt.body} as A's {who}: {problem}")  # fmt: skip
     assert walked > 50, f"the walk made only {walked} requests: is the OpenAPI document empty?"
+    assert not failures, "\n".join(failures)
+
+
+def unscoped_operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """Yield (method, path, operation) of every walked route that takes no id at all."""
+    for path, operations in spec["paths"].items():
+        if UNWALKED.match(path):
+            continue
+        for method, operation in operations.items():
+            params = operation.get("parameters", [])
+            content = operation.get("requestBody", {}).get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            if any(p["in"] == "path" and p["name"] not in FIXED for p in params):
+                continue
+            if any(p["name"] in ID_FIELDS for p in params) or (
+                schema is not None and _names_ids(spec, schema)
+            ):
+                continue  # walked above with the other company's ids in the query or body
+            yield method, path, operation
+
+
+def _every_field(spec: dict[str, Any], operation: dict[str, Any], ids: dict[str, str]) -> Any:
+    """Build a body giving every field of the operation's schema (None when it takes none)."""
+    content = operation.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if schema is None:
+        return None
+    properties = _resolve(spec, schema).get("properties", {})
+    return {name: example(spec, field, name, ids) for name, field in properties.items()}
+
+
+async def test_no_route_without_ids_reaches_another_companys_rows(
+    api_runtime: Runtime, acme: Tenant, globex: Tenant
+) -> None:
+    """A route naming no id (``PATCH /company``, ``POST /teams``…) acts on the caller's company.
+
+    Each is called with every field of its body, with A's admin key and agent token; B's rows,
+    its company row included, stay as they were and no answer names one of B's ids.
+    """
+    a = await build_world(api_runtime, acme, "acme")
+    b = await build_world(api_runtime, globex, "globex")
+    spec = acme.client._transport.app.openapi()  # type: ignore[attr-defined]
+    before = await snapshot(api_runtime, b)
+    failures: list[str] = []
+    walked = set()
+    for method, path, operation in unscoped_operations(spec):
+        attempt = Attempt(method.upper(), path, {}, _every_field(spec, operation, a.ids), False)
+        walked.add(f"{attempt.method} {path}")
+        for who, headers in (("admin key", a.admin), ("agent token", a.agent)):
+            answer = await _send(acme.client, attempt, headers)
+            if answer is None:
+                continue  # an event stream of A's own: nothing of B's to carry
+            sent = f"{attempt.method} {path} {attempt.body} as A's {who}"
+            # a job id is a small integer, found in any text: the uuids are what can leak
+            leaked = [v for v in b.ids.values() if len(v) > 8 and v in answer.text]
+            if answer.status_code >= 500 or leaked:
+                failures.append(f"{sent}: {answer.status_code} {leaked} {answer.text[:200]}")
+            if await snapshot(api_runtime, b) != before:
+                failures.append(f"{sent}: changed the other company's rows")
+                before = await snapshot(api_runtime, b)
+    assert {"PATCH /company", "POST /teams"} <= walked, walked
     assert not failures, "\n".join(failures)
 
 
