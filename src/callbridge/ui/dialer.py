@@ -21,9 +21,10 @@ from callbridge.api import dialer as api
 from callbridge.api.agent_auth import Actor, get_actor
 from callbridge.api.deps import get_runtime
 from callbridge.api.dialer_models import IntentIn
-from callbridge.storage import integrations, sql
+from callbridge.storage import accounts, integrations, sql
 from callbridge.ui.forms import Refused, model, posted, text, through_api
-from callbridge.ui.render import page
+from callbridge.ui.i18n import language_of
+from callbridge.ui.render import page, rendered
 from callbridge.ui.session import (
     SESSION_SECONDS,
     SIGN_IN_COOKIE,
@@ -63,6 +64,15 @@ async def agent_session(request: Request) -> tuple[Actor, str]:
 
 
 AgentDep = Annotated[tuple[Actor, str], Depends(agent_session)]
+
+
+async def agent_page(
+    request: Request, actor: Actor, template: str, status: int = 200, **context: Any
+) -> Response:
+    """Answer a dialer page in the agent's language: their pick, their company's, the browser's."""
+    async with get_runtime(request).reads() as reads:
+        language = await sql.run(reads, accounts.get_company_language, actor.company_id)
+    return rendered(request, template, language_of(request, language), None, status, context)
 
 
 async def _checked(request: Request, session: AgentDep) -> tuple[Actor, str]:
@@ -119,8 +129,9 @@ async def dialer(request: Request, session: AgentDep) -> Response:
     number = (request.query_params.get("number") or "")[:40]
     record = (request.query_params.get("record") or "")[:200]
     found = await _candidates(request, actor, number) if number else {}
-    return page(
+    return await agent_page(
         request,
+        actor,
         "dialer.html",
         csrf=csrf,
         agent=actor,
@@ -146,7 +157,9 @@ async def candidates(request: Request, session: AgentDep) -> Response:
     actor, csrf = session
     number = (request.query_params.get("number") or "")[:40]
     found = await _candidates(request, actor, number) if number.strip() else {}
-    return page(request, "dialer_candidates.html", csrf=csrf, number=number, **found)
+    return await agent_page(
+        request, actor, "dialer_candidates.html", csrf=csrf, number=number, **found
+    )
 
 
 @router.post("/intents")
@@ -166,8 +179,9 @@ async def choose(request: Request, session: FormAgentDep) -> Response:
             api.create_intent(model(IntentIn, body), actor, get_runtime(request))
         )
     except Refused as refused:
-        return page(request, "dialer_result.html", csrf=csrf, errors=refused.messages, status=422)
-    return page(request, "dialer_result.html", csrf=csrf, made=made)
+        errors = refused.messages
+        return await agent_page(request, actor, "dialer_result.html", 422, csrf=csrf, errors=errors)
+    return await agent_page(request, actor, "dialer_result.html", csrf=csrf, made=made)
 
 
 MY_CALLS_PAGE = 20
@@ -189,8 +203,9 @@ async def my_calls(request: Request, session: AgentDep) -> Response:
     )
     async with runtime.reads() as reads:
         crms = await sql.run(reads, integrations.list_integrations, actor.company_id)
-    return page(
+    return await agent_page(
         request,
+        actor,
         "dialer_calls.html",
         csrf=csrf,
         agent=actor,

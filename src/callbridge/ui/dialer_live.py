@@ -8,9 +8,8 @@ from callbridge.api import dialer as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.dialer_models import SelectionIn
 from callbridge.domain.record import ObjectType
-from callbridge.ui.dialer import AgentDep, FormAgentDep
+from callbridge.ui.dialer import AgentDep, FormAgentDep, agent_page
 from callbridge.ui.forms import Refused, model, posted, through_api
-from callbridge.ui.render import page
 from callbridge.web.fields import PathId
 
 router = APIRouter(prefix="/ui/dialer", include_in_schema=False)
@@ -36,11 +35,12 @@ async def call_records(request: Request, call_id: PathId, session: AgentDep) -> 
     except Refused as refused:
         message = "; ".join(refused.messages)
         status = 404 if refused.status == 404 else 200  # 403: choosing is off, said in the page
-        return page(
-            request, "dialer_call.html", status=status, csrf=csrf, call_id=call_id, off=message
+        return await agent_page(
+            request, actor, "dialer_call.html", status, csrf=csrf, call_id=call_id, off=message
         )
-    return page(
+    return await agent_page(
         request,
+        actor,
         "dialer_call.html",
         csrf=csrf,
         call_id=call_id,
@@ -65,8 +65,10 @@ async def choose(request: Request, call_id: PathId, session: FormAgentDep) -> Re
     except Refused as refused:
         status = 404 if refused.status == 404 else 422  # another company's call is not found
         errors = refused.messages
-        return page(request, "dialer_result.html", csrf=csrf, errors=errors, status=status)
-    return page(request, "dialer_result.html", csrf=csrf, selected=made)
+        return await agent_page(
+            request, actor, "dialer_result.html", status, csrf=csrf, errors=errors
+        )
+    return await agent_page(request, actor, "dialer_result.html", csrf=csrf, selected=made)
 
 
 def _total(value: str | None) -> int | None:

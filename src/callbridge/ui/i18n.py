@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gettext
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from babel.core import negotiate_locale
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from callbridge.ui import match_reasons
 
 LOCALES = Path(__file__).parent / "locales"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -41,6 +43,8 @@ def environment(language: str) -> Environment:
     # A text known only at run time (a connector's field label or hint): its translation if the
     # catalog has one, else as given; escaped like any value, never %-formatted.
     env.globals["translated"] = catalog.gettext
+    # Why a call's log went where it did, from its stored code (ui/match_reasons.py).
+    env.globals["said_why"] = partial(match_reasons.why, gettext=catalog.gettext)
     return env
 
 

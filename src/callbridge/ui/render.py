@@ -32,6 +32,18 @@ def page(
 ) -> HTMLResponse:
     """Answer ``template`` rendered in the request's language, for ``admin`` if signed in."""
     language = language_of(request, admin.language if admin else None)
+    return rendered(request, template, language, admin, status, context)
+
+
+def rendered(
+    request: Request,
+    template: str,
+    language: str,
+    admin: Admin | None,
+    status: int,
+    context: dict[str, Any],
+) -> HTMLResponse:
+    """Answer ``template`` rendered in ``language`` (as :func:`language_of` chose it)."""
     html = (
         environment(language)
         .get_template(template)
