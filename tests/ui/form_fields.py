@@ -20,8 +20,8 @@ class _Form(HTMLParser):
         a = {k: v or "" for k, v in attrs}
         if tag == "form":
             self.inside = a.get("id") == self.form_id
-        if not self.inside:
-            return
+        if not self.inside or a.get("form", self.form_id) != self.form_id:
+            return  # outside the form, or a field of another form (its ``form`` attribute)
         if tag == "input" and a.get("name"):
             if a.get("type") in ("checkbox", "radio") and "checked" not in a:
                 return

@@ -1,5 +1,6 @@
-"""The scenario matrix screen in Chromium against a real server: a cell edited in the table, its
-refusal beside the field, a dry run on a past call showing the difference, the save, the history."""
+"""The scenario matrix screen in Chromium against a real server: cells edited in the table, every
+refusal beside its field at once, the past calls searched by number, a dry run on one showing the
+difference, the save, the history."""
 
 from __future__ import annotations
 
@@ -64,23 +65,35 @@ def test_an_admin_edits_tries_and_saves_the_matrix(matrix_server: Server) -> Non
 
         due = page.locator("#r3-create_task-due_in_minutes")  # incoming, existing client, missed
         due.fill("soon")
+        page.locator("#r1-attach_recording-to-contact").uncheck()  # the recording goes nowhere
+        page.locator("#r1-attach_recording-to-deal").uncheck()
         page.get_by_role("button", name="Save a new version").click()
         expect(page.locator("#r3-create_task-due_in_minutes-error")).to_contain_text(
             "whole number of minutes"
         )
+        expect(page.locator("#r1-attach_recording-to-error")).to_contain_text("non-empty list")
         expect(page.locator("#r3-create_task-due_in_minutes")).to_have_attribute(
             "aria-invalid", "true"
         )
-        assert _violations(page) == []  # the refusal beside its field is accessible
+        assert _violations(page) == []  # both refusals beside their fields are accessible
         assert _stored(server)["version"] == 0
 
+        page.locator("#r1-attach_recording-to-contact").check()
+        page.locator("#r1-attach_recording-to-deal").check()
         page.locator("#r3-create_task-due_in_minutes").fill("30")
         page.locator("#r2-create_task").uncheck()  # no call-back task for a new missed caller
+        page.locator("#past-search-number").fill("+1 999")  # htmx swaps the list, draft kept
+        expect(page.locator("#call_id")).to_contain_text("No call matches this number")
+        assert _violations(page) == []  # the empty search
+        page.locator("#past-search-number").fill("+33 612")
+        expect(page.locator("#call_id")).to_contain_text("+33612345671")
+        expect(page.locator("#r2-create_task")).not_to_be_checked()
         page.get_by_role("button", name="Try the draft on this call").click()
         result = page.locator("#dry-run")
         expect(result).to_contain_text("The draft would do something else with this call.")
         expect(result.locator("li.changed")).to_contain_text("create_task")
         expect(result).to_contain_text("incoming.new.missed")
+        expect(result).to_contain_text("already created")  # the call created its contact
         screenshot(page, "ui-matrix")
         assert _violations(page) == []  # and so is the dry run's answer
         assert _stored(server)["version"] == 0  # the dry run saved nothing

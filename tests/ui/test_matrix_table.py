@@ -14,7 +14,7 @@ from starlette.datastructures import FormData, UploadFile
 from callbridge.rules.matrix import matrix_to_json, parse_matrix
 from callbridge.ui import matrix_table as table
 from callbridge.ui.i18n import environment
-from callbridge.ui.matrix import Draft
+from callbridge.ui.matrix import Draft, PastSearch
 from tests.ui.form_fields import form_fields
 
 _TEXT = st.text(string.ascii_letters + string.digits + " {}_-.,'é", min_size=1, max_size=30).filter(
@@ -87,7 +87,8 @@ def _posted(matrix: dict[str, Any]) -> dict[str, Any]:
             parameters=table.PARAMETERS,
             conditions=table.CONDITIONS,
             choices=table.CHOICES,
-            past=[],
+            past=SimpleNamespace(calls=[], older=None, newer=None),
+            search=PastSearch(),
             tried=None,
             chosen_call=None,
         )

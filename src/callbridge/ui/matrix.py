@@ -2,7 +2,9 @@
 
 Every value goes to the API's routes (``PUT /integrations/{id}/matrix``, ``POST …/matrix/dry-run``,
 ``GET …/matrix/versions``): their validator judges a draft, and its refusal is shown beside the
-table's field it names. A dry run decides a past call by the draft and by the saved matrix.
+table's field it names. A dry run decides a past call by the draft and by the saved matrix; the
+past calls it offers are the integration's newest, or those whose number starts with what was
+searched, a page at a time (``GET /calls``' filter and keyset paging, through its route function).
 """
 
 from __future__ import annotations
@@ -22,18 +24,40 @@ from callbridge.api import matrix as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.matrix_dry_run import DryRun, DryRunIn
 from callbridge.ui import matrix_table as table
+from callbridge.ui.calls import NUMBER_CHARS
 from callbridge.ui.forms import Refused, posted, through_api
 from callbridge.ui.render import gettext_of, page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
-from callbridge.web.fields import JsonObject, PathId
+from callbridge.web.fields import PHONE_LENGTH, JsonObject, PathId
 from callbridge.web.refusals import field_errors
 
 router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
 #: The matrix body as the API reads it (its validators included).
 MATRIX_BODY: TypeAdapter[dict[str, Any]] = TypeAdapter(JsonObject)
 MATRIX_CHARS = 200_000
-#: How many past calls the dry run offers (the integration's newest).
+#: How many past calls the dry run offers at a time (the integration's newest first).
 PAST_CALLS = 25
+
+
+@dataclass(frozen=True)
+class PastSearch:
+    """Which past calls the dry run offers: a number's start, and the page (keyset cursors)."""
+
+    number: str | None = None
+    after: str | None = None
+    before: str | None = None
+
+    @classmethod
+    def read(cls, values: Any, prefix: str = "") -> PastSearch:
+        """Read a search from a URL's query or a posted form (its fields named ``prefix…``)."""
+
+        def text(name: str) -> str | None:
+            value = values.get(prefix + name)
+            return (value[:200] or None) if isinstance(value, str) else None
+
+        typed = text("number")
+        number = (NUMBER_CHARS.sub("", typed)[:PHONE_LENGTH] or None) if typed else None
+        return cls(number, text("after"), text("before"))
 
 
 @dataclass
@@ -58,15 +82,15 @@ async def _matrix_page(
     integration_id: str,
     draft: Draft | None = None,
     tried: DryRun | None = None,
+    search: PastSearch | None = None,
 ) -> Response:
     runtime, who = get_runtime(request), admin.principal
+    search = search or PastSearch.read(request.query_params)
     try:
         integration = await through_api(integrations_api.read(integration_id, who, runtime))
         shown = await through_api(api.read_matrix(integration_id, who, runtime))
         history = await through_api(api.versions(integration_id, who, runtime))
-        past = await through_api(
-            calls_api.list_calls(who, runtime, integration=integration_id, limit=PAST_CALLS)
-        )
+        past = await _past_calls(request, admin, integration_id, search)
     except Refused as refused:
         return page(request, "not_found.html", admin, status=refused.status, message=refused)
     wrong = draft is not None and bool(draft.errors or draft.fields)
@@ -87,10 +111,47 @@ async def _matrix_page(
         parameters=table.PARAMETERS,
         conditions=table.CONDITIONS,
         choices=table.CHOICES,
-        past=past.calls,
+        past=past,
+        search=search,
         tried=tried,
         chosen_call=tried.call_id if tried else request.query_params.get("call"),
         saved=request.query_params.get("saved") == "1",
+    )
+
+
+async def _past_calls(
+    request: Request, admin: Admin, integration_id: str, search: PastSearch
+) -> calls_api.CallList:
+    """Return a page of the integration's calls the dry run offers, through ``GET /calls``."""
+    return await through_api(
+        calls_api.list_calls(
+            admin.principal,
+            get_runtime(request),
+            number=search.number,
+            integration=integration_id,
+            after=search.after,
+            before=search.before,
+            limit=PAST_CALLS,
+        )
+    )
+
+
+@router.get("/{integration_id}/matrix/past-calls")
+async def past_calls(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
+    """Show the past calls the dry run offers, searched by number and paged (htmx swaps them)."""
+    search = PastSearch.read(request.query_params)
+    try:
+        past = await _past_calls(request, admin, integration_id, search)
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    return page(
+        request,
+        "matrix_past_calls.html",
+        admin,
+        integration={"id": integration_id},
+        past=past,
+        search=search,
+        chosen_call=request.query_params.get("call"),
     )
 
 
@@ -105,18 +166,19 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
     """Save the table (or the JSON) as a new version through the API's route; or add a row."""
     form = await posted(request)
     draft, body = _draft(form)
+    search = PastSearch.read(form, "past-")
     if form.get("do") == "add":
         draft.rows.append(table.Row("", {}))
-        return await _matrix_page(request, admin, integration_id, draft)
+        return await _matrix_page(request, admin, integration_id, draft, search=search)
     if body is None:  # not JSON: the draft says why
-        return await _matrix_page(request, admin, integration_id, draft)
+        return await _matrix_page(request, admin, integration_id, draft, search=search)
     try:
         await api.replace_matrix(integration_id, admin.principal, get_runtime(request), body)
     except HTTPException as err:
         if err.status_code == 404:
             return page(request, "not_found.html", admin, status=404, message=err.detail)
         _refused(draft, err, ())
-        return await _matrix_page(request, admin, integration_id, draft)
+        return await _matrix_page(request, admin, integration_id, draft, search=search)
     return RedirectResponse(f"/ui/integrations/{integration_id}/matrix?saved=1", status_code=303)
 
 
@@ -126,24 +188,25 @@ async def dry_run(request: Request, integration_id: PathId, admin: FormAdminDep)
     _ = gettext_of(request, admin)
     form = await posted(request)
     draft, body = _draft(form)
+    search = PastSearch.read(form, "past-")
     call_id = form.get("call_id")
     if not isinstance(call_id, str) or not call_id:
         draft.errors.append(_("Choose a past call to try the draft on."))
     if body is None or draft.errors:
-        return await _matrix_page(request, admin, integration_id, draft)
+        return await _matrix_page(request, admin, integration_id, draft, search=search)
     runtime = get_runtime(request)
     try:
         wanted = DryRunIn.model_validate({"call_id": call_id, "matrix": body})
         tried = await api.try_draft(integration_id, wanted, admin.principal, runtime)
     except ValidationError as err:
         draft.errors.extend(str(p["msg"]) for p in field_errors(err.errors()))
-        return await _matrix_page(request, admin, integration_id, draft)
+        return await _matrix_page(request, admin, integration_id, draft, search=search)
     except HTTPException as err:
         if err.status_code == 404 and "integration" in str(err.detail):
             return page(request, "not_found.html", admin, status=404, message=err.detail)
         _refused(draft, err, ("matrix",))
-        return await _matrix_page(request, admin, integration_id, draft)
-    return await _matrix_page(request, admin, integration_id, draft, tried)
+        return await _matrix_page(request, admin, integration_id, draft, search=search)
+    return await _matrix_page(request, admin, integration_id, draft, tried, search)
 
 
 def _draft(form: FormData) -> tuple[Draft, dict[str, Any] | None]:
