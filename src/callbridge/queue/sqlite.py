@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from callbridge.queue import sqlite_successor
 from callbridge.queue.base import DeadJob, Handler, JobCounts, NewJob, Payload
 from callbridge.queue.retry import (
     DEFAULT_POLICY,
@@ -101,7 +102,13 @@ class SQLiteJobQueue:
         return result.rowcount == 1
 
     def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
-        """Add ``job`` inside ``conn``'s open transaction; False if its queueing lock is held."""
+        """Add ``job`` inside ``conn``'s open transaction; False if its queueing lock is held.
+
+        A job due now asked for by a running job's unit may become that job's successor, run
+        next in its slot (``sqlite_successor``).
+        """
+        if sqlite_successor.adopt(conn, job, utcnow()):
+            return True
         return conn.execute(_INSERT_JOB, _job_row(job)).rowcount == 1
 
     async def work(

@@ -1,7 +1,8 @@
 """The embedded queue's worker side: claim jobs under leases, run them in slots, settle them.
 
 A slot runs its jobs one after another: each job is settled in the transaction that claims the
-next, and the slot is given back once no job is runnable. Abandoned jobs (their lease ran out:
+next (or in the one that hands it its successor: ``sqlite_successor``), and the slot is given
+back once no job is runnable. Abandoned jobs (their lease ran out:
 their worker died) are looked for once a second, by new claims and chained ones alike.
 """
 
@@ -35,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.errors import Permanent
 from callbridge.queue import slots as job_slots
+from callbridge.queue import sqlite_successor
 from callbridge.queue.base import Handler, Payload
 from callbridge.queue.retry import (
     Dead,
@@ -45,6 +47,7 @@ from callbridge.queue.retry import (
     starts_the_clock,
 )
 from callbridge.queue.sqlite_claims import claimable
+from callbridge.queue.sqlite_successor import Successor
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage import units
 
@@ -87,9 +90,11 @@ _LEASE = (
         queueing_lock=None,
     )
 )
-_DONE = delete(jobs).where(
+_MINE = and_(
     jobs.c.id == bindparam("job"), jobs.c.worker_id == bindparam("worker"), jobs.c.status == "doing"
 )
+_DONE = delete(jobs).where(_MINE)
+_RELEASE = update(jobs).where(_MINE).values(status="todo", lease_until=None, worker_id=None)
 
 
 class SlotWorker:
@@ -247,9 +252,20 @@ class SlotWorker:
         job_slots.bind(self._park)
         next_job: _Claimed | None = job
         while next_job is not None:
-            error = await self._handle(next_job, handlers, worker_id)
+            successor = Successor(next_job.id, worker_id, self._lease)
+            offered = sqlite_successor.offer(successor)
+            try:
+                error = await self._handle(next_job, handlers, worker_id)
+            finally:
+                sqlite_successor.withdraw(offered)
             take = not stop.is_set()
-            next_job = await self._settle_and_take(next_job, worker_id, error, take)
+            if successor.adopted is not None and error is None and take:
+                # Its unit settled this job and leased the next to this slot: run it now.
+                adopted_id, adopted = successor.adopted
+                next_job = _Claimed(adopted_id, adopted.task, adopted.payload, 0)
+                continue
+            release = successor.adopted[0] if successor.adopted is not None else None
+            next_job = await self._settle_and_take(next_job, worker_id, error, take, release)
 
     @contextlib.asynccontextmanager
     async def _park(self) -> AsyncIterator[None]:
@@ -282,14 +298,25 @@ class SlotWorker:
         return None
 
     async def _settle_and_take(
-        self, job: _Claimed, worker_id: str, error: Exception | None, take: bool
+        self,
+        job: _Claimed,
+        worker_id: str,
+        error: Exception | None,
+        take: bool,
+        release: int | None = None,
     ) -> _Claimed | None:
-        """Record a job's outcome and, when ``take``, claim the next job in the same transaction."""
+        """Record a job's outcome and, when ``take``, claim the next job in the same transaction.
+
+        ``release``: a successor the job adopted but this slot will not run (the job failed
+        after adopting it, or the worker stops): it goes back to the queue for any claim.
+        """
         settle = self._settlement(job, worker_id, error)
         abandoned = take and self._abandoned_due()
 
         def work(conn: Connection) -> _Claimed | None:
             settle(conn)
+            if release is not None:
+                conn.execute(_RELEASE, {"job": release, "worker": worker_id})
             return self._take(worker_id, abandoned, conn) if take else None
 
         try:
