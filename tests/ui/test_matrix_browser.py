@@ -49,6 +49,16 @@ def _stored(server: Server) -> dict[str, Any]:
     return answer
 
 
+def _save_versions(server: Server, count: int) -> None:
+    """Save ``count`` more versions through the API, each with another task due time."""
+    headers = {"Authorization": f"Bearer {server.company.api_key}"}
+    path = f"{server.url}/integrations/{server.company.integration_id}/matrix"
+    for due in range(count):
+        matrix = _stored(server)["matrix"]
+        matrix["rules"][3]["actions"][0]["due_in_minutes"] = 100 + due
+        assert httpx.put(path, json=matrix, headers=headers).status_code == 200
+
+
 def test_an_admin_edits_tries_and_saves_the_matrix(matrix_server: Server) -> None:
     server, base = matrix_server, matrix_server.url
     with ThreadPoolExecutor(1) as thread:  # its own event loop, beside Playwright's
@@ -105,10 +115,17 @@ def test_an_admin_edits_tries_and_saves_the_matrix(matrix_server: Server) -> Non
         expect(history).to_contain_text("saved by admin")
         expect(history).to_contain_text("create_task removed")
         expect(history).to_contain_text("create_task changed (due_in_minutes)")
+
+        _save_versions(server, 11)  # versions 2 to 12: the history shows ten at a time
+        page.reload()
+        expect(page.locator("ol.history > li").first).to_contain_text("version 12")
+        page.get_by_role("link", name="Older versions").click()
+        expect(page.locator("ol.history > li").first).to_contain_text("version 2")
+        expect(page.locator("ol.history")).to_contain_text("the default matrix")
+        assert _violations(page) == []  # the history's second page and its links
         context.close()
     stored = _stored(server)
-    assert stored["version"] == 1
+    assert stored["version"] == 12
     rules = stored["matrix"]["rules"]
     assert "create_task" not in [a["type"] for a in rules[2]["actions"]]
-    assert rules[3]["actions"][0]["due_in_minutes"] == 30
     assert not offline.refused, f"requests left 127.0.0.1: {offline.refused}"

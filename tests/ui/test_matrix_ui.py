@@ -221,3 +221,26 @@ async def test_the_json_view_tries_its_draft_too(ui_runtime: Runtime, acme: UiTe
     assert '"mode": "follow"}]' in tried  # the JSON typed is kept, the details open
     assert '<details id="advanced" open>' in tried
     assert (await _matrix(acme))["version"] == 0
+
+
+async def test_the_history_shows_a_page_of_versions_at_a_time(acme: UiTenant) -> None:
+    headers = {"Authorization": f"Bearer {acme.company.api_key}"}
+    path = f"/integrations/{acme.company.integration_id}/matrix"
+    for due in range(1, 13):
+        matrix = (await _matrix(acme))["matrix"]
+        matrix["rules"][3]["actions"][0]["due_in_minutes"] = due
+        assert (await acme.client.put(path, json=matrix, headers=headers)).status_code == 200
+    await acme.sign_in()
+    newest = html.unescape((await acme.client.get(_url(acme))).text)
+    history = newest[newest.index('id="history"') :]
+    assert re.findall(r"<strong>version (\d+)</strong>", history) == [
+        str(v) for v in range(12, 2, -1)
+    ]
+    assert "the default matrix" not in history and "Newest versions" not in history
+    older = re.search(r'href="([^"]+)" rel="next">Older versions', history)
+    assert older and older.group(1).endswith("?versions_before=3#history")
+    oldest = html.unescape((await acme.client.get(older.group(1).split("#")[0])).text)
+    rest = oldest[oldest.index('id="history"') :]
+    assert re.findall(r"<strong>version (\d+)</strong>", rest) == ["2", "1"]
+    assert "the default matrix" in rest and "Newest versions" in rest
+    assert "Older versions" not in rest

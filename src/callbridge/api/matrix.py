@@ -12,7 +12,12 @@ from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.explain import explain_call, explain_stored_call
 from callbridge.api.explain_models import Explanation
 from callbridge.api.matrix_dry_run import DryRun, DryRunIn, dry_run
-from callbridge.api.matrix_history import MatrixVersion, versions_shown
+from callbridge.api.matrix_history import (
+    MatrixVersion,
+    VersionBefore,
+    VersionLimit,
+    versions_shown,
+)
 from callbridge.api.models import JsonShown
 from callbridge.connectors.base import Capability, supports
 from callbridge.domain.call import CallType
@@ -170,16 +175,23 @@ async def replace_matrix(
 
 @router.get("/matrix/versions")
 async def versions(
-    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
+    integration_id: PathId,
+    who: PrincipalDep,
+    runtime: RuntimeDep,
+    before: VersionBefore = None,
+    limit: VersionLimit = 20,
 ) -> list[MatrixVersion]:
-    """List the stored versions, newest first: who saved each and what it changed.
+    """List a page of the stored versions, newest first: who saved each and what it changed.
 
-    Version 0, the default matrix, is not listed; version 1's changes are from it.
+    Version 0, the default matrix, is not listed; version 1's changes are from it. Page on to
+    older versions with the last one's number as `before`.
     """
     await _integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
-        rows = await sql.run(session, matrices.history, who.company_id, integration_id)
-    return versions_shown(rows)
+        rows = await sql.run(
+            session, matrices.history, who.company_id, integration_id, limit, before
+        )
+    return versions_shown(rows, limit)
 
 
 @router.post("/matrix/dry-run", responses=BAD_GATEWAY)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.rules.matrix_diff import ChangeKind, changes
+
+#: Versions listed below this number (the last one of the page before); none: the newest.
+VersionBefore = Annotated[
+    int | None, Query(ge=1, le=2**31 - 1, description="List the versions older than this one")
+]
+#: How many versions a page lists (each compared with its predecessor).
+VersionLimit = Annotated[int, Query(ge=1, le=100, description="Versions to list")]
 
 
 class ChangeShown(BaseModel):
@@ -35,10 +43,16 @@ class MatrixVersion(BaseModel):
     )
 
 
-def versions_shown(rows: list[dict[str, Any]]) -> list[MatrixVersion]:
-    """Return stored versions (newest first) with each one's changes from its predecessor."""
+def versions_shown(rows: list[dict[str, Any]], limit: int) -> list[MatrixVersion]:
+    """Return a page of versions (newest first), each with its changes from its predecessor.
+
+    ``rows`` is :func:`callbridge.storage.matrices.history`'s page: up to ``limit`` versions and
+    the one before the oldest of them, read only to compare it with; the default matrix is the
+    predecessor of version 1. One diff per version shown: a page's work does not depend on how
+    many versions there are.
+    """
     shown = []
-    for at, row in enumerate(rows):
+    for at, row in enumerate(rows[:limit]):
         before = rows[at + 1]["matrix"] if at + 1 < len(rows) else DEFAULT_MATRIX_JSON
         found = [
             {**vars(change), "fields": list(change.fields), "summary": change.summary()}

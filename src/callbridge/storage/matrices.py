@@ -83,9 +83,16 @@ def save(
     return number
 
 
-def history(db: Connection, company_id: str, integration_id: str) -> list[dict[str, Any]]:
-    """Return every stored version with who saved it and its JSON, newest first."""
-    rows = db.execute(
+def history(
+    db: Connection, company_id: str, integration_id: str, limit: int, before: int | None = None
+) -> list[dict[str, Any]]:
+    """Return a page of stored versions, newest first, with who saved each and its JSON.
+
+    Keyset paging: the ``limit`` newest versions below ``before`` (all when None), and the one
+    just older than the page when there is one, so each version of the page can be compared with
+    its predecessor: ``limit + 1`` rows at most, however many versions there are.
+    """
+    query = (
         select(
             matrix_versions.c.version,
             matrix_versions.c.created_at,
@@ -98,5 +105,8 @@ def history(db: Connection, company_id: str, integration_id: str) -> list[dict[s
             matrix_versions.c.integration_id == integration_id,
         )
         .order_by(matrix_versions.c.version.desc())
+        .limit(limit + 1)
     )
-    return [dict(row._mapping) for row in rows]
+    if before is not None:
+        query = query.where(matrix_versions.c.version < before)
+    return [dict(row._mapping) for row in db.execute(query)]

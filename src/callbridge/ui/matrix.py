@@ -37,6 +37,8 @@ MATRIX_BODY: TypeAdapter[dict[str, Any]] = TypeAdapter(JsonObject)
 MATRIX_CHARS = 200_000
 #: How many past calls the dry run offers at a time (the integration's newest first).
 PAST_CALLS = 25
+#: How many versions the history shows at a time (each compared with the one before it).
+HISTORY_PAGE = 10
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,10 @@ async def _matrix_page(
     try:
         integration = await through_api(integrations_api.read(integration_id, who, runtime))
         shown = await through_api(api.read_matrix(integration_id, who, runtime))
-        history = await through_api(api.versions(integration_id, who, runtime))
+        older_than = _version(request.query_params.get("versions_before"))
+        history = await through_api(
+            api.versions(integration_id, who, runtime, before=older_than, limit=HISTORY_PAGE)
+        )
         past = await _past_calls(request, admin, integration_id, search)
     except Refused as refused:
         return page(request, "not_found.html", admin, status=refused.status, message=refused)
@@ -106,6 +111,7 @@ async def _matrix_page(
         integration=integration,
         shown=shown,
         history=history,
+        versions_before=older_than,
         draft=editor,
         columns=table.COLUMNS,
         parameters=table.PARAMETERS,
@@ -207,6 +213,11 @@ async def dry_run(request: Request, integration_id: PathId, admin: FormAdminDep)
         _refused(draft, err, ("matrix",))
         return await _matrix_page(request, admin, integration_id, draft, search=search)
     return await _matrix_page(request, admin, integration_id, draft, tried, search)
+
+
+def _version(value: str | None) -> int | None:
+    """Read a version number from the URL (the history's page); anything else: the newest."""
+    return int(value) if value and value.isdigit() and 0 < int(value) < 2**31 else None
 
 
 def _draft(form: FormData) -> tuple[Draft, dict[str, Any] | None]:
