@@ -133,4 +133,5 @@ async def test_the_call_and_the_matrix_are_read_in_one_transaction(
     reads = [(at, sql) for at, sql in seen if "FROM matrix_versions" in sql or "FROM calls" in sql]
     # The first run's version 0 is the default (not stored): the one in force is read, once.
     assert len([sql for _, sql in reads if "FROM matrix_versions" in sql]) == 1, reads
+    assert len([sql for _, sql in reads if "FROM calls" in sql]) == 1, reads  # the call, once
     assert len({at for at, _ in reads}) == 1 and 0 not in {at for at, _ in reads}, reads

@@ -26,7 +26,6 @@ from callbridge.runtime.connectors import connector_for
 from callbridge.storage import (
     accounts,
     agent_choices,
-    call_history,
     dial_intents,
     matrices,
     sql,
@@ -107,12 +106,10 @@ async def explain_stored_call(
         "call_id": call_id,
         "integration_id": integration["id"],
     }
-    loaded = await inputs.load(runtime, payload)
-    if loaded is None:
+    loaded = await inputs.load(runtime, payload)  # the call's row among them, in one transaction
+    if loaded is None or loaded.row is None:
         return None
-    async with runtime.reads() as session:
-        row = await sql.run(session, call_history.get_call, integration["company_id"], call_id)
-    return None if row is None else await _explain(runtime, loaded, dict(row))
+    return await _explain(runtime, loaded, dict(loaded.row))
 
 
 async def _explain(runtime: Runtime, loaded: Loaded, call: dict[str, Any]) -> Explanation:

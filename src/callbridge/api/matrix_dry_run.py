@@ -76,7 +76,7 @@ class DryRun(BaseModel):
 
 @dataclasses.dataclass(frozen=True)
 class _Read:
-    """The call's inputs, its row and the matrix in force, read in one transaction."""
+    """The call's inputs (its row among them) and the matrix in force, read in one transaction."""
 
     loaded: Loaded
     row: call_history.CallRow
@@ -86,15 +86,12 @@ class _Read:
 
 def _read(payload: dict[str, Any], db: Connection) -> _Read | None:
     loaded = inputs.read_inputs(payload, db)
-    if loaded is None:
-        return None
-    row = call_history.get_call(db, payload["company_id"], payload["call_id"])
-    if row is None:
+    if loaded is None or loaded.row is None:
         return None
     if loaded.decided is None:  # the inputs hold the matrix in force already
-        return _Read(loaded, row, loaded.matrix_version, loaded.matrix_json)
+        return _Read(loaded, loaded.row, loaded.matrix_version, loaded.matrix_json)
     version, data = matrices.current(db, payload["company_id"], payload["integration_id"])
-    return _Read(loaded, row, version, data)
+    return _Read(loaded, loaded.row, version, data)
 
 
 async def dry_run(

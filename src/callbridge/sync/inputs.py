@@ -53,6 +53,7 @@ class Loaded:
     matrix_json: dict[str, Any]
     may_have_choice: bool
     choice_until: datetime | None = None  # the end of the agent's grace window, if it is open
+    row: call_history.CallRow | None = None  # the call's row as read (None: a call not stored)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def read_inputs(payload: Payload, db: Connection) -> Loaded | None:
     until = payload.get(jobs.CHOICE_UNTIL)
     return Loaded(
         ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
-        matrix_json, may_choose, datetime.fromisoformat(until) if until else None,
+        matrix_json, may_choose, datetime.fromisoformat(until) if until else None, row,
     )  # fmt: skip
 
 
