@@ -14,10 +14,10 @@ from sqlalchemy import Table
 from callbridge.api.admin import CompanyShown
 from callbridge.api.calls import ActionShown, ActivityShown, CallShown, SyncShown
 from callbridge.api.integration_models import IntegrationShown
-from callbridge.api.matrix import UserLink
 from callbridge.api.models import ChoiceShown
 from callbridge.api.sources import SourceShown
 from callbridge.api.staff import TeamShown, UserShown
+from callbridge.api.user_links import UserLink
 from callbridge.storage.tables import (
     activity_links,
     call_actions,

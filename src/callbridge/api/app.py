@@ -31,6 +31,7 @@ from callbridge.api import (
     matrix,
     metrics,
     threecx,
+    user_links,
     webhooks,
 )
 from callbridge.api.body_limit import BodyLimit
@@ -81,7 +82,7 @@ def create_app(runtime: Runtime, *, worker: Worker | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.runtime = runtime
-    for module in (webhooks, calls, integrations, matrix):
+    for module in (webhooks, calls, integrations, matrix, user_links):
         app.include_router(module.router)
     for router in registry.routers(RouteHost(deps.get_principal, deps.runtime_of)):
         app.include_router(router)

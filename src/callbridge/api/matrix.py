@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
@@ -19,7 +18,6 @@ from callbridge.api.matrix_history import (
     versions_shown,
 )
 from callbridge.api.models import JsonShown
-from callbridge.connectors.base import Capability, supports
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
 from callbridge.errors import ConnectorError, MatrixError
@@ -28,13 +26,10 @@ from callbridge.rules.plan import contact_cell
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 from callbridge.runtime import Runtime
-from callbridge.runtime.connectors import connector_for
-from callbridge.storage import matrices, sql, user_links
-from callbridge.storage.accounts import list_rows
+from callbridge.storage import matrices, sql
 from callbridge.storage.integrations import IntegrationRow, get_integration
-from callbridge.storage.tables import users
-from callbridge.web.fields import JsonObject, PathId, Reference
-from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, loc_of, refuse
+from callbridge.web.fields import JsonObject, PathId
+from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, loc_of
 
 router = APIRouter(
     prefix="/integrations/{integration_id}",
@@ -61,27 +56,10 @@ class MatrixShown(BaseModel):
     contact_creation: list[CreationCell]
 
 
-class UserLink(BaseModel):
-    """How an employee maps to one of the CRM's users."""
-
-    id: int
-    company_id: str
-    integration_id: str
-    user_id: str
-    crm_user_id: str
-    source: str = Field(description="manual, or how it was found automatically (e.g. email)")
-    updated_at: datetime
-
-
-class LinkSet(BaseModel):
-    """The mapping just set by hand."""
-
-    user_id: str
-    crm_user_id: str
-    source: str
-
-
-async def _integration(runtime: Any, company_id: str, integration_id: str) -> IntegrationRow:
+async def owned_integration(
+    runtime: Runtime, company_id: str, integration_id: str
+) -> IntegrationRow:
+    """Return the company's integration, or raise the 404 of one it does not have."""
     async with runtime.reads() as session:
         row: IntegrationRow | None = await sql.run(
             session, get_integration, company_id, integration_id
@@ -134,7 +112,7 @@ async def read_matrix(
     integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
 ) -> MatrixShown:
     """Show the matrix in force, its version, and the create-contact cell of each scenario."""
-    row = await _integration(runtime, who.company_id, integration_id)
+    row = await owned_integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
         version, data = await sql.run(session, matrices.current, who.company_id, integration_id)
     matrix = parse_matrix(data)
@@ -155,7 +133,7 @@ async def replace_matrix(
     body: Annotated[JsonObject, Body(description="The whole matrix (see docs/matrix.md)")],
 ) -> MatrixShown:
     """Validate and store a new version of the matrix; the next call processed uses it."""
-    await _integration(runtime, who.company_id, integration_id)
+    await owned_integration(runtime, who.company_id, integration_id)
     try:
         matrix = parse_matrix(body)
     except MatrixError as err:
@@ -186,7 +164,7 @@ async def versions(
     Version 0, the default matrix, is not listed; version 1's changes are from it. Page on to
     older versions with the last one's number as `before`.
     """
-    await _integration(runtime, who.company_id, integration_id)
+    await owned_integration(runtime, who.company_id, integration_id)
     async with runtime.reads() as session:
         rows = await sql.run(
             session, matrices.history, who.company_id, integration_id, limit, before
@@ -199,7 +177,7 @@ async def try_draft(
     integration_id: PathId, body: DryRunIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> DryRun:
     """Say what a draft matrix would do with a past call, beside the saved one; saves nothing."""
-    row = await _integration(runtime, who.company_id, integration_id)
+    row = await owned_integration(runtime, who.company_id, integration_id)
     try:
         draft = matrix_to_json(parse_matrix(body.matrix))
     except MatrixError as err:
@@ -224,7 +202,7 @@ async def explain(
     integration_id: PathId, body: ExplainIn, who: PrincipalDep, runtime: RuntimeDep
 ) -> Explanation:
     """Say what the matrix would do with this call: scenario, matches and plan; writes nothing."""
-    row = await _integration(runtime, who.company_id, integration_id)
+    row = await owned_integration(runtime, who.company_id, integration_id)
     try:
         return await explain_call(runtime, row, body.events)
     except ConnectorError as err:
@@ -240,7 +218,7 @@ async def explain_stored(
     The call's first scenario and matrix version, the records it was logged on and the agent's
     choice count as they do for the sync itself: this is the sync's own decision.
     """
-    row = await _integration(runtime, who.company_id, integration_id)
+    row = await owned_integration(runtime, who.company_id, integration_id)
     try:
         explained = await explain_stored_call(runtime, row, call_id)
     except ConnectorError as err:
@@ -253,58 +231,3 @@ async def explain_stored(
 def _unreachable(err: ConnectorError) -> HTTPException:
     """Answer a CRM that failed while explain searched it or listed its users: 502, try again."""
     return HTTPException(502, f"the CRM could not be asked about the call ({err}); try again")
-
-
-class LinkIn(BaseModel):
-    """The CRM user an employee is, set by hand."""
-
-    crm_user_id: Reference
-
-
-@router.get("/user-links")
-async def list_links(
-    integration_id: PathId, who: PrincipalDep, runtime: RuntimeDep
-) -> list[UserLink]:
-    """List how the company's employees map to the CRM's users."""
-    await _integration(runtime, who.company_id, integration_id)
-    async with runtime.reads() as session:
-        found = await sql.run(session, user_links.links, who.company_id, integration_id)
-    return [UserLink.model_validate(row) for row in found.values()]
-
-
-@router.put("/user-links/{user_id}", responses=BAD_GATEWAY)
-async def set_link(
-    integration_id: PathId, user_id: PathId, body: LinkIn, who: PrincipalDep, runtime: RuntimeDep
-) -> LinkSet:
-    """Map an employee to a CRM user by hand; automatic e-mail mapping never overrides it."""
-    row = await _integration(runtime, who.company_id, integration_id)
-    async with runtime.reads() as session:
-        known = {u["id"] for u in await sql.run(session, list_rows, users, who.company_id)}
-    if user_id not in known:
-        raise HTTPException(404, f"no user {user_id} in this company")
-    await _crm_user_exists(runtime, row, body.crm_user_id)
-    async with runtime.sessions.begin() as session:
-        await sql.run(
-            session,
-            user_links.set_link,
-            who.company_id,
-            integration_id,
-            user_id,
-            body.crm_user_id,
-            "manual",
-            runtime.clock(),
-        )
-    return LinkSet(user_id=user_id, crm_user_id=body.crm_user_id, source="manual")
-
-
-async def _crm_user_exists(runtime: Runtime, integration: IntegrationRow, crm_user_id: str) -> None:
-    """Refuse a CRM user the integration's CRM does not have (when it can list its users)."""
-    connector = connector_for(runtime, integration)
-    if not supports(connector, Capability.OWNERS):
-        return
-    try:
-        known = {user.id for user in await connector.list_users()}
-    except ConnectorError as err:
-        raise HTTPException(502, f"the CRM could not list its users: {err}") from err
-    if crm_user_id not in known:
-        raise refuse(("body", "crm_user_id"), f"no user {crm_user_id} in this CRM")

@@ -6,10 +6,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from callbridge.api import integrations as integrations_api
-from callbridge.api import matrix as api
 from callbridge.api import staff as staff_api
+from callbridge.api import user_links as api
 from callbridge.api.deps import get_runtime
-from callbridge.api.matrix import LinkIn
+from callbridge.api.user_links import LinkIn
 from callbridge.ui.forms import Refused, or_not_found, submit, text, through_api
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
