@@ -101,6 +101,23 @@ async def test_another_task_does_not_carry_a_sync_s_deferred_rows(engine: AsyncE
     assert await units.read(engine, _names) == {"mine", "other"}
 
 
+async def test_a_task_started_in_the_block_writes_at_once_once_the_block_ended(
+    engine: AsyncEngine,
+) -> None:
+    """A task the sync started (a HubSpot batch's flush) may outlive it: nothing waits forever."""
+    ended = asyncio.Event()
+
+    async def outliving() -> None:
+        await ended.wait()
+        await units.later(engine, _inserting("late"))
+
+    async with units.deferring(engine):
+        task = asyncio.create_task(outliving())
+    ended.set()
+    await task
+    assert await units.read(engine, _names) == {"late"}
+
+
 def test_every_row_of_a_sync_is_stored_once_however_it_mixes_deferred_and_direct_writes(
     tmp_path: Path,
 ) -> None:

@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from sqlalchemy import Connection
@@ -21,36 +22,48 @@ from sqlalchemy import Connection
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Write = Callable[[Connection], object]
-_WAITING: ContextVar[list[Write] | None] = ContextVar("callbridge_deferred", default=None)
+
+
+@dataclass
+class _Waiting:
+    """The writes waiting in one block; closed once it ended (a task it started may outlive it)."""
+
+    writes: list[Write] = field(default_factory=list)
+    open: bool = True
+
+
+_WAITING: ContextVar[_Waiting | None] = ContextVar("callbridge_deferred", default=None)
 
 
 def postpone(work: Write) -> bool:
     """Keep ``work`` for the task's next unit; False outside :func:`collecting` (write it now)."""
     waiting = _WAITING.get()
-    if waiting is None:
+    if waiting is None or not waiting.open:
         return False
-    waiting.append(work)
+    waiting.writes.append(work)
     return True
 
 
 def carrying(work: Callable[[Connection], T]) -> Callable[[Connection], T]:
     """Return ``work`` preceded by the writes waiting in this task, which it takes."""
     waiting = _WAITING.get()
-    if not waiting:
+    if waiting is None or not waiting.writes:
         return work
-    taken = list(waiting)
-    waiting.clear()
+    taken = list(waiting.writes)
+    waiting.writes.clear()
     return _after(taken, work)
 
 
 @contextlib.asynccontextmanager
 async def collecting(write: Callable[[Write], Awaitable[object]]) -> AsyncIterator[None]:
     """Let writes wait for the block's next unit; write those left with ``write`` at its end."""
-    token = _WAITING.set([])
+    waiting = _Waiting()
+    token = _WAITING.set(waiting)
     try:
         yield
     finally:
-        left = _WAITING.get() or []
+        waiting.open = False
+        left, waiting.writes = waiting.writes, []
         _WAITING.reset(token)
         if left:
             try:
