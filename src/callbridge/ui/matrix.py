@@ -5,6 +5,7 @@ Every value goes to the API's routes (``PUT /integrations/{id}/matrix``, ``POST 
 table's field it names. A dry run decides a past call by the draft and by the saved matrix; the
 past calls it offers are the integration's newest, or those whose number starts with what was
 searched, a page at a time (``GET /calls``' filter and keyset paging, through its route function).
+The history shows the versions ten at a time (``GET …/matrix/versions``' keyset paging).
 """
 
 from __future__ import annotations
