@@ -25,8 +25,12 @@ The tree::
     ├── ConnectorError             a CRM call failed; raised only in connectors/, with ``from err``;
     │   │                          the sync records it on the call and the queue decides
     │   ├── AuthFailed             credentials refused: pause the integration, tell the admin
+    │   │                          (its ``code`` stored beside the reason for the screens)
     │   ├── RateLimited            the CRM asked us to slow down: reschedule after ``retry_after``
-    │   │   └── CrmUnreachable     the integration's circuit breaker is open: wait for its probe
+    │   │   ├── CrmUnreachable     the integration's circuit breaker is open: wait for its probe
+    │   │   └── DailyLimitReached  connectors/hubspot/client.py: the account's daily API limit is
+    │   │                          used up until it resets; the sync notes the time on the
+    │   │                          integration for its health on the screens
     │   ├── Transient              timeouts, 5xx, connection errors: retry with backoff and jitter
     │   └── Permanent              the request can never succeed as sent: dead letter, replayable
     │       ├── EgressRefused      connectors/egress.py: a target the egress policy forbids
@@ -116,7 +120,16 @@ class ConnectorError(CallbridgeError):
 
 
 class AuthFailed(ConnectorError):
-    """The CRM refused the credentials; the integration must be paused until re-authorised."""
+    """The CRM refused the credentials; the integration must be paused until re-authorised.
+
+    ``code`` says which refusal, stored as the pause's ``status_reason_code`` so the screens
+    say it in their language: ``credentials_refused`` (the CRM answered no),
+    ``no_credentials`` (none entered) or ``token_refresh_refused`` (an OAuth refresh refused).
+    """
+
+    def __init__(self, message: str, code: str = "credentials_refused") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class RateLimited(ConnectorError):
@@ -129,6 +142,10 @@ class RateLimited(ConnectorError):
 
 class CrmUnreachable(RateLimited):
     """The integration's CRM keeps failing (its circuit breaker is open): wait for the probe."""
+
+
+class DailyLimitReached(RateLimited):
+    """The CRM account's daily API limit is used up until it resets, ``retry_after`` from now."""
 
 
 class Transient(ConnectorError):

@@ -114,12 +114,14 @@ async def test_disable_and_enable_are_shown_and_idempotent(
         shown = ok(await client.post(f"/integrations/{integration}/disable"))
         assert shown["status"] == "disabled"
         assert f"POST /integrations/{integration}/enable" in shown["status_reason"]
+        assert shown["status_reason_code"] == "disabled_by_admin"
     answer = await client.post(f"/integrations/{integration}/resume")
     assert answer.status_code == 409 and "enable it with" in answer.json()["detail"]
     assert ok(await client.get(f"/integrations/{integration}"))["status"] == "disabled"
     for _ in range(2):
         shown = ok(await client.post(f"/integrations/{integration}/enable"))
         assert (shown["status"], shown["status_reason"]) == ("active", None)
+        assert shown["status_reason_code"] is None
     assert ok(await client.post(f"/integrations/{integration}/resume"))["status"] == "active"
 
 

@@ -54,6 +54,7 @@ APPLIED = [
     ("0015", "0014"),
     ("0016", "0015"),
     ("0017", "0016"),
+    ("0018", "0017"),
 ]
 #: The core's last revision: where ``upgrade`` leaves a database.
 HEAD = APPLIED[-1][0]

@@ -55,6 +55,8 @@ def integration(policy: str = "all") -> IntegrationRow:
         status_reason=None,
         created_at=T0,
         updated_at=T0,
+        status_reason_code=None,
+        limited_until=None,
     )
 
 

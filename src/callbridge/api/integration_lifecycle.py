@@ -76,11 +76,11 @@ async def switch(runtime: Runtime, company_id: str, integration_id: str, *, on: 
     if on:
         return await set_status(
             runtime, company_id, integration_id, if_status=DISABLED, status=ACTIVE,
-            status_reason=None,
+            status_reason=None, status_reason_code=None,
         )  # fmt: skip
     if not await set_status(
         runtime, company_id, integration_id, unless_status=DISABLED, status=DISABLED,
-        status_reason=disabled_reason(integration_id),
+        status_reason=disabled_reason(integration_id), status_reason_code=repo.DISABLED_BY_ADMIN,
     ):  # fmt: skip
         return False
     # Its waiting syncs (paused, a grace window, a retry) end now rather than at their time.

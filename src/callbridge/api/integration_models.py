@@ -52,6 +52,15 @@ class IntegrationShown(BaseModel):
     status_reason: str | None
     created_at: datetime
     updated_at: datetime
+    status_reason_code: str | None = Field(
+        description="status_reason as a code: credentials_refused, no_credentials, "
+        "token_refresh_refused (paused), disabled_by_admin; null for a reason stored before "
+        "the codes"
+    )
+    limited_until: datetime | None = Field(
+        description="The CRM account's daily API limit is used up until then (its syncs wait); "
+        "a past time means the limit is over"
+    )
     has_credentials: bool
     capabilities: list[str] = Field(description="What its connector can do (docs/connectors)")
     creation_policy_options: list[CreationPolicy]

@@ -208,7 +208,7 @@ async def change(
         merged = {**current.model_dump(), **values, "credentials_encrypted": None}
         values["credentials_encrypted"] = await check_and_seal(runtime, merged, body.credentials)
         if current.status == "paused":  # only refused credentials pause; the CRM took these
-            values |= {"status": "active", "status_reason": None}
+            values |= {"status": "active", "status_reason": None, "status_reason_code": None}
     async with runtime.sessions.begin() as session:
         found = await sql.run(
             session,
@@ -232,7 +232,7 @@ async def resume(
     """Resume a paused integration (after fixing its credentials); a disabled one is a 409."""
     resumed = await integration_lifecycle.set_status(
         runtime, who.company_id, integration_id, unless_status=DISABLED, status=ACTIVE,
-        status_reason=None,
+        status_reason=None, status_reason_code=None,
     )  # fmt: skip
     current = await show(runtime, who.company_id, integration_id)
     if not resumed:  # it exists (else show answered 404), so it is disabled

@@ -15,6 +15,11 @@ from callbridge.storage.tables import call_syncs, dial_intents, integrations
 #: ``status``: ``active``; ``paused`` by the sync when the CRM refuses the credentials (its calls
 #: wait); ``disabled`` by an admin (no call is synced to it, queued syncs end as skipped).
 ACTIVE, PAUSED, DISABLED = "active", "paused", "disabled"
+#: ``status_reason_code``: why it is paused (the CRM's refusal, ``errors.AuthFailed.code``) or
+#: disabled, as a stable code the screens translate; ``status_reason`` keeps the English text.
+PAUSE_CODES = ("credentials_refused", "no_credentials", "token_refresh_refused")
+DISABLED_BY_ADMIN = "disabled_by_admin"
+REASON_CODES = (*PAUSE_CODES, DISABLED_BY_ADMIN)
 #: A sync marked running longer ago than this is not running: its worker died (the job is
 #: run again, or is in the dead letters), so it does not keep its integration from deletion.
 RUNNING_FOR_AT_MOST = timedelta(minutes=10)
@@ -37,6 +42,8 @@ class IntegrationRow(TypedDict):
     status_reason: str | None
     created_at: datetime
     updated_at: datetime
+    status_reason_code: str | None
+    limited_until: datetime | None
 
 
 def create_integration(db: Connection, /, company_id: str, now: datetime, **fields: Any) -> str:
@@ -93,6 +100,20 @@ def update_integration(
         query = query.where(integrations.c.status != unless_status)
     result = db.execute(query.values(updated_at=now, **fields))
     return bool(result.rowcount)
+
+
+def note_daily_limit(db: Connection, company_id: str, integration_id: str, until: datetime) -> None:
+    """Note that the CRM's daily limit holds the integration's syncs until ``until``.
+
+    Only ever moves the time later: a sync that learnt of the limit earlier cannot shorten it.
+    Its settings are not changed, so ``updated_at`` stays.
+    """
+    query = update(integrations).where(
+        integrations.c.id == integration_id,
+        integrations.c.company_id == company_id,
+        (integrations.c.limited_until.is_(None)) | (integrations.c.limited_until < until),
+    )
+    db.execute(query.values(limited_until=until))
 
 
 def running_sync(db: Connection, company_id: str, integration_id: str, now: datetime) -> str | None:

@@ -100,6 +100,11 @@ integrations = Table(
     Column("status_reason", Text, nullable=True),
     Column("created_at", UTC_TIME, nullable=False),
     Column("updated_at", UTC_TIME, nullable=False),
+    # The code of status_reason (storage/integrations.REASON_CODES) the screens translate;
+    # None for a reason stored before migration 0018, or set with no code.
+    Column("status_reason_code", String(40), nullable=True),
+    # The CRM account's daily API limit is used up until then (its syncs wait); past, it is over.
+    Column("limited_until", UTC_TIME, nullable=True),
 )
 
 webhook_deliveries = Table(

@@ -7,12 +7,13 @@ actions in ``executors``, the exactly-once writes in ``writes``.
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any
 
 from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord
-from callbridge.errors import AuthFailed, ConnectorError, RateLimited
+from callbridge.errors import AuthFailed, ConnectorError, DailyLimitReached, RateLimited
 from callbridge.queue import jobs
 from callbridge.queue.base import Payload
 from callbridge.queue.breaker import Breaker, BreakerPolicy
@@ -67,8 +68,11 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
             reason=f"{type(err).__name__}: {err}",
             external_number=number.e164,
         )
+        if isinstance(err, DailyLimitReached):
+            until = runtime.clock() + timedelta(seconds=err.retry_after)
+            await writes.note_daily_limit(runtime, ctx, until)
         if isinstance(err, AuthFailed):
-            await writes.pause(runtime, ctx, str(err))
+            await writes.pause(runtime, ctx, str(err), err.code)
             raise RateLimited(f"integration paused: {err}", PAUSED_RECHECK_SECONDS) from err
         raise
     except Exception as err:

@@ -353,8 +353,8 @@ def _journal_work(
     return work
 
 
-async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:
-    """Pause the integration after the CRM refused its credentials."""
+async def pause(runtime: Runtime, ctx: SyncContext, reason: str, code: str) -> None:
+    """Pause the integration after the CRM refused its credentials (``code``: which refusal)."""
     async with runtime.sessions.begin() as session:
         await sql.run(
             session,
@@ -366,4 +366,12 @@ async def pause(runtime: Runtime, ctx: SyncContext, reason: str) -> None:
             status="paused",
             status_reason=f"CRM refused the credentials: {reason}. "
             "Re-enter them: the waiting calls then sync.",
+            status_reason_code=code,
         )
+
+
+async def note_daily_limit(runtime: Runtime, ctx: SyncContext, until: datetime) -> None:
+    """Note on the integration that the CRM's daily limit holds its syncs until ``until``."""
+    ids = (ctx.company_id, ctx.integration_id)
+    async with runtime.sessions.begin() as session:
+        await sql.run(session, integrations.note_daily_limit, *ids, until)

@@ -22,6 +22,8 @@ from callbridge.rules.agent_choice import GRACE_OPTION
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
 from callbridge.ui import connector_fields as fields
 from callbridge.ui.forms import Answer, Refused, credentials_of, submit, text, through_api
+from callbridge.ui.i18n import language_of, translations
+from callbridge.ui.integration_health import health
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -41,9 +43,15 @@ SETTINGS_FIELDS = ("name", "creation_policy", "name_template", "language", "defa
 @router.get("")
 async def listing(request: Request, admin: AdminDep) -> Response:
     """List the company's integrations with their health."""
-    shown = await api.list_all(admin.principal, get_runtime(request))
+    runtime = get_runtime(request)
+    shown = await api.list_all(admin.principal, runtime)
     done = {k: request.query_params.get(k) == "1" for k in ("deleted", "switched")}
-    return page(request, "integrations.html", admin, integrations=shown, **done)
+    language = language_of(request, admin.language)
+    said = functools.partial(
+        health, gettext=translations(language).gettext, language=language, now=runtime.clock()
+    )
+    rows = [(integration, said(integration)) for integration in shown]
+    return page(request, "integrations.html", admin, integrations=rows, **done)
 
 
 async def one_of_company(

@@ -67,6 +67,7 @@ async def test_a_revoked_token_pauses_the_integration_and_its_calls_wait_for_new
         assert shown["status"] == "paused"
         assert shown["status_reason"].startswith("CRM refused the credentials: HubSpot refused")
         assert "Re-enter them: the waiting calls then sync." in shown["status_reason"]
+        assert shown["status_reason_code"] == "credentials_refused"
         reasons = []
         for call_id in FIRST_OF_EACH_NUMBER:  # the 401, then "integration is paused"
             [sync] = hubspot_syncs(server, await detail(client, waiting[call_id]))
@@ -91,6 +92,7 @@ async def test_a_revoked_token_pauses_the_integration_and_its_calls_wait_for_new
         )
         assert entered.status_code == 200, entered.text
         assert (entered.json()["status"], entered.json()["status_reason"]) == ("active", None)
+        assert entered.json()["status_reason_code"] is None
         assert ROTATED not in entered.text
 
         await send_all(server, client, AFTER)

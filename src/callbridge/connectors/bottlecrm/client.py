@@ -38,7 +38,9 @@ class BottleCrmClient:
     ) -> Any:
         """Send one request and return its JSON body (None when empty)."""
         if not self._token:
-            raise AuthFailed("no BottleCRM token is configured for this integration")
+            raise AuthFailed(
+                "no BottleCRM token is configured for this integration", code="no_credentials"
+            )
         self.requests += 1
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         try:

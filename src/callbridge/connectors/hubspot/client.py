@@ -14,7 +14,14 @@ from callbridge.connectors.egress import quote
 from callbridge.connectors.hubspot import pressure
 from callbridge.connectors.hubspot.config import HubSpotConfig, HubSpotCredentials
 from callbridge.connectors.hubspot.limits import Demand, RateBucket
-from callbridge.errors import AuthFailed, ConnectorError, Permanent, RateLimited, Transient
+from callbridge.errors import (
+    AuthFailed,
+    ConnectorError,
+    DailyLimitReached,
+    Permanent,
+    RateLimited,
+    Transient,
+)
 
 # Refresh an OAuth access token this long before HubSpot says it expires: HubSpot documents that
 # a 401 is not a reliable sign of expiry, so we must not wait for one.
@@ -171,7 +178,7 @@ class HubSpotClient:
             zone = ZoneInfo(self.config.account_timezone)
             now = self.clock().astimezone(zone)
             reset = (now + timedelta(days=1)).replace(hour=0, minute=0, second=5, microsecond=0)
-            return RateLimited(
+            return DailyLimitReached(
                 "HubSpot's daily API limit for this account is used up; syncing resumes after "
                 f"it resets at {reset.isoformat()}. Admin: reduce other apps' API use or raise "
                 "the account's limit.",
@@ -187,7 +194,9 @@ class HubSpotClient:
         """Return a valid bearer token, refreshing an OAuth token shortly before it expires."""
         creds = self.credentials
         if not creds.access_token.get_secret_value() and creds.refresh_token is None:
-            raise AuthFailed("no HubSpot token: enter the integration's credentials")
+            raise AuthFailed(
+                "no HubSpot token: enter the integration's credentials", code="no_credentials"
+            )
         if creds.refresh_token is None:
             return creds.access_token.get_secret_value()
         secret = creds.refresh_token.get_secret_value()
@@ -218,7 +227,8 @@ class HubSpotClient:
         if response.status_code != 200:
             raise AuthFailed(
                 f"HubSpot refused to refresh the OAuth token ({response.status_code}): "
-                + _summary(response)
+                + _summary(response),
+                code="token_refresh_refused",
             )
         body = response.json()
         return str(body["access_token"]), self.clock() + timedelta(seconds=body["expires_in"])
