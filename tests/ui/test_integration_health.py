@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -21,9 +22,9 @@ moments = st.datetimes(
 )
 
 
-def _integration(**values: object) -> IntegrationShown:
+def _integration(**values: Any) -> IntegrationShown:
     reachable = CrmStatus(state="reachable", since=None, next_probe_at=None, message=None)
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "status": "active",
         "status_reason": None,
         "status_reason_code": None,
@@ -49,7 +50,9 @@ def _written(moment: datetime, language: str, zone: str | None) -> str:
 def test_the_crms_state_is_said_with_its_times_in_the_pages_locale_and_zone(
     since: datetime, ahead: timedelta, state: str, language: str, zone: str | None
 ) -> None:
-    outage = CrmStatus.model_construct(state=state, since=since, next_probe_at=NOW + ahead)
+    outage = CrmStatus.model_validate(
+        {"state": state, "since": since, "next_probe_at": NOW + ahead, "message": None}
+    )
     shown = _integration(crm_status=outage, limited_until=NOW + ahead)
     said = health(shown, translations(language).gettext, language, NOW, zone)
     gettext = translations(language).gettext
