@@ -204,7 +204,10 @@ async def test_the_database_limits_hold_in_every_rolling_window(
 LEASED_STEPS = st.lists(
     st.tuples(
         st.floats(min_value=0, max_value=0.4),  # seconds since the previous arrival
-        st.integers(min_value=1, max_value=40),  # general requests
+        # general requests: most within a lease, some large enough to fill the window past half
+        st.one_of(
+            st.integers(min_value=1, max_value=40), st.integers(min_value=200, max_value=2000)
+        ),
         st.integers(min_value=0, max_value=3),  # of which given back
     ),
     min_size=1,
@@ -219,7 +222,7 @@ LEASED_STEPS = st.lists(
 async def test_leased_tokens_keep_every_rolling_window_within_the_budget(
     shared: tuple[Runtime, str], steps: list[tuple[float, int, int]]
 ) -> None:
-    """A limit large enough to lease (1,000 / 10 s, leases of 20): the bound holds all the same.
+    """A limit large enough to lease (10,000 / 10 s, leases of 20): the bound holds all the same.
 
     Takes served from a lease are counted at the moment they were served, as a request sent
     then; the arrivals fill the window past half, so both regimes (leased, then taken one
@@ -239,13 +242,13 @@ async def test_leased_tokens_keep_every_rolling_window_within_the_budget(
         clock.now += timedelta(seconds=gap)
         bucket = RateBucket(runtime.sessions, integration_id, clock)
         try:
-            await bucket.take(Demand("general", 1000, 10.0, requests))
+            await bucket.take(Demand("general", 10_000, 10.0, requests))
         except RateLimited:
             continue
         if back:
-            await bucket.give_back(Demand("general", 1000, 10.0, back))
+            await bucket.give_back(Demand("general", 10_000, 10.0, back))
         granted.append((clock.now, requests - back))
-    assert worst_window(granted, 10.0) <= 1000
+    assert worst_window(granted, 10.0) <= 10_000
 
 
 async def test_a_roomy_limit_is_leased_so_most_takes_need_no_transaction(
@@ -255,7 +258,7 @@ async def test_a_roomy_limit_is_leased_so_most_takes_need_no_transaction(
     runtime, integration_id = shared
     leases.forget_all()
     clock = Clock()
-    demand = Demand("general", 10_000, 10.0, 1)  # leases of 200 tokens
+    demand = Demand("general", 100_000, 10.0, 1)  # leases of 200 tokens (2 % of 1 s of it)
 
     async def log() -> list[float]:
         async with runtime.sessions() as session:

@@ -3,11 +3,16 @@
 Where a limit is large (HubSpot's raised limits, or the searches of a big portal) and less than
 half used, a take that goes to the database also takes a lease: ``size`` more tokens, for this
 process only, usable for LEASE_SECONDS. The takes after it in that time are served from the
-lease in memory. A lease is logged twice, at its start and at its end, each row carrying all
-its tokens: any rolling window that holds a moment the lease was drawn on holds one of the two
-rows, so the log still bounds every window HubSpot counts (the price is counting the lease
-twice, which is why only a limit at most half used leases). Limits too small to lease
-(``size`` below LEASE_MIN) are taken one transaction at a time, exactly as before.
+lease in memory. A lease holds LEASE_SHARE of what the limit allows in one LEASE_SECONDS of its
+window (of the whole budget for windows of a second or less), so a process renewing its lease
+back to back logs about twice LEASE_SHARE of the budget in any window, whatever the window's
+length: a dozen processes lease at once before the half-used ceiling below stops them.
+
+A lease is logged twice, at its start and at its end, each row carrying all its tokens: any
+rolling window that holds a moment the lease was drawn on holds one of the two rows, so the log
+still bounds every window HubSpot counts (the price is counting the lease twice, which is why
+only a limit at most half used leases). Limits too small to lease (``size`` below LEASE_MIN:
+HubSpot's own limits at every tier) are taken one transaction at a time, exactly as before.
 """
 
 from __future__ import annotations
@@ -25,12 +30,18 @@ class Demand(Protocol):
         """Return the tokens the limit allows in its window."""
 
     @property
+    def window(self) -> float:
+        """Return the seconds of the limit's rolling window."""
+
+    @property
     def count(self) -> int:
         """Return the tokens this take draws."""
 
 
 LEASE_SECONDS = 1.0
-# Tokens leased at once: this share of the limit's budget, if that is at least LEASE_MIN.
+# Tokens leased at once: this share of the limit's budget per LEASE_SECONDS of its window, if
+# that is at least LEASE_MIN. Sized by the whole window instead (2 % of 10 s), one process's
+# leases filled 40 % of a 10-s window, and a second process found the ceiling reached.
 LEASE_SHARE = 0.02
 LEASE_MIN = 20
 
@@ -54,7 +65,8 @@ _LEASES: dict[tuple[str, str, str], Lease] = {}
 
 def size(demand: Demand) -> int:
     """Return how many tokens a lease of this limit holds (0: the limit is too small)."""
-    tokens = int(demand.budget * LEASE_SHARE)
+    per_lease = min(1.0, LEASE_SECONDS / demand.window)
+    tokens = int(demand.budget * LEASE_SHARE * per_lease)
     return tokens if tokens >= max(LEASE_MIN, demand.count) else 0
 
 
