@@ -30,7 +30,7 @@ SELECT state, coalesce(wait_event_type || ':' || wait_event, 'CPU'),
        END,
        CASE WHEN wait_event_type = 'Lock' THEN (
          SELECT left(regexp_replace(blocker.query, '\s+', ' ', 'g'), 90) FROM pg_stat_activity
-           AS blocker WHERE blocker.pid = (pg_blocking_pids(activity.pid))[1]) END
+           AS blocker WHERE blocker.pid = (pg_blocking_pids(activity.pid))[1] LIMIT 1) END
   FROM pg_stat_activity AS activity
  WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'
 """
