@@ -1,0 +1,89 @@
+"""The words the screens show for the API's codes (a call's state, an event's kind, a status…).
+
+The API answers codes in English (``call.ringing``, ``create_contact``, ``skipped``); a page shows
+each through its label here, marked for the catalogs and translated when the page renders. The
+values come from the enums and status sets the code writes, so ``tests/ui/test_labels.py`` fails
+when one gains a value without a label. A value not listed (a newer version's, a connector's own
+object type) shows as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from callbridge.connectors.spec import N_
+from callbridge.domain.call import CallState
+from callbridge.domain.event import Direction, EventKind
+from callbridge.domain.record import ObjectType
+from callbridge.rules.matrix import ActionType
+from callbridge.storage.call_pages import SYNC_STATUSES
+
+#: A sync the creation policy stops (no record matches and none is created): ``sync/executors``.
+NO_MATCH = "no_match"
+#: The actions a sync notes besides the matrix's (``sync/writes.py``, ``sync/run.py``).
+SYNC_ACTIONS = ("log_call", "update_call", "move_call")
+#: What an action's outcome can be (``sync/executors/base.py`` ``Outcome``, ``sync/run.py``).
+ACTION_STATUSES = ("done", "skipped", "waiting", "noted")
+
+_STATUS: dict[str, str] = {
+    "running": N_("running"),
+    "waiting": N_("waiting"),
+    "failed": N_("failed"),
+    "done": N_("done"),
+    "skipped": N_("skipped"),
+    "noted": N_("noted"),
+    NO_MATCH: N_("no record found"),
+}
+
+#: Each kind of code a page shows, and the message of each of its values.
+LABELS: dict[str, Mapping[str, str]] = {
+    "event": {
+        EventKind.RINGING: N_("call ringing"),
+        EventKind.ANSWERED: N_("call answered"),
+        EventKind.ENDED: N_("call ended"),
+        EventKind.MISSED: N_("call missed"),
+        EventKind.VOICEMAIL: N_("voicemail left"),
+        EventKind.RECORDING: N_("recording available"),
+        EventKind.UPDATED: N_("call updated"),
+    },
+    "state": {
+        CallState.RINGING: N_("ringing"),
+        CallState.ANSWERED: N_("answered"),
+        CallState.ENDED: N_("ended"),
+        CallState.MISSED: N_("missed"),
+        CallState.VOICEMAIL: N_("voicemail"),
+    },
+    "direction": {
+        Direction.INCOMING: N_("incoming"),
+        Direction.OUTGOING: N_("outgoing"),
+        Direction.INTERNAL: N_("internal"),
+    },
+    "object_type": {
+        ObjectType.CONTACT: N_("contact"),
+        ObjectType.LEAD: N_("lead"),
+        ObjectType.ACCOUNT: N_("account"),
+        ObjectType.CANDIDATE: N_("candidate"),
+        ObjectType.DEAL: N_("deal"),
+    },
+    "sync_status": {status: _STATUS[status] for status in (*SYNC_STATUSES, NO_MATCH)},
+    "action": {
+        ActionType.CREATE_CONTACT: N_("create the contact"),
+        ActionType.CREATE_DEAL: N_("create a deal"),
+        ActionType.ATTACH_RECORDING: N_("attach the recording"),
+        ActionType.SET_DEAL_OWNER: N_("set the deal's owner"),
+        ActionType.CREATE_TASK: N_("create a task"),
+        ActionType.NOTE_WHO_ANSWERED: N_("note who answered"),
+        "log_call": N_("log the call"),
+        "update_call": N_("update the logged call"),
+        "move_call": N_("move the logged call"),
+    },
+    "action_status": {status: _STATUS[status] for status in ACTION_STATUSES},
+}
+
+
+def label(kind: str, value: object, gettext: Callable[[str], str]) -> str:
+    """Return the label of ``value`` (a code of ``kind``) in ``gettext``'s language, else as is."""
+    if value is None:
+        return ""
+    message = LABELS[kind].get(str(value))
+    return gettext(message) if message else str(value)
