@@ -37,7 +37,8 @@ def loc_of(path: str) -> list[str | int]:
     parts: list[str | int] = []
     for name in path.replace("]", "").replace("[", ".").split("."):
         if name and name != "$":
-            parts.append(int(name) if name.isdigit() else name)
+            # ASCII digits only: "¹".isdigit() holds and int("¹") raises.
+            parts.append(int(name) if name.isascii() and name.isdigit() else name)
     return parts
 
 
