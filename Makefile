@@ -40,13 +40,19 @@ browser:
 	@test -x /usr/bin/chromium || { echo "Installing Debian's chromium for the browser tests..."; \
 	  $(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
 
+# The tests run in PYTEST_WORKERS processes (pytest-xdist): the tests sharing a server stay in one
+# process (tests/conftest.py groups them), the rest go to whichever is free. PYTEST_WORKERS=0 runs
+# them in this process, one after another.
+PYTEST_WORKERS ?= 3
+PARALLEL := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
+
 test: lint typecheck browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PARALLEL)
 
 # Tests marked slow start real server processes (tests/e2e, BottleCRM, HubSpot end to end, the
 # demo, a separate worker's metrics); `make test` runs them, the quick loop leaves them out.
 check: lint typecheck
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q $(PARALLEL) -m "not slow"
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench

@@ -71,10 +71,18 @@ async def migrated_runtime(migrated_url: str, tmp_path: Path) -> AsyncIterator[R
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Keep the BottleCRM tests in one pytest-xdist process: they share one BottleCRM server."""
+    """Group the tests that share a server in one pytest-xdist process (`--dist loadgroup`).
+
+    The BottleCRM tests share one BottleCRM server (and build its virtualenv on first use); the
+    tests of a slow module share its module-scoped server: each group runs in one process, so
+    each server starts once. The other tests go to whichever process is free.
+    """
     for item in items:
-        if "connectors/bottlecrm/" in item.path.as_posix():
+        path = item.path.as_posix()
+        if "connectors/bottlecrm/" in path:
             item.add_marker(pytest.mark.xdist_group("bottlecrm"))
+        elif item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group(path))
 
 
 @pytest.fixture(autouse=True)
