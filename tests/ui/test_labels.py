@@ -35,7 +35,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "state": tuple(CallState),
     "direction": tuple(Direction),
     "object_type": tuple(ObjectType),
-    "sync_status": (*SYNC_STATUSES, labels.NO_MATCH),
+    "sync_status": SYNC_STATUSES,
     "action": (*ActionType, *labels.SYNC_ACTIONS),
     "action_status": labels.ACTION_STATUSES,
 }

@@ -141,7 +141,7 @@ class CallDetail(CallShown):
     selections: list[ChoiceShown]
 
 
-SyncStatus = Literal["running", "waiting", "failed", "done", "skipped"]
+SyncStatus = Literal["running", "waiting", "failed", "done", "no_match", "skipped"]
 Cursor = Annotated[
     Storable | None,
     Query(max_length=200, description="A cursor from a page's `older` or `newer`"),

@@ -42,7 +42,7 @@ from callbridge.storage.tables import (
 Row = dict[str, Any]
 
 #: Where a call's sync can stand in an integration (``call_syncs.status``).
-SYNC_STATUSES = ("running", "waiting", "failed", "done", "skipped")
+SYNC_STATUSES = ("running", "waiting", "failed", "done", "no_match", "skipped")
 
 
 @dataclass(frozen=True)

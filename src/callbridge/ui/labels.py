@@ -65,7 +65,7 @@ LABELS: dict[str, Mapping[str, str]] = {
         ObjectType.CANDIDATE: N_("candidate"),
         ObjectType.DEAL: N_("deal"),
     },
-    "sync_status": {status: _STATUS[status] for status in (*SYNC_STATUSES, NO_MATCH)},
+    "sync_status": {status: _STATUS[status] for status in SYNC_STATUSES},
     "action": {
         ActionType.CREATE_CONTACT: N_("create the contact"),
         ActionType.CREATE_DEAL: N_("create a deal"),
