@@ -115,19 +115,24 @@ async def explain_stored_call(
 async def _explain(runtime: Runtime, loaded: Loaded, call: dict[str, Any]) -> Explanation:
     number = loaded.number
     if isinstance(number, NoExternalNumber):
-        return Explanation(
-            scenario=None,
-            matrix_version=loaded.matrix_version,
-            scenario_from=None,
-            reason=f"no external number to match ({number.reason})",
-            external_number=None,
-            matched=[],
-            selection=None,
-            contact_creation=None,
-            people=None,
-            plan=[],
-        )
+        return unnumbered(loaded.matrix_version, number)
     return shown(await explained(runtime, loaded, number, call), number)
+
+
+def unnumbered(version: int, number: NoExternalNumber) -> Explanation:
+    """Explain a call with no external number: nothing is matched, created or planned."""
+    return Explanation(
+        scenario=None,
+        matrix_version=version,
+        scenario_from=None,
+        reason=f"no external number to match ({number.reason})",
+        external_number=None,
+        matched=[],
+        selection=None,
+        contact_creation=None,
+        people=None,
+        plan=[],
+    )
 
 
 async def explained_decision(

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 
-from callbridge.api.explain import Explained, explained, shown
+from callbridge.api.explain import Explained, explained, shown, unnumbered
 from callbridge.api.explain_models import Explanation, StepShown
 from callbridge.domain.capability import Capability
 from callbridge.domain.phone import NoExternalNumber
@@ -106,7 +106,7 @@ async def dry_run(
     first = read.loaded.decided[0] if read.loaded.decided else None
     number = read.loaded.number
     if isinstance(number, NoExternalNumber):
-        nothing = _no_number(read.version, number)
+        nothing = unnumbered(read.version, number)
         why = f"no scenario: no external number to match ({number.reason})"
         return _compared(call_id, (nothing, None), (nothing, None), why, first)
     now = dataclasses.replace(
@@ -125,21 +125,6 @@ async def dry_run(
         (shown(by_draft, number), _contact(by_draft, now)),
         _why(by_saved.decision, by_draft.decision, first),
         first,
-    )
-
-
-def _no_number(version: int, number: NoExternalNumber) -> Explanation:
-    return Explanation(
-        scenario=None,
-        matrix_version=version,
-        scenario_from=None,
-        reason=f"no external number to match ({number.reason})",
-        external_number=None,
-        matched=[],
-        selection=None,
-        contact_creation=None,
-        people=None,
-        plan=[],
     )
 
 
