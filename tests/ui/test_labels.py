@@ -16,10 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
+from callbridge.api.source_deliveries import OUTCOMES
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction, EventKind
 from callbridge.domain.record import ObjectType
+from callbridge.rules.agent_choice import GATE_REASONS
 from callbridge.rules.matrix import ActionType
+from callbridge.rules.scenario import Outcome
 from callbridge.runtime import Runtime
 from callbridge.storage.call_pages import SYNC_STATUSES
 from callbridge.ui import labels
@@ -38,6 +41,9 @@ VALUES: dict[str, tuple[str, ...]] = {
     "sync_status": SYNC_STATUSES,
     "action": (*ActionType, *labels.SYNC_ACTIONS),
     "action_status": labels.ACTION_STATUSES,
+    "outcome": tuple(Outcome),
+    "delivery": OUTCOMES,
+    "choosing_off": tuple(GATE_REASONS),
 }
 #: Labels whose translation is rightly the English word (French says "contact" too).
 COGNATES = {("fr", "contact")}
@@ -85,6 +91,16 @@ def test_an_unknown_value_shows_as_it_is(kind: str, value: str) -> None:
         return
     assert labels.label(kind, value, translations("fr").gettext) == value
     assert labels.label(kind, None, translations("fr").gettext) == ""
+
+
+@settings(max_examples=100, deadline=None)
+@given(code=st.sampled_from(sorted(GATE_REASONS)), prefix=st.text(max_size=40))
+def test_why_choosing_is_off_is_known_by_its_code_else_shown_as_said(
+    code: str, prefix: str
+) -> None:
+    assert labels.choosing_off([f"{prefix}{GATE_REASONS[code]}"]) == code
+    said = [prefix, "the CRM is on fire"]
+    assert labels.choosing_off(said) == "; ".join(said)
 
 
 def _words(kind: str, codes: Iterable[str], language: str) -> list[tuple[str, str]]:

@@ -99,6 +99,12 @@ class SyncShown(BaseModel):
         description="Set while the sync waits for a CRM that does not answer"
     )
     crm_status: str | None = Field(description='"CRM unreachable since …", or None')
+    crm_state: Literal["unreachable", "probing"] | None = Field(
+        default=None, description="The CRM's state as its circuit breaker sees it, or None"
+    )
+    crm_next_probe_at: datetime | None = Field(
+        default=None, description="When a sync tries the unreachable CRM again"
+    )
 
 
 class ActionShown(BaseModel):
@@ -270,6 +276,8 @@ def _with_crm_status(sync: dict[str, Any], down: dict[str, dict[str, Any]]) -> d
     crm = down.get(sync["integration_id"]) if sync["status"] in UNSETTLED else None
     sync["crm_unreachable_since"] = crm["since"] if crm else None
     sync["crm_status"] = crm["message"] if crm else None
+    sync["crm_state"] = crm["state"] if crm else None
+    sync["crm_next_probe_at"] = crm["next_probe_at"] if crm else None
     return sync
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
@@ -18,6 +18,8 @@ router = APIRouter(tags=["sources"])
 
 DUPLICATE = "every event of it was already stored from an earlier delivery"
 Outcome = Literal["accepted", "ignored", "duplicate", "refused"]
+#: Every outcome a delivery can have (the screen labels each: ``ui/labels.py``).
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 
 class DeliveryEventShown(BaseModel):

@@ -78,15 +78,22 @@ def resolve(
     return validate(chosen)
 
 
+#: Why manual selection is off, by code: the text :func:`gate` gives (screens translate the code).
+GATE_REASONS = {
+    "no_permission": f"the agent's team lacks the permission {PERMISSION!r}",
+    "option_off": f"the integration option {OPTION!r} (select the contact manually) is off",
+}
+
+
 def gate(permissions: Iterable[str] | None, option_on: bool) -> str | None:
     """Say which condition of manual selection is missing; None when selection is enabled.
 
     ``permissions`` is None for an admin, who needs no team permission.
     """
     if permissions is not None and PERMISSION not in permissions:
-        return f"the agent's team lacks the permission {PERMISSION!r}"
+        return GATE_REASONS["no_permission"]
     if not option_on:
-        return f"the integration option {OPTION!r} (select the contact manually) is off"
+        return GATE_REASONS["option_off"]
     return None
 
 

@@ -20,6 +20,8 @@ from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.storage import call_pages
 from callbridge.ui.forms import Refused, through_api
+from callbridge.ui.i18n import language_of, translations
+from callbridge.ui.integration_health import outage
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PHONE_LENGTH, PathId
@@ -132,10 +134,23 @@ async def call_page(request: Request, call_id: PathId, admin: AdminDep) -> Respo
         "call.html",
         admin,
         call=call,
+        crm_outages=_outages(call, language_of(request, admin.language), runtime.clock()),
         dead=[job for job in dead if _of_call(job.payload, call_id)],
         integrations=await _integration_names(request, admin),
         replayed=request.query_params.get("replayed") == "1",
     )
+
+
+def _outages(call: api.CallDetail, language: str, now: datetime) -> dict[str, str]:
+    """Return, by integration, the outage of the CRM a sync waits for, in ``language``."""
+    gettext = translations(language).gettext
+    said = {
+        s.integration_id: outage(
+            s.crm_state, s.crm_unreachable_since, s.crm_next_probe_at, gettext, language, now
+        )
+        for s in call.syncs
+    }
+    return {integration: text for integration, text in said.items() if text}
 
 
 def _of_call(payload: dict[str, Any], call_id: str) -> bool:

@@ -22,6 +22,7 @@ from callbridge.api.agent_auth import Actor, get_actor
 from callbridge.api.deps import get_runtime
 from callbridge.api.dialer_models import IntentIn
 from callbridge.storage import accounts, integrations, sql
+from callbridge.ui import labels
 from callbridge.ui.forms import Refused, model, posted, text, through_api
 from callbridge.ui.i18n import language_of
 from callbridge.ui.render import page, rendered
@@ -147,7 +148,7 @@ async def _candidates(request: Request, actor: Actor, number: str) -> dict[str, 
     try:
         found = await through_api(api.candidates(actor, get_runtime(request), number, None))
     except Refused as refused:
-        return {"off": "; ".join(refused.messages)}
+        return {"off": labels.choosing_off(refused.messages)}
     return {"found": found}
 
 

@@ -8,6 +8,7 @@ from callbridge.api import dialer as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.dialer_models import SelectionIn
 from callbridge.domain.record import ObjectType
+from callbridge.ui import labels
 from callbridge.ui.dialer import AgentDep, FormAgentDep, agent_page
 from callbridge.ui.forms import Refused, model, posted, through_api
 from callbridge.web.fields import PathId
@@ -33,7 +34,7 @@ async def call_records(request: Request, call_id: PathId, session: AgentDep) -> 
             api.call_candidates(call_id, actor, runtime, ObjectType(kind) if kind else None)
         )
     except Refused as refused:
-        message = "; ".join(refused.messages)
+        message = labels.choosing_off(refused.messages)
         status = 404 if refused.status == 404 else 200  # 403: choosing is off, said in the page
         return await agent_page(
             request, actor, "dialer_call.html", status, csrf=csrf, call_id=call_id, off=message

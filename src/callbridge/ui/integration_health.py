@@ -59,6 +59,22 @@ def when(moment: datetime, language: str, zone: str | None) -> str:
     return f"{written} {zone or 'UTC'}"
 
 
+def outage(
+    state: str | None,
+    since: datetime | None,
+    next_probe_at: datetime | None,
+    gettext: Callable[[str], str],
+    language: str,
+    now: datetime,
+    zone: str | None = None,
+) -> str | None:
+    """Return the CRM's outage (its breaker's ``state``) as ``language`` says it; None if none."""
+    if state not in UNREACHABLE or since is None:
+        return None
+    at = {"since": when(since, language, zone), "next": when(next_probe_at or now, language, zone)}
+    return gettext(UNREACHABLE[state]) % at
+
+
 def health(
     integration: IntegrationShown,
     gettext: Callable[[str], str],
@@ -71,14 +87,9 @@ def health(
     label = gettext(STATUSES[status]) if status in STATUSES else status
     code = integration.status_reason_code
     reason = gettext(REASONS[code]) if code in REASONS else integration.status_reason
-    crm: list[str] = []
-    outage = integration.crm_status
-    if outage.state in UNREACHABLE and outage.since is not None:
-        at = {
-            "since": when(outage.since, language, zone),
-            "next": when(outage.next_probe_at or now, language, zone),
-        }
-        crm.append(gettext(UNREACHABLE[outage.state]) % at)
+    state = integration.crm_status
+    said = outage(state.state, state.since, state.next_probe_at, gettext, language, now, zone)
+    crm = [said] if said else []
     limited = integration.limited_until
     if limited is not None and limited > now:
         crm.append(gettext(LIMITED) % {"until": when(limited, language, zone)})

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from callbridge.api.source_deliveries import OUTCOMES
 from callbridge.connectors.spec import N_
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction, EventKind
 from callbridge.domain.record import ObjectType
+from callbridge.rules.agent_choice import GATE_REASONS
 from callbridge.rules.matrix import ActionType
+from callbridge.rules.scenario import Outcome
 from callbridge.storage.call_pages import SYNC_STATUSES
 
 #: A sync the creation policy stops (no record matches and none is created): ``sync/executors``.
@@ -33,6 +36,13 @@ _STATUS: dict[str, str] = {
     "skipped": N_("skipped"),
     "noted": N_("noted"),
     NO_MATCH: N_("no record found"),
+}
+
+_DELIVERY: dict[str, str] = {
+    "accepted": N_("accepted"),
+    "ignored": N_("ignored"),
+    "duplicate": N_("duplicate"),
+    "refused": N_("refused"),
 }
 
 #: Each kind of code a page shows, and the message of each of its values.
@@ -78,7 +88,25 @@ LABELS: dict[str, Mapping[str, str]] = {
         "move_call": N_("move the logged call"),
     },
     "action_status": {status: _STATUS[status] for status in ACTION_STATUSES},
+    # A matrix scenario's outcome (the matrix screen's contact creation per scenario).
+    "outcome": {Outcome.ANSWERED: N_("answered"), Outcome.MISSED: N_("missed")},
+    # What became of a delivery to a source (``api/source_deliveries.py`` ``OUTCOMES``).
+    "delivery": {outcome: _DELIVERY[outcome] for outcome in OUTCOMES},
+    # Why an agent cannot choose the contact (``rules/agent_choice.py`` ``GATE_REASONS``).
+    "choosing_off": {
+        "no_permission": N_("your team lacks the permission 'is_multicrm_sync' to choose"),
+        "option_off": N_("no integration has its option 'select_contact_manually' on"),
+    },
 }
+
+
+def choosing_off(messages: list[str]) -> str:
+    """Return the code of why choosing is off (the API's refusal ``messages``), else their text."""
+    said = "; ".join(messages)
+    for code, text in GATE_REASONS.items():
+        if said.endswith(text):
+            return code
+    return said
 
 
 def label(kind: str, value: object, gettext: Callable[[str], str]) -> str:
