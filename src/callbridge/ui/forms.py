@@ -9,6 +9,7 @@ from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from callbridge.ui.problems import problem
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin
 from callbridge.web.refusals import field_errors
@@ -50,11 +51,7 @@ async def posted(request: Request) -> FormData:
 
 
 def _messages(errors: list[dict[str, Any]]) -> list[str]:
-    shown = []
-    for error in errors:
-        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",))
-        shown.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
-    return shown
+    return [problem(error) for error in errors]
 
 
 def model(kind: type[M], values: dict[str, Any]) -> M:

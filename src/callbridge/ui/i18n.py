@@ -10,7 +10,7 @@ from babel.core import negotiate_locale
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from callbridge.ui import labels, match_reasons
+from callbridge.ui import labels, match_reasons, problems
 
 LOCALES = Path(__file__).parent / "locales"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -47,6 +47,8 @@ def environment(language: str) -> Environment:
     env.globals["said_why"] = partial(match_reasons.why, gettext=catalog.gettext)
     # The API's codes (a state, an event's kind, a status…) in words (ui/labels.py).
     env.globals["label"] = partial(labels.label, gettext=catalog.gettext)
+    # A form's refusal: the API's validation problems in the page's language (ui/problems.py).
+    env.globals["refusal"] = partial(problems.said, gettext=catalog.gettext)
     return env
 
 
