@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from callbridge.dialer import events as dialer_events
-from callbridge.domain.call import fold
+from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import PhoneNumber
+from callbridge.fold import handoff
 from callbridge.fold.agents import agent_user
-from callbridge.queue import jobs
+from callbridge.queue import jobs, sqlite_successor
 from callbridge.queue.base import NewJob, Payload
 from callbridge.rules.external_party import external_number
 from callbridge.runtime import Runtime
@@ -23,14 +24,25 @@ async def fold_call(runtime: Runtime, payload: Payload) -> None:
     folded = await units.write_with_jobs(
         runtime.engine, runtime.queue, functools.partial(_fold, payload, runtime.clock())
     )
-    call_id, user_id = folded
+    call_id, user_id, call = folded
     if call_id is not None and user_id is not None:  # only an agent's dialer listens
         dialer_events.announce_soon(runtime, payload["company_id"], call_id)
+    if call_id is not None:
+        _hand_to_sync(call_id, call)
+
+
+def _hand_to_sync(call_id: str, call: Call) -> None:
+    """Leave the call to its sync if that sync runs next in this task (``fold.handoff``)."""
+    successor = sqlite_successor.adopted()
+    if successor is None or successor.task != jobs.SYNC:
+        return
+    if successor.payload["call_id"] == call_id:
+        handoff.give(call_id, call)
 
 
 def _fold(
     payload: Payload, now: datetime, db: Connection
-) -> tuple[tuple[str | None, str | None], list[NewJob]]:
+) -> tuple[tuple[str | None, str | None, Call], list[NewJob]]:
     """Store the folded call; when it is final, ask for its sync in each integration.
 
     A fold that finds no event it has not folded already changes nothing and asks for nothing:
@@ -41,9 +53,9 @@ def _fold(
     user_id = agent_user(db, company_id, call)
     call_id = call_history.save_call(db, company_id, source_id, call, user_id, now)
     if call_id is None:
-        return (None, None), []
+        return (None, None, call), []
     if not call.is_final:
-        return (call_id, user_id), []
+        return (call_id, user_id, call), []
     company = accounts.get_company(db, company_id)
     assert company is not None
     extensions = users.extensions(db, company_id)
@@ -61,4 +73,4 @@ def _fold(
         syncs.append(
             jobs.sync_job(company_id, call_id, integration["id"], e164, choice_until=until)
         )
-    return (call_id, user_id), syncs
+    return (call_id, user_id, call), syncs

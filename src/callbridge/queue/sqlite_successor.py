@@ -98,3 +98,9 @@ def adopt(conn: Connection, job: NewJob, now: datetime) -> bool:
     """Adopt ``job`` as the running job's successor if one is offered; False: queue it."""
     successor = _SUCCESSOR.get()
     return successor is not None and successor.adopt(conn, job, now)
+
+
+def adopted() -> NewJob | None:
+    """Return the job the running job's units adopted as its successor, if any."""
+    successor = _SUCCESSOR.get()
+    return successor.adopted[1] if successor is not None and successor.adopted else None

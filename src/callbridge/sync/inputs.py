@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from callbridge.connectors.base import Capability, Connector, supports
-from callbridge.domain.call import fold
+from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
+from callbridge.fold import handoff
 from callbridge.queue import jobs
 from callbridge.queue.base import Payload
 from callbridge.rules import agent_choice
@@ -73,17 +74,25 @@ ChoiceReader = Callable[[], Awaitable[Chosen | None]]
 
 async def load(runtime: Runtime, payload: Payload) -> Loaded | None:
     """Read a sync job's inputs; None when the call or the integration was deleted meanwhile."""
-    return await units.read(runtime.engine, functools.partial(read_inputs, payload))
+    handed = handoff.take(payload["call_id"])
+    return await units.read(runtime.engine, functools.partial(read_inputs, payload, handed=handed))
 
 
-def read_inputs(payload: Payload, db: Connection) -> Loaded | None:
-    """Read the call, the integration and what earlier runs left, in one transaction."""
+def read_inputs(payload: Payload, db: Connection, handed: Call | None = None) -> Loaded | None:
+    """Read the call, the integration and what earlier runs left, in one transaction.
+
+    ``handed``: the call its fold just stored (``fold.handoff``), used instead of folding the
+    events again when the stored call was folded from as many events (the same events).
+    """
     company_id = payload["company_id"]
     row = call_history.get_call(db, company_id, payload["call_id"])
     integration = integrations.get_integration(db, company_id, payload["integration_id"])
     if row is None or integration is None:
         return None
-    call = fold(call_history.load_events(db, company_id, row["source_id"], row["provider_call_id"]))
+    call = handed
+    if call is None or len(call.event_ids) != row["event_count"]:
+        events = call_history.load_events(db, company_id, row["source_id"], row["provider_call_id"])
+        call = fold(events)
     company = accounts.get_company(db, company_id)
     assert company is not None
     extensions = users.extensions(db, company_id)

@@ -109,15 +109,19 @@ class WrittenObjects:
 
         In a sync it is written with the sync's next transaction (``units.later``): if the run
         stops first, the claim stays without its id, and a retry looks the object up by its
-        unique key (or search) instead of creating it again.
+        unique key (or search) instead of creating it again. The claim row exists (written
+        before the create, or read before the recovery): one ``UPDATE``, and an insert only if
+        it is gone.
         """
         key = self._key(kind, external_id, record_id)
         values = {**key, "object_id": object_id, "created_at": self._clock(), "keyed": False}
 
         def work(conn: Connection) -> None:
-            insert = ignoring_insert(hubspot_objects, conn.dialect.name)
-            if conn.execute(insert, values).first() is None:
-                conn.execute(_SAVE, _bound(values))
+            bound = _bound(values)
+            if conn.execute(_SAVE, bound).rowcount == 0:
+                insert = ignoring_insert(hubspot_objects, conn.dialect.name)
+                if conn.execute(insert, values).first() is None:  # written meanwhile
+                    conn.execute(_SAVE, bound)
 
         await units.later(self._engine, work)
 

@@ -1,0 +1,39 @@
+"""HubSpot's claim rows: the id saved after a create completes the claim, or stands alone."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from callbridge.connectors.hubspot.tables import hubspot_objects
+from callbridge.storage import units
+from tests.connectors.hubspot.hubspot_setup import MakeConnector
+
+_ids = st.text("0123456789", min_size=1, max_size=12)
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(claimed=st.booleans(), keyed=st.booleans(), object_id=_ids, record=_ids)
+async def test_an_id_is_saved_on_its_claim_or_without_one(
+    make_connector: MakeConnector, claimed: bool, keyed: bool, object_id: str, record: str
+) -> None:
+    """The claim keeps its time and key and gains the id; with no claim, a row holds the id."""
+    written = make_connector().written
+    if claimed:
+        await written.claim("contact", "call-1", record, keyed)
+    before = await written.get("contact", "call-1", record)
+    await written.save("contact", "call-1", record, object_id)
+    saved = await written.get("contact", "call-1", record)
+    assert saved is not None and saved.object_id == object_id
+    if before is not None:
+        assert (saved.created_at, saved.keyed) == (before.created_at, before.keyed)
+    table = hubspot_objects.c
+    scope = (table.integration_id == written._integration_id, table.record_id == record)
+    mine = select(hubspot_objects).where(*scope)
+    rows = await units.read(written._engine, lambda conn: conn.execute(mine).all())
+    assert len(rows) == 1
