@@ -56,6 +56,9 @@ def test_an_admin_connects_a_crm_switches_its_policy_and_a_call_creates_a_contac
     with offline_page(browser, base) as (page, offline):
         sign_in(page, base, server.company.api_key)
         page.get_by_role("link", name="Connect a CRM").click()
+        # Until the page's load event htmx has not processed the form (its script is deferred):
+        # a change before it would swap nothing.
+        page.wait_for_url(f"{base}/ui/integrations/new", wait_until="load")
         page.get_by_label("CRM", exact=True).select_option("local")
         # The first CRM listed asks for required fields; htmx swaps them out for the local CRM's
         # (none): submitting before the swap lands would be refused by the browser's validation.
