@@ -17,8 +17,9 @@ Set-ups (``BENCH_THROUGHPUT_SETUPS``, default ``sqlite,postgres-1,postgres-2``):
 ``callbridge serve`` with its embedded worker; ``postgres-N`` is ``serve`` without a worker and N
 ``callbridge worker`` processes. Matrices (``BENCH_THROUGHPUT_MATRICES``): ``contact+log`` (the
 new caller's rule creates the contact, nothing else) and ``default``. Loads
-(``BENCH_THROUGHPUT_LOADS``): ``1,10,50,burst``. ``BENCH_PROFILE=FILE`` runs the server under
-cProfile and writes its statistics there.
+(``BENCH_THROUGHPUT_LOADS``): ``1,10,50,burst,rate50`` (``rateN``: CALLS calls offered at N
+a second, open loop, each sent on time whatever the earlier ones are doing).
+``BENCH_PROFILE=FILE`` runs the server under cProfile and writes its statistics there.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,7 +120,9 @@ async def drive(stack: Stack, numbers: Numbers, load: str) -> tuple[dict[str, fl
             await stack.logged_by(number[1:], WAIT_LIMIT)
 
     first = time.time()
-    if load == "burst":
+    if load.startswith("rate"):
+        await offered(one, [numbers.next() for _ in range(CALLS)], float(load[4:]))
+    elif load == "burst":
         todo = [numbers.next() for _ in range(BURST)]
 
         async def sender() -> None:
@@ -130,6 +134,20 @@ async def drive(stack: Stack, numbers: Numbers, load: str) -> tuple[dict[str, fl
         todo = [numbers.next() for _ in range(SINGLE_CALLS if load == "1" else CALLS)]
         await asyncio.gather(*(closed(todo) for _ in range(int(load))))
     return sent, first
+
+
+Send = Callable[[str], Coroutine[Any, Any, None]]
+
+
+async def offered(send: Send, todo: list[str], rate: float) -> None:
+    """Send one call every ``1 / rate`` seconds (open loop: no send waits for another)."""
+    start, sending = time.perf_counter(), []
+    for index, number in enumerate(todo):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        sending.append(asyncio.create_task(send(number)))
+    await asyncio.gather(*sending)
 
 
 async def measure(stack: Stack, numbers: Numbers, setup: str, matrix: str, load: str) -> Cell:
@@ -180,7 +198,7 @@ async def run_setup(setup: str, profile: Path | None = None) -> list[Cell]:
     async with running(setup, LATENCY_MS, profile) as stack:
         for matrix in _listed("BENCH_THROUGHPUT_MATRICES", ",".join(MATRICES)):
             await stack.use_matrix(MATRICES[matrix])
-            for load in _listed("BENCH_THROUGHPUT_LOADS", "1,10,50,burst"):
+            for load in _listed("BENCH_THROUGHPUT_LOADS", "1,10,50,burst,rate50"):
                 cells.append(await measure(stack, numbers, setup, matrix, load))
                 print(row(cells[-1]), flush=True)
                 for (waiting, holder), seen in (cells[-1].pg or PgFigures()).blocked.items():
@@ -205,14 +223,25 @@ HEADERS = [
 ]  # fmt: skip
 
 
+def load_name(c: Cell) -> str:
+    """Say what a cell's load was: closed loop, burst, or calls offered at a fixed rate."""
+    if c.load == "burst":
+        return f"burst of {c.calls}"
+    if c.load.startswith("rate"):
+        return f"{c.load[4:]} calls/s offered"
+    return f"{c.load} in flight"
+
+
 def row(c: Cell) -> list[object]:
     """Return a cell's table row."""
     lat = c.latencies_ms or [0.0]
     if c.load == "1":
         target, ok = "p95 ≤ 110 ms", percentile(lat, 0.95) <= 110
+    elif c.load.startswith("rate"):
+        target, ok = "p95 < 250 ms", percentile(lat, 0.95) < 250
     else:
         target, ok = "≥ 150 calls/s", c.rate >= 150
-    load = f"burst of {c.calls}" if c.load == "burst" else f"{c.load} in flight"
+    load = load_name(c)
     per_call = 1000 / max(c.logged, 1)
     workers_cpu = c.cpu_seconds - c.server_cpu
     return [
@@ -246,7 +275,8 @@ def section(cells: list[Cell]) -> str:
         f"created); HubSpot fake in its own process answering each request after "
         f"{LATENCY_MS:g} ms, no rate limit, restarted empty per cell after {WARMUP} warm-up "
         f"calls; {SINGLE_CALLS} calls at 1 in flight, {CALLS} at 10 and 50 (closed loop), a "
-        f"burst of {BURST} from {BURST_SENDERS} senders. Latency = engagement stored in the "
+        f"burst of {BURST} from {BURST_SENDERS} senders, and {CALLS} offered at a fixed rate "
+        "(open loop). Latency = engagement stored in the "
         "CRM - webhook sent. CPU and RSS: the Callbridge processes (server and workers). PG: "
         "the cell's database (transactions, rows written, CPU of its backends on this host, "
         "states of its active backends sampled every 50 ms: CPU = active and not waiting)."
