@@ -54,14 +54,21 @@ async def test_a_call_that_created_its_contact_shows_each_matrix_cell_already_cr
         "create": True,
         "source": "policy",
         "reason": tried["saved_contact"]["reason"],
+        "reason_code": {"code": "policy_all", "params": {"kinds": "incoming, missed"}},
         "already_created": created,
     }
     assert tried["draft_contact"]["create"] is False
     assert tried["draft_contact"]["source"] == "override"
+    assert tried["draft_contact"]["reason_code"] == {"code": "matrix_never", "params": {}}
     assert tried["draft_contact"]["already_created"] == created
     assert tried["contact_creation_differs"] is True and tried["same"] is False
     assert tried["first_scenario"] == sync["scenario"] == tried["saved"]["scenario"]
     assert "its first sync classified it so too" in tried["scenario_why"]
+    scenario = sync["scenario"]
+    assert tried["scenario_why_code"] == {
+        "code": "same_first_same",
+        "params": {"saved": scenario, "draft": scenario, "first": scenario},
+    }
     unchanged = await _try(acme, page["id"], _draft())
     assert unchanged["same"] is True and unchanged["draft_contact"] == unchanged["saved_contact"]
 
@@ -92,12 +99,17 @@ async def test_a_voicemail_is_classified_as_it_stands_by_each_matrix(
     assert tried["first_scenario"] == first == tried["saved"]["scenario"]
     assert tried["draft"]["scenario"] == "incoming.new.answered.none"
     assert "by the draft" in tried["scenario_why"] and tried["same"] is False
+    assert tried["scenario_why_code"]["code"] == "differ_first_same"
     saved = await acme.client.put(_path(acme, "matrix"), json=answered)
     assert saved.status_code == 200
     again = await _try(acme, call_id, answered)  # the saved matrix now reads it as answered too
     assert again["saved"]["scenario"] == again["draft"]["scenario"] == "incoming.new.answered.none"
     assert again["first_scenario"] == first
     assert f"its first sync classified it as {first}" in again["scenario_why"]
+    assert again["scenario_why_code"] == {
+        "code": "same_first_other",
+        "params": {k: again["saved"]["scenario"] for k in ("saved", "draft")} | {"first": first},
+    }
     assert again["saved"]["matrix_version"] == 1 and again["same"] is True
 
 

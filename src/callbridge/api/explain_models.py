@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from callbridge.api.said_models import CODE_FIELD, SaidShown
 from callbridge.domain.record import ObjectType
 from callbridge.rules.matrix import ActionType, Assignee
 from callbridge.sync.decide import Source
@@ -42,6 +43,7 @@ class ContactCreation(BaseModel):
         "first run) or capability (the CRM cannot create contacts)"
     )
     reason: str
+    reason_code: SaidShown | None = Field(default=None, description=CODE_FIELD)
 
 
 class EmailLink(BaseModel):
@@ -68,6 +70,7 @@ class StepShown(BaseModel):
     rule: str
     action: ActionType
     skip: str | None
+    skip_code: SaidShown | None = Field(default=None, description=CODE_FIELD)
     assignee: Assignee | None = Field(description="For a task: who it goes to")
 
 
@@ -81,7 +84,9 @@ class Explanation(BaseModel):
     scenario: str | None
     matrix_version: int
     scenario_from: str | None = Field(description="this run, or the call's first run")
+    scenario_from_code: SaidShown | None = Field(default=None, description="this_run or first_run")
     reason: str | None = Field(description="Why nothing is done, when nothing is")
+    reason_code: SaidShown | None = Field(default=None, description=CODE_FIELD)
     external_number: str | None = Field(description="E.164")
     matched: list[MatchedRecord]
     selection: SelectionShown | None

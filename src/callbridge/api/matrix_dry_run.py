@@ -21,9 +21,11 @@ from sqlalchemy import Connection
 
 from callbridge.api.explain import Explained, explained, shown, unnumbered
 from callbridge.api.explain_models import Explanation, StepShown
+from callbridge.api.said_models import CODE_FIELD, SaidShown, said_shown
 from callbridge.domain.capability import Capability
 from callbridge.domain.phone import NoExternalNumber
-from callbridge.rules.plan import decide_contact
+from callbridge.domain.said import Code, Said
+from callbridge.rules.plan import ContactCell, decide_contact
 from callbridge.rules.policy import CreationPolicy, decide_creation
 from callbridge.runtime import Runtime
 from callbridge.storage import call_history, matrices, units
@@ -47,6 +49,7 @@ class ContactCellShown(BaseModel):
     create: bool
     source: str = Field(description="policy, override (the matrix cell) or capability")
     reason: str
+    reason_code: SaidShown | None = Field(default=None, description=CODE_FIELD)
     already_created: str | None = Field(
         description="The contact this call created earlier (its id): the cell says what the "
         "matrix decides for such a call; nothing is created again"
@@ -58,6 +61,11 @@ class DryRun(BaseModel):
 
     call_id: str
     scenario_why: str = Field(description="Which scenario each side decided the call by, and why")
+    scenario_why_code: SaidShown | None = Field(
+        default=None,
+        description="The same as a code (no_scenario, same_…, differ_…) and its parameters "
+        "(saved, draft, first: scenario keys; why: the missing number's reason)",
+    )
     first_scenario: str | None = Field(
         description="The scenario the call's first sync decided, which its own re-runs keep "
         "(null: no sync classified it); the dry run classifies the call as it stands"
@@ -107,7 +115,7 @@ async def dry_run(
     number = read.loaded.number
     if isinstance(number, NoExternalNumber):
         nothing = unnumbered(read.version, number)
-        why = f"no scenario: no external number to match ({number.reason})"
+        why = Said(Code.NO_SCENARIO, why=number.reason)
         return _compared(call_id, (nothing, None), (nothing, None), why, first)
     now = dataclasses.replace(
         read.loaded,
@@ -132,7 +140,7 @@ def _contact(side: Explained, loaded: Loaded) -> ContactCellShown | None:
     """Return the side's create-contact cell; for a contact already created, the matrix's own."""
     decision = side.decision
     if decision.creation is not None:
-        return ContactCellShown(**vars(decision.creation), already_created=None)
+        return _cell(decision.creation, None)
     if decision.created is None or decision.scenario is None:
         return None
     call = loaded.ctx.call
@@ -146,31 +154,38 @@ def _contact(side: Explained, loaded: Loaded) -> ContactCellShown | None:
         declined=None,
         can_create=Capability.CREATE_CONTACT in side.found.capabilities,
     )
-    return ContactCellShown(**vars(cell), already_created=decision.created.id)
+    return _cell(cell, decision.created.id)
 
 
-def _why(saved: Decision, draft: Decision, first: str | None) -> str:
+def _cell(cell: ContactCell, already_created: str | None) -> ContactCellShown:
+    """Return a create-contact cell as the dry run answers it."""
+    code = said_shown(cell.reason)
+    return ContactCellShown(**vars(cell), reason_code=code, already_created=already_created)
+
+
+#: Which scenario each side used, by (the same on both sides, how the first sync classified it).
+_WHY = {
+    (True, None): Code.SAME_NEVER,
+    (True, True): Code.SAME_FIRST_SAME,
+    (True, False): Code.SAME_FIRST_OTHER,
+    (False, None): Code.DIFFER_NEVER,
+    (False, True): Code.DIFFER_FIRST_SAME,
+    (False, False): Code.DIFFER_FIRST_OTHER,
+}
+
+
+def _why(saved: Decision, draft: Decision, first: str | None) -> Said:
     """Say which scenario each side used, and why: the call as it stands, classified now."""
     ours, theirs = (d.scenario.key if d.scenario else "internal" for d in (saved, draft))
-    if ours == theirs:
-        said = f"{ours}: the call as it stands, classified now by both matrices"
-    else:
-        said = (
-            f"{ours} by the saved matrix, {theirs} by the draft: the call as it stands, classified "
-            "now by each (their voicemail_is_missed differ)"
-        )
-    if first is None:
-        return said + "; no sync classified it before"
-    if first == ours:
-        return said + "; its first sync classified it so too"
-    return said + f"; its first sync classified it as {first}, which its own re-runs keep"
+    code = _WHY[ours == theirs, None if first is None else first == ours]
+    return Said(code, saved=ours, draft=theirs, first=first or "")
 
 
 def _compared(
     call_id: str,
     saved: tuple[Explanation, ContactCellShown | None],
     draft: tuple[Explanation, ContactCellShown | None],
-    why: str,
+    why: Said,
     first: str | None,
 ) -> DryRun:
     (by_saved, saved_cell), (by_draft, draft_cell) = saved, draft
@@ -180,6 +195,7 @@ def _compared(
     return DryRun(
         call_id=call_id,
         scenario_why=why,
+        scenario_why_code=said_shown(why),
         first_scenario=first,
         saved=by_saved,
         draft=by_draft,

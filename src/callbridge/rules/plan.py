@@ -6,6 +6,7 @@ from collections.abc import Sequence, Set
 from dataclasses import dataclass
 
 from callbridge.domain.capability import Capability
+from callbridge.domain.said import Code, Said
 from callbridge.rules.matrix import Action, ActionType, Assignee, ContactMode, Matrix
 from callbridge.rules.scenario import Client, Scenario
 
@@ -36,6 +37,10 @@ class Step:
         return f"{self.action.type}:{self.index}"
 
 
+#: What a matrix cell that overrides the policy says.
+_SAYS = {ContactMode.ALWAYS: Code.MATRIX_ALWAYS, ContactMode.NEVER: Code.MATRIX_NEVER}
+
+
 @dataclass(frozen=True)
 class ContactCell:
     """The effective create-contact decision for a new client, and where it comes from."""
@@ -60,7 +65,7 @@ def contact_cell(
     if mode is ContactMode.FOLLOW:
         return ContactCell(policy_creates, "policy", reason)
     create = mode is ContactMode.ALWAYS
-    return ContactCell(create, "override", f"the matrix says {mode.value} for this scenario")
+    return ContactCell(create, "override", Said(_SAYS[mode]))
 
 
 def decide_contact(
@@ -81,7 +86,7 @@ def decide_contact(
     if declined is not None:
         cell = ContactCell(False, "first decision", declined)
     if not can_create:
-        cell = ContactCell(False, "capability", "the CRM cannot create contacts")
+        cell = ContactCell(False, "capability", Said(Code.CRM_CANNOT_CREATE))
     return cell
 
 
@@ -132,7 +137,7 @@ def plan(matrix: Matrix, scenario: Scenario, capabilities: Set[Capability]) -> l
 def _skip(action: Action, scenario: Scenario, capabilities: Set[Capability]) -> str | None:
     needed = NEEDS[action.type]
     if needed not in capabilities:
-        return f"the CRM cannot do this (no '{needed.value}' capability)"
+        return Said(Code.NO_CAPABILITY, capability=needed.value)
     if action.type is ActionType.NOTE_WHO_ANSWERED and scenario.client is Client.NEW:
-        return "a new client has no responsible manager yet"
+        return Said(Code.NO_MANAGER_YET)
     return None

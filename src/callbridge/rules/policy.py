@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from callbridge.domain.call import CallType
+from callbridge.domain.said import Code, Said
 
 
 class CreationPolicy(StrEnum):
@@ -49,7 +50,7 @@ LANGUAGES = frozenset(DEFAULT_NAMES)
 
 @dataclass(frozen=True)
 class CreationDecision:
-    """Whether to create a contact, and the reason shown in the call's history."""
+    """Whether to create a contact, and the reason shown in the call's history (a code's)."""
 
     create: bool
     reason: str
@@ -58,16 +59,16 @@ class CreationDecision:
 def decide_creation(policy: CreationPolicy, call_types: Set[CallType]) -> CreationDecision:
     """Decide whether an unmatched call creates a contact under ``policy``."""
     if not call_types:
-        return CreationDecision(False, "internal calls never create contacts")
+        return CreationDecision(False, Said(Code.INTERNAL_NEVER_CREATES))
     kinds = ", ".join(sorted(call_types))
     if policy is CreationPolicy.NONE:
-        return CreationDecision(False, "contact creation is off (policy 'none')")
+        return CreationDecision(False, Said(Code.CREATION_OFF))
     if policy is CreationPolicy.ALL:
-        return CreationDecision(True, f"policy 'all' creates for every call ({kinds})")
+        return CreationDecision(True, Said(Code.POLICY_ALL, kinds=kinds))
     required = _REQUIRED[policy]
     if required in call_types:
-        return CreationDecision(True, f"policy '{policy}' matches this {kinds} call")
-    return CreationDecision(False, f"policy '{policy}' does not cover this call ({kinds})")
+        return CreationDecision(True, Said(Code.POLICY_MATCHES, policy=policy, kinds=kinds))
+    return CreationDecision(False, Said(Code.POLICY_EXCLUDES, policy=policy, kinds=kinds))
 
 
 def contact_name(language: str, template: str | None, phone: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord
+from callbridge.domain.said import Code, Said
 from callbridge.errors import AuthFailed, ConnectorError, DailyLimitReached, RateLimited
 from callbridge.queue import jobs
 from callbridge.queue.base import Payload
@@ -43,13 +44,17 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         await _skip_disabled(runtime, ctx)
         return
     if isinstance(number, NoExternalNumber):
-        reason = f"no external number to match ({number.reason}: {number.raw!r})"
+        reason = Said(Code.SYNC_NO_NUMBER, why=number.reason, raw=repr(number.raw))
         await save_sync(
             runtime, ctx, status="skipped", reason=reason, no_number_reason=number.reason.value
         )
         return
     if ctx.integration["status"] != "active":
-        reason = f"integration is paused: {ctx.integration['status_reason']}"
+        reason = Said(
+            Code.SYNC_PAUSED,
+            why=ctx.integration["status_reason"],
+            why_code=ctx.integration["status_reason_code"] or "",
+        )
         await save_sync(runtime, ctx, status="waiting", reason=reason, external_number=number.e164)
         raise RateLimited(reason, PAUSED_RECHECK_SECONDS)  # resuming it wakes the call sooner
     connector = connector_for(runtime, ctx.integration)
@@ -65,7 +70,11 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
             runtime,
             ctx,
             status="waiting" if waits else "failed",
-            reason=f"{type(err).__name__}: {err}",
+            reason=Said(
+                Code.SYNC_CRM_WAITING if waits else Code.SYNC_CRM_FAILED,
+                error_type=type(err).__name__,
+                error=err,
+            ),
             external_number=number.e164,
         )
         if isinstance(err, DailyLimitReached):
@@ -77,8 +86,12 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         raise
     except Exception as err:
         # Keep what was done for the call's page, and never leave it "running": the retry goes on.
-        why = "interrupted" if ctx.journal else f"internal error ({type(err).__name__})"
-        await save_sync(runtime, ctx, status="failed", reason=f"{why}; retrying")
+        why = (
+            Said(Code.SYNC_INTERRUPTED)
+            if ctx.journal
+            else Said(Code.SYNC_INTERNAL_ERROR, error_type=type(err).__name__)
+        )
+        await save_sync(runtime, ctx, status="failed", reason=why)
         raise
 
 
@@ -87,10 +100,9 @@ async def _skip_disabled(runtime: Runtime, ctx: SyncContext) -> None:
     ids = (ctx.company_id, ctx.call_id, ctx.integration_id)
     earlier = await units.read(runtime.engine, lambda db: call_history.get_sync(db, *ids))
     if earlier is not None and earlier["status"] == "done":
-        reason = "integration disabled: the call's later changes were not written to this CRM"
-        await save_sync(runtime, ctx, reason=reason)
+        await save_sync(runtime, ctx, reason=Said(Code.SYNC_DISABLED_AFTER_DONE))
     else:
-        await save_sync(runtime, ctx, status="skipped", reason="integration disabled")
+        await save_sync(runtime, ctx, status="skipped", reason=Said(Code.SYNC_DISABLED))
 
 
 async def _sync(
@@ -101,7 +113,7 @@ async def _sync(
     found = await inputs.find(runtime, loaded, connector, number, choice, refresh=True)
     decision = decide(loaded, number, found)
     if decision.scenario is None:
-        await save_sync(runtime, ctx, status="skipped", reason="internal calls are not synced")
+        await save_sync(runtime, ctx, status="skipped", reason=Said(Code.SYNC_INTERNAL_CALL))
         return
     if await _held_for_choice(runtime, loaded, decision, found.chosen, number):
         return
@@ -144,9 +156,8 @@ async def _held_for_choice(
     job = jobs.sync_job(
         ctx.company_id, ctx.call_id, ctx.integration_id, number.e164, seconds, choice_until=until
     )
-    reason = (
-        f"waiting for the agent's choice: {matches} records match the number; "
-        f"the automatic rule decides at {until.isoformat(timespec='seconds')} unless they choose"
+    reason = Said(
+        Code.SYNC_WAITING_CHOICE, matches=matches, until=until.isoformat(timespec="seconds")
     )
     ctx.journal.counted = True  # waiting for the agent is not an attempt
     writes.note_sync(

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from callbridge.domain.event import Agent, CallEvent, Direction, EventKind, Utm
+from callbridge.domain.said import Code, Said
 from callbridge.errors import PayloadError
 from callbridge.telephony import standard_webhooks
 from callbridge.telephony.base import ParsedDelivery
@@ -178,8 +179,8 @@ def _ignored_reason(types: list[str]) -> str | None:
     if not types:
         return None
     if len(types) == 1:
-        return f"event type {types[0]} is not a call event"
-    return f"event types {', '.join(types)} are not call events"
+        return Said(Code.EVENT_TYPE_SKIPPED, types=types[0])
+    return Said(Code.EVENT_TYPES_SKIPPED, types=", ".join(types))
 
 
 def _validate(item: dict[str, Any], prefix: str, context: dict[str, Any]) -> GenericEvent:

@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
+from callbridge.domain.said import Code, Said
 from callbridge.errors import PayloadError
 from callbridge.telephony.limits import EventTime
 
@@ -119,7 +120,7 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 
 def ignored_reason(what: str) -> str:
     """Say why a well-formed delivery was answered 2xx without a call event."""
-    return f"{what} is not a call event Callbridge logs"
+    return Said(Code.NOT_A_CALL_EVENT, what=what)
 
 
 def json_type(value: object) -> str:

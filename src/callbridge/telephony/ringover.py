@@ -22,6 +22,7 @@ import jwt
 from pydantic import BeforeValidator, Field, HttpUrl
 
 from callbridge.domain.event import Agent, CallEvent, Direction, EventKind
+from callbridge.domain.said import Code, Said
 from callbridge.errors import PayloadError, SignatureError
 from callbridge.telephony.base import ParsedDelivery
 from callbridge.telephony.limits import (
@@ -68,10 +69,8 @@ AFTERCALL_EVENTS = frozenset(
 )
 # Known deliveries that are not call events, and why they are skipped (answered 2xx).
 SKIPPED = {
-    ("call", "contact"): "Ringover's call/contact lookup is answered at "
-    "/lookups/ringover/{source_id}, not at the webhook URL: point the contact webhook there "
-    "(docs/telephony/ringover.md#caller-lookup)",
-    ("search", "contact"): "Ringover's search/contact lookup is not answered by Callbridge",
+    ("call", "contact"): Said(Code.RINGOVER_LOOKUP_ELSEWHERE),
+    ("search", "contact"): Said(Code.RINGOVER_SEARCH),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callbridge.connectors.base import Capability, supports
+from callbridge.domain.said import Code, Said
 from callbridge.rules.plan import Step
 from callbridge.sync import writes
 from callbridge.sync.executors.base import Run
@@ -30,6 +31,6 @@ async def create_contact(run: Run, step: Step) -> None:
         )
         run.targets = [record]
         return
-    reason = step.skip or "the CRM cannot create contacts"
+    reason = step.skip or Said(Code.CRM_CANNOT_CREATE)
     writes.action(run.runtime, run.ctx, "create_contact", e164, "skipped", reason)
     await writes.save_sync(run.runtime, run.ctx, status="no_match", reason=reason)
