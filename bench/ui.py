@@ -166,7 +166,7 @@ async def run() -> str:
             page = timed(client, "/ui/calls")
             filtered = timed_filters(client, timed, company.api_key, company.integration_id)
         load_after = _load()
-    dialer = await measure()
+    dialer = {database: await measure(database) for database in ("sqlite", "postgres")}
     load_dialer = _load()
     rows = [
         ("`GET /calls` (API key)", *_figures(api), "—"),
@@ -175,15 +175,23 @@ async def run() -> str:
             (label, *_figures(times), _target(times, TARGET_PAGE_MS) if ui else "—")
             for label, ui, times in filtered
         ],
-        ('ringing webhook → "+3" in the dialer', *_figures(dialer), _target(dialer, 200.0)),
+        *[
+            (
+                f'ringing webhook → "+3" in the dialer ({database})',
+                *_figures(times),
+                _target(times, 200.0),
+            )
+            for database, times in dialer.items()
+        ],
     ]
     headers = ["measure", "median ms", "p95 ms", "max ms", "p95 target"]
     return (
         f'### Call history at {CALLS:,} calls (SQLite), and the dialer\'s "+N"\n\n'
         f"{CALLS:,} calls and their syncs inserted in {seconds:.1f} s; {REQUESTS} requests of "
         f"each page (first page, default limit) after {WARM_UP} warm-up ones, one at a time, "
-        f"through `callbridge serve` on loopback. Then {len(dialer)} ringing calls, each to an "
-        "open dialer in Chromium, on a fresh SQLite database (three records match). Load "
+        f"through `callbridge serve` on loopback. Then {len(dialer['sqlite'])} ringing calls, each "
+        "to an open dialer in Chromium, on a fresh SQLite database and then on a fresh "
+        "PostgreSQL one (three records match). Load "
         f"average before: {load_before}; after the pages: {load_after}; after the dialer: "
         f"{load_dialer}.\n\n{markdown_table(headers, rows)}"
     )

@@ -1,8 +1,8 @@
 """Ringing webhook → "+N" visible in the agent's dialer, measured in Chromium (Playwright).
 
-Part of ``python -m bench ui``. A real ``callbridge serve`` on SQLite, an agent allowed to choose,
-three local CRM records matching NUMBER; the agent's dialer open in Debian's Chromium (the set-up
-of tests/ui/test_dialer_browser.py). Each round posts a signed ringing webhook of a new call and
+Part of ``python -m bench ui``. A real ``callbridge serve`` (its embedded worker) on SQLite or on
+a fresh PostgreSQL database, an agent allowed to choose, three local CRM records matching NUMBER;
+the agent's dialer open in Debian's Chromium (the set-up of tests/ui/test_dialer_browser.py). Each round posts a signed ringing webhook of a new call and
 waits until the new call's "+3" badge is in the page (polled at each animation frame); the time
 is the client's, from just before the POST to the badge seen, so it includes the webhook's own
 answer, the event stream, the page's fetch of the call's records and Playwright's round trips.
@@ -11,13 +11,21 @@ answer, the event stream, the page's fetch of the call's records and Playwright'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
 import httpx
 from playwright.sync_api import sync_playwright
 
-from bench.harness import environment, new_company, scratch_dir, serve, settings_for
+from bench.harness import (
+    environment,
+    new_company,
+    postgres_database,
+    scratch_dir,
+    serve,
+    settings_for,
+)
 from callbridge.service.bootstrap import CreatedCompany
 from callbridge.testing.webhooks import call_sequence, signed
 
@@ -89,11 +97,12 @@ def in_browser(url: str, company: CreatedCompany, token: str) -> list[float]:
     return times
 
 
-async def measure() -> list[float]:
-    """Run the dialer measurement on a fresh SQLite database; return the times in ms."""
-    with scratch_dir("dialer") as data_dir:
-        company = await new_company(settings_for(data_dir, None))
-        env = environment(data_dir, None, log_level="warning")
+async def measure(database: str = "sqlite") -> list[float]:
+    """Run the dialer measurement on a fresh database (``sqlite`` or ``postgres``); in ms."""
+    with scratch_dir("dialer") as data_dir, contextlib.ExitStack() as stack:
+        url = stack.enter_context(postgres_database("dialer")) if database == "postgres" else None
+        company = await new_company(settings_for(data_dir, url))
+        env = environment(data_dir, url, log_level="warning")
         with serve(env, data_dir / "serve.log") as server:
             token = await _desk(server.url, company)
             return await asyncio.to_thread(in_browser, server.url, company, token)
