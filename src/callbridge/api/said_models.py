@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated
 
-from callbridge.domain.said import Code, code_of
+from pydantic import BaseModel, BeforeValidator, Field
+
+from callbridge.domain.said import Code, code_of, loaded
 
 
 class SaidShown(BaseModel):
@@ -19,6 +21,17 @@ def said_shown(text: str | None) -> SaidShown | None:
     stored = code_of(text)
     return None if stored is None else SaidShown.model_validate(stored)
 
+
+def _known(stored: object) -> object:
+    """Return a stored code as answered: None for none, or one this version does not know."""
+    if isinstance(stored, SaidShown):
+        return stored
+    reason = loaded(stored)
+    return None if reason is None else reason.stored()
+
+
+#: A code read from the database (``call_syncs.reason_code``, ``webhook_deliveries.ignored_code``).
+StoredSaid = Annotated[SaidShown | None, BeforeValidator(_known)]
 
 #: The description of every ``*_code`` field.
 CODE_FIELD = (
