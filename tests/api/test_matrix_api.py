@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from callbridge.domain.said import loaded
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.testing.webhooks import call_sequence
 from tests.api.api_tenant import Tenant, problems
@@ -23,6 +24,9 @@ async def test_default_matrix_and_its_contact_cells_follow_the_policy(acme: Tena
     assert len(shown["matrix"]["rules"]) == 6
     assert {c["decided_by"] for c in shown["contact_creation"]} == {"policy"}
     assert all(c["creates"] for c in shown["contact_creation"])  # policy "all"
+    for cell in shown["contact_creation"]:  # the code says what the English says
+        assert cell["reason_code"]["code"] == "policy_all"
+        assert loaded(cell["reason_code"]) == cell["reason"]
 
 
 async def test_a_new_version_applies_and_an_override_is_shown(acme: Tenant) -> None:
@@ -33,6 +37,7 @@ async def test_a_new_version_applies_and_an_override_is_shown(acme: Tenant) -> N
     cells = {(c["direction"], c["outcome"]): c for c in saved.json()["contact_creation"]}
     assert cells["incoming", "missed"]["creates"] is False
     assert cells["incoming", "missed"]["decided_by"] == "override"
+    assert cells["incoming", "missed"]["reason_code"] == {"code": "matrix_never", "params": {}}
     assert cells["incoming", "answered"]["decided_by"] == "policy"
     versions = (await acme.client.get(path(acme, "matrix/versions"))).json()
     assert [v["version"] for v in versions] == [1]
@@ -91,6 +96,11 @@ async def test_explain_returns_the_plan_and_writes_nothing(acme: Tenant) -> None
     assert explained["scenario"] == "incoming.new.missed.none"
     assert explained["contact_creation"]["create"] is True
     assert [s["action"] for s in explained["plan"]] == ["create_deal", "create_task"]
+    assert explained["scenario_from_code"] == {"code": "this_run", "params": {}}
+    assert explained["reason"] is explained["reason_code"] is None
+    creation = explained["contact_creation"]
+    assert loaded(creation["reason_code"]) == creation["reason"]
+    assert all(s["skip"] is s["skip_code"] is None for s in explained["plan"])
     assert (await acme.client.get(path(acme, "records"))).json()["total"] == before
     assert (await acme.client.get("/calls")).json()["calls"] == []
     assert (await acme.client.get(path(acme, "user-links"))).json() == []
@@ -141,3 +151,31 @@ async def test_every_problem_of_a_matrix_is_listed_at_once(acme: Tenant) -> None
     tried = await acme.client.post(path(acme, "matrix/dry-run"), json=body)
     assert set(problems(tried)) == {f"matrix.{where}" for where in wanted}
     assert (await acme.client.get(path(acme, "matrix"))).json()["version"] == 0
+
+
+@pytest.mark.parametrize(
+    ("direction", "external", "code", "params"),
+    [
+        ("incoming", "911", "no_external_number", {"why": "emergency"}),
+        ("incoming", "anonymous", "no_external_number", {"why": "anonymous"}),
+    ],
+)
+async def test_explain_says_why_nothing_is_done_with_its_code(
+    acme: Tenant, direction: str, external: str, code: str, params: dict[str, str]
+) -> None:
+    events = call_sequence(f"explain-{code}", direction, external, answered=True)
+    explained = (await acme.client.post(path(acme, "explain"), json={"events": events})).json()
+    assert explained["scenario"] is None and explained["plan"] == []
+    assert explained["reason_code"] == {"code": code, "params": params}
+    assert loaded(explained["reason_code"]) == explained["reason"]
+
+
+async def test_a_skipped_step_says_why_with_its_code(acme: Tenant) -> None:
+    matrix = copy.deepcopy(DEFAULT_MATRIX_JSON)  # a new client has no responsible manager yet
+    matrix["rules"][0]["actions"].append({"type": "note_who_answered"})
+    assert (await acme.client.put(path(acme, "matrix"), json=matrix)).status_code == 200
+    events = call_sequence("explain-skip", "incoming", "+14155550198", answered=True)
+    explained = (await acme.client.post(path(acme, "explain"), json={"events": events})).json()
+    [skipped] = [s for s in explained["plan"] if s["skip"]]
+    assert skipped["skip_code"] == {"code": "no_manager_yet", "params": {}}
+    assert loaded(skipped["skip_code"]) == skipped["skip"]

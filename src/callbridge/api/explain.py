@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from callbridge.api.explain_models import Explanation
+from callbridge.api.said_models import said_shown
 from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
+from callbridge.domain.said import Code, Said
 from callbridge.errors import PayloadError
 from callbridge.fold.agents import agent_user
 from callbridge.rules.external_party import external_number
@@ -121,11 +123,14 @@ async def _explain(runtime: Runtime, loaded: Loaded, call: dict[str, Any]) -> Ex
 
 def unnumbered(version: int, number: NoExternalNumber) -> Explanation:
     """Explain a call with no external number: nothing is matched, created or planned."""
+    reason = Said(Code.NO_EXTERNAL_NUMBER, why=number.reason)
     return Explanation(
         scenario=None,
         matrix_version=version,
         scenario_from=None,
-        reason=f"no external number to match ({number.reason})",
+        scenario_from_code=None,
+        reason=reason,
+        reason_code=said_shown(reason),
         external_number=None,
         matched=[],
         selection=None,
@@ -169,19 +174,24 @@ def shown(explained: Explained, number: PhoneNumber) -> Explanation:
     """Return a decision as explain answers it."""
     decision = explained.decision
     if decision.scenario is None:
-        version = decision.matrix_version
+        version, internal = decision.matrix_version, Said(Code.INTERNAL_CALL)
         return Explanation.model_validate(
             {"scenario": None, "matrix_version": version, "scenario_from": None}
-            | {"reason": "internal call", "external_number": number.e164, "matched": []}
-            | {"selection": None, "contact_creation": None, "people": None, "plan": []}
+            | {"scenario_from_code": None, "reason": internal}
+            | {"reason_code": said_shown(internal), "external_number": number.e164}
+            | {"matched": [], "selection": None, "contact_creation": None}
+            | {"people": None, "plan": []}
         )
     targets, who = decision.targets, explained.found.people
+    run = Said(Code.FIRST_RUN if decision.reused else Code.THIS_RUN)
     return Explanation.model_validate(
         {
             "scenario": decision.scenario.key,
             "matrix_version": decision.matrix_version,
-            "scenario_from": "the call's first run" if decision.reused else "this run",
+            "scenario_from": run,
+            "scenario_from_code": said_shown(run),
             "reason": None,
+            "reason_code": None,
             "external_number": number.e164,
             "matched": [vars(c) for c in decision.matched],
             "selection": {
@@ -192,7 +202,7 @@ def shown(explained: Explained, number: PhoneNumber) -> Explanation:
                 "created_earlier": decision.created.id if decision.created else None,
                 "dial_intent": explained.dial_intent,
             },
-            "contact_creation": vars(decision.creation) if decision.creation else None,
+            "contact_creation": _creation(decision),
             "people": {
                 "agent": who.agent_label,
                 "agent_crm_user_id": who.agent_crm_id,
@@ -207,6 +217,7 @@ def shown(explained: Explained, number: PhoneNumber) -> Explanation:
                     "rule": s.rule,
                     "action": s.action.type,
                     "skip": s.skip,
+                    "skip_code": said_shown(s.skip),
                     "assignee": s.action.assignee
                     if s.action.type is ActionType.CREATE_TASK
                     else None,
@@ -215,3 +226,9 @@ def shown(explained: Explained, number: PhoneNumber) -> Explanation:
             ],
         }
     )
+
+
+def _creation(decision: Decision) -> dict[str, Any] | None:
+    """Return the decision's create-contact cell as explain answers it (None: none)."""
+    cell = decision.creation
+    return None if cell is None else vars(cell) | {"reason_code": said_shown(cell.reason)}

@@ -18,6 +18,7 @@ from callbridge.api.matrix_history import (
     versions_shown,
 )
 from callbridge.api.models import JsonShown
+from callbridge.api.said_models import CODE_FIELD, SaidShown, said_shown
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
 from callbridge.errors import ConnectorError, MatrixError
@@ -46,6 +47,7 @@ class CreationCell(BaseModel):
     creates: bool
     decided_by: str = Field(description="policy, or the matrix cell that overrides it")
     reason: str
+    reason_code: SaidShown | None = Field(default=None, description=CODE_FIELD)
 
 
 class MatrixShown(BaseModel):
@@ -102,6 +104,7 @@ def contact_creation(matrix: Any, policy: CreationPolicy) -> list[dict[str, Any]
                     "creates": cell.create,
                     "decided_by": cell.source,
                     "reason": cell.reason,
+                    "reason_code": said_shown(cell.reason),
                 }
             )
     return cells
