@@ -34,7 +34,7 @@ from callbridge.queue.retry import (
 )
 from callbridge.queue.sqlite_table import jobs
 from callbridge.queue.sqlite_worker import SlotWorker, changes_one, utcnow
-from callbridge.storage import units
+from callbridge.storage import driver, units
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,12 @@ _JOB_COUNTS = select(jobs.c.task, _STATE, func.count().label("jobs")).group_by(j
 
 # A held queueing lock must not abort the caller's transaction, so no error is raised.
 _INSERT_JOB = sqlite_insert(jobs).on_conflict_do_nothing()
+
+
+_JOB_COLUMNS = (
+    "task", "payload", "lock_key", "queueing_lock", "status", "scheduled_at", "attempts",
+    "created_at",
+)  # fmt: skip
 
 
 def _job_row(job: NewJob) -> dict[str, Any]:
@@ -109,7 +115,8 @@ class SQLiteJobQueue:
         """
         if sqlite_successor.adopt(conn, job, utcnow()):
             return True
-        return conn.execute(_INSERT_JOB, _job_row(job)).rowcount == 1
+        row = _job_row(job)
+        return driver.execute(conn, _INSERT_JOB, row, _JOB_COLUMNS).rowcount == 1
 
     async def work(
         self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, TextualSelect, bindparam, text
+from sqlalchemy import Connection, TextualSelect, bindparam, text
 
 from callbridge.queue.sqlite_table import jobs
+from callbridge.storage import driver
 
 # A job may start when no other job of its lock key runs (under a live lease) or waits before it.
 _KEY_FREE = """(jobs.lock_key IS NULL OR NOT EXISTS (
@@ -47,9 +48,9 @@ WAITING = _claim_query(
 ABANDONED = _claim_query("jobs", "status = 'doing' AND lease_until < :now")
 
 
-def claimable(conn: Connection, now: datetime, abandoned: bool = True) -> Row[Any] | None:
+def claimable(conn: Connection, now: datetime, abandoned: bool = True) -> Any:
     """Return the next job to run: an abandoned one first (if asked), else the oldest waiting."""
     params = {"now": now}
-    if abandoned and (row := conn.execute(ABANDONED, params).first()) is not None:
+    if abandoned and (row := driver.execute(conn, ABANDONED, params).first()) is not None:
         return row
-    return conn.execute(WAITING, params).first()
+    return driver.execute(conn, WAITING, params).first()

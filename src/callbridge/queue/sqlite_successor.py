@@ -26,6 +26,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from callbridge.queue.base import NewJob
 from callbridge.queue.sqlite_table import jobs
+from callbridge.storage import driver
 
 _SUCCESSOR: contextvars.ContextVar[Successor | None] = contextvars.ContextVar(
     "callbridge_successor", default=None
@@ -73,10 +74,10 @@ class Successor:
             "until": now + self.lease,
             "worker": self.worker_id,
         }
-        row = conn.execute(_ADOPT, values).first()
+        row = driver.execute(conn, _ADOPT, values).first()
         if row is None:
             return False
-        conn.execute(_DONE, {"job": self.job_id, "worker": self.worker_id})
+        driver.execute(conn, _DONE, {"job": self.job_id, "worker": self.worker_id})
         self.adopted = (int(row.id), job)
         return True
 

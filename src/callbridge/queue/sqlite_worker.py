@@ -49,7 +49,7 @@ from callbridge.queue.retry import (
 from callbridge.queue.sqlite_claims import claimable
 from callbridge.queue.sqlite_successor import Successor
 from callbridge.queue.sqlite_table import jobs
-from callbridge.storage import units
+from callbridge.storage import driver, units
 
 logger = logging.getLogger("callbridge.queue.sqlite")
 ABANDONED_CHECK_SECONDS = 1.0
@@ -238,7 +238,7 @@ class SlotWorker:
         """Mark a job as run by ``worker_id`` under a fresh lease (``counts``: runs, lost runs)."""
         attempts, lost_runs = counts
         lease = {"job": row.id, "runs": attempts, "lost": lost_runs, "worker": worker_id}
-        conn.execute(_LEASE, {**lease, "until": now + self._lease})
+        driver.execute(conn, _LEASE, {**lease, "until": now + self._lease})
         return _Claimed(row.id, row.task, row.payload, attempts, row.first_failed_at)
 
     async def _run(
@@ -316,7 +316,7 @@ class SlotWorker:
         def work(conn: Connection) -> _Claimed | None:
             settle(conn)
             if release is not None:
-                conn.execute(_RELEASE, {"job": release, "worker": worker_id})
+                driver.execute(conn, _RELEASE, {"job": release, "worker": worker_id})
             return self._take(worker_id, abandoned, conn) if take else None
 
         try:
@@ -349,7 +349,7 @@ class SlotWorker:
     ) -> Callable[[Connection], object]:
         """Return the write that deletes a succeeded job, or retries, reschedules or buries it."""
         if error is None:
-            return lambda conn: conn.execute(_DONE, {"job": job.id, "worker": worker_id})
+            return lambda conn: driver.execute(conn, _DONE, {"job": job.id, "worker": worker_id})
         mine = and_(jobs.c.id == job.id, jobs.c.worker_id == worker_id, jobs.c.status == "doing")
         now = utcnow()
         attempts = job.attempts + 1

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, select
 from callbridge.domain.call import Call
 from callbridge.domain.event import CallEvent
 from callbridge.storage.codec import event_from_json
-from callbridge.storage.sql import rows_where, upsert
+from callbridge.storage.sql import select_where, upsert
 from callbridge.storage.tables import (
     activity_links,
     call_actions,
@@ -142,14 +142,14 @@ def save_call(
 def get_call(db: Connection, company_id: str, call_id: str) -> CallRow | None:
     """Return a call of the company by Callbridge's id."""
     where = {"company_id": company_id, "id": call_id}
-    row = db.execute(rows_where(calls, *where), where).first()
+    row = select_where(db, calls, where).first()
     return cast(CallRow, dict(row._mapping)) if row else None  # the table's columns
 
 
 def get_sync(db: Connection, company_id: str, call_id: str, integration_id: str) -> SyncRow | None:
     """Return the call's sync row in one integration, if it was ever synced there."""
     where = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
-    row = db.execute(rows_where(call_syncs, *where), where).first()
+    row = select_where(db, call_syncs, where).first()
     return cast(SyncRow, dict(row._mapping)) if row else None  # the table's columns
 
 
@@ -196,7 +196,7 @@ def get_claim(
 ) -> dict[str, Any] | None:
     """Return the contact-creation claim for a number in an integration."""
     where = {"company_id": company_id, "integration_id": integration_id, "phone_e164": phone_e164}
-    row = db.execute(rows_where(contact_claims, *where), where).first()
+    row = select_where(db, contact_claims, where).first()
     return dict(row._mapping) if row else None
 
 
@@ -211,7 +211,7 @@ def get_links(
 ) -> dict[str, dict[str, Any]]:
     """Return where the call was logged in one integration, by record id."""
     where = {"company_id": company_id, "call_id": call_id, "integration_id": integration_id}
-    rows = db.execute(rows_where(activity_links, *where), where)
+    rows = select_where(db, activity_links, where)
     return {row.record_id: dict(row._mapping) for row in rows}
 
 

@@ -20,6 +20,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from callbridge.storage import driver
+
 READ_ONLY = "callbridge_read_only"
 
 
@@ -124,7 +126,7 @@ def tune_sqlite(
         # Read-only sessions (see read_sessionmaker) must not queue behind writers for a lock
         # they never need: in WAL mode a plain BEGIN reads a snapshot without blocking.
         read_only = conn.get_execution_options().get(READ_ONLY, False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        driver.begin(conn, "BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

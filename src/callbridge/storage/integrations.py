@@ -9,7 +9,7 @@ from typing import Any, TypedDict, cast
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from callbridge.storage.sql import rows_where
+from callbridge.storage.sql import select_where
 from callbridge.storage.tables import call_syncs, dial_intents, integrations
 
 #: ``status``: ``active``; ``paused`` by the sync when the CRM refuses the credentials (its calls
@@ -60,7 +60,7 @@ def create_integration(db: Connection, /, company_id: str, now: datetime, **fiel
 def get_integration(db: Connection, company_id: str, integration_id: str) -> IntegrationRow | None:
     """Return one integration of the company as stored."""
     where = {"id": integration_id, "company_id": company_id}
-    row = db.execute(rows_where(integrations, *where), where).first()
+    row = select_where(db, integrations, where).first()
     return cast(IntegrationRow, dict(row._mapping)) if row else None  # the table's columns
 
 

@@ -16,6 +16,8 @@ from sqlalchemy import Connection, Insert, Select, Table, bindparam, literal_col
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from callbridge.storage import driver
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -50,7 +52,7 @@ def upsert(
     """
     shape = (tuple(sorted(values)), keys, counter, returning, keep, unless_same)
     statement = _upsert_statement(table, dialect_of(db), shape)
-    result = db.execute(statement, values)
+    result = driver.execute(db, statement, values, shape[0])
     return None if returning is None else result.scalar_one_or_none()
 
 
@@ -99,6 +101,11 @@ def ignoring_insert(table: Table, dialect: str, returning: str | None = None) ->
     column = table.c[returning] if returning else literal_column("1")
     statement: Insert = module.insert(table).on_conflict_do_nothing().returning(column)
     return statement
+
+
+def select_where(db: Connection, table: Table, where: dict[str, Any]) -> driver.Rows:
+    """Return the rows of ``table`` whose columns equal ``where`` (on the driver: a hot read)."""
+    return driver.execute(db, rows_where(table, *where), where)
 
 
 @functools.cache

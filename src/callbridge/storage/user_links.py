@@ -9,14 +9,14 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from callbridge.domain.crm_user import CrmUser
-from callbridge.storage.sql import dialect_of, ignoring_insert, rows_where
+from callbridge.storage.sql import dialect_of, ignoring_insert, select_where
 from callbridge.storage.tables import crm_user_links, users
 
 
 def links(db: Connection, company_id: str, integration_id: str) -> dict[str, dict[str, Any]]:
     """Return the integration's links by Callbridge user id."""
     where = {"company_id": company_id, "integration_id": integration_id}
-    rows = db.execute(rows_where(crm_user_links, *where), where)
+    rows = select_where(db, crm_user_links, where)
     return {row.user_id: dict(row._mapping) for row in rows}
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callbridge.connectors.hubspot.tables import hubspot_objects, hubspot_phone_cache
-from callbridge.storage import units
+from callbridge.storage import driver, units
 from callbridge.storage.sql import ignoring_insert, upsert
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -32,7 +32,9 @@ class PhoneCache:
     async def get(self, phone: str) -> list[dict[str, Any]] | None:
         """Return the cached records of ``phone`` if still fresh."""
         key = {"integration_id": self._integration_id, "phone": phone}
-        row = await units.read(self._engine, lambda conn: conn.execute(_CACHED, key).first())
+        row = await units.read(
+            self._engine, lambda conn: driver.execute(conn, _CACHED, key).first()
+        )
         if row is None or self._clock() - row.cached_at > self._ttl:
             return None
         return list(row.records)
@@ -84,7 +86,9 @@ class WrittenObjects:
         """Return the claim of an object: its HubSpot id, or None while its create is unsure."""
         key = self._key(kind, external_id, record_id)
         bound = _bound(key)
-        row = await units.read(self._engine, lambda conn: conn.execute(_CLAIM, bound).first())
+        row = await units.read(
+            self._engine, lambda conn: driver.execute(conn, _CLAIM, bound).first()
+        )
         return Claim(row.object_id, row.created_at, row.keyed) if row else None
 
     async def claim(self, kind: str, external_id: str, record_id: str, keyed: bool) -> None:
@@ -99,8 +103,8 @@ class WrittenObjects:
 
         def work(conn: Connection) -> None:
             insert = ignoring_insert(hubspot_objects, conn.dialect.name)
-            if conn.execute(insert, values).first() is None:
-                conn.execute(_RESTAMP, _bound(values))
+            if driver.execute(conn, insert, values, tuple(values)).first() is None:
+                driver.execute(conn, _RESTAMP, _bound(values))
 
         await units.write(self._engine, work)
 
@@ -118,10 +122,10 @@ class WrittenObjects:
 
         def work(conn: Connection) -> None:
             bound = _bound(values)
-            if conn.execute(_SAVE, bound).rowcount == 0:
+            if driver.execute(conn, _SAVE, bound).rowcount == 0:
                 insert = ignoring_insert(hubspot_objects, conn.dialect.name)
-                if conn.execute(insert, values).first() is None:  # written meanwhile
-                    conn.execute(_SAVE, bound)
+                if driver.execute(conn, insert, values, tuple(values)).first() is None:
+                    driver.execute(conn, _SAVE, bound)  # written meanwhile
 
         await units.later(self._engine, work)
 
