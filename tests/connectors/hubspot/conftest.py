@@ -61,6 +61,22 @@ async def integration_id(hs_runtime: Runtime) -> str:
 
 
 @pytest.fixture
+async def integration_on(migrated_url: str, tmp_path: Path) -> AsyncIterator[tuple[Runtime, str]]:
+    """A runtime on SQLite or PostgreSQL (migrated) and a HubSpot integration row in it."""
+    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
+    company = await create_company(runtime, "HubSpot limits")
+    async with runtime.sessions.begin() as session:
+        integration_id = await sql.run(
+            session, create_integration, company.company_id, runtime.clock(),
+            connector="hubspot", name="HubSpot",
+            default_region="US", language="en", creation_policy="all", config={},
+            status="active",
+        )  # fmt: skip
+    yield runtime, integration_id
+    await runtime.close()
+
+
+@pytest.fixture
 def make_connector(hs_runtime: Runtime, integration_id: str, fake: FakeHubSpot) -> MakeConnector:
     """Build HubSpot connectors through the registry, as the pipeline does."""
 

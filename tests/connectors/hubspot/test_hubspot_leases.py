@@ -7,9 +7,7 @@ database takes and leases of the others, as they do with several workers.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -21,10 +19,6 @@ from callbridge.connectors.hubspot.limits import SLACK_SECONDS, Demand, RateBuck
 from callbridge.connectors.hubspot.tables import hubspot_rate_buckets
 from callbridge.errors import RateLimited
 from callbridge.runtime import Runtime
-from callbridge.service.bootstrap import create_company
-from callbridge.settings import Settings
-from callbridge.storage import sql
-from callbridge.storage.integrations import create_integration
 from tests.connectors.hubspot.test_hubspot_limits import START, Clock, worst_window
 
 # HubSpot's own limits at every tier (requests / 10 s, searches / s): never leased.
@@ -60,22 +54,6 @@ def test_one_process_leasing_back_to_back_holds_little_of_any_window(
     assert worst_window(rows, window + SLACK_SECONDS) <= budget / 8
 
 
-@pytest.fixture
-async def limit(migrated_url: str, tmp_path: Path) -> AsyncIterator[tuple[Runtime, str]]:
-    """A runtime on SQLite or PostgreSQL and a HubSpot integration whose limits are tested."""
-    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
-    company = await create_company(runtime, "Leases")
-    async with runtime.sessions.begin() as session:
-        integration_id = await sql.run(
-            session, create_integration, company.company_id, runtime.clock(),
-            connector="hubspot", name="HubSpot",
-            default_region="US", language="en", creation_policy="all", config={},
-            status="active",
-        )  # fmt: skip
-    yield runtime, integration_id
-    await runtime.close()
-
-
 # (budget, window): leases of 40, 20 and 100 tokens.
 LEASED_LIMITS = st.sampled_from([(2_000, 1.0), (10_000, 10.0), (50_000, 10.0)])
 STEPS = st.lists(
@@ -99,14 +77,14 @@ STEPS = st.lists(
 # the window: the row logged at the lease's end is what keeps that window within the budget.
 @example(limit_of=(2_000, 1.0), steps=[(0, 0, 1, 0), (0.9, 0, 30, 0), (0.35, 1, -10, 0)])
 async def test_no_interleaving_of_processes_leases_grants_more_than_the_budget(
-    limit: tuple[Runtime, str],
+    integration_on: tuple[Runtime, str],
     monkeypatch: pytest.MonkeyPatch,
     limit_of: tuple[int, float],
     steps: list[tuple[float, int, int, int]],
 ) -> None:
     """Four processes, each with its own leases: every rolling window of what they were granted
     (a take served from a lease counted when it was served) fits the budget."""
-    runtime, integration_id = limit
+    runtime, integration_id = integration_on
     budget, window = limit_of
     async with runtime.sessions.begin() as session:
         await session.execute(

@@ -8,9 +8,8 @@ the database (SQLite and PostgreSQL), and with concurrent takers.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -35,10 +34,6 @@ from callbridge.domain.phone import parse_e164
 from callbridge.domain.record import ContactDraft
 from callbridge.errors import RateLimited
 from callbridge.runtime import Runtime
-from callbridge.service.bootstrap import create_company
-from callbridge.settings import Settings
-from callbridge.storage import sql
-from callbridge.storage.integrations import create_integration
 from tests.connectors.hubspot.hubspot_setup import MakeConnector
 
 PHONE = parse_e164("+14155550134")
@@ -135,22 +130,6 @@ def test_a_sync_refused_half_way_comes_back_for_what_it_will_take_again() -> Non
     )
 
 
-@pytest.fixture
-async def shared(migrated_url: str, tmp_path: Path) -> AsyncIterator[tuple[Runtime, str]]:
-    """A runtime on SQLite or PostgreSQL and a HubSpot integration in it."""
-    runtime = Runtime.create(Settings(data_dir=tmp_path, database_url=migrated_url))
-    company = await create_company(runtime, "Limits")
-    async with runtime.sessions.begin() as session:
-        integration_id = await sql.run(
-            session, create_integration, company.company_id, runtime.clock(),
-            connector="hubspot", name="HubSpot",
-            default_region="US", language="en", creation_policy="all", config={},
-            status="active",
-        )  # fmt: skip
-    yield runtime, integration_id
-    await runtime.close()
-
-
 STEPS = st.lists(
     st.tuples(
         st.floats(min_value=0, max_value=0.6),  # seconds since the previous arrival
@@ -168,10 +147,10 @@ STEPS = st.lists(
 )
 @given(steps=STEPS)
 async def test_the_database_limits_hold_in_every_rolling_window(
-    shared: tuple[Runtime, str], steps: list[tuple[float, int, int, bool]]
+    integration_on: tuple[Runtime, str], steps: list[tuple[float, int, int, bool]]
 ) -> None:
     """Lookups from many workers (one bucket each), with refunds: both limits hold."""
-    runtime, integration_id = shared
+    runtime, integration_id = integration_on
     async with runtime.sessions.begin() as session:
         await session.execute(
             delete(hubspot_rate_buckets).where(
@@ -220,7 +199,7 @@ LEASED_STEPS = st.lists(
 )
 @given(steps=LEASED_STEPS)
 async def test_leased_tokens_keep_every_rolling_window_within_the_budget(
-    shared: tuple[Runtime, str], steps: list[tuple[float, int, int]]
+    integration_on: tuple[Runtime, str], steps: list[tuple[float, int, int]]
 ) -> None:
     """A limit large enough to lease (10,000 / 10 s, leases of 20): the bound holds all the same.
 
@@ -228,7 +207,7 @@ async def test_leased_tokens_keep_every_rolling_window_within_the_budget(
     then; the arrivals fill the window past half, so both regimes (leased, then taken one
     transaction at a time) are crossed.
     """
-    runtime, integration_id = shared
+    runtime, integration_id = integration_on
     async with runtime.sessions.begin() as session:
         await session.execute(
             delete(hubspot_rate_buckets).where(
@@ -252,10 +231,10 @@ async def test_leased_tokens_keep_every_rolling_window_within_the_budget(
 
 
 async def test_a_roomy_limit_is_leased_so_most_takes_need_no_transaction(
-    shared: tuple[Runtime, str],
+    integration_on: tuple[Runtime, str],
 ) -> None:
     """A lease is logged twice (its start and its end); its takes write nothing until it ends."""
-    runtime, integration_id = shared
+    runtime, integration_id = integration_on
     leases.forget_all()
     clock = Clock()
     demand = Demand("general", 100_000, 10.0, 1)  # leases of 200 tokens (2 % of 1 s of it)
@@ -283,9 +262,9 @@ async def test_a_roomy_limit_is_leased_so_most_takes_need_no_transaction(
     assert await log() == [201, 201, 201, 201]
 
 
-async def test_a_small_limit_is_never_leased(shared: tuple[Runtime, str]) -> None:
+async def test_a_small_limit_is_never_leased(integration_on: tuple[Runtime, str]) -> None:
     """HubSpot's own limits (100 / 10 s, 5 searches / s) are taken one transaction at a time."""
-    runtime, integration_id = shared
+    runtime, integration_id = integration_on
     leases.forget_all()
     clock = Clock()
     for _ in range(3):
@@ -307,9 +286,9 @@ async def logged_tokens(runtime: Runtime, integration_id: str, name: str) -> flo
     return float(sum(row.tokens for row in rows))
 
 
-async def test_concurrent_workers_share_one_limit(shared: tuple[Runtime, str]) -> None:
+async def test_concurrent_workers_share_one_limit(integration_on: tuple[Runtime, str]) -> None:
     """Thirty takers at one instant, each with its own session: exactly the budget gets in."""
-    runtime, integration_id = shared
+    runtime, integration_id = integration_on
     clock = Clock()
 
     async def one() -> bool:
@@ -328,9 +307,9 @@ async def test_concurrent_workers_share_one_limit(shared: tuple[Runtime, str]) -
 
 
 async def test_a_refused_take_is_told_to_come_when_its_tokens_are_there(
-    shared: tuple[Runtime, str],
+    integration_on: tuple[Runtime, str],
 ) -> None:
-    runtime, integration_id = shared
+    runtime, integration_id = integration_on
     clock = Clock()
     search = Demand("search", 4, 1.0, 2)
     await RateBucket(runtime.sessions, integration_id, clock).take(search)
@@ -414,10 +393,10 @@ async def test_tokens_not_needed_are_given_back(
 
 
 async def test_only_a_buckets_own_takes_are_given_back(
-    shared: tuple[Runtime, str],
+    integration_on: tuple[Runtime, str],
 ) -> None:
     """A refund never lowers another worker's take (that would let too much through)."""
-    runtime, integration_id = shared
+    runtime, integration_id = integration_on
     clock = Clock()
     mine, theirs = (RateBucket(runtime.sessions, integration_id, clock) for _ in range(2))
     await mine.take(Demand("search", 4, 1.0, 1))
