@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -17,18 +16,7 @@ from callbridge.queue.slots import parked
 from callbridge.queue.sqlite import SQLiteJobQueue
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage.engine import create_engine
-from callbridge.storage.metadata import metadata
 from tests.queue.contract import eventually, settled
-
-
-@pytest.fixture
-async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    """Return an engine on a fresh SQLite file holding the jobs table."""
-    engine = create_engine(sqlite_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda sync: metadata.create_all(sync, tables=[jobs]))
-    yield engine
-    await engine.dispose()
 
 
 async def test_notify_wakes_an_idle_worker_before_the_next_poll(engine: AsyncEngine) -> None:

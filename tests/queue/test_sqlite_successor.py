@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import given, settings
@@ -18,17 +17,6 @@ from callbridge.storage import units
 from callbridge.storage.engine import create_engine
 from callbridge.storage.metadata import metadata
 from tests.queue.contract import eventually, settled
-
-
-@pytest.fixture
-async def engine(sqlite_url: str) -> AsyncIterator[AsyncEngine]:
-    """Return an engine on a fresh SQLite file holding the jobs table."""
-    engine = create_engine(sqlite_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(lambda sync: metadata.create_all(sync, tables=[jobs]))
-    yield engine
-    units.dispose(engine)
-    await engine.dispose()
 
 
 def _asking(*new: NewJob) -> units.WithJobs[None, NewJob]:
