@@ -1,4 +1,8 @@
-"""HubSpot's claim rows: the id saved after a create completes the claim, or stands alone."""
+"""HubSpot's claim rows: the id saved after a create completes the claim, or stands alone.
+
+On SQLite and PostgreSQL: the save is one ``UPDATE`` of the claim row, with an insert only
+when no row was updated, and each database says "no row" its own way.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from callbridge.connectors.hubspot.store import WrittenObjects
 from callbridge.connectors.hubspot.tables import hubspot_objects
+from callbridge.runtime import Runtime
 from callbridge.storage import units
-from tests.connectors.hubspot.hubspot_setup import MakeConnector
 
 _ids = st.text("0123456789", min_size=1, max_size=12)
 
@@ -20,10 +25,15 @@ _ids = st.text("0123456789", min_size=1, max_size=12)
 )
 @given(claimed=st.booleans(), keyed=st.booleans(), object_id=_ids, record=_ids)
 async def test_an_id_is_saved_on_its_claim_or_without_one(
-    make_connector: MakeConnector, claimed: bool, keyed: bool, object_id: str, record: str
+    integration_on: tuple[Runtime, str],
+    claimed: bool,
+    keyed: bool,
+    object_id: str,
+    record: str,
 ) -> None:
     """The claim keeps its time and key and gains the id; with no claim, a row holds the id."""
-    written = make_connector().written
+    runtime, integration_id = integration_on
+    written = WrittenObjects(runtime.sessions, integration_id, runtime.clock)
     if claimed:
         await written.claim("contact", "call-1", record, keyed)
     before = await written.get("contact", "call-1", record)
