@@ -29,6 +29,7 @@ PURE_ROOMS = {"domain", "rules"}
 PURE_LEAVES = {"errors"}
 # Web, database and network libraries: none of them may be imported by a pure room.
 IO_LIBRARIES = {
+    "aiohttp",
     "aiosqlite",
     "alembic",
     "fastapi",

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from callbridge.connectors import egress
+from callbridge.connectors import egress, http_client
 from callbridge.connectors.bottlecrm.config import BottleCrmConfig
 from callbridge.connectors.egress import EgressPolicy, EgressRefused, check_base_url, quote
 from callbridge.connectors.hubspot.config import HubSpotConfig
@@ -230,7 +230,7 @@ async def _fetch(policy: EgressPolicy, url_of: str) -> tuple[str, int]:
     server = await asyncio.start_server(listener.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        async with egress.client(policy, httpx.Timeout(5.0)) as http:
+        async with http_client.client(policy, httpx.Timeout(5.0)) as http:
             try:
                 answer = await http.get(url_of.replace("PORT", str(port)))
                 outcome = answer.text

@@ -3,13 +3,13 @@
 A connector's ``base_url`` is chosen by a company admin. Unchecked, it could point Callbridge at
 its own loopback, the cloud's metadata service or any internal host, and an error message would
 then carry that host's answer back to the admin. So every request of the connectors' HTTP client
-(:func:`client`, the runtime's) passes two checks:
+(:func:`callbridge.connectors.http_client.client`, the runtime's) passes two checks:
 
 1. **The URL**, before anything is sent: ``https`` only, no user name or password in it, and a
    host written as an address (IPv6, IPv4 in any spelling the system resolver accepts, such as
    ``2130706433``, ``0x7f.1`` or ``017700000001``, IPv4-mapped IPv6) must be public.
-2. **The connection**, right after the TCP connect and before a byte is sent: the address the
-   socket actually reached must be public. This is what refuses a public name that resolves to
+2. **The connection**, before its socket connects: the address the socket is created for, the
+   one it will reach, must be public. This is what refuses a public name that resolves to
    127.0.0.1, and DNS rebinding: the address checked is the one connected to, not one resolved
    earlier, so there is no window between check and use.
 
@@ -18,9 +18,8 @@ names, addresses or networks such as ``127.0.0.1,crm.internal,10.0.0.0/8``): a l
 resolve to any address; an address inside a listed network may be reached; ``http`` is accepted
 only to a listed name or to an address inside a listed network (checked on the connection).
 
-Limits: a refused target may still have seen a TCP connection attempt (the peer is known only once
-connected; nothing is sent on it). Proxy variables of the environment are not used by this client.
-Names are resolved by the system resolver, as any connection's are.
+A refused address never sees a connection attempt. Proxy variables of the environment are not used
+by this client. Names are resolved by the system resolver, as any connection's are.
 """
 
 from __future__ import annotations
@@ -28,11 +27,8 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
 
-import httpcore
 import httpx
 
 from callbridge.errors import Permanent
@@ -45,9 +41,6 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 # Characters of the numeric IPv4 spellings inet_aton accepts (decimal, octal, hex, 1-4 parts).
 _NUMERIC = re.compile(r"[0-9a-fx.]+")
 QUOTE_LIMIT = 200
-# Set while a plain-http request connects: its peer must then be listed, not merely public.
-# httpcore opens a request's connection in the request's own task, so the flag reaches it.
-_PLAIN_HTTP: ContextVar[bool] = ContextVar("callbridge_plain_http", default=False)
 
 
 class EgressRefused(Permanent):
@@ -187,79 +180,3 @@ def _shown(url: httpx.URL) -> str:
     """Return a URL for an error message: scheme, host and port only, never credentials."""
     port = f":{url.port}" if url.port else ""
     return quote(f"{url.scheme}://{url.host}{port}", 120)
-
-
-class _PeerCheck(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend, refusing a connection whose peer the policy does not allow."""
-
-    def __init__(self, policy: EgressPolicy) -> None:
-        self._policy = policy
-        self._inner = httpcore.AnyIOBackend()
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        local_address: str | None = None,
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Connect, then check the address reached before anything is sent on it."""
-        stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        peer = stream.get_extra_info("server_addr")
-        try:
-            address = str(peer[0]) if peer else ""
-            self._policy.check_peer(host, address, plain_http=_PLAIN_HTTP.get())
-        except EgressRefused:
-            await stream.aclose()
-            raise
-        return stream
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's interface)
-        socket_options: Any = None,
-    ) -> httpcore.AsyncNetworkStream:
-        """Refuse: connectors reach their CRM over TCP only."""
-        raise EgressRefused("connectors may not use Unix sockets")
-
-    async def sleep(self, seconds: float) -> None:
-        """Sleep as the inner backend does."""
-        await self._inner.sleep(seconds)
-
-
-class EgressTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport, checking each request's URL and each new connection's peer."""
-
-    def __init__(self, policy: EgressPolicy, limits: httpx.Limits | None = None) -> None:
-        # Every connection may stay open: at 50 calls in flight (two searches each) a keep-alive
-        # cap of 20 closed most of them after each request and opened new ones for the next.
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=100)
-        super().__init__(limits=limits)
-        self.policy = policy
-        # httpx has no parameter for httpcore's network backend: this is the pool httpx builds
-        # without a proxy (httpx is pinned), given a backend that checks every peer.
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_PeerCheck(policy),
-        )
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Check the URL, then send through the checked pool."""
-        self.policy.check_url(request.url)
-        token = _PLAIN_HTTP.set(request.url.scheme == "http")
-        try:
-            return await super().handle_async_request(request)
-        finally:
-            _PLAIN_HTTP.reset(token)
-
-
-def client(policy: EgressPolicy, timeout: httpx.Timeout) -> httpx.AsyncClient:
-    """Return the HTTP client connectors are given: every request checked by ``policy``."""
-    # A transport given explicitly also keeps httpx from routing through environment proxies,
-    # which would make the connection's peer the proxy rather than the target.
-    return httpx.AsyncClient(transport=EgressTransport(policy), timeout=timeout)

@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from callbridge.connectors import egress
+from callbridge.connectors import egress, http_client
 from callbridge.connectors.base import utc_now
 from callbridge.crypto import SecretBox, load_keys
 from callbridge.queue import build_queue
@@ -52,7 +52,7 @@ class Runtime:
             queue=build_queue(url, work_engine, RetryPolicy.from_settings(settings)),
             work_engine=work_engine,
             box=SecretBox(load_keys(secret, settings.data_dir)),
-            http=egress.client(
+            http=http_client.client(
                 egress.EgressPolicy.parse(settings.allowed_private_hosts),
                 httpx.Timeout(10.0, connect=5.0),
             ),

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from callbridge.connectors import egress
+from callbridge.connectors import http_client
 from callbridge.connectors.base import Connector
 from callbridge.connectors.egress import EgressPolicy
 from callbridge.testing.bottlecrm_server import (
@@ -65,7 +65,7 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
     BottleCRM listens on loopback, which the operator must allow (as in a self-hosted setup).
     """
     policy = EgressPolicy.parse(LOOPBACK)
-    async with egress.client(policy, httpx.Timeout(30.0, connect=5.0)) as client:
+    async with http_client.client(policy, httpx.Timeout(30.0, connect=5.0)) as client:
         yield client
 
 
