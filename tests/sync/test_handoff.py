@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 from callbridge.fold import handoff
 from callbridge.ingest import ingest
 from callbridge.pipeline import handlers
-from callbridge.storage import call_history, sql
+from callbridge.storage import accounts, call_history, sql, users
 from callbridge.storage.tables import calls
 from callbridge.testing.servers import eventually
 from callbridge.testing.webhooks import call_sequence, signed
@@ -42,6 +42,35 @@ async def test_the_sync_uses_the_handed_call_only_if_it_is_the_stored_one(
     assert handoff.take("another call") is None  # what was handed is gone with the read
 
 
+async def test_the_sync_reads_the_company_again_only_without_the_handed_call(
+    sync_world: SyncWorld,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The fold's company and extensions come with its call, and are used only with it."""
+    world = sync_world
+    call_id, _, _ = await world.call("incoming", answered=True)
+    loaded, number = await world.loaded(call_id)
+    async with world.runtime.reads() as session:
+        company = await sql.run(session, accounts.get_company, world.company.company_id)
+    assert company is not None
+    reads: list[str] = []
+    get_company, extensions = accounts.get_company, users.extensions
+    monkeypatch.setattr(
+        accounts, "get_company", lambda db, c: reads.append("company") or get_company(db, c)
+    )
+    monkeypatch.setattr(
+        users, "extensions", lambda db, c: reads.append("extensions") or extensions(db, c)
+    )
+    stored = loaded.ctx.call
+    handoff.give(call_id, stored, company, [])
+    assert (await world.loaded(call_id))[1] == number
+    assert reads == []
+    fewer = dataclasses.replace(stored, event_ids=frozenset(list(stored.event_ids)[1:]))
+    handoff.give(call_id, fewer, company, [])
+    assert (await world.loaded(call_id))[1] == number
+    assert reads == ["company", "extensions"]
+
+
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(handed=st.sampled_from(["mine", "other"]), asked=st.sampled_from(["mine", "other"]))
 def test_a_handed_call_is_taken_once_and_only_by_its_call(handed: str, asked: str) -> None:
@@ -50,8 +79,9 @@ def test_a_handed_call_is_taken_once_and_only_by_its_call(handed: str, asked: st
     async def scenario() -> tuple[bool, bool]:
         call = object()
         handoff.give(handed, call)  # type: ignore[arg-type]
-        first = handoff.take(asked) is call
-        return first, handoff.take(handed) is call
+        taken = handoff.take(asked)
+        first = taken is not None and taken.call is call
+        return first, handoff.take(handed) is not None
 
     first, second = asyncio.run(scenario())
     assert first == (handed == asked)
@@ -66,13 +96,18 @@ async def test_a_worker_folds_a_final_call_once_for_its_fold_and_sync(
     world = sync_world
     runtime = world.runtime.for_worker()
     reads: list[str] = []
-    load_events = call_history.load_events
+    load_events, get_company = call_history.load_events, accounts.get_company
 
     def counted(*args: Any) -> Any:
         reads.append(args[3])
         return load_events(*args)
 
+    def company_read(*args: Any) -> Any:
+        reads.append("company")
+        return get_company(*args)
+
     monkeypatch.setattr(call_history, "load_events", counted)
+    monkeypatch.setattr(accounts, "get_company", company_read)
     number = world.new_number()
     events = call_sequence("call-handed", "incoming", number, answered=True, start=T0)
     for event in events:
@@ -88,7 +123,8 @@ async def test_a_worker_folds_a_final_call_once_for_its_fold_and_sync(
         await worker
     embedded = runtime.engine.dialect.name == "sqlite"
     # SQLite: the sync ran next in the fold's slot; PostgreSQL's queue claims it anew.
-    assert reads == (["call-handed"] if embedded else ["call-handed", "call-handed"])
+    once = ["call-handed", "company"]
+    assert reads == (once if embedded else once + once)
 
 
 def _synced(world: SyncWorld) -> Any:

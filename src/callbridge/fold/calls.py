@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
@@ -24,25 +25,33 @@ async def fold_call(runtime: Runtime, payload: Payload) -> None:
     folded = await units.write_with_jobs(
         runtime.engine, runtime.queue, functools.partial(_fold, payload, runtime.clock())
     )
-    call_id, user_id, call = folded
-    if call_id is not None and user_id is not None:  # only an agent's dialer listens
-        dialer_events.announce_soon(runtime, payload["company_id"], call_id)
-    if call_id is not None:
-        _hand_to_sync(call_id, call)
+    if folded.call_id is not None and folded.user_id is not None:  # only an agent's dialer
+        dialer_events.announce_soon(runtime, payload["company_id"], folded.call_id)
+    if folded.call_id is not None:
+        _hand_to_sync(folded.call_id, folded)
 
 
-def _hand_to_sync(call_id: str, call: Call) -> None:
+@dataclass(frozen=True)
+class Folded:
+    """What a fold stored and read: the call's id, its agent, the call, its company's data."""
+
+    call_id: str | None
+    user_id: str | None
+    call: Call
+    company: accounts.Company | None = None  # read only for a final call
+    extensions: list[str] | None = None
+
+
+def _hand_to_sync(call_id: str, folded: Folded) -> None:
     """Leave the call to its sync if that sync runs next in this task (``fold.handoff``)."""
     successor = sqlite_successor.adopted()
     if successor is None or successor.task != jobs.SYNC:
         return
     if successor.payload["call_id"] == call_id:
-        handoff.give(call_id, call)
+        handoff.give(call_id, folded.call, folded.company, folded.extensions)
 
 
-def _fold(
-    payload: Payload, now: datetime, db: Connection
-) -> tuple[tuple[str | None, str | None, Call], list[NewJob]]:
+def _fold(payload: Payload, now: datetime, db: Connection) -> tuple[Folded, list[NewJob]]:
     """Store the folded call; when it is final, ask for its sync in each integration.
 
     A fold that finds no event it has not folded already changes nothing and asks for nothing:
@@ -53,9 +62,9 @@ def _fold(
     user_id = agent_user(db, company_id, call)
     call_id = call_history.save_call(db, company_id, source_id, call, user_id, now)
     if call_id is None:
-        return (None, None, call), []
+        return Folded(None, None, call), []
     if not call.is_final:
-        return (call_id, user_id, call), []
+        return Folded(call_id, user_id, call), []
     company = accounts.get_company(db, company_id)
     assert company is not None
     extensions = users.extensions(db, company_id)
@@ -73,4 +82,4 @@ def _fold(
         syncs.append(
             jobs.sync_job(company_id, call_id, integration["id"], e164, choice_until=until)
         )
-    return (call_id, user_id, call), syncs
+    return Folded(call_id, user_id, call, company, extensions), syncs

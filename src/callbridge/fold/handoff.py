@@ -5,7 +5,10 @@ queue, ``queue.sqlite_successor``), the same task runs that sync right after: th
 it the call it just folded and stored, so the sync does not read the events and fold them
 again. The sync takes it (once: a retry, a crash's re-run or any other job reads as usual) and
 uses it only if the stored call is still the one folded from as many events (``sync.inputs``):
-events are stored once and never deleted, so the same count means the same events.
+events are stored once and never deleted, so the same count means the same events. With the
+call it takes what the fold read to find the external number, the company and its users'
+extensions, read a moment before, as if the sync had run that moment earlier: the sync reads
+neither again (only when it uses the handed call).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import contextvars
 from dataclasses import dataclass
 
 from callbridge.domain.call import Call
+from callbridge.storage.accounts import Company
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,8 @@ class Handed:
 
     call_id: str
     call: Call
+    company: Company | None = None  # the company as the fold read it
+    extensions: list[str] | None = None  # its users' extensions, as the fold read them
 
 
 _HANDED: contextvars.ContextVar[Handed | None] = contextvars.ContextVar(
@@ -29,15 +35,20 @@ _HANDED: contextvars.ContextVar[Handed | None] = contextvars.ContextVar(
 )
 
 
-def give(call_id: str, call: Call) -> None:
-    """Leave the folded ``call`` to the sync that runs next in this task."""
-    _HANDED.set(Handed(call_id, call))
+def give(
+    call_id: str,
+    call: Call,
+    company: Company | None = None,
+    extensions: list[str] | None = None,
+) -> None:
+    """Leave the folded ``call`` (and what the fold read with it) to the sync run next here."""
+    _HANDED.set(Handed(call_id, call, company, extensions))
 
 
-def take(call_id: str) -> Call | None:
-    """Return the call handed for ``call_id``, if any; whatever was handed is taken once."""
+def take(call_id: str) -> Handed | None:
+    """Return what was handed for ``call_id``, if anything; whatever was handed is taken once."""
     handed = _HANDED.get()
     if handed is None:
         return None
     _HANDED.set(None)
-    return handed.call if handed.call_id == call_id else None
+    return handed if handed.call_id == call_id else None

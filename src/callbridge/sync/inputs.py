@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from callbridge.connectors.base import Capability, Connector, supports
+from callbridge.domain import said
 from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
@@ -78,30 +79,27 @@ async def load(runtime: Runtime, payload: Payload) -> Loaded | None:
     return await units.read(runtime.engine, functools.partial(read_inputs, payload, handed=handed))
 
 
-def read_inputs(payload: Payload, db: Connection, handed: Call | None = None) -> Loaded | None:
+def read_inputs(
+    payload: Payload, db: Connection, handed: handoff.Handed | None = None
+) -> Loaded | None:
     """Read the call, the integration and what earlier runs left, in one transaction.
 
-    ``handed``: the call its fold just stored (``fold.handoff``), used instead of folding the
-    events again when the stored call was folded from as many events (the same events).
+    ``handed``: what its fold just stored and read (``fold.handoff``), used instead of folding
+    the events again when the stored call was folded from as many events (the same events).
     """
     company_id = payload["company_id"]
     row = call_history.get_call(db, company_id, payload["call_id"])
     integration = integrations.get_integration(db, company_id, payload["integration_id"])
     if row is None or integration is None:
         return None
-    call = handed
-    if call is None or len(call.event_ids) != row["event_count"]:
-        events = call_history.load_events(db, company_id, row["source_id"], row["provider_call_id"])
-        call = fold(events)
-    company = accounts.get_company(db, company_id)
-    assert company is not None
-    extensions = users.extensions(db, company_id)
+    call, company, extensions = _call_and_company(db, company_id, row, handed)
     number = external_number(call, integration["default_region"], company, extensions)
     e164 = number.e164 if isinstance(number, PhoneNumber) else None
     earlier = call_history.get_sync(db, company_id, row["id"], integration["id"])
     declined = None
     if earlier is not None and earlier["status"] == "no_match":
-        declined = earlier["reason"] or "no contact was created"
+        declined = said.loaded(earlier.get("reason_code")) or earlier["reason"]
+        declined = declined or said.Said(said.Code.NO_CONTACT_CREATED)
     decided = _decided(earlier)
     if decided is not None:
         stored = matrices.version(db, company_id, integration["id"], decided[1])
@@ -122,6 +120,22 @@ def read_inputs(payload: Payload, db: Connection, handed: Call | None = None) ->
         ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
         matrix_json, may_choose, datetime.fromisoformat(until) if until else None, row,
     )  # fmt: skip
+
+
+def _call_and_company(
+    db: Connection, company_id: str, row: call_history.CallRow, handed: handoff.Handed | None
+) -> tuple[Call, accounts.Company, list[str]]:
+    """Return the folded call, its company and the users' extensions: handed, else read."""
+    if handed is not None and len(handed.call.event_ids) == row["event_count"]:
+        if handed.company is not None and handed.extensions is not None:
+            return handed.call, handed.company, handed.extensions
+        call = handed.call
+    else:
+        events = call_history.load_events(db, company_id, row["source_id"], row["provider_call_id"])
+        call = fold(events)
+    company = accounts.get_company(db, company_id)
+    assert company is not None
+    return call, company, users.extensions(db, company_id)
 
 
 def _decided(earlier: call_history.SyncRow | None) -> tuple[str, int] | None:
