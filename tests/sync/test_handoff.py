@@ -54,13 +54,8 @@ async def test_the_sync_reads_the_company_again_only_without_the_handed_call(
         company = await sql.run(session, accounts.get_company, world.company.company_id)
     assert company is not None
     reads: list[str] = []
-    get_company, extensions = accounts.get_company, users.extensions
-    monkeypatch.setattr(
-        accounts, "get_company", lambda db, c: reads.append("company") or get_company(db, c)
-    )
-    monkeypatch.setattr(
-        users, "extensions", lambda db, c: reads.append("extensions") or extensions(db, c)
-    )
+    for module, name in ((accounts, "get_company"), (users, "extensions")):
+        monkeypatch.setattr(module, name, _counting(reads, getattr(module, name)))
     stored = loaded.ctx.call
     handoff.give(call_id, stored, company, [])
     assert (await world.loaded(call_id))[1] == number
@@ -69,6 +64,16 @@ async def test_the_sync_reads_the_company_again_only_without_the_handed_call(
     handoff.give(call_id, fewer, company, [])
     assert (await world.loaded(call_id))[1] == number
     assert reads == ["company", "extensions"]
+
+
+def _counting(reads: list[str], read: Any) -> Any:
+    """Return ``read`` noting its name in ``reads`` at each call."""
+
+    def counted(*args: Any) -> Any:
+        reads.append(read.__name__.replace("get_", ""))
+        return read(*args)
+
+    return counted
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
