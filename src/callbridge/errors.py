@@ -15,8 +15,8 @@ The tree::
     │   │                          missing, mistyped or over its limit → 422 naming the field
     │   ├── UnknownSource          ingest: the webhook URL names no source → 404
     │   ├── MatrixError            rules/matrix.parse_matrix: a matrix that cannot be used; the
-    │   │                          matrix API answers 422 ``invalid_matrix``, one entry per
-    │   │                          problem at its JSON path
+    │   │                          matrix API answers 422, one entry per problem at its JSON
+    │   │                          path, its ``type`` the problem's code (``matrix_not_bool``…)
     │   ├── ChoiceConflict         rules/agent_choice: two records of one type, or a record that
     │   │                          does not match the number; the dialer API answers 422 on
     │   │                          ``choices``
@@ -39,6 +39,9 @@ The tree::
     │       │                      its category and codes kept so creates can repair and retry
     │       └── BottleCrmNotFound  connectors/bottlecrm/client.py: BottleCRM answered 404; the
     │                              connector reads it as "no such record" (``get_record`` → None)
+    ├── SecretUnreadable           storage/source_cache: a source's secret was sealed with a key
+    │                              CALLBRIDGE_SECRET_KEY lacks; its webhooks answer 503 (the
+    │                              sender retries), logged once per source
     └── DemoError                  tools/demo: the server refused a request the demo
                                    needs; ``callbridge demo`` prints it and exits with status 1
 
@@ -89,6 +92,14 @@ class UnknownSource(InputError):
     """The webhook URL names no telephony source."""
 
 
+class SecretUnreadable(CallbridgeError):
+    """A source's secret cannot be decrypted with the configured keys: the server's fault."""
+
+    def __init__(self, source_id: str) -> None:
+        super().__init__(f"the secret of source {source_id} cannot be decrypted")
+        self.source_id = source_id
+
+
 class MatrixError(InputError):
     """A matrix that cannot be used: its first problem's JSON path and every (path, problem)."""
 
@@ -103,10 +114,13 @@ class MatrixError(InputError):
 
 
 class ChoiceConflict(InputError):
-    """A choice that cannot be honoured; ``field`` names the offending part of the request."""
+    """A choice that cannot be honoured; ``field`` names the offending part of the request.
+
+    ``problem`` is the whole message, the field named first (``choices[1]: …``).
+    """
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
+        super().__init__(problem)
         self.field = field
         self.problem = problem
 

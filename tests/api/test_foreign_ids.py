@@ -100,6 +100,8 @@ async def test_unknown_ids_in_an_intent_are_422s_naming_the_field(
     user = (await acme.client.post("/users", json={"name": "Ann"})).json()
     body = {**body, "user_id": user["id"], "integration_id": "no-such-integration"}
     answer = await acme.client.post("/dialer/intents", json=body)
-    assert problems(answer) == {"integration_id": "no integration no-such-integration"}
+    assert problems(answer) == {
+        "integration_id": "no integration no-such-integration in this company"
+    }
     answer = await acme.client.get("/dialer/events", params={"user_id": theirs["id"]})
     assert problems(answer) == {"user_id": f"no user {theirs['id']} in this company"}

@@ -164,7 +164,11 @@ async def test_another_companys_integration_is_a_404_that_changes_nothing(
     ):
         answer = await acme.client.request(method, path)
         assert answer.status_code == 404, (method, path, answer.text)
-        assert answer.json() == {"detail": f"no integration {theirs} in this company"}
+        assert answer.json() == {
+            "detail": f"no integration {theirs} in this company",
+            "code": "no_integration",
+            "params": {"integration_id": theirs},
+        }
     after = (
         ok(await globex.client.get(f"/integrations/{theirs}")),
         await owned_rows(api_runtime, globex, theirs),

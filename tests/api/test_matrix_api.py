@@ -146,7 +146,14 @@ async def test_every_problem_of_a_matrix_is_listed_at_once(acme: Tenant) -> None
     }
     saved = await acme.client.put(path(acme, "matrix"), json=matrix)
     assert set(problems(saved)) == wanted and len(saved.json()["detail"]) == 4
-    assert {p["type"] for p in saved.json()["detail"]} == {"invalid_matrix"}
+    by_loc = {".".join(map(str, p["loc"][1:])): p for p in saved.json()["detail"]}
+    assert {where: p["type"] for where, p in by_loc.items()} == {
+        "rules.0.when.outcome": "matrix_unknown_value",
+        "rules.3.actions.0.assignee": "matrix_unknown_value",
+        "deal.pipeline": "matrix_text_or_null",
+        "colour": "matrix_unknown_field",
+    }
+    assert by_loc["rules.3.actions.0.assignee"]["ctx"]["value"] == "'intern'"
     body = {"call_id": "no-such-call", "matrix": matrix}
     tried = await acme.client.post(path(acme, "matrix/dry-run"), json=body)
     assert set(problems(tried)) == {f"matrix.{where}" for where in wanted}

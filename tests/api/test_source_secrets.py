@@ -42,5 +42,9 @@ async def test_a_foreign_source_is_not_rotated(acme: Tenant, globex: Tenant) -> 
     for unknown in (source_id, "00000000-0000-0000-0000-000000000000"):
         answer = await acme.client.post(f"/sources/{unknown}/secrets")
         assert answer.status_code == 404, answer.text
-        assert answer.json() == {"detail": f"no source {unknown} in this company"}
+        assert answer.json() == {
+            "detail": f"no source {unknown} in this company",
+            "code": "no_source",
+            "params": {"source_id": unknown},
+        }
     assert await _verifies(globex, source_id, secret)

@@ -20,6 +20,7 @@ from callbridge.api.source_deliveries import OUTCOMES
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction, EventKind
 from callbridge.domain.record import ObjectType
+from callbridge.refusal_codes import refusal
 from callbridge.rules.agent_choice import GATE_REASONS
 from callbridge.rules.matrix import ActionType
 from callbridge.rules.scenario import Outcome
@@ -27,6 +28,7 @@ from callbridge.runtime import Runtime
 from callbridge.storage.call_pages import SYNC_STATUSES
 from callbridge.ui import labels
 from callbridge.ui.i18n import LOCALES, translations
+from callbridge.ui.problems import coded
 from tests.ui.test_calls_ui import synced_call
 from tests.ui.test_dialer_ui import NUMBER, _agent, _agent_with_email, _record, _sign_in
 from tests.ui.ui_client import UiTenant
@@ -98,8 +100,9 @@ def test_an_unknown_value_shows_as_it_is(kind: str, value: str) -> None:
 def test_why_choosing_is_off_is_known_by_its_code_else_shown_as_said(
     code: str, prefix: str
 ) -> None:
-    assert labels.choosing_off([f"{prefix}{GATE_REASONS[code]}"]) == code
-    said = [prefix, "the CRM is on fire"]
+    refused = refusal(f"selection_{code}")  # the dialer API's 403, as a form receives it
+    assert labels.choosing_off([prefix, coded(refused)]) == code
+    said = [prefix, f"{prefix}{GATE_REASONS[code]}", "the CRM is on fire"]  # no code: as said
     assert labels.choosing_off(said) == "; ".join(said)
 
 

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep, get_runtime
+from callbridge.refusal_codes import refusal
 from callbridge.storage import accounts, agent_tokens, sql
 from callbridge.storage.accounts import AGENT_TOKEN_PREFIX, authenticate
 from callbridge.storage.tables import users
@@ -63,7 +64,7 @@ async def get_actor(
     if credentials is None:
         raise HTTPException(
             401,
-            "missing token: send `Authorization: Bearer cba_…` (agent) or the company API key",
+            refusal("missing_token"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     runtime = get_runtime(request)
@@ -86,7 +87,7 @@ async def get_actor(
                 return Actor(principal.company_id, None, "admin (API key)", True, None)
     raise HTTPException(
         401,
-        "unknown or revoked token: ask an admin for one (POST /users/{id}/tokens)",
+        refusal("unknown_token"),
         headers={"WWW-Authenticate": "Bearer"},
     )
 
@@ -98,7 +99,7 @@ async def _user_in_company(runtime: Any, company_id: str, user_id: str) -> None:
     async with runtime.reads() as session:
         found = await sql.run(session, accounts.get_row, users, company_id, user_id)
     if found is None:
-        raise HTTPException(404, f"no user {user_id} in this company")
+        raise HTTPException(404, refusal("no_user", user_id=user_id))
 
 
 @router.post("/users/{user_id}/tokens", status_code=201)
@@ -125,5 +126,5 @@ async def revoke_token(
             session, agent_tokens.revoke_token, who.company_id, user_id, token_id, runtime.clock()
         )
     if not found:
-        raise HTTPException(404, f"no token {token_id} for user {user_id} in this company")
+        raise HTTPException(404, refusal("no_token", token_id=token_id, user_id=user_id))
     return Response(status_code=204)

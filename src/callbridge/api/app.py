@@ -37,9 +37,22 @@ from callbridge.api import (
 from callbridge.api.body_limit import BodyLimit
 from callbridge.connectors import registry
 from callbridge.connectors.spec import RouteHost
-from callbridge.errors import InputError, PayloadError, SignatureError, UnknownSource
+from callbridge.errors import (
+    InputError,
+    PayloadError,
+    SecretUnreadable,
+    SignatureError,
+    UnknownSource,
+)
+from callbridge.refusal_codes import Refusal, refusal
 from callbridge.runtime import Runtime
-from callbridge.web.refusals import allowed_methods, encodable, field_errors, unparsable_body
+from callbridge.web.refusals import (
+    allowed_methods,
+    coded,
+    encodable,
+    field_errors,
+    unparsable_body,
+)
 
 log = logging.getLogger("callbridge.api")
 
@@ -130,6 +143,8 @@ def _install_error_answers(app: FastAPI) -> None:
             # One 422 shape for every body that cannot be read, UTF-8 or JSON.
             problem = {"loc": ["body"], "msg": "the body is not UTF-8 JSON", "type": "json_invalid"}
             return JSONResponse({"detail": [problem]}, 422)
+        if isinstance(err.detail, Refusal):  # a route's own refusal: its code beside the message
+            return JSONResponse(coded(err.detail), err.status_code, headers=err.headers)
         if isinstance(err.detail, str):
             err.detail = encodable(err.detail)
         if err.status_code == 405:
@@ -151,6 +166,13 @@ def _install_error_answers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": f"the request conflicts with stored data ({encodable(reason)})"}, 409
         )
+
+    @app.exception_handler(SecretUnreadable)
+    async def secret_unreadable(_request: Request, err: SecretUnreadable) -> JSONResponse:
+        # The server's keys, not the delivery, are wrong: refuse it (nothing is stored) so the
+        # sender retries once the operator fixed them; logged once per source where raised.
+        said = refusal("source_secret_unreadable", source_id=err.source_id)
+        return JSONResponse(coded(said), 503)
 
     @app.exception_handler(InputError)
     async def input_error(request: Request, err: InputError) -> JSONResponse:

@@ -6,6 +6,9 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from callbridge.refusal_codes import refusal
+from callbridge.web.refusals import coded
+
 #: The webhook route streams its body against the same limit itself, answering 413 there.
 EXEMPT_PREFIX = "/webhooks/"
 
@@ -45,7 +48,7 @@ class BodyLimit:
         await self.app(scope, _replay(messages, receive), send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"detail": f"the request body is larger than {self.limit} bytes"})
+        body = json.dumps(coded(refusal("request_too_large", limit=self.limit)))
         await send(
             {
                 "type": "http.response.start",

@@ -9,6 +9,7 @@ from fastapi import HTTPException
 from pydantic import SecretStr, ValidationError
 
 from callbridge.errors import AuthFailed, ConnectorError, Permanent
+from callbridge.refusal_codes import refusal
 from callbridge.runtime import Runtime
 from callbridge.web.refusals import refuse
 
@@ -28,13 +29,15 @@ async def check_and_seal(
     try:
         await connector_for(runtime, trial).check()
     except (AuthFailed, Permanent) as err:
-        raise refuse(("body", "credentials"), f"the CRM refused them: {err}") from err
-    except ConnectorError as err:
-        raise HTTPException(
-            502, f"the CRM could not be reached to test the credentials ({err}); try again"
+        raise refuse(
+            ("body", "credentials"), refusal("crm_refused_credentials", reason=str(err))
         ) from err
+    except ConnectorError as err:
+        raise HTTPException(502, refusal("crm_unreachable_credentials", reason=str(err))) from err
     except (KeyError, ValueError, TypeError) as err:
-        raise refuse(("body", "credentials"), f"incomplete or malformed: {err}") from err
+        raise refuse(
+            ("body", "credentials"), refusal("credentials_malformed", reason=str(err))
+        ) from err
     return sealed
 
 
@@ -48,9 +51,8 @@ def check_config(
     """
     problem = _unbuildable(runtime, after)
     if problem is not None and (before is None or _unbuildable(runtime, before) is None):
-        raise refuse(
-            ("body", "config"), f"the {after['connector']} connector refuses it: {problem}"
-        )
+        refused = refusal("connector_refuses_config", connector=after["connector"], reason=problem)
+        raise refuse(("body", "config"), refused)
 
 
 def _unbuildable(runtime: Runtime, integration: Mapping[str, Any]) -> str | None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from callbridge.refusal_codes import refusal
 from callbridge.runtime import Runtime
 from callbridge.storage import sql
 from callbridge.storage.accounts import Principal, authenticate, is_agent_token
@@ -36,7 +37,7 @@ async def get_principal(
     if credentials is None:
         raise HTTPException(
             401,
-            "missing API key: send `Authorization: Bearer cb_…`",
+            refusal("missing_api_key"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     runtime = get_runtime(request)
@@ -46,14 +47,11 @@ async def get_principal(
             session, is_agent_token, credentials.credentials
         )
     if agent:
-        raise HTTPException(
-            403,
-            "this is an agent token: admin routes need the company API key (`Bearer cb_…`)",
-        )
+        raise HTTPException(403, refusal("agent_token_not_key"))
     if principal is None:
         raise HTTPException(
             401,
-            "unknown or revoked API key: issue one with `callbridge company key create COMPANY`",
+            refusal("unknown_api_key"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     return principal

@@ -28,6 +28,7 @@ from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import ChoiceConflict, ConnectorError
 from callbridge.queue import jobs
 from callbridge.queue.base import JobQueue
+from callbridge.refusal_codes import refusal
 from callbridge.rules import agent_choice
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
@@ -55,14 +56,15 @@ async def _scope(runtime: Runtime, actor: Actor) -> list[IntegrationRow]:
         runtime, actor.company_id, None if actor.permissions is None else list(actor.permissions)
     )
     if reason is not None:
-        raise HTTPException(403, f"manual contact selection is disabled: {reason}")
+        gate = next(code for code, text in agent_choice.GATE_REASONS.items() if text == reason)
+        raise HTTPException(403, refusal(f"selection_{gate}"))
     return scope
 
 
 def _number(scope: list[IntegrationRow], raw: str) -> PhoneNumber:
     parsed = normalize(raw, scope[0]["default_region"])
     if not isinstance(parsed, PhoneNumber):
-        raise refuse(("body", "number"), f"{raw!r} is not an external phone number")
+        raise refuse(("body", "number"), refusal("not_external_number", number=raw))
     return parsed
 
 
@@ -72,7 +74,7 @@ def _resolve(
     try:
         return agent_choice.resolve([(c.integration_id, c.record_id) for c in body.choices], found)
     except ChoiceConflict as err:
-        raise refuse(("body", "choices"), str(err)) from err
+        raise refuse(("body", "choices"), err.problem) from err
 
 
 def _confirmed(choices: tuple[agent_choice.Choice, ...]) -> list[dict[str, Any]]:
@@ -103,7 +105,7 @@ async def create_intent(body: IntentIn, actor: ActorDep, runtime: RuntimeDep) ->
     else:
         scope = await _scope(runtime, actor)
         if not body.choices:
-            raise refuse(("body", "choices"), "pick at least one record (or give crm_record_id)")
+            raise refuse(("body", "choices"), refusal("pick_a_record"))
         e164 = _number(scope, body.number).e164
         chosen = _resolve(body, await find_candidates(runtime, scope, body.number))
         how = agent_choice.How.PRE_CALL
@@ -139,15 +141,15 @@ async def _agent_of(
 ) -> str:
     """Return the agent a dialer request is for: the caller, or one of the company's users."""
     if user_id is not None and not actor.is_admin:
-        raise HTTPException(403, "user_id: only an admin may act for another agent")
+        raise HTTPException(403, refusal("admin_only_for_another"))
     agent = user_id or actor.user_id
     if agent is None:
-        raise refuse(loc, "the company API key must name the agent")
+        raise refuse(loc, refusal("agent_required"))
     if user_id is not None:
         async with runtime.reads() as session:
             role = await sql.run(session, users.user_role, actor.company_id, user_id)
         if role is None:
-            raise refuse(loc, f"no user {user_id} in this company")
+            raise refuse(loc, refusal("no_user", user_id=user_id))
     return agent
 
 
@@ -159,7 +161,8 @@ async def _click_to_dial(
         rows = await sql.run(session, integrations.list_integrations, actor.company_id)
     wanted = [r for r in rows if body.integration_id in (None, r["id"])]
     if not wanted:
-        raise refuse(("body", "integration_id"), f"no integration {body.integration_id}")
+        unknown = refusal("no_integration", integration_id=str(body.integration_id))
+        raise refuse(("body", "integration_id"), unknown)
     integration = wanted[0]
     e164 = _number([integration], body.number).e164
     found = (await find_candidates(runtime, [integration], body.number))[integration["id"]]
@@ -168,9 +171,10 @@ async def _click_to_dial(
         connector = connector_for(runtime, integration)
         resolved = await record_lookup.in_integration(connector, given, found)
     except ConnectorError as err:
-        raise HTTPException(502, f"the CRM could not be asked for the record: {err}") from err
+        raise HTTPException(502, refusal("crm_unreachable_record", reason=str(err))) from err
     if not resolved.records:
-        raise refuse(("body", "crm_record_id"), f"no record {body.crm_record_id} in this CRM")
+        missing = refusal("no_crm_record", record_id=str(body.crm_record_id))
+        raise refuse(("body", "crm_record_id"), missing)
     record = resolved.records[0]
     item = agent_choice.Choice(integration["id"], record.id, record.object_type, record.name)
     return (item,), e164
@@ -180,14 +184,14 @@ async def _own_call(runtime: Runtime, actor: Actor, call_id: str) -> call_histor
     async with runtime.reads() as session:
         call = await sql.run(session, call_history.get_call, actor.company_id, call_id)
     if call is None or not actor.may_act_on(call["user_id"]):  # the query names the company
-        raise HTTPException(404, f"no call {call_id} of yours")
+        raise HTTPException(404, refusal("no_call_of_yours", call_id=call_id))
     return call
 
 
 def _external(call: call_history.CallRow) -> str:
     raw = call["from_number"] if call["direction"] == "incoming" else call["to_number"]
     if not raw:
-        raise HTTPException(409, "the call has no external number to choose a record for")
+        raise HTTPException(409, refusal("no_external_number"))
     return str(raw)
 
 

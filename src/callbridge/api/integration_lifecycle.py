@@ -16,6 +16,7 @@ from sqlalchemy import Table
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.integration_models import IntegrationDeleted, IntegrationShown, show
 from callbridge.queue import jobs
+from callbridge.refusal_codes import refusal
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
 from callbridge.storage import sql
@@ -144,7 +145,10 @@ async def delete(
         removed = await remove(runtime, who.company_id, integration_id)
     except SyncRunning as err:
         how = f"POST /integrations/{integration_id}/disable"
-        raise HTTPException(409, err.advice(how)) from err
+        running = refusal(
+            "sync_running", call_id=err.call_id, integration_id=integration_id, disable=how
+        )
+        raise HTTPException(409, running) from err
     if removed is None:
-        raise HTTPException(404, f"no integration {integration_id} in this company")
+        raise HTTPException(404, refusal("no_integration", integration_id=integration_id))
     return IntegrationDeleted(id=integration_id, removed=removed)

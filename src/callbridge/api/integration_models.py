@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from callbridge.api.models import JsonShown
 from callbridge.connectors.base import Capability, supported
 from callbridge.queue import breaker
+from callbridge.refusal_codes import refusal
 from callbridge.rules.policy import CreationPolicy
 from callbridge.runtime import Runtime
 from callbridge.storage import integrations as repo
@@ -119,5 +120,5 @@ async def show(runtime: Runtime, company_id: str, integration_id: str) -> Integr
         row = await sql.run(session, repo.get_integration, company_id, integration_id)
         down = await sql.run(session, breaker.states, company_id)
     if row is None:
-        raise HTTPException(404, f"no integration {integration_id} in this company")
+        raise HTTPException(404, refusal("no_integration", integration_id=integration_id))
     return shown(row, runtime, down)

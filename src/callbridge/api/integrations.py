@@ -20,7 +20,6 @@ from callbridge.api import integration_lifecycle
 from callbridge.api.credentials import check_and_seal, check_config
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.integration_models import (
-    NO_CREATION,
     IntegrationShown,
     capabilities_of,
     show,
@@ -29,12 +28,20 @@ from callbridge.api.integration_models import (
 from callbridge.connectors.base import UNSAVED_ID, Capability
 from callbridge.connectors.registry import connectors
 from callbridge.queue import breaker, jobs
+from callbridge.refusal_codes import refusal
 from callbridge.rules.policy import LANGUAGES, CreationPolicy
 from callbridge.storage import integrations as repo
 from callbridge.storage import sql
 from callbridge.storage.integrations import ACTIVE, DISABLED
 from callbridge.web.fields import STORABLE_PATTERN, JsonObject, Name, PathId, Storable, storable
-from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, CONFLICT, NOT_FOUND, refuse
+from callbridge.web.refusals import (
+    AUTHENTICATED,
+    BAD_GATEWAY,
+    CONFLICT,
+    NOT_FOUND,
+    invalid,
+    refuse,
+)
 
 router = APIRouter(tags=["integrations"], responses=AUTHENTICATED)
 #: Regions as the JSON Schema lists them: ISO 3166 codes phonenumbers knows, either case.
@@ -54,13 +61,15 @@ SecretName = Annotated[str, BeforeValidator(storable), Field(max_length=100)]
 
 def _known_region(value: str) -> str:
     if value.upper() not in phonenumbers.SUPPORTED_REGIONS:
-        raise ValueError(f"unknown region {value!r}: use an ISO 3166 code such as US or FR")
+        raise invalid("unknown_region", region=value)
     return value.upper()
 
 
 def _known_language(value: str) -> str:
     if value not in LANGUAGES:
-        raise ValueError(f"unsupported language {value!r}: use one of {sorted(LANGUAGES)}")
+        raise invalid(
+            "unsupported_language", language=value, languages=", ".join(sorted(LANGUAGES))
+        )
     return value
 
 
@@ -135,10 +144,9 @@ async def create(
 ) -> IntegrationShown:
     """Connect a CRM to the company."""
     if body.connector not in connectors():
-        raise refuse(
-            ("body", "connector"),
-            f"unknown {body.connector!r}; installed: {', '.join(sorted(connectors()))}",
-        )
+        installed = ", ".join(sorted(connectors()))
+        unknown = refusal("unknown_connector", connector=body.connector, installed=installed)
+        raise refuse(("body", "connector"), unknown)
     values = body.model_dump(exclude={"credentials"})
     values["config"] = values["config"] or {}
     unsaved = {"id": UNSAVED_ID, "company_id": who.company_id}
@@ -155,7 +163,7 @@ async def create(
     }
     creates = Capability.CREATE_CONTACT in capabilities_of(runtime, trial)
     if body.creation_policy is not CreationPolicy.NONE and not creates:
-        raise refuse(("body", "creation_policy"), NO_CREATION)
+        raise refuse(("body", "creation_policy"), refusal("no_creation"))
     async with runtime.sessions.begin() as session:
         integration_id = await sql.run(
             session,
@@ -202,7 +210,7 @@ async def change(
     if values.get("creation_policy") not in (None, CreationPolicy.NONE):
         current = await read(integration_id, who, runtime)
         if Capability.CREATE_CONTACT not in current.capabilities:
-            raise refuse(("body", "creation_policy"), NO_CREATION)
+            raise refuse(("body", "creation_policy"), refusal("no_creation"))
     if body.credentials is not None:
         current = await read(integration_id, who, runtime)
         merged = {**current.model_dump(), **values, "credentials_encrypted": None}
@@ -219,7 +227,7 @@ async def change(
             **values,
         )
     if not found:
-        raise HTTPException(404, f"no integration {integration_id} in this company")
+        raise HTTPException(404, refusal("no_integration", integration_id=integration_id))
     if values.get("status") == "active":  # its calls waited while it was paused
         await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))
     return await read(integration_id, who, runtime)
@@ -236,7 +244,10 @@ async def resume(
     )  # fmt: skip
     current = await show(runtime, who.company_id, integration_id)
     if not resumed:  # it exists (else show answered 404), so it is disabled
-        raise HTTPException(409, f"integration {integration_id} is {current.status_reason}")
+        reason = current.status_reason or ""
+        raise HTTPException(
+            409, refusal("integration_disabled", integration_id=integration_id, reason=reason)
+        )
     await runtime.queue.wake(jobs.sync_lock_prefix(integration_id))  # its waiting calls
     return current
 

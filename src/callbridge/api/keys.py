@@ -14,6 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.refusal_codes import refusal
 from callbridge.storage import accounts, sql
 from callbridge.web.fields import ID_LENGTH, Name, Storable
 from callbridge.web.refusals import AUTHENTICATED, CONFLICT, NOT_FOUND
@@ -84,13 +85,11 @@ async def issue_key(who: PrincipalDep, runtime: RuntimeDep, body: KeyIn | None =
 async def revoke_key(key_id: KeyId, who: PrincipalDep, runtime: RuntimeDep) -> Response:
     """Revoke one of the company's keys at once; not the one this request is made with."""
     if key_id == who.key_id:
-        raise HTTPException(
-            409, "a key cannot revoke itself: issue a new key, then revoke this one with it"
-        )
+        raise HTTPException(409, refusal("key_revokes_itself"))
     async with runtime.sessions.begin() as session:
         found = await sql.run(
             session, accounts.revoke_api_key, who.company_id, key_id, runtime.clock()
         )
     if not found:
-        raise HTTPException(404, f"no unrevoked API key {key_id} in this company")
+        raise HTTPException(404, refusal("no_api_key", key_id=key_id))
     return Response(status_code=204)

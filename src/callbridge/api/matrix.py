@@ -22,6 +22,7 @@ from callbridge.api.said_models import CODE_FIELD, SaidShown, said_shown
 from callbridge.domain.call import CallType
 from callbridge.domain.event import Direction
 from callbridge.errors import ConnectorError, MatrixError
+from callbridge.refusal_codes import refusal
 from callbridge.rules.matrix import matrix_to_json, parse_matrix
 from callbridge.rules.plan import contact_cell
 from callbridge.rules.policy import CreationPolicy, decide_creation
@@ -30,7 +31,7 @@ from callbridge.runtime import Runtime
 from callbridge.storage import matrices, sql
 from callbridge.storage.integrations import IntegrationRow, get_integration
 from callbridge.web.fields import JsonObject, PathId
-from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, loc_of
+from callbridge.web.refusals import AUTHENTICATED, BAD_GATEWAY, NOT_FOUND, field_entry, loc_of
 
 router = APIRouter(
     prefix="/integrations/{integration_id}",
@@ -67,7 +68,7 @@ async def owned_integration(
             session, get_integration, company_id, integration_id
         )
     if row is None:
-        raise HTTPException(404, f"no integration {integration_id} in this company")
+        raise HTTPException(404, refusal("no_integration", integration_id=integration_id))
     return row
 
 
@@ -75,10 +76,7 @@ def invalid_matrix(prefix: tuple[str, ...], err: MatrixError) -> HTTPException:
     """Return the 422 listing every problem of a matrix, each at its field's ``loc``."""
     return HTTPException(
         422,
-        [
-            {"loc": [*prefix, *loc_of(path)], "msg": problem, "type": "invalid_matrix"}
-            for path, problem in err.problems
-        ],
+        [field_entry([*prefix, *loc_of(path)], problem) for path, problem in err.problems],
     )
 
 
@@ -190,7 +188,7 @@ async def try_draft(
     except ConnectorError as err:
         raise _unreachable(err) from err
     if found is None:
-        raise HTTPException(404, f"no call {body.call_id} in this company")
+        raise HTTPException(404, refusal("no_call", call_id=body.call_id))
     return found
 
 
@@ -227,10 +225,10 @@ async def explain_stored(
     except ConnectorError as err:
         raise _unreachable(err) from err
     if explained is None:
-        raise HTTPException(404, f"no call {call_id} in this company")
+        raise HTTPException(404, refusal("no_call", call_id=call_id))
     return explained
 
 
 def _unreachable(err: ConnectorError) -> HTTPException:
     """Answer a CRM that failed while explain searched it or listed its users: 502, try again."""
-    return HTTPException(502, f"the CRM could not be asked about the call ({err}); try again")
+    return HTTPException(502, refusal("crm_unreachable_call", reason=str(err)))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictBool
 from sqlalchemy.exc import IntegrityError
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.refusal_codes import refusal
 from callbridge.storage import accounts, sql
 from callbridge.storage import users as user_store
 from callbridge.storage.tables import teams, users
@@ -123,7 +124,7 @@ async def create_team(body: TeamIn, who: PrincipalDep, runtime: RuntimeDep) -> T
                 session, user_store.create_team, who.company_id, body.name, body.permissions
             )
     except IntegrityError as err:
-        raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
+        raise HTTPException(409, refusal("team_exists", name=body.name)) from err
     return TeamCreated(id=team_id, name=body.name, permissions=body.permissions)
 
 
@@ -144,11 +145,11 @@ async def change_team(
         async with runtime.sessions.begin() as session:
             team = await sql.run(session, accounts.get_row, teams, who.company_id, team_id)
             if team is None:
-                raise HTTPException(404, f"no team {team_id} in this company")
+                raise HTTPException(404, refusal("no_team", team_id=team_id))
             values = _team_values(body, list(team["permissions"]))
             await sql.run(session, accounts.change_row, teams, who.company_id, team_id, values)
     except IntegrityError as err:
-        raise HTTPException(409, f"name: a team named {body.name!r} already exists") from err
+        raise HTTPException(409, refusal("team_exists", name=str(body.name))) from err
     return TeamShown.model_validate({**team, **values})
 
 
@@ -169,17 +170,15 @@ def _team_values(body: TeamPatch, permissions: list[str]) -> dict[str, object]:
 @router.delete("/teams/{team_id}", status_code=204, responses={**NOT_FOUND, **CONFLICT})
 async def delete_team(team_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> Response:
     """Delete a team that has no members."""
-    refusal = HTTPException(
-        409, f"team {team_id} has members: move them to another team or delete them first"
-    )
+    conflict = HTTPException(409, refusal("team_has_members", team_id=team_id))
     try:
         async with runtime.sessions.begin() as session:
             if await sql.run(session, user_store.team_has_members, who.company_id, team_id):
-                raise refusal
+                raise conflict
             if not await sql.run(session, user_store.delete_team, who.company_id, team_id):
-                raise HTTPException(404, f"no team {team_id} in this company")
+                raise HTTPException(404, refusal("no_team", team_id=team_id))
     except IntegrityError as err:  # a member added meanwhile
-        raise refusal from err
+        raise conflict from err
     return Response(status_code=204)
 
 
@@ -193,12 +192,12 @@ async def create_user(body: UserIn, who: PrincipalDep, runtime: RuntimeDep) -> U
             t["id"] for t in await sql.run(session, accounts.list_rows, teams, who.company_id)
         }
     if values["team_id"] is not None and values["team_id"] not in known_teams:
-        raise refuse(("body", "team_id"), f"no team {values['team_id']} in this company")
+        raise refuse(("body", "team_id"), refusal("no_team", team_id=values["team_id"]))
     try:
         async with runtime.sessions.begin() as session:
             user_id = await sql.run(session, user_store.create_user, who.company_id, **values)
     except IntegrityError as err:
-        raise HTTPException(409, f"email: a user with {values['email']} already exists") from err
+        raise HTTPException(409, refusal("user_exists", email=values["email"])) from err
     return UserCreated.model_validate({"id": user_id, **values})
 
 
@@ -223,17 +222,15 @@ async def change_user(
         async with runtime.sessions.begin() as session:
             user = await sql.run(session, accounts.get_row, users, who.company_id, user_id)
             if user is None:
-                raise HTTPException(404, f"no user {user_id} in this company")
+                raise HTTPException(404, refusal("no_user", user_id=user_id))
             team_id = values.get("team_id")
             if team_id and not await sql.run(
                 session, accounts.get_row, teams, who.company_id, team_id
             ):
-                raise refuse(("body", "team_id"), f"no team {team_id} in this company")
+                raise refuse(("body", "team_id"), refusal("no_team", team_id=team_id))
             await sql.run(session, accounts.change_row, users, who.company_id, user_id, values)
     except IntegrityError as err:
-        raise HTTPException(
-            409, f"email: a user with {values.get('email')} already exists"
-        ) from err
+        raise HTTPException(409, refusal("user_exists", email=str(values.get("email")))) from err
     return UserShown.model_validate({**user, **values})
 
 
@@ -243,9 +240,7 @@ async def delete_user(user_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -
     try:
         async with runtime.sessions.begin() as session:
             if not await sql.run(session, user_store.delete_user, who.company_id, user_id):
-                raise HTTPException(404, f"no user {user_id} in this company")
+                raise HTTPException(404, refusal("no_user", user_id=user_id))
     except IntegrityError as err:  # a call or token for them stored meanwhile
-        raise HTTPException(
-            409, f"user {user_id} was just given a call or token: delete them again"
-        ) from err
+        raise HTTPException(409, refusal("user_just_used", user_id=user_id)) from err
     return Response(status_code=204)

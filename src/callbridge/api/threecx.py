@@ -18,6 +18,7 @@ from callbridge.api.lookups import VENDOR_REFUSALS, caller_matches, split_name, 
 from callbridge.api.source_setup import base_url
 from callbridge.domain.record import ObjectType
 from callbridge.errors import PayloadError
+from callbridge.refusal_codes import refusal
 from callbridge.storage import accounts, sql
 from callbridge.telephony import PROVIDERS
 from callbridge.telephony.limits import NUMBER_MAX
@@ -121,7 +122,7 @@ async def threecx_template(
     async with runtime.reads() as session:
         source = await sql.run(session, accounts.get_source, source_id, who.company_id)
     if source is None or source["provider"] != PROVIDER:
-        raise HTTPException(404, f"no 3cx source {source_id} in this company")
+        raise HTTPException(404, refusal("no_provider_source", provider="3cx", source_id=source_id))
     keys = runtime.box.open(source["secrets_encrypted"])
     assert isinstance(keys, list) and keys
     base = base_url(request, runtime.settings)  # as the source's setup shows its URL

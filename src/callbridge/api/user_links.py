@@ -11,6 +11,7 @@ from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.matrix import owned_integration
 from callbridge.connectors.base import Capability, supports
 from callbridge.errors import ConnectorError
+from callbridge.refusal_codes import refusal
 from callbridge.runtime import Runtime
 from callbridge.runtime.connectors import connector_for
 from callbridge.storage import sql, user_links
@@ -73,7 +74,7 @@ async def set_link(
     async with runtime.reads() as session:
         known = {u["id"] for u in await sql.run(session, list_rows, users, who.company_id)}
     if user_id not in known:
-        raise HTTPException(404, f"no user {user_id} in this company")
+        raise HTTPException(404, refusal("no_user", user_id=user_id))
     await _crm_user_exists(runtime, row, body.crm_user_id)
     async with runtime.sessions.begin() as session:
         await sql.run(
@@ -97,6 +98,6 @@ async def _crm_user_exists(runtime: Runtime, integration: IntegrationRow, crm_us
     try:
         known = {user.id for user in await connector.list_users()}
     except ConnectorError as err:
-        raise HTTPException(502, f"the CRM could not list its users: {err}") from err
+        raise HTTPException(502, refusal("crm_unreachable_users", reason=str(err))) from err
     if crm_user_id not in known:
-        raise refuse(("body", "crm_user_id"), f"no user {crm_user_id} in this CRM")
+        raise refuse(("body", "crm_user_id"), refusal("no_crm_user", crm_user_id=crm_user_id))

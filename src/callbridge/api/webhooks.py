@@ -12,6 +12,7 @@ from callbridge.api import webhook_docs
 from callbridge.api.deps import get_runtime
 from callbridge.api.public_url import public_url
 from callbridge.ingest import ingest, refuse_oversized
+from callbridge.refusal_codes import refusal
 from callbridge.runtime.metrics import WEBHOOKS
 from callbridge.telephony.generic import GenericEvent
 from callbridge.web.refusals import Message
@@ -61,12 +62,12 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     """Read the body, refusing it with 413 as soon as it grows past ``limit`` bytes."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"body is larger than {limit} bytes")
+        raise HTTPException(413, refusal("body_too_large", limit=limit))
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HTTPException(413, f"body is larger than {limit} bytes")
+            raise HTTPException(413, refusal("body_too_large", limit=limit))
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -84,6 +85,11 @@ async def _read_limited(request: Request, limit: int) -> bytes:
             "description": "no source of this provider has this id",
         },
         413: {"model": Message, "description": "body over 1 MiB"},
+        503: {
+            "model": Message,
+            "description": "the server cannot read this source's secret (its "
+            "CALLBRIDGE_SECRET_KEY lacks the key it was saved with): send again later",
+        },
         422: {
             "model": PayloadRefused,
             "description": "invalid JSON, a missing or ill-typed field, or a value outside its "

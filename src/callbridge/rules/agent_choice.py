@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.errors import ChoiceConflict
+from callbridge.refusal_codes import refusal
 from callbridge.rules.automatic_pick import TYPE_PRIORITY
 from callbridge.rules.match_reason import MatchReason, Why
 
@@ -50,11 +51,12 @@ def validate(choices: Sequence[Choice]) -> tuple[Choice, ...]:
         key = (item.integration_id, item.object_type)
         if key in kept:
             first, other = kept[key]
-            raise ChoiceConflict(
-                f"choices[{index}]",
-                f"two {item.object_type.value} records chosen ({other.record_id} at "
-                f"choices[{first}] and {item.record_id}); at most one record per object type",
-            )
+            field = f"choices[{index}]"
+            two = refusal(
+                "two_records_of_a_type", field=field, object_type=item.object_type.value,
+                record_id=other.record_id, first=first, other_id=item.record_id,
+            )  # fmt: skip
+            raise ChoiceConflict(field, two)
         kept[key] = (index, item)
         result.append(item)
     return tuple(result)
@@ -68,10 +70,15 @@ def resolve(
     for index, (integration_id, record_id) in enumerate(requested):
         found = [r for r in candidates.get(integration_id, ()) if r.id == record_id]
         if not found:
+            field = f"choices[{index}].record_id"
             raise ChoiceConflict(
-                f"choices[{index}].record_id",
-                f"{record_id!r} is not a record of integration {integration_id} "
-                "matching this number",
+                field,
+                refusal(
+                    "not_a_candidate",
+                    field=field,
+                    record_id=record_id,
+                    integration_id=integration_id,
+                ),
             )
         record = found[0]
         chosen.append(Choice(integration_id, record.id, record.object_type, record.name))

@@ -15,6 +15,7 @@ from typing import Any
 
 from callbridge.domain.event import Direction
 from callbridge.errors import MatrixError
+from callbridge.refusal_codes import refusal
 from callbridge.rules.scenario import Client, Employee, Outcome, Scenario
 
 
@@ -152,7 +153,7 @@ def _matrix(data: Any, found: list[Problem]) -> Matrix | None:
     deal = _deal(obj.get("deal", {}), found)
     voicemail = obj.get("voicemail_is_missed", True)
     if not isinstance(voicemail, bool):
-        found.append(("voicemail_is_missed", "must be true or false"))
+        found.append(("voicemail_is_missed", refusal("matrix_not_bool")))
     if len(found) > before or deal is None:
         return None
     return Matrix(
@@ -167,17 +168,17 @@ def _object(
 ) -> Mapping[str, Any] | None:
     """Return ``data`` when it is an object; note each field it has that is not ``allowed``."""
     if not isinstance(data, Mapping):
-        found.append((path or "$", "must be an object"))
+        found.append((path or "$", refusal("matrix_not_object")))
         return None
     for unknown in sorted(set(data) - allowed, key=str):
         where = f"{path}.{unknown}" if path else str(unknown)
-        found.append((where, f"unknown field; expected one of {sorted(allowed)}"))
+        found.append((where, refusal("matrix_unknown_field", expected=str(sorted(allowed)))))
     return data
 
 
 def _list(data: Any, path: str, found: list[Problem]) -> list[Any] | None:
     if not isinstance(data, list):
-        found.append((path, "must be a list"))
+        found.append((path, refusal("matrix_not_list")))
         return None
     return data
 
@@ -187,7 +188,10 @@ def _enum(name: str, value: Any, path: str, found: list[Problem]) -> StrEnum | N
     try:
         return kind(value)
     except ValueError:
-        found.append((path, f"unknown {name} {value!r}; expected one of {[m.value for m in kind]}"))
+        expected = str([m.value for m in kind])
+        found.append(
+            (path, refusal("matrix_unknown_value", name=name, value=repr(value), expected=expected))
+        )
         return None
 
 
@@ -216,7 +220,7 @@ def _rule(data: Any, path: str, found: list[Problem]) -> Rule | None:
 
 def _action(data: Any, path: str, found: list[Problem]) -> Action | None:
     if not isinstance(data, Mapping) or "type" not in data:
-        found.append((path, "must be an object with a type"))
+        found.append((path, refusal("matrix_action_untyped")))
         return None
     kind = _enum("type", data["type"], f"{path}.type", found)
     if kind is None:  # the other fields depend on the type: nothing more can be said of them
@@ -238,16 +242,16 @@ def _parameter(key: str, value: Any, path: str, found: list[Problem]) -> Any:
         return _targets(value, path, found)
     if key == "due_in_minutes":
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 525_600:
-            found.append((path, "must be a whole number of minutes, 0 to 525600"))
+            found.append((path, refusal("matrix_minutes")))
         return value
     if not isinstance(value, str) or not value.strip() or len(value) > 2000:  # title, body
-        found.append((path, "must be a non-empty text of 2000 characters at most"))
+        found.append((path, refusal("matrix_text")))
     return value
 
 
 def _targets(value: Any, path: str, found: list[Problem]) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not set(value) <= {"contact", "deal"}:
-        found.append((path, "must be a non-empty list of 'contact' and 'deal'"))
+        found.append((path, refusal("matrix_targets")))
         return ()
     return tuple(dict.fromkeys(value))
 
@@ -260,10 +264,10 @@ def _deal(data: Any, found: list[Problem]) -> DealSettings | None:
     before = len(found)
     for key in ("name_template", "pipeline", "stage"):
         if key in obj and obj[key] is not None and not isinstance(obj[key], str):
-            found.append((f"deal.{key}", "must be a text or null"))
+            found.append((f"deal.{key}", refusal("matrix_text_or_null")))
     flag = obj.get("create_for_existing_without_open_deal", False)
     if not isinstance(flag, bool):
-        found.append(("deal.create_for_existing_without_open_deal", "must be true or false"))
+        found.append(("deal.create_for_existing_without_open_deal", refusal("matrix_not_bool")))
     if len(found) > before:
         return None
     return DealSettings(**{key: value for key, value in obj.items() if key in keys})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +11,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callbridge.crypto import SecretBox
+from callbridge.errors import SecretUnreadable
 from callbridge.storage import accounts, sql
+
+log = logging.getLogger(__name__)
 
 TTL_SECONDS = 5.0
 MAX_ENTRIES = 10_000
@@ -35,18 +39,23 @@ class SourceCache:
 
     clock: Callable[[], float] = time.monotonic
     _entries: dict[str, tuple[float, Source | None]] = field(default_factory=dict)
+    #: Sources whose secret could not be decrypted, logged once each (not again every delivery).
+    _unreadable: set[str] = field(default_factory=set)
 
     async def get(
         self, reads: async_sessionmaker[AsyncSession], box: SecretBox, source_id: str
     ) -> Source | None:
-        """Return the source, from the cache when fresh."""
+        """Return the source, from the cache when fresh.
+
+        Raise ``SecretUnreadable`` when its secret was sealed with a key the box lacks.
+        """
         now = self.clock()
         cached = self._entries.get(source_id)
         if cached is not None and now - cached[0] < TTL_SECONDS:
             return cached[1]
         async with reads() as session:
             row = await sql.run(session, accounts.get_source, source_id)
-        source = _source(row, box) if row else None
+        source = self._opened(row, box) if row else None
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()
         self._entries[source_id] = (now, source)
@@ -55,6 +64,21 @@ class SourceCache:
     def forget(self, source_id: str) -> None:
         """Drop a source after its secrets changed."""
         self._entries.pop(source_id, None)
+        self._unreadable.discard(source_id)
+
+    def _opened(self, row: dict[str, Any], box: SecretBox) -> Source:
+        try:
+            return _source(row, box)
+        except ValueError as err:
+            if row["id"] not in self._unreadable and len(self._unreadable) < MAX_ENTRIES:
+                self._unreadable.add(row["id"])
+                log.error(
+                    "source %s: %s; its webhooks are answered 503 until the operator restores "
+                    "that key in CALLBRIDGE_SECRET_KEY or rotates the source's secret",
+                    row["id"],
+                    err,
+                )
+            raise SecretUnreadable(row["id"]) from err
 
 
 def _source(row: dict[str, Any], box: SecretBox) -> Source:

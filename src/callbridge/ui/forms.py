@@ -9,7 +9,8 @@ from fastapi import HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from callbridge.ui.problems import problem
+from callbridge.refusal_codes import Refusal
+from callbridge.ui.problems import coded, problem
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin
 from callbridge.web.refusals import field_errors
@@ -68,7 +69,10 @@ async def through_api(call: Awaitable[T]) -> T:
         return await call
     except HTTPException as err:
         detail = err.detail
-        messages = _messages(detail) if isinstance(detail, list) else [str(detail)]
+        if isinstance(detail, list):
+            messages = _messages(detail)
+        else:  # a route's own refusal keeps its code, so the page can say it in its language
+            messages = [coded(detail) if isinstance(detail, Refusal) else str(detail)]
         raise Refused(messages, err.status_code) from err
 
 

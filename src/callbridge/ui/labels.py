@@ -20,6 +20,7 @@ from callbridge.rules.agent_choice import GATE_REASONS
 from callbridge.rules.matrix import ActionType
 from callbridge.rules.scenario import Outcome
 from callbridge.storage.call_pages import SYNC_STATUSES
+from callbridge.ui.problems import Problem
 
 #: A sync the creation policy stops (no record matches and none is created): ``sync/executors``.
 NO_MATCH = "no_match"
@@ -100,13 +101,16 @@ LABELS: dict[str, Mapping[str, str]] = {
 }
 
 
+#: The dialer API's 403 codes (``api/dialer.py``), by why choosing is off (``GATE_REASONS``).
+CHOOSING_OFF = {f"selection_{gate}": gate for gate in GATE_REASONS}
+
+
 def choosing_off(messages: list[str]) -> str:
     """Return the code of why choosing is off (the API's refusal ``messages``), else their text."""
-    said = "; ".join(messages)
-    for code, text in GATE_REASONS.items():
-        if said.endswith(text):
-            return code
-    return said
+    for message in messages:
+        if isinstance(message, Problem) and message.kind in CHOOSING_OFF:
+            return CHOOSING_OFF[message.kind]
+    return "; ".join(messages)
 
 
 def label(kind: str, value: object, gettext: Callable[[str], str]) -> str:

@@ -11,6 +11,7 @@ The history shows the versions ten at a time (``GET …/matrix/versions``' keyse
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,9 +25,11 @@ from callbridge.api import integrations as integrations_api
 from callbridge.api import matrix as api
 from callbridge.api.deps import get_runtime
 from callbridge.api.matrix_dry_run import DryRun, DryRunIn
+from callbridge.refusal_codes import Refusal, refusal
 from callbridge.ui import matrix_table as table
 from callbridge.ui.calls import NUMBER_CHARS
 from callbridge.ui.forms import Refused, posted, through_api
+from callbridge.ui.problems import coded, problem, said
 from callbridge.ui.render import gettext_of, page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PHONE_LENGTH, JsonObject, PathId
@@ -184,7 +187,7 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
     except HTTPException as err:
         if err.status_code == 404:
             return page(request, "not_found.html", admin, status=404, message=err.detail)
-        _refused(draft, err, ())
+        _refused(draft, err, (), gettext_of(request, admin))
         return await _matrix_page(request, admin, integration_id, draft, search=search)
     return RedirectResponse(f"/ui/integrations/{integration_id}/matrix?saved=1", status_code=303)
 
@@ -206,12 +209,12 @@ async def dry_run(request: Request, integration_id: PathId, admin: FormAdminDep)
         wanted = DryRunIn.model_validate({"call_id": call_id, "matrix": body})
         tried = await api.try_draft(integration_id, wanted, admin.principal, runtime)
     except ValidationError as err:
-        draft.errors.extend(str(p["msg"]) for p in field_errors(err.errors()))
+        draft.errors.extend(_unplaced(field_errors(err.errors())))
         return await _matrix_page(request, admin, integration_id, draft, search=search)
     except HTTPException as err:
         if err.status_code == 404 and "integration" in str(err.detail):
             return page(request, "not_found.html", admin, status=404, message=err.detail)
-        _refused(draft, err, ("matrix",))
+        _refused(draft, err, ("matrix",), _)
         return await _matrix_page(request, admin, integration_id, draft, search=search)
     return await _matrix_page(request, admin, integration_id, draft, tried, search)
 
@@ -235,13 +238,18 @@ def _draft(form: FormData) -> tuple[Draft, dict[str, Any] | None]:
     return Draft(rows, settings, json.dumps(body, indent=2)), body
 
 
-def _refused(draft: Draft, err: HTTPException, prefix: tuple[str, ...]) -> None:
-    """Put every refusal beside the field it names, else above the editor; all at once."""
-    detail = err.detail if isinstance(err.detail, list) else [{"loc": [], "msg": str(err.detail)}]
-    for problem in detail:
-        loc = list(problem.get("loc", ()))[1 + len(prefix) :]
+def _refused(
+    draft: Draft, err: HTTPException, prefix: tuple[str, ...], gettext: Callable[[str], str]
+) -> None:
+    """Put every refusal beside the field it names, else above the editor; all at once.
+
+    Each is said in the page's language by its code (a matrix problem's, a route's own).
+    """
+    detail = err.detail if isinstance(err.detail, list) else [{"loc": [], "msg": err.detail}]
+    for entry in detail:
+        loc = list(entry.get("loc", ()))[1 + len(prefix) :]
         where = None if draft.advanced else table.field_of(loc, draft.rows)
-        message = str(problem.get("msg"))
+        message = said(_unplaced([entry])[0], gettext)
         if where is None:
             path = ".".join(str(p) for p in loc)
             draft.errors.append(f"{path}: {message}" if path else message)
@@ -254,11 +262,21 @@ def _refused(draft: Draft, err: HTTPException, prefix: tuple[str, ...]) -> None:
 def _parsed(draft: str) -> dict[str, Any]:
     """Return the typed JSON as the API would read it, or raise ``Refused`` saying why."""
     if len(draft) > MATRIX_CHARS:
-        raise Refused([f"the matrix is longer than {MATRIX_CHARS} characters"])
+        raise Refused([coded(refusal("matrix_too_long", limit=MATRIX_CHARS))])
     try:
         return MATRIX_BODY.validate_python(json.loads(draft))
     except json.JSONDecodeError as err:
-        raise Refused([f"not JSON: {err.msg} (line {err.lineno}, column {err.colno})"]) from err
+        why = refusal("matrix_not_json", reason=err.msg, line=err.lineno, column=err.colno)
+        raise Refused([coded(why)]) from err
     except ValidationError as err:
-        problems = field_errors(err.errors())
-        raise Refused([str(p["msg"]) for p in problems]) from err
+        raise Refused(_unplaced(field_errors(err.errors()))) from err
+
+
+def _unplaced(entries: list[dict[str, Any]]) -> list[str]:
+    """Return the problems of 422 entries without their field (the editor places them)."""
+    return [
+        coded(entry["msg"])
+        if isinstance(entry.get("msg"), Refusal)
+        else problem({**entry, "loc": []})
+        for entry in entries
+    ]

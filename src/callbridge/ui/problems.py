@@ -1,10 +1,11 @@
 """A form's refusal in the page's language: the validation problems of the API's request models.
 
 The API's refusals are English (``name: String should have at most 200 characters``). A form's
-page shows them through ``said``: a problem of a kind listed here is said in the page's language
-with its values (the limit, the choices); in English, and for any other problem (a route's own
-message, a connector's), it shows as the API wrote it. A ``Problem`` is the English text itself
-(a ``str``), so code that joins or searches the messages reads them as before.
+page shows them through ``said``: a problem of a kind listed here, or a route's own refusal by its
+code (``ui/refusal_words.py``), is said in the page's language with its values (the limit, the
+choices, the id); in English, and for any other problem (a connector's), it shows as the API
+wrote it. A ``Problem`` is the English text itself (a ``str``), so code that joins or searches
+the messages reads them as before.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from callbridge.connectors.spec import N_
+from callbridge.refusal_codes import Refusal
+from callbridge.ui.refusal_words import WORDS
 
 #: Pydantic's problem kinds the request models produce, in words with their values (``ctx``).
 BY_KIND: Mapping[str, str] = {
@@ -53,6 +56,11 @@ class Problem(str):
         return made
 
 
+def coded(message: Refusal, where: str = "") -> Problem:
+    """Return the problem of a route's own refusal (its code and values), at ``where``."""
+    return Problem(where, message.code, str(message), message.params)
+
+
 def problem(error: Mapping[str, Any]) -> Problem:
     """Return the problem of one validation error (``loc``, ``msg``, ``type``, ``ctx``)."""
     where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
@@ -74,12 +82,24 @@ def _kind(message: Problem) -> str:
     return message.kind
 
 
+def _words(message: str) -> str | None:
+    if isinstance(message, Refusal):
+        return WORDS.get(message.code)
+    if not isinstance(message, Problem):
+        return None
+    return BY_KIND.get(_kind(message)) or WORDS.get(message.kind)
+
+
 def said(message: str, gettext: Callable[[str], str]) -> str:
-    """Return ``message`` in the page's language when it is a problem of a known kind."""
-    if not isinstance(message, Problem) or _kind(message) not in BY_KIND:
+    """Return ``message`` in the page's language when it is a problem of a known kind or code."""
+    english = _words(message)
+    if english is None:
         return message
-    words = gettext(BY_KIND[_kind(message)])
-    if words == BY_KIND[_kind(message)]:  # English (or not translated): the API's own words
+    if isinstance(message, Refusal):
+        message = coded(message)
+    assert isinstance(message, Problem)
+    words = gettext(english)
+    if words == english:  # English (or not translated): the API's own words
         return str(message)
     try:
         text = words % {k: str(v) for k, v in message.ctx.items()}

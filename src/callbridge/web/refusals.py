@@ -4,6 +4,10 @@ Every 422 of the API has FastAPI's validation shape, ``{"detail": [{"loc", "msg"
 whether pydantic or a route's own rule refused the request: ``loc`` names the field, so a
 client handles one shape. 401, 403, 404, 409 and 413 answer ``{"detail": "<message>"}``.
 Routers declare the statuses they can answer with the shared ``responses`` below.
+
+A route's own refusal is said with a code (``refusal_codes.refusal``): a 422 entry's ``type`` is the
+code and its ``ctx`` the values it names; any other refusal adds ``code`` and ``params`` beside
+``detail`` (``api/app.py``). The English ``msg`` and ``detail`` stay as they were.
 """
 
 from __future__ import annotations
@@ -13,9 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi import HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
+
+from callbridge.refusal_codes import CODES, Refusal
 
 #: An echoed input longer than this is cut: a refusal never returns a whole large body.
 ECHO_LIMIT = 200
@@ -25,11 +32,41 @@ class Message(BaseModel):
     """A refusal that names no field: what went wrong and what to do."""
 
     detail: str
+    code: str | None = Field(
+        default=None, description="The refusal's stable code, for programs and translations"
+    )
+    params: dict[str, str | int] | None = Field(
+        default=None, description="The values the refusal names, by the code's parameter names"
+    )
 
 
 def refuse(loc: Sequence[str | int], message: str, kind: str = "value_error") -> HTTPException:
     """Return the 422 to raise for the field at ``loc`` (e.g. ``("body", "team_id")``)."""
-    return HTTPException(422, [{"loc": list(loc), "msg": message, "type": kind}])
+    return HTTPException(422, [field_entry(loc, message, kind)])
+
+
+def field_entry(
+    loc: Sequence[str | int], message: str, kind: str = "value_error"
+) -> dict[str, Any]:
+    """Return one 422 entry: a ``Refusal`` gives its code as ``type`` and its values as ``ctx``."""
+    if isinstance(message, Refusal):
+        ctx = {key: safe_input(value) for key, value in message.params.items()}
+        return {"loc": list(loc), "msg": message, "type": message.code, "ctx": ctx}
+    return {"loc": list(loc), "msg": message, "type": kind}
+
+
+def invalid(code: str, **params: str | int) -> PydanticCustomError:
+    """Return the error a request model's validator raises to refuse a value with ``code``."""
+    return PydanticCustomError(code, CODES[code], dict(params))
+
+
+def coded(detail: str) -> dict[str, Any]:
+    """Return a non-field refusal's body: its message, with its code and values when it has them."""
+    body: dict[str, Any] = {"detail": encodable(detail)}
+    if isinstance(detail, Refusal):
+        body["code"] = detail.code
+        body["params"] = {k: safe_input(v) for k, v in detail.params.items()}
+    return body
 
 
 def loc_of(path: str) -> list[str | int]:

@@ -43,6 +43,7 @@ from callbridge.connectors.spec import RouteHost
 from callbridge.domain.deal import DealDraft
 from callbridge.domain.phone import PhoneNumber, normalize
 from callbridge.domain.record import ObjectType
+from callbridge.refusal_codes import refusal
 from callbridge.storage import sql
 from callbridge.storage.accounts import Principal
 from callbridge.storage.integrations import get_integration
@@ -127,13 +128,10 @@ def _local(host: RouteHost) -> Callable[..., Awaitable[Local]]:
         async with runtime.reads() as session:
             row = await sql.run(session, get_integration, who.company_id, integration_id)
         if row is None:
-            raise HTTPException(404, f"no integration {integration_id} in this company")
+            raise HTTPException(404, refusal("no_integration", integration_id=integration_id))
         if row["connector"] != "local":
-            raise HTTPException(
-                409,
-                f"integration {integration_id} is a {row['connector']} "
-                "integration; only local CRM integrations have records here",
-            )
+            other = refusal("not_local", integration_id=integration_id, connector=row["connector"])
+            raise HTTPException(409, other)
         scope = (runtime.sessions, who.company_id, integration_id)
         client = LocalCrmClient(*scope, row["default_region"], runtime.clock, runtime.reads)
         return Local(client, LocalFollowUps(*scope, runtime.clock))
@@ -165,7 +163,7 @@ def _record_reads(router: APIRouter, local: Callable[..., Awaitable[Local]]) -> 
         client = integration.client
         parsed = normalize(phone, client.region)
         if not isinstance(parsed, PhoneNumber):
-            reason = f"{phone!r} is not a matchable number ({parsed.reason})"
+            reason = refusal("not_matchable_number", number=phone, reason=parsed.reason)
             raise refuse(("query", "phone"), reason)
         found = await client.find_by_e164(parsed.e164)
         return SearchAnswer(e164=parsed.e164, records=[RecordShown.of(r) for r in found])
@@ -175,7 +173,7 @@ def _record_reads(router: APIRouter, local: Callable[..., Awaitable[Local]]) -> 
         """Show a record with its call activities."""
         record = await integration.client.get_record(record_id)
         if record is None:
-            raise HTTPException(404, f"no record {record_id} in this integration")
+            raise HTTPException(404, refusal("no_local_record", record_id=record_id))
         activities = await integration.client.list_activities(record_id)
         shown = RecordShown.of(record).model_dump()
         return RecordWithActivities.model_validate({**shown, "activities": activities})
@@ -201,14 +199,14 @@ def _record_writes(router: APIRouter, local: Callable[..., Awaitable[Local]]) ->
             record_id, name=body.name, owner=body.owner, phones=body.phones
         )
         if record is None:
-            raise HTTPException(404, f"no record {record_id} in this integration")
+            raise HTTPException(404, refusal("no_local_record", record_id=record_id))
         return RecordShown.of(record)
 
     @router.delete("/{record_id}", status_code=204)
     async def remove(record_id: PathId, integration: Local = Depends(local)) -> None:
         """Delete a record with its phones and activities."""
         if not await integration.client.delete_record(record_id):
-            raise HTTPException(404, f"no record {record_id} in this integration")
+            raise HTTPException(404, refusal("no_local_record", record_id=record_id))
 
 
 def _followups(router: APIRouter, local: Callable[..., Awaitable[Local]]) -> None:
@@ -219,7 +217,7 @@ def _followups(router: APIRouter, local: Callable[..., Awaitable[Local]]) -> Non
         """Create a deal on a record (stages ``won`` and ``lost`` close it)."""
         if await integration.client.get_record(body.record_id) is None:
             # The path names the integration; a body id naming nothing is a wrong input (422).
-            reason = f"no record {body.record_id} in this integration"
+            reason = refusal("no_local_record", record_id=body.record_id)
             raise refuse(("body", "record_id"), reason)
         draft = DealDraft(
             external_id=f"manual:{uuid.uuid4()}",
