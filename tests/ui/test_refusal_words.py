@@ -27,7 +27,7 @@ from callbridge.ui.labels import choosing_off
 from callbridge.ui.problems import coded, problem, said
 from callbridge.ui.refusal_words import WORDS
 from callbridge.web.refusals import refuse
-from tests.ui.ui_client import UiTenant
+from tests.ui.ui_client import UiTenant, csrf_of
 
 LANGUAGES = ("fr", "es")
 
@@ -202,3 +202,22 @@ async def test_a_404_is_said_in_the_pages_language(
     page = html.unescape(answer.text)
     assert words.format(unknown) in page, page[:3000]
     assert "in this company" not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("fr", "jeton inconnu ou révoqué"), ("es", "token desconocido o revocado")],
+)
+async def test_an_unknown_agent_token_is_said_in_the_pages_language(
+    acme: UiTenant, language: str, words: str
+) -> None:
+    await acme.client.get(f"/ui/language/{language}")
+    form = await acme.client.get("/ui/dialer/sign-in")
+    token = "cba_" + uuid.uuid4().hex
+    answer = await acme.client.post(
+        "/ui/dialer/sign-in", data={"csrf": csrf_of(form.text), "token": token}
+    )
+    assert answer.status_code == 401, answer.text[:2000]
+    page = html.unescape(answer.text)
+    assert words in page, page[:3000]
+    assert "unknown or revoked token" not in page
