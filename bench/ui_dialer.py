@@ -2,10 +2,11 @@
 
 Part of ``python -m bench ui``. A real ``callbridge serve`` (its embedded worker) on SQLite or on
 a fresh PostgreSQL database, an agent allowed to choose, three local CRM records matching NUMBER;
-the agent's dialer open in Debian's Chromium (the set-up of tests/ui/test_dialer_browser.py). Each round posts a signed ringing webhook of a new call and
-waits until the new call's "+3" badge is in the page (polled at each animation frame); the time
-is the client's, from just before the POST to the badge seen, so it includes the webhook's own
-answer, the event stream, the page's fetch of the call's records and Playwright's round trips.
+the agent's dialer open in Debian's Chromium (the set-up of tests/ui/test_dialer_browser.py).
+Each round posts a signed ringing webhook of a new call and waits until the new call's "+3" badge
+is in the page (polled at each animation frame); the time is the client's, from just before the
+POST to the badge seen, so it includes the webhook's own answer, the event stream, the page's
+fetch of the call's records and Playwright's round trips.
 """
 
 from __future__ import annotations
