@@ -78,6 +78,8 @@ CODES: Mapping[str, str] = {
     "unknown_region": "unknown region '{region}': use an ISO 3166 code such as US or FR",
     "unsupported_language": "unsupported language '{language}': use one of {languages}",
     "unknown_time_zone": "unknown time zone '{zone}': use an IANA name such as Europe/Paris",
+    "selection_option_not_bool": "select_contact_manually must be true or false",
+    "selection_grace_range": "selection_grace_seconds must be a number of seconds, 0 to 3600",
     "unknown_connector": "unknown '{connector}'; installed: {installed}",
     "no_creation": (
         "this CRM connection cannot create contacts (the connector does not declare it, or its "

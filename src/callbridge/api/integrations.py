@@ -118,10 +118,10 @@ class IntegrationSettings(BaseModel):
     @classmethod
     def _selection_options(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value and not isinstance(value.get("select_contact_manually", False), bool):
-            raise ValueError("select_contact_manually must be true or false")
+            raise invalid("selection_option_not_bool")
         grace = (value or {}).get("selection_grace_seconds", 60)
         if isinstance(grace, bool) or not isinstance(grace, int | float) or not 0 <= grace <= 3600:
-            raise ValueError("selection_grace_seconds must be a number of seconds, 0 to 3600")
+            raise invalid("selection_grace_range")
         return value
 
 

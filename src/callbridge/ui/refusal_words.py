@@ -72,6 +72,8 @@ WORDS: Mapping[str, str] = {
     "unknown_region": N_("unknown region '%(region)s': use an ISO 3166 code such as US or FR"),
     "unsupported_language": N_("unsupported language '%(language)s': use one of %(languages)s"),
     "unknown_time_zone": N_("unknown time zone '%(zone)s': use an IANA name such as Europe/Paris"),
+    "selection_option_not_bool": N_("select_contact_manually must be true or false"),
+    "selection_grace_range": N_("selection_grace_seconds must be a number of seconds, 0 to 3600"),
     "unknown_connector": N_("unknown '%(connector)s'; installed: %(installed)s"),
     "no_creation": N_(
         "this CRM connection cannot create contacts (the connector does not declare it, or its "
