@@ -24,6 +24,7 @@ KiB); DNS answers are cached for 10 s (each connection's address is still checke
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -209,7 +210,12 @@ def _text(err: BaseException, fallback: str) -> str:
 
 
 def client(policy: EgressPolicy, timeout: httpx.Timeout) -> httpx.AsyncClient:
-    """Return the HTTP client connectors are given: every request checked by ``policy``."""
+    """Return the HTTP client connectors are given: every request checked by ``policy``.
+
+    It keeps no cookie: one client serves every company's integrations, so a cookie one CRM
+    account set would otherwise go back with another company's requests to the same host.
+    """
     # A transport given explicitly also keeps httpx from routing through environment proxies,
     # which would make the connection's peer the proxy rather than the target.
-    return httpx.AsyncClient(transport=EgressTransport(policy), timeout=timeout)
+    cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(transport=EgressTransport(policy), timeout=timeout, cookies=cookies)
