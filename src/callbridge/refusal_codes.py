@@ -75,6 +75,15 @@ CODES: Mapping[str, str] = {
         "integrations have records here"
     ),
     # A field's value the route's own rules refuse (422).
+    # A value no database can store, or JSON over its limits (web/fields.py).
+    "text_with_nul": "must not contain NUL (U+0000)",
+    "text_with_surrogate": "must not contain a lone surrogate (U+D800 to U+DFFF)",
+    "json_too_many_values": "must hold at most {limit} values",
+    "json_too_deep": "must nest at most {limit} levels deep",
+    "json_string_too_long": "strings must be at most {limit} characters",
+    "json_not_finite": "numbers must be finite (no NaN or Infinity)",
+    "json_integer_too_big": "integers must fit in 64 bits",
+    "not_a_date_time": "must be a date-time such as 2026-01-31T09:00:00Z",
     "unknown_region": "unknown region '{region}': use an ISO 3166 code such as US or FR",
     "unsupported_language": "unsupported language '{language}': use one of {languages}",
     "unknown_time_zone": "unknown time zone '{zone}': use an IANA name such as Europe/Paris",

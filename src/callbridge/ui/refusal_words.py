@@ -69,6 +69,14 @@ WORDS: Mapping[str, str] = {
         "integration %(integration_id)s is a %(connector)s integration; only local CRM "
         "integrations have records here"
     ),
+    "text_with_nul": N_("must not contain NUL (U+0000)"),
+    "text_with_surrogate": N_("must not contain a lone surrogate (U+D800 to U+DFFF)"),
+    "json_too_many_values": N_("must hold at most %(limit)s values"),
+    "json_too_deep": N_("must nest at most %(limit)s levels deep"),
+    "json_string_too_long": N_("strings must be at most %(limit)s characters"),
+    "json_not_finite": N_("numbers must be finite (no NaN or Infinity)"),
+    "json_integer_too_big": N_("integers must fit in 64 bits"),
+    "not_a_date_time": N_("must be a date-time such as 2026-01-31T09:00:00Z"),
     "unknown_region": N_("unknown region '%(region)s': use an ISO 3166 code such as US or FR"),
     "unsupported_language": N_("unsupported language '%(language)s': use one of %(languages)s"),
     "unknown_time_zone": N_("unknown time zone '%(zone)s': use an IANA name such as Europe/Paris"),

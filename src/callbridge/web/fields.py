@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from fastapi import Path, Query
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
 
+from callbridge.web.refusals import invalid
+
 #: What a stored string may contain, as a JSON Schema pattern: no NUL. Lone surrogates are
 #: refused too, but stay out of the pattern: they are not Unicode scalar values, so JSON Schema
 #: tools built on UTF-8 strings cannot express them (a JSON surrogate pair decodes to one code
@@ -41,11 +43,11 @@ def storable(value: Any) -> Any:
     """Refuse a string neither database can store: one with NUL or a lone surrogate."""
     if isinstance(value, str):
         if "\x00" in value:
-            raise ValueError("must not contain NUL (U+0000)")
+            raise invalid("text_with_nul")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            raise ValueError("must not contain a lone surrogate (U+D800 to U+DFFF)") from None
+            raise invalid("text_with_surrogate") from None
     return value
 
 
@@ -83,17 +85,17 @@ Phone = Annotated[Storable, Field(min_length=1, max_length=PHONE_LENGTH)]
 def _walk(value: Any, depth: int, budget: list[int]) -> None:
     budget[0] -= 1
     if budget[0] < 0:
-        raise ValueError(f"must hold at most {MAX_JSON_ITEMS} values")
+        raise invalid("json_too_many_values", limit=MAX_JSON_ITEMS)
     if depth > MAX_JSON_DEPTH:
-        raise ValueError(f"must nest at most {MAX_JSON_DEPTH} levels deep")
+        raise invalid("json_too_deep", limit=MAX_JSON_DEPTH)
     if isinstance(value, str):
         storable(value)
         if len(value) > MAX_JSON_STRING:
-            raise ValueError(f"strings must be at most {MAX_JSON_STRING} characters")
+            raise invalid("json_string_too_long", limit=MAX_JSON_STRING)
     elif isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("numbers must be finite (no NaN or Infinity)")
+        raise invalid("json_not_finite")
     elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**63 - 1:
-        raise ValueError("integers must fit in 64 bits")
+        raise invalid("json_integer_too_big")
     elif isinstance(value, dict):
         for key, item in value.items():
             storable(key)
@@ -109,7 +111,7 @@ def rfc3339(value: Any) -> Any:
         try:
             return datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError("must be a date-time such as 2026-01-31T09:00:00Z") from None
+            raise invalid("not_a_date_time") from None
     return value
 
 
