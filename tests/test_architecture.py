@@ -25,8 +25,9 @@ from hypothesis import strategies as st
 
 PACKAGE = "callbridge"
 PURE_ROOMS = {"domain", "rules"}
-# The project's error kinds may be raised by pure code; errors.py must then be pure itself.
-PURE_LEAVES = {"errors"}
+# The project's error kinds may be raised by pure code, and its refusals said with their codes
+# (a matrix's problems); errors.py and refusal_codes.py must then be pure themselves.
+PURE_LEAVES = {"errors", "refusal_codes"}
 # Web, database and network libraries: none of them may be imported by a pure room.
 IO_LIBRARIES = {
     "aiohttp",
