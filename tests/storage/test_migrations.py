@@ -55,6 +55,7 @@ APPLIED = [
     ("0016", "0015"),
     ("0017", "0016"),
     ("0018", "0017"),
+    ("0019", "0018"),
 ]
 #: The core's last revision: where ``upgrade`` leaves a database.
 HEAD = APPLIED[-1][0]

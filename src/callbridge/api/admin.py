@@ -3,32 +3,56 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Literal
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from callbridge.api import sources, staff
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import JsonShown
 from callbridge.storage import accounts, sql
-from callbridge.web.fields import Name, Phone
-from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND
+from callbridge.web.fields import Name, Phone, Storable
+from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND, invalid
 
 router = APIRouter(tags=["admin"], responses=AUTHENTICATED)
 #: The languages of the screens (``callbridge.ui.i18n.LANGUAGES``).
 ScreenLanguage = Literal["en", "fr", "es"]
 #: The settings a null leaves as they are (every company has them); a null language clears it.
-KEPT_ON_NULL = ("name", "own_numbers")
+KEPT_ON_NULL = ("name", "own_numbers", "time_zone")
 LANGUAGE_HELP = "The screens' language when the user picked none; null: the browser's"
+ZONE_HELP = "The IANA time zone the screens show times in, e.g. Europe/Paris (default UTC)"
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """Return the IANA zone names this system knows (``zoneinfo``'s database)."""
+    return frozenset(available_timezones())
+
+
+def _known_zone(value: str) -> str:
+    if value not in time_zones():
+        raise invalid("unknown_time_zone", zone=value[:64])
+    return value
+
+
+#: A time zone by its IANA name (``companies.time_zone``, 64 characters).
+TimeZone = Annotated[
+    Storable,
+    Field(min_length=1, max_length=64, description=ZONE_HELP),
+    AfterValidator(_known_zone),
+]
 
 
 class CompanyPatch(BaseModel):
-    """Company settings: its own numbers never match a CRM record; its screens' language."""
+    """Company settings: own numbers never match a CRM record; its screens' language and zone."""
 
     name: Name | None = None
     own_numbers: list[Phone] | None = Field(default=None, max_length=1000)
     language: ScreenLanguage | None = Field(default=None, description=LANGUAGE_HELP)
+    time_zone: TimeZone | None = None
 
 
 class CompanyShown(BaseModel):
@@ -39,6 +63,7 @@ class CompanyShown(BaseModel):
     own_numbers: list[str] = Field(description="Numbers of the company, never matched to a CRM")
     created_at: datetime
     language: ScreenLanguage | None = Field(description=LANGUAGE_HELP)
+    time_zone: str = Field(description=ZONE_HELP)
 
 
 class DeadJobShown(BaseModel):
@@ -72,7 +97,7 @@ async def read_company(who: PrincipalDep, runtime: RuntimeDep) -> CompanyShown:
 async def change_company(
     body: CompanyPatch, who: PrincipalDep, runtime: RuntimeDep
 ) -> CompanyShown:
-    """Change the company's name, own numbers or language; only the fields given change."""
+    """Change the company's name, own numbers, language or time zone; only those given change."""
     given = body.model_dump(exclude_unset=True)
     values = {k: v for k, v in given.items() if v is not None or k not in KEPT_ON_NULL}
     if values:

@@ -36,13 +36,14 @@ class Principal:
 
 
 class Company(TypedDict):
-    """A company as stored: its name, the numbers that are its own, its screens' language."""
+    """A company as stored: its name, its own numbers, its screens' language and time zone."""
 
     id: str
     name: str
     own_numbers: list[str]
     created_at: datetime
     language: str | None
+    time_zone: str
 
 
 def hash_key(raw: str) -> str:
@@ -157,6 +158,7 @@ def _company(row: Row[Any]) -> Company:
         own_numbers=row.own_numbers,
         created_at=row.created_at,
         language=row.language,
+        time_zone=row.time_zone,
     )
 
 
@@ -182,14 +184,15 @@ def signed_in_company(db: Connection, company_id: str, key_id: str) -> Company |
     return None if row is None else _company(row)
 
 
-def get_company_language(db: Connection, company_id: str) -> str | None:
-    """Return the company's language (en, fr, es), None when it set none."""
-    query = select(companies.c.language).where(companies.c.id == company_id)
-    return db.execute(query).scalar_one_or_none()
+def get_company_screens(db: Connection, company_id: str) -> tuple[str | None, str]:
+    """Return the company's language (None when it set none) and time zone, for its screens."""
+    query = select(companies.c.language, companies.c.time_zone).where(companies.c.id == company_id)
+    row = db.execute(query).first()
+    return (None, "UTC") if row is None else (row.language, row.time_zone)
 
 
 def change_company(db: Connection, company_id: str, values: dict[str, Any]) -> None:
-    """Change the given columns (name, own numbers, language: None sets none) in one UPDATE."""
+    """Change the given columns (name, own numbers, language: None sets none, time zone)."""
     db.execute(update(companies).where(companies.c.id == company_id).values(values))
 
 

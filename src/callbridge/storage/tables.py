@@ -34,6 +34,8 @@ companies = Table(
     Column("created_at", UTC_TIME, nullable=False),
     # The screens' default language (en, fr, es) when the user picked none; None: the browser's.
     Column("language", String(5), nullable=True),
+    # The zone the screens write the company's times in: an IANA name (migration 0019).
+    Column("time_zone", String(64), nullable=False, server_default="UTC"),
 )
 
 teams = Table(

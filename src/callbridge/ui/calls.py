@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -24,6 +24,7 @@ from callbridge.ui.i18n import language_of, translations
 from callbridge.ui.integration_health import outage
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
+from callbridge.ui.times import zone_info
 from callbridge.web.fields import PHONE_LENGTH, PathId
 
 router = APIRouter(prefix="/ui/calls", include_in_schema=False)
@@ -48,7 +49,7 @@ async def history(request: Request, admin: AdminDep) -> Response:
     """List the company's calls, newest first, filtered as the form says, paged by cursor."""
     agents = await _agent_names(request, admin)
     integrations = await _integration_names(request, admin)
-    chosen = _chosen(request.query_params, agents, integrations)
+    chosen = _chosen(request.query_params, agents, integrations, zone_info(admin.time_zone))
     if chosen is None:
         message = "no such agent or integration in this company"
         return page(request, "not_found.html", admin, status=404, message=message)
@@ -66,8 +67,10 @@ async def history(request: Request, admin: AdminDep) -> Response:
         "calls.html",
         admin,
         calls=found.calls,
-        wanted=_shown(chosen),
-        here_query=urlencode({k: v for k, v in _shown(chosen).items() if v}),
+        wanted=_shown(chosen, zone_info(admin.time_zone)),
+        here_query=urlencode(
+            {k: v for k, v in _shown(chosen, zone_info(admin.time_zone)).items() if v}
+        ),
         states=[s.value for s in CallState],
         directions=[d.value for d in Direction],
         statuses=list(call_pages.SYNC_STATUSES),
@@ -79,9 +82,12 @@ async def history(request: Request, admin: AdminDep) -> Response:
 
 
 def _chosen(
-    query: Mapping[str, str], agents: Mapping[str, str], integrations: Mapping[str, str]
+    query: Mapping[str, str],
+    agents: Mapping[str, str],
+    integrations: Mapping[str, str],
+    zone: tzinfo,
 ) -> call_pages.CallFilter | None:
-    """Read the filters of the page's URL; None when it names someone else's agent or CRM."""
+    """Read the filters of the page's URL (days in ``zone``); None for another company's."""
     agent, integration = query.get("agent") or None, query.get("integration") or None
     if (agent and agent not in agents) or (integration and integration not in integrations):
         return None
@@ -89,8 +95,8 @@ def _chosen(
         state=_one_of(query.get("state"), [s.value for s in CallState]),
         direction=_one_of(query.get("direction"), [d.value for d in Direction]),
         number=NUMBER_CHARS.sub("", query.get("number", ""))[:PHONE_LENGTH] or None,
-        since=_day(query.get("since", "")),
-        until=_day(query.get("until", ""), next_day=True),
+        since=_day(query.get("since", ""), zone),
+        until=_day(query.get("until", ""), zone, next_day=True),
         agent=agent,
         integration=integration,
         status=_one_of(query.get("status"), call_pages.SYNC_STATUSES),
@@ -102,20 +108,22 @@ def _one_of(value: str | None, allowed: Sequence[str]) -> str | None:
     return value if value in allowed else None
 
 
-def _shown(chosen: call_pages.CallFilter) -> dict[str, str]:
+def _shown(chosen: call_pages.CallFilter, zone: tzinfo) -> dict[str, str]:
     """Return the filters as the form shows them (and the paging links carry them)."""
-    since = chosen.since.date().isoformat() if chosen.since else ""
-    until = (chosen.until - timedelta(days=1)).date().isoformat() if chosen.until else ""
+    since = chosen.since.astimezone(zone).date().isoformat() if chosen.since else ""
+    last = chosen.until.astimezone(zone).date() - timedelta(days=1) if chosen.until else None
+    until = last.isoformat() if last else ""
     values = {k: v for k, v in vars(chosen).items() if k not in ("since", "until")}
     return {**{k: v or "" for k, v in values.items()}, "since": since, "until": until}
 
 
-def _day(value: str, *, next_day: bool = False) -> datetime | None:
-    """Return the start (UTC) of a day typed as YYYY-MM-DD (or of the next one), None if not."""
+def _day(value: str, zone: tzinfo, *, next_day: bool = False) -> datetime | None:
+    """Return the start of a day typed as YYYY-MM-DD (or of the next one) in ``zone``, as UTC."""
     try:
         day = date.fromisoformat(value.strip()[:10])
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        return start + timedelta(days=1) if next_day else start
+        if next_day:
+            day += timedelta(days=1)
+        return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
     except (ValueError, OverflowError):
         return None
 
@@ -134,19 +142,25 @@ async def call_page(request: Request, call_id: PathId, admin: AdminDep) -> Respo
         "call.html",
         admin,
         call=call,
-        crm_outages=_outages(call, language_of(request, admin.language), runtime.clock()),
+        crm_outages=_outages(call, language_of(request, admin.language), runtime.clock(), admin),
         dead=[job for job in dead if _of_call(job.payload, call_id)],
         integrations=await _integration_names(request, admin),
         replayed=request.query_params.get("replayed") == "1",
     )
 
 
-def _outages(call: api.CallDetail, language: str, now: datetime) -> dict[str, str]:
+def _outages(call: api.CallDetail, language: str, now: datetime, admin: Admin) -> dict[str, str]:
     """Return, by integration, the outage of the CRM a sync waits for, in ``language``."""
     gettext = translations(language).gettext
     said = {
         s.integration_id: outage(
-            s.crm_state, s.crm_unreachable_since, s.crm_next_probe_at, gettext, language, now
+            s.crm_state,
+            s.crm_unreachable_since,
+            s.crm_next_probe_at,
+            gettext,
+            language,
+            now,
+            admin.time_zone,
         )
         for s in call.syncs
     }

@@ -70,10 +70,11 @@ AgentDep = Annotated[tuple[Actor, str], Depends(agent_session)]
 async def agent_page(
     request: Request, actor: Actor, template: str, status: int = 200, **context: Any
 ) -> Response:
-    """Answer a dialer page in the agent's language: their pick, their company's, the browser's."""
+    """Answer a dialer page in the agent's language (pick, company, browser), company's zone."""
     async with get_runtime(request).reads() as reads:
-        language = await sql.run(reads, accounts.get_company_language, actor.company_id)
-    return rendered(request, template, language_of(request, language), None, status, context)
+        language, zone = await sql.run(reads, accounts.get_company_screens, actor.company_id)
+    chosen = language_of(request, language)
+    return rendered(request, template, chosen, None, status, {**context, "zone": zone})
 
 
 async def _checked(request: Request, session: AgentDep) -> tuple[Actor, str]:

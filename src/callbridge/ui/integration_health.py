@@ -13,11 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_datetime
 
 from callbridge.api.integration_models import IntegrationShown
+from callbridge.ui.times import DEFAULT_ZONE, written
 
 
 def N_(text: str) -> str:
@@ -54,9 +52,7 @@ class Health:
 
 def when(moment: datetime, language: str, zone: str | None) -> str:
     """Return ``moment`` as the page's locale writes it, in ``zone`` (else UTC), zone named."""
-    tzinfo = ZoneInfo(zone or "UTC")
-    written = format_datetime(moment, "medium", tzinfo=tzinfo, locale=language)
-    return f"{written} {zone or 'UTC'}"
+    return f"{written(moment, language, zone or DEFAULT_ZONE)} {zone or DEFAULT_ZONE}"
 
 
 def outage(

@@ -48,7 +48,11 @@ async def listing(request: Request, admin: AdminDep) -> Response:
     done = {k: request.query_params.get(k) == "1" for k in ("deleted", "switched")}
     language = language_of(request, admin.language)
     said = functools.partial(
-        health, gettext=translations(language).gettext, language=language, now=runtime.clock()
+        health,
+        gettext=translations(language).gettext,
+        language=language,
+        now=runtime.clock(),
+        zone=admin.time_zone,
     )
     rows = [(integration, said(integration)) for integration in shown]
     return page(request, "integrations.html", admin, integrations=rows, **done)

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from callbridge.ui.i18n import LANGUAGE_NAMES, environment, language_of, translations
 from callbridge.ui.session import Admin
+from callbridge.ui.times import DEFAULT_ZONE, writers
 
 #: Headers of every UI page: no caching of a signed-in page, no framing, no foreign scripts.
 PAGE_HEADERS = {
@@ -44,6 +45,7 @@ def rendered(
     context: dict[str, Any],
 ) -> HTMLResponse:
     """Answer ``template`` rendered in ``language`` (as :func:`language_of` chose it)."""
+    zone = admin.time_zone if admin else context.pop("zone", DEFAULT_ZONE)
     html = (
         environment(language)
         .get_template(template)
@@ -53,6 +55,8 @@ def rendered(
             languages=LANGUAGE_NAMES,
             admin=admin,
             csrf=admin.csrf if admin else context.pop("csrf", ""),
+            zone=zone,
+            **writers(language, zone),
             here=request.url.path,
             **context,
         )

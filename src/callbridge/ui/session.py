@@ -47,6 +47,8 @@ class Admin:
     csrf: str
     #: The company's language for the screens, if it set one (the user's pick wins over it).
     language: str | None = None
+    #: The company's time zone (an IANA name): the screens show its times in it.
+    time_zone: str = "UTC"
 
 
 def serializer(runtime: Runtime, purpose: str) -> URLSafeTimedSerializer:
@@ -128,7 +130,12 @@ async def signed_in(request: Request) -> Admin:
         )
     if company is None:
         raise SignInNeeded
-    return Admin(principal=principal, csrf=payload["t"], language=company["language"])
+    return Admin(
+        principal=principal,
+        csrf=payload["t"],
+        language=company["language"],
+        time_zone=company["time_zone"],
+    )
 
 
 async def checked_form(request: Request, admin: Annotated[Admin, Depends(signed_in)]) -> Admin:
