@@ -78,10 +78,40 @@ def sign_in(page: Page, base: str, key: str) -> None:
     page.wait_for_url(f"{base}/ui/integrations")
 
 
+#: Every id on the page (a UUID: ours, the local CRM's) differs at every run: before a screenshot
+#: each is written as the same one, in a span the screenshot masks, so the image is the same.
+MASK_IDS = """() => {
+  const id = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = [];
+  while (walker.nextNode()) {
+    const node = walker.currentNode;
+    if (id.test(node.data) && !node.parentElement.closest('option, textarea, script, style')) {
+      found.push(node);
+    }
+  }
+  for (const node of found) {
+    const parts = node.data.split(new RegExp(`(${id.source})`));
+    node.replaceWith(...parts.map((part, i) => {
+      if (i % 2 === 0) return document.createTextNode(part);
+      const span = document.createElement('span');
+      span.className = 'masked-id';
+      span.textContent = '00000000-0000-4000-8000-000000000000';
+      return span;
+    }));
+  }
+}"""
+
+
 def screenshot(page: Page, name: str) -> None:
-    """Save the page as docs/images/<name>.png, so the docs show the screens as they are."""
+    """Save the page as docs/images/<name>.png, so the docs show the screens as they are.
+
+    Ids are masked (``MASK_IDS``); times are the tests' own (fixed where a screen shows them).
+    """
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.evaluate(MASK_IDS)
+    masked = page.locator(".masked-id")
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True, mask=[masked])
 
 
 def in_thread(work: Coroutine[Any, Any, T]) -> T:

@@ -8,6 +8,8 @@ docs/images/ui-calls.png (the history filtered by agent) and ui-call.png (a call
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -19,6 +21,8 @@ from tests.ui.test_accessibility import _violations
 pytestmark = pytest.mark.slow
 ANNS = ("+14155550134", "+14155550135")
 BOBS = "+14155550199"
+#: When the calls rang: fixed, a minute apart, so the screenshots are the same at every run.
+RANG = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 
 
 async def _calls(server: Server) -> str:
@@ -34,9 +38,14 @@ async def _calls(server: Server) -> str:
         sent = [(f"b-{n}", number, "ann") for n, number in enumerate(ANNS)] + [
             ("b-bob", BOBS, "bob")
         ]
-        for call_id, number, agent in sent:
+        for n, (call_id, number, agent) in enumerate(sent):
             events = call_sequence(
-                call_id, "incoming", number, answered=True, agent_email=f"{agent}@acme.test"
+                call_id,
+                "incoming",
+                number,
+                answered=True,
+                agent_email=f"{agent}@acme.test",
+                start=RANG + timedelta(minutes=n),
             )
             for event in events:
                 assert (await server.send(client, event)).status_code == 200
