@@ -86,6 +86,8 @@ async def test_each_outcome_is_shown_newest_first(acme: Tenant, api_runtime: Run
     assert event["call_id"] == calls[0]["id"]
     assert shown[4]["delivery_id"] == headers["webhook-id"]
     assert shown[3]["events"] == [] and "already stored" in shown[3]["reason"]
+    assert shown[3]["reason_code"] == {"code": "duplicate_delivery", "params": {}}
+    assert [d["reason_code"] for d in (*shown[:3], shown[4])] == [None] * 4
 
 
 async def test_an_ignored_vendor_event_says_why(acme: Tenant) -> None:
@@ -105,6 +107,10 @@ async def test_an_ignored_vendor_event_says_why(acme: Tenant) -> None:
     [shown] = await _deliveries(acme, source_id)
     assert shown["outcome"] == "ignored"
     assert shown["reason"] == answer.json()["ignored"]
+    assert shown["reason_code"] == {
+        "code": "not_a_call_event",
+        "params": {"what": "Aircall event user.created"},
+    }
     assert shown["events"] == []
 
 
@@ -171,7 +177,11 @@ async def test_a_foreign_source_shows_nothing(acme: Tenant, globex: Tenant) -> N
         for path in (f"/sources/{unknown}/deliveries", f"/sources/{unknown}"):
             answer = await acme.client.get(path)
             assert answer.status_code == 404, answer.text
-            assert answer.json() == {"detail": f"no source {unknown} in this company"}
+            assert answer.json() == {
+                "detail": f"no source {unknown} in this company",
+                "code": "no_source",
+                "params": {"source_id": unknown},
+            }
     assert len(await _deliveries(globex, source_id)) == 1
 
 

@@ -56,6 +56,7 @@ APPLIED = [
     ("0017", "0016"),
     ("0018", "0017"),
     ("0019", "0018"),
+    ("0020", "0019"),
 ]
 #: The core's last revision: where ``upgrade`` leaves a database.
 HEAD = APPLIED[-1][0]

@@ -12,9 +12,11 @@ from callbridge.api.agent_auth import ActorDep
 from callbridge.api.call_matches import CallMatch, MatchReasonShown, call_matches
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import ChoiceShown, JsonShown
+from callbridge.api.said_models import StoredSaid
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.queue import breaker
+from callbridge.refusal_codes import refusal
 from callbridge.runtime import Runtime
 from callbridge.storage import call_choices, call_pages, sql
 from callbridge.web.fields import ID_LENGTH, PHONE_LENGTH, Limit, Offset, PathId, Since, Storable
@@ -94,6 +96,10 @@ class SyncShown(BaseModel):
     status: str
     attempts: int
     reason: str | None
+    reason_code: StoredSaid = Field(
+        default=None,
+        description="The same as a code and its parameters (null for syncs stored before it)",
+    )
     updated_at: datetime
     crm_unreachable_since: datetime | None = Field(
         description="Set while the sync waits for a CRM that does not answer"
@@ -188,7 +194,7 @@ async def list_calls(
     )
     async with runtime.reads() as session:
         if not await sql.run(session, call_pages.owns, who.company_id, agent, integration):
-            raise HTTPException(404, "no such agent or integration in this company")
+            raise HTTPException(404, refusal("no_agent_or_integration"))
     return await history(runtime, who.company_id, wanted, limit, offset, after, before)
 
 
@@ -255,7 +261,7 @@ async def detail(call_id: PathId, who: PrincipalDep, runtime: RuntimeDep) -> Cal
     async with runtime.reads() as session:
         found = await sql.run(session, call_pages.record, who.company_id, call_id)
         if found is None:
-            raise HTTPException(404, f"no call {call_id} in this company")
+            raise HTTPException(404, refusal("no_call", call_id=call_id))
         down = await sql.run(session, breaker.states, who.company_id)
         chosen = await sql.run(session, call_choices.history, who.company_id, call_id)
     return CallDetail.model_validate(

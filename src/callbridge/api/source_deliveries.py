@@ -9,6 +9,9 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from callbridge.api.deps import PrincipalDep, RuntimeDep
+from callbridge.api.said_models import StoredSaid
+from callbridge.domain.said import Code, Said
+from callbridge.refusal_codes import refusal
 from callbridge.storage import accounts, sql
 from callbridge.storage.deliveries import DeliveryEventRow, events_of, recent
 from callbridge.web.fields import Limit, Offset, PathId
@@ -16,7 +19,7 @@ from callbridge.web.refusals import NOT_FOUND
 
 router = APIRouter(tags=["sources"])
 
-DUPLICATE = "every event of it was already stored from an earlier delivery"
+DUPLICATE = Said(Code.DUPLICATE_DELIVERY)
 Outcome = Literal["accepted", "ignored", "duplicate", "refused"]
 #: Every outcome a delivery can have (the screen labels each: ``ui/labels.py``).
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
@@ -42,6 +45,11 @@ class DeliveryShown(BaseModel):
     status: int = Field(description="The HTTP status the sender got")
     reason: str | None = Field(
         description="Why it was ignored, or the message a refused sender got (what to fix)"
+    )
+    reason_code: StoredSaid = Field(
+        default=None,
+        description="Why it was ignored or a duplicate, as a code and its parameters (null for "
+        "a refusal, or a delivery stored before codes existed)",
     )
     error: str | None = Field(
         description="A refusal's kind: invalid_signature, invalid_payload, unknown_source, "
@@ -78,7 +86,7 @@ async def list_deliveries(
     """
     async with runtime.reads() as session:
         if await sql.run(session, accounts.get_source, source_id, who.company_id) is None:
-            raise HTTPException(404, f"no source {source_id} in this company")
+            raise HTTPException(404, refusal("no_source", source_id=source_id))
         rows = await sql.run(session, recent, who.company_id, source_id, limit, offset)
         stored = [row["id"] for row in rows if row["origin"] == "stored"]
         events = await sql.run(session, events_of, who.company_id, stored)
@@ -110,6 +118,7 @@ def _shown(row: dict[str, Any], events: list[DeliveryEventRow]) -> DeliveryShown
         received_at=row["received_at"],
         status=200,
         reason=row["ignored_reason"] or (None if brought else DUPLICATE),
+        reason_code=row.get("ignored_code") or (None if brought else DUPLICATE.stored()),
         error=None,
         field=None,
         delivery_id=row["delivery_id"],

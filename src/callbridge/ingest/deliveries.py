@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from callbridge.domain.event import CallEvent
+from callbridge.domain.said import code_of
 from callbridge.errors import PayloadError, SignatureError, UnknownSource
 from callbridge.ingest.refusals import Refused, remember
 from callbridge.queue import jobs
@@ -114,6 +115,7 @@ def _store(
             "received_at": received.at,
             "body": received.body,
             "ignored_reason": received.ignored,
+            "ignored_code": code_of(received.ignored),
         },
     ).scalar()
     if delivery is None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, TypedDict
 
 from sqlalchemy import (
+    JSON,
     Connection,
     Integer,
     String,
@@ -73,6 +74,7 @@ def record_refusal(db: Connection, refusal: WebhookRefusalRow) -> None:
 _COMBINED = {
     "delivery_id": String,
     "ignored_reason": String,
+    "ignored_code": JSON,
     "status": Integer,
     "error": String,
     "field": String,

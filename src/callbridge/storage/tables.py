@@ -119,6 +119,8 @@ webhook_deliveries = Table(
     Column("received_at", UTC_TIME, nullable=False),
     Column("body", LargeBinary, nullable=False),
     Column("ignored_reason", Text, nullable=True),
+    # The same as a code and its parameters (callbridge.domain.said; migration 0020).
+    Column("ignored_code", JSON, nullable=True),
     UniqueConstraint("source_id", "delivery_id"),
     Index("ix_webhook_deliveries_source_received", "source_id", "received_at"),
 )
@@ -210,6 +212,8 @@ call_syncs = Table(
     Column("status", String(12), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("reason", Text, nullable=True),
+    # The same as a code and its parameters (callbridge.domain.said; migration 0020).
+    Column("reason_code", JSON, nullable=True),
     Column("updated_at", UTC_TIME, nullable=False),
     UniqueConstraint("call_id", "integration_id"),
 )

@@ -22,6 +22,7 @@ from callbridge.domain.call import Call, CallState
 from callbridge.domain.event import Direction
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
+from callbridge.domain.said import code_of
 from callbridge.queue.base import NewJob
 from callbridge.rules.match_reason import MatchReason, Why
 from callbridge.rules.policy import contact_name
@@ -287,7 +288,12 @@ def action(
 
 
 def note_sync(ctx: SyncContext, **values: Any) -> None:
-    """Note how the call was matched in the integration and where the sync stands."""
+    """Note how the call was matched in the integration and where the sync stands.
+
+    A ``reason`` is stored with its code and parameters (``reason_code``) when it has them.
+    """
+    if "reason" in values:
+        values["reason_code"] = code_of(values["reason"])
     ctx.journal.sync.update(values)
 
 
