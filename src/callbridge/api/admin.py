@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from callbridge.api import sources, staff
 from callbridge.api.deps import PrincipalDep, RuntimeDep
 from callbridge.api.models import JsonShown
+from callbridge.refusal_codes import refusal
 from callbridge.storage import accounts, sql
 from callbridge.web.fields import Name, Phone, Storable
 from callbridge.web.refusals import AUTHENTICATED, NOT_FOUND, invalid
@@ -119,7 +120,7 @@ async def replay(
 ) -> Replayed:
     """Run a dead job again."""
     if not await runtime.queue.replay(str(job_id), company_id=who.company_id):
-        raise HTTPException(404, f"no dead job {job_id} in this company")
+        raise HTTPException(404, refusal("no_dead_job", job_id=job_id))
     return Replayed(id=str(job_id), replayed=True)
 
 
