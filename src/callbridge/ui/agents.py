@@ -12,7 +12,7 @@ from callbridge.api.deps import get_runtime
 from callbridge.api.staff import UserShown
 from callbridge.storage import accounts, sql
 from callbridge.storage.tables import agent_tokens, users
-from callbridge.ui.forms import Refused, through_api
+from callbridge.ui.forms import ignored, through_api_or_not_found
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -48,10 +48,11 @@ async def user_page(request: Request, user_id: PathId, admin: AdminDep) -> Respo
 async def issue(request: Request, user_id: PathId, admin: FormAdminDep) -> Response:
     """Issue an agent token through the API's route; it is shown on this answer only."""
     runtime = get_runtime(request)
-    try:
-        issued = await through_api(api.create_token(user_id, admin.principal, runtime, None))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    issued = await through_api_or_not_found(
+        request, admin, api.create_token(user_id, admin.principal, runtime, None)
+    )
+    if isinstance(issued, Response):
+        return issued
     return await _user_page(request, admin, user_id, 201, issued=issued)
 
 
@@ -61,8 +62,8 @@ async def revoke(
 ) -> Response:
     """Revoke an agent token at once, as DELETE /users/{id}/tokens/{token_id} does."""
     runtime = get_runtime(request)
-    try:
-        await through_api(api.revoke_token(user_id, token_id, admin.principal, runtime))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    revoked = ignored(api.revoke_token(user_id, token_id, admin.principal, runtime))
+    refused = await through_api_or_not_found(request, admin, revoked)
+    if isinstance(refused, Response):
+        return refused
     return RedirectResponse(f"/ui/users/{user_id}", status_code=303)

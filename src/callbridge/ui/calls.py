@@ -19,7 +19,7 @@ from callbridge.api.deps import get_runtime
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
 from callbridge.storage import call_pages
-from callbridge.ui.forms import Refused, through_api
+from callbridge.ui.forms import Refused, through_api_or_not_found
 from callbridge.ui.i18n import language_of, translations
 from callbridge.ui.integration_health import outage
 from callbridge.ui.render import page
@@ -132,10 +132,11 @@ def _day(value: str, zone: tzinfo, *, next_day: bool = False) -> datetime | None
 async def call_page(request: Request, call_id: PathId, admin: AdminDep) -> Response:
     """Show a call: its events in order, the records found and logged on, every sync's status."""
     runtime = get_runtime(request)
-    try:
-        call = await through_api(api.detail(call_id, admin.principal, runtime))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    call = await through_api_or_not_found(
+        request, admin, api.detail(call_id, admin.principal, runtime)
+    )
+    if isinstance(call, Response):
+        return call
     dead = await admin_api.dead_jobs(admin.principal, runtime)
     return page(
         request,
@@ -179,11 +180,14 @@ async def replay(request: Request, call_id: PathId, job_id: JobId, admin: FormAd
     or a call that is not the company's, is not found here.
     """
     runtime = get_runtime(request)
-    try:
+
+    async def replayed() -> admin_api.Replayed:
         dead = await admin_api.dead_jobs(admin.principal, runtime)
         if not any(str(job.id) == str(job_id) and _of_call(job.payload, call_id) for job in dead):
             raise Refused([f"no dead sync {job_id} of call {call_id}"], status=404)
-        await through_api(admin_api.replay(job_id, admin.principal, runtime))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+        return await admin_api.replay(job_id, admin.principal, runtime)
+
+    refused = await through_api_or_not_found(request, admin, replayed())
+    if isinstance(refused, Response):
+        return refused
     return RedirectResponse(f"/ui/calls/{call_id}?replayed=1", status_code=303)

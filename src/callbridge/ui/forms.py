@@ -98,6 +98,26 @@ async def submit(
     return await _answered(done(result))
 
 
+async def ignored(call: Awaitable[Any]) -> None:
+    """Await ``call`` for what it does only (its answer, a 204 ``Response`` say, is dropped)."""
+    await call
+
+
+async def through_api_or_not_found(
+    request: Request, admin: Admin, call: Awaitable[T]
+) -> T | Response:
+    """Await ``call`` (API route functions); a refusal answers the not-found page at its status.
+
+    ``call`` may be a coroutine awaiting several routes, or raising ``Refused`` itself: the
+    first refusal is the answer. A route answering a ``Response`` (a 204) goes through
+    :func:`ignored`, so a ``Response`` answered here is always the not-found page.
+    """
+    try:
+        return await through_api(call)
+    except Refused as refused:
+        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+
+
 def or_not_found(
     request: Request, admin: Admin, on_form: Callable[[list[str]], Answer]
 ) -> Callable[[Refused, FormData], Answer]:

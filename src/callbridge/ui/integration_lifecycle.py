@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from callbridge.api import integration_lifecycle as api
 from callbridge.api import integrations as integrations_api
 from callbridge.api.deps import get_runtime
-from callbridge.ui.forms import Refused, through_api
+from callbridge.ui.forms import Refused, ignored, through_api, through_api_or_not_found
 from callbridge.ui.integrations import one_of_company
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
@@ -24,10 +24,9 @@ SWITCHED = "/ui/integrations?switched=1"
 
 async def _switch(request: Request, admin: Admin, change: Awaitable[Any], done: str) -> Response:
     """Run an API route changing the integration's status; back to the list (404: not found)."""
-    try:
-        await through_api(change)
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    refused = await through_api_or_not_found(request, admin, ignored(change))
+    if isinstance(refused, Response):
+        return refused
     return RedirectResponse(done, status_code=303)
 
 

@@ -21,7 +21,14 @@ from callbridge.rules.agent_choice import DEFAULT_GRACE_SECONDS as DEFAULT_GRACE
 from callbridge.rules.agent_choice import GRACE_OPTION
 from callbridge.rules.policy import LANGUAGES, CreationPolicy, contact_name
 from callbridge.ui import connector_fields as fields
-from callbridge.ui.forms import Answer, Refused, credentials_of, submit, text, through_api
+from callbridge.ui.forms import (
+    Answer,
+    Refused,
+    credentials_of,
+    submit,
+    text,
+    through_api_or_not_found,
+)
 from callbridge.ui.i18n import language_of, translations
 from callbridge.ui.integration_health import health
 from callbridge.ui.render import page
@@ -62,10 +69,8 @@ async def one_of_company(
     request: Request, integration_id: str, admin: Admin
 ) -> IntegrationShown | Response:
     """Return the company's integration, or the 404 page (another company's id included)."""
-    try:
-        return await through_api(api.read(integration_id, admin.principal, get_runtime(request)))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    read = api.read(integration_id, admin.principal, get_runtime(request))
+    return await through_api_or_not_found(request, admin, read)
 
 
 @router.get("/new")

@@ -28,7 +28,7 @@ from callbridge.api.matrix_dry_run import DryRun, DryRunIn
 from callbridge.refusal_codes import Refusal, refusal
 from callbridge.ui import matrix_table as table
 from callbridge.ui.calls import NUMBER_CHARS
-from callbridge.ui.forms import Refused, posted, through_api
+from callbridge.ui.forms import Refused, posted, through_api, through_api_or_not_found
 from callbridge.ui.problems import coded, problem, said
 from callbridge.ui.render import gettext_of, page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
@@ -92,16 +92,20 @@ async def _matrix_page(
 ) -> Response:
     runtime, who = get_runtime(request), admin.principal
     search = search or PastSearch.read(request.query_params)
-    try:
-        integration = await through_api(integrations_api.read(integration_id, who, runtime))
-        shown = await through_api(api.read_matrix(integration_id, who, runtime))
-        older_than = _version(request.query_params.get("versions_before"))
-        history = await through_api(
-            api.versions(integration_id, who, runtime, before=older_than, limit=HISTORY_PAGE)
+    older_than = _version(request.query_params.get("versions_before"))
+
+    async def read() -> tuple[Any, api.MatrixShown, list[Any], calls_api.CallList]:
+        return (
+            await integrations_api.read(integration_id, who, runtime),
+            await api.read_matrix(integration_id, who, runtime),
+            await api.versions(integration_id, who, runtime, before=older_than, limit=HISTORY_PAGE),
+            await _past_calls(request, admin, integration_id, search),
         )
-        past = await _past_calls(request, admin, integration_id, search)
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+
+    found = await through_api_or_not_found(request, admin, read())
+    if isinstance(found, Response):
+        return found
+    integration, shown, history, past = found
     wrong = draft is not None and bool(draft.errors or draft.fields)
     editor = draft or _shown(shown.matrix)
     if editor.advanced and not editor.rows:  # JSON that is not a matrix: the table stays saved
@@ -150,10 +154,11 @@ async def _past_calls(
 async def past_calls(request: Request, integration_id: PathId, admin: AdminDep) -> Response:
     """Show the past calls the dry run offers, searched by number and paged (htmx swaps them)."""
     search = PastSearch.read(request.query_params)
-    try:
-        past = await _past_calls(request, admin, integration_id, search)
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+    past = await through_api_or_not_found(
+        request, admin, _past_calls(request, admin, integration_id, search)
+    )
+    if isinstance(past, Response):
+        return past
     return page(
         request,
         "matrix_past_calls.html",

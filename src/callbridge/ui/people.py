@@ -9,8 +9,9 @@ from callbridge.api import integrations as integrations_api
 from callbridge.api import staff as staff_api
 from callbridge.api import user_links as api
 from callbridge.api.deps import get_runtime
-from callbridge.api.user_links import LinkIn
-from callbridge.ui.forms import Refused, or_not_found, submit, text, through_api
+from callbridge.api.integration_models import IntegrationShown
+from callbridge.api.user_links import LinkIn, UserLink
+from callbridge.ui.forms import or_not_found, submit, text, through_api_or_not_found
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -22,13 +23,17 @@ async def _people_page(
     request: Request, admin: Admin, integration_id: str, errors: list[str], status: int = 200
 ) -> Response:
     runtime = get_runtime(request)
-    try:
-        integration = await through_api(
-            integrations_api.read(integration_id, admin.principal, runtime)
+
+    async def read() -> tuple[IntegrationShown, list[UserLink]]:
+        return (
+            await integrations_api.read(integration_id, admin.principal, runtime),
+            await api.list_links(integration_id, admin.principal, runtime),
         )
-        links = await through_api(api.list_links(integration_id, admin.principal, runtime))
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+
+    found = await through_api_or_not_found(request, admin, read())
+    if isinstance(found, Response):
+        return found
+    integration, links = found
     employees = await staff_api.list_users(admin.principal, runtime)
     return page(
         request,

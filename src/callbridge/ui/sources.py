@@ -10,8 +10,9 @@ from starlette.datastructures import FormData
 from callbridge.api import source_deliveries as deliveries_api
 from callbridge.api import sources as api
 from callbridge.api.deps import get_runtime
-from callbridge.api.sources import SecretRotation
-from callbridge.ui.forms import Refused, or_not_found, submit, text, through_api
+from callbridge.api.source_deliveries import DeliveryList
+from callbridge.api.sources import SecretRotation, SourceDetail
+from callbridge.ui.forms import or_not_found, submit, text, through_api_or_not_found
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.web.fields import PathId
@@ -31,13 +32,17 @@ async def _source_page(
     request: Request, admin: Admin, source_id: str, status: int = 200, **context: Any
 ) -> Response:
     runtime = get_runtime(request)
-    try:
-        source = await through_api(api.read_source(source_id, request, admin.principal, runtime))
-        recent = await through_api(
-            deliveries_api.list_deliveries(source_id, admin.principal, runtime, RECENT, 0)
+
+    async def read() -> tuple[SourceDetail, DeliveryList]:
+        return (
+            await api.read_source(source_id, request, admin.principal, runtime),
+            await deliveries_api.list_deliveries(source_id, admin.principal, runtime, RECENT, 0),
         )
-    except Refused as refused:
-        return page(request, "not_found.html", admin, status=refused.status, message=refused)
+
+    found = await through_api_or_not_found(request, admin, read())
+    if isinstance(found, Response):
+        return found
+    source, recent = found
     return page(
         request,
         "source.html",
