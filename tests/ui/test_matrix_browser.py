@@ -8,6 +8,7 @@ import asyncio
 import signal
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from tests.ui.browser import Offline, chromium, screenshot, sign_in
 from tests.ui.test_accessibility import _violations
 
 pytestmark = pytest.mark.slow
+#: When the past call rang: fixed, so the screenshot is the same at every run.
+RANG = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -37,7 +40,10 @@ def matrix_server(database_url: str, tmp_path: Path) -> Iterator[Server]:
 
 async def _missed_call(server: Server) -> None:
     async with server.client() as client:
-        for event in call_sequence("ui-matrix", "incoming", "+33612345671", answered=False):
+        sequence = call_sequence(
+            "ui-matrix", "incoming", "+33612345671", answered=False, start=RANG
+        )
+        for event in sequence:
             assert (await server.send(client, event)).status_code in (200, 202)
         await wait_synced(client, "ui-matrix")
 
@@ -102,7 +108,7 @@ def test_an_admin_edits_tries_and_saves_the_matrix(matrix_server: Server) -> Non
         result = page.locator("#dry-run")
         expect(result).to_contain_text("The draft would do something else with this call.")
         expect(result.locator("li.changed")).to_contain_text("create_task")
-        expect(result).to_contain_text("incoming.new.missed")
+        expect(result).to_contain_text("incoming, new client, missed")  # the scenario, in words
         expect(result).to_contain_text("already created")  # the call created its contact
         screenshot(page, "ui-matrix")
         assert _violations(page) == []  # and so is the dry run's answer

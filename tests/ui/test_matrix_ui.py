@@ -148,7 +148,8 @@ async def test_a_dry_run_on_a_past_call_shows_what_the_draft_changes(
     assert "not in the draft" in shown
     # The call created its contact: each side's cell is shown, said to be already created.
     assert shown.count("already created (") == 2
-    assert "Scenario: incoming.new.missed.none (the call as it stands, classified now)" in shown
+    scenario = "incoming, new client, missed, no employee named"  # the key in words
+    assert f"Scenario: {scenario}: the call as it stands, classified now by both" in shown
     assert (await _matrix(acme))["version"] == 0  # nothing saved
     same = await acme.client.post(_url(acme, "/dry-run"), data=as_data(fields))
     assert "The draft decides this call as the saved matrix does." in html.unescape(same.text)

@@ -10,7 +10,7 @@ from babel.core import negotiate_locale
 from fastapi import Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from callbridge.ui import labels, match_reasons, problems
+from callbridge.ui import labels, match_reasons, problems, said, scenarios
 
 LOCALES = Path(__file__).parent / "locales"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,6 +49,10 @@ def environment(language: str) -> Environment:
     env.globals["label"] = partial(labels.label, gettext=catalog.gettext)
     # A form's refusal: the API's validation problems in the page's language (ui/problems.py).
     env.globals["refusal"] = partial(problems.said, gettext=catalog.gettext)
+    # An explanation from its code (a reason, a skip, a dry run's scenario line: ui/said.py),
+    # and a scenario's key in words (ui/scenarios.py).
+    env.globals["said"] = partial(said.said, gettext=catalog.gettext)
+    env.globals["scenario"] = partial(scenarios.scenario, gettext=catalog.gettext)
     return env
 
 
