@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
+from callbridge.storage import driver
 from callbridge.storage.tables import api_keys, matrix_versions
 
 DEFAULT_VERSION = 0
@@ -16,7 +17,7 @@ DEFAULT_VERSION = 0
 def current(db: Connection, company_id: str, integration_id: str) -> tuple[int, dict[str, Any]]:
     """Return the integration's newest matrix version and JSON (version 0: the default)."""
     scope = {"company_id": company_id, "integration_id": integration_id}
-    row = db.execute(_NEWEST, scope).first()
+    row = driver.execute(db, _NEWEST, scope).first()
     return (row.version, row.matrix) if row else (DEFAULT_VERSION, DEFAULT_MATRIX_JSON)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
+from callbridge.storage import driver
 from callbridge.storage.tables import (
     agent_tokens,
     call_selections,
@@ -103,8 +104,8 @@ def delete_user(db: Connection, company_id: str, user_id: str) -> bool:
 
 def extensions(db: Connection, company_id: str) -> list[str]:
     """Return the internal extensions of the company's users."""
-    rows = db.execute(_EXTENSIONS, {"company_id": company_id})
-    return [str(value) for value in rows.scalars()]
+    rows = driver.execute(db, _EXTENSIONS, {"company_id": company_id})
+    return [str(row[0]) for row in rows]
 
 
 _EXTENSIONS = select(users.c.extension).where(
