@@ -67,6 +67,7 @@ class SyncRow(TypedDict):
     status: str
     attempts: int
     reason: str | None
+    reason_code: dict[str, Any] | None
     updated_at: datetime
 
 
