@@ -125,7 +125,7 @@ def test_an_admin_edits_tries_and_saves_the_matrix(matrix_server: Server) -> Non
         _save_versions(server, 11)  # versions 2 to 12: the history shows ten at a time
         page.reload()
         expect(page.locator("ol.history > li").first).to_contain_text("version 12")
-        page.get_by_role("link", name="Older versions").click()
+        page.get_by_role("button", name="Older versions").click()
         expect(page.locator("ol.history > li").first).to_contain_text("version 2")
         expect(page.locator("ol.history")).to_contain_text("the default matrix")
         assert _violations(page) == []  # the history's second page and its links

@@ -14,7 +14,8 @@ from starlette.datastructures import FormData, UploadFile
 from callbridge.rules.matrix import matrix_to_json, parse_matrix
 from callbridge.ui import matrix_table as table
 from callbridge.ui.i18n import environment
-from callbridge.ui.matrix import Draft, PastSearch
+from callbridge.ui.matrix import Draft
+from callbridge.ui.past_search import PastSearch
 from tests.ui.form_fields import form_fields
 
 _TEXT = st.text(string.ascii_letters + string.digits + " {}_-.,'é", min_size=1, max_size=30).filter(

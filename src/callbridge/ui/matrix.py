@@ -11,7 +11,7 @@ The history shows the versions ten at a time (``GET …/matrix/versions``' keyse
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +27,12 @@ from callbridge.api.deps import get_runtime
 from callbridge.api.matrix_dry_run import DryRun, DryRunIn
 from callbridge.refusal_codes import Refusal, refusal
 from callbridge.ui import matrix_table as table
-from callbridge.ui.calls import NUMBER_CHARS
 from callbridge.ui.forms import Refused, posted, through_api, through_api_or_not_found
+from callbridge.ui.past_search import PastSearch
 from callbridge.ui.problems import coded, problem, said
 from callbridge.ui.render import gettext_of, page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
-from callbridge.web.fields import PHONE_LENGTH, JsonObject, PathId
+from callbridge.web.fields import JsonObject, PathId
 from callbridge.web.refusals import field_errors
 
 router = APIRouter(prefix="/ui/integrations", include_in_schema=False)
@@ -43,27 +43,6 @@ MATRIX_CHARS = 200_000
 PAST_CALLS = 25
 #: How many versions the history shows at a time (each compared with the one before it).
 HISTORY_PAGE = 10
-
-
-@dataclass(frozen=True)
-class PastSearch:
-    """Which past calls the dry run offers: a number's start, and the page (keyset cursors)."""
-
-    number: str | None = None
-    after: str | None = None
-    before: str | None = None
-
-    @classmethod
-    def read(cls, values: Any, prefix: str = "") -> PastSearch:
-        """Read a search from a URL's query or a posted form (its fields named ``prefix…``)."""
-
-        def text(name: str) -> str | None:
-            value = values.get(prefix + name)
-            return (value[:200] or None) if isinstance(value, str) else None
-
-        typed = text("number")
-        number = (NUMBER_CHARS.sub("", typed)[:PHONE_LENGTH] or None) if typed else None
-        return cls(number, text("after"), text("before"))
 
 
 @dataclass
@@ -89,10 +68,13 @@ async def _matrix_page(
     draft: Draft | None = None,
     tried: DryRun | None = None,
     search: PastSearch | None = None,
+    chosen: Mapping[str, Any] | None = None,
 ) -> Response:
+    """Answer the matrix page; the history's page and the call chosen: the URL's, or ``chosen``."""
     runtime, who = get_runtime(request), admin.principal
     search = search or PastSearch.read(request.query_params)
-    older_than = _version(request.query_params.get("versions_before"))
+    chosen = request.query_params if chosen is None else chosen
+    older_than = _version(chosen.get("versions_before"))
 
     async def read() -> tuple[Any, api.MatrixShown, list[Any], calls_api.CallList]:
         return (
@@ -128,7 +110,7 @@ async def _matrix_page(
         past=past,
         search=search,
         tried=tried,
-        chosen_call=tried.call_id if tried else request.query_params.get("call"),
+        chosen_call=tried.call_id if tried else chosen.get("call"),
         saved=request.query_params.get("saved") == "1",
     )
 
@@ -195,6 +177,20 @@ async def save(request: Request, integration_id: PathId, admin: FormAdminDep) ->
         _refused(draft, err, (), gettext_of(request, admin))
         return await _matrix_page(request, admin, integration_id, draft, search=search)
     return RedirectResponse(f"/ui/integrations/{integration_id}/matrix?saved=1", status_code=303)
+
+
+@router.post("/{integration_id}/matrix/draft")
+async def keep_draft(request: Request, integration_id: PathId, admin: FormAdminDep) -> Response:
+    """Show the page again with the posted draft kept, nothing saved.
+
+    The buttons that work without JavaScript post here: a past-call search or page, a page of
+    the history.
+    """
+    form = await posted(request)
+    draft, _body = _draft(form)
+    search = PastSearch.asked(form)
+    chosen = {"versions_before": form.get("versions_before"), "call": form.get("call_id")}
+    return await _matrix_page(request, admin, integration_id, draft, search=search, chosen=chosen)
 
 
 @router.post("/{integration_id}/matrix/dry-run")
