@@ -59,14 +59,16 @@ async def _set_zone(tenant: UiTenant, csrf: str, zone: str, language: str = "") 
 async def test_a_known_instant_shows_in_the_companys_zone(
     ui_runtime: Runtime, acme: UiTenant, globex: UiTenant, zone: str, language: str
 ) -> None:
-    await _call_at(ui_runtime, acme)
+    call_id = await _call_at(ui_runtime, acme)
     csrf = await acme.sign_in()
     await globex.sign_in()
     await _set_zone(acme, csrf, zone, language)
     listed = html.unescape((await acme.client.get("/ui/calls")).text)
     assert LISTED[zone, language] in listed and f"({zone})" in listed
+    shown = html.unescape((await acme.client.get(f"/ui/calls/{call_id}")).text)
+    assert LISTED[zone, language] in shown, "the call's first event, when it rang"
     if zone != "UTC":
-        assert LISTED["UTC", "en"] not in listed
+        assert LISTED["UTC", "en"] not in listed + shown
     other = html.unescape((await globex.client.get("/ui/calls")).text)
     assert "(UTC)" in other, "another company's screens keep their own zone"
 
