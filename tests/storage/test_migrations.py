@@ -57,6 +57,7 @@ APPLIED = [
     ("0018", "0017"),
     ("0019", "0018"),
     ("0020", "0019"),
+    ("0021", "0020"),
 ]
 #: The core's last revision: where ``upgrade`` leaves a database.
 HEAD = APPLIED[-1][0]

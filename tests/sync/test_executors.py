@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from callbridge.domain.capability import Capability
 from callbridge.domain.deal import DealDraft
 from callbridge.domain.record import ObjectType
+from callbridge.domain.said import without_owner
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
 from callbridge.rules.matrix import Action, ActionType
 from callbridge.rules.plan import NEEDS, Step, contact_step
@@ -24,7 +25,6 @@ from callbridge.storage.agent_choices import Chosen
 from callbridge.sync import inputs
 from callbridge.sync.decide import decide
 from callbridge.sync.executors import EXECUTORS, Run, Stage, deal_to_link, execute, open_deal
-from callbridge.sync.executors.contact import NO_OWNER
 from callbridge.sync.executors.recording import WAITING
 from tests.sync.sync_world import SyncWorld, sync_world
 
@@ -91,7 +91,7 @@ async def test_create_contact_makes_the_target_or_ends_without_one(
         owner = run.person(owned_by)
         assert [r.owner for r in in_crm] == [owner]
         unowned = owned_by is not None and owner is None
-        why = f"{creation.reason}; {NO_OWNER.format(owned_by)}" if unowned else creation.reason
+        why = without_owner(creation.reason, str(owned_by)) if unowned else creation.reason
         assert (noted["status"], noted["reason"]) == ("done", why)
     else:  # the sync ends here: what it noted is written at once
         assert in_crm == [] and run.targets == []

@@ -115,9 +115,14 @@ def explanations(draw: st.DrawFn) -> Said:
 
 
 #: The parameters that are codes, said in words (so not as the API's English says them).
-IN_WORDS = {"saved", "draft", "first", "why", "kinds", "policy"}
+IN_WORDS = {"saved", "draft", "first", "why", "kinds", "policy", "action", "owner", "assignee"}
 #: The codes whose message names the CRM's answer otherwise than the API's text does.
-REWORDED = {Code.SYNC_CRM_WAITING, Code.SYNC_CRM_FAILED}
+REWORDED = {
+    Code.SYNC_CRM_WAITING,
+    Code.SYNC_CRM_FAILED,
+    Code.CRM_CANNOT_DO,
+    Code.TASK_TO_TOP_MANAGER,
+}
 
 
 @settings(max_examples=300, deadline=None)

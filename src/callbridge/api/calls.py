@@ -125,6 +125,11 @@ class ActionShown(BaseModel):
     status: str
     attempts: int
     reason: str | None
+    reason_code: StoredSaid = Field(
+        default=None,
+        description="The same as a code and its parameters (null for a CRM's own words, or for "
+        "actions stored before it)",
+    )
     result_id: str | None = Field(description="The CRM object the action wrote")
     updated_at: datetime
 

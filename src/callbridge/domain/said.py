@@ -65,6 +65,18 @@ class Code(StrEnum):
     RINGOVER_LOOKUP_ELSEWHERE = "ringover_lookup_elsewhere"
     RINGOVER_SEARCH = "ringover_search"
     DUPLICATE_DELIVERY = "duplicate_delivery"
+    # Why a CRM action was skipped, waits, or went otherwise than asked (sync/executors/).
+    CONTACT_NO_OWNER = "contact_no_owner"
+    DEAL_NO_OWNER = "deal_no_owner"
+    CRM_CANNOT_DO = "crm_cannot_do"
+    NO_DEAL_OR_OWNER = "no_deal_or_owner"
+    TASK_TO_TOP_MANAGER = "task_to_top_manager"
+    TASK_UNASSIGNED = "task_unassigned"
+    RESPONSIBLE_ANSWERED = "responsible_answered"
+    NOBODY_TO_COMPARE = "nobody_to_compare"
+    NO_RECORDING_YET = "no_recording_yet"
+    CREATED_EARLIER_NOT_FOUND = "created_earlier_not_found"
+    RESUMED_LOG = "resumed_log"
 
 
 _SAME = "{saved}: the call as it stands, classified now by both matrices"
@@ -124,6 +136,28 @@ ENGLISH: dict[Code, str] = {
     ),
     Code.RINGOVER_SEARCH: "Ringover's search/contact lookup is not answered by Callbridge",
     Code.DUPLICATE_DELIVERY: "every event of it was already stored from an earlier delivery",
+    # ``reason`` (and ``inner``, its code, with its parameters beside): why the contact is made.
+    Code.CONTACT_NO_OWNER: (
+        "{reason}; no CRM user mapped for its owner ({owner}); the CRM's default applies"
+    ),
+    Code.DEAL_NO_OWNER: "no CRM user mapped for the deal's owner; the CRM's default applies",
+    Code.CRM_CANNOT_DO: "the CRM cannot do {action}",
+    Code.NO_DEAL_OR_OWNER: "no deal or no mapped owner to set",
+    Code.TASK_TO_TOP_MANAGER: "no responsible manager: TOP manager",
+    Code.TASK_UNASSIGNED: "no CRM user mapped for {assignee}; the task is unassigned",
+    Code.RESPONSIBLE_ANSWERED: "the responsible manager answered",
+    Code.NOBODY_TO_COMPARE: (
+        "nobody to compare: the agent or the responsible manager is not known"
+    ),
+    Code.NO_RECORDING_YET: "no recording yet; it is attached when it arrives",
+    Code.CREATED_EARLIER_NOT_FOUND: (
+        "Callbridge created this number's contact for an earlier call; the CRM's search does not "
+        "show it yet"
+    ),
+    Code.RESUMED_LOG: (
+        "logged by an earlier run of this sync, which stopped before recording it; found by the "
+        "call's external id and brought up to date"
+    ),
 }
 
 
@@ -147,6 +181,12 @@ class Said(str):
     def stored(self) -> dict[str, Any]:
         """Return the code and parameters as stored and answered (JSON)."""
         return {"code": self.code.value, "params": dict(self.params)}
+
+
+def without_owner(reason: str, owner: str) -> Said:
+    """Say ``reason`` (why a contact is made) and that no CRM user is mapped for its owner."""
+    code, params = (reason.code.value, reason.params) if isinstance(reason, Said) else ("", {})
+    return Said(Code.CONTACT_NO_OWNER, **params, reason=reason, inner=code, owner=owner)
 
 
 def _remade(code: str, params: dict[str, str]) -> Said:

@@ -230,6 +230,8 @@ call_actions = Table(
     Column("status", String(12), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("reason", Text, nullable=True),
+    # The same reason as a code and its parameters (callbridge.domain.said), for the screens.
+    Column("reason_code", JSON, nullable=True),
     Column("result_id", String(255), nullable=True),
     Column("updated_at", UTC_TIME, nullable=False),
     UniqueConstraint("call_id", "integration_id", "action", "target"),

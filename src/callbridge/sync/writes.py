@@ -22,7 +22,7 @@ from callbridge.domain.call import Call, CallState
 from callbridge.domain.event import Direction
 from callbridge.domain.phone import PhoneNumber
 from callbridge.domain.record import ContactDraft, CrmRecord, ObjectType
-from callbridge.domain.said import code_of
+from callbridge.domain.said import Code, Said, code_of
 from callbridge.queue.base import NewJob
 from callbridge.rules.match_reason import MatchReason, Why
 from callbridge.rules.policy import contact_name
@@ -38,14 +38,8 @@ CLAIM_TRUST = timedelta(minutes=10)
 RESUMED_CREATE = (
     "created by an earlier run of this sync, which stopped before recording it; found by its number"
 )
-RESUMED_LOG = (
-    "logged by an earlier run of this sync, which stopped before recording it; "
-    "found by the call's external id and brought up to date"
-)
-EARLIER = (
-    "Callbridge created this number's contact for an earlier call; the CRM's search does not "
-    "show it yet"
-)
+RESUMED_LOG = Said(Code.RESUMED_LOG)
+EARLIER = Said(Code.CREATED_EARLIER_NOT_FOUND)
 
 
 @dataclass
@@ -283,6 +277,7 @@ def action(
         "now": runtime.clock(),
         "status": status,
         "reason": reason,
+        "reason_code": code_of(reason),
         "result_id": result_id,
     }
 

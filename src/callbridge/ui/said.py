@@ -14,6 +14,7 @@ from typing import Any
 
 from callbridge.domain.said import Code, loaded
 from callbridge.ui.integration_health import REASONS
+from callbridge.ui.labels import LABELS
 from callbridge.ui.scenarios import CALL_TYPES, NO_NUMBER, POLICIES, listed, scenario
 
 
@@ -83,6 +84,35 @@ MESSAGES: dict[Code, str] = {
     ),
     Code.RINGOVER_SEARCH: N_("Ringover's search/contact lookup is not answered by Callbridge"),
     Code.DUPLICATE_DELIVERY: N_("every event of it was already stored from an earlier delivery"),
+    Code.CONTACT_NO_OWNER: N_(
+        "%(reason)s; no CRM user mapped for its owner (%(owner)s); the CRM's default applies"
+    ),
+    Code.DEAL_NO_OWNER: N_("no CRM user mapped for the deal's owner; the CRM's default applies"),
+    Code.CRM_CANNOT_DO: N_("the CRM cannot do this: %(action)s"),
+    Code.NO_DEAL_OR_OWNER: N_("no deal or no mapped owner to set"),
+    Code.TASK_TO_TOP_MANAGER: N_("no responsible manager: the task goes to the TOP manager"),
+    Code.TASK_UNASSIGNED: N_("no CRM user mapped for %(assignee)s; the task is unassigned"),
+    Code.RESPONSIBLE_ANSWERED: N_("the responsible manager answered"),
+    Code.NOBODY_TO_COMPARE: N_(
+        "nobody to compare: the agent or the responsible manager is not known"
+    ),
+    Code.NO_RECORDING_YET: N_("no recording yet; it is attached when it arrives"),
+    Code.CREATED_EARLIER_NOT_FOUND: N_(
+        "Callbridge created this number's contact for an earlier call; the CRM's search does not "
+        "show it yet"
+    ),
+    Code.RESUMED_LOG: N_(
+        "logged by an earlier run of this sync, which stopped before recording it; found by the "
+        "call's external id and brought up to date"
+    ),
+}
+#: The matrix's actions in words (``action``).
+ACTIONS = LABELS["action"]
+#: Who a task or a deal goes to (``owner``, ``assignee``), in words.
+ROLES = {
+    "responsible": N_("the responsible manager"),
+    "top_manager": N_("the TOP manager"),
+    "agent": N_("the agent"),
 }
 
 
@@ -101,7 +131,21 @@ def _words(code: Code, params: Mapping[str, str], gettext: Callable[[str], str])
         said["kinds"] = listed(said["kinds"], CALL_TYPES, gettext)
     if "policy" in said:
         said["policy"] = listed(said["policy"], POLICIES, gettext)
+    for role in ("owner", "assignee"):
+        if role in said:
+            said[role] = listed(said[role], ROLES, gettext)
+    if "action" in said:
+        said["action"] = listed(said["action"], ACTIONS, gettext)
     return said
+
+
+def _inner(params: Mapping[str, str], gettext: Callable[[str], str]) -> str:
+    """Say the reason a reason wraps (``inner``: its code; its parameters beside), else its text."""
+    own = {name: value for name, value in params.items() if name not in _WRAPPING}
+    return said({"code": params.get("inner"), "params": own}, params.get("reason"), gettext)
+
+
+_WRAPPING = ("reason", "inner", "owner")
 
 
 def said(stored: Any, text: str | None, gettext: Callable[[str], str]) -> str:
@@ -112,6 +156,8 @@ def said(stored: Any, text: str | None, gettext: Callable[[str], str]) -> str:
     if reason is None:
         return text or ""
     params = _words(reason.code, reason.params, gettext)
+    if reason.code is Code.CONTACT_NO_OWNER:
+        params["reason"] = _inner(reason.params, gettext)
     if reason.code in DRY_RUN:
         sides, first = DRY_RUN[reason.code]
         return f"{gettext(sides) % params}; {gettext(_FIRST[first]) % params}"

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from callbridge.connectors.base import Capability, supports
-from callbridge.domain.said import Code, Said
+from callbridge.domain.said import Code, Said, without_owner
 from callbridge.rules.plan import Step
 from callbridge.sync import writes
 from callbridge.sync.executors.base import Run
-
-NO_OWNER = "no CRM user mapped for its owner ({}); the CRM's default applies"
 
 
 async def create_contact(run: Run, step: Step) -> None:
@@ -25,7 +23,7 @@ async def create_contact(run: Run, step: Step) -> None:
         owner = run.person(owned_by)
         reason = step.reason or step.rule
         if owned_by is not None and owner is None:
-            reason = f"{reason}; {NO_OWNER.format(owned_by)}"
+            reason = without_owner(reason, owned_by)
         record = await writes.create_contact(
             run.runtime, run.ctx, run.connector, run.number, reason, owner
         )

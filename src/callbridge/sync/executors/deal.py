@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from callbridge.connectors.base import Capability, SupportsDeals, supports
 from callbridge.domain.deal import Deal, DealDraft
+from callbridge.domain.said import Code, Said
 from callbridge.rules.matrix import ActionType, Assignee
 from callbridge.rules.plan import Step
 from callbridge.rules.scenario import Client
@@ -14,7 +15,7 @@ from callbridge.sync.executors.base import Outcome, Run, render
 # Steps that cannot do without a deal, and those that use one when there is one.
 NEEDING_A_DEAL = frozenset({ActionType.CREATE_DEAL, ActionType.SET_DEAL_OWNER})
 USING_A_DEAL = frozenset({ActionType.CREATE_TASK, ActionType.NOTE_WHO_ANSWERED})
-NO_OWNER = "no CRM user mapped for the deal's owner; the CRM's default applies"
+NO_OWNER = Said(Code.DEAL_NO_OWNER)
 
 
 async def create_deal(run: Run, step: Step) -> None:

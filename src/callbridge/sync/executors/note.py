@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from callbridge.connectors.base import Capability, supports
+from callbridge.domain.said import Code, Said
 from callbridge.domain.task import NoteDraft
 from callbridge.rules.matrix import Assignee
 from callbridge.rules.plan import Step
@@ -17,14 +18,12 @@ UNNAMED = "CRM user {} (no employee is linked to this CRM user, so their name is
 async def note_who_answered(run: Run, step: Step) -> Outcome:
     """Add the note on the call's record (and deal), unless the responsible manager answered."""
     if not supports(run.connector, Capability.NOTES):
-        return Outcome("skipped", f"the CRM cannot do {step.action.type}")
+        return Outcome("skipped", Said(Code.CRM_CANNOT_DO, action=step.action.type))
     responsible = run.person(Assignee.RESPONSIBLE)
     agent = run.people.agent_crm_id
     if agent is None or responsible is None or agent == responsible:
-        why = (
-            "the responsible manager answered"
-            if agent and agent == responsible
-            else "nobody to compare: the agent or the responsible manager is not known"
+        why = Said(
+            Code.RESPONSIBLE_ANSWERED if agent and agent == responsible else Code.NOBODY_TO_COMPARE
         )
         return Outcome("skipped", why)
     note_id = await run.connector.add_note(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from callbridge.domain.said import Code, Said
 from callbridge.rules.matrix import ActionType
 from callbridge.rules.plan import Step
 from callbridge.sync.executors.base import Outcome, Run, follow_up
 
-WAITING = "no recording yet; it is attached when it arrives"
+WAITING = Said(Code.NO_RECORDING_YET)
 
 
 def deal_to_link(run: Run) -> str | None:
