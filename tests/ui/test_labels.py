@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markupsafe import escape
 
-from callbridge.api.source_deliveries import OUTCOMES
+from callbridge.api.source_deliveries import OUTCOMES, REFUSAL_KINDS
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction, EventKind
 from callbridge.domain.record import ObjectType
@@ -45,6 +45,7 @@ VALUES: dict[str, tuple[str, ...]] = {
     "action_status": labels.ACTION_STATUSES,
     "outcome": tuple(Outcome),
     "delivery": OUTCOMES,
+    "refusal": REFUSAL_KINDS,
     "choosing_off": tuple(GATE_REASONS),
 }
 #: Labels whose translation is rightly the English word (French says "contact" too).

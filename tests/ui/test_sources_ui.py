@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+from markupsafe import escape
+
+from callbridge.api.source_deliveries import REFUSAL_KINDS
 from callbridge.ingest import ingest
 from callbridge.runtime import Runtime
+from callbridge.storage import sql
+from callbridge.storage.deliveries import WebhookRefusalRow, record_refusal
 from callbridge.testing.webhooks import call_sequence, signed
+from callbridge.ui.i18n import translations
+from callbridge.ui.labels import LABELS
 from tests.ui.ui_client import UiTenant
 
 
@@ -41,3 +49,28 @@ async def test_another_companys_source_is_not_found(acme: UiTenant, globex: UiTe
     assert (await acme.client.get(foreign)).status_code == 404
     assert (await acme.client.post(f"{foreign}/secret", data={"csrf": csrf})).status_code == 404
     assert globex.company.source_id not in (await acme.client.get("/ui/sources")).text
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+async def test_every_kind_of_refusal_is_said_in_the_pages_language(
+    ui_runtime: Runtime, acme: UiTenant, language: str
+) -> None:
+    """Each refusal kind a source's log can hold shows its words, the sender's detail beside."""
+    for kind in REFUSAL_KINDS:
+        row = WebhookRefusalRow(
+            id=0, company_id=acme.company.company_id, source_id=acme.company.source_id,
+            received_at=ui_runtime.clock(), status=400, error=kind, field="to",
+            message=f"detail of {kind}", body_excerpt="{}",
+        )  # fmt: skip
+        async with ui_runtime.sessions.begin() as session:
+            await sql.run(session, record_refusal, row)
+    await acme.client.post(f"/webhooks/generic/{acme.company.source_id}", content=b"{}")
+    await acme.sign_in()
+    await acme.client.get(f"/ui/language/{language}")
+    page = (await acme.client.get(f"/ui/sources/{acme.company.source_id}")).text
+    words = translations(language).gettext
+    for kind in REFUSAL_KINDS:
+        said = str(escape(words(LABELS["refusal"][kind])))
+        assert said != LABELS["refusal"][kind] and said in page, kind
+        assert f'<span lang="en">detail of {kind}</span>' in page
+    assert page.count(escape(words(LABELS["refusal"]["invalid_signature"]))) == 2

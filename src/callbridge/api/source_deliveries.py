@@ -23,6 +23,13 @@ DUPLICATE = Said(Code.DUPLICATE_DELIVERY)
 Outcome = Literal["accepted", "ignored", "duplicate", "refused"]
 #: Every outcome a delivery can have (the screen labels each: ``ui/labels.py``).
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+#: Every kind of refusal a source's log can hold (``ingest/deliveries.py``, ``api/app.py``).
+REFUSAL_KINDS = (
+    "invalid_signature",
+    "invalid_payload",
+    "unknown_source",
+    "too_large",
+)
 
 
 class DeliveryEventShown(BaseModel):
@@ -51,10 +58,7 @@ class DeliveryShown(BaseModel):
         description="Why it was ignored or a duplicate, as a code and its parameters (null for "
         "a refusal, or a delivery stored before codes existed)",
     )
-    error: str | None = Field(
-        description="A refusal's kind: invalid_signature, invalid_payload, unknown_source, "
-        "too_large"
-    )
+    error: str | None = Field(description="A refusal's kind: " + ", ".join(REFUSAL_KINDS))
     field: str | None = Field(description="The field a 422 named")
     delivery_id: str | None = Field(
         description="A stored delivery's id: its webhook-id header, else the body's SHA-256"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from callbridge.api.source_deliveries import OUTCOMES
+from callbridge.api.source_deliveries import OUTCOMES, REFUSAL_KINDS
 from callbridge.connectors.spec import N_
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction, EventKind
@@ -44,6 +44,18 @@ _DELIVERY: dict[str, str] = {
     "ignored": N_("ignored"),
     "duplicate": N_("duplicate"),
     "refused": N_("refused"),
+}
+
+#: Why a delivery was refused, and what to do about it.
+_REFUSAL: dict[str, str] = {
+    "invalid_signature": N_(
+        "the signature does not match: give the phone system this source's current secret"
+    ),
+    "invalid_payload": N_(
+        "the body is not an event this provider sends, or one of its fields is wrong"
+    ),
+    "unknown_source": N_("the webhook URL names no source: copy it again from this page"),
+    "too_large": N_("the body is larger than the limit"),
 }
 
 #: Each kind of code a page shows, and the message of each of its values.
@@ -93,6 +105,8 @@ LABELS: dict[str, Mapping[str, str]] = {
     "outcome": {Outcome.ANSWERED: N_("answered"), Outcome.MISSED: N_("missed")},
     # What became of a delivery to a source (``api/source_deliveries.py`` ``OUTCOMES``).
     "delivery": {outcome: _DELIVERY[outcome] for outcome in OUTCOMES},
+    # Why a delivery was refused (``api/source_deliveries.py`` ``REFUSAL_KINDS``).
+    "refusal": {kind: _REFUSAL[kind] for kind in REFUSAL_KINDS},
     # Why an agent cannot choose the contact (``rules/agent_choice.py`` ``GATE_REASONS``).
     "choosing_off": {
         "no_permission": N_("your team lacks the permission 'is_multicrm_sync' to choose"),
