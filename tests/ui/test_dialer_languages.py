@@ -6,8 +6,11 @@ sent unless a test says so (httpx sends no Accept-Language).
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
+from callbridge.refusal_codes import CODES
 from callbridge.runtime import Runtime
 from callbridge.ui.i18n import translations
 from tests.ui.test_calls_ui import synced_call
@@ -83,3 +86,19 @@ async def test_the_agents_pick_wins_and_none_goes_back_to_the_browser(
     await _set_language(acme, None)
     _in("es", await _dialer_pages(acme, call_id, browser="es-ES"))
     _in("en", await _dialer_pages(acme, call_id))
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+async def test_a_call_nobody_has_is_said_in_the_company_language(
+    ui_runtime: Runtime, acme: UiTenant, language: str
+) -> None:
+    """The records of a call nobody has: a 404 whose refusal is in words, not the API's English."""
+    await _agents_call(ui_runtime, acme)
+    await _set_language(acme, language)
+    call_id = str(uuid.uuid4())
+    page = await acme.client.get(f"/ui/dialer/calls/{call_id}")
+    assert page.status_code == 404
+    english = CODES["no_call_of_yours"].format(call_id=call_id)
+    said = translations(language).gettext("no call %(call_id)s of yours") % {"call_id": call_id}
+    assert english not in page.text and said in page.text
+    assert translations(language).gettext(OFF) not in page.text  # a missing call, not "off"

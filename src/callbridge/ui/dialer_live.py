@@ -35,9 +35,11 @@ async def call_records(request: Request, call_id: PathId, session: AgentDep) -> 
         )
     except Refused as refused:
         message = labels.choosing_off(refused.messages)
-        status = 404 if refused.status == 404 else 200  # 403: choosing is off, said in the page
+        # 404: no such call of the agent's; 403: choosing is off. Either is said in the page.
+        said = {"missing": message} if refused.status == 404 else {"off": message}
+        status = 404 if refused.status == 404 else 200
         return await agent_page(
-            request, actor, "dialer_call.html", status, csrf=csrf, call_id=call_id, off=message
+            request, actor, "dialer_call.html", status, csrf=csrf, call_id=call_id, **said
         )
     return await agent_page(
         request,

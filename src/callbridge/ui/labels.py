@@ -20,7 +20,7 @@ from callbridge.rules.agent_choice import GATE_REASONS
 from callbridge.rules.matrix import ActionType
 from callbridge.rules.scenario import Outcome
 from callbridge.storage.call_pages import SYNC_STATUSES
-from callbridge.ui.problems import Problem
+from callbridge.ui.problems import Problem, said
 
 #: A sync the creation policy stops (no record matches and none is created): ``sync/executors``.
 NO_MATCH = "no_match"
@@ -120,16 +120,22 @@ CHOOSING_OFF = {f"selection_{gate}": gate for gate in GATE_REASONS}
 
 
 def choosing_off(messages: list[str]) -> str:
-    """Return the code of why choosing is off (the API's refusal ``messages``), else their text."""
+    """Return the code of why choosing is off (the API's refusal ``messages``), else the refusal.
+
+    Another refusal (a call that is not the company's) comes back as itself, so the page says it
+    by its code (:func:`label` of a ``Problem``).
+    """
     for message in messages:
         if isinstance(message, Problem) and message.kind in CHOOSING_OFF:
             return CHOOSING_OFF[message.kind]
-    return "; ".join(messages)
+    return messages[0] if len(messages) == 1 else "; ".join(messages)
 
 
 def label(kind: str, value: object, gettext: Callable[[str], str]) -> str:
     """Return the label of ``value`` (a code of ``kind``) in ``gettext``'s language, else as is."""
     if value is None:
         return ""
+    if isinstance(value, Problem):  # a refusal in place of a code: said by its own code
+        return said(value, gettext)
     message = LABELS[kind].get(str(value))
     return gettext(message) if message else str(value)
