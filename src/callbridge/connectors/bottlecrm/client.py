@@ -8,6 +8,7 @@ import httpx
 
 from callbridge.connectors.egress import quote
 from callbridge.errors import AuthFailed, Permanent, RateLimited, Transient
+from callbridge.queue.slots import parked
 
 # BottleCRM answers a missing or unknown token with 403 and this text, not with 401.
 NO_ORG_CONTEXT = "Organization context is required"
@@ -44,9 +45,10 @@ class BottleCrmClient:
         self.requests += 1
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         try:
-            response = await self._http.request(
-                method, self._base_url + path, json=json, params=params, headers=headers
-            )
+            async with parked():  # the round trip costs no CPU: another job may use the slot
+                response = await self._http.request(
+                    method, self._base_url + path, json=json, params=params, headers=headers
+                )
         except httpx.TimeoutException as err:
             raise Transient(f"BottleCRM {method} {path} timed out") from err
         except httpx.TransportError as err:

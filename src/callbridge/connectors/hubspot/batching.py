@@ -26,6 +26,7 @@ from callbridge.connectors.hubspot import pressure
 from callbridge.connectors.hubspot.client import HubSpotClient
 from callbridge.connectors.hubspot.limits import Demand
 from callbridge.errors import RateLimited
+from callbridge.queue import slots
 from callbridge.queue.slots import parked
 
 T = TypeVar("T")
@@ -78,6 +79,9 @@ class Batcher(Generic[T, R]):
             return await done
 
     async def _flush(self) -> None:
+        # The flush is no job: it runs in a copy of the first sync's context, and must not lend
+        # (or take back) that sync's slot, which the sync may have given back for good.
+        slots.unbind()
         while self.pending:
             waiting = [p for p in self.pending if not p.done.done()]  # cancelled syncs leave
             self.pending = []

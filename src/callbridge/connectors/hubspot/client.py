@@ -22,6 +22,7 @@ from callbridge.errors import (
     RateLimited,
     Transient,
 )
+from callbridge.queue.slots import parked
 
 # Refresh an OAuth access token this long before HubSpot says it expires: HubSpot documents that
 # a 401 is not a reliable sign of expiry, so we must not wait for one.
@@ -89,9 +90,10 @@ class HubSpotClient:
         headers = {"Authorization": f"Bearer {await self.access_token()}"}
         self.sent += 1
         try:
-            response = await self.http.request(
-                method, self.config.base_url + path, json=json, params=params, headers=headers
-            )
+            async with parked():  # the round trip costs no CPU: another job may use the slot
+                response = await self.http.request(
+                    method, self.config.base_url + path, json=json, params=params, headers=headers
+                )
             response.raise_for_status()
         except httpx.HTTPStatusError as err:
             raise self.translate(err.response) from err
