@@ -37,7 +37,7 @@ class Slot:
             self.lent -= 1
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(waits=WAITS, rounds=st.integers(1, 3))
 def test_waits_of_one_job_lend_its_slot_once_and_take_it_back(
     waits: list[tuple[int, int]], rounds: int
@@ -98,3 +98,45 @@ def test_a_wait_cancelled_while_lending_leaves_nothing_lent() -> None:
 async def _enter_and_hang() -> None:
     async with slots.parked():
         await asyncio.Event().wait()
+
+
+class GatedSlot(Slot):
+    """A slot whose taking back waits until the test lets it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.back = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def park(self) -> AsyncIterator[None]:
+        """Lend the slot; taking it back waits for ``back``."""
+        self.lent += 1
+        self.lendings += 1
+        self.most = max(self.most, self.lent)
+        try:
+            yield
+        finally:
+            await self.back.wait()
+            self.lent -= 1
+
+
+def test_a_wait_starting_while_the_slot_is_taken_back_waits_for_it() -> None:
+    async def job() -> GatedSlot:
+        slot = GatedSlot()
+        slots.bind(slot.park)
+
+        async def wait() -> None:
+            async with slots.parked():
+                assert slot.lent == 1
+
+        first = asyncio.create_task(wait())
+        await asyncio.sleep(0.01)  # the first wait ended: its taking back is under way
+        second = asyncio.create_task(wait())
+        await asyncio.sleep(0.01)
+        assert slot.most == 1  # the second did not lend the slot a second time meanwhile
+        slot.back.set()
+        await asyncio.gather(first, second)
+        return slot
+
+    slot = asyncio.run(job())
+    assert slot.lent == 0 and slot.most == 1 and slot.lendings == 2

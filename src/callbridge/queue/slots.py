@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 Park = Callable[[], contextlib.AbstractAsyncContextManager[None]]
 
@@ -17,6 +18,9 @@ class _Lending:
     park: Park
     waiting: int = 0
     lent: contextlib.AbstractAsyncContextManager[None] | None = None
+    # Lending and taking back one at a time: a wait starting while the last one takes the slot
+    # back waits for it, then lends again (never two lendings of one slot at once).
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 _LENDING: ContextVar[_Lending | None] = ContextVar("callbridge_lending", default=None)
@@ -46,15 +50,21 @@ async def parked() -> AsyncIterator[None]:
     if lending is None:
         yield
         return
-    lending.waiting += 1
+    async with lending.turn:
+        lending.waiting += 1
+        try:
+            if lending.waiting == 1:
+                lent = lending.park()
+                await lent.__aenter__()
+                lending.lent = lent
+        except BaseException:
+            lending.waiting -= 1
+            raise
     try:
-        if lending.waiting == 1:
-            lent = lending.park()
-            await lent.__aenter__()
-            lending.lent = lent
         yield
     finally:
-        lending.waiting -= 1
-        if lending.waiting == 0 and lending.lent is not None:
-            lent, lending.lent = lending.lent, None
-            await lent.__aexit__(None, None, None)
+        async with lending.turn:
+            lending.waiting -= 1
+            if lending.waiting == 0 and lending.lent is not None:
+                lent, lending.lent = lending.lent, None
+                await lent.__aexit__(None, None, None)
