@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import httpx
 from hypothesis import given, settings
@@ -16,42 +15,24 @@ from hypothesis import strategies as st
 
 from callbridge.connectors.bottlecrm.client import BottleCrmClient
 from callbridge.queue import slots
-
-
-class Lender:
-    """A worker's slot as the requests see it: lent while they wait, taken back after."""
-
-    def __init__(self) -> None:
-        self.lent = 0
-        self.in_flight_while_lent = 0
-        self.requests = 0
-
-    @contextlib.asynccontextmanager
-    async def park(self) -> AsyncIterator[None]:
-        """Count the lending; the request runs inside it."""
-        self.lent += 1
-        try:
-            yield
-        finally:
-            self.lent -= 1
+from tests.queue.test_slots import Slot
 
 
 @settings(max_examples=20, deadline=None)
 @given(status=st.sampled_from([200, 201, 204, 404, 429, 500]))
 def test_every_bottlecrm_request_waits_with_its_slot_lent(status: int) -> None:
-    lender = Lender()
+    slot, lent_while_sent = Slot(), []
 
     def answer(request: httpx.Request) -> httpx.Response:
-        lender.in_flight_while_lent += lender.lent
-        lender.requests += 1
+        lent_while_sent.append(slot.lent)
         return httpx.Response(status, json={} if status != 204 else None)
 
     async def one() -> None:
-        slots.bind(lender.park)
+        slots.bind(slot.park)
         async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
             client = BottleCrmClient(http, "http://bottlecrm.test", "token")
             with contextlib.suppress(Exception):  # each status's own error kind is tested elsewhere
                 await client.call("GET", "/api/contacts/")
 
     asyncio.run(one())
-    assert lender.requests == 1 and lender.in_flight_while_lent == 1 and lender.lent == 0
+    assert lent_while_sent == [1] and slot.lent == 0

@@ -22,6 +22,7 @@ class Slot:
         self.lent = 0
         self.most = 0
         self.lendings = 0
+        self.back: asyncio.Event | None = None  # set: taking the slot back waits for it
 
     @contextlib.asynccontextmanager
     async def park(self) -> AsyncIterator[None]:
@@ -33,7 +34,7 @@ class Slot:
             await asyncio.sleep(0)  # lending may wait (for room among the parked jobs)
             yield
         finally:
-            await asyncio.sleep(0)  # so may taking the slot back
+            await (self.back.wait() if self.back else asyncio.sleep(0))  # so may taking it back
             self.lent -= 1
 
 
@@ -100,29 +101,10 @@ async def _enter_and_hang() -> None:
         await asyncio.Event().wait()
 
 
-class GatedSlot(Slot):
-    """A slot whose taking back waits until the test lets it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.back = asyncio.Event()
-
-    @contextlib.asynccontextmanager
-    async def park(self) -> AsyncIterator[None]:
-        """Lend the slot; taking it back waits for ``back``."""
-        self.lent += 1
-        self.lendings += 1
-        self.most = max(self.most, self.lent)
-        try:
-            yield
-        finally:
-            await self.back.wait()
-            self.lent -= 1
-
-
 def test_a_wait_starting_while_the_slot_is_taken_back_waits_for_it() -> None:
-    async def job() -> GatedSlot:
-        slot = GatedSlot()
+    async def job() -> Slot:
+        slot = Slot()
+        slot.back = asyncio.Event()
         slots.bind(slot.park)
 
         async def wait() -> None:

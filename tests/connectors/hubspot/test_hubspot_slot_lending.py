@@ -7,20 +7,20 @@ import httpx
 from callbridge.domain.phone import parse_e164
 from callbridge.queue import slots
 from tests.connectors.hubspot.hubspot_setup import MakeConnector
-from tests.connectors.test_slot_lending import Lender
+from tests.queue.test_slots import Slot
 
 
 async def test_every_hubspot_request_waits_with_its_slot_lent(
     make_connector: MakeConnector,
 ) -> None:
-    lender = Lender()
-    slots.bind(lender.park)
+    slot = Slot()
+    slots.bind(slot.park)
     connector = make_connector()
     seen: list[int] = []
     original = connector.client.http.request
 
     async def request(*args: object, **kwargs: object) -> httpx.Response:
-        seen.append(lender.lent)
+        seen.append(slot.lent)
         return await original(*args, **kwargs)  # type: ignore[arg-type]
 
     connector.client.http.request = request  # type: ignore[method-assign]
@@ -29,4 +29,4 @@ async def test_every_hubspot_request_waits_with_its_slot_lent(
     finally:
         connector.client.http.request = original  # type: ignore[method-assign]
     assert seen and all(lent == 1 for lent in seen), seen
-    assert lender.lent == 0  # every slot taken back
+    assert slot.lent == 0  # every slot taken back
