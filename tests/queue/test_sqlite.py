@@ -171,6 +171,41 @@ async def test_a_parked_job_lends_its_slot_to_the_next_job(engine: AsyncEngine) 
         assert (await conn.execute(select(jobs.c.status))).all() == []
 
 
+async def test_a_job_coming_back_from_its_wait_goes_before_a_new_job(engine: AsyncEngine) -> None:
+    """One slot: the job that lent it takes it back before the worker starts another job."""
+    queue = SQLiteJobQueue(engine, poll_seconds=0.02)
+    wait_over, second_may_end, second_holds = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    order: list[str] = []
+
+    async def first(payload: Payload) -> None:
+        async with parked():
+            await asyncio.wait_for(wait_over.wait(), timeout=10)
+        order.append("first back")
+
+    async def second(payload: Payload) -> None:
+        second_holds.set()
+        await asyncio.wait_for(second_may_end.wait(), timeout=10)  # holds the one slot
+        order.append("second done")
+
+    async def third(payload: Payload) -> None:
+        order.append("third")
+
+    async with engine.begin() as conn:
+        for task in ("first", "second", "third"):
+            await queue.enqueue(conn, task, {})
+    stop = asyncio.Event()
+    handlers = {"first": first, "second": second, "third": third}
+    worker = asyncio.create_task(queue.work(handlers, stop=stop, concurrency=1))
+    await asyncio.wait_for(second_holds.wait(), timeout=10)
+    wait_over.set()  # the first job now waits to take a slot back: the third waits to start
+    await asyncio.sleep(0.1)
+    second_may_end.set()
+    await eventually(lambda: settled(queue), "the three jobs to run")
+    stop.set()
+    await worker
+    assert order == ["second done", "first back", "third"]
+
+
 async def test_parked_outside_a_worker_changes_nothing() -> None:
     """Run outside a queue's slot (a test, Procrastinate), ``parked()`` just runs its block."""
     async with parked():

@@ -46,6 +46,7 @@ from callbridge.queue.retry import (
     lost_runs_error,
     starts_the_clock,
 )
+from callbridge.queue.slot_pool import SlotPool
 from callbridge.queue.sqlite_claims import claimable
 from callbridge.queue.sqlite_successor import Successor
 from callbridge.queue.sqlite_table import jobs
@@ -53,8 +54,8 @@ from callbridge.storage import driver, units
 
 logger = logging.getLogger("callbridge.queue.sqlite")
 ABANDONED_CHECK_SECONDS = 1.0
-# Jobs that may wait outside their slot at once (queue.slots.parked), per slot: a HubSpot batch
-# gathers the syncs waiting for it, and 200 waiting syncs drained a backlog fastest.
+# Jobs under way at once per slot, most of them waiting outside it (queue.slots.parked): a
+# HubSpot batch gathers the syncs waiting for it, and 200 waiting syncs drained a backlog fastest.
 PARKED_PER_SLOT = 50
 
 
@@ -115,8 +116,7 @@ class SlotWorker:
         self._wakeup = wakeup
         self._next_abandoned_check = 0.0
         self._busy = False  # the last claim found a job
-        self._slots = asyncio.Semaphore(1)  # set by run()
-        self._parking = asyncio.Semaphore(PARKED_PER_SLOT)
+        self._slots = SlotPool(1)  # set by run()
 
     async def run(
         self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4
@@ -124,26 +124,31 @@ class SlotWorker:
         """Run jobs with ``handlers`` until the ``stop`` asyncio.Event is set."""
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         await self._expire_orphans()
-        slots = self._slots = asyncio.Semaphore(concurrency)
-        self._parking = asyncio.Semaphore(concurrency * PARKED_PER_SLOT)
+        slots = self._slots = SlotPool(concurrency)
+        # Jobs under way, in a slot or waiting outside one: every one of them may lend its slot.
+        under_way = asyncio.Semaphore(concurrency * (1 + PARKED_PER_SLOT))
         running: set[asyncio.Task[None]] = set()
 
         def finished(task: asyncio.Task[None]) -> None:
             running.discard(task)
-            slots.release()
+            slots.give()
+            under_way.release()
             # A freed slot or lock key may make another job claimable right away.
             self._wakeup.set()
 
         try:
             while not stop.is_set():
-                await slots.acquire()
+                await under_way.acquire()
+                await slots.take()
                 if stop.is_set():  # stopped while every slot was busy
-                    slots.release()
+                    slots.give()
+                    under_way.release()
                     break
                 self._wakeup.clear()
                 job = await self._try_claim(worker_id)
                 if job is None:
-                    slots.release()
+                    slots.give()
+                    under_way.release()
                     await self._idle(stop)
                     continue
                 task = asyncio.create_task(self._run(job, handlers, worker_id, stop))
@@ -265,21 +270,22 @@ class SlotWorker:
                 next_job = _Claimed(adopted_id, adopted.task, adopted.payload, 0)
                 continue
             release = successor.adopted[0] if successor.adopted is not None else None
+            # Jobs waiting to take a slot back go before a new job: this slot is given back.
+            take = take and not self._slots.returning
             next_job = await self._settle_and_take(next_job, worker_id, error, take, release)
 
     @contextlib.asynccontextmanager
     async def _park(self) -> AsyncIterator[None]:
-        """Lend the running job's slot to another job while it waits (``queue.slots.parked``)."""
-        if self._parking.locked():  # enough jobs wait already: this one keeps its slot
+        """Lend the running job's slot to another job while it waits (``queue.slots.parked``).
+
+        Taking it back goes before the new jobs waiting for a slot (``queue.slot_pool``).
+        """
+        self._slots.give()
+        self._wakeup.set()  # the freed slot may take a job at once
+        try:
             yield
-            return
-        async with self._parking:
-            self._slots.release()
-            self._wakeup.set()  # the freed slot may take a job at once
-            try:
-                yield
-            finally:
-                await self._slots.acquire()
+        finally:
+            await self._slots.take(back=True)
 
     async def _handle(
         self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str
