@@ -9,7 +9,8 @@ resume together. If it fails, the breaker opens again for twice as long (up to a
 
 The state is a row of ``circuit_breakers`` (shared by every worker process, every statement
 scoped by company and integration). A sync of a healthy integration reads it once and writes
-nothing; only failures, probes and recoveries write.
+nothing; only failures, probes and recoveries write. The sync reads it with its other inputs,
+in their transaction (:func:`state`), and hands it to :meth:`Breaker.guard`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.errors import ConnectorError, CrmUnreachable, RateLimited, Transient
@@ -29,8 +30,11 @@ from callbridge.queue.base import JobQueue
 from callbridge.queue.breaker_table import circuit_breakers as breakers
 from callbridge.queue.jobs import sync_lock_prefix
 from callbridge.settings import Settings
-from callbridge.storage import units
+from callbridge.storage import driver, units
 from callbridge.storage.sql import ignoring_insert
+
+# The breaker's row not read yet: :meth:`Breaker.admit` reads it.
+UNREAD: Any = object()
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,14 @@ class Breaker:
         self._clock = clock
 
     @asynccontextmanager
-    async def guard(self, company_id: str, integration_id: str) -> AsyncIterator[Admission]:
-        """Run the block if the breaker lets it through, and note how the CRM answered."""
-        admission = await self.admit(company_id, integration_id)
+    async def guard(
+        self, company_id: str, integration_id: str, known: Any = UNREAD
+    ) -> AsyncIterator[Admission]:
+        """Run the block if the breaker lets it through, and note how the CRM answered.
+
+        ``known``: the breaker's row as the sync just read it (:func:`state`; None: no row).
+        """
+        admission = await self.admit(company_id, integration_id, known)
         try:
             yield admission
         except Transient as err:
@@ -125,10 +134,12 @@ class Breaker:
             raise
         await self.succeeded(admission)
 
-    async def admit(self, company_id: str, integration_id: str) -> Admission:
+    async def admit(self, company_id: str, integration_id: str, known: Any = UNREAD) -> Admission:
         """Return the sync's admission, or raise CrmUnreachable with the wait."""
         ids = (company_id, integration_id)
-        row = await units.read(self._engine, lambda conn: _row(conn, *ids))
+        row = known
+        if row is UNREAD:
+            row = await units.read(self._engine, lambda conn: state(conn, *ids))
         now = self._clock()
         if row is None or row.state == "closed":
             return Admission(*ids, probe=False, clean=row is None or row.failures == 0)
@@ -215,6 +226,18 @@ class Breaker:
             _set(conn, ids, now, **values)
 
         await units.write(self._engine, count)
+
+
+def state(conn: Connection, company_id: str, integration_id: str) -> Any:
+    """Return the integration's breaker row (None: it never failed), on the driver."""
+    scope = {"company_id": company_id, "integration_id": integration_id}
+    return driver.execute(conn, _STATE, scope).first()
+
+
+_STATE = select(breakers).where(
+    breakers.c.company_id == bindparam("company_id"),
+    breakers.c.integration_id == bindparam("integration_id"),
+)
 
 
 def _row(conn: Connection, company_id: str, integration_id: str, lock: bool = False) -> Any:

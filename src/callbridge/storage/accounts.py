@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
-from callbridge.storage.sql import rows_where
+from callbridge.storage.sql import select_where
 from callbridge.storage.tables import (
     agent_tokens,
     api_keys,
@@ -151,7 +151,7 @@ def count_companies(db: Connection) -> int:
     return len(db.execute(select(companies.c.id).limit(1)).all())
 
 
-def _company(row: Row[Any]) -> Company:
+def _company(row: Any) -> Company:
     return Company(
         id=row.id,
         name=row.name,
@@ -164,7 +164,7 @@ def _company(row: Row[Any]) -> Company:
 
 def get_company(db: Connection, company_id: str) -> Company | None:
     """Return a company, None when there is no such company."""
-    row = db.execute(rows_where(companies, "id"), {"id": company_id}).first()
+    row = select_where(db, companies, {"id": company_id}).first()
     return None if row is None else _company(row)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from callbridge.domain.record import ObjectType
 from callbridge.rules.agent_choice import Choice
+from callbridge.storage import driver
 from callbridge.storage.tables import call_selections, users
 
 
@@ -115,7 +116,7 @@ def current(db: Connection, company_id: str, call_id: str, integration_id: str) 
 def has_choice(db: Connection, company_id: str, call_id: str) -> bool:
     """Tell whether any record was ever chosen for the call."""
     scope = {"company_id": company_id, "call_id": call_id}
-    return db.execute(_ANY_CHOICE, scope).first() is not None
+    return driver.execute(db, _ANY_CHOICE, scope).first() is not None
 
 
 _ANY_CHOICE = select(call_selections.c.id).where(

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from callbridge.domain.call import Call
 from callbridge.domain.event import CallEvent
+from callbridge.storage import driver
 from callbridge.storage.codec import event_from_json
 from callbridge.storage.sql import select_where, upsert
 from callbridge.storage.tables import (
@@ -78,7 +79,7 @@ _KEEP = ("id", "company_id", "attempts")
 def load_events(db: Connection, company_id: str, source_id: str, call_id: str) -> list[CallEvent]:
     """Return every stored event of one provider call."""
     scope = {"company_id": company_id, "source_id": source_id, "call_id": call_id}
-    rows = db.execute(_EVENTS, scope)
+    rows = driver.execute(db, _EVENTS, scope)
     return [event_from_json(row.data) for row in rows]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from callbridge.rules.agent_choice import binds
+from callbridge.storage import driver
 from callbridge.storage.call_choices import from_json, replace_choices
 from callbridge.storage.tables import dial_intents
 
@@ -75,7 +76,7 @@ def has_intent(db: Connection, company_id: str, user_id: str | None, e164: str |
     if user_id is None or e164 is None:
         return False
     scope = {"company_id": company_id, "user_id": user_id, "e164": e164}
-    return db.execute(_OPEN_INTENT, scope).first() is not None
+    return driver.execute(db, _OPEN_INTENT, scope).first() is not None
 
 
 _OPEN_INTENT = select(dial_intents.c.id).where(

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 
+from callbridge.storage import driver
 from callbridge.storage.sql import select_where
 from callbridge.storage.tables import call_syncs, dial_intents, integrations
 
@@ -67,12 +68,18 @@ def get_integration(db: Connection, company_id: str, integration_id: str) -> Int
 def list_integrations(
     db: Connection, company_id: str, *, active_only: bool = False
 ) -> list[IntegrationRow]:
-    """Return the company's integrations, oldest first."""
-    query = select(integrations).where(integrations.c.company_id == company_id)
-    if active_only:
-        query = query.where(integrations.c.status == "active")
-    rows = db.execute(query.order_by(integrations.c.created_at, integrations.c.id))
+    """Return the company's integrations, oldest first (read by every final call's fold)."""
+    query = _ACTIVE if active_only else _ALL
+    rows = driver.execute(db, query, {"company_id": company_id})
     return [cast(IntegrationRow, dict(row._mapping)) for row in rows]
+
+
+_ALL = (
+    select(integrations)
+    .where(integrations.c.company_id == bindparam("company_id"))
+    .order_by(integrations.c.created_at, integrations.c.id)
+)
+_ACTIVE = _ALL.where(integrations.c.status == "active")
 
 
 def update_integration(

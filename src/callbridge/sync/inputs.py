@@ -20,7 +20,7 @@ from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord, ObjectType
 from callbridge.fold import handoff
-from callbridge.queue import jobs
+from callbridge.queue import breaker, jobs
 from callbridge.queue.base import Payload
 from callbridge.rules import agent_choice
 from callbridge.rules.external_party import external_number
@@ -29,8 +29,8 @@ from callbridge.storage import (
     accounts,
     agent_choices,
     call_history,
-    integrations,
     matrices,
+    sync_start,
     units,
     users,
 )
@@ -56,6 +56,7 @@ class Loaded:
     may_have_choice: bool
     choice_until: datetime | None = None  # the end of the agent's grace window, if it is open
     row: call_history.CallRow | None = None  # the call's row as read (None: a call not stored)
+    breaker_row: Any = breaker.UNREAD  # the integration's circuit breaker, read with the rest
 
 
 @dataclass(frozen=True)
@@ -88,14 +89,13 @@ def read_inputs(
     the events again when the stored call was folded from as many events (the same events).
     """
     company_id = payload["company_id"]
-    row = call_history.get_call(db, company_id, payload["call_id"])
-    integration = integrations.get_integration(db, company_id, payload["integration_id"])
-    if row is None or integration is None:
+    start = sync_start.read(db, company_id, payload["call_id"], payload["integration_id"])
+    if start is None:
         return None
+    row, integration, earlier = start.call, start.integration, start.sync
     call, company, extensions = _call_and_company(db, company_id, row, handed)
     number = external_number(call, integration["default_region"], company, extensions)
     e164 = number.e164 if isinstance(number, PhoneNumber) else None
-    earlier = call_history.get_sync(db, company_id, row["id"], integration["id"])
     declined = None
     if earlier is not None and earlier["status"] == "no_match":
         declined = said.loaded(earlier.get("reason_code")) or earlier["reason"]
@@ -110,8 +110,7 @@ def read_inputs(
     links = call_history.get_links(db, company_id, row["id"], integration["id"])
     claim = call_history.get_claim(db, company_id, integration["id"], e164) if e164 else None
     may_choose = call.crm_record_id is None and (
-        agent_choices.has_choice(db, company_id, row["id"])
-        or agent_choices.has_intent(db, company_id, row["user_id"], e164)
+        start.chosen or agent_choices.has_intent(db, company_id, row["user_id"], e164)
     )
     directory = people.load_directory(db, company_id, integration["id"])
     ctx = SyncContext(company_id, row["id"], integration, call, links, claim)
@@ -119,6 +118,7 @@ def read_inputs(
     return Loaded(
         ctx, number, row["user_id"], row["agent"], directory, decided, declined, version,
         matrix_json, may_choose, datetime.fromisoformat(until) if until else None, row,
+        breaker.state(db, company_id, integration["id"]),
     )  # fmt: skip
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.runtime import Runtime
-from callbridge.storage import sql, user_links
+from callbridge.storage import driver, sql, user_links
 from callbridge.storage.tables import users
 
 
@@ -46,7 +46,7 @@ class Directory:
 
 def load_directory(db: Connection, company_id: str, integration_id: str) -> Directory:
     """Read the company's TOP managers, user names and the integration's user links."""
-    rows = db.execute(_USERS, {"company_id": company_id}).all()
+    rows = driver.execute(db, _USERS, {"company_id": company_id}).all()
     top = [row.id for row in sorted(rows, key=lambda r: r.name) if row.role == "top_manager"]
     names = {row.id: row.name for row in rows}
     return Directory(top, names, user_links.links(db, company_id, integration_id))

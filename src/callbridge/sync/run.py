@@ -61,7 +61,7 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
     policy = BreakerPolicy.from_settings(runtime.settings)
     breaker = Breaker(runtime.engine, runtime.queue, policy, runtime.clock)
     try:
-        async with breaker.guard(ctx.company_id, ctx.integration_id):
+        async with breaker.guard(ctx.company_id, ctx.integration_id, loaded.breaker_row):
             await _sync(runtime, loaded, connector, number)
     except ConnectorError as err:
         # Waiting for a limit, a paused integration or an unreachable CRM is not a failure.
