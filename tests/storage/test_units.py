@@ -181,3 +181,37 @@ async def test_the_worker_engine_keeps_the_wal_from_growing_without_bound(
     finally:
         units.dispose(engine)
         await engine.dispose()
+
+
+def _connection_id(db: Connection) -> int:
+    return id(db.connection.dbapi_connection)
+
+
+async def test_the_loops_units_keep_one_connection_each_for_reads_and_writes(
+    sqlite_url: str,
+) -> None:
+    """Reads and in-loop writes reuse their kept connection, after errors too; dispose closes."""
+    from callbridge.runtime.schema import upgrade
+
+    await upgrade(sqlite_url)
+    engine = create_engine(sqlite_url, durable=False)
+    try:
+        reads = {await units.read(engine, _connection_id) for _ in range(3)}
+        writes = {await units.write(engine, _connection_id) for _ in range(3)}
+        assert len(reads) == 1 and len(writes) == 1 and reads != writes
+
+        def failing(db: Connection) -> None:
+            db.execute(insert(companies), _company("undone"))
+            raise RuntimeError("the unit's own error")
+
+        for unit in (units.read, units.write):
+            with pytest.raises(RuntimeError):
+                await unit(engine, failing)
+        assert await units.read(engine, _connection_id) in reads
+        assert await units.write(engine, _connection_id) in writes
+        await units.write(engine, _inserting(_company("kept")))
+        assert await units.read(engine, _count) == 1  # the failed write left nothing
+    finally:
+        units.dispose(engine)
+        await engine.dispose()
+    assert not units.connections._KEPT.get(engine.sync_engine)

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from callbridge.storage import deferred
+from callbridge.storage import connections, deferred
 from callbridge.storage.engine import (
     READ_ONLY,
     SYNCHRONOUS,
@@ -106,6 +106,17 @@ def _in_read(twin: Engine, work: Callable[[Connection], T]) -> T:
             return work(conn)
 
 
+def _in_loop_read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
+    """Run a SQLite read unit in the event loop, on the connection its thread keeps for reads."""
+
+    def connect() -> Connection:
+        return _blocking_engine(engine).connect().execution_options(**{READ_ONLY: True})
+
+    conn = connections.kept(engine.sync_engine, "read", connect)
+    with conn.begin():
+        return work(conn)
+
+
 def _in_write(twin: Engine, work: Callable[[Connection], T]) -> T:
     with twin.begin() as conn:
         return work(conn)
@@ -149,7 +160,7 @@ async def read(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
     """Run ``work`` in one read-only transaction (on SQLite it never takes the write lock)."""
     if engine.dialect.name != "sqlite":
         return await _in_thread(_in_read, engine, work)
-    return _in_read(_blocking_engine(engine), work)
+    return _in_loop_read(engine, work)
 
 
 async def write_with_jobs(engine: AsyncEngine, queue: Enqueues[Job], work: WithJobs[T, Job]) -> T:
@@ -218,8 +229,10 @@ class GroupCommit:
     async def _commit(self, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
         """Run one group, in the loop when it may, else in a thread; return each outcome."""
         if self._inline:
+            engine = self._engine
+            kept = connections.kept(engine.sync_engine, "write", _inline_engine(engine).connect)
             try:
-                outcomes = _in_group(_inline_engine(self._engine), works)
+                outcomes = _in_group(lambda: contextlib.nullcontext(kept), works)
             except _Busy:
                 pass  # another process writes: wait for it in a thread
             else:
@@ -229,17 +242,21 @@ class GroupCommit:
                         None, _checkpoint, _blocking_engine(self._engine)
                     )
                 return outcomes
-        return await asyncio.to_thread(_in_group, _blocking_engine(self._engine), works)
+        return await asyncio.to_thread(_in_group, _blocking_engine(self._engine).connect, works)
 
 
 class _Busy(Exception):
     """Another connection holds SQLite's write lock, and this one may not wait."""
 
 
+# Opens the connection a group runs on: a new one from a pool, or one kept open (nullcontext).
+Connect = Callable[[], contextlib.AbstractContextManager[Connection]]
+
+
 @contextlib.contextmanager
-def _transaction(twin: Engine) -> Iterator[Connection]:
+def _transaction(connect: Connect) -> Iterator[Connection]:
     """Open a write transaction; raise :class:`_Busy` if the lock is taken and waiting is off."""
-    with twin.connect() as conn:
+    with connect() as conn:
         try:
             transaction = conn.begin()
         except OperationalError as error:
@@ -262,17 +279,17 @@ def _checkpoint(twin: Engine) -> None:
         logger.warning("a WAL checkpoint failed", exc_info=True)
 
 
-def _in_group(twin: Engine, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+def _in_group(connect: Connect, works: list[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
     if len(works) == 1:  # alone in its transaction: no savepoint needed
         try:
-            with _transaction(twin) as conn:
+            with _transaction(connect) as conn:
                 return [(True, works[0](conn))]
         except _Busy:
             raise
         except Exception as error:
             return [(False, error)]
     outcomes: list[tuple[bool, Any]] = []
-    with _transaction(twin) as conn:
+    with _transaction(connect) as conn:
         for work in works:
             outcomes.append(_in_savepoint(conn, work))
     return outcomes
@@ -314,6 +331,7 @@ def _group_for(engine: AsyncEngine) -> GroupCommit:
 
 def dispose(engine: AsyncEngine) -> None:
     """Close the synchronous twins' connections (with the async engine's)."""
+    connections.close(engine.sync_engine)
     for twins in (_BLOCKING, _INLINE):
         twin = twins.pop(engine.sync_engine, None)
         if twin is not None:
