@@ -58,6 +58,7 @@ APPLIED = [
     ("0019", "0018"),
     ("0020", "0019"),
     ("0021", "0020"),
+    ("0022", "0021"),
 ]
 #: The core's last revision: where ``upgrade`` leaves a database.
 HEAD = APPLIED[-1][0]
