@@ -24,7 +24,6 @@ KiB); DNS answers are cached for 10 s (each connection's address is still checke
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -209,6 +208,37 @@ def _text(err: BaseException, fallback: str) -> str:
     return str(err) or fallback
 
 
+class _NoCookies(httpx.Cookies):
+    """A cookie store that keeps nothing: a response's cookies are not even parsed."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        """Keep none of the response's cookies."""
+
+    def set(self, name: str, value: str, domain: str = "", path: str = "/") -> None:
+        """Keep no cookie set by hand either."""
+
+
+class CookielessClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` that keeps no cookie, at no cost per response.
+
+    httpx hands every response to the client's cookie jar; even a jar whose policy refuses
+    everything parses the response and builds a ``urllib`` request for it (~4 % of the CPU of
+    a synced call, profiled at 50 calls in flight).
+    """
+
+    _NONE = _NoCookies()
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        """Return the empty cookie store: nothing is kept, nothing is sent."""
+        return self._NONE
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        """Refuse cookies set on the client: they would go to every company's CRM."""
+        raise TypeError("the connectors' HTTP client keeps no cookie")
+
+
 def client(policy: EgressPolicy, timeout: httpx.Timeout) -> httpx.AsyncClient:
     """Return the HTTP client connectors are given: every request checked by ``policy``.
 
@@ -217,5 +247,4 @@ def client(policy: EgressPolicy, timeout: httpx.Timeout) -> httpx.AsyncClient:
     """
     # A transport given explicitly also keeps httpx from routing through environment proxies,
     # which would make the connection's peer the proxy rather than the target.
-    cookies = http.cookiejar.CookieJar(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    return httpx.AsyncClient(transport=EgressTransport(policy), timeout=timeout, cookies=cookies)
+    return CookielessClient(transport=EgressTransport(policy), timeout=timeout)
