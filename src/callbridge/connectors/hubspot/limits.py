@@ -35,7 +35,7 @@ from callbridge.connectors.base import UNSAVED_ID
 from callbridge.connectors.hubspot import leases
 from callbridge.connectors.hubspot.tables import hubspot_rate_buckets as buckets
 from callbridge.errors import RateLimited
-from callbridge.storage import units
+from callbridge.storage import driver, units
 from callbridge.storage.sql import ignoring_insert, upsert
 
 # Added to every window: a request reaches HubSpot a little after its take (the requests before
@@ -266,10 +266,11 @@ class RateBucket:
         insert = ignoring_insert(buckets, conn.dialect.name)
         start = {"integration_id": self._integration_id, "tokens": 0.0}
         for line in lines:
-            conn.execute(insert, {**start, "bucket": line, "updated_at": self._clock()})
+            values = {**start, "bucket": line, "updated_at": self._clock()}
+            driver.execute(conn, insert, values, tuple(values))
         conn.execute(_LOCK_LINES, {"integration_id": self._integration_id, "lines": lines})
-        found = conn.execute(_ROWS, {"integration_id": self._integration_id})
-        rows = {row.bucket: row for row in found.all()}
+        found = driver.execute(conn, _ROWS, {"integration_id": self._integration_id})
+        rows = {row.bucket: row for row in found}
         return {key: row for key, row in rows.items() if key.split(SLOT)[0].split(":")[0] in names}
 
     def _write(self, conn: Connection, name: str, tokens: float, when: datetime) -> None:
