@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, and_, bindparam, select
 
 from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.runtime import Runtime
 from callbridge.storage import driver, sql, user_links
-from callbridge.storage.tables import users
+from callbridge.storage.tables import crm_user_links, users
 
 
 @dataclass(frozen=True)
@@ -45,15 +45,38 @@ class Directory:
 
 
 def load_directory(db: Connection, company_id: str, integration_id: str) -> Directory:
-    """Read the company's TOP managers, user names and the integration's user links."""
-    rows = driver.execute(db, _USERS, {"company_id": company_id}).all()
+    """Read the company's TOP managers, user names and the integration's user links at once."""
+    scope = {"company_id": company_id, "integration_id": integration_id}
+    rows = driver.execute(db, _USERS, scope).all()
     top = [row.id for row in sorted(rows, key=lambda r: r.name) if row.role == "top_manager"]
     names = {row.id: row.name for row in rows}
-    return Directory(top, names, user_links.links(db, company_id, integration_id))
+    links = {
+        row.id: dict(zip(_LINK_KEYS, row[3:], strict=True)) for row in rows if row[3] is not None
+    }
+    return Directory(top, names, links)
 
 
-_USERS = select(users.c.id, users.c.name, users.c.role).where(
-    users.c.company_id == bindparam("company_id")
+# Each of the company's users with its link in the integration, if it has one (the link's
+# columns after the user's three).
+_LINK_KEYS = tuple(column.key for column in crm_user_links.c)
+_USERS = (
+    select(
+        users.c.id,
+        users.c.name,
+        users.c.role,
+        *(column.label(f"link_{column.key}") for column in crm_user_links.c),
+    )
+    .select_from(
+        users.outerjoin(
+            crm_user_links,
+            and_(
+                crm_user_links.c.company_id == bindparam("company_id"),
+                crm_user_links.c.integration_id == bindparam("integration_id"),
+                crm_user_links.c.user_id == users.c.id,
+            ),
+        )
+    )
+    .where(users.c.company_id == bindparam("company_id"))
 )
 
 
