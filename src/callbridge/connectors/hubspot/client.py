@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -92,7 +93,11 @@ class HubSpotClient:
         try:
             async with parked():  # the round trip costs no CPU: another job may use the slot
                 response = await self.http.request(
-                    method, self.config.base_url + path, json=json, params=params, headers=headers
+                    method,
+                    _url(self.config.base_url, path),
+                    json=json,
+                    params=params,
+                    headers=headers,
                 )
             response.raise_for_status()
         except httpx.HTTPStatusError as err:
@@ -246,3 +251,9 @@ def _summary(response: httpx.Response) -> str:
         return response.reason_phrase
     code = quote(str(body.get("status") or body.get("error") or "error"), 60)
     return f"{code}: {quote(str(body.get('message') or body.get('error_description') or ''))}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _url(base_url: str, path: str) -> httpx.URL:
+    """Return ``base_url + path`` parsed once: httpx parses a string URL on every request."""
+    return httpx.URL(base_url + path)
