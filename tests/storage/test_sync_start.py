@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, insert
@@ -28,7 +29,8 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
                 conn, company, source=f"{company}-src", agents=[f"{company}-agent"],
                 integration_ids=integration_ids, at=AT,
             )  # fmt: skip
-            row = {"company_id": company, "source_id": f"{company}-src", "state": "ended"}
+            row: dict[str, Any] = {"company_id": company, "source_id": f"{company}-src"}
+            row["state"] = "ended"
             row |= {"tags": ["a"], "agent": {"id": "7"}, "created_at": AT, "updated_at": AT}
             await conn.execute(
                 insert(calls), [{**row, "id": f"{company}-call", "provider_call_id": "p1"}]
@@ -55,7 +57,9 @@ def _one_at_a_time(db: Connection, company: str, call: str, integration: str) ->
     )
 
 
-def _both(company: str, call: str, integration: str) -> object:
+def _both(
+    company: str, call: str, integration: str
+) -> Callable[[Connection], tuple[object, object]]:
     def read(db: Connection) -> tuple[object, object]:
         joined = sync_start.read(db, company, call, integration)
         return joined, _one_at_a_time(db, company, call, integration)
@@ -68,7 +72,8 @@ async def _sync_and_choice(engine: AsyncEngine) -> None:
         call_history.save_sync(
             db, "acme", "acme-call", "acme-crm", AT, status="done", reason_code={"code": "x"}
         )
-        choice = {"company_id": "acme", "call_id": "acme-call", "integration_id": "acme-crm"}
+        choice: dict[str, Any] = {"company_id": "acme", "call_id": "acme-call"}
+        choice["integration_id"] = "acme-crm"
         choice |= {"record_id": "r1", "object_type": "contact", "how": "pick", "chosen_at": AT}
         db.execute(insert(call_selections), choice)
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.queue import build_queue
 from callbridge.queue.base import JobQueue, NewJob
-from callbridge.storage import units
+from callbridge.storage import connections, units
 from callbridge.storage.engine import create_engine
 from callbridge.storage.tables import companies
 
@@ -214,4 +214,4 @@ async def test_the_loops_units_keep_one_connection_each_for_reads_and_writes(
     finally:
         units.dispose(engine)
         await engine.dispose()
-    assert not units.connections._KEPT.get(engine.sync_engine)
+    assert not connections._KEPT.get(engine.sync_engine)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, update
@@ -58,7 +59,7 @@ async def test_the_directory_holds_the_integrations_links_of_the_companys_users(
 ) -> None:
     """Links of the integration only, as ``user_links.links`` reads them; names and TOP too."""
 
-    def read(db: Connection) -> tuple[people.Directory, dict[str, object]]:
+    def read(db: Connection) -> tuple[people.Directory, dict[str, dict[str, Any]]]:
         directory = people.load_directory(db, "acme", integration)
         return directory, user_links.links(db, "acme", integration)
 
