@@ -29,7 +29,8 @@ from callbridge.runtime import Runtime
 from tests.connectors.hubspot.hubspot_setup import MakeConnector, define_ours
 
 FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
-LOW_TIER = {"requests_per_10s": 100, "searches_per_second": 5}
+Budget = dict[str, int]
+LOW_TIER: Budget = {"requests_per_10s": 100, "searches_per_second": 5}
 MISSING = "999999999"  # a record deleted meanwhile: its call's create is refused
 
 
@@ -69,11 +70,13 @@ def activity(call_id: str, record_id: str) -> ActivityDraft:
     )  # fmt: skip
 
 
-async def sync(make: MakeConnector, number: Number, index: int, deleted: bool) -> str | None:
+async def sync(
+    make: MakeConnector, number: Number, index: int, deleted: bool, budget: Budget = LOW_TIER
+) -> str | None:
     """Sync one call like the pipeline: retried until done; None when HubSpot refuses it."""
     call_id = f"call-{number.digits}-{index}"
     for _ in range(30):
-        connector = make(**LOW_TIER)  # a connector per sync, as the pipeline builds them
+        connector = make(**budget)  # a connector per sync, as the pipeline builds them
         try:
             found = await connector.find_by_phone(parse_e164(number.e164))
             if found:
@@ -89,12 +92,12 @@ async def sync(make: MakeConnector, number: Number, index: int, deleted: bool) -
     raise AssertionError(f"{call_id} never synced")
 
 
-async def run_all(make: MakeConnector, numbers: list[Number]) -> None:
+async def run_all(make: MakeConnector, numbers: list[Number], budget: Budget = LOW_TIER) -> None:
     """Run every number's calls one after the other, the numbers all at once."""
 
     async def calls_of(number: Number) -> None:
         for index, deleted in enumerate(number.calls):
-            await sync(make, number, index, deleted)
+            await sync(make, number, index, deleted, budget)
 
     await asyncio.gather(*(calls_of(n) for n in numbers))
 

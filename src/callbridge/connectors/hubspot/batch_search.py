@@ -40,22 +40,34 @@ def groups_of(kind: str, phone: PhoneNumber, region: str) -> list[Any]:
     return mapping.phone_groups(phone, CALCULATED[kind], RAW[kind], region)
 
 
+def values_of(kind: str, lookup: Lookup) -> dict[str, set[str]]:
+    """Return, per property, the values the single lookup of ``lookup`` filters on."""
+    values: dict[str, set[str]] = {}
+    for group in groups_of(kind, *lookup):
+        for rule in group["filters"]:
+            found = rule.get("values") or [rule["value"]]
+            values.setdefault(rule["propertyName"], set()).update(found)
+    return values
+
+
 def wanted(kind: str, lookups: Sequence[Lookup]) -> dict[str, list[str]]:
     """Return, per property, the values the single lookups of ``lookups`` filter on."""
     values: dict[str, set[str]] = {}
-    for phone, region in lookups:
-        for group in groups_of(kind, phone, region):
-            for rule in group["filters"]:
-                found = rule.get("values") or [rule["value"]]
-                values.setdefault(rule["propertyName"], set()).update(found)
+    for lookup in lookups:
+        for name, found in values_of(kind, lookup).items():
+            values.setdefault(name, set()).update(found)
     return {name: sorted(found) for name, found in values.items()}
 
 
 def body(kind: str, lookups: Sequence[Lookup], after: int = 0) -> dict[str, Any]:
     """Return the coalesced search: one ``IN`` filter group per phone property."""
+    return _body(kind, wanted(kind, lookups), after)
+
+
+def _body(kind: str, values: dict[str, list[str]], after: int) -> dict[str, Any]:
     groups = [
-        {"filters": [{"propertyName": name, "operator": "IN", "values": values}]}
-        for name, values in wanted(kind, lookups).items()
+        {"filters": [{"propertyName": name, "operator": "IN", "values": found}]}
+        for name, found in values.items()
     ]
     props = PROPERTIES[kind] + CALCULATED[kind]
     found: dict[str, Any] = {"filterGroups": groups, "properties": props, "limit": PAGE}
@@ -63,23 +75,43 @@ def body(kind: str, lookups: Sequence[Lookup], after: int = 0) -> dict[str, Any]
 
 
 def fitting(kind: str, lookups: Sequence[Lookup]) -> int:
-    """Return how many of the first lookups fit in one search (at least one)."""
+    """Return how many of the first lookups fit in one search (at least one).
+
+    The body is measured as it grows, each lookup's filters built once: ``json.dumps`` writes
+    ``", "`` before every value but a list's first, and before every group but the first.
+    """
+    merged = values_of(kind, lookups[0])
+    size = len(json.dumps(_body(kind, {n: sorted(v) for n, v in merged.items()}, 10_000)))
     count = 1
-    while count < len(lookups):
-        trial = body(kind, lookups[: count + 1], after=10_000)
-        too_many = any(len(g["filters"][0]["values"]) > MAX_VALUES for g in trial["filterGroups"])
-        if too_many or len(json.dumps(trial)) > MAX_BODY:
+    for lookup in lookups[1:]:
+        values = values_of(kind, lookup)
+        fresh = {name: found - merged.get(name, set()) for name, found in values.items()}
+        if any(len(merged.get(n, ())) + len(f) > MAX_VALUES for n, f in fresh.items()):
             break
+        size += sum(_growth(name, found, name not in merged) for name, found in fresh.items())
+        if size > MAX_BODY:
+            break
+        for name, found in fresh.items():
+            merged.setdefault(name, set()).update(found)
         count += 1
     return count
 
 
-def belongs(item: dict[str, Any], kind: str, phone: PhoneNumber, region: str) -> bool:
-    """Tell whether the single search of ``phone`` would have returned this result."""
+def _growth(name: str, fresh: set[str], new_group: bool) -> int:
+    """Return the characters ``fresh`` values add to a body (in a new group, if ``new_group``)."""
+    grown = sum(len(json.dumps(value)) + 2 for value in fresh)
+    if new_group and fresh:
+        empty = {"filters": [{"propertyName": name, "operator": "IN", "values": []}]}
+        grown += len(json.dumps(empty))  # its ", " before it, none before its first value
+    return grown
+
+
+def belongs(item: dict[str, Any], kind: str, groups: list[Any]) -> bool:
+    """Tell whether the single search with these filter groups would have returned this result."""
     props = item.get("properties") or {}
     if not all(name in props for name in CALCULATED[kind]):
         return True  # not shown: the connector's check of the numbers decides
-    for group in groups_of(kind, phone, region):
+    for group in groups:
         rule = group["filters"][0]
         value = props.get(rule["propertyName"])
         if value is None:
@@ -109,14 +141,14 @@ async def search(
         if not after_raw:
             break
         after = int(after_raw)
-    return taken, [
-        [
-            (mapping.record_from(kind, item), mapping.has_deals(item))
-            for item in items
-            if belongs(item, kind, phone, region)
-        ]
-        for phone, region in batch
-    ]
+    if not items:  # unknown numbers, the common case under load: nothing to split
+        return taken, [[] for _ in batch]
+    records = [(item, mapping.record_from(kind, item), mapping.has_deals(item)) for item in items]
+    split = []
+    for phone, region in batch:
+        groups = groups_of(kind, phone, region)
+        split.append([(r, d) for item, r, d in records if belongs(item, kind, groups)])
+    return taken, split
 
 
 async def contacts(client: HubSpotClient, lookups: list[Lookup]) -> tuple[int, list[Found]]:

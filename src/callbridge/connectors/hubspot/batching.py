@@ -1,13 +1,18 @@
 """Coalescing under load: the syncs waiting for HubSpot share one request per batch.
 
-At HubSpot's low-tier limits (100 requests / 10 s, 5 searches / s) a backlog is bound by the
-budget, not by CPU or latency. While the budget is under pressure (a take was refused, or the
-last take left it more than half used), the searches and creates of concurrent syncs of one
-integration, in this process, go through a :class:`Batcher` per kind of request: the first
-item starts a flush at once; the items submitted while a flush waits for its tokens or for
-HubSpot's answer go out together in the next one. Nothing waits for a batching window, so a
-lone call is not delayed; at low load (roomy budget, nothing pending) the connector sends its
-single requests exactly as before.
+While other syncs of one integration are inside a lookup or a create in this process (it is
+crowded), their searches and creates go through a :class:`Batcher` per kind of request: the
+first item starts a flush at once; the items submitted while the flushes under way wait for
+their tokens or for HubSpot's answer go out together in the next one. Nothing waits for a
+batching window, so a lone call is not delayed; a lone sync (nothing else inside, nothing
+pending) sends its single requests.
+
+A batch costs a fraction of the CPU of its requests sent one by one (one HTTP exchange, one
+take from the budget), so a crowd coalesces whether or not the budget is the bottleneck. At
+HubSpot's low-tier limits (100 requests / 10 s, 5 searches / s) the budget is under pressure (a
+take was refused, or the last take left it more than half used): one flush of a kind at a time,
+so the batches are as large as they can be. With a roomy budget, ``ROOMY_LANES`` flushes of a
+kind may be under way at once, so an item waits less for a flush to come back.
 
 A flush takes its request's tokens for itself and, refused, waits for them (at most
 ``PARK_SECONDS``; a longer wait fails the batch's items with ``RateLimited`` and their syncs
@@ -18,6 +23,7 @@ request would have met.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -38,6 +44,9 @@ PARK_SECONDS = 15.0
 # reaching HubSpot when the process is short of CPU (HubSpot counts a rolling second at arrival:
 # with the whole budget used, a benchmark at load 4 saw a rare 429 SECONDLY).
 SEARCH_HEADROOM = 1
+# With a roomy budget, this many flushes of one kind may be under way at once: an item then
+# waits less for a flush to come back, and the batches are still large under load.
+ROOMY_LANES = 2
 
 Send = Callable[[HubSpotClient, list[T]], Awaitable[tuple[int, Sequence[R | BaseException]]]]
 
@@ -58,23 +67,26 @@ class Batcher(Generic[T, R]):
 
     send: Send[T, R]
     loop: asyncio.AbstractEventLoop | None = None
+    lanes: Callable[[], int] = lambda: 1  # how many flushes may be under way at once, now
     pending: list[_Pending[T, R]] = field(default_factory=list)
-    flushing: asyncio.Task[None] | None = None
+    flushes: set[asyncio.Task[None]] = field(default_factory=set)
     client: HubSpotClient | None = None
     sizes: list[int] = field(default_factory=list)  # items per flush, for benchmarks
 
     @property
     def busy(self) -> bool:
         """Tell whether a flush is under way (a new item would join the next batch)."""
-        return self.flushing is not None and not self.flushing.done()
+        return bool(self.flushes)
 
     async def submit(self, client: HubSpotClient, item: T) -> R:
         """Return the item's outcome once a flush has sent it."""
         done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self.pending.append(_Pending(item, done))
         self.client = client  # the latest sync's client: the same integration, fresh credentials
-        if not self.busy:
-            self.flushing = asyncio.create_task(self._flush())
+        if len(self.flushes) < self.lanes():
+            flush = asyncio.create_task(self._flush())
+            self.flushes.add(flush)
+            flush.add_done_callback(self.flushes.discard)
         async with parked():  # waiting costs no CPU: the worker may run another job meanwhile
             return await done
 
@@ -124,17 +136,24 @@ def batcher(client: HubSpotClient, kind: str, send: Send[T, R]) -> Batcher[T, R]
             for old in [k for k, b in _BATCHERS.items() if not b.busy]:
                 del _BATCHERS[old]
         loop = asyncio.get_running_loop()
-        found = _BATCHERS[key] = Batcher(send, loop)  # type: ignore[arg-type]
+        lanes = functools.partial(_lanes, client.integration_id)
+        found = _BATCHERS[key] = Batcher(send, loop, lanes)  # type: ignore[arg-type]
     return found  # type: ignore[return-value]
+
+
+def _lanes(integration_id: str) -> int:
+    """Return how many flushes of one kind may be under way at once for the integration."""
+    return 1 if pressure.pressed(integration_id) else ROOMY_LANES
 
 
 def coalescing(client: HubSpotClient, *kinds: str) -> bool:
     """Tell whether requests of ``kinds`` go through their batchers now.
 
-    Yes while a batch of theirs is under way, or while the budget is under pressure and other
-    syncs of the integration are inside a lookup or a create (a lone sync gains nothing).
+    Yes while a batch of theirs is under way, or while other syncs of the integration are
+    inside a lookup or a create (a lone sync gains nothing), whether or not the budget is under
+    pressure: a batch costs less CPU than its requests sent one by one.
     """
-    if pressure.pressed(client.integration_id) and pressure.crowded(client.integration_id):
+    if pressure.crowded(client.integration_id):
         return True
     loop = id(asyncio.get_running_loop())
     return any(

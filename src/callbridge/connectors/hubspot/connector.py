@@ -132,15 +132,24 @@ class HubSpotConnector:
     async def _search_coalesced(self, phone: PhoneNumber) -> list[tuple[CrmRecord, bool]]:
         """Search in one request with the other syncs waiting to search (``batch_search``).
 
-        The companies are searched as ``company_search`` says, after the contacts as alone.
+        The companies are searched as ``company_search`` says, as alone: with the contacts while
+        the budget is not under pressure (one round trip), else after them, only when needed.
         """
         mode, lookup = self.config.company_search, (phone, self.region)
         contacts: batching.Batcher[batch_search.Lookup, batch_search.Found]
         companies: batching.Batcher[batch_search.Lookup, batch_search.Found]
         contacts = batching.batcher(self.client, SEARCHES[0], batch_search.contacts)
+        companies = batching.batcher(self.client, SEARCHES[1], batch_search.companies)
+        roomy = not pressure.pressed(self.client.integration_id)
+        if mode == "always" or (mode == "when_no_contact" and roomy):
+            found, others = await asyncio.gather(
+                contacts.submit(self.client, lookup), companies.submit(self.client, lookup)
+            )
+            if mode == "when_no_contact" and self._matching(found, phone):
+                return found
+            return found + others
         found = await contacts.submit(self.client, lookup)
-        if mode == "always" or (mode == "when_no_contact" and not self._matching(found, phone)):
-            companies = batching.batcher(self.client, SEARCHES[1], batch_search.companies)
+        if mode == "when_no_contact" and not self._matching(found, phone):
             found = found + await companies.submit(self.client, lookup)
         return found
 
