@@ -35,18 +35,19 @@ _NEWEST = (
 def version(
     db: Connection, company_id: str, integration_id: str, number: int
 ) -> dict[str, Any] | None:
-    """Return one version's JSON (0 is the default matrix)."""
+    """Return one version's JSON (0 is the default matrix): a retried sync's decided version."""
     if number == DEFAULT_VERSION:
         return DEFAULT_MATRIX_JSON
-    row = db.execute(
-        select(matrix_versions.c.matrix).where(
-            matrix_versions.c.company_id == company_id,
-            matrix_versions.c.integration_id == integration_id,
-            matrix_versions.c.version == number,
-        )
-    )
-    found: dict[str, Any] | None = row.scalar_one_or_none()
+    scope = {"company_id": company_id, "integration_id": integration_id, "version": number}
+    found: dict[str, Any] | None = driver.execute(db, _VERSION, scope).scalar_one_or_none()
     return found
+
+
+_VERSION = select(matrix_versions.c.matrix).where(
+    matrix_versions.c.company_id == bindparam("company_id"),
+    matrix_versions.c.integration_id == bindparam("integration_id"),
+    matrix_versions.c.version == bindparam("version"),
+)
 
 
 def save(
