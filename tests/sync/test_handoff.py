@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, select
 
-from callbridge.fold import handoff
+from callbridge.fold import handoff, targets
 from callbridge.ingest import ingest
 from callbridge.pipeline import handlers
 from callbridge.storage import accounts, call_history, sql, users
@@ -113,6 +113,13 @@ async def test_a_worker_folds_a_final_call_once_for_its_fold_and_sync(
 
     monkeypatch.setattr(call_history, "load_events", counted)
     monkeypatch.setattr(accounts, "get_company", company_read)
+    read_targets = targets.read
+
+    def targets_read(*args: Any) -> Any:  # the fold reads its company with its integrations
+        reads.append("company")
+        return read_targets(*args)
+
+    monkeypatch.setattr(targets, "read", targets_read)
     number = world.new_number()
     events = call_sequence("call-handed", "incoming", number, answered=True, start=T0)
     for event in events:

@@ -11,13 +11,13 @@ from sqlalchemy import Connection
 from callbridge.dialer import events as dialer_events
 from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import PhoneNumber
-from callbridge.fold import handoff
+from callbridge.fold import handoff, targets
 from callbridge.fold.agents import agent_user
 from callbridge.queue import jobs, sqlite_successor
 from callbridge.queue.base import NewJob, Payload
 from callbridge.rules.external_party import external_number
 from callbridge.runtime import Runtime
-from callbridge.storage import accounts, agent_choices, call_history, integrations, units, users
+from callbridge.storage import accounts, agent_choices, call_history, integrations, units
 
 
 async def fold_call(runtime: Runtime, payload: Payload) -> None:
@@ -65,11 +65,12 @@ def _fold(payload: Payload, now: datetime, db: Connection) -> tuple[Folded, list
         return Folded(None, None, call), []
     if not call.is_final:
         return Folded(call_id, user_id, call), []
-    company = accounts.get_company(db, company_id)
-    assert company is not None
-    extensions = users.extensions(db, company_id)
+    read = targets.read(db, company_id)  # the company, its extensions and its integrations
+    if read is None:  # no integration: no sync to ask for
+        return Folded(call_id, user_id, call), []
+    company, extensions = read.company, read.extensions
     syncs = []
-    for integration in integrations.list_integrations(db, company_id):
+    for integration in read.integrations:
         if integration["status"] == integrations.DISABLED:  # an admin turned it off
             continue
         number = external_number(call, integration["default_region"], company, extensions)
