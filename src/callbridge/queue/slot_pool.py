@@ -22,12 +22,13 @@ class SlotPool:
 
     @property
     def returning(self) -> int:
-        """Return how many jobs wait to take a slot back."""
-        return sum(1 for waiter in self._back if not waiter.done())
+        """Return how many jobs wait to take a slot back (one just cancelled may count a moment)."""
+        return len(self._back)
 
     async def take(self, *, back: bool = False) -> None:
         """Take a slot, waiting for one; ``back``: the job had one before its wait."""
-        if self._free > 0 and not _waiting(self._back) and (back or not _waiting(self._new)):
+        # A slot is free only while no job waits: ``give`` hands it to a waiting job first.
+        if self._free > 0:
             self._free -= 1
             return
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -51,8 +52,3 @@ class SlotPool:
                     waiter.set_result(None)
                     return
         self._free += 1
-
-
-def _waiting(queue: deque[asyncio.Future[None]]) -> bool:
-    """Tell whether a job in ``queue`` still waits (cancelled ones may linger a moment)."""
-    return any(not waiter.done() for waiter in queue)
