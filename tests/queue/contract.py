@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from callbridge.errors import AuthFailed, CrmUnreachable, Permanent, RateLimited, Transient
 from callbridge.queue.base import Handler, JobQueue, Payload
 from callbridge.queue.retry import RetryPolicy
+from callbridge.queue.slot_pool import PARKED_PER_SLOT
+from callbridge.queue.slots import parked
 from callbridge.testing import servers
 
 WORKER_SCRIPT = Path(__file__).with_name("worker_process.py")
@@ -169,6 +171,81 @@ class QueueContract:
         async with running(queue, {"slow": slow}, concurrency=4):
             await eventually(lambda: settled(queue), "the slow jobs to run")
         assert calls.peak == 4
+
+    async def test_a_parked_job_lends_its_slot_to_the_next_job(self, harness: Harness) -> None:
+        """A job waiting inside ``parked()`` lets another job run, even with one slot."""
+        queue, second_ran, order = harness.make(FAST), asyncio.Event(), []
+
+        async def first(payload: Payload) -> None:
+            order.append("first waits")
+            async with parked():
+                await asyncio.wait_for(second_ran.wait(), timeout=10)
+            order.append("first done")
+
+        async def second(payload: Payload) -> None:
+            order.append("second")
+            second_ran.set()
+
+        await enqueue(harness, queue, "first", {})
+        await enqueue(harness, queue, "second", {})
+        async with running(queue, {"first": first, "second": second}, concurrency=1):
+            await eventually(lambda: settled(queue), "both jobs to run")
+        assert order == ["first waits", "second", "first done"]
+
+    async def test_a_job_coming_back_from_its_wait_goes_before_a_new_job(
+        self, harness: Harness
+    ) -> None:
+        """One slot: the job that lent it takes it back before the worker starts another job."""
+        queue, order = harness.make(FAST), []
+        wait_over, second_may_end, second_holds = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+        async def first(payload: Payload) -> None:
+            async with parked():
+                await asyncio.wait_for(wait_over.wait(), timeout=10)
+            order.append("first back")
+
+        async def second(payload: Payload) -> None:
+            second_holds.set()
+            await asyncio.wait_for(second_may_end.wait(), timeout=10)  # holds the one slot
+            order.append("second done")
+
+        async def third(payload: Payload) -> None:
+            order.append("third")
+
+        for task in ("first", "second", "third"):
+            await enqueue(harness, queue, task, {})
+        handlers = {"first": first, "second": second, "third": third}
+        async with running(queue, handlers, concurrency=1):
+            await asyncio.wait_for(second_holds.wait(), timeout=10)
+            wait_over.set()  # the first job now waits to take a slot back: the third must wait
+            await asyncio.sleep(0.3)
+            second_may_end.set()
+            await eventually(lambda: settled(queue), "the three jobs to run")
+        assert order == ["second done", "first back", "third"]
+
+    async def test_jobs_lending_their_slots_stay_under_the_cap(self, harness: Harness) -> None:
+        """Waiting jobs lend their slot, up to ``PARKED_PER_SLOT`` of them a slot and no more."""
+        queue, calls, release = harness.make(FAST), Calls(), asyncio.Event()
+        cap = 2 * (1 + PARKED_PER_SLOT)
+
+        async def waits(payload: Payload) -> None:
+            calls.enter(payload)
+            try:
+                async with parked():
+                    await asyncio.wait_for(release.wait(), timeout=20)
+            finally:
+                calls.leave()
+
+        async with harness.engine.begin() as conn:
+            for n in range(cap + 10):
+                await queue.enqueue(conn, "waits", {"n": n})
+        async with running(queue, {"waits": waits}, concurrency=2):
+            await eventually(lambda: calls.active == cap, "the cap's jobs to start")
+            await asyncio.sleep(0.3)
+            assert calls.active == cap  # the ten jobs left wait for a place
+            release.set()
+            await eventually(lambda: settled(queue), "every job to run")
+        assert calls.peak == cap and len(calls.payloads) == cap + 10
 
     async def test_long_job_keeps_its_claim(self, harness: Harness) -> None:
         queue, calls = harness.make(FAST), Calls()

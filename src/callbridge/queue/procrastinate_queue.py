@@ -23,8 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
 from callbridge.queue import procrastinate_sql as sql
+from callbridge.queue import slots
 from callbridge.queue.base import DeadJob, Handler, JobCounts, NewJob, Payload
 from callbridge.queue.procrastinate_pool import libpq_url, pool_checking_idle_connections
+from callbridge.queue.procrastinate_worker import LendingWorker
 from callbridge.queue.retry import (
     DEFAULT_POLICY,
     Dead,
@@ -78,6 +80,7 @@ class ProcrastinateJobQueue:
         self._stall_check_seconds = stall_check_seconds
         self._poll_seconds = poll_seconds
         self._handlers: Mapping[str, Handler] = {}
+        self._worker: LendingWorker | None = None  # set while work() runs
         self._decisions: dict[int, Decision] = {}
         connector = procrastinate.PsycopgConnector(
             conninfo=libpq_url(database_url),
@@ -239,7 +242,8 @@ class ProcrastinateJobQueue:
 
     async def _run_worker(self, concurrency: int) -> None:
         """Run procrastinate's worker on our queue, deleting jobs that succeed."""
-        await self._app.run_worker_async(
+        worker = self._worker = LendingWorker(
+            self._app,
             queues=[sql.QUEUE_NAME],
             name="callbridge",
             concurrency=concurrency,
@@ -251,6 +255,7 @@ class ProcrastinateJobQueue:
             update_heartbeat_interval=self._stall_seconds / 3,
             stalled_worker_timeout=self._stall_seconds,
         )
+        await worker.run()  # type: ignore[no-untyped-call]
 
     async def _recover_periodically(self) -> None:
         """Recover stalled jobs now (a restart after a crash) and every check interval."""
@@ -269,6 +274,8 @@ class ProcrastinateJobQueue:
         """
         job = context.job
         assert job.id is not None, "a fetched job has an id"
+        if self._worker is not None:  # the job lends its slot while it waits for a CRM
+            slots.bind(self._worker.slots.park)
         try:
             handler = self._handlers.get(task)
             if handler is None:

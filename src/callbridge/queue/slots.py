@@ -43,8 +43,9 @@ async def parked() -> AsyncIterator[None]:
     A sync waiting for a CRM's answer or for a CRM batch (``connectors/hubspot/batching.py``)
     costs no CPU: its slot lets another job in, so the worker's concurrency bounds the CPU work,
     not the round trips. Waits of one job at once (two searches sent together, in tasks of their
-    own) lend its one slot once: the first lends it, the last takes one back. Where the queue
-    gives no slot back (Procrastinate, a job run outside a worker) nothing happens.
+    own) lend its one slot once: the first lends it, the last takes one back. Both queues' workers
+    lend (``queue.sqlite_worker``, ``queue.procrastinate_worker``); outside a worker (a test, a
+    command) nothing happens.
     """
     lending = _LENDING.get()
     if lending is None:

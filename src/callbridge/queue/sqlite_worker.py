@@ -46,7 +46,7 @@ from callbridge.queue.retry import (
     lost_runs_error,
     starts_the_clock,
 )
-from callbridge.queue.slot_pool import SlotPool
+from callbridge.queue.slot_pool import WorkerSlots
 from callbridge.queue.sqlite_claims import claimable
 from callbridge.queue.sqlite_successor import Successor
 from callbridge.queue.sqlite_table import jobs
@@ -54,9 +54,6 @@ from callbridge.storage import driver, units
 
 logger = logging.getLogger("callbridge.queue.sqlite")
 ABANDONED_CHECK_SECONDS = 1.0
-# Jobs under way at once per slot, most of them waiting outside it (queue.slots.parked): a
-# HubSpot batch gathers the syncs waiting for it, and 200 waiting syncs drained a backlog fastest.
-PARKED_PER_SLOT = 50
 
 
 def utcnow() -> datetime:
@@ -116,7 +113,7 @@ class SlotWorker:
         self._wakeup = wakeup
         self._next_abandoned_check = 0.0
         self._busy = False  # the last claim found a job
-        self._slots = SlotPool(1)  # set by run()
+        self._slots = WorkerSlots(1)  # set by run()
 
     async def run(
         self, handlers: Mapping[str, Handler], *, stop: Any, concurrency: int = 4
@@ -124,31 +121,25 @@ class SlotWorker:
         """Run jobs with ``handlers`` until the ``stop`` asyncio.Event is set."""
         worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         await self._expire_orphans()
-        slots = self._slots = SlotPool(concurrency)
-        # Jobs under way, in a slot or waiting outside one: every one of them may lend its slot.
-        under_way = asyncio.Semaphore(concurrency * (1 + PARKED_PER_SLOT))
+        slots = self._slots = WorkerSlots(concurrency)
         running: set[asyncio.Task[None]] = set()
 
         def finished(task: asyncio.Task[None]) -> None:
             running.discard(task)
-            slots.give()
-            under_way.release()
+            slots.release()
             # A freed slot or lock key may make another job claimable right away.
             self._wakeup.set()
 
         try:
             while not stop.is_set():
-                await under_way.acquire()
-                await slots.take()
+                await slots.acquire()
                 if stop.is_set():  # stopped while every slot was busy
-                    slots.give()
-                    under_way.release()
+                    slots.release()
                     break
                 self._wakeup.clear()
                 job = await self._try_claim(worker_id)
                 if job is None:
-                    slots.give()
-                    under_way.release()
+                    slots.release()
                     await self._idle(stop)
                     continue
                 task = asyncio.create_task(self._run(job, handlers, worker_id, stop))
@@ -280,12 +271,9 @@ class SlotWorker:
 
         Taking it back goes before the new jobs waiting for a slot (``queue.slot_pool``).
         """
-        self._slots.give()
-        self._wakeup.set()  # the freed slot may take a job at once
-        try:
+        async with self._slots.park():
+            self._wakeup.set()  # the freed slot may take a job at once
             yield
-        finally:
-            await self._slots.take(back=True)
 
     async def _handle(
         self, job: _Claimed, handlers: Mapping[str, Handler], worker_id: str
