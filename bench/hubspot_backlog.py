@@ -9,12 +9,14 @@ integration is paused while BACKLOG answered incoming calls arrive (half from co
 knows, half from numbers it does not: a contact is created, policy ``all``), then resumed. The
 drain runs from the resume to the last call synced. Reported: calls/s, the fake's 429s, HubSpot
 requests per call, and duplicates (a contact made twice for one number, or a call logged twice:
-must be 0). ``CALLBRIDGE_WORKER_CONCURRENCY`` is passed to the server when set.
+must be 0). ``CALLBRIDGE_WORKER_CONCURRENCY`` is passed to the server when set;
+``BENCH_HUBSPOT_BACKLOG_PG_WORKERS=N`` runs it on PostgreSQL with N worker processes instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections import Counter
@@ -23,7 +25,16 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import func, select
 
-from bench.harness import Process, environment, new_company, scratch_dir, serve, settings_for
+from bench.harness import (
+    Process,
+    child,
+    environment,
+    new_company,
+    postgres_database,
+    scratch_dir,
+    serve,
+    settings_for,
+)
 from callbridge.connectors.hubspot.fake import FakeHubSpot
 from callbridge.runtime import Runtime
 from callbridge.service.bootstrap import CreatedCompany
@@ -35,6 +46,9 @@ from callbridge.testing.webhooks import call_sequence, signed
 BACKLOG = int(os.environ.get("BENCH_HUBSPOT_BACKLOG", "1000"))
 LATENCY_MS = float(os.environ.get("BENCH_HUBSPOT_LATENCY_MS", "20"))
 LIMIT, SEARCHES, SENDERS = 100, 5, 16
+# 0: ``callbridge serve`` on SQLite with its embedded worker; N: serve and N ``callbridge worker``
+# processes on a fresh PostgreSQL database (Procrastinate).
+WORKERS = int(os.environ.get("BENCH_HUBSPOT_BACKLOG_PG_WORKERS", "0"))
 OURS = ("callbridge_external_id", "callbridge_record_id", "callbridge_key")
 
 
@@ -49,7 +63,7 @@ class Drained:
     duplicates: int
     kinds: Counter[str]
     load: float
-    cpu: float  # the server's CPU seconds during the drain
+    cpu: float  # the CPU seconds of the server (and workers) during the drain
     policies: dict[str, int]  # the fake's 429s by policyName
 
     @property
@@ -119,10 +133,14 @@ def duplicates(fake: FakeHubSpot) -> int:
 
 
 async def drain(
-    server: Process, company: CreatedCompany, runtime: Runtime, fake: FakeHubSpot
+    processes: list[Process], company: CreatedCompany, runtime: Runtime, fake: FakeHubSpot
 ) -> Drained:
-    """Form the backlog while paused, resume, and time the drain."""
-    url = server.url
+    """Form the backlog while paused, resume, and time the drain (``processes``: server first)."""
+    url = processes[0].url
+
+    def cpu_seconds() -> float:
+        return sum(process.cpu_seconds() for process in processes)
+
     integration_id = await setup(url, company, runtime, fake)
     known = [f"+1212555{i:04d}" for i in range(BACKLOG // 2)]
     unknown = [f"+1646555{i:04d}" for i in range(BACKLOG - len(known))]
@@ -137,14 +155,14 @@ async def drain(
     await asyncio.sleep(11)  # the limits' windows are empty when the drain starts
     before, load = len(fake.state.requests), os.getloadavg()[0]
     headers = {"Authorization": f"Bearer {company.api_key}"}
-    started, cpu = time.monotonic(), server.cpu_seconds()
+    started, cpu = time.monotonic(), cpu_seconds()
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
         (await client.post(f"/integrations/{integration_id}/resume")).raise_for_status()
     while (done := await synced(runtime, integration_id)) < BACKLOG:
         if time.monotonic() - started > 3600:
             raise RuntimeError(f"only {done} of {BACKLOG} calls synced")
         await asyncio.sleep(0.2)
-    seconds, cpu = time.monotonic() - started, server.cpu_seconds() - cpu
+    seconds, cpu = time.monotonic() - started, cpu_seconds() - cpu
     sent = fake.state.requests[before:]
     kinds = Counter(f"{method} {path.replace('/crm/v3/objects/', '…/')}" for method, path in sent)
     refused = fake.state.rejected_429
@@ -163,27 +181,40 @@ async def drain(
 
 async def run() -> str:
     """Run the benchmark and return its Markdown section."""
-    with scratch_dir("hubspot-backlog") as data_dir, FakeHubSpot() as fake:
-        settings = settings_for(data_dir, None)
+    with (
+        scratch_dir("hubspot-backlog") as data_dir,
+        FakeHubSpot() as fake,
+        contextlib.ExitStack() as stack,
+    ):
+        url = stack.enter_context(postgres_database("backlog")) if WORKERS else None
+        settings = settings_for(data_dir, url)
         company = await new_company(settings)
         runtime = Runtime.create(settings)
-        env = environment(data_dir, None, log_level="warning", allowed_private_hosts="127.0.0.1")
+        extra = {"log_level": "warning", "allowed_private_hosts": "127.0.0.1"}
+        if WORKERS:
+            extra["embedded_worker"] = "false"
+        env = environment(data_dir, url, **extra)
         try:
-            with serve(env, data_dir / "server.log") as server:
-                figures = await drain(server, company, runtime, fake)
+            processes = [stack.enter_context(serve(env, data_dir / "server.log"))]
+            for index in range(WORKERS):
+                log = data_dir / f"worker{index}.log"
+                processes.append(stack.enter_context(child(["worker"], env, log)))
+            figures = await drain(processes, company, runtime, fake)
         finally:
             await runtime.close()
-    return section(figures, env.get("CALLBRIDGE_WORKER_CONCURRENCY", "default"))
+    setup = f"PostgreSQL, {WORKERS} worker process(es)" if WORKERS else "SQLite, embedded worker"
+    return section(figures, env.get("CALLBRIDGE_WORKER_CONCURRENCY", "default"), setup)
 
 
-def section(f: Drained, concurrency: str) -> str:
+def section(f: Drained, concurrency: str, setup: str) -> str:
     """Format the figures as a Markdown section."""
     which = ", ".join(f"{count} x `{kind}`" for kind, count in f.kinds.most_common())
     policies = ", ".join(f"{n} x {policy}" for policy, n in sorted(f.policies.items()))
     return (
         "### HubSpot backlog at its low-tier limits (100 requests / 10 s, 5 searches / s)\n\n"
+        f"On {setup}.\n\n"
         "| backlog | worker concurrency | drain s | calls/s | 429s | requests/call | "
-        "duplicates | server CPU ms/call | load avg at start |\n"
+        "duplicates | Callbridge CPU ms/call | load avg at start |\n"
         "|---|---|---|---|---|---|---|---|---|\n"
         f"| {f.calls} (half unknown) | {concurrency} | {f.seconds:.1f} | {f.rate:.1f} | "
         f"{f.refused} | {f.requests / f.calls:.3f} | {f.duplicates} | "
