@@ -82,6 +82,24 @@ def test_supports_needs_the_declaration_and_the_protocol(
     assert supported(connector) == names  # type: ignore[arg-type]
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(DECLARATIONS, min_size=2, max_size=5), st.frozensets(st.sampled_from(Capability)))
+def test_supports_follows_each_instance_where_methods_are_set_on_instances(
+    per_instance: list[frozenset[Capability]], on_class: frozenset[Capability]
+) -> None:
+    """A class's answer is remembered only when the class has the methods, never per instance."""
+    body: dict[str, Any] = {"capabilities": frozenset(Capability)}
+    for capability in on_class:
+        body.update(dict.fromkeys(_methods(PROTOCOLS[capability]), _method))
+    kind = type("Generated", (SimpleNamespace,), body)
+    for implemented in per_instance:  # one class, instances with methods of their own
+        methods = set().union(*(_methods(PROTOCOLS[c]) for c in implemented))
+        connector = kind(**dict.fromkeys(methods, _method))
+        for capability in Capability:
+            expected = capability in on_class or capability in implemented
+            assert supports(connector, capability) is expected, (capability, implemented)
+
+
 def test_built_in_connectors_declare_exactly_what_they_implement() -> None:
     for kind in BUILT_IN:
         connector = object.__new__(kind)  # isinstance on a protocol reads only the methods

@@ -69,16 +69,27 @@ class PhoneNumber:
 
     def national_digits(self) -> str:
         """Return the national significant number, with Italy's leading zero when it has one."""
-        return phonenumbers.national_significant_number(self._parsed())
+        return _national_digits(self.e164)
 
     def international(self) -> str:
         """Return the number in INTERNATIONAL format, e.g. ``+33 6 12 34 56 78 ext. 12``."""
-        return phonenumbers.format_number(self._parsed(), PhoneNumberFormat.INTERNATIONAL)
+        return _international(self.e164, self.extension)
 
-    def _parsed(self) -> phonenumbers.PhoneNumber:
-        number = phonenumbers.parse(self.e164, None)
-        number.extension = self.extension
-        return number
+
+# A sync formats and searches its caller's number several times (its filter groups, its
+# activity's title and body): libphonenumber parses once a number, not once a use.
+@lru_cache(maxsize=4096)
+def _national_digits(e164: str) -> str:
+    """Return the national significant number of a valid E.164 number."""
+    return phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+
+
+@lru_cache(maxsize=4096)
+def _international(e164: str, extension: str | None) -> str:
+    """Return a valid E.164 number (with its extension) in INTERNATIONAL format."""
+    number = phonenumbers.parse(e164, None)
+    number.extension = extension
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
 @dataclass(frozen=True)
@@ -157,6 +168,14 @@ def stored_readings(raw: str | None, region: str) -> tuple[Reading, ...]:
     """
     if raw is None:
         return ()
+    return _stored_readings(raw, region)
+
+
+# Pure and asked for again and again (every stored number of every record a search finds, the
+# caller's own digits for each search's filter): the readings of a number are kept once made.
+@lru_cache(maxsize=4096)
+def _stored_readings(raw: str, region: str) -> tuple[Reading, ...]:
+    """Return the readings of a stored number (see :func:`stored_readings`)."""
     first = normalize(raw, region)
     if not isinstance(first, PhoneNumber):
         return ()
