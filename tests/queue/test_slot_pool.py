@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callbridge.queue.slot_pool import SlotPool
+from callbridge.queue.slot_pool import SlotPool, WorkerSlots
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,94 @@ def test_a_waiter_cancelled_after_it_was_handed_a_slot_gives_it_back() -> None:
         await asyncio.wait_for(pool.take(), timeout=1)  # the slot came back to the pool
 
     asyncio.run(scenario())
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of a worker: when it starts, its waits (lending its slot), when it is cancelled."""
+
+    start: int  # milliseconds
+    waits: tuple[int, ...]  # milliseconds each, inside ``park``
+    cancelled_at: int | None  # milliseconds after the scenario starts, or never
+
+
+JOBS = st.lists(
+    st.builds(
+        Job,
+        st.integers(0, 5),
+        st.lists(st.integers(0, 3), max_size=3).map(tuple),
+        st.one_of(st.none(), st.integers(0, 8)),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(size=st.integers(1, 3), jobs=JOBS)
+def test_worker_slots_end_whole_whatever_is_cancelled(size: int, jobs: list[Job]) -> None:
+    """Jobs lend their slot while they wait, some are cancelled anywhere: no slot made or lost.
+
+    As both workers do: a job runs once ``acquire`` returns, and ``release`` ends it, however.
+    """
+
+    async def scenario() -> None:
+        slots = WorkerSlots(size)
+        computing, most = 0, 0
+
+        async def body(job: Job) -> None:
+            nonlocal computing, most
+            computing += 1
+            most = max(most, computing)
+            try:
+                for wait in job.waits:
+                    computing -= 1
+                    try:
+                        async with slots.park():
+                            await asyncio.sleep(wait / 1000)
+                    finally:
+                        computing += 1  # undone at once below when cancelled without a slot
+                    most = max(most, computing)  # it has its slot back
+                await asyncio.sleep(0.001)
+            finally:
+                computing -= 1
+
+        async def start(job: Job) -> asyncio.Task[None]:
+            await asyncio.sleep(job.start / 1000)
+            await slots.acquire()
+            task = asyncio.create_task(body(job))
+            task.add_done_callback(lambda _: slots.release())
+            return task
+
+        starters = [asyncio.create_task(start(job)) for job in jobs]
+        started = asyncio.get_running_loop().time()
+        for job, starter in sorted(
+            zip(jobs, starters, strict=True), key=lambda pair: pair[0].cancelled_at or 0
+        ):
+            if job.cancelled_at is None:
+                continue
+            await asyncio.sleep(
+                max(0.0, started + job.cancelled_at / 1000 - asyncio.get_running_loop().time())
+            )
+            if starter.done() and not starter.cancelled():
+                starter.result().cancel()
+            else:
+                starter.cancel()
+        bodies = [s.result() for s in await _settled(starters) if s is not None]
+        await asyncio.gather(*bodies, return_exceptions=True)
+        await asyncio.sleep(0)  # the done callbacks run
+        assert most <= size
+        for _ in range(size):  # every slot is free again, none made by a cancelled job
+            await asyncio.wait_for(slots.acquire(), timeout=1)
+        extra = asyncio.create_task(slots.acquire())
+        await asyncio.sleep(0.005)
+        assert not extra.done(), "a slot more than the worker's"
+        extra.cancel()
+
+    asyncio.run(scenario())
+
+
+async def _settled(tasks: list[asyncio.Task[asyncio.Task[None]]]) -> list[asyncio.Task[Any] | None]:
+    """Wait for the starters; return each one (None: cancelled before its job started)."""
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return [t if not t.cancelled() and t.exception() is None else None for t in tasks]

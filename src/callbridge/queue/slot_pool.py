@@ -72,6 +72,7 @@ class WorkerSlots:
     def __init__(self, concurrency: int) -> None:
         self._pool = SlotPool(concurrency)
         self._under_way = asyncio.Semaphore(concurrency * (1 + PARKED_PER_SLOT))
+        self._slotless = 0  # jobs cancelled while taking their slot back: they end with none
 
     @property
     def returning(self) -> int:
@@ -90,7 +91,10 @@ class WorkerSlots:
 
     def release(self) -> None:
         """End a job: its slot goes to a job coming back from a wait first, then its place."""
-        self._pool.give()
+        if self._slotless:  # a job without a slot ended: there is no slot to give
+            self._slotless -= 1
+        else:
+            self._pool.give()
         self._under_way.release()
 
     @contextlib.asynccontextmanager
@@ -100,4 +104,8 @@ class WorkerSlots:
         try:
             yield
         finally:
-            await self._pool.take(back=True)
+            try:
+                await self._pool.take(back=True)
+            except asyncio.CancelledError:  # the job ends without a slot (an aborted job)
+                self._slotless += 1
+                raise
