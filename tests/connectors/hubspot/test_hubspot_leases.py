@@ -7,6 +7,8 @@ database takes and leases of the others, as they do with several workers.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
@@ -110,3 +112,44 @@ async def test_no_interleaving_of_processes_leases_grants_more_than_the_budget(
             await bucket.give_back(Demand("general", budget, window, back))
         granted.append((clock.now, count - back))
     assert worst_window(granted, window) <= budget
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(limit_of=LEASED_LIMITS, counts=st.lists(st.integers(1, 5), min_size=2, max_size=30))
+async def test_syncs_finding_the_lease_spent_at_once_renew_it_once(
+    integration_on: tuple[Runtime, str],
+    monkeypatch: pytest.MonkeyPatch,
+    limit_of: tuple[int, float],
+    counts: list[int],
+) -> None:
+    """Many syncs of one process take together with no live lease: one takes a lease from the
+    database, the others are served from it; only a take the lease cannot hold goes on to it."""
+    runtime, integration_id = integration_on
+    budget, window = limit_of
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            delete(hubspot_rate_buckets).where(
+                hubspot_rate_buckets.c.integration_id == integration_id
+            )
+        )
+    monkeypatch.setattr(leases, "_LEASES", {})
+    clock, logged = Clock(), []
+    original = RateBucket._take_logged
+
+    async def counted(bucket: RateBucket, demands: Sequence[Demand]) -> None:
+        key = bucket._lease_key(demands[0])
+        lease = leases.current(key)
+        # A database take only where this process's lease cannot serve the take.
+        assert lease is None or not lease.serves(demands[0].count, clock())
+        logged.append(demands[0].count)
+        await original(bucket, demands)
+
+    monkeypatch.setattr(RateBucket, "_take_logged", counted)
+    demands = [Demand("general", budget, window, count) for count in counts]
+    buckets = [RateBucket(runtime.sessions, integration_id, clock) for _ in counts]
+    await asyncio.gather(*(b.take(d) for b, d in zip(buckets, demands, strict=True)))
+    size = leases.size(demands[0])
+    # Each lease serves at least ``size - 4`` more tokens before a take finds it short.
+    assert len(logged) <= 1 + sum(counts) // (size - 4)

@@ -17,6 +17,8 @@ HubSpot's own limits at every tier) are taken one transaction at a time, exactly
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -92,6 +94,23 @@ def keep(key: tuple[str, str, str], lease: Lease) -> None:
     if len(_LEASES) > 1024:  # integrations and test databases gone since
         _LEASES.clear()
     _LEASES[key] = lease
+
+
+# Per event loop (tests run several), per set of limits: the renewal under way in this process.
+_RENEWALS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[tuple[str, str, str], ...], asyncio.Lock]
+] = weakref.WeakKeyDictionary()
+
+
+def renewal(keys: tuple[tuple[str, str, str], ...]) -> asyncio.Lock:
+    """Return the lock one renewal of these limits' leases holds in this process at a time."""
+    locks = _RENEWALS.setdefault(asyncio.get_running_loop(), {})
+    lock = locks.get(keys)
+    if lock is None:
+        if len(locks) > 1024:  # integrations and test databases gone since
+            locks.clear()
+        lock = locks[keys] = asyncio.Lock()
+    return lock
 
 
 def forget_all() -> None:

@@ -155,6 +155,18 @@ class RateBucket:
             return
         if self._from_leases(demands):
             return
+        if not all(leases.size(demand) for demand in demands):  # too small to lease
+            await self._take_logged(demands)
+            return
+        # A lease running out finds many syncs of this process taking at once: one renews it,
+        # the others are then served from the new lease instead of each locking the limit's
+        # line in the database (and each taking a lease of its own).
+        async with leases.renewal(tuple(self._lease_key(demand) for demand in demands)):
+            if not self._from_leases(demands):
+                await self._take_logged(demands)
+
+    async def _take_logged(self, demands: Sequence[Demand]) -> None:
+        """Take in the database's log: grant every demand (with a lease) or raise RateLimited."""
         now, refused, granted = await units.write(
             self._engine, functools.partial(self._take, demands)
         )
