@@ -248,3 +248,26 @@ async def test_a_batch_holds_what_waited_and_a_lone_item_goes_at_once() -> None:
     outcomes = await asyncio.gather(*rest, return_exceptions=True)
     assert sent == [[1], [2, 3, 4, 5, 6], [5, 6]]
     assert [o if isinstance(o, int) else "error" for o in outcomes] == [20, 30, "error", 50, 60]
+
+
+async def test_an_item_submitted_as_the_last_flush_ends_is_still_sent() -> None:
+    """A flush that has just ended (its set entry not yet dropped) does not strand a new item.
+
+    The flush here ends within its first step, so the second submit runs before the callback
+    that forgets the flush: counted as under way, it left the item waiting forever (a sync that
+    never ended, found by the HubSpot policies test under load).
+    """
+    sent: list[list[int]] = []
+
+    async def send(client: object, items: list[int]) -> tuple[int, list[int | BaseException]]:
+        sent.append(list(items))
+        return len(items), [i * 10 for i in items]
+
+    batch: batching.Batcher[int, int] = batching.Batcher(send)
+    client = cast(HubSpotClient, object())
+    first = asyncio.create_task(batch.submit(client, 1))
+    await asyncio.sleep(0)  # the first submit starts its flush, which is ready to run next
+    second = asyncio.create_task(batch.submit(client, 2))  # runs right after the flush ends
+    assert await asyncio.wait_for(first, timeout=5) == 10
+    assert await asyncio.wait_for(second, timeout=5) == 20
+    assert sent == [[1], [2]]

@@ -83,7 +83,10 @@ class Batcher(Generic[T, R]):
         done: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self.pending.append(_Pending(item, done))
         self.client = client  # the latest sync's client: the same integration, fresh credentials
-        if len(self.flushes) < self.lanes():
+        # A flush that has ended leaves ``flushes`` only in a callback run after it: counted
+        # meanwhile, it would keep this item from any flush, and its sync would wait forever.
+        under_way = sum(not flush.done() for flush in self.flushes)
+        if under_way < self.lanes():
             flush = asyncio.create_task(self._flush())
             self.flushes.add(flush)
             flush.add_done_callback(self.flushes.discard)
