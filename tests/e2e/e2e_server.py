@@ -102,14 +102,27 @@ async def call_detail(client: httpx.AsyncClient, provider_call_id: str) -> dict[
     return None
 
 
-async def wait_synced(client: httpx.AsyncClient, *call_ids: str) -> list[dict[str, Any]]:
-    """Wait until each call is synced to the integration, and return their details."""
+async def wait_synced(
+    client: httpx.AsyncClient, *call_ids: str, syncs: int | None = None
+) -> list[dict[str, Any]]:
+    """Wait until each call is synced to the integration, and return their details.
+
+    ``syncs``: with several integrations, wait for that many syncs of each call, all ended.
+    """
     details: dict[str, dict[str, Any]] = {}
+
+    def ended(detail: dict[str, Any] | None) -> bool:
+        if detail is None or not detail["syncs"]:
+            return False
+        if syncs is None:
+            return detail["syncs"][0]["status"] in DONE
+        found = detail["syncs"]
+        return len(found) >= syncs and all(sync["status"] in DONE for sync in found)
 
     async def all_synced() -> bool:
         for call_id in call_ids:
             detail = await call_detail(client, call_id)
-            if detail and detail["syncs"] and detail["syncs"][0]["status"] in DONE:
+            if detail is not None and ended(detail):
                 details[call_id] = detail
         return len(details) == len(call_ids)
 

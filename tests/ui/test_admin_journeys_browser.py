@@ -35,12 +35,12 @@ def _api(server: Server, method: str, path: str, **kwargs: Any) -> Any:
     return answer.json()
 
 
-async def _call(server: Server, call_id: str, number: str, **options: Any) -> None:
-    """Deliver a whole incoming answered call from ``number`` and wait for its syncs."""
+async def _call(server: Server, call_id: str, number: str, syncs: int = 1, **options: Any) -> None:
+    """Deliver a whole incoming answered call from ``number`` and wait for its ``syncs``."""
     async with server.client() as client:
         for event in call_sequence(call_id, "incoming", number, answered=True, **options):
             assert (await server.send(client, event)).status_code == 200
-        await wait_synced(client, call_id)
+        await wait_synced(client, call_id, syncs=syncs)
 
 
 def test_an_admin_connects_a_crm_switches_its_policy_and_a_call_creates_a_contact(
@@ -72,7 +72,8 @@ def test_an_admin_connects_a_crm_switches_its_policy_and_a_call_creates_a_contac
         expect(page.locator("p.saved")).to_contain_text("Saved")
     assert not offline.refused, offline.refused
     assert _api(server, "GET", f"/integrations/{made}")["creation_policy"] == "all"
-    in_thread(_call(server, "ui-journey-new", UNKNOWN))
+    crms = len(_api(server, "GET", "/integrations"))
+    in_thread(_call(server, "ui-journey-new", UNKNOWN, syncs=crms))  # every CRM's sync ended
     created = _api(server, "GET", f"/integrations/{made}/records")["records"]
     assert [r["phones"] for r in created] == [[UNKNOWN]], created
     kept = _api(server, "GET", f"/integrations/{server.company.integration_id}/records")
