@@ -102,8 +102,11 @@ async def test_grouped_units_share_a_commit_and_keep_their_own_errors(
         return await units.write_with_jobs(engine, queue, lambda db: store(name, db))
 
     outcomes = await asyncio.gather(*(submit(n) for n in names), return_exceptions=True)
-    assert outcomes[:20] == names[:20]
-    assert isinstance(outcomes[20], Exception)
+    # The two c3 units race (on PostgreSQL in transactions of their own): either may win.
+    failed = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, Exception)]
+    assert failed in ([3], [20]), outcomes
+    stored = sorted(o for o in outcomes if isinstance(o, str))
+    assert stored == sorted(names[:20])
     assert await units.read(engine, _count) == 20
     assert await queue.pending_count() == 20
 
