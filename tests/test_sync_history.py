@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from callbridge.api.app import create_app
 from callbridge.connectors.base import Connector
-from callbridge.errors import Transient
+from callbridge.errors import SyncTimedOut, Transient
 from callbridge.ingest import ingest
 from callbridge.pipeline import process
 from callbridge.runtime import Runtime
@@ -56,6 +56,14 @@ class Failed(Transient):
     """A run that fails after a CRM write: the run writes its journal, then is retried."""
 
 
+class Hung(Exception):
+    """A CRM write that committed and never answers: the sync's watchdog must stop the run."""
+
+
+# How long a hung run waits for its watchdog; the runs that do not hang keep the default.
+HUNG_TIMEOUT = 0.3
+
+
 @dataclass
 class Faults:
     """Interrupt a run right after its ``after``-th CRM write."""
@@ -74,7 +82,7 @@ class Faults:
         """
         if self.hit is None:
             return set()
-        return set(CRM_WRITES) if self.fault is Cancelled else {self.hit}
+        return set(CRM_WRITES) if self.fault is Cancelled else {self.hit}  # Hung: like Failed
 
     def install(self, connector: Connector) -> Connector:
         """Wrap the connector's write methods (instance attributes, so protocol checks hold)."""
@@ -92,6 +100,8 @@ class Faults:
             self.writes += 1
             if self.writes == self.after:
                 self.hit = name
+                if self.fault is Hung:
+                    await asyncio.Event().wait()  # forever, unless the watchdog stops the run
                 raise self.fault(f"interrupted after CRM write {self.writes}")
             return result
 
@@ -135,10 +145,27 @@ class World:
             "call_id": call_id,
             "integration_id": self.company.integration_id,
         }
+        hangs = faults is not None and faults.fault is Hung
+        settings = self.runtime.settings
+        default, settings.sync_timeout_seconds = (
+            settings.sync_timeout_seconds,
+            (HUNG_TIMEOUT if hangs else settings.sync_timeout_seconds),
+        )
         try:
             await process(self.runtime.for_worker(), "sync", payload)
         except (Cancelled, Failed):
             assert faults is not None and faults.hit
+        except SyncTimedOut:
+            assert hangs and faults is not None and faults.hit, "only a hung run times out"
+            await self.assert_told_timed_out(call_id)
+        finally:
+            settings.sync_timeout_seconds = default
+
+    async def assert_told_timed_out(self, call_id: str) -> None:
+        """Check the call's page says the run was stopped and is retried, in so many words."""
+        [synced] = (await self.api.get(f"/calls/{call_id}")).json()["syncs"]
+        assert synced["status"] == "failed", synced
+        assert synced["reason"] == f"stopped after {HUNG_TIMEOUT:g} s without finishing; retrying"
 
     @property
     def records(self) -> str:
@@ -235,7 +262,7 @@ async def assert_true_history(
 SCENARIOS = [(answered, known) for answered in (True, False) for known in (False, True)]
 
 
-@pytest.mark.parametrize("fault", [Cancelled, Failed], ids=["cancelled", "raised"])
+@pytest.mark.parametrize("fault", [Cancelled, Failed, Hung], ids=["cancelled", "raised", "hung"])
 @pytest.mark.parametrize(
     ("answered", "known"), SCENARIOS, ids=["new", "known", "new-missed", "known-missed"]
 )
@@ -247,7 +274,7 @@ async def test_every_step_boundary_interrupted_once(
         faults = Faults(after, fault)
         await world.run_sync(call_id, faults)
         await world.run_sync(call_id, None)
-        journaled = not faults.hit or fault is Failed
+        journaled = not faults.hit or fault is not Cancelled
         unrecorded = frozenset(faults.unrecorded)
         await assert_true_history(
             world, call_id, number, record_id, rerun=journaled, unrecorded=unrecorded
@@ -258,7 +285,7 @@ async def test_every_step_boundary_interrupted_once(
 
 
 interruptions = st.lists(
-    st.tuples(st.integers(1, 6), st.sampled_from([Cancelled, Failed])), max_size=4
+    st.tuples(st.integers(1, 6), st.sampled_from([Cancelled, Failed, Hung])), max_size=4
 )
 
 
@@ -276,7 +303,7 @@ async def test_any_sequence_of_interrupted_runs(
     for after, fault in runs:
         faults = Faults(after, fault)
         await world.run_sync(call_id, faults)
-        completed = completed or not faults.hit or fault is Failed
+        completed = completed or not faults.hit or fault is not Cancelled
         unrecorded |= faults.unrecorded
     await world.run_sync(call_id, None)
     await assert_true_history(

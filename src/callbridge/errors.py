@@ -39,6 +39,9 @@ The tree::
     │       │                      its category and codes kept so creates can repair and retry
     │       └── BottleCrmNotFound  connectors/bottlecrm/client.py: BottleCRM answered 404; the
     │                              connector reads it as "no such record" (``get_record`` → None)
+    ├── SyncTimedOut               sync/run.py: a run outlived its watchdog
+    │                              (``sync_timeout_seconds``); the call's page says so and the
+    │                              queue retries it with backoff, like a transient failure
     ├── SecretUnreadable           storage/source_cache: a source's secret was sealed with a key
     │                              CALLBRIDGE_SECRET_KEY lacks; its webhooks answer 503 (the
     │                              sender retries), logged once per source
@@ -168,6 +171,10 @@ class Transient(ConnectorError):
 
 class Permanent(ConnectorError):
     """A request that can never succeed as sent: dead letter it, visible and replayable."""
+
+
+class SyncTimedOut(CallbridgeError):
+    """A sync ran longer than its watchdog lets it (``sync_timeout_seconds``): it is retried."""
 
 
 class DemoError(CallbridgeError):

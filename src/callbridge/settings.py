@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     retry_cap_seconds: float = Field(
         default=1800.0, gt=0, description="Longest delay between two retries of a job."
     )
+    sync_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest one run of a sync may take before it is stopped and retried with "
+        "backoff: a CRM or a bug that never answers costs a retry, never a lost call.",
+    )
     breaker_failures: int = Field(
         default=5,
         ge=1,

@@ -54,6 +54,7 @@ class Code(StrEnum):
     SYNC_CRM_FAILED = "sync_crm_failed"
     SYNC_INTERRUPTED = "sync_interrupted"
     SYNC_INTERNAL_ERROR = "sync_internal_error"
+    SYNC_TIMED_OUT = "sync_timed_out"
     SYNC_DISABLED = "sync_disabled"
     SYNC_DISABLED_AFTER_DONE = "sync_disabled_after_done"
     SYNC_INTERNAL_CALL = "sync_internal_call"
@@ -118,6 +119,7 @@ ENGLISH: dict[Code, str] = {
     Code.SYNC_CRM_FAILED: "{error_type}: {error}",
     Code.SYNC_INTERRUPTED: "interrupted; retrying",
     Code.SYNC_INTERNAL_ERROR: "internal error ({error_type}); retrying",
+    Code.SYNC_TIMED_OUT: "stopped after {seconds} s without finishing; retrying",
     Code.SYNC_DISABLED: "integration disabled",
     Code.SYNC_DISABLED_AFTER_DONE: (
         "integration disabled: the call's later changes were not written to this CRM"

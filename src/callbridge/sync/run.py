@@ -6,6 +6,7 @@ actions in ``executors``, the exactly-once writes in ``writes``.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,13 @@ from callbridge.connectors.base import Capability, Connector, supports
 from callbridge.domain.phone import NoExternalNumber, PhoneNumber
 from callbridge.domain.record import CrmRecord
 from callbridge.domain.said import Code, Said
-from callbridge.errors import AuthFailed, ConnectorError, DailyLimitReached, RateLimited
+from callbridge.errors import (
+    AuthFailed,
+    ConnectorError,
+    DailyLimitReached,
+    RateLimited,
+    SyncTimedOut,
+)
 from callbridge.queue import jobs
 from callbridge.queue.base import Payload
 from callbridge.queue.breaker import Breaker, BreakerPolicy
@@ -58,11 +65,14 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         await save_sync(runtime, ctx, status="waiting", reason=reason, external_number=number.e164)
         raise RateLimited(reason, PAUSED_RECHECK_SECONDS)  # resuming it wakes the call sooner
     connector = connector_for(runtime, ctx.integration)
-    policy = BreakerPolicy.from_settings(runtime.settings)
-    breaker = Breaker(runtime.engine, runtime.queue, policy, runtime.clock)
     try:
-        async with breaker.guard(ctx.company_id, ctx.integration_id, loaded.breaker_row):
-            await _sync(runtime, loaded, connector, number)
+        await _watched(runtime, loaded, connector, number)
+    except SyncTimedOut:
+        seconds = f"{runtime.settings.sync_timeout_seconds:g}"
+        await save_sync(
+            runtime, ctx, status="failed", reason=Said(Code.SYNC_TIMED_OUT, seconds=seconds)
+        )
+        raise
     except ConnectorError as err:
         # Waiting for a limit, a paused integration or an unreachable CRM is not a failure.
         waits = isinstance(err, RateLimited | AuthFailed)
@@ -93,6 +103,30 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
         )
         await save_sync(runtime, ctx, status="failed", reason=why)
         raise
+
+
+async def _watched(
+    runtime: Runtime, loaded: Loaded, connector: Connector, number: PhoneNumber
+) -> None:
+    """Run the sync through the integration's breaker, stopped if it outlasts its watchdog.
+
+    A run that never ends (a CRM that never answers, a bug that waits forever) would hold its
+    job's lease for good while the heartbeat renews it: the call would never sync, never fail.
+    Stopped, it is retried with backoff. The breaker does not count it: it says nothing of the
+    CRM's health that the requests' own timeouts have not said.
+    """
+    ctx, limit = loaded.ctx, runtime.settings.sync_timeout_seconds
+    policy = BreakerPolicy.from_settings(runtime.settings)
+    breaker = Breaker(runtime.engine, runtime.queue, policy, runtime.clock)
+    watchdog = asyncio.timeout(limit)
+    try:
+        guard = breaker.guard(ctx.company_id, ctx.integration_id, loaded.breaker_row)
+        async with watchdog, guard:
+            await _sync(runtime, loaded, connector, number)
+    except TimeoutError:
+        if not watchdog.expired():  # raised by the run itself, not by its watchdog
+            raise
+        raise SyncTimedOut(f"the sync ran longer than {limit:g} s; it is retried") from None
 
 
 async def _skip_disabled(runtime: Runtime, ctx: SyncContext) -> None:

@@ -66,6 +66,7 @@ MESSAGES: dict[Code, str] = {
     Code.SYNC_CRM_FAILED: N_("the CRM failed (%(error_type)s): %(error)s"),
     Code.SYNC_INTERRUPTED: N_("interrupted; retrying"),
     Code.SYNC_INTERNAL_ERROR: N_("internal error (%(error_type)s); retrying"),
+    Code.SYNC_TIMED_OUT: N_("stopped after %(seconds)s s without finishing; retrying"),
     Code.SYNC_DISABLED: N_("integration disabled"),
     Code.SYNC_DISABLED_AFTER_DONE: N_(
         "integration disabled: the call's later changes were not written to this CRM"
