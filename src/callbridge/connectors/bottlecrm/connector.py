@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -29,6 +28,7 @@ from callbridge.connectors.bottlecrm.mapping import (
     user_from_profile,
 )
 from callbridge.connectors.numbers import matched
+from callbridge.connectors.together import together
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
@@ -78,7 +78,7 @@ class BottleCrmConnector:
     async def find_by_phone(self, phone: PhoneNumber) -> list[CrmRecord]:
         """Return the contacts (and leads) whose number is ``phone``, in whatever format."""
         kinds = [ObjectType.CONTACT] + ([ObjectType.LEAD] if self.config.search_leads else [])
-        answers = await asyncio.gather(
+        answers = await together(
             *(self.client.duplicates(MODULES[kind.value], phone.e164) for kind in kinds)
         )
         found = []

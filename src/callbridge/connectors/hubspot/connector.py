@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from typing import Any
@@ -17,6 +16,7 @@ from callbridge.connectors.hubspot.creates import OnceCreator, Target
 from callbridge.connectors.hubspot.limits import RateBucket
 from callbridge.connectors.hubspot.store import PhoneCache, WrittenObjects
 from callbridge.connectors.numbers import matched
+from callbridge.connectors.together import together
 from callbridge.domain.activity import ActivityDraft
 from callbridge.domain.crm_user import CrmUser
 from callbridge.domain.deal import Deal, DealDraft
@@ -142,7 +142,7 @@ class HubSpotConnector:
         companies = batching.batcher(self.client, SEARCHES[1], batch_search.companies)
         roomy = not pressure.pressed(self.client.integration_id)
         if mode == "always" or (mode == "when_no_contact" and roomy):
-            found, others = await asyncio.gather(
+            found, others = await together(
                 contacts.submit(self.client, lookup), companies.submit(self.client, lookup)
             )
             if mode == "when_no_contact" and self._matching(found, phone):
@@ -173,7 +173,7 @@ class HubSpotConnector:
         (``client.roomy``): the companies found are then dropped when a contact has the number,
         and the search it cost is not given back (HubSpot counted it).
         """
-        contacts, companies = await asyncio.gather(
+        contacts, companies = await together(
             self._search_contacts(phone), self._search_companies(phone)
         )
         if mode == "when_no_contact" and self._matching(contacts, phone):
