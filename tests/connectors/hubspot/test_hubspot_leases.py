@@ -88,12 +88,7 @@ async def test_no_interleaving_of_processes_leases_grants_more_than_the_budget(
     (a take served from a lease counted when it was served) fits the budget."""
     runtime, integration_id = integration_on
     budget, window = limit_of
-    async with runtime.sessions.begin() as session:
-        await session.execute(
-            delete(hubspot_rate_buckets).where(
-                hubspot_rate_buckets.c.integration_id == integration_id
-            )
-        )
+    await _clear_log(runtime, integration_id)
     processes: list[dict[tuple[str, str, str], leases.Lease]] = [{} for _ in range(4)]
     clock = Clock()
     granted: list[tuple[datetime, int]] = []
@@ -128,12 +123,7 @@ async def test_syncs_finding_the_lease_spent_at_once_renew_it_once(
     database, the others are served from it; only a take the lease cannot hold goes on to it."""
     runtime, integration_id = integration_on
     budget, window = limit_of
-    async with runtime.sessions.begin() as session:
-        await session.execute(
-            delete(hubspot_rate_buckets).where(
-                hubspot_rate_buckets.c.integration_id == integration_id
-            )
-        )
+    await _clear_log(runtime, integration_id)
     monkeypatch.setattr(leases, "_LEASES", {})
     clock, logged = Clock(), []
     original = RateBucket._take_logged
@@ -153,3 +143,13 @@ async def test_syncs_finding_the_lease_spent_at_once_renew_it_once(
     size = leases.size(demands[0])
     # Each lease serves at least ``size - 4`` more tokens before a take finds it short.
     assert len(logged) <= 1 + sum(counts) // (size - 4)
+
+
+async def _clear_log(runtime: Runtime, integration_id: str) -> None:
+    """Forget every take the integration's limits logged (each example starts afresh)."""
+    async with runtime.sessions.begin() as session:
+        await session.execute(
+            delete(hubspot_rate_buckets).where(
+                hubspot_rate_buckets.c.integration_id == integration_id
+            )
+        )
