@@ -105,19 +105,17 @@ async def call_detail(client: httpx.AsyncClient, provider_call_id: str) -> dict[
 async def wait_synced(
     client: httpx.AsyncClient, *call_ids: str, syncs: int | None = None
 ) -> list[dict[str, Any]]:
-    """Wait until each call is synced to the integration, and return their details.
+    """Wait until every sync of each call has ended, and return their details.
 
-    ``syncs``: with several integrations, wait for that many syncs of each call, all ended.
+    ``syncs``: with several integrations, wait for that many syncs of each call (else one).
     """
     details: dict[str, dict[str, Any]] = {}
 
     def ended(detail: dict[str, Any] | None) -> bool:
         if detail is None or not detail["syncs"]:
             return False
-        if syncs is None:
-            return detail["syncs"][0]["status"] in DONE
         found = detail["syncs"]
-        return len(found) >= syncs and all(sync["status"] in DONE for sync in found)
+        return len(found) >= (syncs or 1) and all(sync["status"] in DONE for sync in found)
 
     async def all_synced() -> bool:
         for call_id in call_ids:
