@@ -84,20 +84,18 @@ class OnceCreator:
             return await self._create(target, props, links)
 
     async def _create(self, target: Target, props: dict[str, str], links: list[Any]) -> str:
-        claim = await self.claim_of(target)
-        if claim is not None and claim.object_id:
-            return claim.object_id
-        if claim is not None and (found := await self.recover(target, claim)):
-            return found
-        # Under load, with no token of its own reserved, the create joins a batch (which pays
-        # and waits for its own token); else the create's token first: refused by our own
-        # budget, it leaves no claim to look up.
-        batched = self.client.prepaid == 0 and batching.coalescing(
-            self.client, _BATCH + target.object_type
+        batched = await self._paid(target)
+        keyed = self.has_key(target.object_type)
+        claim = await self.written.claim_new(
+            target.kind, target.external_id, target.record_id, keyed
         )
-        if not batched:
-            await self.client.ensure_prepaid(1)
-        await self._claim(target)
+        if claim is not None:  # a create was started before: its object, or an unsure one
+            if claim.object_id:
+                return claim.object_id
+            if found := await self.recover(target, claim):
+                return found
+            batched = await self._paid(target)
+            await self._claim(target)
         try:
             if batched:
                 created = await self._batched(target, props, links)
@@ -110,6 +108,20 @@ class OnceCreator:
             raise
         await self.written.save(target.kind, target.external_id, target.record_id, created)
         return created
+
+    async def _paid(self, target: Target) -> bool:
+        """Take the create's token, or tell that the create joins a batch (which pays for it).
+
+        Under load, with no token of its own reserved, the create joins a batch (which pays
+        and waits for its own token); else the create's token first: refused by our own budget,
+        it leaves no claim to look up.
+        """
+        batched = self.client.prepaid == 0 and batching.coalescing(
+            self.client, _BATCH + target.object_type
+        )
+        if not batched:
+            await self.client.ensure_prepaid(1)
+        return batched
 
     async def _batched(self, target: Target, props: dict[str, str], links: list[Any]) -> str:
         """Create the object in a batch with other syncs' creates of its type.

@@ -91,6 +91,27 @@ class WrittenObjects:
         )
         return Claim(row.object_id, row.created_at, row.keyed) if row else None
 
+    async def claim_new(
+        self, kind: str, external_id: str, record_id: str, keyed: bool
+    ) -> Claim | None:
+        """Write the claim of a first create and return None; else return the claim found.
+
+        One unit instead of a read then a write: the object's first create (by far the most
+        common) finds no claim. A claim found is left as it is, its object's id or an unsure
+        create to recover (then restamped by :meth:`claim` before the create is sent again).
+        """
+        key = self._key(kind, external_id, record_id)
+        values = {**key, "keyed": keyed, "object_id": None, "created_at": self._clock()}
+
+        def work(conn: Connection) -> Claim | None:
+            insert = ignoring_insert(hubspot_objects, conn.dialect.name)
+            if driver.execute(conn, insert, values, tuple(values)).first() is not None:
+                return None
+            row = driver.execute(conn, _CLAIM, _bound(key)).first()
+            return Claim(row.object_id, row.created_at, row.keyed) if row else None
+
+        return await units.write(self._engine, work)
+
     async def claim(self, kind: str, external_id: str, record_id: str, keyed: bool) -> None:
         """Write the claim before a create, or restamp a pending one as the create is re-sent.
 
