@@ -251,3 +251,28 @@ def test_normalize_is_idempotent_and_never_raises(raw: str, region: str) -> None
 def test_normalize_never_raises_on_number_like_text(raw: str) -> None:
     result = normalize(raw, "FR", own_numbers=["01 23 45 67 89"], extensions=["1001"])
     assert isinstance(result, PhoneNumber | NoExternalNumber)
+
+
+@given(
+    example=example_numbers(),
+    number_format=st.sampled_from(_FORMATS),
+    extension=st.none() | st.from_regex(r"[0-9]{1,5}", fullmatch=True),
+)
+def test_a_number_is_formatted_as_a_fresh_parse_would_whatever_read_it_first(
+    example: tuple[str, phonenumbers.PhoneNumber], number_format: int, extension: str | None
+) -> None:
+    """The parse ``normalize`` keeps (from any written form, with an extension or not) gives
+    the same national digits and international form as parsing the E.164 anew."""
+    region, number = example
+    written = phonenumbers.format_number(number, number_format)
+    if extension:
+        written += f" ext. {extension}"
+    result = normalize(written, region)
+    assert isinstance(result, PhoneNumber)
+    fresh = phonenumbers.parse(result.e164, None)
+    assert result.national_digits() == phonenumbers.national_significant_number(fresh)
+    bare = phonenumbers.format_number(fresh, PhoneNumberFormat.INTERNATIONAL)
+    fresh.extension = result.extension
+    international = phonenumbers.format_number(fresh, PhoneNumberFormat.INTERNATIONAL)
+    assert result.international() == international
+    assert PhoneNumber(result.e164).international() == bare

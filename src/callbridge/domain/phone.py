@@ -77,18 +77,48 @@ class PhoneNumber:
 
 
 # A sync formats and searches its caller's number several times (its filter groups, its
-# activity's title and body): libphonenumber parses once a number, not once a use.
+# activity's title and body): libphonenumber parses once a number, not once a use. The parse
+# that made the number (``normalize``) is kept too, so a new caller's number is parsed once.
+_PARSED: dict[str, phonenumbers.PhoneNumber] = {}
+_PARSED_KEPT = 4096
+
+
+def _parsed(e164: str) -> phonenumbers.PhoneNumber:
+    """Return a valid E.164 number parsed, without extension (shared: copy it to change it)."""
+    number = _PARSED.get(e164)
+    if number is None:
+        number = phonenumbers.parse(e164, None)
+        _keep_parsed(e164, number)
+    return number
+
+
+def _keep_parsed(e164: str, number: phonenumbers.PhoneNumber) -> None:
+    """Keep a parsed number, without its extension, for the formats asked of it next."""
+    if number.extension:
+        number = _copied(number, None)
+    if len(_PARSED) >= _PARSED_KEPT:  # a number a sync asks for is back within a second
+        _PARSED.clear()
+    _PARSED[e164] = number
+
+
+def _copied(number: phonenumbers.PhoneNumber, extension: str | None) -> phonenumbers.PhoneNumber:
+    """Return a copy of a parsed number carrying ``extension``."""
+    copy = phonenumbers.PhoneNumber()
+    copy.merge_from(number)
+    copy.extension = extension
+    return copy
+
+
 @lru_cache(maxsize=4096)
 def _national_digits(e164: str) -> str:
     """Return the national significant number of a valid E.164 number."""
-    return phonenumbers.national_significant_number(phonenumbers.parse(e164, None))
+    return phonenumbers.national_significant_number(_parsed(e164))
 
 
 @lru_cache(maxsize=4096)
 def _international(e164: str, extension: str | None) -> str:
     """Return a valid E.164 number (with its extension) in INTERNATIONAL format."""
-    number = phonenumbers.parse(e164, None)
-    number.extension = extension
+    number = _copied(_parsed(e164), extension)
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
@@ -183,11 +213,11 @@ def _stored_readings(raw: str, region: str) -> tuple[Reading, ...]:
     text = raw.strip()
     digits = re.sub(r"[^0-9]", "", text)
     if _has_second_reading(text, digits, first):
-        second = _parse("+" + digits, region)
-        if second is not None and phonenumbers.is_valid_number(second):
-            value = _to_value(second)
-            if value.e164 != first.e164:
-                readings.append(Reading(value, ambiguous=True))
+        # Classified as the caller's own E.164 is (kept): a sync asking whether its caller's
+        # digits, stored without "+", read two ways parses nothing more.
+        second = _classify("+" + digits, region)
+        if isinstance(second, PhoneNumber) and second.e164 != first.e164:
+            readings.append(Reading(second, ambiguous=True))
     return tuple(readings)
 
 
@@ -284,8 +314,7 @@ def _parse(text: str, region: str) -> phonenumbers.PhoneNumber | None:
 
 
 def _to_value(number: phonenumbers.PhoneNumber) -> PhoneNumber:
-    """Convert a valid parsed number into the domain value."""
-    return PhoneNumber(
-        e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
-        extension=number.extension or None,
-    )
+    """Convert a valid parsed number into the domain value (its parse kept for its formats)."""
+    e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    _keep_parsed(e164, number)
+    return PhoneNumber(e164=e164, extension=number.extension or None)
