@@ -47,3 +47,44 @@ async def test_an_id_is_saved_on_its_claim_or_without_one(
     mine = select(hubspot_objects).where(*scope)
     rows = await units.read(written._engine, lambda conn: conn.execute(mine).all())
     assert len(rows) == 1
+
+
+_steps = st.lists(
+    st.tuples(st.sampled_from(["claim_new", "save", "drop"]), st.sampled_from(["1", "2", "3"])),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=_steps)
+async def test_claim_new_writes_a_first_claim_and_returns_any_earlier_one(
+    integration_on: tuple[Runtime, str], steps: list[tuple[str, str]]
+) -> None:
+    """In any order of claims, saves and drops: ``claim_new`` answers None and leaves a pending
+    claim when none was there, else the claim as it was (its id, or pending), untouched."""
+    runtime, integration_id = integration_on
+    written = WrittenObjects(runtime.sessions, integration_id, runtime.clock)
+    record = f"r-{len(steps)}-{hash(tuple(steps)) & 0xFFFF}"  # each example, its own rows
+    model: dict[str, str | None] = {}  # external id → object id (None: pending)
+    for step, external_id in steps:
+        if step == "claim_new":
+            before = await written.get("deal", external_id, record)
+            found = await written.claim_new("deal", external_id, record, keyed=True)
+            if external_id in model:
+                assert found is not None and found.object_id == model[external_id]
+                assert found == before, "an earlier claim is returned untouched"
+            else:
+                assert found is None
+                model[external_id] = None
+        elif step == "save":
+            await written.save("deal", external_id, record, f"id-{external_id}")
+            model[external_id] = f"id-{external_id}"
+        elif model.get(external_id, "") is None:  # drop: only a pending claim goes
+            await written.drop("deal", external_id, record)
+            del model[external_id]
+        after = await written.get("deal", external_id, record)
+        assert (after.object_id if after else "absent") == model.get(external_id, "absent")

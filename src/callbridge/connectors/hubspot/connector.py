@@ -254,10 +254,7 @@ class HubSpotConnector:
             contact_id, ObjectType.CONTACT, draft.name, (draft.phone_e164,), draft.owner,
             self.client.clock(),
         )  # fmt: skip
-        known = [item for item in await self.cache.get(draft.phone_e164) or []]
-        if contact_id not in [item["id"] for item in known]:
-            known.append(mapping.record_to_json(record, False))
-            await self.cache.put(draft.phone_e164, known)
+        await self.cache.add(draft.phone_e164, mapping.record_to_json(record, False))
         return record
 
     async def get_record(self, record_id: str) -> CrmRecord | None:

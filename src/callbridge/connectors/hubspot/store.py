@@ -51,6 +51,27 @@ class PhoneCache:
             self._engine, lambda conn: upsert(conn, hubspot_phone_cache, row, _CACHE_KEYS)
         )
 
+    async def add(self, phone: str, record: dict[str, Any]) -> None:
+        """Add a record to ``phone``'s fresh entry, or start one (with the sync's next write).
+
+        The entry is read in the transaction that writes it, not in a unit of its own before:
+        what another lookup cached meanwhile is kept, and a created contact costs no read.
+        """
+        key = {"integration_id": self._integration_id, "phone": phone}
+        now = self._clock()
+
+        def work(conn: Connection) -> None:
+            row = driver.execute(conn, _CACHED, key).first()
+            fresh = row is not None and now - row.cached_at <= self._ttl
+            known = list(row.records) if fresh else []
+            if record["id"] in {item["id"] for item in known}:
+                return
+            values: dict[str, Any] = {"integration_id": self._integration_id, "phone_e164": phone}
+            values |= {"records": [*known, record], "cached_at": now}
+            upsert(conn, hubspot_phone_cache, values, _CACHE_KEYS)
+
+        await units.later(self._engine, work)
+
 
 @dataclass(frozen=True)
 class Claim:
