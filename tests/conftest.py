@@ -10,9 +10,20 @@ from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from callbridge.runtime import Runtime
+
+# Generated tests run against servers and databases: an example has no deadline, and a test may
+# take a function-scoped fixture (a database, a tenant) that its examples share on purpose, each
+# example choosing keys of its own.
+settings.register_profile(
+    "callbridge",
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile("callbridge")
 
 PG_ADMIN_DSN = os.environ.get("CALLBRIDGE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 

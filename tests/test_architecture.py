@@ -202,7 +202,7 @@ def _reaches(graph: Graph, start: str, goal: str) -> bool:
 _NODES = st.sampled_from([f"m{i}" for i in range(8)])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.lists(st.tuples(_NODES, _NODES), max_size=20))
 def test_cycles_finds_exactly_the_nodes_that_reach_each_other(edges: list[tuple[str, str]]) -> None:
     graph: dict[str, set[str]] = {}
@@ -246,7 +246,7 @@ def test_api_and_ui_build_no_sql() -> None:
     assert not wrong + stale, "\n".join(wrong + [f"{name} builds no SQL now" for name in stale])
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(
     st.sampled_from(["select", "insert", "update", "delete", "text", "func", "and_"]),
     st.sampled_from(

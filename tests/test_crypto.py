@@ -19,7 +19,7 @@ json_values = st.recursive(
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(values=st.lists(st.dictionaries(st.text(), json_values, max_size=4), min_size=1))
 def test_opened_values_are_their_own(values: list[dict[str, Any]]) -> None:
     """Each open (the first or a kept one) gives the sealed value, and changing it changes

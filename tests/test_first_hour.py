@@ -50,7 +50,7 @@ def test_a_later_start_says_how_to_get_a_key_and_a_secret(
     assert "POST /sources/{source_id}/secrets" in again
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(port=st.integers(min_value=1024, max_value=65535))
 def test_company_create_prints_the_url_serve_answers_on(port: int) -> None:
     with pytest.MonkeyPatch.context() as monkeypatch, _fresh_dir() as data:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import uvicorn
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner, Result
@@ -142,11 +142,7 @@ def test_a_lost_key_is_replaced_and_keys_are_revoked_from_the_cli(env: dict[str,
     assert acme["id"] in run("company", "list").output
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=10)
 @given(umask=st.sampled_from([0o000, 0o002, 0o022, 0o027]), companies=st.integers(1, 3))
 def test_the_sqlite_file_and_its_wal_are_readable_by_their_owner_only(
     tmp_path_factory: pytest.TempPathFactory, umask: int, companies: int

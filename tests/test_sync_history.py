@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.api.app import create_app
@@ -289,11 +289,7 @@ interruptions = st.lists(
 )
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=20)
 @given(answered=st.booleans(), known=st.booleans(), runs=interruptions)
 async def test_any_sequence_of_interrupted_runs(
     world: World, answered: bool, known: bool, runs: list[tuple[int, type[BaseException]]]

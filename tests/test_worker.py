@@ -29,7 +29,7 @@ def value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(endings=st.lists(st.sampled_from(sorted(ENDINGS)), max_size=12))
 def test_each_run_is_counted_once_by_outcome_and_timed(endings: list[str]) -> None:
     task = f"t-{uuid.uuid4().hex[:8]}"  # a task of its own: counters start at zero

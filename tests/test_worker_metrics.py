@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -86,9 +86,7 @@ OUTCOMES = st.lists(
 )
 
 
-@settings(
-    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=6)
 @given(jobs=OUTCOMES)
 async def test_waiting_retries_and_dead_letters_are_counted_in_the_database(
     runtime: Runtime, jobs: list[tuple[str, str]]

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.runtime import Runtime
@@ -70,11 +70,7 @@ async def _everything_still_reads(tenant: Tenant) -> None:
         assert answer.status_code == 200, (path, answer.text)
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=30)
 @given(text=STRINGS)
 async def test_strings_are_stored_as_sent_or_refused(acme: Tenant, text: str) -> None:
     client, integration = acme.client, acme.company.integration_id
@@ -94,11 +90,7 @@ async def test_strings_are_stored_as_sent_or_refused(acme: Tenant, text: str) ->
     await _everything_still_reads(acme)
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=30)
 @given(text=STRINGS)
 async def test_query_and_path_values_are_answered_or_refused(acme: Tenant, text: str) -> None:
     client, value = acme.client, _escaped(text)
@@ -118,11 +110,7 @@ async def test_query_and_path_values_are_answered_or_refused(acme: Tenant, text:
     await _send(client, "POST", f"/jobs/dead/{value}/replay")
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=30)
 @given(number=INTEGERS, other=INTEGERS)
 async def test_integers_past_every_column_are_refused(
     acme: Tenant, number: int, other: int
@@ -137,11 +125,7 @@ async def test_integers_past_every_column_are_refused(
     await _send(client, "POST", "/dialer/intents", body)
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=10)
 @given(literal=NOT_FINITE)
 async def test_not_finite_numbers_are_refused(acme: Tenant, literal: str) -> None:
     integration = f"/integrations/{acme.company.integration_id}"
@@ -157,11 +141,7 @@ async def test_not_finite_numbers_are_refused(acme: Tenant, literal: str) -> Non
     await _everything_still_reads(acme)
 
 
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=6)
 @given(extra=st.integers(1, 4096), chunked=st.booleans())
 async def test_a_body_over_the_limit_is_refused_with_413(
     acme: Tenant, extra: int, chunked: bool
@@ -188,11 +168,7 @@ JSON_VALUES = st.recursive(
 )
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=30)
 @given(config=st.dictionaries(CONFIG_KEYS | STRINGS, JSON_VALUES, max_size=3))
 async def test_an_accepted_config_builds_the_connector(
     acme: Tenant, api_runtime: Runtime, config: dict[str, Any]

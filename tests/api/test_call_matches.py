@@ -35,7 +35,7 @@ def _summary(record: CrmRecord) -> dict[str, Any]:
             "owner": None, "updated_at": updated}  # fmt: skip
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     matched=st.lists(_RECORDS, max_size=6, unique_by=lambda r: r.id),
     logged=st.lists(st.uuids().map(str), max_size=3),
@@ -56,7 +56,7 @@ def test_the_automatic_match_is_the_rules_pick_whatever_the_log(
     assert match.why == "chosen by Ann"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(reason=reasons())
 def test_the_answer_carries_the_reasons_code_beside_its_english(reason: MatchReason) -> None:
     sync = {"integration_id": "i1", "status": "done", "match_rule": reason.text,

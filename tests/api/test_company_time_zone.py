@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from zoneinfo import available_timezones
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.api.api_tenant import Tenant, problems
 
 ZONES = sorted(available_timezones())
-SLOW = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 
 
 def _near_misses(zone: str) -> list[str]:
@@ -38,7 +37,7 @@ async def test_a_company_starts_in_utc_and_null_keeps_its_zone(
     assert (await globex.client.get("/company")).json()["time_zone"] == "UTC"
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=40)
 @given(zone=st.sampled_from(ZONES))
 async def test_every_known_zone_is_accepted_and_read_back(acme: Tenant, zone: str) -> None:
     answer = await acme.client.patch("/company", json={"time_zone": zone})
@@ -46,7 +45,7 @@ async def test_every_known_zone_is_accepted_and_read_back(acme: Tenant, zone: st
     assert (await acme.client.get("/company")).json()["time_zone"] == zone
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=SLOW)
+@settings(max_examples=60)
 @given(typed=TYPED)
 async def test_a_zone_is_stored_exactly_when_known_else_a_422_naming_it(
     acme: Tenant, typed: str

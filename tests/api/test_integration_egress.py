@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.api.app import create_app
@@ -92,11 +92,7 @@ HOSTS = st.sampled_from(
 )
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=20)
 @given(
     host=HOSTS,
     scheme=st.sampled_from(["http", "https"]),
@@ -145,11 +141,7 @@ def _foreign(status: int, message: str, as_json: bool) -> tuple[bytes, str]:
     return f"<html><body><pre>{message}</pre></body></html>".encode(), "text/html"
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=20)
 @given(
     status=st.sampled_from([400, 401, 403, 404, 409, 422, 500, 502]),
     prefix=st.text(

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -138,11 +138,7 @@ async def _check(runtime: Runtime, tenant: Tenant, model: Model) -> None:
             assert await _activities(runtime, tenant, integration) == logged[integration]
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=12)
 @given(steps=st.lists(STEPS, min_size=1, max_size=8))
 async def test_calls_go_to_the_enabled_integrations_whatever_the_order(
     api_runtime: Runtime, acme: Tenant, globex: Tenant, steps: list[tuple[str, int]]

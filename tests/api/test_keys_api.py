@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.api.api_tenant import Tenant
@@ -122,11 +122,7 @@ async def _check_listing(acme: Tenant, globex: Tenant, model: Model) -> None:
         assert not any(key.raw in text for key in model.keys), "a key was shown twice"
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=20)
 @given(steps=STEPS)
 async def test_keys_are_shown_once_revoked_on_demand_and_kept_per_company(
     acme: Tenant, globex: Tenant, steps: list[tuple[str, Any]]

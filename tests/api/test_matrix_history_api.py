@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.rules.default_matrix import DEFAULT_MATRIX_JSON
@@ -53,7 +53,7 @@ async def test_each_version_names_its_author_and_its_changes(acme: Tenant) -> No
 _KINDS = st.sampled_from(["create_deal", "note_who_answered", "attach_recording"])
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40)
 @given(drop=st.sets(st.integers(0, 5)), add=st.dictionaries(st.integers(0, 5), _KINDS))
 def test_changes_name_every_rule_removed_and_action_added(
     drop: set[int], add: dict[int, str]

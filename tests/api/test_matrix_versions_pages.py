@@ -7,7 +7,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.api import matrix_history
@@ -45,9 +45,7 @@ async def seven(acme: Tenant) -> Tenant:
     return acme
 
 
-@settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=8)
 @given(limit=st.integers(1, 9))
 async def test_paging_by_the_last_version_lists_each_version_once_with_its_changes(
     seven: Tenant, limit: int

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, insert
@@ -62,9 +62,7 @@ states = st.lists(
 )
 
 
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=10)
 @given(breakers=states)
 async def test_open_breakers_and_the_longest_outage_are_read_at_scrape_time(
     runtime: tuple[Runtime, list[tuple[str, str]]], breakers: list[tuple[str, int]]

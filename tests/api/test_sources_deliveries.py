@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.runtime import Runtime
@@ -117,11 +117,7 @@ async def test_an_ignored_vendor_event_says_why(acme: Tenant) -> None:
 TOKENS = st.text("abcdefghijklmnopqrstuvwxyz0123456789", min_size=12, max_size=64)
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=15)
 @given(sent=TOKENS, cut=st.integers(0, 400))
 async def test_a_refused_aircall_body_keeps_no_token(acme: Tenant, sent: str, cut: int) -> None:
     created = await acme.client.post(
@@ -157,7 +153,7 @@ async def test_pages_follow_limit_and_offset(acme: Tenant, api_runtime: Runtime)
     everything = await _deliveries(acme, source_id, "?limit=500")
     assert len(everything) == 7
 
-    @settings(max_examples=25, deadline=None)
+    @settings(max_examples=25)
     @given(limit=st.integers(1, 9), offset=st.integers(0, 9))
     def pages(limit: int, offset: int) -> None:
         chosen.append((limit, offset))
@@ -222,11 +218,7 @@ async def _deliver(tenant: Tenant, source_id: str, secret: str, kind: str, numbe
     await _send(tenant.client, f"/webhooks/{provider}/{source_id}", body, headers)
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=10)
 @given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=6))
 async def test_any_sequence_is_listed_newest_first(
     acme: Tenant, api_runtime: Runtime, kinds: list[str]

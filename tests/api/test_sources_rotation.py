@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.api.api_tenant import Tenant, problems
@@ -39,11 +39,7 @@ async def _rotate(tenant: Tenant, source_id: str, body: dict[str, Any] | None) -
     return await tenant.client.post(f"/sources/{source_id}/secrets", json=body)
 
 
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=12)
 @given(rotations=st.lists(st.tuples(SECRETS, st.booleans()), min_size=1, max_size=4))
 async def test_the_new_token_and_maybe_the_previous_verify(
     acme: Tenant, rotations: list[tuple[str, bool]]

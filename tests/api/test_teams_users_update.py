@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -21,11 +21,7 @@ from callbridge.storage.tables import (
 from tests.api.api_tenant import Tenant, problems
 from tests.api.tenancy_world import NUMBER, build_world
 
-EXPLORE = settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+EXPLORE = settings(max_examples=25)
 _serial = itertools.count()
 NAMES = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=30)
 PERMISSIONS = st.lists(st.sampled_from(["is_multicrm_sync", "reports", "exports"]), max_size=3)

@@ -66,7 +66,7 @@ def test_every_capability_has_a_protocol_of_its_own() -> None:
     assert sum(len(m) for m in methods) == len(set().union(*methods))  # no method shared
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     declared=st.frozensets(st.sampled_from(Capability)),
     implemented=st.frozensets(st.sampled_from(Capability)),
@@ -82,7 +82,7 @@ def test_supports_needs_the_declaration_and_the_protocol(
     assert supported(connector) == names  # type: ignore[arg-type]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(st.lists(DECLARATIONS, min_size=2, max_size=5), st.frozensets(st.sampled_from(Capability)))
 def test_supports_follows_each_instance_where_methods_are_set_on_instances(
     per_instance: list[frozenset[Capability]], on_class: frozenset[Capability]
@@ -117,7 +117,7 @@ def test_every_capability_is_tested_by_the_core_or_a_suite_of_its_own() -> None:
     assert len(names) == len(set(names))  # no test hides another of the same name
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(declared=DECLARATIONS)
 def test_a_connector_runs_the_suites_of_what_it_declares_and_no_other(
     declared: frozenset[Capability],
@@ -139,7 +139,7 @@ def test_no_suite_skips_at_run_time() -> None:
         assert ".skip" not in source and "skipif" not in source, module.name
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(declared=DECLARATIONS, implemented=DECLARATIONS)
 def test_a_declaration_its_protocols_do_not_back_fails_the_core_suite(
     declared: frozenset[Capability], implemented: frozenset[Capability]

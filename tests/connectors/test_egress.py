@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from callbridge.connectors import egress, http_client
@@ -118,13 +118,13 @@ def refused(policy: EgressPolicy, url: str) -> bool:
     return False
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=600)
 @given(targets(NOT_PUBLIC))
 def test_every_non_public_address_is_refused_however_it_is_written(target: Target) -> None:
     assert refused(EgressPolicy(), target.url), target
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(targets(NOT_PUBLIC), st.sampled_from(["exact", "network"]))
 def test_an_allowed_address_is_reached_over_http_and_https(target: Target, how: str) -> None:
     assume(parsable(target.url))
@@ -134,7 +134,7 @@ def test_an_allowed_address_is_reached_over_http_and_https(target: Target, how: 
     assert not refused(EgressPolicy.parse(f"203.0.113.7, {listed}"), target.url), target
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(PUBLIC, st.sampled_from(["", ":443", ":8443"]))
 def test_a_public_address_is_reached_over_https_only(address: Address, port: str) -> None:
     host = f"[{address}]" if address.version == 6 else str(address)
@@ -142,7 +142,7 @@ def test_a_public_address_is_reached_over_https_only(address: Address, port: str
     assert refused(EgressPolicy(), f"http://{host}{port}/x")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(targets(NOT_PUBLIC), st.sampled_from(["public.example", "api.hubapi.com", "a:b"]))
 def test_a_user_name_in_front_never_hides_the_host(target: Target, decoy: str) -> None:
     scheme, rest = target.url.split("://", 1)
@@ -152,7 +152,7 @@ def test_a_user_name_in_front_never_hides_the_host(target: Target, decoy: str) -
     assert refused(EgressPolicy.parse(str(egress.unwrap(target.address))), tricked)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(NOT_PUBLIC, st.sampled_from(["crm.example.com", "api.hubapi.com", "rebind.test."]))
 def test_a_public_name_that_reached_a_private_address_is_refused(
     address: Address, name: str
@@ -163,7 +163,7 @@ def test_a_public_name_that_reached_a_private_address_is_refused(
     EgressPolicy.parse(str(egress.unwrap(address))).check_peer(name, str(address))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(PUBLIC, st.sampled_from(["crm.example.com", "api.hubapi.com"]))
 def test_a_public_peer_is_fine_over_https_only(address: Address, name: str) -> None:
     EgressPolicy().check_peer(name, str(address))
@@ -181,7 +181,7 @@ def test_a_refusal_is_permanent_and_the_setting_is_read_strictly() -> None:
             EgressPolicy.parse(bad)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.text(max_size=3000))
 def test_a_quoted_foreign_message_is_one_short_printable_line(text: str) -> None:
     quoted = quote(text)
@@ -193,7 +193,7 @@ def test_a_quoted_foreign_message_is_one_short_printable_line(text: str) -> None
         assert words.startswith(quoted.removesuffix("…"))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(targets(st.one_of(NOT_PUBLIC, PUBLIC)), st.sampled_from(["user@", "a:b@", ""]))
 def test_config_base_url_keeps_only_well_formed_urls(target: Target, userinfo: str) -> None:
     scheme, rest = target.url.split("://", 1)
@@ -242,7 +242,7 @@ async def _fetch(policy: EgressPolicy, url_of: str) -> tuple[str, int]:
     return outcome, listener.accepted
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(_v4_spellings(ipaddress.IPv4Address("127.0.0.1")), st.sampled_from(["http", "https"]))
 def test_the_client_never_connects_to_a_refused_loopback_spelling(host: str, scheme: str) -> None:
     outcome, accepted = asyncio.run(_fetch(EgressPolicy(), f"{scheme}://{host}:PORT/"))

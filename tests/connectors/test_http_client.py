@@ -145,7 +145,7 @@ async def _exchange(
     return server, sent, response
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(exchanges())
 def test_what_is_sent_and_answered_arrives_unchanged(
     exchange: tuple[httpx.Request, Answer],
@@ -339,7 +339,7 @@ async def _name_with_addresses(
     return outcome, {a: s.accepted for a, s in servers.items()}
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(
     st.permutations(ADDRESSES).flatmap(lambda p: st.integers(1, len(p)).map(lambda n: p[:n])),
     st.sets(st.sampled_from(ADDRESSES)),

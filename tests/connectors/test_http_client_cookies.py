@@ -16,7 +16,7 @@ VALUE = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=1, max_size=20)
 ATTRIBUTES = st.sampled_from(["", "; Path=/", "; Path=/; HttpOnly", "; Max-Age=3600", "; Secure"])
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(st.lists(st.tuples(NAME, VALUE, ATTRIBUTES), min_size=1, max_size=4))
 def test_a_cookie_a_crm_sets_is_never_sent_back(cookies: list[tuple[str, str, str]]) -> None:
     """Whatever cookies an answer sets, the next request to that host carries none of them."""

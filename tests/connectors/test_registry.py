@@ -125,7 +125,7 @@ def test_storage_reaches_no_connector_and_no_runtime() -> None:
         assert not graph.chain_exists("callbridge.storage", above, as_packages=True), above
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50)
 @given(st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True))
 def test_an_entry_point_may_name_a_spec_or_a_bare_build_function(key: str) -> None:
     bare = spec_of(key, build_local)

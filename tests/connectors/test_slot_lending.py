@@ -18,7 +18,7 @@ from callbridge.queue import slots
 from tests.queue.test_slots import Slot
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=20)
 @given(status=st.sampled_from([200, 201, 204, 404, 429, 500]))
 def test_every_bottlecrm_request_waits_with_its_slot_lent(status: int) -> None:
     slot, lent_while_sent = Slot(), []

@@ -67,7 +67,7 @@ async def _play(plan: list[Request], cancel_after: int | None) -> tuple[object, 
     return outcome, set(running)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(plan=requests, cancel_after=st.none() | st.integers(0, 6))
 def test_nothing_outlives_the_call(plan: list[Request], cancel_after: int | None) -> None:
     ends = any(r.outcome == "fail" for r in plan) or all(r.outcome == "answer" for r in plan)

@@ -6,7 +6,7 @@ import copy
 import pickle
 import string
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from callbridge.domain.said import ENGLISH, Code, Said, code_of, loaded
@@ -31,7 +31,6 @@ def test_every_code_has_its_english_text() -> None:
     assert set(ENGLISH) == set(Code)
 
 
-@settings(deadline=None)
 @given(saids())
 def test_the_text_names_every_parameter_and_reads_back(said: Said) -> None:
     for value in said.params.values():
@@ -41,7 +40,6 @@ def test_the_text_names_every_parameter_and_reads_back(said: Said) -> None:
     assert code_of(said) == said.stored()
 
 
-@settings(deadline=None)
 @given(saids())
 def test_a_copy_or_a_pickle_keeps_the_code(said: Said) -> None:
     for again in (copy.deepcopy(said), pickle.loads(pickle.dumps(said))):

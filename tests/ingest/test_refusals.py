@@ -17,7 +17,7 @@ ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 FILLER = st.text(st.characters(codec="utf-8", exclude_characters=ALPHABET))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(secret=SECRETS, key=KEYS, filler=FILLER, cut=st.integers(0, 2000), pretty=st.booleans())
 def test_a_json_secret_never_reaches_the_excerpt(
     secret: str, key: str, filler: str, cut: int, pretty: bool
@@ -35,14 +35,14 @@ def test_a_json_secret_never_reaches_the_excerpt(
         assert REDACTED in excerpt(body, ())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(secret=SECRETS, key=KEYS, filler=FILLER)
 def test_a_form_secret_never_reaches_the_excerpt(secret: str, key: str, filler: str) -> None:
     body = urlencode({"CallSid": "CA1", "note": filler, key: secret}).encode()
     assert secret not in excerpt(body, ())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(secrets=st.lists(SECRETS, min_size=1, max_size=3), filler=FILLER, where=st.integers(0, 600))
 def test_the_sources_own_secrets_are_redacted_anywhere(
     secrets: list[str], filler: str, where: int

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
@@ -195,9 +195,7 @@ OUTCOMES = st.lists(
 )
 
 
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=10)
 @given(outcomes=OUTCOMES)
 async def test_it_follows_its_model_for_any_sequence_of_outcomes(
     world: World, outcomes: list[tuple[float, str]]

@@ -29,7 +29,7 @@ UNIT = st.floats(min_value=0, max_value=1)
 TRANSIENT = st.sampled_from([Transient("timeout"), Transient("HubSpot 502"), KeyError("bug")])
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500)
 @given(policy=POLICIES, attempts=st.integers(1, 10_000), failing=UNIT, rand=UNIT)
 def test_a_transient_failure_retries_within_the_cap_until_the_horizon(
     policy: RetryPolicy, attempts: int, failing: float, rand: float
@@ -42,7 +42,7 @@ def test_a_transient_failure_retries_within_the_cap_until_the_horizon(
     assert starts_the_clock(decision)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(policy=POLICIES, attempts=st.integers(1, 40), rand=UNIT, other=UNIT)
 def test_delays_grow_with_each_failure_and_are_jittered(
     policy: RetryPolicy, attempts: int, rand: float, other: float
@@ -57,7 +57,7 @@ def test_delays_grow_with_each_failure_and_are_jittered(
     assert policy.backoff(attempts, lambda: 0.0) < policy.backoff(attempts, lambda: 1.0)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(policy=POLICIES, attempts=st.integers(1, 10_000), past=UNIT, error=TRANSIENT)
 def test_dead_only_past_the_horizon(
     policy: RetryPolicy, attempts: int, past: float, error: Exception
@@ -68,7 +68,7 @@ def test_dead_only_past_the_horizon(
     assert "past the retry horizon" in decision.reason and str(error) in decision.reason
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     policy=POLICIES,
     attempts=st.integers(1, 10_000),
@@ -105,7 +105,7 @@ def always(value: float) -> Callable[[], float]:
     return lambda: value
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(policy=POLICIES, rands=st.lists(UNIT, min_size=1, max_size=400))
 def test_a_job_failing_without_end_is_retried_until_the_horizon_then_buried(
     policy: RetryPolicy, rands: list[float]

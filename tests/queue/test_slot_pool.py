@@ -30,7 +30,7 @@ ASKERS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(size=st.integers(1, 3), askers=ASKERS)
 def test_never_more_holders_than_slots_and_no_slot_lost(size: int, askers: list[Asker]) -> None:
     async def scenario() -> None:
@@ -63,7 +63,7 @@ def test_never_more_holders_than_slots_and_no_slot_lost(size: int, askers: list[
     asyncio.run(scenario())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     size=st.integers(1, 3),
     waiters=st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=12),
@@ -137,7 +137,7 @@ JOBS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(size=st.integers(1, 3), jobs=JOBS)
 def test_worker_slots_end_whole_whatever_is_cancelled(size: int, jobs: list[Job]) -> None:
     """Jobs lend their slot while they wait, some are cancelled anywhere: no slot made or lost.

@@ -38,7 +38,7 @@ class Slot:
             self.lent -= 1
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(waits=WAITS, rounds=st.integers(1, 3))
 def test_waits_of_one_job_lend_its_slot_once_and_take_it_back(
     waits: list[tuple[int, int]], rounds: int

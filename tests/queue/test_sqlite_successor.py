@@ -83,7 +83,7 @@ async def test_a_successor_whose_key_is_busy_waits_its_turn(engine: AsyncEngine)
     assert order == [1, 2]
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10)
 @given(fail_after=st.booleans())
 def test_a_successor_of_a_job_that_fails_after_adopting_it_still_runs_once(
     fail_after: bool, tmp_path_factory: pytest.TempPathFactory

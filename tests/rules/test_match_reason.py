@@ -63,7 +63,7 @@ def reasons() -> st.SearchStrategy[MatchReason]:
     return st.builds(build, st.sampled_from(Why), who, ids, st.sampled_from(BY_NUMBER))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(reasons())
 def test_a_stored_reason_reads_back_the_same(reason: MatchReason) -> None:
     assert loaded(reason.stored()) == reason
@@ -76,7 +76,7 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.dictionaries(st.sampled_from(["code", "who", "records", "then"]), JSON) | JSON)
 def test_anything_stored_reads_as_a_reason_or_none(stored: object) -> None:
     read = loaded(stored)

@@ -95,7 +95,7 @@ def defective(draw: st.DrawFn) -> tuple[dict[str, Any], list[str]]:
     return matrix, paths
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(defective())
 def test_k_independent_defects_are_k_problems_each_naming_its_field(
     case: tuple[dict[str, Any], list[str]],

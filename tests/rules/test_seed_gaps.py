@@ -26,7 +26,7 @@ STEPS = st.lists(st.tuples(ACTIONS, st.none() | st.just("the CRM cannot do this"
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(steps=STEPS)
 def test_the_contact_goes_to_whoever_the_plan_gives_the_deal(steps: list[Step]) -> None:
     deals = [s for s in steps if s.action.type is ActionType.CREATE_DEAL]
@@ -49,7 +49,7 @@ def test_the_default_matrix_gives_the_agent_or_the_top_manager_the_contact() -> 
     assert contact_owner(missed) is Assignee.TOP_MANAGER
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(
     left=st.none() | st.floats(min_value=-3600, max_value=3600, allow_nan=False),
     undecided=st.booleans(),

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -232,11 +232,7 @@ async def engine(migrated_url: str) -> AsyncIterator[AsyncEngine]:
     await made.dispose()
 
 
-@settings(
-    max_examples=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=30)
 @given(made=st.lists(MADE, max_size=20), wanted=WANTED)
 async def test_every_filter_combination_keeps_what_the_reference_keeps(
     engine: AsyncEngine, made: list[Made], wanted: Wanted

@@ -141,7 +141,7 @@ def test_every_row_of_a_sync_is_stored_once_however_it_mixes_deferred_and_direct
             units.dispose(engine)
             await engine.dispose()
 
-    @settings(max_examples=25, deadline=None)
+    @settings(max_examples=25)
     @given(plan=st.lists(st.booleans(), min_size=1, max_size=8))
     def stored_once(plan: list[bool]) -> None:
         prefix = f"e{next(examples)}"

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import (
     JSON,
@@ -165,9 +165,7 @@ def _both(ops: list[tuple[Any, ...]], db: Connection) -> tuple[list[Any], list[A
     return answers
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40)
 @given(ops=operations)
 async def test_the_driver_answers_and_writes_what_sqlalchemy_does(
     engine: AsyncEngine, ops: list[tuple[Any, ...]]

@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.runtime.schema import alembic_config, upgrade
@@ -145,9 +145,7 @@ async def _read_back(url: str, company: str, source: str) -> list[dict[str, Any]
         await engine.dispose()
 
 
-@settings(
-    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=4)
 @given(rows=_ROWS)
 async def test_lone_surrogates_in_stored_json_become_replacement_characters(
     database_url: str, rows: list[dict[str, Any]]

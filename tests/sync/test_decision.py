@@ -98,7 +98,7 @@ cases = st.builds(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(case=cases)
 def test_the_decision_follows_the_rules_in_their_order(case: Case) -> None:
     read, seen = case.inputs()
@@ -136,7 +136,7 @@ def test_the_decision_follows_the_rules_in_their_order(case: Case) -> None:
     assert targets.moves == () or targets.source is Source.CHOICE
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(case=cases)
 def test_a_contact_is_weighed_only_for_a_call_without_records(case: Case) -> None:
     read, seen = case.inputs()

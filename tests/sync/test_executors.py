@@ -10,7 +10,7 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.domain.capability import Capability
@@ -65,9 +65,7 @@ def reported(run: Run, action: str) -> list[dict[str, Any]]:
     return [row for (name, _), row in run.ctx.journal.actions.items() if name == action]
 
 
-@settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=12)
 @given(
     policy=st.sampled_from(CreationPolicy),
     direction=st.sampled_from(["incoming", "outgoing"]),

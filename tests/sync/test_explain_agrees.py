@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -141,11 +141,7 @@ async def _intend(world: SyncWorld, user_id: str, number: str, record_id: str) -
         return await sql.run(session, dial_intents.create_intent, intent)
 
 
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(max_examples=20)
 @given(case=cases)
 async def test_explain_and_sync_make_one_decision(
     sync_world: SyncWorld, used: Decisions, case: Case

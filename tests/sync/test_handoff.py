@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, select
 
@@ -76,7 +76,7 @@ def _counting(reads: list[str], read: Any) -> Any:
     return counted
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10)
 @given(handed=st.sampled_from(["mine", "other"]), asked=st.sampled_from(["mine", "other"]))
 def test_a_handed_call_is_taken_once_and_only_by_its_call(handed: str, asked: str) -> None:
     """Whatever the order, the handed call goes to its own call's sync once, never elsewhere."""

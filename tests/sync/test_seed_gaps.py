@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
 
@@ -27,9 +27,7 @@ from callbridge.sync.executors.note import UNNAMED
 from tests.sync.sync_world import SyncWorld, sync_world
 
 __all__ = ["sync_world"]
-EXAMPLES = settings(
-    max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+EXAMPLES = settings(max_examples=8)
 
 
 @EXAMPLES

@@ -39,7 +39,7 @@ def _written(moment: datetime, language: str, zone: str | None) -> str:
     return f"{format_datetime(moment, 'medium', tzinfo=local, locale=language)} {zone or 'UTC'}"
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     since=moments,
     ahead=st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=400)),
@@ -69,7 +69,7 @@ def test_the_crms_state_is_said_with_its_times_in_the_pages_locale_and_zone(
             assert english.split("%(")[0] not in " ".join(said.crm)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     until=moments.filter(lambda moment: moment <= NOW),
     language=st.sampled_from(LANGUAGES),
@@ -79,7 +79,7 @@ def test_a_daily_limit_that_ended_is_not_shown(until: datetime, language: str) -
     assert health(shown, translations(language).gettext, language, NOW).crm == ()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     status=st.sampled_from(["paused", "disabled"]),
     code=st.sampled_from([*REASON_CODES, "a_code_from_a_later_version", None]),

@@ -87,7 +87,7 @@ def test_in_english_a_label_is_its_message(kind: str) -> None:
         assert labels.label(kind, value, english) == labels.LABELS[kind][value]
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(kind=st.sampled_from(sorted(VALUES)), value=st.text(max_size=40))
 def test_an_unknown_value_shows_as_it_is(kind: str, value: str) -> None:
     if value in labels.LABELS[kind]:
@@ -96,7 +96,7 @@ def test_an_unknown_value_shows_as_it_is(kind: str, value: str) -> None:
     assert labels.label(kind, None, translations("fr").gettext) == ""
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(code=st.sampled_from(sorted(GATE_REASONS)), prefix=st.text(max_size=40))
 def test_why_choosing_is_off_is_known_by_its_code_else_shown_as_said(
     code: str, prefix: str

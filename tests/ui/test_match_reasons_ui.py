@@ -49,14 +49,14 @@ def test_the_reasons_cover_every_code_and_each_has_its_messages() -> None:
     assert set(MESSAGES) == set(Why)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(reasons())
 def test_in_english_the_screens_say_what_the_api_says(reason: MatchReason) -> None:
     assert said(reason, gettext.NullTranslations().gettext) == reason.text
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(reason=reasons())
 def test_in_french_and_spanish_every_reason_is_translated(
     language: str, reason: MatchReason

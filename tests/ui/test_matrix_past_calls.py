@@ -8,7 +8,7 @@ import re
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.ingest import ingest
@@ -52,9 +52,7 @@ async def with_calls(ui_runtime: Runtime, acme: UiTenant) -> UiTenant:
     return acme
 
 
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=15)
 @given(number=st.sampled_from(NUMBERS), length=st.integers(1, 12), dotted=st.booleans())
 async def test_the_search_offers_exactly_the_calls_whose_number_starts_so(
     with_calls: UiTenant, number: str, length: int, dotted: bool

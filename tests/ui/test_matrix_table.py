@@ -99,7 +99,7 @@ def _posted(matrix: dict[str, Any]) -> dict[str, Any]:
     return table.matrix_of(table.rows_posted(form), table.settings_posted(form))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(_MATRICES)
 def test_the_table_posts_back_the_matrix_it_shows(matrix: dict[str, Any]) -> None:
     shown = matrix_to_json(parse_matrix(matrix))

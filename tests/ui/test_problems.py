@@ -81,7 +81,7 @@ def _problems(values: dict[str, Any]) -> list[Problem]:
     raise AssertionError(f"{values} was accepted")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.sampled_from(sorted(BAD)).flatmap(lambda k: st.tuples(st.just(k), BAD[k])))
 def test_every_problem_of_a_real_model_is_said_in_french_and_spanish(
     bad: tuple[str, Any],
@@ -120,7 +120,7 @@ def test_every_kind_is_in_the_catalogs(language: str) -> None:
 
 
 @given(st.text(max_size=40))
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 def test_a_message_of_no_known_kind_shows_as_written(text: str) -> None:
     plain = Problem("field", "value_error", text, {})
     assert said(plain, translations("fr").gettext) == str(plain)

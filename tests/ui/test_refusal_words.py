@@ -64,7 +64,7 @@ def test_every_code_is_translated(language: str) -> None:
     assert untranslated == []
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(refusals(), st.sampled_from(["", "default_region", "rules.0.actions.1.type"]))
 def test_every_refusal_is_said_in_french_and_spanish_with_its_values(
     said_by_api: Refusal, where: str
@@ -86,7 +86,7 @@ def test_every_refusal_is_said_in_french_and_spanish_with_its_values(
 
 
 @given(refusals())
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 def test_a_route_refusal_reaches_a_form_with_its_code(said_by_api: Refusal) -> None:
     async def route() -> None:
         raise HTTPException(409, said_by_api)

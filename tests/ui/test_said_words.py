@@ -125,7 +125,7 @@ REWORDED = {
 }
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(explanations())
 def test_in_english_the_screens_say_the_api_text(reason: Said) -> None:
     shown = said.said(reason.stored(), "unused", NULL)
@@ -136,7 +136,7 @@ def test_in_english_the_screens_say_the_api_text(reason: Said) -> None:
 
 
 @pytest.mark.parametrize("language", TRANSLATED)
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(reason=explanations())
 def test_in_french_and_spanish_every_explanation_is_translated(language: str, reason: Said) -> None:
     shown = said.said(reason.stored(), "unused", translations(language).gettext)

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.connectors.base import IntegrationContext
@@ -28,7 +28,6 @@ from callbridge.runtime import Runtime
 from callbridge.testing.contract import draft
 from tests.connectors.hubspot.hubspot_setup import ROOMY, TOKEN, MakeConnector, define_ours
 
-FIXTURES = [HealthCheck.function_scoped_fixture]
 KINDS = {"call": "calls", "deal": "deals", "task": "tasks", "note": "notes", "contact": "contacts"}
 
 
@@ -87,7 +86,7 @@ def frozen(fake: FakeHubSpot) -> ManualClock:
     return clock
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=30)
 @given(
     kind=st.sampled_from(sorted(KINDS)),
     delay=st.sampled_from([0.0, 2.0, 5.0]),
@@ -164,7 +163,7 @@ async def refuse_unique(fake: FakeHubSpot, kinds: list[str], how: str) -> dict[s
 
 
 @pytest.mark.parametrize("how", ["limit_reached", "not_unique", "no_consent"])
-@settings(max_examples=8, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=8)
 @given(kind=st.sampled_from(["call", "contact"]), delay=st.sampled_from([0.0, 2.0, 5.0]))
 async def test_without_the_key_an_empty_search_is_believed_only_once_settled(
     make_connector: MakeConnector,

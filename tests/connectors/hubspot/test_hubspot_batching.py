@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
@@ -28,7 +28,6 @@ from callbridge.errors import RateLimited, Transient
 from callbridge.runtime import Runtime
 from tests.connectors.hubspot.hubspot_setup import MakeConnector, define_ours
 
-FIXTURES = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 Budget = dict[str, int]
 LOW_TIER: Budget = {"requests_per_10s": 100, "searches_per_second": 5}
 MISSING = "999999999"  # a record deleted meanwhile: its call's create is refused
@@ -142,7 +141,7 @@ async def reset(fake: FakeHubSpot, runtime: Runtime, integration_id: str) -> dic
     return {}
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=6)
 @given(
     callers=numbers,
     fault=st.sampled_from([None, "contacts", "calls"]),
@@ -186,7 +185,7 @@ async def test_a_backlog_is_coalesced(make_connector: MakeConnector, fake: FakeH
     assert fake.state.rejected_429 == 0
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=15)
 @given(
     stored=st.lists(
         st.tuples(st.integers(0, 30), st.sampled_from(["e164", "national", "dashed", "mobile"])),

@@ -25,7 +25,6 @@ from callbridge.domain.phone import parse_e164
 from callbridge.runtime import Runtime
 from tests.connectors.hubspot.hubspot_setup import MakeConnector, define_ours
 from tests.connectors.hubspot.test_hubspot_batching import (
-    FIXTURES,
     Budget,
     Number,
     check_end_state,
@@ -99,7 +98,7 @@ async def test_a_crowd_searches_contacts_and_companies_at_once(
     )
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=6)
 @given(callers=numbers, fault=st.sampled_from([None, "contacts", "calls"]), lagging=st.booleans())
 async def test_a_roomy_crowd_ends_as_sequential_syncs(
     make_connector: MakeConnector,
@@ -135,7 +134,7 @@ def fitting_by_trial(kind: str, lookups: list[batch_search.Lookup]) -> int:
 NUMBERS = st.sampled_from(["+1415555{:04d}", "+3361234{:04d}", "+4930123{:04d}5"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(
     shapes=st.lists(st.tuples(NUMBERS, st.integers(0, 9999)), min_size=1, max_size=90),
     region=st.sampled_from(["US", "FR", "DE"]),

@@ -13,7 +13,7 @@ import itertools
 import time
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from callbridge.connectors.hubspot.fake import ManualClock
@@ -24,7 +24,6 @@ from tests.connectors.hubspot.hubspot_setup import ROOMY
 pytestmark = pytest.mark.slow
 SEARCH = "/crm/v3/objects/contacts/search"
 _numbers = itertools.count(300)
-FIXTURES = [HealthCheck.function_scoped_fixture]
 
 
 def next_number() -> str:
@@ -40,7 +39,7 @@ async def searched(server: HubSpotServer, number: str) -> list[str]:
     return [item["id"] for item in answer.json()["results"]]
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=4)
 @given(
     target=st.sampled_from(["calls", "contacts"]),
     delay=st.sampled_from([0.0, 2.0, 5.0]),

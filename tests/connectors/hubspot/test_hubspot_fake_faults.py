@@ -7,12 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.connectors.hubspot.fake import FakeHubSpot, ManualClock
-
-FIXTURES = [HealthCheck.function_scoped_fixture]
 
 
 @pytest.fixture
@@ -35,7 +33,7 @@ def by_key(fake: FakeHubSpot, kind: str, value: str) -> list[dict[str, Any]]:
     return [o for o in found if o["properties"].get("ext_key") == value]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=20)
 @given(
     kind=st.sampled_from(["contacts", "calls", "deals", "tasks", "notes"]),
     value=st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=1, max_size=40),
@@ -87,7 +85,7 @@ async def test_an_object_type_holds_a_limited_number_of_unique_properties(
     assert (await define(api, "deals", "u3", unique=False)).status_code == 201
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=FIXTURES)
+@settings(max_examples=15)
 @given(delay=st.sampled_from([0.0, 0.5, 2.0, 5.0]), waited=st.floats(0, 6))
 async def test_search_shows_a_write_only_after_the_index_delay(
     api: httpx.AsyncClient, fake: FakeHubSpot, delay: float, waited: float

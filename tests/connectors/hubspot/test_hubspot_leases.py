@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
@@ -33,7 +33,7 @@ def test_hubspot_real_limits_are_never_leased(name: str, budget: int, window: fl
     assert leases.size(Demand(name, budget, window, 1)) == 0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(
     budget=st.integers(min_value=1_000, max_value=10_000_000),
     window=st.sampled_from([0.5, 1.0, 10.0, 60.0]),
@@ -71,9 +71,7 @@ STEPS = st.lists(
 )
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40)
 @given(limit_of=LEASED_LIMITS, steps=STEPS)
 # A lease's draws late in it, then a take of nearly the whole budget once its start has left
 # the window: the row logged at the lease's end is what keeps that window within the budget.
@@ -109,9 +107,7 @@ async def test_no_interleaving_of_processes_leases_grants_more_than_the_budget(
     assert worst_window(granted, window) <= budget
 
 
-@settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=25)
 @given(limit_of=LEASED_LIMITS, counts=st.lists(st.integers(1, 5), min_size=2, max_size=30))
 async def test_syncs_finding_the_lease_spent_at_once_renew_it_once(
     integration_on: tuple[Runtime, str],

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
@@ -71,7 +71,7 @@ ARRIVALS = st.lists(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(limit=LIMITS, arrivals=ARRIVALS, retry=st.booleans())
 def test_no_rolling_window_ever_holds_more_than_the_budget(
     limit: tuple[str, int, float], arrivals: list[tuple[float, int]], retry: bool
@@ -98,7 +98,7 @@ def test_no_rolling_window_ever_holds_more_than_the_budget(
     assert worst_window(granted, window + SLACK_SECONDS) <= budget, "the slack holds too"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(gaps=st.lists(st.floats(min_value=0, max_value=0.3), min_size=1, max_size=40))
 def test_a_greedy_taker_gets_the_whole_budget_of_each_window(gaps: list[float]) -> None:
     """Exact, not only safe: a window with room is never refused (no budget wasted)."""
@@ -142,9 +142,7 @@ STEPS = st.lists(
 )
 
 
-@settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=12)
 @given(steps=STEPS)
 async def test_the_database_limits_hold_in_every_rolling_window(
     integration_on: tuple[Runtime, str], steps: list[tuple[float, int, int, bool]]
@@ -194,9 +192,7 @@ LEASED_STEPS = st.lists(
 )
 
 
-@settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=10)
 @given(steps=LEASED_STEPS)
 async def test_leased_tokens_keep_every_rolling_window_within_the_budget(
     integration_on: tuple[Runtime, str], steps: list[tuple[float, int, int]]

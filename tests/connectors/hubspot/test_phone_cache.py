@@ -11,7 +11,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.connectors.hubspot.store import PhoneCache
@@ -34,11 +34,7 @@ def _records(ids: set[str] | list[str]) -> list[dict[str, Any]]:
     return [{"id": record_id, "name": f"Contact {record_id}"} for record_id in ids]
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=15)
 @given(steps=_steps)
 async def test_a_created_contact_joins_the_fresh_entry(
     integration_on: tuple[Runtime, str], steps: list[tuple[str, set[str], float]]

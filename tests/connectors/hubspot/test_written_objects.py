@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -20,11 +20,7 @@ from callbridge.storage import units
 _ids = st.text("0123456789", min_size=1, max_size=12)
 
 
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=10)
 @given(claimed=st.booleans(), keyed=st.booleans(), object_id=_ids, record=_ids)
 async def test_an_id_is_saved_on_its_claim_or_without_one(
     integration_on: tuple[Runtime, str],
@@ -58,11 +54,7 @@ _steps = st.lists(
 )
 
 
-@settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(max_examples=15)
 @given(steps=_steps)
 async def test_claim_new_writes_a_first_claim_and_returns_any_earlier_one(
     integration_on: tuple[Runtime, str], steps: list[tuple[str, str]]

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import hypothesis
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
 from callbridge.pipeline import handlers
@@ -81,10 +81,8 @@ async def processed(migrated_runtime: Runtime) -> AsyncIterator[Processed]:
 
 @settings(
     max_examples=60,
-    deadline=None,
     # No "explain" phase: it reruns a failing example many times, each waiting for the queue.
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
     deliveries=call_deliveries(NOW),

@@ -14,7 +14,7 @@ from datetime import UTC
 from typing import Any
 
 import hypothesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from callbridge.domain.event import CallEvent
@@ -36,7 +36,7 @@ from tests.telephony.generic.generic_rules import (
 NOW = server_now()
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200)
 @given(event=generated_event(NOW))
 def test_parse_accepts_what_the_docs_accept_and_names_what_it_refuses(
     event: dict[str, Any],
@@ -89,7 +89,7 @@ def _assert_fits(parsed: CallEvent, event: dict[str, Any]) -> None:
     json.dumps(asdict(parsed), default=str, ensure_ascii=False).encode()  # no lone surrogate
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(header=st.one_of(st.text(max_size=300), st.text(min_size=250, max_size=260)))
 def test_a_delivery_id_is_kept_whole_or_refused_naming_the_header(header: str) -> None:
     fits = 1 <= len(header) <= 255 and not re.search("[\x00-\x1f\x7f\ud800-\udfff]", header)
