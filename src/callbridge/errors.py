@@ -176,6 +176,10 @@ class Permanent(ConnectorError):
 class SyncTimedOut(CallbridgeError):
     """A sync ran longer than its watchdog lets it (``sync_timeout_seconds``): it is retried."""
 
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the sync ran longer than {seconds:g} s; it is retried")
+        self.seconds = seconds
+
 
 class DemoError(CallbridgeError):
     """The server refused or failed a request the demo needs; the message says which."""

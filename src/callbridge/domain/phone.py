@@ -8,6 +8,8 @@ formatting are libphonenumber's (the ``phonenumbers`` port); nothing here builds
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
@@ -79,16 +81,22 @@ class PhoneNumber:
 # A sync formats and searches its caller's number several times (its filter groups, its
 # activity's title and body): libphonenumber parses once a number, not once a use. The parse
 # that made the number (``normalize``) is kept too, so a new caller's number is parsed once.
-_PARSED: dict[str, phonenumbers.PhoneNumber] = {}
+# The numbers parsed lately, least recently asked for first: a number a sync asks for is back
+# within a second, for its other formats.
+_PARSED: OrderedDict[str, phonenumbers.PhoneNumber] = OrderedDict()
 _PARSED_KEPT = 4096
+_PARSED_LOCK = threading.Lock()
 
 
 def _parsed(e164: str) -> phonenumbers.PhoneNumber:
     """Return a valid E.164 number parsed, without extension (shared: copy it to change it)."""
-    number = _PARSED.get(e164)
-    if number is None:
-        number = phonenumbers.parse(e164, None)
-        _keep_parsed(e164, number)
+    with _PARSED_LOCK:
+        number = _PARSED.get(e164)
+        if number is not None:
+            _PARSED.move_to_end(e164)
+            return number
+    number = phonenumbers.parse(e164, None)
+    _keep_parsed(e164, number)
     return number
 
 
@@ -96,9 +104,11 @@ def _keep_parsed(e164: str, number: phonenumbers.PhoneNumber) -> None:
     """Keep a parsed number, without its extension, for the formats asked of it next."""
     if number.extension:
         number = _copied(number, None)
-    if len(_PARSED) >= _PARSED_KEPT:  # a number a sync asks for is back within a second
-        _PARSED.clear()
-    _PARSED[e164] = number
+    with _PARSED_LOCK:  # units run in threads: one change of the order at a time
+        _PARSED[e164] = number
+        _PARSED.move_to_end(e164)
+        if len(_PARSED) > _PARSED_KEPT:
+            _PARSED.popitem(last=False)
 
 
 def _copied(number: phonenumbers.PhoneNumber, extension: str | None) -> phonenumbers.PhoneNumber:

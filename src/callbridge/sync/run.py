@@ -67,11 +67,9 @@ async def sync_call(runtime: Runtime, payload: Payload) -> None:
     connector = connector_for(runtime, ctx.integration)
     try:
         await _watched(runtime, loaded, connector, number)
-    except SyncTimedOut:
-        seconds = f"{runtime.settings.sync_timeout_seconds:g}"
-        await save_sync(
-            runtime, ctx, status="failed", reason=Said(Code.SYNC_TIMED_OUT, seconds=seconds)
-        )
+    except SyncTimedOut as err:
+        reason = Said(Code.SYNC_TIMED_OUT, seconds=f"{err.seconds:g}")
+        await save_sync(runtime, ctx, status="failed", reason=reason)
         raise
     except ConnectorError as err:
         # Waiting for a limit, a paused integration or an unreachable CRM is not a failure.
@@ -126,7 +124,7 @@ async def _watched(
     except TimeoutError:
         if not watchdog.expired():  # raised by the run itself, not by its watchdog
             raise
-        raise SyncTimedOut(f"the sync ran longer than {limit:g} s; it is retried") from None
+        raise SyncTimedOut(limit) from None
 
 
 async def _skip_disabled(runtime: Runtime, ctx: SyncContext) -> None:

@@ -95,7 +95,7 @@ class OnceCreator:
             if found := await self.recover(target, claim):
                 return found
             batched = await self._paid(target)
-            await self._claim(target)
+            await self._claim(target)  # keyed asked again: the recovery may have lost the key
         try:
             if batched:
                 created = await self._batched(target, props, links)

@@ -45,8 +45,7 @@ class PhoneCache:
         A lost entry costs a search, never a duplicate: a contact created under a claim is
         found by the claim (``sync.writes``) until HubSpot's search shows it.
         """
-        row: dict[str, Any] = {"integration_id": self._integration_id, "phone_e164": phone}
-        row |= {"records": records, "cached_at": self._clock()}
+        row = self._row(phone, records, self._clock())
         await units.later(
             self._engine, lambda conn: upsert(conn, hubspot_phone_cache, row, _CACHE_KEYS)
         )
@@ -66,11 +65,18 @@ class PhoneCache:
             known = list(row.records) if fresh else []
             if record["id"] in {item["id"] for item in known}:
                 return
-            values: dict[str, Any] = {"integration_id": self._integration_id, "phone_e164": phone}
-            values |= {"records": [*known, record], "cached_at": now}
-            upsert(conn, hubspot_phone_cache, values, _CACHE_KEYS)
+            upsert(conn, hubspot_phone_cache, self._row(phone, [*known, record], now), _CACHE_KEYS)
 
         await units.later(self._engine, work)
+
+    def _row(self, phone: str, records: list[dict[str, Any]], at: datetime) -> dict[str, Any]:
+        """Return the cache row of ``phone``'s ``records``, cached at ``at``."""
+        return {
+            "integration_id": self._integration_id,
+            "phone_e164": phone,
+            "records": records,
+            "cached_at": at,
+        }
 
 
 @dataclass(frozen=True)
@@ -95,6 +101,10 @@ class WrittenObjects:
         self._integration_id = integration_id
         self._clock = clock
 
+    def _pending(self, key: dict[str, Any], keyed: bool) -> dict[str, Any]:
+        """Return the row of a pending claim at ``key``, stamped now."""
+        return {**key, "keyed": keyed, "object_id": None, "created_at": self._clock()}
+
     def _key(self, kind: str, external_id: str, record_id: str) -> dict[str, Any]:
         return {
             "integration_id": self._integration_id,
@@ -110,7 +120,7 @@ class WrittenObjects:
         row = await units.read(
             self._engine, lambda conn: driver.execute(conn, _CLAIM, bound).first()
         )
-        return Claim(row.object_id, row.created_at, row.keyed) if row else None
+        return _claim_of(row)
 
     async def claim_new(
         self, kind: str, external_id: str, record_id: str, keyed: bool
@@ -122,14 +132,12 @@ class WrittenObjects:
         create to recover (then restamped by :meth:`claim` before the create is sent again).
         """
         key = self._key(kind, external_id, record_id)
-        values = {**key, "keyed": keyed, "object_id": None, "created_at": self._clock()}
+        values = self._pending(key, keyed)
 
         def work(conn: Connection) -> Claim | None:
-            insert = ignoring_insert(hubspot_objects, conn.dialect.name)
-            if driver.execute(conn, insert, values, tuple(values)).first() is not None:
+            if _inserted(conn, values):
                 return None
-            row = driver.execute(conn, _CLAIM, _bound(key)).first()
-            return Claim(row.object_id, row.created_at, row.keyed) if row else None
+            return _claim_of(driver.execute(conn, _CLAIM, _bound(key)).first())
 
         return await units.write(self._engine, work)
 
@@ -140,12 +148,10 @@ class WrittenObjects:
         once HubSpot's search index has had time to show it (counted from that moment). ``keyed``
         says whether that create carries the unique key it can be read back by.
         """
-        key = self._key(kind, external_id, record_id)
-        values = {**key, "keyed": keyed, "object_id": None, "created_at": self._clock()}
+        values = self._pending(self._key(kind, external_id, record_id), keyed)
 
         def work(conn: Connection) -> None:
-            insert = ignoring_insert(hubspot_objects, conn.dialect.name)
-            if driver.execute(conn, insert, values, tuple(values)).first() is None:
+            if not _inserted(conn, values):
                 driver.execute(conn, _RESTAMP, _bound(values))
 
         await units.write(self._engine, work)
@@ -164,10 +170,8 @@ class WrittenObjects:
 
         def work(conn: Connection) -> None:
             bound = _bound(values)
-            if driver.execute(conn, _SAVE, bound).rowcount == 0:
-                insert = ignoring_insert(hubspot_objects, conn.dialect.name)
-                if driver.execute(conn, insert, values, tuple(values)).first() is None:
-                    driver.execute(conn, _SAVE, bound)  # written meanwhile
+            if driver.execute(conn, _SAVE, bound).rowcount == 0 and not _inserted(conn, values):
+                driver.execute(conn, _SAVE, bound)  # written meanwhile
 
         await units.later(self._engine, work)
 
@@ -210,6 +214,17 @@ _WITH = select(hubspot_objects.c.record_id).where(
     hubspot_objects.c.kind == bindparam("kind"),
     hubspot_objects.c.record_id.in_(bindparam("ids", expanding=True)),
 )
+
+
+def _inserted(conn: Connection, values: dict[str, Any]) -> bool:
+    """Insert a claim row unless one is at its key; say whether this one was written."""
+    insert = ignoring_insert(hubspot_objects, conn.dialect.name)
+    return driver.execute(conn, insert, values, tuple(values)).first() is not None
+
+
+def _claim_of(row: Any) -> Claim | None:
+    """Return the claim a ``_CLAIM`` row holds, or None for no row."""
+    return Claim(row.object_id, row.created_at, row.keyed) if row else None
 
 
 def _bound(values: dict[str, Any]) -> dict[str, Any]:
