@@ -88,20 +88,27 @@ def _matches(stored: dict[str, Any], groups: list[dict[str, Any]]) -> bool:
 def _test(props: dict[str, Any], rule: dict[str, Any]) -> bool:
     """Apply one filter; string values compare case-insensitively, as HubSpot does."""
     value = props.get(rule["propertyName"])
-    operator, wanted = rule["operator"], str(rule.get("value", "")).lower()
-    text = (value or "").lower()
-    checks: dict[str, Callable[[], bool]] = {
-        "EQ": lambda: value is not None and text == wanted,
-        "NEQ": lambda: text != wanted,
-        "IN": lambda: value is not None and value in rule.get("values", []),
-        "NOT_IN": lambda: value not in rule.get("values", []),
-        "HAS_PROPERTY": lambda: bool(value),
-        "NOT_HAS_PROPERTY": lambda: not value,
-        "CONTAINS_TOKEN": lambda: value is not None and token_matches(text, wanted),
-        "NOT_CONTAINS_TOKEN": lambda: value is None or not token_matches(text, wanted),
-        "GT": lambda: value is not None and text > wanted,
-        "GTE": lambda: value is not None and text >= wanted,
-        "LT": lambda: value is not None and text < wanted,
-        "LTE": lambda: value is not None and text <= wanted,
-    }
-    return checks[operator]()
+    wanted = str(rule.get("value", "")).lower()
+    return _OPERATORS[rule["operator"]](value, (value or "").lower(), wanted, rule)
+
+
+# operator → test of (stored value, its lower case, the filter's value in lower case, the filter)
+_Check = Callable[[Any, str, str, dict[str, Any]], bool]
+_OPERATORS: dict[str, _Check] = {
+    "EQ": lambda value, text, wanted, _: value is not None and text == wanted,
+    "NEQ": lambda _, text, wanted, __: text != wanted,
+    "IN": lambda value, _, __, rule: value is not None and value in rule.get("values", []),
+    "NOT_IN": lambda value, _, __, rule: value not in rule.get("values", []),
+    "HAS_PROPERTY": lambda value, *_: bool(value),
+    "NOT_HAS_PROPERTY": lambda value, *_: not value,
+    "CONTAINS_TOKEN": lambda value, text, wanted, _: (
+        value is not None and token_matches(text, wanted)
+    ),
+    "NOT_CONTAINS_TOKEN": lambda value, text, wanted, _: (
+        value is None or not token_matches(text, wanted)
+    ),
+    "GT": lambda value, text, wanted, _: value is not None and text > wanted,
+    "GTE": lambda value, text, wanted, _: value is not None and text >= wanted,
+    "LT": lambda value, text, wanted, _: value is not None and text < wanted,
+    "LTE": lambda value, text, wanted, _: value is not None and text <= wanted,
+}
