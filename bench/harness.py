@@ -104,8 +104,7 @@ class Process:
 
     def cpu_seconds(self) -> float:
         """Return the user + system CPU seconds the process has used."""
-        fields = Path(f"/proc/{self.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds_of(self.popen.pid)
 
     def rss_bytes(self) -> int:
         """Return the process's resident memory now (0 once it has exited)."""
@@ -115,6 +114,12 @@ class Process:
             return 0
         line = next((ln for ln in status.splitlines() if ln.startswith("VmRSS:")), "VmRSS: 0")
         return int(line.split()[1]) * 1024
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """Return the user + system CPU seconds process ``pid`` has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextlib.contextmanager

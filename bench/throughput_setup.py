@@ -18,6 +18,7 @@ from bench.harness import (
     ROOT,
     Process,
     child,
+    cpu_seconds_of,
     environment,
     free_port,
     new_company,
@@ -79,6 +80,10 @@ class Stack:
         """Return the CPU seconds the server and the worker processes have used."""
         server, *workers = self.processes
         return server.cpu_seconds(), sum(process.cpu_seconds() for process in workers)
+
+    def crm_cpu_seconds(self) -> float:
+        """Return the CPU seconds the HubSpot fake has used (it shares the machine's cores)."""
+        return cpu_seconds_of(self.fake.pid) if self.fake is not None else 0.0
 
     async def restart_fake(self) -> None:
         """Start the fake empty (stopping the last one) and follow its engagements."""
