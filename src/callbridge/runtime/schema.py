@@ -11,13 +11,15 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from callbridge.connectors.registry import specs
 from callbridge.queue import breaker_table, sqlite_table
 from callbridge.storage import migrate, tables
 from callbridge.storage.metadata import metadata
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 #: Each registered connector's tables module by registry key (importing it added its tables).
 connector_tables: dict[str, ModuleType] = {

@@ -11,11 +11,12 @@ import asyncio
 import os
 from collections.abc import Iterable
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
 
 from callbridge.storage.engine import create_private_file
+
+if TYPE_CHECKING:  # Alembic is imported by what migrates, not by every process that stores
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The core's own revisions (tables of storage and the queues, and the oldest connector tables).
@@ -28,6 +29,8 @@ def _escaped(value: str) -> str:
 
 def alembic_config(url: str, *, version_locations: Iterable[Path]) -> Config:
     """Return an Alembic config for ``url`` searching the core's and the given revision folders."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", _escaped(str(MIGRATIONS)))
     config.set_main_option("path_separator", "os")
@@ -39,6 +42,8 @@ def alembic_config(url: str, *, version_locations: Iterable[Path]) -> Config:
 
 async def upgrade(url: str, revision: str, *, version_locations: Iterable[Path]) -> None:
     """Bring the database at ``url`` up to ``revision`` (``"heads"``: every branch's head)."""
+    from alembic import command
+
     create_private_file(url)  # before Alembic's engine creates it with the umask's permissions
     config = alembic_config(url, version_locations=version_locations)
     # Alembic's env.py drives its own event loop; keep it off ours.
