@@ -35,6 +35,24 @@ def test_db_upgrade_creates_the_data_directory(fresh_dir: Path) -> None:
     assert (fresh_dir / "callbridge.db").exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://cb:s3cret-pw@127.0.0.1:1/none",  # nothing listens there
+        "postgresql+psycopg://postgres:s3cret-pw@127.0.0.1:5432/cb_no_such_database",
+    ],
+)
+def test_db_upgrade_says_which_database_it_cannot_migrate_and_hides_the_password(
+    fresh_dir: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("CALLBRIDGE_DATABASE_URL", url)
+    result = CliRunner().invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "Cannot migrate the database at postgresql+psycopg://" in result.output
+    assert "CALLBRIDGE_DATABASE_URL" in result.output
+    assert "s3cret-pw" not in result.output and "Traceback" not in result.output
+
+
 def test_company_create_prints_key_url_and_secret_on_one_line_each(fresh_dir: Path) -> None:
     result = CliRunner().invoke(app, ["company", "create", "ACME", "--region", "fr"])
     assert result.exit_code == 0, result.output

@@ -11,6 +11,8 @@ import asyncio
 from typing import Annotated
 
 import typer
+from sqlalchemy import make_url
+from sqlalchemy.exc import OperationalError
 
 from callbridge.runtime import Runtime
 from callbridge.runtime.schema import upgrade
@@ -40,7 +42,19 @@ def db_upgrade() -> None:
     """Apply every pending migration."""
     settings = Settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(upgrade(settings.resolved_database_url()))
+    url = settings.resolved_database_url()
+    try:
+        asyncio.run(upgrade(url))
+    except OperationalError as err:  # unreachable, refused, missing database, read-only file
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = str(err.orig or err).strip()
+        terminal.console.print(
+            f"[red]Cannot migrate the database at {shown}[/]: {reason}\n"
+            "Check that the database server runs and CALLBRIDGE_DATABASE_URL names it (host, "
+            "port, user, database), or unset it to use SQLite in CALLBRIDGE_DATA_DIR.",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
     terminal.console.print("database is up to date")
 
 
