@@ -122,6 +122,11 @@ async def test_another_companys_call_and_job_are_not_found(
     replay = await acme.client.post(f"/ui/calls/{theirs}/replay/{dead.id}", data={"csrf": csrf})
     assert replay.status_code == 404
     assert await ui_runtime.queue.dead_letters(company_id=globex.company.company_id) != []
+    await acme.client.get("/ui/language/fr")  # the refusal is said in the page's language
+    ours = await synced_call(ui_runtime, acme, "c-ui-ours")
+    wrong = await acme.client.post(f"/ui/calls/{ours}/replay/{dead.id}", data={"csrf": csrf})
+    assert wrong.status_code == 404
+    assert f"aucune tâche en échec {dead.id} dans cette entreprise" in wrong.text
 
 
 async def _agent(tenant: UiTenant, name: str) -> str:

@@ -18,10 +18,12 @@ from callbridge.api import staff as staff_api
 from callbridge.api.deps import get_runtime
 from callbridge.domain.call import CallState
 from callbridge.domain.event import Direction
+from callbridge.refusal_codes import refusal
 from callbridge.storage import call_pages
 from callbridge.ui.forms import Refused, through_api_or_not_found
 from callbridge.ui.i18n import language_of, translations
 from callbridge.ui.integration_health import outage
+from callbridge.ui.problems import coded
 from callbridge.ui.render import page
 from callbridge.ui.session import Admin, AdminDep, FormAdminDep
 from callbridge.ui.times import zone_info
@@ -184,7 +186,8 @@ async def replay(request: Request, call_id: PathId, job_id: JobId, admin: FormAd
     async def replayed() -> admin_api.Replayed:
         dead = await admin_api.dead_jobs(admin.principal, runtime)
         if not any(str(job.id) == str(job_id) and _of_call(job.payload, call_id) for job in dead):
-            raise Refused([f"no dead sync {job_id} of call {call_id}"], status=404)
+            # Said in the page's language: the job is not among this call's dead syncs.
+            raise Refused([coded(refusal("no_dead_job", job_id=str(job_id)))], status=404)
         return await admin_api.replay(job_id, admin.principal, runtime)
 
     refused = await through_api_or_not_found(request, admin, replayed())
