@@ -54,6 +54,10 @@ CODES: Mapping[str, str] = {
         "'select_contact_manually' (select the contact manually) is off"
     ),
     # Conflicts with what is stored (409).
+    "stored_data_conflict": (
+        "the request conflicts with data stored meanwhile (another request may have changed "
+        "it): read it again, then retry"
+    ),
     "team_exists": "name: a team named '{name}' already exists",
     "team_has_members": (
         "team {team_id} has members: move them to another team or delete them first"

@@ -159,13 +159,13 @@ def _install_error_answers(app: FastAPI) -> None:
         return JSONResponse({"detail": errors}, 422)
 
     @app.exception_handler(IntegrityError)
-    async def conflict(_request: Request, err: IntegrityError) -> JSONResponse:
+    async def conflict(request: Request, err: IntegrityError) -> JSONResponse:
         # A safety net: routes answer their own conflicts with the field named; this keeps any
-        # other one a 409 rather than a 500.
+        # other one a 409 rather than a 500. The constraint is logged, not shown: it names
+        # tables and columns, which say nothing to the caller.
         reason = str(err.orig).splitlines()[0] if err.orig else "a constraint"
-        return JSONResponse(
-            {"detail": f"the request conflicts with stored data ({encodable(reason)})"}, 409
-        )
+        log.warning("conflict %s %s: %s", request.method, request.url.path, reason)
+        return JSONResponse(coded(refusal("stored_data_conflict")), 409)
 
     @app.exception_handler(SecretUnreadable)
     async def secret_unreadable(_request: Request, err: SecretUnreadable) -> JSONResponse:

@@ -49,6 +49,10 @@ WORDS: Mapping[str, str] = {
         "manual contact selection is disabled: the integration option 'select_contact_manually'"
         " (select the contact manually) is off"
     ),
+    "stored_data_conflict": N_(
+        "the request conflicts with data stored meanwhile (another request may have changed "
+        "it): read it again, then retry"
+    ),
     "team_exists": N_("name: a team named '%(name)s' already exists"),
     "team_has_members": N_(
         "team %(team_id)s has members: move them to another team or delete them first"
