@@ -3,10 +3,11 @@ call, and the call's log lands on both."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, expect
 
 from callbridge.testing.webhooks import call_sequence
 from tests.e2e.e2e_server import Server, wait_synced
@@ -75,6 +76,16 @@ def test_an_agent_picks_a_contact_and_a_lead_and_the_log_lands_on_both(
     assert in_thread(_call_and_count(server, records)) == [0, 1, 1]
 
 
+def _settled(box: Locator) -> None:
+    """Wait until htmx has settled what it swapped into ``box``.
+
+    htmx binds the new content's own requests (the filter's change, the form's post) only when
+    it settles, 20 ms after the swap: a test acting sooner would change a filter nobody listens
+    to. (A person does not act within 20 ms.)
+    """
+    expect(box).not_to_have_class(re.compile(r"\bhtmx-settling\b"))
+
+
 async def _send(server: Server, events: list[dict[str, Any]]) -> None:
     async with server.client() as client:
         for event in events:
@@ -108,9 +119,11 @@ def test_a_ringing_call_shows_its_matches_live_and_the_agents_pick_gets_the_log(
         in_thread(_send(server, [ringing]))
         incoming = page.locator("#incoming")
         expect(incoming.locator(".badge")).to_have_text("+3", timeout=15_000)
+        _settled(incoming)
         incoming.get_by_label("Object type").select_option("lead")
         expect(incoming.get_by_label("Jane", exact=True)).to_have_count(0)
         expect(incoming.locator(".badge")).to_have_text("+3")  # still every match, filtered
+        _settled(incoming)
         incoming.get_by_label("Jane Lead").check()
         incoming.get_by_role("button", name="Log this call there").click()
         expect(page.locator("#result")).to_contain_text("✓ Jane Lead (lead)")
