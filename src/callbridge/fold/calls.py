@@ -13,7 +13,7 @@ from callbridge.domain.call import Call, fold
 from callbridge.domain.phone import PhoneNumber
 from callbridge.fold import handoff, targets
 from callbridge.fold.agents import agent_user
-from callbridge.queue import jobs, sqlite_successor
+from callbridge.queue import jobs, successor
 from callbridge.queue.base import NewJob, Payload
 from callbridge.rules.external_party import external_number
 from callbridge.runtime import Runtime
@@ -44,10 +44,10 @@ class Folded:
 
 def _hand_to_sync(call_id: str, folded: Folded) -> None:
     """Leave the call to its sync if that sync runs next in this task (``fold.handoff``)."""
-    successor = sqlite_successor.adopted()
-    if successor is None or successor.task != jobs.SYNC:
+    adopted = successor.adopted()
+    if adopted is None or adopted.task != jobs.SYNC:
         return
-    if successor.payload["call_id"] == call_id:
+    if adopted.payload["call_id"] == call_id:
         handoff.give(call_id, folded.call, folded.company, folded.extensions)
 
 

@@ -1,7 +1,7 @@
 """The folded call handed to its sync when the sync runs next in the fold's slot.
 
-When the fold that makes a call final has its sync adopted as its successor (the embedded
-queue, ``queue.sqlite_successor``), the same task runs that sync right after: the fold leaves
+When the fold that makes a call final has its sync adopted as its successor
+(``queue.successor``, in either queue), the same task runs that sync right after: the fold leaves
 it the call it just folded and stored, so the sync does not read the events and fold them
 again. The sync takes it (once: a retry, a crash's re-run or any other job reads as usual) and
 uses it only if the stored call is still the one folded from as many events (``sync.inputs``):

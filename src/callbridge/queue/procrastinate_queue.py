@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from callbridge.errors import Permanent
 from callbridge.queue import procrastinate_sql as sql
-from callbridge.queue import slots
+from callbridge.queue import procrastinate_successor as successor_rows
+from callbridge.queue import slots, successor
 from callbridge.queue.base import DeadJob, Handler, JobCounts, NewJob, Payload
 from callbridge.queue.procrastinate_pool import libpq_url, pool_checking_idle_connections
 from callbridge.queue.procrastinate_worker import LendingWorker
@@ -54,11 +55,18 @@ class PolicyRetryStrategy(procrastinate.BaseRetryStrategy):
         decision = self._decisions.pop(job.id, None) or self._policy.decide(
             exception, job.attempts + 1
         )
-        if isinstance(decision, Dead):
-            logger.warning("job %s is dead: %s (%s)", job.id, decision.reason, exception)
-            return None
-        retry_at = datetime.now(UTC) + timedelta(seconds=decision.delay_seconds)
-        return procrastinate.RetryDecision(retry_at=retry_at)
+        return retry_decision(job.id, decision, exception)
+
+
+def retry_decision(
+    job_id: int, decision: Decision, exception: BaseException
+) -> procrastinate.RetryDecision | None:
+    """Turn a policy's decision into Procrastinate's: when to retry, or None to bury the job."""
+    if isinstance(decision, Dead):
+        logger.warning("job %s is dead: %s (%s)", job_id, decision.reason, exception)
+        return None
+    retry_at = datetime.now(UTC) + timedelta(seconds=decision.delay_seconds)
+    return procrastinate.RetryDecision(retry_at=retry_at)
 
 
 class ProcrastinateJobQueue:
@@ -89,6 +97,7 @@ class ProcrastinateJobQueue:
             pool_factory=pool_checking_idle_connections,
         )
         self._app = procrastinate.App(connector=connector)
+        self._app.job_manager = successor_rows.LockSafeJobManager(connector=connector)
         self._app.task(
             name=sql.TASK_NAME,
             queue=sql.QUEUE_NAME,
@@ -111,10 +120,18 @@ class ProcrastinateJobQueue:
     ) -> bool:
         """Add a job inside the caller's open transaction; False if the queueing lock is held."""
         job = NewJob(task, payload, lock_key, queueing_lock, delay_seconds)
-        return await conn.run_sync(self.enqueue_blocking, job)
+        return await conn.run_sync(self._defer, job)
 
     def enqueue_blocking(self, conn: Connection, job: NewJob) -> bool:
-        """Like :meth:`enqueue`, on a synchronous connection (a unit of work in a thread)."""
+        """Like :meth:`enqueue`, on a synchronous connection (a unit of work in a thread).
+
+        A job due now asked for by a running job's unit may become that job's successor, run
+        next in its slot (``queue.successor``).
+        """
+        return successor.adopt(conn, job, datetime.now(UTC)) or self._defer(conn, job)
+
+    def _defer(self, conn: Connection, job: NewJob) -> bool:
+        """Insert ``job`` waiting, in ``conn``'s transaction; False if its queueing lock is held."""
         params = sql.defer_params(job)
         for _ in range(10):
             if conn.execute(sql.DEFER, params).first() is not None:
@@ -267,28 +284,91 @@ class ProcrastinateJobQueue:
             await asyncio.sleep(self._stall_check_seconds)
 
     async def _run(self, context: procrastinate.JobContext, task: str, payload: Payload) -> None:
-        """Dispatch one job to its handler, recording the error and decision if it fails.
+        """Dispatch one job to its handler, then its successor if its units adopted one.
 
-        Workers waiting on the job's lock are woken when it finishes by a trigger (migration
-        0006), in Procrastinate's own finish statement.
+        A failure is recorded with its error and retry decision. Workers waiting on the job's
+        lock are woken when it finishes by a trigger (migration 0006), in Procrastinate's own
+        finish statement.
         """
-        job = context.job
+        job, worker = context.job, self._worker
         assert job.id is not None, "a fetched job has an id"
-        if self._worker is not None:  # the job lends its slot while it waits for a CRM
-            slots.bind(self._worker.slots.park)
+        if worker is None or worker.worker_id is None:  # run outside a worker: no successor
+            await self._attempt(job, task, payload)
+            return
+        slots.bind(worker.slots.park)  # the job lends its slot while it waits for a CRM
+        offer = successor_rows.ProcrastinateSuccessor(job.id, worker_id=worker.worker_id)
+        offered = successor.offer(offer)
         try:
-            handler = self._handlers.get(task)
-            if handler is None:
-                raise Permanent(f"no handler for task {task!r}")
-            await handler(payload)
+            succeeded = await self._attempt(job, task, payload, offer)
+        finally:
+            successor.withdraw(offered)
+            if offer.adopted is not None:  # its unit settled the job: Procrastinate must not
+                worker.settled.add(job.id)
+        if succeeded and offer.adopted is not None:
+            await self._run_successor(*offer.adopted, worker.worker_id)
+
+    async def _attempt(
+        self,
+        job: procrastinate.jobs.Job,
+        task: str,
+        payload: Payload,
+        offer: successor.Successor | None = None,
+    ) -> bool:
+        """Run the handler; False: it failed after adopting a successor (the job is done).
+
+        Any other failure is recorded with its retry decision, and raised for Procrastinate.
+        """
+        assert job.id is not None, "a fetched job has an id"
+        try:
+            await self._dispatch(task, payload)
         except Exception as error:
+            if offer is not None and offer.adopted is not None:
+                # Done with the unit that adopted its successor: not retried; the successor
+                # goes back to the queue for any worker.
+                logger.exception("job %s failed after its successor was adopted", job.id)
+                await self._release_successor(offer.adopted[0])
+                return False
             failed = functools.partial(sql.failed, job.id, error, job.attempts + 1, self._policy)
             self._decisions[job.id] = await units.write(self._engine, failed)
             raise
         except asyncio.CancelledError:  # a shutdown: Procrastinate puts the job back
-            if job.queueing_lock is not None:
+            if offer is not None and offer.adopted is not None:
+                await asyncio.shield(self._release_successor(offer.adopted[0]))
+            elif job.queueing_lock is not None:
                 await asyncio.shield(self._release_queueing_lock(job.id))
             raise
+        return True
+
+    async def _dispatch(self, task: str, payload: Payload) -> None:
+        """Run the handler of ``task``."""
+        handler = self._handlers.get(task)
+        if handler is None:
+            raise Permanent(f"no handler for task {task!r}")
+        await handler(payload)
+
+    async def _run_successor(self, job_id: int, new: NewJob, worker_id: int) -> None:
+        """Run an adopted successor in this slot, and settle it as Procrastinate would."""
+        job = successor_rows.job_of(job_id, new, worker_id)
+        try:
+            await self._dispatch(new.task, new.payload)
+        except asyncio.CancelledError:  # a shutdown: back to the queue
+            await asyncio.shield(self._release_successor(job_id))
+            raise
+        except Exception as error:
+            failed = functools.partial(sql.failed, job_id, error, 1, self._policy)
+            decision = retry_decision(job_id, await units.write(self._engine, failed), error)
+            if decision is None:
+                failed_status = procrastinate.jobs.Status.FAILED
+                await self._app.job_manager.finish_job(job, status=failed_status, delete_job=False)
+            else:
+                await self._app.job_manager.retry_job(job, retry_at=decision.retry_at)
+            return
+        done = procrastinate.jobs.Status.SUCCEEDED
+        await self._app.job_manager.finish_job(job, status=done, delete_job=True)
+
+    async def _release_successor(self, job_id: int) -> None:
+        """Queue again a successor this slot will not run."""
+        await units.write(self._engine, functools.partial(successor_rows.release, job_id))
 
     async def _release_queueing_lock(self, job_id: int) -> None:
         """Drop a job's queueing lock before it goes back to the queue (see the statement)."""

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from callbridge.queue import sqlite_successor
+from callbridge.queue import successor
 from callbridge.queue.base import DeadJob, Handler, JobCounts, NewJob, Payload
 from callbridge.queue.retry import (
     DEFAULT_POLICY,
@@ -111,9 +111,9 @@ class SQLiteJobQueue:
         """Add ``job`` inside ``conn``'s open transaction; False if its queueing lock is held.
 
         A job due now asked for by a running job's unit may become that job's successor, run
-        next in its slot (``sqlite_successor``).
+        next in its slot (``queue.successor``).
         """
-        if sqlite_successor.adopt(conn, job, utcnow()):
+        if successor.adopt(conn, job, utcnow()):
             return True
         row = _job_row(job)
         return driver.execute(conn, _INSERT_JOB, row, _JOB_COLUMNS).rowcount == 1

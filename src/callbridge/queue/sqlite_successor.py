@@ -1,24 +1,13 @@
-"""A job's successor run in its slot at once: a call's sync right after the fold that asks for it.
+"""The embedded queue's successors (``queue.successor``): the row leased to the slot at once.
 
-When a job's unit of work enqueues a job due now (the fold of a call that became final asks for
-its sync), the embedded queue may hand that job straight to the running slot instead of
-queueing it for a claim: the new row is inserted already leased to this worker, and the job
-that asked for it is deleted (done) in the same transaction. The slot then runs it next without
-a claim, and the settle-and-claim transaction between the two jobs is saved.
-
-Nothing is lost by it: the successor is a row of the jobs table under a lease like any claimed
-job, so a worker that dies while running it leaves it to be claimed again when the lease runs
-out (or at once by the next process on this host). Its lock key is taken only when no other job
-of that key waits or runs (per-key order and one-at-a-time are kept: else it is queued as
-usual), and only the first job due now of a run is adopted. The asking job is done with the
-unit that adopts its successor: what it does after that unit is not retried (the fold announces
-the call to the dialer, nothing more).
+The successor's row is inserted already leased to this worker, and the job that asked for it is
+deleted (done) in the same transaction. A worker that dies while running it leaves it to be
+claimed again when the lease runs out (or at once by the next process on this host).
 """
 
 from __future__ import annotations
 
-import contextvars
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,11 +15,9 @@ from sqlalchemy import Connection, bindparam, text
 
 from callbridge.queue.base import NewJob
 from callbridge.queue.sqlite_table import jobs
+from callbridge.queue.successor import Successor
 from callbridge.storage import driver
 
-_SUCCESSOR: contextvars.ContextVar[Successor | None] = contextvars.ContextVar(
-    "callbridge_successor", default=None
-)
 # Inserted only if no other job of its lock key waits or runs, and none waits under its
 # queueing lock (which would merge it): else it is enqueued as usual.
 _ADOPT = text(
@@ -50,21 +37,14 @@ _DONE = text("DELETE FROM jobs WHERE id = :job AND worker_id = :worker AND statu
 
 
 @dataclass
-class Successor:
-    """The running job's offer to run the first job due now that its units enqueue."""
+class SqliteSuccessor(Successor):
+    """A successor in the embedded queue's table, leased to this slot for ``lease``."""
 
-    job_id: int
-    worker_id: str
-    lease: timedelta
-    open: bool = True
-    adopted: tuple[int, NewJob] | None = field(default=None)
+    worker_id: str = ""
+    lease: timedelta = timedelta(0)
 
-    def adopt(self, conn: Connection, job: NewJob, now: datetime) -> bool:
-        """Insert ``job`` leased to this slot and settle the running job; False: queue it."""
-        if not self.open or self.adopted is not None or job.delay_seconds > 0:
-            return False
-        if job.lock_key is None:  # one-at-a-time cannot be checked by key: queued as usual
-            return False
+    def write(self, conn: Connection, job: NewJob, now: datetime) -> int | None:
+        """Insert ``job`` leased to this slot and delete the running job; None: queue it."""
         values: dict[str, Any] = {
             "task": job.task,
             "payload": job.payload,
@@ -76,32 +56,6 @@ class Successor:
         }
         row = driver.execute(conn, _ADOPT, values).first()
         if row is None:
-            return False
+            return None
         driver.execute(conn, _DONE, {"job": self.job_id, "worker": self.worker_id})
-        self.adopted = (int(row.id), job)
-        return True
-
-
-def offer(successor: Successor) -> contextvars.Token[Successor | None]:
-    """Let the units of the job running in this context adopt their first job due now."""
-    return _SUCCESSOR.set(successor)
-
-
-def withdraw(token: contextvars.Token[Successor | None]) -> None:
-    """End the offer once the job's handler returned (a task it started keeps no offer)."""
-    successor = _SUCCESSOR.get()
-    if successor is not None:
-        successor.open = False
-    _SUCCESSOR.reset(token)
-
-
-def adopt(conn: Connection, job: NewJob, now: datetime) -> bool:
-    """Adopt ``job`` as the running job's successor if one is offered; False: queue it."""
-    successor = _SUCCESSOR.get()
-    return successor is not None and successor.adopt(conn, job, now)
-
-
-def adopted() -> NewJob | None:
-    """Return the job the running job's units adopted as its successor, if any."""
-    successor = _SUCCESSOR.get()
-    return successor.adopted[1] if successor is not None and successor.adopted else None
+        return int(row.id)

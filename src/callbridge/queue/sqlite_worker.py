@@ -1,7 +1,7 @@
 """The embedded queue's worker side: claim jobs under leases, run them in slots, settle them.
 
 A slot runs its jobs one after another: each job is settled in the transaction that claims the
-next (or in the one that hands it its successor: ``sqlite_successor``), and the slot is given
+next (or in the one that hands it its successor: ``queue.successor``), and the slot is given
 back once no job is runnable. Abandoned jobs (their lease ran out:
 their worker died) are looked for once a second, by new claims and chained ones alike.
 """
@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callbridge.errors import Permanent
 from callbridge.queue import slots as job_slots
-from callbridge.queue import sqlite_successor
+from callbridge.queue import successor as successors
 from callbridge.queue.base import Handler, Payload
 from callbridge.queue.retry import (
     Dead,
@@ -48,7 +48,7 @@ from callbridge.queue.retry import (
 )
 from callbridge.queue.slot_pool import WorkerSlots
 from callbridge.queue.sqlite_claims import claimable
-from callbridge.queue.sqlite_successor import Successor
+from callbridge.queue.sqlite_successor import SqliteSuccessor
 from callbridge.queue.sqlite_table import jobs
 from callbridge.storage import driver, units
 
@@ -248,12 +248,12 @@ class SlotWorker:
         job_slots.bind(self._park)
         next_job: _Claimed | None = job
         while next_job is not None:
-            successor = Successor(next_job.id, worker_id, self._lease)
-            offered = sqlite_successor.offer(successor)
+            successor = SqliteSuccessor(next_job.id, worker_id=worker_id, lease=self._lease)
+            offered = successors.offer(successor)
             try:
                 error = await self._handle(next_job, handlers, worker_id)
             finally:
-                sqlite_successor.withdraw(offered)
+                successors.withdraw(offered)
             take = not stop.is_set()
             if successor.adopted is not None and error is None and take:
                 # Its unit settled this job and leased the next to this slot: run it now.
