@@ -13,6 +13,7 @@ from callbridge.queue.sqlite import SQLiteJobQueue
 from callbridge.runtime.schema import upgrade
 from callbridge.storage.engine import create_engine
 from tests.queue.contract import Harness, QueueContract
+from tests.queue.successor_contract import SuccessorContract
 
 
 @pytest.fixture
@@ -38,5 +39,5 @@ async def harness(database_url: str) -> AsyncIterator[Harness]:
     await engine.dispose()
 
 
-class TestJobQueueContract(QueueContract):
+class TestJobQueueContract(QueueContract, SuccessorContract):
     """Both implementations, same tests."""
