@@ -210,8 +210,10 @@ async def _fetch_meeting_an_adoption(
             fetch = asyncio.create_task(
                 queue._app.job_manager.fetch_job(queues=[sql.QUEUE_NAME], worker_id=worker_id)
             )
-            await asyncio.sleep(0.5)
-            assert not fetch.done()  # it waits on the index entry of the uncommitted successor
+            # It waits on the index entry of the uncommitted successor (on a busy machine the
+            # fetch may take a while to get there: committing sooner would be no race at all).
+            await eventually(lambda: _fetch_waits_on_a_lock(engine), "the fetch to wait")
+            assert not fetch.done()
             await asyncio.to_thread(adopting.commit)
             try:
                 return await asyncio.wait_for(fetch, 10)
@@ -219,6 +221,18 @@ async def _fetch_meeting_an_adoption(
                 return err
     finally:
         adopting.close()
+
+
+async def _fetch_waits_on_a_lock(engine: AsyncEngine) -> bool:
+    """Tell whether a fetch of this database waits for a lock."""
+    async with engine.connect() as conn:
+        waiting = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE '%procrastinate_fetch_job%'"
+            )
+        )
+        return bool(waiting.scalar_one())
 
 
 async def test_a_fetch_that_meets_an_adoption_of_its_lock_finds_no_job(

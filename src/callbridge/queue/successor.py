@@ -19,6 +19,7 @@ offer, and what was adopted, are this module's.
 
 from __future__ import annotations
 
+import abc
 import contextvars
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,7 +34,7 @@ _SUCCESSOR: contextvars.ContextVar[Successor | None] = contextvars.ContextVar(
 
 
 @dataclass
-class Successor:
+class Successor(abc.ABC):
     """The running job's offer to run the first job due now that its units enqueue."""
 
     job_id: int
@@ -52,9 +53,9 @@ class Successor:
         self.adopted = (adopted_id, job)
         return True
 
+    @abc.abstractmethod
     def write(self, conn: Connection, job: NewJob, now: datetime) -> int | None:
         """Insert ``job`` run by this slot and settle the running job; None if its lock is busy."""
-        raise NotImplementedError
 
 
 def offer(successor: Successor) -> contextvars.Token[Successor | None]:
