@@ -2,8 +2,9 @@
 
 The successor is inserted ``doing`` under this worker's id, and the job that asked for it is
 deleted (done) in the same transaction: no notification wakes every worker to fetch it, and no
-fetch is spent on it. A worker that dies while running it leaves both to the stalled-job
-recovery, like any job it fetched.
+fetch is spent on it. A worker that dies while running it leaves it to the stalled-job
+recovery, like any job it fetched (and one that dies before the fold's transaction commits
+leaves the fold, which asks again).
 
 Only Procrastinate's fetch ever set a job ``doing`` before, one lock's jobs one at a time. An
 adoption is a second way, so a fetch may meet it: a job of the same lock committed after the
